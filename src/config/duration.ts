@@ -1,0 +1,49 @@
+/**
+ * Durations written as in the Collector (Go's time.ParseDuration): `200ms`, `5s`, `1m30s`, `1.5h`,
+ * `0`. Returned in milliseconds (fractions allowed: `500us` is 0.5).
+ */
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '0') return 0;
+  if (s === '') return undefined;
+  let total = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < s.length) {
+    const m = PART.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  }
+  return total;
+}
+
+/** The reverse, for messages and the admin API: 1500 -> "1.5s", 90000 -> "1m30s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1) return `${Math.round(ms * 1000)}us`;
+  if (ms < 1000) return `${ms}ms`;
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0) parts.push(`${rest / 1000}s`);
+  return parts.join('');
+}

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../component/errors.js';
+import type { Config } from './config.js';
+import { substituteEnv } from './env.js';
+import { validateConfig, type FactoryResolver } from './validate.js';
+
+/** Parses YAML text; syntax errors become config problems with their line and column. */
+export function parseYamlText(text: string, source: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/** Validates config text (YAML) as it would be at start-up. */
+export async function loadConfigText(
+  text: string,
+  source: string,
+  resolve: FactoryResolver,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Config> {
+  const raw = parseYamlText(text, source);
+  const { value, unset, problems } = substituteEnv(raw, env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return validateConfig(value, resolve, source, unset);
+}
+
+/** Reads, parses, substitutes and validates a config file. Throws one ConfigError listing every problem. */
+export async function loadConfigFile(
+  path: string,
+  resolve: FactoryResolver,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      code === 'ENOENT'
+        ? `${path}: no such file; pass --config FILE or run from the directory holding otel-config.yaml`
+        : `${path}: cannot read the file (${code ?? String(err)})`,
+    ]);
+  }
+  return loadConfigText(text, path, resolve, env);
+}

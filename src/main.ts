@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './component/clock.js';
+import type { Factories } from './component/factory.js';
+import { builtinFactories } from './components.js';
+import type { Config } from './config/config.js';
+import { loadConfigFile } from './config/load.js';
+import { staticResolver, type FactoryResolver } from './config/validate.js';
+import { Service } from './pipeline/service.js';
+import { createLogger } from './telemetry/logger.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
+import { TelemetryServer } from './telemetry/server.js';
+
+/** The config shipped with hourglass, used when no --config is given and ./otel-config.yaml is absent. */
+export const EMBEDDED_CONFIG = fileURLToPath(new URL('../otel-config.yaml', import.meta.url));
+
+/** `--config`, else `$HOURGLASS_CONFIG`, else ./otel-config.yaml, else the embedded default. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['HOURGLASS_CONFIG']) return env['HOURGLASS_CONFIG'];
+  return existsSync('otel-config.yaml') ? 'otel-config.yaml' : EMBEDDED_CONFIG;
+}
+
+export interface RunOptions {
+  readonly configPath: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+  /** A logger to use instead of the one service.telemetry.logs configures (tests). */
+  readonly logger?: Logger;
+  readonly factories?: Factories;
+  readonly resolver?: FactoryResolver;
+}
+
+/** A running sidecar: its graph, its telemetry endpoint, and the way to stop it. */
+export interface Sidecar {
+  readonly config: Config;
+  readonly service: Service;
+  readonly telemetry: TelemetryServer | undefined;
+  readonly metrics: SelfMetrics;
+  readonly logger: Logger;
+  shutdown(): Promise<void>;
+}
+
+/** Loads the config, builds and starts the graph and the telemetry endpoint. */
+export async function startSidecar(options: RunOptions): Promise<Sidecar> {
+  const factories = options.factories ?? builtinFactories();
+  const resolver = options.resolver ?? staticResolver(factories);
+  const config = await loadConfigFile(options.configPath, resolver, options.env ?? process.env);
+  return startFromConfig(config, options);
+}
+
+export async function startFromConfig(
+  config: Config,
+  options: Pick<RunOptions, 'clock' | 'logger'> = {},
+): Promise<Sidecar> {
+  const telemetryConfig = config.service.telemetry;
+  const logger = options.logger ?? createLogger(telemetryConfig.logs.level);
+  const metrics = new SelfMetrics();
+  if (config.unsetEnv.length > 0) {
+    logger.warn(
+      { variables: config.unsetEnv },
+      'the config references environment variables that are not set; they expanded to ""',
+    );
+  }
+  const service = new Service(config, { logger, clock: options.clock ?? systemClock, metrics });
+  let telemetry: TelemetryServer | undefined;
+  if (telemetryConfig.metrics.level !== 'none') {
+    telemetry = new TelemetryServer(
+      telemetryConfig.metrics.address,
+      metrics,
+      () => service.isReady(),
+      logger.child({ component: 'telemetry' }),
+    );
+    await telemetry.start();
+  }
+  try {
+    await service.start();
+  } catch (err) {
+    await telemetry?.shutdown();
+    throw err;
+  }
+  logger.info(
+    { config: config.source, pipelines: config.service.pipelines.map((p) => p.id) },
+    'hourglass is running',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    service,
+    telemetry,
+    metrics,
+    logger,
+    shutdown() {
+      stopping ??= (async () => {
+        await service.shutdown();
+        await telemetry?.shutdown();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
+
+/**
+ * A fast scan of a validated trace export request that finds what detection needs about each
+ * span without decoding the rest: its service, name, kind, times, ids and status, and where its
+ * bytes are (to tag it in place with `rewriteItems`). Strings are decoded for the few fields read;
+ * ids stay as offsets into the buffer until asked for.
+ */
+export interface SpanRef {
+  /** Offset and end of the Span message value in the request bytes. */
+  readonly start: number;
+  readonly end: number;
+  /** Index into `TraceIndex.resources`. */
+  readonly resource: number;
+  readonly name: string;
+  /** SpanKind enum value (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer). */
+  readonly kind: number;
+  /** Start time in ms since the epoch (fractional). */
+  readonly startMs: number;
+  /** Duration in ms (fractional, exact to the nanosecond up to ~104 days). */
+  readonly durationMs: number;
+  /** Offsets of the 16-byte trace id, the 8-byte span id and parent span id (-1: root span). */
+  readonly traceIdAt: number;
+  readonly spanIdAt: number;
+  readonly parentSpanIdAt: number;
+  /** Status code (0 unset, 1 ok, 2 error). */
+  readonly statusCode: number;
+}
+
+export interface ResourceRef {
+  /** The `service.name` resource attribute, or `unknown_service` as the SDKs default it. */
+  readonly serviceName: string;
+}
+
+export interface TraceIndex {
+  readonly bytes: Uint8Array;
+  readonly resources: readonly ResourceRef[];
+  readonly spans: readonly SpanRef[];
+}
+
+const decoder = new TextDecoder();
+
+export function indexSpans(bytes: Uint8Array): TraceIndex {
+  const resources: ResourceRef[] = [];
+  const spans: SpanRef[] = [];
+  const c: Cursor = { pos: 0 };
+  const end = bytes.length;
+  while (c.pos < end) {
+    const tag = readVarint32(bytes, c, end);
+    if (tag === ((1 << 3) | WIRE_LEN)) {
+      const len = readVarint32(bytes, c, end);
+      const rsEnd = c.pos + len;
+      scanResourceSpans(bytes, c.pos, rsEnd, resources, spans);
+      c.pos = rsEnd;
+    } else {
+      skipField(bytes, c, tag & 7, end);
+    }
+  }
+  return { bytes, resources, spans };
+}
+
+function scanResourceSpans(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  resources: ResourceRef[],
+  spans: SpanRef[],
+): void {
+  const resourceIndex = resources.length;
+  const resource: { serviceName: string } = { serviceName: 'unknown_service' };
+  resources.push(resource);
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if ((tag & 7) !== WIRE_LEN) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    const vs = c.pos;
+    const ve = vs + len;
+    const field = tag >>> 3;
+    if (field === 1) {
+      const name = findServiceName(b, vs, ve);
+      if (name !== undefined) resource.serviceName = name;
+    } else if (field === 2) {
+      scanScopeSpans(b, vs, ve, resourceIndex, spans);
+    }
+    c.pos = ve;
+  }
+}
+
+function scanScopeSpans(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  resource: number,
+  spans: SpanRef[],
+): void {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if (tag === ((2 << 3) | WIRE_LEN)) {
+      const len = readVarint32(b, c, end);
+      spans.push(scanSpan(b, c.pos, c.pos + len, resource));
+      c.pos += len;
+    } else {
+      skipField(b, c, tag & 7, end);
+    }
+  }
+}
+
+function scanSpan(b: Uint8Array, start: number, end: number, resource: number): SpanRef {
+  let name = '';
+  let kind = 0;
+  let startAt = -1;
+  let endAt = -1;
+  let traceIdAt = -1;
+  let spanIdAt = -1;
+  let parentSpanIdAt = -1;
+  let statusCode = 0;
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === WIRE_LEN) {
+      const len = readVarint32(b, c, end);
+      const vs = c.pos;
+      c.pos = vs + len;
+      if (field === 5) name = decoder.decode(b.subarray(vs, vs + len));
+      else if (field === 1) traceIdAt = vs;
+      else if (field === 2) spanIdAt = vs;
+      else if (field === 4 && len === 8) parentSpanIdAt = vs;
+      else if (field === 15) statusCode = readStatusCode(b, vs, vs + len);
+    } else if (wire === WIRE_I64 && (field === 7 || field === 8)) {
+      if (field === 7) startAt = c.pos;
+      else endAt = c.pos;
+      c.pos += 8;
+    } else if (wire === WIRE_VARINT && field === 6) {
+      kind = readVarint32(b, c, end);
+    } else {
+      skipField(b, c, wire, end);
+    }
+  }
+  const startMs = startAt < 0 ? 0 : nanosToMs(b, startAt);
+  const durationMs = startAt < 0 || endAt < 0 ? 0 : diffNanosToMs(b, endAt, startAt);
+  return {
+    start,
+    end,
+    resource,
+    name,
+    kind,
+    startMs,
+    durationMs,
+    traceIdAt,
+    spanIdAt,
+    parentSpanIdAt,
+    statusCode,
+  };
+}
+
+function readStatusCode(b: Uint8Array, start: number, end: number): number {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if (tag === ((3 << 3) | WIRE_VARINT)) return readVarint32(b, c, end);
+    skipField(b, c, tag & 7, end);
+  }
+  return 0;
+}
+
+/** Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}. */
+function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if (tag !== ((1 << 3) | WIRE_LEN)) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    const kvEnd = c.pos + len;
+    const value = serviceNameValue(b, c.pos, kvEnd);
+    if (value !== undefined) return value;
+    c.pos = kvEnd;
+  }
+  return undefined;
+}
+
+// "service.name" as bytes, compared without decoding every attribute key.
+const SERVICE_NAME = new TextEncoder().encode('service.name');
+
+function serviceNameValue(b: Uint8Array, start: number, end: number): string | undefined {
+  const c: Cursor = { pos: start };
+  let isServiceName = false;
+  let valueStart = -1;
+  let valueEnd = -1;
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if ((tag & 7) !== WIRE_LEN) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    const vs = c.pos;
+    c.pos += len;
+    if (tag >>> 3 === 1) {
+      if (len !== SERVICE_NAME.length) return undefined;
+      for (let i = 0; i < len; i++) if (b[vs + i] !== SERVICE_NAME[i]) return undefined;
+      isServiceName = true;
+    } else if (tag >>> 3 === 2) {
+      valueStart = vs;
+      valueEnd = vs + len;
+    }
+  }
+  if (!isServiceName || valueStart < 0) return undefined;
+  const v: Cursor = { pos: valueStart };
+  while (v.pos < valueEnd) {
+    const tag = readVarint32(b, v, valueEnd);
+    if (tag === ((1 << 3) | WIRE_LEN)) {
+      const len = readVarint32(b, v, valueEnd);
+      return decoder.decode(b.subarray(v.pos, v.pos + len));
+    }
+    skipField(b, v, tag & 7, valueEnd);
+  }
+  return undefined;
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+function nanosToMs(b: Uint8Array, p: number): number {
+  return (u32(b, p + 4) * 4294967296 + u32(b, p)) / 1e6;
+}
+
+/** (end - start) in ms, computed on the 32-bit halves so the difference keeps nanosecond precision. */
+function diffNanosToMs(b: Uint8Array, endAt: number, startAt: number): number {
+  const hi = u32(b, endAt + 4) - u32(b, startAt + 4);
+  const lo = u32(b, endAt) - u32(b, startAt);
+  return (hi * 4294967296 + lo) / 1e6;
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of `len` bytes at `at` (trace and span ids, as OTLP JSON and Jaeger write them). */
+export function hexAt(b: Uint8Array, at: number, len: number): string {
+  if (at < 0) return '';
+  let s = '';
+  for (let i = at; i < at + len; i++) s += HEX[b[i]!];
+  return s;
+}

@@ -1,0 +1,236 @@
+import { isUtf8 } from 'node:buffer';
+import type { Signal } from '../component/consumer.js';
+import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
+import { WIRE_LEN, WireError, readVarint32, skipField, type Cursor } from './wire.js';
+
+const SPAN = 'opentelemetry.proto.trace.v1.Span';
+const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
+
+/** Deepest message nesting accepted (AnyValue inside ArrayValue inside ...); deeper is an attack. */
+export const MAX_DEPTH = 64;
+
+export interface ValidationResult {
+  /** Spans, metric data points or log records in the request, including rejected ones. */
+  items: number;
+  /**
+   * Items (spans, log records) that cannot be forwarded because their ids are invalid, as byte
+   * ranges of the item message values; the rest of the request is fine. Empty when all is well.
+   */
+  rejected: Array<{ start: number; end: number }>;
+  /** Why the first rejected item was rejected, for partial_success.error_message. */
+  rejectedReason: string | undefined;
+}
+
+/**
+ * Walks an encoded export request once, checking everything a strict protobuf decoder checks
+ * (tags, wire types of known fields, lengths, UTF-8 of strings, nesting depth) without building
+ * any object, and counts the items. Unknown fields are skipped, as protobuf requires. Throws
+ * `WireError` with a path such as `resource_spans[0].scope_spans[1].spans[3].name: invalid UTF-8`.
+ */
+export function validateRequest(signal: Signal, buf: Uint8Array): ValidationResult {
+  const specs = requestSpecs();
+  const ctx: WalkContext = {
+    items: specs.itemMessages[signal],
+    partial: signal !== 'metrics',
+    count: 0,
+    rejected: [],
+    rejectedReason: undefined,
+    itemStart: -1,
+    itemEnd: -1,
+    itemBad: undefined,
+    idsSeen: 0,
+    cursor: { pos: 0 },
+  };
+  walk(buf, 0, buf.length, specs.request[signal], 0, ctx);
+  return { items: ctx.count, rejected: ctx.rejected, rejectedReason: ctx.rejectedReason };
+}
+
+interface WalkContext {
+  readonly items: ReadonlySet<MessageSpec>;
+  /** Whether a bad item is dropped (traces, logs) or fails the request (metrics). */
+  readonly partial: boolean;
+  count: number;
+  rejected: Array<{ start: number; end: number }>;
+  rejectedReason: string | undefined;
+  itemStart: number;
+  itemEnd: number;
+  itemBad: string | undefined;
+  /** Bit 1: the current span has a trace_id; bit 2: a span_id. */
+  idsSeen: number;
+  readonly cursor: Cursor;
+}
+
+/** An error found below `field`; the path is completed as the stack unwinds. */
+class PathError extends WireError {
+  private readonly path: string[] = [];
+
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+
+  prefix(label: string): void {
+    this.path.unshift(label);
+    this.message = `${this.path.join('.')}: ${this.detail}`;
+  }
+}
+
+function walk(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  spec: MessageSpec,
+  depth: number,
+  ctx: WalkContext,
+): void {
+  if (depth > MAX_DEPTH) throw new PathError(`messages nested deeper than ${MAX_DEPTH} levels`);
+  const cursor = ctx.cursor;
+  cursor.pos = start;
+  const byNumber = spec.byNumber;
+  while (cursor.pos < end) {
+    const fieldStart = cursor.pos;
+    let field: FieldSpec | undefined;
+    try {
+      const tag = readVarint32(buf, cursor, end);
+      const number = tag >>> 3;
+      const wire = tag & 7;
+      if (number === 0) throw new WireError('field number 0 is invalid');
+      field = byNumber[number];
+      if (field === undefined) {
+        skipField(buf, cursor, wire, end);
+        continue;
+      }
+      if (wire !== field.wire) {
+        if (field.packable && wire === WIRE_LEN) {
+          skipField(buf, cursor, wire, end);
+          continue;
+        }
+        throw new WireError(`wire type ${wire} does not match the field's type ${field.type}`);
+      }
+      if (wire !== WIRE_LEN) {
+        skipField(buf, cursor, wire, end);
+        continue;
+      }
+      const len = readVarint32(buf, cursor, end);
+      const valueStart = cursor.pos;
+      const valueEnd = valueStart + len;
+      if (len > end - valueStart) throw new WireError('length runs past the end of its message');
+      switch (field.kind) {
+        case 'message': {
+          const child = field.message!;
+          if (ctx.items.has(child)) {
+            walkItem(buf, valueStart, valueEnd, child, depth + 1, ctx);
+          } else {
+            walk(buf, valueStart, valueEnd, child, depth + 1, ctx);
+          }
+          break;
+        }
+        case 'string':
+          if (!utf8(buf, valueStart, valueEnd))
+            throw new WireError('invalid UTF-8 in a string field');
+          break;
+        case 'bytes':
+          if (field.idBytes !== undefined) checkId(buf, valueStart, len, field, spec, ctx);
+          break;
+      }
+      cursor.pos = valueEnd;
+    } catch (err) {
+      throw withPath(err, buf, start, fieldStart, field);
+    }
+  }
+}
+
+function walkItem(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  spec: MessageSpec,
+  depth: number,
+  ctx: WalkContext,
+): void {
+  ctx.count++;
+  ctx.itemStart = start;
+  ctx.itemEnd = end;
+  ctx.itemBad = undefined;
+  ctx.idsSeen = 0;
+  walk(buf, start, end, spec, depth, ctx);
+  if (spec.name === SPAN) {
+    if ((ctx.idsSeen & 1) === 0) ctx.itemBad ??= 'trace_id is missing';
+    else if ((ctx.idsSeen & 2) === 0) ctx.itemBad ??= 'span_id is missing';
+  }
+  if (ctx.itemBad !== undefined) {
+    ctx.rejected.push({ start, end });
+    ctx.rejectedReason ??= ctx.itemBad;
+  }
+  ctx.itemStart = -1;
+}
+
+/** Ids must have their exact length and not be all zero; empty is allowed where the spec allows it. */
+function checkId(
+  buf: Uint8Array,
+  start: number,
+  len: number,
+  field: FieldSpec,
+  parent: MessageSpec,
+  ctx: WalkContext,
+): void {
+  let problem: string | undefined;
+  const isSpan = parent.name === SPAN;
+  if (isSpan) ctx.idsSeen |= field.number === 1 ? 1 : field.number === 2 ? 2 : 0;
+  const required = (isSpan && field.name !== 'parent_span_id') || parent.name === LINK;
+  if (len === 0) {
+    if (required) problem = `${field.name} is empty`;
+  } else if (len !== field.idBytes) {
+    problem = `${field.name} has ${len} bytes, expected ${field.idBytes}`;
+  } else {
+    let zero = true;
+    for (let i = start; i < start + len; i++) if (buf[i] !== 0) zero = false;
+    if (zero) problem = `${field.name} is all zeroes`;
+  }
+  if (problem === undefined) return;
+  if (ctx.partial && ctx.itemStart >= 0) {
+    ctx.itemBad ??= problem;
+    return;
+  }
+  throw new WireError(`invalid ${problem}`);
+}
+
+/** ASCII fast path in JS (most strings), the native check for the rest. */
+function utf8(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end));
+  }
+  return true;
+}
+
+/** Prefixes the error with `field[index]`, counting earlier occurrences only now that it failed. */
+function withPath(
+  err: unknown,
+  buf: Uint8Array,
+  msgStart: number,
+  fieldStart: number,
+  field: FieldSpec | undefined,
+): PathError {
+  const e =
+    err instanceof PathError
+      ? err
+      : new PathError(err instanceof Error ? err.message : String(err));
+  if (field) {
+    let label = field.name;
+    if (field.repeated) {
+      let index = 0;
+      const c: Cursor = { pos: msgStart };
+      try {
+        while (c.pos < fieldStart) {
+          const tag = readVarint32(buf, c, fieldStart);
+          if (tag >>> 3 === field.number) index++;
+          skipField(buf, c, tag & 7, fieldStart);
+        }
+      } catch {
+        // The prefix was already walked without error; nothing to add.
+      }
+      label += `[${index}]`;
+    }
+    e.prefix(label);
+  }
+  return e;
+}

@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { DecodeError, PayloadTooLargeError } from '../../component/errors.js';
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
+
+/**
+ * Reads a request body, decompressing it when `Content-Encoding` says so, and never holding more
+ * than `limit` bytes: the compressed body is capped as it streams in, and decompression stops at
+ * `limit` bytes of output (so a gzip bomb costs `limit`, not its expanded size).
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity' && !DECOMPRESS[encoding]) {
+    throw new DecodeError(
+      `unsupported Content-Encoding "${encoding}"; send gzip, deflate or an uncompressed body`,
+    );
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new PayloadTooLargeError(
+      `request body of ${declared} bytes is over the limit of ${limit} bytes (max_request_body_size)`,
+    );
+  }
+  const raw = await collect(req, limit);
+  const decompress = DECOMPRESS[encoding];
+  if (!decompress) return raw;
+  try {
+    return await decompress(raw, limit);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PayloadTooLargeError(
+        `decompressed request body is over the limit of ${limit} bytes (max_request_body_size)`,
+      );
+    }
+    throw new DecodeError(`cannot decompress the ${encoding} body: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+const DECOMPRESS: Record<string, ((b: Buffer, limit: number) => Promise<Buffer>) | undefined> = {
+  gzip: (b, limit) => gunzip(b, { maxOutputLength: limit }),
+  'x-gzip': (b, limit) => gunzip(b, { maxOutputLength: limit }),
+  // "deflate" is zlib-wrapped per RFC 9110, but some clients send raw deflate: accept both.
+  deflate: (b, limit) =>
+    inflate(b, { maxOutputLength: limit }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_BUFFER_TOO_LARGE') throw err;
+      return inflateRaw(b, { maxOutputLength: limit });
+    }),
+};
+
+function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(
+          new PayloadTooLargeError(
+            `request body is over the limit of ${limit} bytes (max_request_body_size)`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new DecodeError(`cannot read the request body: ${err.message}`, { cause: err }));
+    };
+    const onAborted = () => {
+      cleanup();
+      reject(new DecodeError('the client closed the connection before the body was complete'));
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}

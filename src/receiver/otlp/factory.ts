@@ -1,0 +1,11 @@
+import type { ReceiverFactory } from '../../component/factory.js';
+import { otlpReceiverSchema, type OtlpReceiverConfig } from './config.js';
+import { OtlpReceiver } from './otlp-receiver.js';
+
+export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
+  kind: 'receiver',
+  type: 'otlp',
+  signals: ['traces', 'metrics', 'logs'],
+  configSchema: otlpReceiverSchema,
+  create: (settings, config, next) => new OtlpReceiver(settings, config, next),
+};

@@ -1,0 +1,218 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ServerAuthenticator } from '../../component/auth.js';
+import type { Consumer, Signal } from '../../component/consumer.js';
+import { parseHostPort } from '../../config/schema.js';
+import { serverTlsOptions } from '../../config/tls.js';
+import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
+import { readBody } from './body.js';
+import type { HttpConfig } from './config.js';
+import { decodeRequest, type Encoding } from './decode.js';
+import {
+  answerFor,
+  encodeStatus,
+  exportResponse,
+  retryAfterSeconds,
+  statusJson,
+  type Answer,
+} from './status.js';
+
+const CONTENT_TYPE: Record<Encoding, string> = {
+  proto: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+/**
+ * OTLP/HTTP: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` with `application/x-protobuf` or
+ * `application/json` bodies, optionally gzip- or deflate-compressed; answers in the request's
+ * content type. Only signals that have a pipeline are served; the others answer 404, as the
+ * Collector's receiver does when a signal has no pipeline.
+ */
+export class OtlpHttpServer {
+  private server: http.Server | undefined;
+  private readonly routes = new Map<string, Signal>();
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly config: HttpConfig,
+    private readonly next: Partial<Record<Signal, Consumer>>,
+    private readonly logger: Logger,
+    private readonly metrics: ReceiverMetrics,
+    private readonly auth: ServerAuthenticator | undefined,
+  ) {
+    this.routes.set(config.traces_url_path, 'traces');
+    this.routes.set(config.metrics_url_path, 'metrics');
+    this.routes.set(config.logs_url_path, 'logs');
+  }
+
+  async start(): Promise<void> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.inFlight++;
+      this.handle(req, res)
+        .catch((err: unknown) => {
+          this.logger.error({ err }, 'unexpected error handling an OTLP/HTTP request');
+          if (!res.headersSent) res.writeHead(500).end();
+        })
+        .finally(() => {
+          if (--this.inFlight === 0) this.drained?.();
+        });
+    };
+    const server = this.config.tls
+      ? https.createServer(serverTlsOptions(this.config.tls), handler)
+      : http.createServer(handler);
+    // Longer than the keep-alive of SDK HTTP agents, so the client closes idle connections first.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 70_000;
+    server.requestTimeout = 120_000;
+    const { host, port } = parseHostPort(this.config.endpoint)!;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cannot listen for OTLP/HTTP on ${this.config.endpoint}: ${err.code ?? err.message}`,
+          ),
+        ),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+  }
+
+  /** The bound address (`127.0.0.1:4318`), useful when the configured port is 0. */
+  address(): string | undefined {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) return undefined;
+    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  }
+
+  /** Stops accepting connections and waits for requests in flight to be answered. */
+  async shutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    server.closeIdleConnections();
+    await closed;
+    this.server = undefined;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.closing) res.setHeader('Connection', 'close');
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const signal = this.routes.get(q < 0 ? url : url.slice(0, q));
+    const consumer = signal === undefined ? undefined : this.next[signal];
+    if (signal === undefined || consumer === undefined) {
+      return plain(res, 404, '404 page not found');
+    }
+    const cors = this.config.cors;
+    if (cors) this.corsHeaders(req, res);
+    if (req.method === 'OPTIONS' && cors) {
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return plain(res, 405, '405 method not allowed, supported: [POST]');
+    }
+    const encoding = encodingOf(req.headers['content-type']);
+    if (encoding === undefined) {
+      return plain(
+        res,
+        415,
+        '415 unsupported media type, supported: [application/json, application/x-protobuf]',
+      );
+    }
+    if (this.auth && !this.auth.authenticate(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return answer(res, encoding, {
+        http: 401,
+        grpc: 16,
+        message: 'missing or invalid bearer token',
+        retryAfterMs: undefined,
+      });
+    }
+
+    let decoded;
+    try {
+      const body = await readBody(req, this.config.max_request_body_size);
+      decoded = decodeRequest(signal, body, encoding);
+    } catch (err) {
+      const a = answerFor(err);
+      if (a.http === 413) res.setHeader('Connection', 'close');
+      return answer(res, encoding, a);
+    }
+    const { batch } = decoded;
+    try {
+      if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
+    } catch (err) {
+      this.metrics.refused(signal, batch.items);
+      return answer(res, encoding, answerFor(err));
+    }
+    this.metrics.accepted(signal, batch.items);
+    if (decoded.rejected > 0) this.metrics.refused(signal, decoded.rejected);
+    const body = exportResponse(
+      signal,
+      decoded.rejected,
+      decoded.rejectedReason,
+      encoding === 'json',
+    );
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE[encoding] }).end(body);
+  }
+
+  private corsHeaders(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const cors = this.config.cors!;
+    const origin = req.headers.origin;
+    if (!origin) return;
+    const allowed = cors.allowed_origins.some(
+      (o) => o === '*' || o === origin || (o.includes('*') && wildcard(o).test(origin)),
+    );
+    if (!allowed) return;
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', 'POST');
+      res.setHeader(
+        'Access-Control-Allow-Headers',
+        ['Content-Type', 'Content-Encoding', ...cors.allowed_headers].join(', '),
+      );
+      if (cors.max_age > 0) res.setHeader('Access-Control-Max-Age', String(cors.max_age));
+    }
+  }
+}
+
+function wildcard(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+}
+
+function encodingOf(contentType: string | undefined): Encoding | undefined {
+  if (!contentType) return undefined;
+  const semi = contentType.indexOf(';');
+  const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (media === 'application/x-protobuf') return 'proto';
+  if (media === 'application/json') return 'json';
+  return undefined;
+}
+
+function plain(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain' }).end(text);
+}
+
+function answer(res: http.ServerResponse, encoding: Encoding, a: Answer): void {
+  const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE[encoding] };
+  if (a.retryAfterMs !== undefined && (a.http === 429 || a.http === 503)) {
+    headers['Retry-After'] = retryAfterSeconds(a.retryAfterMs);
+  }
+  res.writeHead(a.http, headers).end(encoding === 'json' ? statusJson(a) : encodeStatus(a));
+}

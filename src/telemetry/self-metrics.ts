@@ -1,0 +1,163 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Signal } from '../component/consumer.js';
+import { ITEM_NAME } from '../component/consumer.js';
+
+/**
+ * The sidecar's own metrics, named as the OpenTelemetry Collector names them
+ * (`otelcol_receiver_accepted_spans_total{receiver,transport}` and so on) so that dashboards and
+ * alerts written for the Collector work unchanged. hourglass's own additions use `hourglass_`.
+ * One instance per process, made in main and passed to every factory.
+ */
+export class SelfMetrics {
+  readonly registry: Registry;
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly histograms = new Map<string, Histogram>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    this.registry = new Registry();
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'otelcol_process_' });
+    }
+  }
+
+  /** A counter, created on first use; the same name always returns the same counter. */
+  counter(name: string, help: string, labelNames: readonly string[]): Counter {
+    let c = this.counters.get(name);
+    if (!c) {
+      c = new Counter({ name, help, labelNames, registers: [this.registry] });
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[]): Gauge {
+    let g = this.gauges.get(name);
+    if (!g) {
+      g = new Gauge({ name, help, labelNames, registers: [this.registry] });
+      this.gauges.set(name, g);
+    }
+    return g;
+  }
+
+  histogram(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    buckets: number[],
+  ): Histogram {
+    let h = this.histograms.get(name);
+    if (!h) {
+      h = new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+      this.histograms.set(name, h);
+    }
+    return h;
+  }
+
+  /** Counters of one receiver and transport: accepted (pipeline took it), refused (it did not). */
+  receiver(id: string, transport: string): ReceiverMetrics {
+    return {
+      accepted: (signal, n) =>
+        this.counter(
+          `otelcol_receiver_accepted_${ITEM_NAME[signal]}_total`,
+          `Number of ${ITEM_NAME[signal]} successfully pushed into the pipeline.`,
+          ['receiver', 'transport'],
+        ).inc({ receiver: id, transport }, n),
+      refused: (signal, n) =>
+        this.counter(
+          `otelcol_receiver_refused_${ITEM_NAME[signal]}_total`,
+          `Number of ${ITEM_NAME[signal]} that could not be pushed into the pipeline.`,
+          ['receiver', 'transport'],
+        ).inc({ receiver: id, transport }, n),
+    };
+  }
+
+  /** Counters and gauges of one exporter instance (one per signal). */
+  exporter(id: string, signal: Signal): ExporterMetrics {
+    const item = ITEM_NAME[signal];
+    const labels = { exporter: id };
+    const queueLabels = { exporter: id, data_type: signal };
+    return {
+      sent: (n) =>
+        this.counter(
+          `otelcol_exporter_sent_${item}_total`,
+          `Number of ${item} successfully sent to destination.`,
+          ['exporter'],
+        ).inc(labels, n),
+      sendFailed: (n) =>
+        this.counter(
+          `otelcol_exporter_send_failed_${item}_total`,
+          `Number of ${item} in failed attempts to send to destination (dropped).`,
+          ['exporter'],
+        ).inc(labels, n),
+      enqueueFailed: (n) =>
+        this.counter(
+          `otelcol_exporter_enqueue_failed_${item}_total`,
+          `Number of ${item} failed to be added to the sending queue.`,
+          ['exporter'],
+        ).inc(labels, n),
+      queueSize: (n) =>
+        this.gauge('otelcol_exporter_queue_size', 'Current size of the retry queue (in batches).', [
+          'exporter',
+          'data_type',
+        ]).set(queueLabels, n),
+      queueCapacity: (n) =>
+        this.gauge(
+          'otelcol_exporter_queue_capacity',
+          'Fixed capacity of the retry queue (in batches).',
+          ['exporter', 'data_type'],
+        ).set(queueLabels, n),
+    };
+  }
+
+  /** Items in and out of one processor instance, and those it refused or dropped. */
+  processor(id: string, signal: Signal): ProcessorMetrics {
+    const labels = { processor: id, otel_signal: signal };
+    return {
+      incoming: (n) =>
+        this.counter(
+          'otelcol_processor_incoming_items_total',
+          'Number of items passed to the processor.',
+          ['processor', 'otel_signal'],
+        ).inc(labels, n),
+      outgoing: (n) =>
+        this.counter(
+          'otelcol_processor_outgoing_items_total',
+          'Number of items emitted from the processor.',
+          ['processor', 'otel_signal'],
+        ).inc(labels, n),
+      refused: (n) =>
+        this.counter(
+          `otelcol_processor_refused_${ITEM_NAME[signal]}_total`,
+          `Number of ${ITEM_NAME[signal]} refused by the processor (the client is asked to retry).`,
+          ['processor'],
+        ).inc({ processor: id }, n),
+      dropped: (n) =>
+        this.counter(
+          `otelcol_processor_dropped_${ITEM_NAME[signal]}_total`,
+          `Number of ${ITEM_NAME[signal]} dropped by the processor.`,
+          ['processor'],
+        ).inc({ processor: id }, n),
+    };
+  }
+}
+
+export interface ReceiverMetrics {
+  accepted(signal: Signal, n: number): void;
+  refused(signal: Signal, n: number): void;
+}
+
+export interface ExporterMetrics {
+  sent(n: number): void;
+  sendFailed(n: number): void;
+  enqueueFailed(n: number): void;
+  queueSize(n: number): void;
+  queueCapacity(n: number): void;
+}
+
+export interface ProcessorMetrics {
+  incoming(n: number): void;
+  outgoing(n: number): void;
+  refused(n: number): void;
+  dropped(n: number): void;
+}
