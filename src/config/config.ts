@@ -48,7 +48,11 @@ export interface Config {
 
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    if (value instanceof Map || ArrayBuffer.isView(value)) return value;
+    if (ArrayBuffer.isView(value)) return value;
+    if (value instanceof Map) {
+      for (const v of value.values()) deepFreeze(v);
+      return value;
+    }
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }

@@ -7,12 +7,13 @@ import { validateConfig, type FactoryResolver } from './validate.js';
 
 /** Parses YAML text; syntax errors become config problems with their line and column. */
 export function parseYamlText(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+        const first = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${first}`;
       }),
     );
   }

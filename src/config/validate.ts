@@ -62,17 +62,20 @@ const telemetrySchema = z
   })
   .prefault({});
 
-const pipelineSchema = z.strictObject({
-  receivers: z.array(z.string()).min(1),
-  processors: z.array(z.string()).default([]),
-  exporters: z.array(z.string()).min(1),
-});
+const pipelineSchema = z
+  .strictObject({
+    receivers: z.array(z.string()).default([]),
+    processors: z.array(z.string()).default([]),
+    exporters: z.array(z.string()).default([]),
+  })
+  .superRefine((p, ctx) => {
+    if (p.receivers.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['receivers'], message: 'list at least one receiver' });
+    if (p.exporters.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['exporters'], message: 'list at least one exporter' });
+  });
 
-const serviceSchema = z.strictObject({
-  extensions: z.array(z.string()).default([]),
-  pipelines: z.record(z.string(), pipelineSchema),
-  telemetry: telemetrySchema,
-});
+const SERVICE_KEYS = ['extensions', 'pipelines', 'telemetry'];
 
 /**
  * Validates a whole config document (already parsed from YAML and env-substituted) and returns it
@@ -110,39 +113,92 @@ export async function validateConfig(
   }
 
   const sections = {} as Record<Section, Map<string, ComponentConfig>>;
+  const invalid = new Set<string>();
   for (const section of SECTIONS) {
-    sections[section] = await validateSection(section, top[section], resolve, problems);
+    sections[section] = await validateSection(section, top[section], resolve, problems, invalid);
   }
 
-  let pipelines: PipelineConfig[] = [];
-  let serviceExtensions: string[] = [];
-  let telemetry: TelemetryConfig | undefined;
-  const service = serviceSchema.safeParse(top['service'] ?? undefined);
-  if (top['service'] === undefined) {
-    problems.push('service: missing; it needs at least one pipeline under "service.pipelines"');
-  } else if (!service.success) {
-    problems.push(...formatIssues('service', service.error));
-  } else {
-    telemetry = service.data.telemetry;
-    serviceExtensions = service.data.extensions;
-    for (const ext of serviceExtensions) {
-      if (!sections.extensions.has(ext)) {
-        problems.push(`service.extensions: references extension "${ext}" which is not configured`);
-      }
-    }
-    pipelines = validatePipelines(service.data.pipelines, sections, problems);
-  }
+  const {
+    pipelines,
+    extensions: serviceExtensions,
+    telemetry,
+  } = validateService(top['service'], sections, problems, invalid);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({
+  return Object.freeze({
     source,
     receivers: sections.receivers,
     processors: sections.processors,
     exporters: sections.exporters,
     extensions: sections.extensions,
-    service: { extensions: serviceExtensions, pipelines, telemetry: telemetry! },
-    unsetEnv,
+    service: deepFreeze({ extensions: serviceExtensions, pipelines, telemetry: telemetry! }),
+    unsetEnv: Object.freeze([...unsetEnv]),
   });
+}
+
+/** Each part of `service` is checked on its own, so that one bad part does not hide the others. */
+function validateService(
+  value: unknown,
+  sections: Record<Section, Map<string, ComponentConfig>>,
+  problems: string[],
+  invalid: ReadonlySet<string>,
+): { pipelines: PipelineConfig[]; extensions: string[]; telemetry: TelemetryConfig | undefined } {
+  const out = {
+    pipelines: [] as PipelineConfig[],
+    extensions: [] as string[],
+    telemetry: undefined as TelemetryConfig | undefined,
+  };
+  if (value === undefined || value === null) {
+    problems.push('service: missing; it needs at least one pipeline under "service.pipelines"');
+    return out;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push('service: expected a mapping with pipelines, extensions and telemetry');
+    return out;
+  }
+  const service = value as Record<string, unknown>;
+  for (const key of Object.keys(service)) {
+    if (!SERVICE_KEYS.includes(key)) problems.push(`service.${key}: unknown setting`);
+  }
+  const telemetry = telemetrySchema.safeParse(service['telemetry'], { reportInput: true });
+  if (telemetry.success) out.telemetry = telemetry.data;
+  else problems.push(...formatIssues('service.telemetry', telemetry.error));
+
+  const extensions = z
+    .array(z.string())
+    .default([])
+    .safeParse(service['extensions'], { reportInput: true });
+  if (extensions.success) {
+    out.extensions = extensions.data;
+    for (const ext of extensions.data) {
+      if (!sections.extensions.has(ext) && !invalid.has(`extensions/${ext}`)) {
+        problems.push(`service.extensions: references extension "${ext}" which is not configured`);
+      }
+    }
+  } else {
+    problems.push(...formatIssues('service.extensions', extensions.error));
+  }
+
+  const pipelines = service['pipelines'];
+  if (
+    pipelines === undefined ||
+    pipelines === null ||
+    typeof pipelines !== 'object' ||
+    Array.isArray(pipelines)
+  ) {
+    problems.push(
+      'service.pipelines: expected a mapping of pipelines, such as "traces: {receivers: [otlp], exporters: [otlp]}"',
+    );
+    return out;
+  }
+  const defs: Record<string, z.output<typeof pipelineSchema>> = {};
+  for (const [id, def] of Object.entries(pipelines)) {
+    const parsed = pipelineSchema.safeParse(def ?? {}, { reportInput: true });
+    if (parsed.success) defs[id] = parsed.data;
+    else problems.push(...formatIssues(`service.pipelines.${id}`, parsed.error));
+  }
+  out.pipelines = validatePipelines(defs, sections, problems, invalid);
+  return out;
 }
 
 async function validateSection(
@@ -150,6 +206,7 @@ async function validateSection(
   value: unknown,
   resolve: FactoryResolver,
   problems: string[],
+  invalid: Set<string>,
 ): Promise<Map<string, ComponentConfig>> {
   const out = new Map<string, ComponentConfig>();
   if (value === undefined || value === null) return out;
@@ -160,6 +217,8 @@ async function validateSection(
   const kind = KIND_OF[section];
   for (const [id, rawValue] of Object.entries(value as Record<string, unknown>)) {
     const path = `${section}.${id}`;
+    // Until proven valid: references to it are then not reported a second time.
+    invalid.add(`${section}/${id}`);
     const parsedId = parseId(id);
     if (typeof parsedId === 'string') {
       problems.push(`${path}: ${parsedId}`);
@@ -178,12 +237,22 @@ async function validateSection(
       problems.push(`${path}: ${resolved}`);
       continue;
     }
-    const parsed = resolved.factory.configSchema.safeParse(resolved.raw);
+    const parsed = resolved.factory.configSchema.safeParse(resolved.raw, { reportInput: true });
     if (!parsed.success) {
       problems.push(...formatIssues(path, parsed.error));
       continue;
     }
-    out.set(id, { kind, id, type: parsedId.type, factory: resolved.factory, config: parsed.data });
+    invalid.delete(`${section}/${id}`);
+    out.set(
+      id,
+      Object.freeze({
+        kind,
+        id,
+        type: parsedId.type,
+        factory: resolved.factory,
+        config: deepFreeze(parsed.data),
+      }),
+    );
   }
   return out;
 }
@@ -192,9 +261,10 @@ function validatePipelines(
   defs: Record<string, z.output<typeof pipelineSchema>>,
   sections: Record<Section, Map<string, ComponentConfig>>,
   problems: string[],
+  invalid: ReadonlySet<string>,
 ): PipelineConfig[] {
   const out: PipelineConfig[] = [];
-  if (Object.keys(defs).length === 0) {
+  if (Object.keys(defs).length === 0 && !problems.some((p) => p.startsWith('service.pipelines'))) {
     problems.push('service.pipelines: no pipeline is configured; add one such as "traces"');
   }
   for (const [id, def] of Object.entries(defs)) {
@@ -219,6 +289,7 @@ function validatePipelines(
         seen.add(ref);
         const c = sections[section].get(ref);
         if (!c) {
+          if (invalid.has(`${section}/${ref}`)) continue;
           problems.push(`${path}.${section}: references ${kind} "${ref}" which is not configured`);
           continue;
         }

@@ -65,8 +65,27 @@ function writeMessage(
         }
       }
     } else {
+      if (!field.hasPresence && isDefault(field, value)) continue;
       writeField(w, field, value, fieldPath, depth);
     }
+  }
+}
+
+/**
+ * proto3 does not write scalar fields that hold their default value; skipping them makes the
+ * bytes the same as a protobuf client's. Wrong types are left for `writeScalar` to report.
+ */
+function isDefault(field: FieldSpec, value: unknown): boolean {
+  switch (field.kind) {
+    case 'string':
+    case 'bytes':
+      return value === '';
+    case 'bool':
+      return value === false;
+    case 'message':
+      return false;
+    default:
+      return value === 0 || value === '0';
   }
 }
 

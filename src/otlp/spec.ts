@@ -30,6 +30,8 @@ export interface FieldSpec {
   /** For trace / span ids: the only lengths allowed (OTLP JSON writes these as hex). */
   readonly idBytes: number | undefined;
   readonly oneof: string | undefined;
+  /** Member of a oneof or proto3 `optional`: a default value is still written (presence matters). */
+  readonly hasPresence: boolean;
 }
 
 export interface MessageSpec {
@@ -110,6 +112,7 @@ function build(type: protobuf.Type, cache: Map<string, MessageSpec>): MessageSpe
       enumValues,
       idBytes: kind === 'bytes' ? ID_FIELDS[snake] : undefined,
       oneof: field.partOf && !field.partOf.name.startsWith('_') ? field.partOf.name : undefined,
+      hasPresence: field.partOf !== null && field.partOf !== undefined,
     };
     byNumber[field.id] = f;
     fields.push(f);

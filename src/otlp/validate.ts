@@ -178,20 +178,20 @@ function checkId(
   if (isSpan) ctx.idsSeen |= field.number === 1 ? 1 : field.number === 2 ? 2 : 0;
   const required = (isSpan && field.name !== 'parent_span_id') || parent.name === LINK;
   if (len === 0) {
-    if (required) problem = `${field.name} is empty`;
+    if (required) problem = 'is empty';
   } else if (len !== field.idBytes) {
-    problem = `${field.name} has ${len} bytes, expected ${field.idBytes}`;
+    problem = `has ${len} bytes, expected ${field.idBytes}`;
   } else {
     let zero = true;
     for (let i = start; i < start + len; i++) if (buf[i] !== 0) zero = false;
-    if (zero) problem = `${field.name} is all zeroes`;
+    if (zero) problem = 'is all zeroes';
   }
   if (problem === undefined) return;
   if (ctx.partial && ctx.itemStart >= 0) {
-    ctx.itemBad ??= problem;
+    ctx.itemBad ??= `${field.name} ${problem}`;
     return;
   }
-  throw new WireError(`invalid ${problem}`);
+  throw new WireError(problem);
 }
 
 /** ASCII fast path in JS (most strings), the native check for the rest. */

@@ -57,18 +57,20 @@ export class SelfMetrics {
   /** Counters of one receiver and transport: accepted (pipeline took it), refused (it did not). */
   receiver(id: string, transport: string): ReceiverMetrics {
     return {
-      accepted: (signal, n) =>
+      accepted: (signal, n) => {
         this.counter(
           `otelcol_receiver_accepted_${ITEM_NAME[signal]}_total`,
           `Number of ${ITEM_NAME[signal]} successfully pushed into the pipeline.`,
           ['receiver', 'transport'],
-        ).inc({ receiver: id, transport }, n),
-      refused: (signal, n) =>
+        ).inc({ receiver: id, transport }, n);
+      },
+      refused: (signal, n) => {
         this.counter(
           `otelcol_receiver_refused_${ITEM_NAME[signal]}_total`,
           `Number of ${ITEM_NAME[signal]} that could not be pushed into the pipeline.`,
           ['receiver', 'transport'],
-        ).inc({ receiver: id, transport }, n),
+        ).inc({ receiver: id, transport }, n);
+      },
     };
   }
 
@@ -78,35 +80,40 @@ export class SelfMetrics {
     const labels = { exporter: id };
     const queueLabels = { exporter: id, data_type: signal };
     return {
-      sent: (n) =>
+      sent: (n) => {
         this.counter(
           `otelcol_exporter_sent_${item}_total`,
           `Number of ${item} successfully sent to destination.`,
           ['exporter'],
-        ).inc(labels, n),
-      sendFailed: (n) =>
+        ).inc(labels, n);
+      },
+      sendFailed: (n) => {
         this.counter(
           `otelcol_exporter_send_failed_${item}_total`,
           `Number of ${item} in failed attempts to send to destination (dropped).`,
           ['exporter'],
-        ).inc(labels, n),
-      enqueueFailed: (n) =>
+        ).inc(labels, n);
+      },
+      enqueueFailed: (n) => {
         this.counter(
           `otelcol_exporter_enqueue_failed_${item}_total`,
           `Number of ${item} failed to be added to the sending queue.`,
           ['exporter'],
-        ).inc(labels, n),
-      queueSize: (n) =>
+        ).inc(labels, n);
+      },
+      queueSize: (n) => {
         this.gauge('otelcol_exporter_queue_size', 'Current size of the retry queue (in batches).', [
           'exporter',
           'data_type',
-        ]).set(queueLabels, n),
-      queueCapacity: (n) =>
+        ]).set(queueLabels, n);
+      },
+      queueCapacity: (n) => {
         this.gauge(
           'otelcol_exporter_queue_capacity',
           'Fixed capacity of the retry queue (in batches).',
           ['exporter', 'data_type'],
-        ).set(queueLabels, n),
+        ).set(queueLabels, n);
+      },
     };
   }
 
@@ -114,30 +121,34 @@ export class SelfMetrics {
   processor(id: string, signal: Signal): ProcessorMetrics {
     const labels = { processor: id, otel_signal: signal };
     return {
-      incoming: (n) =>
+      incoming: (n) => {
         this.counter(
           'otelcol_processor_incoming_items_total',
           'Number of items passed to the processor.',
           ['processor', 'otel_signal'],
-        ).inc(labels, n),
-      outgoing: (n) =>
+        ).inc(labels, n);
+      },
+      outgoing: (n) => {
         this.counter(
           'otelcol_processor_outgoing_items_total',
           'Number of items emitted from the processor.',
           ['processor', 'otel_signal'],
-        ).inc(labels, n),
-      refused: (n) =>
+        ).inc(labels, n);
+      },
+      refused: (n) => {
         this.counter(
           `otelcol_processor_refused_${ITEM_NAME[signal]}_total`,
           `Number of ${ITEM_NAME[signal]} refused by the processor (the client is asked to retry).`,
           ['processor'],
-        ).inc({ processor: id }, n),
-      dropped: (n) =>
+        ).inc({ processor: id }, n);
+      },
+      dropped: (n) => {
         this.counter(
           `otelcol_processor_dropped_${ITEM_NAME[signal]}_total`,
           `Number of ${ITEM_NAME[signal]} dropped by the processor.`,
           ['processor'],
-        ).inc({ processor: id }, n),
+        ).inc({ processor: id }, n);
+      },
     };
   }
 }

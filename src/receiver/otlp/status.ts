@@ -9,6 +9,7 @@ import {
 } from '../../component/errors.js';
 import type { Signal } from '../../component/consumer.js';
 import { otlpTypes } from '../../otlp/proto.js';
+import { ProtoWriter, WIRE_LEN, WIRE_VARINT } from '../../otlp/wire.js';
 
 /**
  * The one place where failures become OTLP answers, as the OTLP specification and the
@@ -79,18 +80,24 @@ export function answerFor(err: unknown): Answer {
 
 /** `google.rpc.Status` with a `RetryInfo` detail when there is a wait to suggest, encoded. */
 export function encodeStatus(answer: Answer): Uint8Array {
-  const t = otlpTypes();
-  const details: Array<{ typeUrl: string; value: Uint8Array }> = [];
+  // google.rpc.Status { code = 1; message = 2; repeated google.protobuf.Any details = 3 }
+  const w = new ProtoWriter(64 + answer.message.length * 3);
+  if (answer.grpc !== 0) w.tag(1, WIRE_VARINT).varint(answer.grpc);
+  if (answer.message) w.tag(2, WIRE_LEN).string(answer.message);
   if (answer.retryAfterMs !== undefined) {
     const seconds = Math.floor(answer.retryAfterMs / 1000);
     const nanos = Math.round((answer.retryAfterMs % 1000) * 1e6);
-    details.push({
-      typeUrl: 'type.googleapis.com/google.rpc.RetryInfo',
-      value: t.retryInfo.encode({ retryDelay: { seconds, nanos } }).finish(),
-    });
+    // Any { type_url = 1; value = 2 } holding RetryInfo { Duration retry_delay = 1 { seconds = 1; nanos = 2 } }
+    w.fork().tag(1, WIRE_LEN).string(RETRY_INFO_TYPE);
+    w.fork().fork();
+    if (seconds > 0) w.tag(1, WIRE_VARINT).varint(seconds);
+    if (nanos > 0) w.tag(2, WIRE_VARINT).varint(nanos);
+    w.join(1).join(2).join(3);
   }
-  return t.status.encode({ code: answer.grpc, message: answer.message, details }).finish();
+  return w.finish();
 }
+
+export const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /** The same status as OTLP/JSON (`{"code":14,"message":"...","details":[...]}`). */
 export function statusJson(answer: Answer): string {
@@ -99,7 +106,7 @@ export function statusJson(answer: Answer): string {
       ? undefined
       : [
           {
-            '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+            '@type': RETRY_INFO_TYPE,
             retryDelay: `${(answer.retryAfterMs / 1000).toFixed(3).replace(/\.?0+$/, '')}s`,
           },
         ];
