@@ -1,4 +1,5 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
 import { batchProcessorFactory } from './pipeline/batch/factory.js';
 import { memoryLimiterFactory } from './pipeline/memory-limiter/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
@@ -12,6 +13,7 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
     otlpReceiverFactory,
     memoryLimiterFactory,
     batchProcessorFactory,
+    bearerTokenAuthFactory,
     ...extra,
   ]);
 }
