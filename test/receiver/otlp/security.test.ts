@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { OTLPTraceExporter as GrpcTraces } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureExporterFactory } from '../../helpers/capture-exporter.js';
 import { startTestSidecar, type TestSidecar } from '../../helpers/sidecar.js';
@@ -44,7 +45,7 @@ service:
 afterAll(() => sidecar?.shutdown());
 
 type Result = { code: number; error?: Error };
-const send = (exporter: { export: (s: unknown, cb: (r: Result) => void) => void }) =>
+const send = (exporter: { export: (s: ReadableSpan[], cb: (r: Result) => void) => void }) =>
   new Promise<Result>((resolve) => exporter.export(makeSpans('secure', [{}]), resolve));
 
 describe('OTLP/HTTP over TLS with a bearer token', () => {

@@ -1,0 +1,256 @@
+/**
+ * `npm run bench`: the throughput benchmark. Runs the built sidecar (dist/) in its own process
+ * pinned to one core, a load generator and a downstream OTLP server on the other core, and
+ * measures, for the full pipeline with detection and for the same build without the anomaly
+ * processor, side by side in one run:
+ *   - spans/s at saturation (closed loop) per transport,
+ *   - CPU seconds per 10k spans/s,
+ *   - p50/p99 request latency at half of saturation (open loop),
+ *   - peak RSS.
+ * Each figure is the median of BENCH_REPEATS runs (default 3). Results: a table on stdout and
+ * bench/results/throughput.json.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadResult, LoadSpec } from './loadgen.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const TRANSPORTS = (process.env['BENCH_TRANSPORTS'] ?? 'http/protobuf,grpc,http/json').split(
+  ',',
+) as LoadSpec['transport'][];
+const SIDECAR_CORE = '0';
+const LOAD_CORE = cpus().length > 1 ? '1' : '0';
+
+interface Variant {
+  name: string;
+  processors: string[];
+}
+const VARIANTS: Variant[] = [
+  { name: 'detection', processors: ['memory_limiter', 'anomaly', 'batch'] },
+  { name: 'pass-through', processors: ['memory_limiter', 'batch'] },
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function tsxFork(script: string, pin: string): ChildProcess {
+  return fork(join(ROOT, script), [], {
+    execPath: 'taskset',
+    execArgv: ['-c', pin, process.execPath, '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: any) => (m.error ? reject(new Error(m.error)) : resolve(m as T)));
+    if (message !== undefined) child.send(message as object);
+  });
+}
+
+/** utime + stime of a process (all its threads), in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`the sidecar exited with ${child.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the sidecar did not become ready');
+}
+
+async function startSidecar(variant: Variant, sinkPort: number) {
+  const [grpcPort, httpPort, telemetryPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'hourglass-bench-'));
+  const config = `
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${grpcPort} }
+      http: { endpoint: 127.0.0.1:${httpPort} }
+processors:
+  memory_limiter: { check_interval: 1s, limit_mib: 1536 }
+  anomaly: { storage: ${join(dir, 'hourglass.db')} }
+  batch: {}
+exporters:
+  otlp/sink:
+    endpoint: 127.0.0.1:${sinkPort}
+    tls: { insecure: true }
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [${variant.processors.join(', ')}]
+      exporters: [otlp/sink]
+  telemetry:
+    logs: { level: warn }
+    metrics: { address: 127.0.0.1:${telemetryPort} }
+`;
+  const file = join(dir, 'bench.yaml');
+  writeFileSync(file, config);
+  const child = spawn(
+    'taskset',
+    ['-c', SIDECAR_CORE, process.execPath, join(ROOT, 'dist/cli.js'), 'run', '--config', file],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  await waitReady(`http://127.0.0.1:${telemetryPort}/readyz`, child);
+  return { child, targets: { grpc: `127.0.0.1:${grpcPort}`, http: `127.0.0.1:${httpPort}` } };
+}
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const child = tsxFork('bench/throughput/loadgen.ts', LOAD_CORE);
+  const { result } = await ask<{ result: LoadResult }>(child, spec);
+  return result;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  variant: string;
+  transport: string;
+  spansPerSecond: number;
+  cpuSecondsPer10kSpans: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMiB: number;
+  refused: number;
+}
+
+async function measure(
+  variant: Variant,
+  transport: LoadSpec['transport'],
+  sink: ChildProcess,
+  sinkPort: number,
+): Promise<Row> {
+  const runs: Row[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const { child, targets } = await startSidecar(variant, sinkPort);
+    const target = transport === 'grpc' ? targets.grpc : targets.http;
+    const base = {
+      transport,
+      target,
+      spansPerRequest: 512,
+      warmupMs: 2000,
+      durationMs: SECONDS * 1000,
+      rate: 0,
+    };
+    const cpu0 = cpuSeconds(child.pid!);
+    const t0 = performance.now();
+    const saturation = await load({ ...base, mode: 'closed', concurrency: 16 });
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(child.pid!) - cpu0;
+    const spansPerSecond = saturation.spansOk / saturation.seconds;
+    // Everything measured was received (the whole run includes the warm-up).
+    const half = await load({
+      ...base,
+      mode: 'open',
+      concurrency: 64,
+      rate: spansPerSecond / 2 / 512,
+    });
+    const { spans: delivered } = await ask<{ spans: number }>(sink, { type: 'count' });
+    runs.push({
+      variant: variant.name,
+      transport,
+      spansPerSecond,
+      // CPU used over the saturation phase (warm-up included) per 10k spans/s of throughput.
+      cpuSecondsPer10kSpans: cpu / wall / (spansPerSecond / 10_000),
+      p50Ms: half.latencyMs.p50,
+      p99Ms: half.latencyMs.p99,
+      peakRssMiB: peakRssMiB(child.pid!),
+      refused: saturation.requests - saturation.ok + (half.requests - half.ok),
+    });
+    if (delivered === 0) throw new Error('nothing reached the downstream');
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await ask(sink, { type: 'reset' });
+  }
+  return {
+    variant: variant.name,
+    transport,
+    spansPerSecond: median(runs.map((r) => r.spansPerSecond)),
+    cpuSecondsPer10kSpans: median(runs.map((r) => r.cpuSecondsPer10kSpans)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    peakRssMiB: median(runs.map((r) => r.peakRssMiB)),
+    refused: median(runs.map((r) => r.refused)),
+  };
+}
+
+async function main(): Promise<void> {
+  const sink = tsxFork('bench/throughput/sink.ts', LOAD_CORE);
+  const { port: sinkPort } = await ask<{ port: number }>(sink, undefined);
+  const rows: Row[] = [];
+  for (const transport of TRANSPORTS) {
+    for (const variant of VARIANTS) {
+      const row = await measure(variant, transport, sink, sinkPort);
+      rows.push(row);
+      process.stderr.write(
+        `${row.variant} ${row.transport}: ${Math.round(row.spansPerSecond)} spans/s\n`,
+      );
+    }
+  }
+  sink.kill();
+  const table = [
+    '| transport | pipeline | spans/s (saturation) | vs pass-through | CPU s per 10k spans/s | p50 ms at half load | p99 ms at half load | peak RSS MiB |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const ref = rows.find((x) => x.transport === r.transport && x.variant === 'pass-through')!;
+      return `| ${r.transport} | ${r.variant} | ${Math.round(r.spansPerSecond).toLocaleString('en')} | ${(r.spansPerSecond / ref.spansPerSecond).toFixed(3)} | ${r.cpuSecondsPer10kSpans.toFixed(3)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.peakRssMiB} |`;
+    }),
+  ].join('\n');
+  process.stdout.write(
+    `\nhourglass throughput: sidecar pinned to core ${SIDECAR_CORE}, load and downstream on core ${LOAD_CORE}; 512 spans per request; median of ${REPEATS} runs of ${SECONDS}s\n\n${table}\n`,
+  );
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'bench/results/throughput.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        repeats: REPEATS,
+        seconds: SECONDS,
+        rows,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+await main();
