@@ -6,6 +6,7 @@ import type { Signal } from '../../src/component/consumer.js';
 import { jsonToProto } from '../../src/otlp/json-decode.js';
 import { protoToJson } from '../../src/otlp/json-encode.js';
 import { validateRequest } from '../../src/otlp/validate.js';
+import { exportDefinition } from '../../src/receiver/otlp/grpc-server.js';
 import {
   encodeStatus,
   exportResponse,
@@ -67,19 +68,11 @@ export interface SinkSpan {
   readonly attributes: Record<string, unknown>;
 }
 
-const SERVICE: Record<Signal, string> = {
-  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
-  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
-  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
-};
-
 const HTTP_PATHS: Record<string, Signal> = {
   '/v1/traces': 'traces',
   '/v1/metrics': 'metrics',
   '/v1/logs': 'logs',
 };
-
-const identity = (b: Buffer): Buffer => b;
 
 export class OtlpSink {
   /** Every request received, in arrival order. */
@@ -219,27 +212,14 @@ export class OtlpSink {
   private async listen(): Promise<void> {
     const server = new grpc.Server();
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      server.addService(
-        {
-          Export: {
-            path: `/${SERVICE[signal]}/Export`,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: identity,
-            requestDeserialize: identity,
-            responseSerialize: identity,
-            responseDeserialize: identity,
-          },
+      server.addService(exportDefinition(signal), {
+        Export: (
+          call: grpc.ServerUnaryCall<Buffer, Buffer>,
+          callback: grpc.sendUnaryData<Buffer>,
+        ) => {
+          void this.onGrpc(signal, call, callback);
         },
-        {
-          Export: (
-            call: grpc.ServerUnaryCall<Buffer, Buffer>,
-            callback: grpc.sendUnaryData<Buffer>,
-          ) => {
-            void this.onGrpc(signal, call, callback);
-          },
-        },
-      );
+      });
     }
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
@@ -277,42 +257,19 @@ export class OtlpSink {
   ): Promise<void> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
-    let items: number;
-    try {
-      items = validateRequest(signal, call.request).items;
-    } catch (err) {
-      this.record({
-        signal,
-        transport: 'grpc',
-        encoding: 'proto',
-        bytes: call.request,
-        headers,
-        items: 0,
-        accepted: false,
-        wireBytes: call.request.length,
-      });
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: `invalid request: ${String(err)}` });
+    const meta = { signal, transport: 'grpc', encoding: 'proto', headers } as const;
+    const admitted = this.admit(meta, call.request, () => call.request);
+    if ('invalid' in admitted) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: admitted.invalid });
       return;
     }
-    const answer = this.nextAnswer();
-    const code = answer.grpc ?? grpc.status.OK;
-    this.record({
-      signal,
-      transport: 'grpc',
-      encoding: 'proto',
-      bytes: call.request,
-      headers,
-      items,
-      accepted: code === grpc.status.OK,
-      wireBytes: call.request.length,
-    });
+    const { answer } = admitted;
     if (!(await this.delay(answer))) return;
+    const code = answer.grpc ?? grpc.status.OK;
     if (code === grpc.status.OK) {
       const p = answer.partialSuccess;
-      callback(
-        null,
-        Buffer.from(exportResponse(signal, p?.rejected ?? 0, p?.message, false) as Uint8Array),
-      );
+      const body = exportResponse(signal, p?.rejected ?? 0, p?.message, false) as Uint8Array;
+      callback(null, Buffer.from(body));
       return;
     }
     const metadata = new grpc.Metadata();
@@ -330,55 +287,60 @@ export class OtlpSink {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
+    for (const [k, v] of Object.entries(req.headers)) {
       headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
     const json = (headers['content-type'] ?? '').startsWith('application/json');
-    const encoding = json ? 'json' : 'proto';
-    let bytes: Buffer;
-    let items: number;
-    try {
+    const meta = { signal, transport: 'http', encoding: json ? 'json' : 'proto', headers } as const;
+    const admitted = this.admit(meta, raw, () => {
       const body = headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw;
-      bytes = json ? Buffer.from(jsonToProto(signal, body.toString('utf8'))) : body;
-      items = validateRequest(signal, bytes).items;
-    } catch (err) {
-      this.record({
-        signal,
-        transport: 'http',
-        encoding,
-        bytes: raw,
-        headers,
-        items: 0,
-        accepted: false,
-        wireBytes: raw.length,
-      });
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`invalid request: ${String(err)}`);
+      return json ? Buffer.from(jsonToProto(signal, body.toString('utf8'))) : body;
+    });
+    if ('invalid' in admitted) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end(admitted.invalid);
       return;
     }
-    const answer = this.nextAnswer();
-    const status = answer.http ?? 200;
-    this.record({
-      signal,
-      transport: 'http',
-      encoding,
-      bytes,
-      headers,
-      items,
-      accepted: status === 200,
-      wireBytes: raw.length,
-    });
+    const { answer } = admitted;
     if (!(await this.delay(answer))) return;
+    const status = answer.http ?? 200;
     const contentType = json ? 'application/json' : 'application/x-protobuf';
     if (status === 200) {
       const p = answer.partialSuccess;
-      res
-        .writeHead(200, { 'Content-Type': contentType })
-        .end(exportResponse(signal, p?.rejected ?? 0, p?.message, json));
+      const body = exportResponse(signal, p?.rejected ?? 0, p?.message, json);
+      res.writeHead(200, { 'Content-Type': contentType }).end(body);
       return;
     }
     const out: Record<string, string> = { 'Content-Type': contentType };
     if (answer.retryAfter !== undefined) out['Retry-After'] = answer.retryAfter;
     const a = statusAnswer(answer, grpc.status.UNKNOWN, status);
     res.writeHead(status, out).end(json ? statusJson(a) : encodeStatus(a));
+  }
+
+  /**
+   * Decodes, validates and records a request, as a real server would; returns the programmed answer
+   * to give, or why the request is invalid (answered 400 / INVALID_ARGUMENT).
+   */
+  private admit(
+    meta: Pick<SinkRequest, 'signal' | 'transport' | 'encoding' | 'headers'>,
+    raw: Buffer,
+    decode: () => Buffer,
+  ): { answer: SinkAnswer } | { invalid: string } {
+    let bytes = raw;
+    let items: number;
+    try {
+      bytes = decode();
+      items = validateRequest(meta.signal, bytes).items;
+    } catch (err) {
+      this.record({ ...meta, bytes, items: 0, accepted: false, wireBytes: raw.length });
+      return { invalid: `invalid request: ${String(err)}` };
+    }
+    const answer = this.nextAnswer();
+    const accepted =
+      meta.transport === 'grpc'
+        ? (answer.grpc ?? grpc.status.OK) === grpc.status.OK
+        : (answer.http ?? 200) === 200;
+    this.record({ ...meta, bytes, items, accepted, wireBytes: raw.length });
+    return { answer };
   }
 
   /** Waits as the answer says; false when the sink stopped meanwhile (no answer to send). */
