@@ -80,12 +80,14 @@ export function answerFor(err: unknown): Answer {
 /** `google.rpc.Status` with a `RetryInfo` detail when there is a wait to suggest, encoded. */
 export function encodeStatus(answer: Answer): Uint8Array {
   const t = otlpTypes();
-  const details: Array<{ typeUrl: string; value: Uint8Array }> = [];
+  // protobufjs defines google.protobuf.Any itself, with the field named `type_url` (not camelCase):
+  // a `typeUrl` key would be silently dropped and clients would not recognise the RetryInfo.
+  const details: Array<{ type_url: string; value: Uint8Array }> = [];
   if (answer.retryAfterMs !== undefined) {
     const seconds = Math.floor(answer.retryAfterMs / 1000);
     const nanos = Math.round((answer.retryAfterMs % 1000) * 1e6);
     details.push({
-      typeUrl: 'type.googleapis.com/google.rpc.RetryInfo',
+      type_url: 'type.googleapis.com/google.rpc.RetryInfo',
       value: t.retryInfo.encode({ retryDelay: { seconds, nanos } }).finish(),
     });
   }
