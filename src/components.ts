@@ -1,4 +1,6 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
 
 /**
@@ -6,5 +8,10 @@ import { otlpReceiverFactory } from './receiver/otlp/factory.js';
  * gets its own factories (some keep per-build state, such as components shared across signals).
  */
 export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
-  return makeFactories([otlpReceiverFactory, ...extra]);
+  return makeFactories([
+    otlpReceiverFactory,
+    otlpExporterFactory,
+    otlpHttpExporterFactory,
+    ...extra,
+  ]);
 }

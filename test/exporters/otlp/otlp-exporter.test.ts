@@ -1,0 +1,253 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { status } from '@grpc/grpc-js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Exporter } from '../../../src/component/component.js';
+import { PermanentError, UnavailableError } from '../../../src/component/errors.js';
+import { otlpExporterSchema } from '../../../src/exporters/otlp/config.js';
+import { otlpExporterFactory } from '../../../src/exporters/otlp/factory.js';
+import { OtlpSink, type SinkAnswer } from '../../helpers/otlp-sink.js';
+import { logsBatch, metricsBatch, traceBatch } from '../batches.js';
+import { ERROR, INFO, WARN, harness, type Harness, type ObservedClock } from '../harness.js';
+
+const RETRY = {
+  initial_interval: '1s',
+  randomization_factor: 0,
+  multiplier: 2,
+  max_interval: '10s',
+  max_elapsed_time: '1m',
+};
+
+let sink: OtlpSink;
+const open: Exporter[] = [];
+
+beforeEach(async () => {
+  sink = await OtlpSink.start();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.shutdown()));
+  await sink.close();
+});
+
+async function make(
+  settings: Record<string, unknown> = {},
+  signal: 'traces' | 'metrics' | 'logs' = 'traces',
+): Promise<{ exporter: Exporter; h: Harness; clock: ObservedClock }> {
+  const h = harness('otlp/jaeger');
+  const config = otlpExporterSchema.parse({
+    endpoint: sink.grpcEndpoint,
+    tls: { insecure: true },
+    timeout: '2s',
+    retry_on_failure: RETRY,
+    sending_queue: { enabled: false },
+    ...settings,
+  });
+  const exporter = otlpExporterFactory.create(h.settings, config, signal);
+  open.push(exporter);
+  await exporter.start({ components: () => [], getExtension: () => undefined });
+  return { exporter, h, clock: h.settings.clock as ObservedClock };
+}
+
+describe('otlp exporter: what it does with each gRPC answer', () => {
+  const retried: Array<[string, SinkAnswer, number]> = [
+    [
+      'UNAVAILABLE with RetryInfo 7s: waits the hint',
+      { grpc: status.UNAVAILABLE, retryDelayMs: 7000 },
+      7000,
+    ],
+    [
+      'RESOURCE_EXHAUSTED with RetryInfo 2.5s: waits the hint',
+      { grpc: status.RESOURCE_EXHAUSTED, retryDelayMs: 2500 },
+      2500,
+    ],
+    ['UNAVAILABLE without a hint: backoff', { grpc: status.UNAVAILABLE }, 1000],
+    ['CANCELLED', { grpc: status.CANCELLED }, 1000],
+    ['DEADLINE_EXCEEDED', { grpc: status.DEADLINE_EXCEEDED }, 1000],
+    ['ABORTED', { grpc: status.ABORTED }, 1000],
+    ['OUT_OF_RANGE', { grpc: status.OUT_OF_RANGE }, 1000],
+    ['DATA_LOSS', { grpc: status.DATA_LOSS }, 1000],
+  ];
+
+  it.each(retried)('%s, then delivers', async (_name, answer, wait) => {
+    const { exporter, h, clock } = await make();
+    sink.answerNext(1, answer);
+    const batch = traceBatch(3);
+    const done = exporter.consume(batch);
+    await clock.timeoutsSet(1);
+    expect(clock.delays).toEqual([wait]);
+    expect(sink.requests).toHaveLength(1);
+    clock.advance(wait - 1);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    await done;
+    expect(sink.requests.map((r) => r.accepted)).toEqual([false, true]);
+    expect(sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
+    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
+    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(0);
+  });
+
+  const dropped: Array<[string, SinkAnswer]> = [
+    ['RESOURCE_EXHAUSTED without RetryInfo', { grpc: status.RESOURCE_EXHAUSTED }],
+    ['INVALID_ARGUMENT', { grpc: status.INVALID_ARGUMENT, message: 'span name too long' }],
+    ['PERMISSION_DENIED', { grpc: status.PERMISSION_DENIED }],
+    ['UNAUTHENTICATED', { grpc: status.UNAUTHENTICATED }],
+    ['UNIMPLEMENTED', { grpc: status.UNIMPLEMENTED }],
+    ['INTERNAL', { grpc: status.INTERNAL }],
+    ['UNKNOWN', { grpc: status.UNKNOWN }],
+  ];
+
+  it.each(dropped)('%s: permanent, dropped and counted, logged once', async (name, answer) => {
+    const { exporter, h, clock } = await make();
+    sink.answerNext(2, answer);
+    for (let i = 0; i < 2; i++) {
+      const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as Error).message).toContain(name.split(' ')[0]);
+    }
+    expect(sink.requests).toHaveLength(2);
+    expect(clock.delays).toEqual([]);
+    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
+    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(0);
+    const logs = h.logged('rejected them permanently');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.level).toBe(ERROR);
+  });
+
+  it('an answer slower than the timeout is retried (DEADLINE_EXCEEDED)', async () => {
+    const { exporter, clock } = await make({ timeout: '150ms' });
+    sink.answerNext(1, { delayMs: 2_000 });
+    const done = exporter.consume(traceBatch(1));
+    await clock.timeoutsSet(1);
+    expect(clock.delays).toEqual([1000]);
+    clock.advance(1000);
+    await done;
+    expect(sink.requests).toHaveLength(2);
+    expect(sink.items()).toBe(2); // the slow one was received too: at-least-once
+  });
+
+  it('partial_success is a success; the rejected items are counted and logged once', async () => {
+    const { exporter, h } = await make();
+    sink.answerNext(2, { partialSuccess: { rejected: 2, message: 'spans too old' } });
+    await exporter.consume(traceBatch(5));
+    await exporter.consume(traceBatch(5));
+    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(6);
+    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
+    const logs = h.logged('rejected 2 of its 5 spans: spans too old');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.level).toBe(WARN);
+  });
+
+  it('connection refused: warns once, retries, and says when it recovered', async () => {
+    const { exporter, h, clock } = await make();
+    await sink.stop();
+    const first = exporter.consume(traceBatch(1));
+    const second = exporter.consume(traceBatch(1));
+    await clock.timeoutsSet(2);
+    const warnings = h.logged('cannot export to');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.level).toBe(WARN);
+    expect(warnings[0]!.msg).toContain(sink.grpcEndpoint);
+    expect(warnings[0]!.msg).toContain('ECONNREFUSED');
+    await sink.restart();
+    clock.advance(1000);
+    await Promise.all([first, second]);
+    expect(sink.items()).toBe(2);
+    const recovered = h.logged('recovered after 2 failed attempts');
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.level).toBe(INFO);
+    expect(h.logged('cannot export to')).toHaveLength(1);
+  });
+
+  it('without a queue, a failure that outlasts max_elapsed_time reaches the caller as UNAVAILABLE', async () => {
+    const { exporter, h, clock } = await make({
+      retry_on_failure: { ...RETRY, max_elapsed_time: '2500ms' },
+    });
+    sink.answerAll({ grpc: status.UNAVAILABLE, message: 'jaeger is restarting' });
+    const done = exporter.consume(traceBatch(4)).catch((e: unknown) => e);
+    // Waits 1s, 2s (cut to the 1.5s left before the deadline), then gives up.
+    await clock.timeoutsSet(1);
+    clock.advance(1000);
+    await clock.timeoutsSet(2);
+    clock.advance(1500);
+    const err = await done;
+    expect(clock.delays).toEqual([1000, 1500]);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toContain('jaeger is restarting');
+    expect(sink.requests).toHaveLength(3);
+    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
+    expect(h.logged('after retrying for max_elapsed_time')).toHaveLength(1);
+  });
+
+  it('sends headers as metadata, to the right service for each signal', async () => {
+    const cases = [
+      ['traces', traceBatch(2)],
+      ['metrics', metricsBatch(3)],
+      ['logs', logsBatch(4)],
+    ] as const;
+    for (const [signal, batch] of cases) {
+      const { exporter } = await make({ headers: { 'X-Tenant': 'blue' } }, signal);
+      await exporter.consume(batch);
+    }
+    expect(sink.requests.map((r) => [r.signal, r.items, r.headers['x-tenant']])).toEqual([
+      ['traces', 2, 'blue'],
+      ['metrics', 3, 'blue'],
+      ['logs', 4, 'blue'],
+    ]);
+  });
+
+  it('compresses with gzip unless compression is none', async () => {
+    const big = traceBatch([{ attributes: { 'db.statement': 'SELECT 1; '.repeat(20_000) } }]);
+    const proxy = await byteCountingProxy(Number(sink.grpcEndpoint.split(':')[1]));
+    try {
+      for (const compression of ['gzip', 'none']) {
+        const before = proxy.bytes();
+        const { exporter } = await make({ endpoint: `127.0.0.1:${proxy.port}`, compression });
+        await exporter.consume(big);
+        proxy.record(compression, proxy.bytes() - before);
+      }
+    } finally {
+      await proxy.close();
+    }
+    expect(sink.accepted().map((r) => r.bytes.equals(Buffer.from(big.bytes)))).toEqual([
+      true,
+      true,
+    ]);
+    expect(big.bytes.length).toBeGreaterThan(200_000);
+    expect(proxy.recorded['none']).toBeGreaterThan(big.bytes.length);
+    expect(proxy.recorded['gzip']).toBeLessThan(big.bytes.length / 20);
+  });
+
+  it('starts while the downstream is unreachable', async () => {
+    await sink.stop();
+    const { exporter, h } = await make({ sending_queue: { enabled: true } });
+    await exporter.consume(traceBatch(1));
+    expect(h.lines.filter((l) => l.level >= ERROR)).toEqual([]);
+  });
+});
+
+/** A TCP proxy that counts the bytes the client sends (what goes over the wire). */
+async function byteCountingProxy(targetPort: number) {
+  let total = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (d: Buffer) => (total += d.length));
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const recorded: Record<string, number> = {};
+  return {
+    port: (server.address() as AddressInfo).port,
+    bytes: () => total,
+    recorded,
+    record: (k: string, n: number) => (recorded[k] = n),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
