@@ -1,0 +1,242 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Exporter } from '../../../src/component/component.js';
+import type { Signal } from '../../../src/component/consumer.js';
+import { PermanentError } from '../../../src/component/errors.js';
+import { otlpHttpExporterSchema, signalUrl } from '../../../src/exporters/otlphttp/config.js';
+import { otlpHttpExporterFactory } from '../../../src/exporters/otlphttp/factory.js';
+import { OtlpSink, type SinkAnswer } from '../../helpers/otlp-sink.js';
+import { logsBatch, metricsBatch, spanIdsOf, traceBatch } from '../batches.js';
+import { ERROR, INFO, WARN, harness, type Harness, type ObservedClock } from '../harness.js';
+
+const RETRY = {
+  initial_interval: '1s',
+  randomization_factor: 0,
+  multiplier: 2,
+  max_interval: '10s',
+  max_elapsed_time: '1m',
+};
+
+const HOST = { components: () => [], getExtension: () => undefined };
+
+let sink: OtlpSink;
+const open: Exporter[] = [];
+
+beforeEach(async () => {
+  sink = await OtlpSink.start();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.shutdown()));
+  await sink.close();
+});
+
+function create(settings: Record<string, unknown> = {}, signal: Signal = 'traces') {
+  const h = harness('otlphttp/jaeger');
+  const config = otlpHttpExporterSchema.parse({
+    endpoint: sink.httpEndpoint,
+    timeout: '2s',
+    retry_on_failure: RETRY,
+    sending_queue: { enabled: false },
+    ...settings,
+  });
+  const exporter = otlpHttpExporterFactory.create(h.settings, config, signal);
+  open.push(exporter);
+  return { exporter, h, clock: h.settings.clock as ObservedClock };
+}
+
+async function make(
+  settings: Record<string, unknown> = {},
+  signal: Signal = 'traces',
+): Promise<{ exporter: Exporter; h: Harness; clock: ObservedClock }> {
+  const made = create(settings, signal);
+  await made.exporter.start(HOST);
+  return made;
+}
+
+describe('otlphttp exporter: what it does with each HTTP answer', () => {
+  const fakeNow = Date.UTC(2026, 0, 5, 0, 0, 0);
+  const retried: Array<[string, SinkAnswer, number]> = [
+    ['429 with Retry-After: 7 (seconds)', { http: 429, retryAfter: '7' }, 7000],
+    [
+      '503 with Retry-After as an HTTP-date 4s ahead',
+      { http: 503, retryAfter: new Date(fakeNow + 4000).toUTCString() },
+      4000,
+    ],
+    ['503 with RetryInfo in the status body', { http: 503, retryDelayMs: 2500 }, 2500],
+    ['502 without a hint: backoff', { http: 502 }, 1000],
+    ['504 without a hint: backoff', { http: 504 }, 1000],
+  ];
+
+  it.each(retried)('%s: waits, then delivers', async (_name, answer, wait) => {
+    const { exporter, h, clock } = await make();
+    sink.answerNext(1, answer);
+    const batch = traceBatch(3);
+    const done = exporter.consume(batch);
+    await clock.timeoutsSet(1);
+    expect(clock.delays).toEqual([wait]);
+    clock.advance(wait - 1);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    await done;
+    expect(sink.requests.map((r) => r.accepted)).toEqual([false, true]);
+    expect(sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
+    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
+  });
+
+  const dropped: Array<[number, string]> = [
+    [400, 'HTTP 400: span name is empty'],
+    [401, 'HTTP 401'],
+    [403, 'HTTP 403'],
+    [404, 'HTTP 404'],
+    [413, 'HTTP 413'],
+    [500, 'HTTP 500'],
+    [501, 'HTTP 501'],
+  ];
+
+  it.each(dropped)('%i: permanent, dropped and counted, logged once', async (code, text) => {
+    const { exporter, h, clock } = await make();
+    sink.answerNext(2, { http: code, message: code === 400 ? 'span name is empty' : undefined });
+    for (let i = 0; i < 2; i++) {
+      const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as Error).message).toContain(text);
+    }
+    expect(sink.requests).toHaveLength(2);
+    expect(clock.delays).toEqual([]);
+    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
+    const logs = h.logged('rejected them permanently');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.level).toBe(ERROR);
+  });
+
+  it('reads the error message from an OTLP/JSON status body', async () => {
+    const { exporter } = await make({ encoding: 'json' });
+    sink.answerNext(1, { http: 400, message: 'bad trace id' });
+    await expect(exporter.consume(traceBatch(1))).rejects.toThrow('HTTP 400: bad trace id');
+  });
+
+  it('reads at most 64 KiB of a response body', async () => {
+    const { exporter } = await make();
+    sink.answerNext(1, { http: 400, message: 'x'.repeat(1_000_000) });
+    const err = (await exporter.consume(traceBatch(1)).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message.length).toBeLessThan(400);
+    // The pool is still usable afterwards.
+    await exporter.consume(traceBatch(1));
+    expect(sink.items()).toBe(1);
+  });
+
+  it('an answer slower than the timeout is retried', async () => {
+    const { exporter, h, clock } = await make({ timeout: '150ms' });
+    sink.answerNext(1, { delayMs: 2_000 });
+    const done = exporter.consume(traceBatch(1));
+    await clock.timeoutsSet(1);
+    expect(h.logged('no answer within the timeout of 150 ms')).toHaveLength(1);
+    clock.advance(1000);
+    await done;
+    expect(sink.requests).toHaveLength(2);
+  });
+
+  it('partial_success (protobuf and JSON) is a success with the rejected items counted', async () => {
+    for (const encoding of ['proto', 'json']) {
+      const { exporter, h } = await make({ encoding });
+      sink.answerNext(1, { partialSuccess: { rejected: 1, message: 'span too old' } });
+      await exporter.consume(traceBatch(4));
+      expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
+      expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(1);
+      expect(h.logged('rejected 1 of its 4 spans: span too old')).toHaveLength(1);
+    }
+  });
+
+  it('connection refused: warns once, retries, and says when it recovered', async () => {
+    const { exporter, h, clock } = await make();
+    await sink.stop();
+    const first = exporter.consume(traceBatch(1));
+    const second = exporter.consume(traceBatch(1));
+    await clock.timeoutsSet(2);
+    const warnings = h.logged('cannot export to');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.level).toBe(WARN);
+    expect(warnings[0]!.msg).toContain(`${sink.httpEndpoint}/v1/traces`);
+    expect(warnings[0]!.msg).toContain('ECONNREFUSED');
+    await sink.restart();
+    clock.advance(1000);
+    await Promise.all([first, second]);
+    expect(sink.items()).toBe(2);
+    expect(h.logged('recovered after 2 failed attempts')[0]!.level).toBe(INFO);
+  });
+});
+
+describe('otlphttp exporter: requests', () => {
+  it('posts protobuf, gzip-compressed, with the configured headers', async () => {
+    const { exporter } = await make({ headers: { 'X-Tenant': 'blue' } });
+    const batch = traceBatch([{ attributes: { 'db.statement': 'SELECT 1; '.repeat(1000) } }]);
+    await exporter.consume(batch);
+    const r = sink.requests[0]!;
+    expect(r.headers['content-type']).toBe('application/x-protobuf');
+    expect(r.headers['content-encoding']).toBe('gzip');
+    expect(r.headers['x-tenant']).toBe('blue');
+    expect(r.wireBytes).toBeLessThan(batch.bytes.length / 10);
+    expect(r.bytes).toEqual(Buffer.from(batch.bytes));
+  });
+
+  it('sends an uncompressed body with compression: none', async () => {
+    const { exporter } = await make({ compression: 'none' });
+    const batch = traceBatch(2);
+    await exporter.consume(batch);
+    expect(sink.requests[0]!.headers['content-encoding']).toBeUndefined();
+    expect(sink.requests[0]!.wireBytes).toBe(batch.bytes.length);
+  });
+
+  it('sends OTLP/JSON with encoding: json', async () => {
+    const { exporter } = await make({ encoding: 'json' });
+    const batch = traceBatch(3);
+    await exporter.consume(batch);
+    expect(sink.requests[0]!.encoding).toBe('json');
+    expect(sink.requests[0]!.headers['content-type']).toBe('application/json');
+    expect(sink.spanIds()).toEqual(spanIdsOf(batch));
+  });
+
+  it('appends /v1/<signal> to endpoint for every signal', async () => {
+    const cases = [
+      ['traces', traceBatch(2)],
+      ['metrics', metricsBatch(3)],
+      ['logs', logsBatch(4)],
+    ] as const;
+    for (const [signal, batch] of cases) {
+      const { exporter } = await make({ endpoint: `${sink.httpEndpoint}/` }, signal);
+      await exporter.consume(batch);
+    }
+    expect(sink.requests.map((r) => [r.signal, r.items])).toEqual([
+      ['traces', 2],
+      ['metrics', 3],
+      ['logs', 4],
+    ]);
+  });
+
+  it('uses <signal>_endpoint as given, and fails to start a signal that has no URL', async () => {
+    const settings = { endpoint: undefined, logs_endpoint: `${sink.httpEndpoint}/v1/logs` };
+    const { exporter } = await make(settings, 'logs');
+    await exporter.consume(logsBatch(2));
+    expect(sink.requests.map((r) => r.signal)).toEqual(['logs']);
+    const traces = create(settings, 'traces');
+    await expect(traces.exporter.start(HOST)).rejects.toThrow(
+      'exporters.otlphttp/jaeger: no URL for traces: set endpoint (a base URL) or traces_endpoint',
+    );
+  });
+
+  it('composes signal URLs as the Collector does', () => {
+    const parse = (v: Record<string, unknown>) => otlpHttpExporterSchema.parse(v);
+    expect(signalUrl(parse({ endpoint: 'http://j:4318' }), 'traces')).toBe(
+      'http://j:4318/v1/traces',
+    );
+    expect(signalUrl(parse({ endpoint: 'http://j:4318/otlp/' }), 'logs')).toBe(
+      'http://j:4318/otlp/v1/logs',
+    );
+    expect(
+      signalUrl(
+        parse({ endpoint: 'http://j:4318', metrics_endpoint: 'https://m:443/ingest' }),
+        'metrics',
+      ),
+    ).toBe('https://m:443/ingest');
+  });
+});
