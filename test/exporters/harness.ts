@@ -1,8 +1,63 @@
 import { pino, type Logger } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import type { Clock, Timer } from '../../src/component/clock.js';
-import type { CreateSettings } from '../../src/component/factory.js';
+import type { Exporter, Host } from '../../src/component/component.js';
+import type { Signal } from '../../src/component/consumer.js';
+import type { CreateSettings, ExporterFactory } from '../../src/component/factory.js';
 import { SelfMetrics } from '../../src/telemetry/self-metrics.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { OtlpSink } from '../helpers/otlp-sink.js';
+
+/** Retry settings that make waits exact: 1s, 2s, 4s, ... up to 10s, for at most a minute. */
+export const TEST_RETRY = {
+  initial_interval: '1s',
+  randomization_factor: 0,
+  multiplier: 2,
+  max_interval: '10s',
+  max_elapsed_time: '1m',
+};
+
+export const HOST: Host = { components: () => [], getExtension: () => undefined };
+
+export interface Made {
+  readonly exporter: Exporter;
+  readonly h: Harness;
+  readonly clock: ObservedClock;
+}
+
+/**
+ * Per test: a fresh OTLP sink, and every exporter the test makes shut down afterwards (cleanup
+ * registered before anything starts).
+ */
+export function useTestbed() {
+  let sink: OtlpSink | undefined;
+  const made: Exporter[] = [];
+  beforeEach(async () => {
+    sink = await OtlpSink.start();
+  });
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((e) => e.shutdown()));
+    await sink?.close();
+  });
+  return {
+    get sink(): OtlpSink {
+      return sink!;
+    },
+    /** Builds an exporter from raw config (validated by the factory's schema); not started. */
+    create<C>(
+      factory: ExporterFactory<C>,
+      id: string,
+      raw: Record<string, unknown>,
+      signal: Signal = 'traces',
+      clock: ObservedClock = new ObservedClock(),
+    ): Made {
+      const h = harness(id, clock);
+      const exporter = factory.create(h.settings, factory.configSchema.parse(raw), signal);
+      made.push(exporter);
+      return { exporter, h, clock };
+    },
+  };
+}
 
 /** A log line as pino wrote it. */
 export interface LogLine {

@@ -1,51 +1,35 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Exporter } from '../../../src/component/component.js';
+import { describe, expect, it } from 'vitest';
 import { PermanentError, UnavailableError } from '../../../src/component/errors.js';
-import { otlpExporterSchema } from '../../../src/exporters/otlp/config.js';
+import type { Signal } from '../../../src/component/consumer.js';
 import { otlpExporterFactory } from '../../../src/exporters/otlp/factory.js';
-import { OtlpSink, type SinkAnswer } from '../../helpers/otlp-sink.js';
+import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, traceBatch } from '../batches.js';
-import { ERROR, INFO, WARN, harness, type Harness, type ObservedClock } from '../harness.js';
+import { ERROR, HOST, INFO, TEST_RETRY, WARN, useTestbed, type Made } from '../harness.js';
 
-const RETRY = {
-  initial_interval: '1s',
-  randomization_factor: 0,
-  multiplier: 2,
-  max_interval: '10s',
-  max_elapsed_time: '1m',
-};
-
-let sink: OtlpSink;
-const open: Exporter[] = [];
-
-beforeEach(async () => {
-  sink = await OtlpSink.start();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.shutdown()));
-  await sink.close();
-});
+const bed = useTestbed();
 
 async function make(
   settings: Record<string, unknown> = {},
-  signal: 'traces' | 'metrics' | 'logs' = 'traces',
-): Promise<{ exporter: Exporter; h: Harness; clock: ObservedClock }> {
-  const h = harness('otlp/jaeger');
-  const config = otlpExporterSchema.parse({
-    endpoint: sink.grpcEndpoint,
-    tls: { insecure: true },
-    timeout: '2s',
-    retry_on_failure: RETRY,
-    sending_queue: { enabled: false },
-    ...settings,
-  });
-  const exporter = otlpExporterFactory.create(h.settings, config, signal);
-  open.push(exporter);
-  await exporter.start({ components: () => [], getExtension: () => undefined });
-  return { exporter, h, clock: h.settings.clock as ObservedClock };
+  signal: Signal = 'traces',
+): Promise<Made> {
+  const made = bed.create(
+    otlpExporterFactory,
+    'otlp/jaeger',
+    {
+      endpoint: bed.sink.grpcEndpoint,
+      tls: { insecure: true },
+      timeout: '2s',
+      retry_on_failure: TEST_RETRY,
+      sending_queue: { enabled: false },
+      ...settings,
+    },
+    signal,
+  );
+  await made.exporter.start(HOST);
+  return made;
 }
 
 describe('otlp exporter: what it does with each gRPC answer', () => {
@@ -70,18 +54,18 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it.each(retried)('%s, then delivers', async (_name, answer, wait) => {
     const { exporter, h, clock } = await make();
-    sink.answerNext(1, answer);
+    bed.sink.answerNext(1, answer);
     const batch = traceBatch(3);
     const done = exporter.consume(batch);
     await clock.timeoutsSet(1);
     expect(clock.delays).toEqual([wait]);
-    expect(sink.requests).toHaveLength(1);
+    expect(bed.sink.requests).toHaveLength(1);
     clock.advance(wait - 1);
     expect(clock.pendingTimers()).toBe(1);
     clock.advance(1);
     await done;
-    expect(sink.requests.map((r) => r.accepted)).toEqual([false, true]);
-    expect(sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
+    expect(bed.sink.requests.map((r) => r.accepted)).toEqual([false, true]);
+    expect(bed.sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
     expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
     expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(0);
   });
@@ -98,13 +82,13 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it.each(dropped)('%s: permanent, dropped and counted, logged once', async (name, answer) => {
     const { exporter, h, clock } = await make();
-    sink.answerNext(2, answer);
+    bed.sink.answerNext(2, answer);
     for (let i = 0; i < 2; i++) {
       const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentError);
       expect((err as Error).message).toContain(name.split(' ')[0]);
     }
-    expect(sink.requests).toHaveLength(2);
+    expect(bed.sink.requests).toHaveLength(2);
     expect(clock.delays).toEqual([]);
     expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
     expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(0);
@@ -115,19 +99,19 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it('an answer slower than the timeout is retried (DEADLINE_EXCEEDED)', async () => {
     const { exporter, clock } = await make({ timeout: '150ms' });
-    sink.answerNext(1, { delayMs: 2_000 });
+    bed.sink.answerNext(1, { delayMs: 2_000 });
     const done = exporter.consume(traceBatch(1));
     await clock.timeoutsSet(1);
     expect(clock.delays).toEqual([1000]);
     clock.advance(1000);
     await done;
-    expect(sink.requests).toHaveLength(2);
-    expect(sink.items()).toBe(2); // the slow one was received too: at-least-once
+    expect(bed.sink.requests).toHaveLength(2);
+    expect(bed.sink.items()).toBe(2); // the slow one was received too: at-least-once
   });
 
   it('partial_success is a success; the rejected items are counted and logged once', async () => {
     const { exporter, h } = await make();
-    sink.answerNext(2, { partialSuccess: { rejected: 2, message: 'spans too old' } });
+    bed.sink.answerNext(2, { partialSuccess: { rejected: 2, message: 'spans too old' } });
     await exporter.consume(traceBatch(5));
     await exporter.consume(traceBatch(5));
     expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(6);
@@ -139,19 +123,19 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it('connection refused: warns once, retries, and says when it recovered', async () => {
     const { exporter, h, clock } = await make();
-    await sink.stop();
+    await bed.sink.stop();
     const first = exporter.consume(traceBatch(1));
     const second = exporter.consume(traceBatch(1));
     await clock.timeoutsSet(2);
     const warnings = h.logged('cannot export to');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(sink.grpcEndpoint);
+    expect(warnings[0]!.msg).toContain(bed.sink.grpcEndpoint);
     expect(warnings[0]!.msg).toContain('ECONNREFUSED');
-    await sink.restart();
+    await bed.sink.restart();
     clock.advance(1000);
     await Promise.all([first, second]);
-    expect(sink.items()).toBe(2);
+    expect(bed.sink.items()).toBe(2);
     const recovered = h.logged('recovered after 2 failed attempts');
     expect(recovered).toHaveLength(1);
     expect(recovered[0]!.level).toBe(INFO);
@@ -160,9 +144,9 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it('without a queue, a failure that outlasts max_elapsed_time reaches the caller as UNAVAILABLE', async () => {
     const { exporter, h, clock } = await make({
-      retry_on_failure: { ...RETRY, max_elapsed_time: '2500ms' },
+      retry_on_failure: { ...TEST_RETRY, max_elapsed_time: '2500ms' },
     });
-    sink.answerAll({ grpc: status.UNAVAILABLE, message: 'jaeger is restarting' });
+    bed.sink.answerAll({ grpc: status.UNAVAILABLE, message: 'jaeger is restarting' });
     const done = exporter.consume(traceBatch(4)).catch((e: unknown) => e);
     // Waits 1s, 2s (cut to the 1.5s left before the deadline), then gives up.
     await clock.timeoutsSet(1);
@@ -173,7 +157,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
     expect(clock.delays).toEqual([1000, 1500]);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toContain('jaeger is restarting');
-    expect(sink.requests).toHaveLength(3);
+    expect(bed.sink.requests).toHaveLength(3);
     expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
     expect(h.logged('after retrying for max_elapsed_time')).toHaveLength(1);
   });
@@ -188,7 +172,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
       const { exporter } = await make({ headers: { 'X-Tenant': 'blue' } }, signal);
       await exporter.consume(batch);
     }
-    expect(sink.requests.map((r) => [r.signal, r.items, r.headers['x-tenant']])).toEqual([
+    expect(bed.sink.requests.map((r) => [r.signal, r.items, r.headers['x-tenant']])).toEqual([
       ['traces', 2, 'blue'],
       ['metrics', 3, 'blue'],
       ['logs', 4, 'blue'],
@@ -197,7 +181,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
 
   it('compresses with gzip unless compression is none', async () => {
     const big = traceBatch([{ attributes: { 'db.statement': 'SELECT 1; '.repeat(20_000) } }]);
-    const proxy = await byteCountingProxy(Number(sink.grpcEndpoint.split(':')[1]));
+    const proxy = await byteCountingProxy(Number(bed.sink.grpcEndpoint.split(':')[1]));
     try {
       for (const compression of ['gzip', 'none']) {
         const before = proxy.bytes();
@@ -208,7 +192,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
     } finally {
       await proxy.close();
     }
-    expect(sink.accepted().map((r) => r.bytes.equals(Buffer.from(big.bytes)))).toEqual([
+    expect(bed.sink.accepted().map((r) => r.bytes.equals(Buffer.from(big.bytes)))).toEqual([
       true,
       true,
     ]);
@@ -218,7 +202,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
   });
 
   it('starts while the downstream is unreachable', async () => {
-    await sink.stop();
+    await bed.sink.stop();
     const { exporter, h } = await make({ sending_queue: { enabled: true } });
     await exporter.consume(traceBatch(1));
     expect(h.lines.filter((l) => l.level >= ERROR)).toEqual([]);

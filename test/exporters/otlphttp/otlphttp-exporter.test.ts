@@ -1,52 +1,33 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Exporter } from '../../../src/component/component.js';
+import { describe, expect, it } from 'vitest';
 import type { Signal } from '../../../src/component/consumer.js';
 import { PermanentError } from '../../../src/component/errors.js';
 import { otlpHttpExporterSchema, signalUrl } from '../../../src/exporters/otlphttp/config.js';
 import { otlpHttpExporterFactory } from '../../../src/exporters/otlphttp/factory.js';
-import { OtlpSink, type SinkAnswer } from '../../helpers/otlp-sink.js';
+import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, spanIdsOf, traceBatch } from '../batches.js';
-import { ERROR, INFO, WARN, harness, type Harness, type ObservedClock } from '../harness.js';
+import { ERROR, HOST, INFO, TEST_RETRY, WARN, useTestbed, type Made } from '../harness.js';
 
-const RETRY = {
-  initial_interval: '1s',
-  randomization_factor: 0,
-  multiplier: 2,
-  max_interval: '10s',
-  max_elapsed_time: '1m',
-};
+const bed = useTestbed();
 
-const HOST = { components: () => [], getExtension: () => undefined };
-
-let sink: OtlpSink;
-const open: Exporter[] = [];
-
-beforeEach(async () => {
-  sink = await OtlpSink.start();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.shutdown()));
-  await sink.close();
-});
-
-function create(settings: Record<string, unknown> = {}, signal: Signal = 'traces') {
-  const h = harness('otlphttp/jaeger');
-  const config = otlpHttpExporterSchema.parse({
-    endpoint: sink.httpEndpoint,
-    timeout: '2s',
-    retry_on_failure: RETRY,
-    sending_queue: { enabled: false },
-    ...settings,
-  });
-  const exporter = otlpHttpExporterFactory.create(h.settings, config, signal);
-  open.push(exporter);
-  return { exporter, h, clock: h.settings.clock as ObservedClock };
+function create(settings: Record<string, unknown> = {}, signal: Signal = 'traces'): Made {
+  return bed.create(
+    otlpHttpExporterFactory,
+    'otlphttp/jaeger',
+    {
+      endpoint: bed.sink.httpEndpoint,
+      timeout: '2s',
+      retry_on_failure: TEST_RETRY,
+      sending_queue: { enabled: false },
+      ...settings,
+    },
+    signal,
+  );
 }
 
 async function make(
   settings: Record<string, unknown> = {},
   signal: Signal = 'traces',
-): Promise<{ exporter: Exporter; h: Harness; clock: ObservedClock }> {
+): Promise<Made> {
   const made = create(settings, signal);
   await made.exporter.start(HOST);
   return made;
@@ -68,7 +49,7 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
 
   it.each(retried)('%s: waits, then delivers', async (_name, answer, wait) => {
     const { exporter, h, clock } = await make();
-    sink.answerNext(1, answer);
+    bed.sink.answerNext(1, answer);
     const batch = traceBatch(3);
     const done = exporter.consume(batch);
     await clock.timeoutsSet(1);
@@ -77,8 +58,8 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
     expect(clock.pendingTimers()).toBe(1);
     clock.advance(1);
     await done;
-    expect(sink.requests.map((r) => r.accepted)).toEqual([false, true]);
-    expect(sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
+    expect(bed.sink.requests.map((r) => r.accepted)).toEqual([false, true]);
+    expect(bed.sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
     expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
   });
 
@@ -94,13 +75,16 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
 
   it.each(dropped)('%i: permanent, dropped and counted, logged once', async (code, text) => {
     const { exporter, h, clock } = await make();
-    sink.answerNext(2, { http: code, message: code === 400 ? 'span name is empty' : undefined });
+    bed.sink.answerNext(2, {
+      http: code,
+      message: code === 400 ? 'span name is empty' : undefined,
+    });
     for (let i = 0; i < 2; i++) {
       const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentError);
       expect((err as Error).message).toContain(text);
     }
-    expect(sink.requests).toHaveLength(2);
+    expect(bed.sink.requests).toHaveLength(2);
     expect(clock.delays).toEqual([]);
     expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
     const logs = h.logged('rejected them permanently');
@@ -110,36 +94,36 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
 
   it('reads the error message from an OTLP/JSON status body', async () => {
     const { exporter } = await make({ encoding: 'json' });
-    sink.answerNext(1, { http: 400, message: 'bad trace id' });
+    bed.sink.answerNext(1, { http: 400, message: 'bad trace id' });
     await expect(exporter.consume(traceBatch(1))).rejects.toThrow('HTTP 400: bad trace id');
   });
 
   it('reads at most 64 KiB of a response body', async () => {
     const { exporter } = await make();
-    sink.answerNext(1, { http: 400, message: 'x'.repeat(1_000_000) });
+    bed.sink.answerNext(1, { http: 400, message: 'x'.repeat(1_000_000) });
     const err = (await exporter.consume(traceBatch(1)).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message.length).toBeLessThan(400);
     // The pool is still usable afterwards.
     await exporter.consume(traceBatch(1));
-    expect(sink.items()).toBe(1);
+    expect(bed.sink.items()).toBe(1);
   });
 
   it('an answer slower than the timeout is retried', async () => {
     const { exporter, h, clock } = await make({ timeout: '150ms' });
-    sink.answerNext(1, { delayMs: 2_000 });
+    bed.sink.answerNext(1, { delayMs: 2_000 });
     const done = exporter.consume(traceBatch(1));
     await clock.timeoutsSet(1);
     expect(h.logged('no answer within the timeout of 150 ms')).toHaveLength(1);
     clock.advance(1000);
     await done;
-    expect(sink.requests).toHaveLength(2);
+    expect(bed.sink.requests).toHaveLength(2);
   });
 
   it('partial_success (protobuf and JSON) is a success with the rejected items counted', async () => {
     for (const encoding of ['proto', 'json']) {
       const { exporter, h } = await make({ encoding });
-      sink.answerNext(1, { partialSuccess: { rejected: 1, message: 'span too old' } });
+      bed.sink.answerNext(1, { partialSuccess: { rejected: 1, message: 'span too old' } });
       await exporter.consume(traceBatch(4));
       expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
       expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(1);
@@ -149,19 +133,19 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
 
   it('connection refused: warns once, retries, and says when it recovered', async () => {
     const { exporter, h, clock } = await make();
-    await sink.stop();
+    await bed.sink.stop();
     const first = exporter.consume(traceBatch(1));
     const second = exporter.consume(traceBatch(1));
     await clock.timeoutsSet(2);
     const warnings = h.logged('cannot export to');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(`${sink.httpEndpoint}/v1/traces`);
+    expect(warnings[0]!.msg).toContain(`${bed.sink.httpEndpoint}/v1/traces`);
     expect(warnings[0]!.msg).toContain('ECONNREFUSED');
-    await sink.restart();
+    await bed.sink.restart();
     clock.advance(1000);
     await Promise.all([first, second]);
-    expect(sink.items()).toBe(2);
+    expect(bed.sink.items()).toBe(2);
     expect(h.logged('recovered after 2 failed attempts')[0]!.level).toBe(INFO);
   });
 });
@@ -171,7 +155,7 @@ describe('otlphttp exporter: requests', () => {
     const { exporter } = await make({ headers: { 'X-Tenant': 'blue' } });
     const batch = traceBatch([{ attributes: { 'db.statement': 'SELECT 1; '.repeat(1000) } }]);
     await exporter.consume(batch);
-    const r = sink.requests[0]!;
+    const r = bed.sink.requests[0]!;
     expect(r.headers['content-type']).toBe('application/x-protobuf');
     expect(r.headers['content-encoding']).toBe('gzip');
     expect(r.headers['x-tenant']).toBe('blue');
@@ -183,17 +167,17 @@ describe('otlphttp exporter: requests', () => {
     const { exporter } = await make({ compression: 'none' });
     const batch = traceBatch(2);
     await exporter.consume(batch);
-    expect(sink.requests[0]!.headers['content-encoding']).toBeUndefined();
-    expect(sink.requests[0]!.wireBytes).toBe(batch.bytes.length);
+    expect(bed.sink.requests[0]!.headers['content-encoding']).toBeUndefined();
+    expect(bed.sink.requests[0]!.wireBytes).toBe(batch.bytes.length);
   });
 
   it('sends OTLP/JSON with encoding: json', async () => {
     const { exporter } = await make({ encoding: 'json' });
     const batch = traceBatch(3);
     await exporter.consume(batch);
-    expect(sink.requests[0]!.encoding).toBe('json');
-    expect(sink.requests[0]!.headers['content-type']).toBe('application/json');
-    expect(sink.spanIds()).toEqual(spanIdsOf(batch));
+    expect(bed.sink.requests[0]!.encoding).toBe('json');
+    expect(bed.sink.requests[0]!.headers['content-type']).toBe('application/json');
+    expect(bed.sink.spanIds()).toEqual(spanIdsOf(batch));
   });
 
   it('appends /v1/<signal> to endpoint for every signal', async () => {
@@ -203,10 +187,10 @@ describe('otlphttp exporter: requests', () => {
       ['logs', logsBatch(4)],
     ] as const;
     for (const [signal, batch] of cases) {
-      const { exporter } = await make({ endpoint: `${sink.httpEndpoint}/` }, signal);
+      const { exporter } = await make({ endpoint: `${bed.sink.httpEndpoint}/` }, signal);
       await exporter.consume(batch);
     }
-    expect(sink.requests.map((r) => [r.signal, r.items])).toEqual([
+    expect(bed.sink.requests.map((r) => [r.signal, r.items])).toEqual([
       ['traces', 2],
       ['metrics', 3],
       ['logs', 4],
@@ -214,10 +198,10 @@ describe('otlphttp exporter: requests', () => {
   });
 
   it('uses <signal>_endpoint as given, and fails to start a signal that has no URL', async () => {
-    const settings = { endpoint: undefined, logs_endpoint: `${sink.httpEndpoint}/v1/logs` };
+    const settings = { endpoint: undefined, logs_endpoint: `${bed.sink.httpEndpoint}/v1/logs` };
     const { exporter } = await make(settings, 'logs');
     await exporter.consume(logsBatch(2));
-    expect(sink.requests.map((r) => r.signal)).toEqual(['logs']);
+    expect(bed.sink.requests.map((r) => r.signal)).toEqual(['logs']);
     const traces = create(settings, 'traces');
     await expect(traces.exporter.start(HOST)).rejects.toThrow(
       'exporters.otlphttp/jaeger: no URL for traces: set endpoint (a base URL) or traces_endpoint',
