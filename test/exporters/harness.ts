@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import type { Clock, Timer } from '../../src/component/clock.js';
@@ -144,4 +147,17 @@ export class ObservedClock extends FakeClock {
 /** Lets pending promise callbacks and I/O callbacks run (not a sleep: no time passes). */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Returns a maker of temporary directories, each removed after the test that made it. */
+export function useTempDirs(prefix = 'hourglass-'): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }

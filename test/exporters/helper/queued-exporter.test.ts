@@ -1,25 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import { RefusedError, UnavailableError } from '../../../src/component/errors.js';
 import { otlpExporterFactory } from '../../../src/exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from '../../../src/exporters/otlphttp/factory.js';
 import { spanIdsOf, traceBatch } from '../batches.js';
-import { HOST, INFO, TEST_RETRY, WARN, useTestbed, type Made } from '../harness.js';
+import { HOST, INFO, TEST_RETRY, WARN, useTempDirs, useTestbed, type Made } from '../harness.js';
 
 const bed = useTestbed();
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'hourglass-queue-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = useTempDirs();
 
 type Transport = 'grpc' | 'http';
 
