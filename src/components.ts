@@ -1,4 +1,5 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { debugExporterFactory } from './exporters/debug/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
@@ -12,6 +13,7 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
     otlpReceiverFactory,
     otlpExporterFactory,
     otlpHttpExporterFactory,
+    debugExporterFactory,
     ...extra,
   ]);
 }
