@@ -1,5 +1,6 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
+import { makeFileExporterFactory } from './exporters/file/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
@@ -14,6 +15,7 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
     otlpExporterFactory,
     otlpHttpExporterFactory,
     debugExporterFactory,
+    makeFileExporterFactory(),
     ...extra,
   ]);
 }
