@@ -4,6 +4,7 @@ import type { Exporter } from '../../component/component.js';
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
 import { errorMessage } from '../../component/errors.js';
 import type { CreateSettings } from '../../component/factory.js';
+import { notRunning } from '../helper/not-running.js';
 import type { ExporterMetrics } from '../../telemetry/self-metrics.js';
 import type { DebugExporterConfig } from './config.js';
 import { formatBatch } from './format.js';
@@ -19,6 +20,7 @@ export class DebugExporter implements Exporter {
   private readonly metrics: ExporterMetrics;
   private readonly color: boolean;
   private broken = false;
+  private state: 'created' | 'running' | 'stopped' = 'created';
 
   constructor(
     private readonly settings: CreateSettings,
@@ -33,10 +35,14 @@ export class DebugExporter implements Exporter {
 
   start(): Promise<void> {
     this.out.on('error', this.onError);
+    this.state = 'running';
     return Promise.resolve();
   }
 
   async consume(batch: OtlpBatch): Promise<void> {
+    if (this.state !== 'running') {
+      throw notRunning(this.settings.id, this.state);
+    }
     this.metrics.sent(batch.items);
     if (this.broken || !this.sampler.sample()) return;
     const header = `${new Date(this.settings.clock.now()).toISOString()} ${this.settings.id} ${batch.signal}:`;
@@ -46,6 +52,7 @@ export class DebugExporter implements Exporter {
   }
 
   shutdown(): Promise<void> {
+    this.state = 'stopped';
     this.out.off('error', this.onError);
     return Promise.resolve();
   }

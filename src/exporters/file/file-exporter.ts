@@ -1,7 +1,7 @@
 import type { Exporter } from '../../component/component.js';
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
-import { UnavailableError } from '../../component/errors.js';
 import type { CreateSettings } from '../../component/factory.js';
+import { notRunning } from '../helper/not-running.js';
 import { protoToJson } from '../../otlp/json-encode.js';
 import type { ExporterMetrics } from '../../telemetry/self-metrics.js';
 import type { FileWriter } from './file-writer.js';
@@ -34,9 +34,7 @@ export class FileExporter implements Exporter {
 
   async consume(batch: OtlpBatch): Promise<void> {
     if (this.state !== 'running') {
-      throw new UnavailableError(
-        `exporter ${this.settings.id} is ${this.state === 'created' ? 'not started' : 'stopped'}`,
-      );
+      throw notRunning(this.settings.id, this.state);
     }
     const line = Buffer.from(`${JSON.stringify(protoToJson(batch.signal, batch.bytes))}\n`);
     await this.writer.append(line, batch.items, this.metrics);

@@ -17,6 +17,7 @@ import { MemoryQueue } from './memory-queue.js';
 import { PersistentQueue } from './persistent-queue.js';
 import { mergeEntries, type BatchQueue, type QueueEntry } from './queue.js';
 import { retrying } from './retry.js';
+import { notRunning } from './not-running.js';
 import type { ExportTransport } from './transport.js';
 
 const QUEUE_FULL = 'queue-full';
@@ -86,11 +87,7 @@ export class QueuedExporter implements Exporter {
 
   consume(batch: OtlpBatch): Promise<void> {
     if (this.state !== 'running') {
-      return Promise.reject(
-        new UnavailableError(
-          `exporter ${this.settings.id} is ${this.state === 'created' ? 'not started' : 'shutting down'}`,
-        ),
-      );
+      return Promise.reject(notRunning(this.settings.id, this.state));
     }
     const work = this.queue ? this.enqueue(this.queue, batch) : this.sendNow(batch);
     const tracked = work.catch(() => undefined);
