@@ -117,7 +117,7 @@ export async function validateConfig(
   let pipelines: PipelineConfig[] = [];
   let serviceExtensions: string[] = [];
   let telemetry: TelemetryConfig | undefined;
-  const service = serviceSchema.safeParse(top['service'] ?? undefined);
+  const service = serviceSchema.safeParse(top['service'] ?? undefined, { reportInput: true });
   if (top['service'] === undefined) {
     problems.push('service: missing; it needs at least one pipeline under "service.pipelines"');
   } else if (!service.success) {
@@ -178,7 +178,8 @@ async function validateSection(
       problems.push(`${path}: ${resolved}`);
       continue;
     }
-    const parsed = resolved.factory.configSchema.safeParse(resolved.raw);
+    // reportInput: messages quote the wrong value (`"zstd" is not one of ...`).
+    const parsed = resolved.factory.configSchema.safeParse(resolved.raw, { reportInput: true });
     if (!parsed.success) {
       problems.push(...formatIssues(path, parsed.error));
       continue;
