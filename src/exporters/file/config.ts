@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
+import { requiredString } from '../helper/config.js';
 
 const rotation = z.strictObject({
   /** Rotate once the file would grow past this size. */
@@ -10,10 +11,13 @@ const rotation = z.strictObject({
 
 export const fileExporterSchema = z.strictObject({
   /** The file written (appended to), one OTLP/JSON export request per line. */
-  path: z.string({ error: 'required: the file to write, e.g. "./data/spans.jsonl"' }).min(1),
+  path: requiredString('the file to write, e.g. "./data/spans.jsonl"', (v, ctx) => {
+    if (v === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+  }),
   /** Only OTLP/JSON lines are written. */
   format: z.enum(['json']).default('json'),
-  rotation: rotation.optional(),
+  // `rotation:` with nothing after it turns rotation on with the defaults.
+  rotation: z.preprocess((v) => (v === null ? {} : v), rotation.optional()),
   /** Buffered lines are written at least this often. */
   flush_interval: duration(1_000).refine((v) => v > 0, { message: 'must be greater than 0' }),
 });

@@ -78,3 +78,21 @@ export interface ExporterHelperConfig {
 export function exportTimeout(defaultMs: number) {
   return duration(defaultMs).refine((v) => v > 0, { message: 'must be greater than 0' });
 }
+
+/**
+ * A required string whose absence is reported with `message` (zod's own "expected a string, got
+ * nothing" says too little), checked further by `check` when present.
+ */
+export function requiredString(
+  message: string,
+  check: (value: string, ctx: z.RefinementCtx) => void = () => undefined,
+) {
+  return z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) ctx.addIssue({ code: 'custom', message: `required: ${message}` });
+      else check(v, ctx);
+    })
+    .transform((v) => v!);
+}

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { duration, headers, parseHostPort, tlsClient } from '../../config/schema.js';
-import { exportTimeout, retryOnFailure, sendingQueue } from '../helper/config.js';
+import { exportTimeout, requiredString, retryOnFailure, sendingQueue } from '../helper/config.js';
 
 /**
  * `endpoint` is `host:port`, as for the Collector's otlp exporter. An `http://` or `https://`
  * prefix is accepted and dropped; `https://` turns TLS on whatever `tls.insecure` says.
  */
-const endpoint = z
-  .string({ error: 'required: the host:port of the OTLP/gRPC server, e.g. "jaeger:4317"' })
-  .superRefine((v, ctx) => {
+const endpoint = requiredString(
+  'the host:port of the OTLP/gRPC server, e.g. "jaeger:4317"',
+  (v, ctx) => {
     const hostPort = v.replace(/^https?:\/\//, '');
     const parsed = parseHostPort(hostPort);
     if (!parsed || parsed.port === 0 || hostPort.startsWith(':')) {
@@ -17,7 +17,8 @@ const endpoint = z
         message: `"${v}" is not a host:port address such as "jaeger:4317"`,
       });
     }
-  });
+  },
+);
 
 const keepalive = z.strictObject({
   /** Ping the server after this long without activity. */

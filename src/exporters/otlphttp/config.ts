@@ -36,15 +36,12 @@ export const otlpHttpExporterSchema = z
     retry_on_failure: retryOnFailure,
     sending_queue: sendingQueue,
   })
-  .superRefine((v, ctx) => {
-    if (!v.endpoint && !v.traces_endpoint && !v.metrics_endpoint && !v.logs_endpoint) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['endpoint'],
-        message:
-          'required: the base URL of the OTLP/HTTP server, e.g. "http://jaeger:4318" (or traces_endpoint, metrics_endpoint, logs_endpoint)',
-      });
-    }
+  .refine((v) => v.endpoint || v.traces_endpoint || v.metrics_endpoint || v.logs_endpoint, {
+    path: ['endpoint'],
+    message:
+      'required: the base URL of the OTLP/HTTP server, e.g. "http://jaeger:4318" (or traces_endpoint, metrics_endpoint, logs_endpoint)',
+    // Checked even when other settings are wrong, so that every problem is listed at once.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
 
 export type OtlpHttpExporterConfig = z.output<typeof otlpHttpExporterSchema>;

@@ -116,15 +116,4 @@ describe('retrying', () => {
     expect(jittered(1000, 0.5, () => 0.999999)).toBeCloseTo(1500, 2);
     expect(jittered(1000, 0, () => 0.9)).toBe(1000);
   });
-
-  it('has the Collector defaults', () => {
-    expect(retryOnFailure.parse(undefined)).toEqual({
-      enabled: true,
-      initial_interval: 5000,
-      randomization_factor: 0.5,
-      multiplier: 1.5,
-      max_interval: 30000,
-      max_elapsed_time: 300000,
-    });
-  });
 });
