@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
@@ -43,6 +44,12 @@ export interface SinkAnswer {
   readonly partialSuccess?: { readonly rejected: number; readonly message: string };
 }
 
+/** A server certificate and key (PEM) for TLS mode. */
+export interface SinkTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 export interface SinkRequest {
   readonly signal: Signal;
   readonly transport: Transport;
@@ -85,11 +92,11 @@ export class OtlpSink {
   private readonly waiters = new Set<() => void>();
   private readonly held = new Set<() => void>();
 
-  private constructor() {}
+  private constructor(private readonly tls: SinkTls | undefined) {}
 
-  /** Starts both servers on 127.0.0.1, on free ports. */
-  static async start(): Promise<OtlpSink> {
-    const sink = new OtlpSink();
+  /** Starts both servers on 127.0.0.1, on free ports; with `tls`, both speak TLS only. */
+  static async start(options: { tls?: SinkTls } = {}): Promise<OtlpSink> {
+    const sink = new OtlpSink(options.tls);
     await sink.listen();
     return sink;
   }
@@ -101,7 +108,7 @@ export class OtlpSink {
 
   /** `http://127.0.0.1:PORT` of the HTTP server (the otlphttp exporter's `endpoint`). */
   get httpEndpoint(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.httpPort}`;
   }
 
   /** Answers the next `times` requests with `answer` (after any answers already programmed). */
@@ -224,17 +231,24 @@ export class OtlpSink {
     this.grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
         `127.0.0.1:${this.grpcPort}`,
-        grpc.ServerCredentials.createInsecure(),
+        this.tls
+          ? grpc.ServerCredentials.createSsl(null, [
+              { cert_chain: this.tls.cert, private_key: this.tls.key },
+            ])
+          : grpc.ServerCredentials.createInsecure(),
         (err, port) => (err ? reject(err) : resolve(port)),
       ),
     );
     this.grpcServer = server;
 
-    const httpServer = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.onHttp(req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500).end(String(err));
       });
-    });
+    };
+    const httpServer = this.tls
+      ? https.createServer({ cert: this.tls.cert, key: this.tls.key }, handler)
+      : http.createServer(handler);
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(this.httpPort, '127.0.0.1', () => resolve());
