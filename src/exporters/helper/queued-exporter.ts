@@ -11,7 +11,7 @@ import {
 import type { CreateSettings } from '../../component/factory.js';
 import type { ExporterMetrics } from '../../telemetry/self-metrics.js';
 import type { ExporterHelperConfig } from './config.js';
-import { EXHAUSTED, ExportLog } from './export-log.js';
+import { ExportLog } from './export-log.js';
 import { permanent, type ExportResult } from './export-result.js';
 import { MemoryQueue } from './memory-queue.js';
 import { PersistentQueue } from './persistent-queue.js';
@@ -19,8 +19,6 @@ import { mergeEntries, type BatchQueue, type QueueEntry } from './queue.js';
 import { retrying } from './retry.js';
 import { notRunning } from './not-running.js';
 import type { ExportTransport } from './transport.js';
-
-const QUEUE_FULL = 'queue-full';
 
 /**
  * The Collector's exporterhelper: turns a transport that makes single attempts into an exporter
@@ -49,7 +47,6 @@ export class QueuedExporter implements Exporter {
   /** Batches not exported by the end of the drain: kept on disk, or dropped (in memory). */
   private readonly leftover = { batches: 0, items: 0 };
   private shutdownPromise: Promise<void> | undefined;
-  private readonly item: string;
 
   constructor(
     private readonly settings: CreateSettings,
@@ -58,7 +55,6 @@ export class QueuedExporter implements Exporter {
     private readonly makeTransport: () => ExportTransport,
   ) {
     this.metrics = settings.metrics.exporter(settings.id, signal);
-    this.item = ITEM_NAME[signal];
   }
 
   async start(): Promise<void> {
@@ -66,7 +62,12 @@ export class QueuedExporter implements Exporter {
     const transport = this.makeTransport();
     const q = this.config.sending_queue;
     this.transport = transport;
-    this.log = new ExportLog(this.settings.logger, transport.endpoint, q.enabled);
+    this.log = new ExportLog(
+      this.settings.logger,
+      transport.endpoint,
+      q.enabled,
+      ITEM_NAME[this.signal],
+    );
     if (q.enabled) {
       const queue = q.storage
         ? new PersistentQueue(
@@ -115,12 +116,7 @@ export class QueuedExporter implements Exporter {
     if (!queued) {
       this.metrics.enqueueFailed(batch.items);
       const message = `the sending queue of exporter ${this.settings.id} is full (${queue.capacity} batches); retry later`;
-      this.log!.once(
-        QUEUE_FULL,
-        'warn',
-        { queue_size: queue.capacity },
-        `${message}: refusing data until it drains (counted in otelcol_exporter_enqueue_failed_${this.item}_total)`,
-      );
+      this.log!.queueFull(message, queue.capacity);
       throw new RefusedError(message, this.config.retry_on_failure.initial_interval);
     }
     this.metrics.queueSize(queue.held());
@@ -146,12 +142,7 @@ export class QueuedExporter implements Exporter {
       this.metrics.sent(batch.items - result.rejected);
       if (result.rejected > 0) {
         this.metrics.sendFailed(result.rejected);
-        this.log!.once(
-          `partial:${result.rejectedMessage}`,
-          'warn',
-          { rejected: result.rejected, error: result.rejectedMessage },
-          `the downstream accepted a request but rejected ${result.rejected} of its ${batch.items} ${this.item}: ${result.rejectedMessage}`,
-        );
+        this.log!.partial(result.rejected, batch.items, result.rejectedMessage);
       }
     }
     return result;
@@ -188,7 +179,7 @@ export class QueuedExporter implements Exporter {
         );
       }
       this.metrics.queueSize(queue.held());
-      if (queue.held() * 2 < queue.capacity) this.log!.rearm(QUEUE_FULL);
+      if (queue.held() * 2 < queue.capacity) this.log!.queueHasRoom();
     }
   }
 
@@ -211,44 +202,13 @@ export class QueuedExporter implements Exporter {
     await queue.done(entries);
   }
 
-  /** Counts and logs (the first of each kind) a batch given up on. */
+  /** Counts a batch given up on (and logs the first of each kind). */
   private dropped(batch: OtlpBatch, result: Exclude<ExportResult, { type: 'success' }>): void {
     this.metrics.sendFailed(batch.items);
-    const retry = this.config.retry_on_failure;
-    if (result.type === 'permanent') {
-      this.log!.once(
-        `permanent:${result.reason}`,
-        'error',
-        { reason: result.reason, error: result.error.message, dropped: batch.items },
-        `dropped ${batch.items} ${this.item}: the downstream rejected them permanently (${result.error.message}); further drops of this kind are only counted (otelcol_exporter_send_failed_${this.item}_total)`,
-      );
-    } else if (!this.drain.signal.aborted) {
-      this.log!.once(
-        EXHAUSTED,
-        'error',
-        { reason: result.reason, error: result.error.message, dropped: batch.items },
-        retry.enabled
-          ? `dropped ${batch.items} ${this.item} after retrying for max_elapsed_time (${retry.max_elapsed_time} ms): ${result.error.message}; further drops are only counted`
-          : `dropped ${batch.items} ${this.item} (retry_on_failure is disabled): ${result.error.message}; further drops are only counted`,
-      );
+    // At shutdown, what was not sent is reported once, as leftover.
+    if (!this.drain.signal.aborted || result.type === 'permanent') {
+      this.log!.dropped(batch.items, result, this.config.retry_on_failure);
     }
-  }
-
-  private reportLeftover(persistent: boolean): void {
-    const { batches, items } = this.leftover;
-    if (batches === 0) return;
-    if (persistent) {
-      this.settings.logger.info(
-        { batches, items },
-        `kept ${batches} batches (${items} ${this.item}) in the persistent queue for the next start`,
-      );
-      return;
-    }
-    this.metrics.sendFailed(items);
-    this.settings.logger.warn(
-      { batches, items },
-      `dropped ${batches} batches (${items} ${this.item}) left in the in-memory sending queue at shutdown; set sending_queue.storage to keep them across restarts`,
-    );
   }
 
   private async stop(): Promise<void> {
@@ -276,7 +236,9 @@ export class QueuedExporter implements Exporter {
       this.leftover.items += left.items;
       this.metrics.queueSize(0);
       await queue.dispose();
-      this.reportLeftover(queue.persistent);
+      const { batches, items } = this.leftover;
+      if (!queue.persistent) this.metrics.sendFailed(items);
+      this.log!.leftover(queue.persistent, batches, items);
     }
     await this.transport?.close();
     this.state = 'stopped';
