@@ -2,12 +2,18 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, UnavailableError } from '../../../src/component/errors.js';
+import { UnavailableError } from '../../../src/component/errors.js';
 import type { Signal } from '../../../src/component/consumer.js';
 import { otlpExporterFactory } from '../../../src/exporters/otlp/factory.js';
 import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, traceBatch } from '../batches.js';
-import { ERROR, HOST, INFO, TEST_RETRY, WARN, useTestbed, type Made } from '../harness.js';
+import {
+  expectDroppedPermanently,
+  expectPartialSuccessCounted,
+  expectRecoveryFromRefused,
+  expectRetriedAfter,
+} from '../answer-checks.js';
+import { ERROR, HOST, TEST_RETRY, useTestbed, type Made } from '../harness.js';
 
 const bed = useTestbed();
 
@@ -53,21 +59,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
   ];
 
   it.each(retried)('%s, then delivers', async (_name, answer, wait) => {
-    const { exporter, h, clock } = await make();
-    bed.sink.answerNext(1, answer);
-    const batch = traceBatch(3);
-    const done = exporter.consume(batch);
-    await clock.timeoutsSet(1);
-    expect(clock.delays).toEqual([wait]);
-    expect(bed.sink.requests).toHaveLength(1);
-    clock.advance(wait - 1);
-    expect(clock.pendingTimers()).toBe(1);
-    clock.advance(1);
-    await done;
-    expect(bed.sink.requests.map((r) => r.accepted)).toEqual([false, true]);
-    expect(bed.sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
-    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
-    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(0);
+    await expectRetriedAfter(await make(), bed.sink, answer, wait);
   });
 
   const dropped: Array<[string, SinkAnswer]> = [
@@ -81,20 +73,7 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
   ];
 
   it.each(dropped)('%s: permanent, dropped and counted, logged once', async (name, answer) => {
-    const { exporter, h, clock } = await make();
-    bed.sink.answerNext(2, answer);
-    for (let i = 0; i < 2; i++) {
-      const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(PermanentError);
-      expect((err as Error).message).toContain(name.split(' ')[0]);
-    }
-    expect(bed.sink.requests).toHaveLength(2);
-    expect(clock.delays).toEqual([]);
-    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
-    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(0);
-    const logs = h.logged('rejected them permanently');
-    expect(logs).toHaveLength(1);
-    expect(logs[0]!.level).toBe(ERROR);
+    await expectDroppedPermanently(await make(), bed.sink, answer, name.split(' ')[0]!);
   });
 
   it('an answer slower than the timeout is retried (DEADLINE_EXCEEDED)', async () => {
@@ -110,36 +89,11 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
   });
 
   it('partial_success is a success; the rejected items are counted and logged once', async () => {
-    const { exporter, h } = await make();
-    bed.sink.answerNext(2, { partialSuccess: { rejected: 2, message: 'spans too old' } });
-    await exporter.consume(traceBatch(5));
-    await exporter.consume(traceBatch(5));
-    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(6);
-    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
-    const logs = h.logged('rejected 2 of its 5 spans: spans too old');
-    expect(logs).toHaveLength(1);
-    expect(logs[0]!.level).toBe(WARN);
+    await expectPartialSuccessCounted(await make(), bed.sink);
   });
 
   it('connection refused: warns once, retries, and says when it recovered', async () => {
-    const { exporter, h, clock } = await make();
-    await bed.sink.stop();
-    const first = exporter.consume(traceBatch(1));
-    const second = exporter.consume(traceBatch(1));
-    await clock.timeoutsSet(2);
-    const warnings = h.logged('cannot export to');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(bed.sink.grpcEndpoint);
-    expect(warnings[0]!.msg).toContain('ECONNREFUSED');
-    await bed.sink.restart();
-    clock.advance(1000);
-    await Promise.all([first, second]);
-    expect(bed.sink.items()).toBe(2);
-    const recovered = h.logged('recovered after 2 failed attempts');
-    expect(recovered).toHaveLength(1);
-    expect(recovered[0]!.level).toBe(INFO);
-    expect(h.logged('cannot export to')).toHaveLength(1);
+    await expectRecoveryFromRefused(await make(), bed.sink, bed.sink.grpcEndpoint);
   });
 
   it('without a queue, a failure that outlasts max_elapsed_time reaches the caller as UNAVAILABLE', async () => {

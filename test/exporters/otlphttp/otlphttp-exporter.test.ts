@@ -5,7 +5,13 @@ import { otlpHttpExporterSchema, signalUrl } from '../../../src/exporters/otlpht
 import { otlpHttpExporterFactory } from '../../../src/exporters/otlphttp/factory.js';
 import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, spanIdsOf, traceBatch } from '../batches.js';
-import { ERROR, HOST, INFO, TEST_RETRY, WARN, useTestbed, type Made } from '../harness.js';
+import {
+  expectDroppedPermanently,
+  expectPartialSuccessCounted,
+  expectRecoveryFromRefused,
+  expectRetriedAfter,
+} from '../answer-checks.js';
+import { HOST, TEST_RETRY, useTestbed, type Made } from '../harness.js';
 
 const bed = useTestbed();
 
@@ -48,19 +54,7 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
   ];
 
   it.each(retried)('%s: waits, then delivers', async (_name, answer, wait) => {
-    const { exporter, h, clock } = await make();
-    bed.sink.answerNext(1, answer);
-    const batch = traceBatch(3);
-    const done = exporter.consume(batch);
-    await clock.timeoutsSet(1);
-    expect(clock.delays).toEqual([wait]);
-    clock.advance(wait - 1);
-    expect(clock.pendingTimers()).toBe(1);
-    clock.advance(1);
-    await done;
-    expect(bed.sink.requests.map((r) => r.accepted)).toEqual([false, true]);
-    expect(bed.sink.accepted()[0]!.bytes).toEqual(Buffer.from(batch.bytes));
-    expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
+    await expectRetriedAfter(await make(), bed.sink, answer, wait);
   });
 
   const dropped: Array<[number, string]> = [
@@ -74,22 +68,8 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
   ];
 
   it.each(dropped)('%i: permanent, dropped and counted, logged once', async (code, text) => {
-    const { exporter, h, clock } = await make();
-    bed.sink.answerNext(2, {
-      http: code,
-      message: code === 400 ? 'span name is empty' : undefined,
-    });
-    for (let i = 0; i < 2; i++) {
-      const err = await exporter.consume(traceBatch(2)).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(PermanentError);
-      expect((err as Error).message).toContain(text);
-    }
-    expect(bed.sink.requests).toHaveLength(2);
-    expect(clock.delays).toEqual([]);
-    expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
-    const logs = h.logged('rejected them permanently');
-    expect(logs).toHaveLength(1);
-    expect(logs[0]!.level).toBe(ERROR);
+    const answer = { http: code, message: code === 400 ? 'span name is empty' : undefined };
+    await expectDroppedPermanently(await make(), bed.sink, answer, text);
   });
 
   it('reads the error message from an OTLP/JSON status body', async () => {
@@ -120,33 +100,15 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
     expect(bed.sink.requests).toHaveLength(2);
   });
 
-  it('partial_success (protobuf and JSON) is a success with the rejected items counted', async () => {
-    for (const encoding of ['proto', 'json']) {
-      const { exporter, h } = await make({ encoding });
-      bed.sink.answerNext(1, { partialSuccess: { rejected: 1, message: 'span too old' } });
-      await exporter.consume(traceBatch(4));
-      expect(await h.metric('otelcol_exporter_sent_spans_total')).toBe(3);
-      expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(1);
-      expect(h.logged('rejected 1 of its 4 spans: span too old')).toHaveLength(1);
-    }
-  });
+  it.each(['proto', 'json'])(
+    'partial_success (%s) is a success; the rejected items are counted and logged once',
+    async (encoding) => {
+      await expectPartialSuccessCounted(await make({ encoding }), bed.sink);
+    },
+  );
 
   it('connection refused: warns once, retries, and says when it recovered', async () => {
-    const { exporter, h, clock } = await make();
-    await bed.sink.stop();
-    const first = exporter.consume(traceBatch(1));
-    const second = exporter.consume(traceBatch(1));
-    await clock.timeoutsSet(2);
-    const warnings = h.logged('cannot export to');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(`${bed.sink.httpEndpoint}/v1/traces`);
-    expect(warnings[0]!.msg).toContain('ECONNREFUSED');
-    await bed.sink.restart();
-    clock.advance(1000);
-    await Promise.all([first, second]);
-    expect(bed.sink.items()).toBe(2);
-    expect(h.logged('recovered after 2 failed attempts')[0]!.level).toBe(INFO);
+    await expectRecoveryFromRefused(await make(), bed.sink, `${bed.sink.httpEndpoint}/v1/traces`);
   });
 });
 
