@@ -1,4 +1,8 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { debugExporterFactory } from './exporters/debug/factory.js';
+import { makeFileExporterFactory } from './exporters/file/factory.js';
+import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
 import { batchProcessorFactory } from './pipeline/batch/factory.js';
 import { memoryLimiterFactory } from './pipeline/memory-limiter/factory.js';
@@ -13,6 +17,10 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
     otlpReceiverFactory,
     memoryLimiterFactory,
     batchProcessorFactory,
+    otlpExporterFactory,
+    otlpHttpExporterFactory,
+    debugExporterFactory,
+    makeFileExporterFactory(),
     bearerTokenAuthFactory,
     ...extra,
   ]);

@@ -1,67 +1,91 @@
-import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Component, Host } from '../../src/component/component.js';
-import type { OtlpBatch, Signal } from '../../src/component/consumer.js';
-import type { AnyFactory, CreateSettings } from '../../src/component/factory.js';
+import type { Component } from '../../src/component/component.js';
+import type { Consumer, OtlpBatch, Signal } from '../../src/component/consumer.js';
+import type { AnyFactory } from '../../src/component/factory.js';
 import { builtinFactories } from '../../src/components.js';
-import { SelfMetrics } from '../../src/telemetry/self-metrics.js';
+import { makeDebugExporterFactory } from '../../src/exporters/debug/factory.js';
 import { CaptureExporter } from '../helpers/capture-exporter.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { testLogger } from '../helpers/sidecar.js';
-import { traceRequest } from '../helpers/spans.js';
-import { makeLogRecords } from '../helpers/logs.js';
+import { logsBatch, metricsBatch, traceBatch } from '../exporters/batches.js';
+import { HOST, harness, useTempDirs, useTestbed } from '../exporters/harness.js';
 
 /**
  * The lifecycle every component must pass, as the Collector's generated component tests check:
- * shutdown without start; start, consume, shutdown; shutdown twice. Each built-in type needs an
- * entry here (its smallest valid config), so a new component cannot skip the check.
+ * create -> shutdown (safe before start, runs once); create -> start -> consume -> shutdown, after
+ * which what was consumed has gone on (processors: to the next component; exporters: out). Every
+ * built-in component needs a case here, so a new one cannot skip the check.
  */
-const CONFIGS: Record<string, Record<string, unknown>> = {
+const bed = useTestbed();
+const tempDir = useTempDirs('hourglass-lifecycle-');
+const stdout = new PassThrough();
+let printed = '';
+stdout.on('data', (d: Buffer) => (printed += d.toString()));
+let filePath = '';
+
+const RESOURCE_KEY: Record<Signal, string> = {
+  traces: 'resourceSpans',
+  metrics: 'resourceMetrics',
+  logs: 'resourceLogs',
+};
+
+interface Case {
+  /** Replaces the built-in factory (to capture its output), when set. */
+  readonly factory?: AnyFactory;
+  readonly config: () => Record<string, unknown>;
+  /** Checks that a consumed batch went on; `next` is what a processor or receiver feeds. */
+  readonly delivered?: (
+    signal: Signal,
+    items: number,
+    next: CaptureExporter,
+  ) => void | Promise<void>;
+}
+
+const CASES: Record<string, Case> = {
   'receiver/otlp': {
-    protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } },
+    config: () => ({
+      protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } },
+    }),
   },
-  'processor/batch': {},
-  'processor/memory_limiter': { limit_mib: 4096 },
-  'extension/bearertokenauth': { token: 's3cret' },
+  'processor/batch': {
+    config: () => ({}),
+    delivered: (_s, items, next) => expect(next.items()).toBe(items),
+  },
+  'processor/memory_limiter': {
+    config: () => ({ limit_mib: 8192 }),
+    delivered: (_s, items, next) => expect(next.items()).toBe(items),
+  },
+  'exporter/otlp': {
+    config: () => ({ endpoint: bed.sink.grpcEndpoint, tls: { insecure: true } }),
+    delivered: (signal, items) => expect(bed.sink.items(signal)).toBe(items),
+  },
+  'exporter/otlphttp': {
+    config: () => ({ endpoint: bed.sink.httpEndpoint }),
+    delivered: (signal, items) => expect(bed.sink.items(signal)).toBe(items),
+  },
+  'exporter/debug': {
+    factory: makeDebugExporterFactory(() => stdout),
+    config: () => ({}),
+    delivered: (signal, items) =>
+      expect(printed).toMatch(new RegExp(`debug ${signal}: .*, ${items} `)),
+  },
+  'exporter/file': {
+    config: () => ({ path: (filePath = join(tempDir(), 'out.jsonl')) }),
+    delivered: (signal) => {
+      const lines = readFileSync(filePath, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(Object.keys(JSON.parse(lines[0]!) as object)).toEqual([RESOURCE_KEY[signal]]);
+    },
+  },
+  'extension/bearertokenauth': { config: () => ({ token: 's3cret' }) },
 };
 
-const host: Host = { components: () => [], getExtension: () => undefined };
-const batches: Record<Signal, () => OtlpBatch> = {
-  traces: () => ({ signal: 'traces', bytes: traceRequest(3), items: 3 }),
-  metrics: () => ({ signal: 'metrics', bytes: new Uint8Array(0), items: 0 }),
-  logs: () => ({
-    signal: 'logs',
-    bytes: ProtobufLogsSerializer.serializeRequest(makeLogRecords('svc', 2))!,
-    items: 2,
-  }),
+const BATCH: Record<Signal, () => OtlpBatch> = {
+  traces: () => traceBatch(3),
+  metrics: () => metricsBatch(2),
+  logs: () => logsBatch(4),
 };
-
-function settings(id: string): CreateSettings {
-  return {
-    id,
-    logger: testLogger(),
-    clock: new FakeClock(),
-    metrics: new SelfMetrics({ processMetrics: false }),
-  };
-}
-
-function create(
-  factory: AnyFactory,
-  signal: Signal,
-  next: CaptureExporter,
-): Component & { consume?: (b: OtlpBatch) => Promise<void> } {
-  const config = factory.configSchema.parse(CONFIGS[`${factory.kind}/${factory.type}`]);
-  switch (factory.kind) {
-    case 'receiver':
-      return factory.create(settings(factory.type), config, { [signal]: next });
-    case 'processor':
-      return factory.create(settings(factory.type), config, signal, next);
-    case 'exporter':
-      return factory.create(settings(factory.type), config, signal);
-    case 'extension':
-      return factory.create(settings(factory.type), config);
-  }
-}
 
 const factories = builtinFactories();
 const all: AnyFactory[] = [
@@ -70,33 +94,56 @@ const all: AnyFactory[] = [
   ...factories.exporters.values(),
   ...factories.extensions.values(),
 ];
-const cases = all.flatMap((f) =>
-  ('signals' in f ? f.signals : (['traces'] as Signal[])).map(
-    (s) => [`${f.kind}/${f.type}`, s, f] as const,
-  ),
-);
+const cases = all.flatMap((f) => {
+  const name = `${f.kind}/${f.type}`;
+  const signals: readonly Signal[] = 'signals' in f ? f.signals : ['traces'];
+  return signals.map((signal) => [name, signal, CASES[name]?.factory ?? f] as const);
+});
+
+function create(
+  name: string,
+  factory: AnyFactory,
+  signal: Signal,
+  next: CaptureExporter,
+): Component & Partial<Consumer> {
+  const h = harness(name);
+  const config = factory.configSchema.parse(CASES[name]!.config());
+  switch (factory.kind) {
+    case 'receiver':
+      return factory.create(h.settings, config, { [signal]: next });
+    case 'processor':
+      return factory.create(h.settings, config, signal, next);
+    case 'exporter':
+      return factory.create(h.settings, config, signal);
+    case 'extension':
+      return factory.create(h.settings, config);
+  }
+}
 
 describe('component lifecycle', () => {
-  it('has a test config for every built-in component', () => {
-    expect(all.map((f) => `${f.kind}/${f.type}`).sort()).toEqual(Object.keys(CONFIGS).sort());
+  it('has a case for every built-in component', () => {
+    expect(all.map((f) => `${f.kind}/${f.type}`).sort()).toEqual(Object.keys(CASES).sort());
   });
 
-  it.each(cases)('%s (%s): shutdown without start is safe', async (_name, signal, factory) => {
-    const c = create(factory, signal, new CaptureExporter());
+  it.each(cases)('%s (%s): create -> shutdown, twice', async (name, signal, factory) => {
+    const c = create(name, factory, signal, new CaptureExporter());
+    await expect(c.shutdown()).resolves.toBeUndefined();
     await expect(c.shutdown()).resolves.toBeUndefined();
   });
 
   it.each(cases)(
-    '%s (%s): start, consume, shutdown, shutdown again',
-    async (_name, signal, factory) => {
+    '%s (%s): create -> start -> consume -> shutdown',
+    async (name, signal, factory) => {
+      printed = '';
       const next = new CaptureExporter();
-      const c = create(factory, signal, next);
-      await c.start(host);
-      if (typeof c.consume === 'function') {
-        const batch = batches[signal]();
+      const c = create(name, factory, signal, next);
+      await c.start(HOST);
+      if (c.consume) {
+        const batch = BATCH[signal]();
         await c.consume(batch);
         await c.shutdown();
-        if (factory.kind === 'processor') expect(next.items()).toBe(batch.items);
+        await CASES[name]!.delivered?.(signal, batch.items, next);
+        if (name.startsWith('exporter/')) await expect(c.consume(batch)).rejects.toThrow();
       } else {
         await c.shutdown();
       }

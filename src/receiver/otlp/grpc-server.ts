@@ -19,7 +19,7 @@ const toBuffer = (b: Uint8Array): Buffer =>
   Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** The Export method of one OTLP service, carrying raw bytes: decoding is ours, done once. */
-function exportDefinition(signal: Signal): grpc.ServiceDefinition {
+export function exportDefinition(signal: Signal): grpc.ServiceDefinition {
   return {
     Export: {
       path: `/${SERVICE[signal]}/Export`,

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { duration, headers, parseHostPort, tlsClient } from '../../config/schema.js';
+import { exportTimeout, requiredString, retryOnFailure, sendingQueue } from '../helper/config.js';
+
+/**
+ * `endpoint` is `host:port`, as for the Collector's otlp exporter. An `http://` or `https://`
+ * prefix is accepted and dropped; `https://` turns TLS on whatever `tls.insecure` says.
+ */
+const endpoint = requiredString(
+  'the host:port of the OTLP/gRPC server, e.g. "jaeger:4317"',
+  (v, ctx) => {
+    const hostPort = v.replace(/^https?:\/\//, '');
+    const parsed = parseHostPort(hostPort);
+    if (!parsed || parsed.port === 0 || hostPort.startsWith(':')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a host:port address such as "jaeger:4317"`,
+      });
+    }
+  },
+);
+
+const keepalive = z.strictObject({
+  /** Ping the server after this long without activity. */
+  time: duration(30_000),
+  /** Close the connection when a ping is not answered within this time. */
+  timeout: duration(10_000),
+  /** Ping even when no export is in progress. */
+  permit_without_stream: z.boolean().default(false),
+});
+
+export const otlpExporterSchema = z.strictObject({
+  endpoint,
+  tls: tlsClient.prefault({}),
+  headers,
+  compression: z.enum(['gzip', 'none']).default('gzip'),
+  timeout: exportTimeout(5_000),
+  retry_on_failure: retryOnFailure,
+  sending_queue: sendingQueue,
+  keepalive: keepalive.optional(),
+});
+
+export type OtlpExporterConfig = z.output<typeof otlpExporterSchema>;
