@@ -14,8 +14,8 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/component/consumer.js';
-import { captureExporterFactory } from '../helpers/capture-exporter.js';
 import { makeLogRecords } from '../helpers/logs.js';
+import { OtlpSink } from '../helpers/otlp-sink.js';
 import { decodeEntries } from '../helpers/reference-decoder.js';
 import { makeResourceMetrics } from '../helpers/metrics.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
@@ -23,34 +23,46 @@ import { makeSpans } from '../helpers/spans.js';
 
 /**
  * The OpenTelemetry JS SDK's own exporters (gRPC, HTTP/protobuf, HTTP/JSON) send traces, metrics
- * and logs to a running sidecar; what leaves each pipeline equals, field for field, what the SDK
- * serialized (ids, times, attributes of every type, events, status, resource, scope).
+ * and logs to a running sidecar, which forwards them with its `otlp` (gRPC) and `otlphttp`
+ * exporters to real OTLP servers started by the test, standing in for Jaeger's OTLP ports. What
+ * arrives equals, field for field, what the SDK serialized (ids, times, attributes of every type,
+ * events, links, status, resource, scope), decoded by an independent reference decoder.
  */
-const capture = captureExporterFactory();
 let sidecar: TestSidecar;
+let grpcSink: OtlpSink;
+let httpSink: OtlpSink;
 
 beforeAll(async () => {
-  sidecar = await startTestSidecar(
-    `
+  grpcSink = await OtlpSink.start();
+  httpSink = await OtlpSink.start();
+  sidecar = await startTestSidecar(`
 receivers:
   otlp:
     protocols:
       grpc: { endpoint: 127.0.0.1:0 }
       http: { endpoint: 127.0.0.1:0 }
+processors:
+  batch: { timeout: 10ms }
 exporters:
-  capture:
+  otlp/jaeger:
+    endpoint: ${grpcSink.grpcEndpoint}
+    tls: { insecure: true }
+  otlphttp/jaeger:
+    endpoint: ${httpSink.httpEndpoint}
 service:
   pipelines:
-    traces: { receivers: [otlp], exporters: [capture] }
-    metrics: { receivers: [otlp], exporters: [capture] }
-    logs: { receivers: [otlp], exporters: [capture] }
+    traces: { receivers: [otlp], processors: [batch], exporters: [otlp/jaeger, otlphttp/jaeger] }
+    metrics: { receivers: [otlp], processors: [batch], exporters: [otlp/jaeger, otlphttp/jaeger] }
+    logs: { receivers: [otlp], processors: [batch], exporters: [otlp/jaeger, otlphttp/jaeger] }
   telemetry:
     metrics: { level: none }
-`,
-    { factories: [capture] },
-  );
+`);
 });
-afterAll(() => sidecar?.shutdown());
+afterAll(async () => {
+  await sidecar?.shutdown();
+  await grpcSink?.close();
+  await httpSink?.close();
+});
 
 type Transport = 'grpc' | 'http/protobuf' | 'http/json';
 const transports: Transport[] = ['grpc', 'http/protobuf', 'http/json'];
@@ -81,19 +93,41 @@ function send(exporter: ReturnType<typeof exporterFor>, data: unknown): Promise<
   );
 }
 
-/** Everything captured for a signal since `from`, decoded by the reference decoder. */
-function received(signal: Signal, from: number): unknown[] {
-  const batches = capture.instances.get(`capture/${signal}`)!.batches.slice(from);
+/** Everything a sink accepted for a signal since `from` requests, decoded by the reference decoder. */
+function received(sink: OtlpSink, signal: Signal, from: number): unknown[] {
   return decodeEntries(
     signal,
-    batches.map((b) => b.bytes),
+    sink
+      .accepted(signal)
+      .slice(from)
+      .map((r) => r.bytes),
   );
+}
+
+/** Sends with the SDK exporter and checks that both sinks got exactly what the SDK encoded. */
+async function deliver(
+  signal: Signal,
+  transport: Transport,
+  data: unknown,
+  encoded: Uint8Array,
+  items: number,
+): Promise<void> {
+  const from = [grpcSink.accepted(signal).length, httpSink.accepted(signal).length] as const;
+  const before = [grpcSink.items(signal), httpSink.items(signal)] as const;
+  const exporter = exporterFor(signal, transport);
+  await send(exporter, data);
+  await exporter.shutdown();
+  await grpcSink.waitFor(before[0] + items, signal);
+  await httpSink.waitFor(before[1] + items, signal);
+  const expected = decodeEntries(signal, [encoded]);
+  expect(received(grpcSink, signal, from[0])).toEqual(expected);
+  expect(received(httpSink, signal, from[1])).toEqual(expected);
 }
 
 describe.each(transports)('the SDK exporter over %s', (transport) => {
   it('delivers every span with every field', async () => {
     const spans = makeSpans('checkout', [
-      { name: 'GET /api/cart', durationMs: 12.345678 },
+      { name: 'GET /api/cart', durationMs: 12.345678, links: 1 },
       {
         name: 'SELECT cart',
         durationMs: 3,
@@ -109,34 +143,22 @@ describe.each(transports)('the SDK exporter over %s', (transport) => {
         },
       },
     ]);
-    const exporter = exporterFor('traces', transport);
-    const from = capture.instances.get('capture/traces')?.batches.length ?? 0;
-    await send(exporter, spans);
-    await exporter.shutdown();
-    const expected = decodeEntries('traces', [ProtobufTraceSerializer.serializeRequest(spans)!]);
-    expect(received('traces', from)).toEqual(expected);
+    await deliver('traces', transport, spans, ProtobufTraceSerializer.serializeRequest(spans)!, 2);
   });
 
   it('delivers every metric data point', async () => {
     const metrics = await makeResourceMetrics('checkout');
-    const exporter = exporterFor('metrics', transport);
-    const from = capture.instances.get('capture/metrics')?.batches.length ?? 0;
-    await send(exporter, metrics);
-    await exporter.shutdown();
-    const expected = decodeEntries('metrics', [
+    await deliver(
+      'metrics',
+      transport,
+      metrics,
       ProtobufMetricsSerializer.serializeRequest(metrics)!,
-    ]);
-    expect(received('metrics', from)).toEqual(expected);
-    expect(capture.instances.get('capture/metrics')!.batches.at(-1)!.items).toBe(7);
+      7,
+    );
   });
 
   it('delivers every log record', async () => {
     const records = makeLogRecords('checkout', 4);
-    const exporter = exporterFor('logs', transport);
-    const from = capture.instances.get('capture/logs')?.batches.length ?? 0;
-    await send(exporter, records);
-    await exporter.shutdown();
-    const expected = decodeEntries('logs', [ProtobufLogsSerializer.serializeRequest(records)!]);
-    expect(received('logs', from)).toEqual(expected);
+    await deliver('logs', transport, records, ProtobufLogsSerializer.serializeRequest(records)!, 4);
   });
 });

@@ -35,6 +35,8 @@ export interface SpanSpec {
   durationMs?: number;
   attributes?: Attributes;
   error?: boolean;
+  /** Links to this many earlier spans of the same batch (with attributes). */
+  links?: number;
 }
 
 /**
@@ -49,13 +51,19 @@ export function makeSpans(service: string, specs: readonly SpanSpec[]): Readable
   });
   const tracer = provider.getTracer('hourglass-test', '1.0.0');
   const base = Date.now();
+  const earlier: ReturnType<typeof tracer.startSpan>[] = [];
   for (const s of specs) {
     const start = s.startMs ?? base;
     const span = tracer.startSpan(s.name ?? 'GET /api/cart', {
       kind: s.kind ?? SpanKind.SERVER,
       startTime: start,
       attributes: s.attributes ?? httpAttributes(),
+      links: Array.from({ length: s.links ?? 0 }, (_, i) => ({
+        context: (earlier[i] ?? tracer.startSpan('linked')).spanContext(),
+        attributes: { 'link.reason': 'retry-of' },
+      })),
     });
+    earlier.push(span);
     span.addEvent('cache.miss', { 'cache.key': 'cart:42' }, start + 1);
     if (s.error) span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream timeout' });
     span.end(start + (s.durationMs ?? 12.5));

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'dist/cli.js');
+
+/** The newest modification time under a directory. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Throws unless dist/ holds a build at least as new as src/ (`npm test` builds first). */
+export function assertBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(CLI).mtimeMs;
+  } catch {
+    // not built
+  }
+  if (built < newest(join(ROOT, 'src'))) {
+    throw new Error('dist/ is missing or older than src/: run `npm run build` (npm test does it)');
+  }
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** The built sidecar as a child process, with its stdout and its pino JSON logs (stderr) kept. */
+export class SidecarProcess {
+  readonly logs: LogLine[] = [];
+  stdout = '';
+  stderrText = '';
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let partial = '';
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderrText += d.toString();
+      partial += d.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          // not a log line (a usage message)
+        }
+      }
+      for (const l of this.listeners) l();
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        resolve(code);
+        for (const l of this.listeners) l();
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves once a log line matches (rejects if the process exits first or time runs out). */
+  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.logs.find(match);
+        if (found) done(() => resolve(found));
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done(() =>
+            reject(new Error(`the sidecar exited before the log line:\n${this.stderrText}`)),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          done(() =>
+            reject(new Error(`no matching log line within ${timeoutMs} ms:\n${this.stderrText}`)),
+          ),
+        timeoutMs,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        settle();
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = new SidecarProcess(args);
+  const code = await p.exited;
+  return { code, stdout: p.stdout, stderr: p.stderrText };
+}
