@@ -4,7 +4,7 @@
 
 ARG NODE_VERSION=20.19
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 # node-gyp needs these when no prebuilt better-sqlite3 binary matches the platform.
 RUN apt-get update \
@@ -12,12 +12,21 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
+
+FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:${NODE_VERSION}-bookworm-slim
+# The instrumented demo service of docker-compose.yml (uses the dev dependencies: the SDK, tsx).
+FROM deps AS demo
+COPY tsconfig.json ./
+COPY examples/demo-service ./examples/demo-service
+USER node
+CMD ["node", "--import", "tsx", "examples/demo-service/service.ts"]
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOURGLASS_STORAGE=/var/lib/hourglass/hourglass.db
 WORKDIR /app
