@@ -1,4 +1,5 @@
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { anomalyProcessorFactory } from './detectors/anomaly/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
 
 /**
@@ -6,5 +7,5 @@ import { otlpReceiverFactory } from './receiver/otlp/factory.js';
  * gets its own factories (some keep per-build state, such as components shared across signals).
  */
 export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
-  return makeFactories([otlpReceiverFactory, ...extra]);
+  return makeFactories([otlpReceiverFactory, anomalyProcessorFactory(), ...extra]);
 }
