@@ -44,12 +44,9 @@ const cron = (fallback: string) =>
 
 export const anomalyProcessorSchema = z.strictObject({
   storage: z.string().min(1).default('./data/hourglass.db'),
-  timezone: z
-    .string()
-    .default('UTC')
-    .refine(isValidTimeZone, {
-      message: 'is not an IANA time zone; write e.g. "UTC" or "Europe/Berlin"',
-    }),
+  timezone: z.string().default('UTC').refine(isValidTimeZone, {
+    message: 'is not an IANA time zone; write e.g. "UTC" or "Europe/Berlin"',
+  }),
   window_days: z.number().int().min(1).max(366).default(30),
   min_samples: z.number().int().min(2).default(30),
   min_delta_ms: z.number().nonnegative().default(5),

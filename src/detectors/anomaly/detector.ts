@@ -196,7 +196,10 @@ export class AnomalyDetector {
     try {
       stored = this.storage.anomalies?.query(q) ?? [];
     } catch (err) {
-      this.settings.logger.warn({ err }, 'cannot read the anomaly history; serving recent anomalies only');
+      this.settings.logger.warn(
+        { err },
+        'cannot read the anomaly history; serving recent anomalies only',
+      );
     }
     return this.feed.query(q, stored);
   }

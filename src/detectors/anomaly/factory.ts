@@ -21,7 +21,12 @@ export function anomalyProcessorFactory(): ProcessorFactory<AnomalyProcessorConf
         s = new SharedDetector(new AnomalyDetector(settings.id, settings, config));
         shared.set(settings.id, s);
       }
-      return new AnomalyProcessor(settings, s, next, settings.metrics.processor(settings.id, signal));
+      return new AnomalyProcessor(
+        settings,
+        s,
+        next,
+        settings.metrics.processor(settings.id, signal),
+      );
     },
   };
 }

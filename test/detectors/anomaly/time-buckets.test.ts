@@ -55,7 +55,9 @@ describe('time buckets', () => {
     expect(bucket(tb, '2026-10-25T01:30:00Z')).toMatchObject({ dow: 6, hour: 2 });
     expect(bucket(tb, '2026-10-25T02:00:00Z')).toMatchObject({ dow: 6, hour: 3 });
     // Both halves of the doubled hour are on the same local day.
-    expect(tb.day(Date.parse('2026-10-25T00:30:00Z'))).toBe(tb.day(Date.parse('2026-10-25T01:30:00Z')));
+    expect(tb.day(Date.parse('2026-10-25T00:30:00Z'))).toBe(
+      tb.day(Date.parse('2026-10-25T01:30:00Z')),
+    );
   });
 
   it('buckets by local time in America/New_York across both daylight-saving changes', () => {

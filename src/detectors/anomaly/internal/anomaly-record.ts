@@ -64,7 +64,10 @@ export function spanKindName(kind: number): string {
 
 /** `server` or `SPAN_KIND_SERVER` or `2` to 2; undefined otherwise. */
 export function parseSpanKind(text: string): number | undefined {
-  const t = text.trim().toLowerCase().replace(/^span_kind_/, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^span_kind_/, '');
   const i = (SPAN_KIND_NAMES as readonly string[]).indexOf(t);
   if (i >= 0) return i;
   return /^[0-5]$/.test(t) ? Number(t) : undefined;

@@ -59,7 +59,8 @@ export class DetectorMetrics {
   }
 
   taggedSpans(counts: Uint32Array): void {
-    for (let s = 1; s <= 5; s++) if (counts[s]! > 0) this.tagged.inc(this.bySeverity[s - 1]!, counts[s]);
+    for (let s = 1; s <= 5; s++)
+      if (counts[s]! > 0) this.tagged.inc(this.bySeverity[s - 1]!, counts[s]);
   }
 
   scoringFailed(): void {

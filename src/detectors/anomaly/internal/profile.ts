@@ -101,7 +101,11 @@ function slotProfile(
     scope: scopeOfSlot(s),
     window: ctx.windows[s]!,
     day_of_week:
-      s < HOUR_BASE ? DOW_NAMES[Math.floor(s / 24)]! : s >= DOW_BASE && s < GLOBAL_SLOT ? DOW_NAMES[s - DOW_BASE]! : null,
+      s < HOUR_BASE
+        ? DOW_NAMES[Math.floor(s / 24)]!
+        : s >= DOW_BASE && s < GLOBAL_SLOT
+          ? DOW_NAMES[s - DOW_BASE]!
+          : null,
     hour: s < HOUR_BASE ? s % 24 : s >= HOUR_BASE && s < DOW_BASE ? s - HOUR_BASE : null,
     samples: n,
     mean_ms: n > 0 ? round(mean) : null,

@@ -9,12 +9,7 @@ const MAX_DELAY = 2_147_483_647;
  * tests can play weeks of nights in milliseconds). croner only computes the next time; the clock
  * owns the timer.
  */
-export function scheduleCron(
-  clock: Clock,
-  expr: string,
-  timeZone: string,
-  fn: () => void,
-): Timer {
+export function scheduleCron(clock: Clock, expr: string, timeZone: string, fn: () => void): Timer {
   const cron = new Cron(expr, { timezone: timeZone, paused: true });
   let timer: Timer | undefined;
   let cancelled = false;

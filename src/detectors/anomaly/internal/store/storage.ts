@@ -54,7 +54,8 @@ export class Storage {
       this.anomalies = new AnomalyStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
-      if (this.failing) this.logger.info({ storage: this.file }, 'the baseline database is usable again');
+      if (this.failing)
+        this.logger.info({ storage: this.file }, 'the baseline database is usable again');
       this.failing = false;
       return wasOpen || this.failures > 0 ? 'reopened' : 'open';
     } catch (err) {
