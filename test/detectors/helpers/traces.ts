@@ -17,7 +17,14 @@ export interface SpanSpec {
 
 let counter = 0;
 const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
-const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+/** A duration in ms as it travels in OTLP: whole nanoseconds. */
+export const wholeNanos = (ms: number) => Math.round(ms * 1e6) / 1e6;
+
+/** ms (fractional) to nanoseconds, exact for the integral and fractional parts separately. */
+const nanos = (ms: number) => {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+};
 
 /** An encoded ExportTraceServiceRequest with one resource per service, as an SDK sends it. */
 export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
@@ -42,8 +49,8 @@ export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
               spanId: Buffer.from(s.spanId ?? hex(n, 8), 'hex'),
               name: s.name,
               kind: s.kind ?? 2,
-              startTimeUnixNano: nanos(s.startMs),
-              endTimeUnixNano: nanos(s.startMs + s.durationMs),
+              startTimeUnixNano: nanos(s.startMs).toString(),
+              endTimeUnixNano: (nanos(s.startMs) + nanos(s.durationMs)).toString(),
               attributes: Object.entries(s.attributes ?? {}).map(([key, v]) => ({
                 key,
                 value: { stringValue: v },
