@@ -1,3 +1,4 @@
+import { adminExtensionFactory } from './admin/factory.js';
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
 import { anomalyProcessorFactory } from './detectors/anomaly/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
@@ -7,5 +8,10 @@ import { otlpReceiverFactory } from './receiver/otlp/factory.js';
  * gets its own factories (some keep per-build state, such as components shared across signals).
  */
 export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
-  return makeFactories([otlpReceiverFactory, anomalyProcessorFactory(), ...extra]);
+  return makeFactories([
+    otlpReceiverFactory,
+    anomalyProcessorFactory(),
+    adminExtensionFactory,
+    ...extra,
+  ]);
 }
