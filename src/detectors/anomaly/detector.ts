@@ -13,6 +13,7 @@ import { rebuildMoments, recalculate, type RecalcReport } from './internal/recal
 import { scheduleCron } from './internal/schedule.js';
 import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
+import { pendingWritten, writePending } from './internal/write-pending.js';
 import type { KeyRow } from './internal/store/baseline-store.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
@@ -124,30 +125,22 @@ export class AnomalyDetector {
       this.loaded = true;
       this.jobs.submit('load baselines', () => this.load(this.settings.clock.now()));
     }
-    const assigned: [KeyState, number][] = [];
-    const flushedKeys: KeyState[] = [];
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
-    const ok =
-      state !== 'unavailable' &&
-      this.storage.write((b, a) => {
-        for (const key of this.model.keys()) {
-          if (key.pending.length === 0) continue;
-          const id = key.id ?? b.ensureKey(key.service, key.operation, key.kind);
-          if (key.id === undefined) assigned.push([key, id]);
-          for (const row of key.pending) b.mergeRow(id, row.dayHour, row.m, row.sketch);
-          flushedKeys.push(key);
-        }
-        a.insert(anomalies);
-        return true;
-      }) === true;
+    const written =
+      state === 'unavailable'
+        ? undefined
+        : this.storage.write((b, a) => {
+            const w = writePending(b, this.model);
+            a.insert(anomalies);
+            return w;
+          });
     this.report();
-    if (!ok) {
+    if (!written) {
       this.limitPending();
       return;
     }
-    for (const [key, id] of assigned) this.model.setId(key, id);
-    for (const key of flushedKeys) key.pending = [];
+    pendingWritten(this.model, written);
     this.feed.flushed(count);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.afterFlush(now);
@@ -289,6 +282,7 @@ export class AnomalyDetector {
         percentiles: this.percentiles,
         minSamples: this.config.min_samples,
         now: this.settings.clock.now(),
+        timeZone: this.config.timezone,
         pause: this.jobs.pause,
         onKey: (row, window, slots) => this.install(row, window)?.setThresholds(slots),
       });

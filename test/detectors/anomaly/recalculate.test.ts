@@ -141,6 +141,7 @@ describe('threshold recalculation', () => {
       percentiles: [0.99, 0.999, 0.9999, 0.99999, 0.999999],
       minSamples: 30,
       now: clock.now(),
+      timeZone: 'UTC',
     });
     db.close();
     expect(key.thr[9 * 6 + 4]).toBe(before);

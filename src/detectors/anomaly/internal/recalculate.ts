@@ -1,6 +1,6 @@
 import { mergeAt } from './moments.js';
 import { Sketch } from './sketch.js';
-import { SLOT_COUNT, scopeOfSlot, slotsOfBucket, type Scope } from './slots.js';
+import { SLOT_COUNT, scopeOfSlot, slotsOfBucket, windowLabel, type Scope } from './slots.js';
 import type { BaselineStore, KeyRow } from './store/baseline-store.js';
 import { learnSlot, type SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';
@@ -21,6 +21,8 @@ export interface RecalcOptions extends WindowOptions {
   readonly percentiles: readonly number[];
   readonly minSamples: number;
   readonly now: number;
+  /** For the window labels of the report. */
+  readonly timeZone: string;
   /** Receives each key's window moments and new thresholds (the running processor installs them). */
   readonly onKey?: (key: KeyRow, window: Float64Array, slots: SlotThresholds[]) => void;
 }
@@ -31,6 +33,7 @@ export interface ThresholdChange {
   readonly kind: string;
   readonly slot: number;
   readonly scope: Scope;
+  readonly window: string;
   readonly samples: number;
   readonly before: Record<string, number> | null;
   readonly after: Record<string, number> | null;
@@ -84,7 +87,7 @@ export async function recalculate(store: BaselineStore, o: RecalcOptions): Promi
       else fixed++;
     }
     const before = store.thresholds(key.id).get(key.id) ?? [];
-    diff(key, before, slots, changes);
+    diff(key, before, slots, o.timeZone, changes);
     store.transaction(() => store.replaceThresholds(key.id, slots));
     o.onKey?.(key, m, slots);
     if (o.pause) await o.pause();
@@ -132,6 +135,7 @@ function diff(
   key: KeyRow,
   before: readonly SlotThresholds[],
   after: readonly SlotThresholds[],
+  timeZone: string,
   out: (ThresholdChange & { size: number })[],
 ): void {
   const old = new Map(before.map((t) => [t.slot, t]));
@@ -149,6 +153,7 @@ function diff(
       kind: spanKindName(key.kind),
       slot,
       scope: scopeOfSlot(slot),
+      window: windowLabel(slot, timeZone),
       samples: b?.samples ?? 0,
       before: named(za),
       after: named(zb),
