@@ -53,8 +53,8 @@ export const anomalyProcessorSchema = z.strictObject({
   min_severity: severity('SEV5'),
   severity_percentiles: z
     .strictObject({
-      sev5: percentile(95),
-      sev4: percentile(99),
+      sev5: percentile(99),
+      sev4: percentile(99.5),
       sev3: percentile(99.9),
       sev2: percentile(99.99),
       sev1: percentile(99.999),

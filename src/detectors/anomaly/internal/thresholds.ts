@@ -7,9 +7,9 @@ import type { Sketch } from './sketch.js';
  * learned from the slot's own history. See README.md ("How severities are learned") for the
  * reasoning; in short:
  *
- * - Severity n starts at the deviation of the historical percentile `q_n` (95, 99, 99.9, 99.99 and
- *   99.999 by default for SEV5..SEV1): on clean traffic SEV3-or-worse then fires on ~0.1% of spans,
- *   SEV2 on 0.01%, SEV1 on 0.001%.
+ * - Severity n starts at the deviation of the historical percentile `q_n` (99, 99.5, 99.9, 99.99
+ *   and 99.999 by default for SEV5..SEV1): on clean traffic SEV3-or-worse then fires on ~0.1% of
+ *   spans, SEV2 on 0.01%, SEV1 on 0.001%.
  * - A percentile is read from the sketch when at least TAIL_MIN samples lie beyond it. Rarer ones
  *   (a dow_hour bucket rarely holds 10^6 samples) are extrapolated with a log-normal tail fitted
  *   through two trusted percentiles: latency is close to log-normal, and the fit follows the skew
@@ -49,7 +49,7 @@ export function effectiveStddev(mean: number, stddev: number): number {
 }
 
 export interface LearnOptions {
-  /** Percentiles as fractions, `[sev5 .. sev1]` (0.95 .. 0.99999). */
+  /** Percentiles as fractions, `[sev5 .. sev1]` (0.99 .. 0.99999). */
   readonly percentiles: readonly number[];
   readonly minSamples: number;
   readonly now: number;
