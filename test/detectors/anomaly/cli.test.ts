@@ -176,16 +176,14 @@ describe('hourglass recalculate and backfill', () => {
       const min = Date.parse(url.searchParams.get('query.start_time_min') ?? '');
       const max = Date.parse(url.searchParams.get('query.start_time_max') ?? '');
       if (!service || Number.isNaN(min) || Number.isNaN(max)) {
-        res
-          .writeHead(400)
-          .end(
-            JSON.stringify({
-              error: {
-                httpCode: 400,
-                message: 'query.start_time_min and query.start_time_max are required',
-              },
-            }),
-          );
+        res.writeHead(400).end(
+          JSON.stringify({
+            error: {
+              httpCode: 400,
+              message: 'query.start_time_min and query.start_time_max are required',
+            },
+          }),
+        );
         return;
       }
       const found = spans.filter(

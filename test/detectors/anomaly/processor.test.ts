@@ -209,6 +209,30 @@ describe('anomaly processor', () => {
     expect(key.count()).toBe(40);
   });
 
+  it('learns severe spans scored against a fallback level, so a new bucket gets its own baseline', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine()));
+    // Monday 15:00 runs a slow report: against the Monday-wide baseline it looks like SEV1...
+    const report = (n: number) =>
+      batch(
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 15 * H + i * 1000,
+          durationMs: 1000 + i,
+        })),
+      );
+    await entry.consume(report(30));
+    const first = decodeSpans(capture.batches[1]!.bytes);
+    expect(first.every((s) => s.attributes['anomaly.baseline.scope'] === 'dow')).toBe(true);
+    expect(first[0]!.attributes['anomaly.severity']).toBe('SEV1');
+    // ...but it is learned, and once the bucket has min_samples the report is normal there.
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.count(15)).toBe(30);
+    const later = report(1);
+    await entry.consume(later);
+    expect(capture.batches[2]).toBe(later);
+  });
+
   it('learns severe anomalies and errors when configured to', async () => {
     const entry = await start({ exclude_severe_from_baseline: false, learn_from_errors: true });
     await entry.consume(batch(mondayNine()));

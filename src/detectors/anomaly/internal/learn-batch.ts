@@ -4,7 +4,7 @@ import { dayOfWeek } from './time-buckets.js';
 export interface LearningRules {
   /** Learn from spans with status ERROR too (off by default: failing fast is not "normal latency"). */
   readonly learnErrors: boolean;
-  /** Keep SEV1 and SEV2 spans out of the baseline. */
+  /** Keep spans SEV1 or SEV2 against their own dow_hour bucket out of the baseline. */
   readonly excludeSevere: boolean;
   /** Local days outside [firstDay, lastDay] are not learned (older than the window, or in the future). */
   readonly firstDay: number;

@@ -31,7 +31,12 @@ export interface ScoredBatch {
   readonly keys: (KeyState | undefined)[];
   /** Per span: its local `day * 24 + hour`. */
   readonly dayHours: Float64Array;
-  /** Per span: 1..5, or 0 when not anomalous. */
+  /**
+   * Per span: 1..5 when it is anomalous against its own dow_hour bucket, else 0. Only these can
+   * keep a span out of the baseline: a span scored against a fallback level (its bucket does not
+   * have min_samples yet) must be learned, or a bucket that differs from the coarser levels (the
+   * weekly batch job at Saturday 03:00) would never get its own baseline.
+   */
   readonly severities: Uint8Array;
   /** The spans tagged (severity at least `minSeverity`). */
   readonly anomalies: AnomalyRecord[];
@@ -83,7 +88,7 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     const learned = !Number.isNaN(key.thr[at]!);
     const sev = learned ? severityOf(score, key.thr, at) : severityOf(score, fixed);
     if (sev === 0) continue;
-    severities[i] = sev;
+    if (slot === bucket) severities[i] = sev;
     if (sev > minSeverity) continue;
     const p99 = key.thr[at + 5]!;
     const traceId = hexAt(bytes, span.traceIdAt, 16);
