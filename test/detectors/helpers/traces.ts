@@ -93,7 +93,7 @@ export function decodeSpans(bytes: Uint8Array): DecodedSpan[] {
       resource?: { attributes?: { key: string; value: AnyValueObject }[] };
       scopeSpans?: {
         spans?: {
-          name: string;
+          name?: string;
           kind?: number;
           traceId: string;
           spanId: string;
@@ -117,7 +117,7 @@ export function decodeSpans(bytes: Uint8Array): DecodedSpan[] {
         }
         out.push({
           service,
-          name: s.name,
+          name: s.name ?? '',
           kind: s.kind ?? 0,
           traceId: Buffer.from(s.traceId, 'base64').toString('hex'),
           spanId: Buffer.from(s.spanId, 'base64').toString('hex'),

@@ -1,0 +1,194 @@
+/**
+ * The anomaly processor's cost (`npm run bench:scoring`):
+ *
+ * 1. per span, in process: scanning a 512-span request (indexSpans, what any detection needs),
+ *    scoring it against the in-memory baselines, tagging anomalies, and learning from it;
+ * 2. the whole sidecar over OTLP/HTTP protobuf (real receiver, 512 spans per request, concurrent
+ *    keep-alive clients), with and without the anomaly processor in the pipeline.
+ *
+ * Prints a table; nothing is asserted (speed is measured here, never in tests).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { systemClock } from '../src/component/clock.js';
+import type { ExporterFactory } from '../src/component/factory.js';
+import { builtinFactories } from '../src/components.js';
+import { loadConfigText } from '../src/config/load.js';
+import { staticResolver } from '../src/config/validate.js';
+import { anomalyProcessorSchema } from '../src/detectors/anomaly/config.js';
+import { AnomalyDetector } from '../src/detectors/anomaly/detector.js';
+import { startFromConfig } from '../src/main.js';
+import { indexSpans } from '../src/otlp/trace-index.js';
+import type { OtlpReceiver } from '../src/receiver/otlp/otlp-receiver.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { traceRequest } from '../test/detectors/helpers/traces.js';
+import { workload } from './lib/workload.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hourglass-bench-'));
+const now = Date.now();
+const w = workload();
+
+/** The median of 7 timed runs after a warm-up (so the JIT has settled): ns per span. */
+function timeIt(label: string, rounds: number, spansPerRound: number, fn: (i: number) => void) {
+  for (let i = 0; i < rounds; i++) fn(i);
+  const runs: number[] = [];
+  for (let run = 0; run < 7; run++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) fn(i);
+    runs.push(Number(process.hrtime.bigint() - t0) / (rounds * spansPerRound));
+  }
+  runs.sort((a, b) => a - b);
+  return { label, nsPerSpan: runs[3]! };
+}
+
+async function perSpan() {
+  const config = anomalyProcessorSchema.parse({
+    storage: join(dir, 'scoring.db'),
+    flush_interval: '1h',
+    recalculation: { enabled: false },
+  });
+  const detector = new AnomalyDetector(
+    'anomaly',
+    {
+      id: 'anomaly',
+      logger: silentLogger(),
+      clock: systemClock,
+      metrics: new SelfMetrics({ processMetrics: false }),
+    },
+    config,
+  );
+  await detector.start();
+  // Baselines: 200 keys with two weeks of history each, 30 spans per key and hour.
+  for (let day = 0; day < 14; day++) {
+    for (let h = 0; h < 24; h++) {
+      const spans = w.spans(now - day * 86_400_000 - h * 3_600_000, 6000);
+      detector.accept(detector.score(traceRequest(spans)));
+    }
+  }
+  await detector.recalculate();
+  const clean = Array.from({ length: 64 }, () => w.request(now, 512, 0));
+  const slow = Array.from({ length: 64 }, () => w.request(now, 512, 0.01));
+  const rounds = 1000;
+  const results = [
+    timeIt('indexSpans (scan only)', rounds, 512, (i) => indexSpans(clean[i % 64]!)),
+    timeIt('score, nothing anomalous', rounds, 512, (i) => detector.score(clean[i % 64]!)),
+    timeIt('score + learn', rounds, 512, (i) => detector.accept(detector.score(clean[i % 64]!))),
+    timeIt('score + tag + learn, 1% 10x slower', rounds, 512, (i) =>
+      detector.accept(detector.score(slow[i % 64]!)),
+    ),
+  ];
+  detector.flush();
+  await detector.shutdown();
+  const scan = results[0]!.nsPerSpan;
+  console.log('\nper span, in process (512-span requests, 200 keys, 8 attributes per span)');
+  console.log('| step | ns/span | over the scan |');
+  console.log('| --- | ---: | ---: |');
+  for (const r of results) {
+    console.log(
+      `| ${r.label} | ${r.nsPerSpan.toFixed(0)} | ${r === results[0] ? '' : (r.nsPerSpan - scan).toFixed(0)} |`,
+    );
+  }
+}
+
+/** An exporter that accepts at once: the pipeline bench measures the sidecar, not a backend. */
+const nullExporter: ExporterFactory<Record<string, never>> = {
+  kind: 'exporter',
+  type: 'null',
+  signals: ['traces'],
+  configSchema: z.strictObject({}),
+  create: () => ({
+    start: async () => undefined,
+    shutdown: async () => undefined,
+    consume: async () => undefined,
+  }),
+};
+
+async function pipeline(withAnomaly: boolean, seconds: number, clients: number) {
+  const doc = {
+    receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+    processors: withAnomaly ? { anomaly: { storage: join(dir, 'pipeline.db') } } : {},
+    exporters: { null: {} },
+    service: {
+      pipelines: {
+        traces: {
+          receivers: ['otlp'],
+          processors: withAnomaly ? ['anomaly'] : [],
+          exporters: ['null'],
+        },
+      },
+      telemetry: { metrics: { level: 'none' } },
+    },
+  };
+  const config = await loadConfigText(
+    stringify(doc),
+    'bench.yaml',
+    staticResolver(builtinFactories([nullExporter])),
+  );
+  const sidecar = await startFromConfig(config, { logger: silentLogger() });
+  const address = sidecar.service.find<OtlpReceiver>('receiver', 'otlp')!.addresses().http!;
+  const bodies = Array.from({ length: 64 }, () => w.request(now, 512, 0.001));
+  const agent = new Agent({ connections: clients, pipelining: 1 });
+  const send = async (i: number) => {
+    const res = await request(`http://${address}/v1/traces`, {
+      method: 'POST',
+      body: bodies[i % 64]!,
+      headers: { 'content-type': 'application/x-protobuf' },
+      dispatcher: agent,
+    });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+  };
+  for (let i = 0; i < 200; i++) await send(i); // warm-up, and baselines for every key
+  let requests = 0;
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = c; performance.now() < end; i += clients) {
+        const t = performance.now();
+        await send(i);
+        latencies.push(performance.now() - t);
+        requests++;
+      }
+    }),
+  );
+  await agent.close();
+  await sidecar.shutdown();
+  latencies.sort((a, b) => a - b);
+  return {
+    spansPerSecond: (requests * 512) / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+  };
+}
+
+try {
+  await perSpan();
+  const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+  const clients = Number(process.env['BENCH_CLIENTS'] ?? 4);
+  const without = await pipeline(false, seconds, clients);
+  const withIt = await pipeline(true, seconds, clients);
+  console.log(
+    `\nwhole sidecar, OTLP/HTTP protobuf, 512 spans per request, ${clients} keep-alive clients, ${seconds}s, null exporter`,
+  );
+  console.log('| pipeline | spans/s | p50 ms | p99 ms |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [label, r] of [
+    ['otlp -> null', without],
+    ['otlp -> anomaly -> null', withIt],
+  ] as const) {
+    console.log(
+      `| ${label} | ${Math.round(r.spansPerSecond).toLocaleString('en-US')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+    );
+  }
+  console.log(
+    `\ndetection costs ${((1 - withIt.spansPerSecond / without.spansPerSecond) * 100).toFixed(1)}% of the pass-through throughput`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
