@@ -14,18 +14,15 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { systemClock } from '../src/component/clock.js';
 import type { ExporterFactory } from '../src/component/factory.js';
 import { builtinFactories } from '../src/components.js';
 import { loadConfigText } from '../src/config/load.js';
 import { staticResolver } from '../src/config/validate.js';
-import { anomalyProcessorSchema } from '../src/detectors/anomaly/config.js';
-import { AnomalyDetector } from '../src/detectors/anomaly/detector.js';
 import { startFromConfig } from '../src/main.js';
 import { indexSpans } from '../src/otlp/trace-index.js';
 import type { OtlpReceiver } from '../src/receiver/otlp/otlp-receiver.js';
 import { silentLogger } from '../src/telemetry/logger.js';
-import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
 import { workload } from './lib/workload.js';
 
@@ -47,22 +44,7 @@ function timeIt(label: string, rounds: number, spansPerRound: number, fn: (i: nu
 }
 
 async function perSpan() {
-  const config = anomalyProcessorSchema.parse({
-    storage: join(dir, 'scoring.db'),
-    flush_interval: '1h',
-    recalculation: { enabled: false },
-  });
-  const detector = new AnomalyDetector(
-    'anomaly',
-    {
-      id: 'anomaly',
-      logger: silentLogger(),
-      clock: systemClock,
-      metrics: new SelfMetrics({ processMetrics: false }),
-    },
-    config,
-  );
-  await detector.start();
+  const detector = await standaloneDetector(join(dir, 'scoring.db'));
   // Baselines: 200 keys with two weeks of history each, 30 spans per key and hour.
   for (let day = 0; day < 14; day++) {
     for (let h = 0; h < 24; h++) {
