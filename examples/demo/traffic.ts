@@ -1,4 +1,5 @@
 import { TimeBuckets, dayOfWeek } from '../../src/detectors/anomaly/internal/time-buckets.js';
+import { Random } from '../../test/detectors/helpers/random.js';
 
 /** One checkout: when, and how long its two leaf calls take. */
 export interface Checkout {
@@ -13,7 +14,7 @@ export interface Checkout {
  * 03:00. Log-normal noise; seeded, so every run shows the same story.
  */
 export class Traffic {
-  private seed = 20260105;
+  private readonly random = new Random(20260105);
   private readonly buckets: TimeBuckets;
 
   constructor(timeZone: string) {
@@ -36,9 +37,9 @@ export class Traffic {
       const n = Math.round(30 * load);
       for (let i = 0; i < n; i++) {
         yield {
-          startMs: hourStart + Math.floor((i + this.next()) * (3_600_000 / n)),
-          dbMs: this.noisy(9 * load, 0.25),
-          authorizeMs: this.noisy(this.authorizeMedian(dow, hour), 0.2),
+          startMs: hourStart + Math.floor((i + this.random.next()) * (3_600_000 / n)),
+          dbMs: this.latency(9 * load, 0.25),
+          authorizeMs: this.latency(this.authorizeMedian(dow, hour), 0.2),
         };
       }
     }
@@ -51,17 +52,8 @@ export class Traffic {
     return dow < 5 ? 1.2 : 0.9;
   }
 
-  private noisy(median: number, sigma: number): number {
-    const u = 1 - this.next();
-    const v = this.next();
-    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    return Math.round(median * Math.exp(sigma * normal) * 1000) / 1000;
-  }
-
-  private next(): number {
-    let t = (this.seed = (this.seed + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  /** Log-normal, rounded to whole microseconds. */
+  private latency(median: number, sigma: number): number {
+    return Math.round(this.random.latency(median, sigma) * 1000) / 1000;
   }
 }
