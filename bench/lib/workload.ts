@@ -9,8 +9,11 @@ import { traceRequest, type SpanSpec } from '../../test/detectors/helpers/traces
 export interface Workload {
   readonly services: readonly string[];
   readonly operations: readonly string[];
-  /** A request of `spans` spans starting around `aroundMs`; `slowShare` of them 10x slower. */
-  request(aroundMs: number, spans?: number, slowShare?: number): Uint8Array;
+  /**
+   * A request of `spans` spans starting around `aroundMs`; `slowShare` of them 10x slower. With
+   * `sigma` 0 every span takes its operation's median: nothing can be anomalous.
+   */
+  request(aroundMs: number, spans?: number, slowShare?: number, sigma?: number): Uint8Array;
   /** Spans of the same shape, for learning a baseline. */
   spans(aroundMs: number, n: number): SpanSpec[];
 }
@@ -22,7 +25,7 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
     i % 3 === 2 ? `SELECT table_${i}` : `GET /api/v1/resource-${i}`,
   );
   const median = (op: number) => 5 + op * 17;
-  const spans = (aroundMs: number, n: number, slowShare = 0): SpanSpec[] => {
+  const spans = (aroundMs: number, n: number, slowShare = 0, sigma = 0.2): SpanSpec[] => {
     // A few services per request, as one SDK exporter (or a collector upstream) sends them.
     const first = Math.floor(r.next() * services);
     return Array.from({ length: n }, (_, i) => {
@@ -33,7 +36,7 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
         name: operations[op]!,
         kind: op % 3 === 2 ? 3 : 2,
         startMs: aroundMs - Math.floor(r.next() * 60_000),
-        durationMs: Math.round(slow * r.latency(median(op), 0.2) * 1000) / 1000,
+        durationMs: Math.round(slow * r.latency(median(op), sigma) * 1000) / 1000,
         attributes: {
           'http.request.method': 'GET',
           'http.route': `/api/v1/resource-${op}`,
@@ -50,7 +53,8 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
   return {
     services: serviceNames,
     operations,
-    request: (aroundMs, n = 512, slowShare = 0) => traceRequest(spans(aroundMs, n, slowShare)),
+    request: (aroundMs, n = 512, slowShare = 0, sigma = 0.2) =>
+      traceRequest(spans(aroundMs, n, slowShare, sigma)),
     spans: (aroundMs, n) => spans(aroundMs, n),
   };
 }

@@ -5,20 +5,19 @@ import { AnomalyFeed, type AnomalyListener } from './internal/anomaly-feed.js';
 import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
-import { JobAborted, JobQueue } from './internal/job-queue.js';
+import { BaselineSync } from './internal/baseline-sync.js';
+import { JobQueue } from './internal/job-queue.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
-import { rebuildMoments, recalculate, type RecalcReport } from './internal/recalculate.js';
+import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
 import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
 import { pendingWritten, writePending } from './internal/write-pending.js';
-import type { KeyRow } from './internal/store/baseline-store.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
 
-const REFRESH_KEYS_PER_FLUSH = 64;
 const MAX_PENDING_ROWS = 200_000;
 
 /**
@@ -35,13 +34,8 @@ export class AnomalyDetector {
   private readonly scoring: ScoringContext;
   private readonly jobs: JobQueue;
   private readonly metrics: DetectorMetrics;
-  private readonly percentiles: number[];
+  private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
-  private day = Number.NaN;
-  private generations = { baselines: -1, thresholds: -1 };
-  private refreshQueued = false;
-  /** The database's baselines have been read into memory (at start, or when it first opened). */
-  private loaded = false;
   private reported = { storage: 0, keys: 0, history: 0 };
 
   constructor(
@@ -57,7 +51,18 @@ export class AnomalyDetector {
     this.jobs = new JobQueue((err, job) => {
       settings.logger.error({ err, job }, 'anomaly background job failed');
     });
-    this.percentiles = bySeverity(config.severity_percentiles).map((p) => p / 100);
+    this.sync = new BaselineSync({
+      model: this.model,
+      storage: this.storage,
+      jobs: this.jobs,
+      buckets: this.buckets,
+      config,
+      logger: settings.logger,
+      clock: settings.clock,
+      metrics: this.metrics,
+      percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
+      flush: () => this.flush(),
+    });
     this.scoring = {
       model: this.model,
       buckets: this.buckets,
@@ -73,14 +78,13 @@ export class AnomalyDetector {
   async start(): Promise<void> {
     const { clock, logger } = this.settings;
     const now = clock.now();
-    this.day = this.buckets.day(now);
-    if (this.storage.ensureOpen(now) !== 'unavailable') await this.load(now);
+    if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
     this.timers.push(clock.setInterval(() => this.flush(), this.config.flush_interval).unref());
     const { recalculation, timezone } = this.config;
     if (recalculation.enabled) {
       this.timers.push(
         scheduleCron(clock, recalculation.schedule, timezone, () => {
-          this.jobs.submit('scheduled recalculation', () => this.recalc(undefined));
+          this.jobs.submit('scheduled recalculation', () => this.sync.recalc(undefined));
         }),
       );
     }
@@ -121,9 +125,9 @@ export class AnomalyDetector {
     const now = this.settings.clock.now();
     const state = this.storage.ensureOpen(now);
     if (state === 'reopened') this.model.clearIds();
-    if (state !== 'unavailable' && !this.loaded) {
-      this.loaded = true;
-      this.jobs.submit('load baselines', () => this.load(this.settings.clock.now()));
+    if (state !== 'unavailable' && !this.sync.loaded) {
+      this.sync.loaded = true;
+      this.jobs.submit('load baselines', () => this.sync.load(this.settings.clock.now()));
     }
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
@@ -143,12 +147,12 @@ export class AnomalyDetector {
     pendingWritten(this.model, written);
     this.feed.flushed(count);
     this.metrics.flushed((performance.now() - started) / 1000);
-    this.afterFlush(now);
+    this.sync.afterFlush(now);
   }
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
-    return this.jobs.run('recalculation', () => this.recalc(undefined));
+    return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
   }
 
   /** Resolves once no background job is queued or running (tests, the CLI). */
@@ -206,146 +210,6 @@ export class AnomalyDetector {
     await this.jobs.stop();
     this.flush();
     this.storage.close();
-  }
-
-  private sinceDay(): number {
-    return this.buckets.day(this.settings.clock.now()) - this.config.window_days + 1;
-  }
-
-  /** Reads the stored window into memory; a failure leaves detection running from memory. */
-  private async load(now: number): Promise<void> {
-    this.loaded = true;
-    try {
-      this.retention(now);
-      await this.rebuild();
-      this.reloadThresholds();
-      const b = this.storage.baselines;
-      if (b) {
-        this.generations = {
-          baselines: b.generation('baselines'),
-          thresholds: b.generation('thresholds'),
-        };
-      }
-    } catch (err) {
-      if (err instanceof JobAborted) throw err;
-      this.settings.logger.error(
-        { err, storage: this.storage.file },
-        'cannot read the stored baselines; learning starts from what arrives',
-      );
-    }
-  }
-
-  private afterFlush(now: number): void {
-    const b = this.storage.baselines!;
-    const today = this.buckets.day(now);
-    if (today !== this.day) {
-      this.day = today;
-      this.jobs.submit('window roll', async () => {
-        this.retention(this.settings.clock.now());
-        await this.rebuild();
-      });
-    }
-    const g = { baselines: b.generation('baselines'), thresholds: b.generation('thresholds') };
-    if (g.baselines !== this.generations.baselines) {
-      this.jobs.submit('reload baselines', () => this.rebuild());
-    }
-    if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
-    this.generations = g;
-    if (this.refreshQueued) return;
-    const stale: number[] = [];
-    for (const k of this.model.keys()) {
-      const n = k.count();
-      if (k.id !== undefined && n >= this.config.min_samples && n >= 2 * k.refreshedAt) {
-        stale.push(k.id);
-        if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
-      }
-    }
-    if (stale.length === 0) return;
-    this.refreshQueued = true;
-    this.jobs.submit('threshold refresh', async () => {
-      try {
-        await this.recalc(stale);
-      } finally {
-        this.refreshQueued = false;
-      }
-    });
-  }
-
-  private async recalc(keyIds: number[] | undefined): Promise<RecalcReport> {
-    this.flush();
-    const b = this.storage.baselines;
-    if (!b) throw new Error(`the baseline database ${this.storage.file} is not available`);
-    try {
-      const report = await recalculate(b, {
-        sinceDay: this.sinceDay(),
-        keyIds,
-        percentiles: this.percentiles,
-        minSamples: this.config.min_samples,
-        now: this.settings.clock.now(),
-        timeZone: this.config.timezone,
-        pause: this.jobs.pause,
-        onKey: (row, window, slots) => this.install(row, window)?.setThresholds(slots),
-      });
-      this.generations.thresholds = b.generation('thresholds');
-      if (keyIds === undefined) {
-        this.metrics.recalculated('ok');
-        this.settings.logger.info(
-          { keys: report.keys, changed: report.changed, durationMs: report.duration_ms },
-          'thresholds recalculated',
-        );
-      }
-      return report;
-    } catch (err) {
-      if (keyIds === undefined) this.metrics.recalculated('failed');
-      throw err;
-    }
-  }
-
-  /** Window moments from SQLite for every stored key; keys left without data are forgotten. */
-  private async rebuild(): Promise<void> {
-    const b = this.storage.baselines;
-    if (!b) return;
-    await rebuildMoments(b, {
-      sinceDay: this.sinceDay(),
-      pause: this.jobs.pause,
-      onKey: (row, window) => this.install(row, window),
-    });
-    this.generations.baselines = b.generation('baselines');
-    for (const k of [...this.model.keys()]) {
-      if (k.count() === 0 && k.pending.length === 0) this.model.remove(k);
-    }
-  }
-
-  private install(row: KeyRow, window: Float64Array): KeyState | undefined {
-    const { model } = this;
-    let key = model.withId(row.id) ?? model.get(row.service, row.operation, row.kind);
-    if (!key) {
-      key = model.key(model.operations(row.service), row.service, row.operation, row.kind);
-      if (!key) return undefined;
-    }
-    if (key.id !== row.id) model.setId(key, row.id);
-    key.replaceMoments(window);
-    return key;
-  }
-
-  private reloadThresholds(): void {
-    const all = this.storage.baselines?.thresholds();
-    if (!all) return;
-    for (const key of this.model.keys()) {
-      if (key.id !== undefined) key.setThresholds(all.get(key.id) ?? []);
-    }
-  }
-
-  private retention(now: number): void {
-    const day = this.sinceDay();
-    const retentionMs = this.config.history_retention;
-    const removed = this.storage.write((b, a) => ({
-      anomalies: a.deleteRecordedBefore(now - retentionMs),
-      ...b.deleteBefore(day),
-    }));
-    if (removed && (removed.rows > 0 || removed.anomalies > 0)) {
-      this.settings.logger.info(removed, 'retention: removed old daily rows and anomalies');
-    }
   }
 
   /** Bounds the learning held for the database while it fails: beyond a limit it is dropped. */

@@ -198,6 +198,14 @@ describe('anomaly storage (SQLite)', () => {
     expect(capture.batches).toHaveLength(2);
   });
 
+  it('warns when the database was learned in another time zone', async () => {
+    const first = await start(new FakeClock(MONDAY + 12 * H), { timezone: 'UTC' });
+    await first.sidecar.shutdown();
+    const again = await start(new FakeClock(MONDAY + 12 * H), { timezone: 'Europe/Berlin' });
+    const warning = again.lines.find((l) => String(l.msg).includes('another time zone'));
+    expect(warning).toMatchObject({ level: 40, stored: 'UTC', configured: 'Europe/Berlin' });
+  });
+
   it('keeps scoring from memory and forwarding when the database cannot be opened', async () => {
     writeFileSync(join(dir, 'data'), 'a file where the directory should be');
     const clock = new FakeClock(MONDAY + 12 * H);

@@ -9,7 +9,9 @@ export type AnomalyListener = (anomaly: AnomalyRecord) => void;
  * dropped and counted.
  */
 export class AnomalyFeed {
+  /** Unflushed records are `pending[head..]`; dropping the oldest moves `head` (no O(n) shift). */
   private pending: AnomalyRecord[] = [];
+  private head = 0;
   private readonly listeners = new Set<AnomalyListener>();
   dropped = 0;
 
@@ -17,9 +19,10 @@ export class AnomalyFeed {
 
   publish(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
-      if (this.pending.length >= this.max) {
-        this.pending.shift();
+      if (this.pending.length - this.head >= this.max) {
+        this.head++;
         this.dropped++;
+        this.compact();
       }
       this.pending.push(r);
       for (const listener of this.listeners) {
@@ -43,19 +46,30 @@ export class AnomalyFeed {
 
   /** What the next flush writes. */
   unflushed(): readonly AnomalyRecord[] {
+    this.compact(true);
     return this.pending;
   }
 
   /** The first `n` records were committed. */
   flushed(n: number): void {
-    this.pending.splice(0, n);
+    this.head += n;
+    this.compact(true);
+  }
+
+  private compact(always = false): void {
+    if (this.head === 0 || (!always && this.head < this.max)) return;
+    this.pending = this.pending.slice(this.head);
+    this.head = 0;
   }
 
   /** Stored history merged with what is not flushed yet, newest first, without duplicates. */
   query(q: AnomalyQuery, stored: readonly AnomalyRecord[]): AnomalyRecord[] {
     const seen = new Set(stored.map((r) => r.id));
     const out = [...stored];
-    for (const r of this.pending) if (!seen.has(r.id) && matches(r, q)) out.push(r);
+    for (let i = this.head; i < this.pending.length; i++) {
+      const r = this.pending[i]!;
+      if (!seen.has(r.id) && matches(r, q)) out.push(r);
+    }
     out.sort((a, b) => b.startMs - a.startMs);
     return out.slice(0, q.limit);
   }
