@@ -14,10 +14,14 @@ export interface PendingRow {
 /** Numbers per slot in `KeyState.thr`: z for SEV5..SEV1, then the slot's p99 in ms. */
 export const THR_STRIDE = 6;
 
+// Every key starts without thresholds and shares this all-NaN array until it has some (it is
+// never written: `setThresholds` installs a new array). Float32 halves the memory of a key.
+const NO_THRESHOLDS = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
+
 /**
  * The hot state of one key (service, span name, span kind): the window's moments for its 200
  * slots (see slots.ts), the thresholds learned for them, and the learning of the current flush
- * interval as daily rows with sketches. Nothing here touches the database.
+ * interval as daily rows with sketches. Nothing here touches the database. About 10 KB a key.
  */
 export class KeyState {
   /** Row id in the `keys` table, once the key has been flushed. */
@@ -25,7 +29,7 @@ export class KeyState {
   /** `[count, mean, m2]` per slot. */
   m: Float64Array = new Float64Array(SLOT_COUNT * 3);
   /** THR_STRIDE numbers per slot; NaN z: no learned thresholds (the fixed ones apply). */
-  thr: Float64Array = new Float64Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
+  thr: Float32Array = NO_THRESHOLDS;
   pending: PendingRow[] = [];
   /** Global sample count when thresholds were last computed for this key. */
   refreshedAt = 0;
@@ -95,7 +99,12 @@ export class KeyState {
 
   /** Installs thresholds computed by a recalculation (slots not listed get none). */
   setThresholds(slots: readonly SlotThresholds[]): void {
-    const thr = new Float64Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
+    if (slots.length === 0) {
+      this.thr = NO_THRESHOLDS;
+      this.refreshedAt = this.count();
+      return;
+    }
+    const thr = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
     for (const t of slots) {
       const at = t.slot * THR_STRIDE;
       if (t.z) for (let k = 0; k < 5; k++) thr[at + k] = t.z[k]!;
