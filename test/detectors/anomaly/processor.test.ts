@@ -263,11 +263,14 @@ describe('anomaly processor', () => {
     await entry.consume(b);
     expect(capture.batches[0]).toBe(b);
     expect(detectorOf(sidecar!).model.size).toBe(1);
+    // Spans of new services allocate nothing either.
+    await entry.consume(batch(mondayNine(2, { service: 'another' })));
+    expect(detectorOf(sidecar!).model.operations('another')).toBeUndefined();
     clock.advance(10_000); // a flush moves plain counters into the metrics
     const metric = await sidecar!.metrics.registry
       .getSingleMetric('hourglass_anomaly_dropped_total')!
       .get();
-    expect(metric.values.find((v) => v.labels.reason === 'keys_limit')!.value).toBe(2);
+    expect(metric.values.find((v) => v.labels.reason === 'keys_limit')!.value).toBe(4);
   });
 
   it('forwards a batch untagged and counts the failure when scoring throws', async () => {

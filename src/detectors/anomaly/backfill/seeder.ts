@@ -82,7 +82,7 @@ export class Seeder {
       if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.clear();
       this.seen.add(id);
       const service = index.resources[span.resource]!.serviceName;
-      const key = this.model.key(this.model.operations(service), service, span.name, span.kind)!;
+      const key = this.model.key(service, span.name, span.kind)!;
       key.learn(dayHour, dayOfWeek(day) * 24 + (dayHour - day * 24), span.durationMs);
       c.learned++;
       if (++this.unflushed >= FLUSH_EVERY) this.flush();

@@ -25,22 +25,33 @@ export class BaselineModel {
     return this.all.values();
   }
 
-  operations(service: string): Operations {
-    let ops = this.services.get(service);
-    if (!ops) this.services.set(service, (ops = new Map()));
-    return ops;
+  /** A service's keys by operation, to look many spans of one resource up (undefined: none yet). */
+  operations(service: string): Operations | undefined {
+    return this.services.get(service);
   }
 
-  /** The key's state, created on first sight; undefined when `maxKeys` keys already exist. */
-  key(ops: Operations, service: string, operation: string, kind: number): KeyState | undefined {
-    let kinds = ops.get(operation);
-    const found = kinds?.[kind];
+  /**
+   * The key's state, created on first sight; undefined when `maxKeys` keys already exist (then
+   * nothing is allocated for it). `ops` is `operations(service)` when the caller has it at hand.
+   */
+  key(
+    service: string,
+    operation: string,
+    kind: number,
+    ops: Operations | undefined = this.services.get(service),
+  ): KeyState | undefined {
+    const found = ops?.get(operation)?.[kind];
     if (found) return found;
+    let serviceOps = this.services.get(service);
+    const current = serviceOps?.get(operation)?.[kind]; // `ops` may be older than the key
+    if (current) return current;
     if (this.all.size >= this.maxKeys) {
       this.refusedKeys++;
       return undefined;
     }
-    if (!kinds) ops.set(operation, (kinds = []));
+    if (!serviceOps) this.services.set(service, (serviceOps = new Map()));
+    let kinds = serviceOps.get(operation);
+    if (!kinds) serviceOps.set(operation, (kinds = []));
     const created = new KeyState(service, operation, kind);
     kinds[kind] = created;
     this.all.add(created);

@@ -162,7 +162,7 @@ export class BaselineSync {
     const { model } = this.c;
     let key = model.withId(row.id) ?? model.get(row.service, row.operation, row.kind);
     if (!key) {
-      key = model.key(model.operations(row.service), row.service, row.operation, row.kind);
+      key = model.key(row.service, row.operation, row.kind);
       if (!key) return undefined;
     }
     if (key.id !== row.id) model.setId(key, row.id);

@@ -70,7 +70,7 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     if (!(d > 0) || !(span.startMs > 0)) continue;
     const service = index.resources[span.resource]!.serviceName;
     const ops = (opsByResource[span.resource] ??= model.operations(service));
-    const key = model.key(ops, service, span.name, span.kind);
+    const key = model.key(service, span.name, span.kind, ops);
     if (!key) continue;
     const dayHour = buckets.dayHour(span.startMs);
     const day = Math.floor(dayHour / 24);
