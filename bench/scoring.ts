@@ -30,17 +30,29 @@ const dir = mkdtempSync(join(tmpdir(), 'hourglass-bench-'));
 const now = Date.now();
 const w = workload();
 
-/** The median of 7 timed runs after a warm-up (so the JIT has settled): ns per span. */
-function timeIt(label: string, rounds: number, spansPerRound: number, fn: (i: number) => void) {
-  for (let i = 0; i < rounds; i++) fn(i);
-  const runs: number[] = [];
+interface Case {
+  readonly label: string;
+  readonly run: (i: number) => void;
+}
+
+/**
+ * ns per span of each case: all are warmed up first (so the JIT and the detector's buffers have
+ * settled for every path), then timed in turns, 7 runs each; the median run is reported.
+ */
+function timeAll(cases: readonly Case[], rounds: number, spansPerRound: number) {
+  for (const c of cases) for (let i = 0; i < rounds; i++) c.run(i);
+  const runs = cases.map(() => [] as number[]);
   for (let run = 0; run < 7; run++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < rounds; i++) fn(i);
-    runs.push(Number(process.hrtime.bigint() - t0) / (rounds * spansPerRound));
+    cases.forEach((c, k) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < rounds; i++) c.run(i);
+      runs[k]!.push(Number(process.hrtime.bigint() - t0) / (rounds * spansPerRound));
+    });
   }
-  runs.sort((a, b) => a - b);
-  return { label, nsPerSpan: runs[3]! };
+  return cases.map((c, k) => ({
+    label: c.label,
+    nsPerSpan: runs[k]!.sort((a, b) => a - b)[3]!,
+  }));
 }
 
 async function perSpan() {
@@ -57,19 +69,26 @@ async function perSpan() {
   const clean = Array.from({ length: 64 }, () => w.request(now, 512, 0));
   const slow = Array.from({ length: 64 }, () => w.request(now, 512, 0.01));
   const rounds = 1000;
-  const results = [
-    timeIt('indexSpans (scan only)', rounds, 512, (i) => indexSpans(clean[i % 64]!)),
-    timeIt('score, nothing tagged', rounds, 512, (i) => detector.score(quiet[i % 64]!)),
-    timeIt('score + learn, nothing tagged', rounds, 512, (i) =>
-      detector.accept(detector.score(quiet[i % 64]!)),
-    ),
-    timeIt('score + tag + learn, clean traffic (~1% SEV5)', rounds, 512, (i) =>
-      detector.accept(detector.score(clean[i % 64]!)),
-    ),
-    timeIt('score + tag + learn, 1% 10x slower', rounds, 512, (i) =>
-      detector.accept(detector.score(slow[i % 64]!)),
-    ),
-  ];
+  const results = timeAll(
+    [
+      { label: 'indexSpans (scan only)', run: (i) => indexSpans(clean[i % 64]!) },
+      { label: 'score, nothing tagged', run: (i) => detector.score(quiet[i % 64]!) },
+      {
+        label: 'score + learn, nothing tagged',
+        run: (i) => detector.accept(detector.score(quiet[i % 64]!)),
+      },
+      {
+        label: 'score + tag + learn, clean traffic (~1% SEV5)',
+        run: (i) => detector.accept(detector.score(clean[i % 64]!)),
+      },
+      {
+        label: 'score + tag + learn, 1% 10x slower',
+        run: (i) => detector.accept(detector.score(slow[i % 64]!)),
+      },
+    ],
+    rounds,
+    512,
+  );
   detector.flush();
   await detector.shutdown();
   const scan = results[0]!.nsPerSpan;

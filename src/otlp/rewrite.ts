@@ -46,7 +46,8 @@ export function rewriteItems(
       if (se > runStart) w.raw(buf.subarray(runStart, se));
     });
   });
-  return w.finish();
+  // The writer was sized for the result: hand its buffer on rather than copying it again.
+  return w.finishView();
 }
 
 /**

@@ -14,6 +14,7 @@ import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
 import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
+import { AttributeEncoder } from './internal/tagger.js';
 import { pendingWritten, writePending } from './internal/write-pending.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
@@ -63,6 +64,7 @@ export class AnomalyDetector {
       percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
       flush: () => this.flush(),
     });
+    const windows = windowLabels(config.timezone);
     this.scoring = {
       model: this.model,
       buckets: this.buckets,
@@ -70,8 +72,9 @@ export class AnomalyDetector {
       minDeltaMs: config.min_delta_ms,
       minSeverity: config.min_severity,
       fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
-      windows: windowLabels(config.timezone),
+      windows,
       detector: 'latency',
+      encoder: new AttributeEncoder('latency', windows),
     };
   }
 

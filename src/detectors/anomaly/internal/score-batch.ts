@@ -6,7 +6,7 @@ import { THR_STRIDE, type KeyState } from './key-state.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
 import { scopeOfSlot } from './slots.js';
-import { encodeAnomalyAttributes } from './tagger.js';
+import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { dayOfWeek, type TimeBuckets } from './time-buckets.js';
 
@@ -21,6 +21,8 @@ export interface ScoringContext {
   readonly fixed: Float64Array;
   /** `anomaly.baseline.window` of each slot. */
   readonly windows: readonly string[];
+  /** Encodes the attributes of a tagged span (built with the same window labels). */
+  readonly encoder: AttributeEncoder;
   readonly detector: string;
 }
 
@@ -116,7 +118,7 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
       summary: null,
     };
     anomalies.push(record);
-    (edits ??= new Map()).set(span.start, encodeAnomalyAttributes(record));
+    (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
   }
   return {
     index,
