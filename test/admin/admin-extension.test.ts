@@ -258,6 +258,31 @@ describe('admin API', () => {
     expect(events.filter((e) => e.includes('event: anomaly'))).toHaveLength(1);
   });
 
+  it('serves at most max_stream_clients event streams, and frees a slot when one leaves', async () => {
+    await start({ max_stream_clients: 1 });
+    const open = () =>
+      new Promise<http.IncomingMessage>((resolve) =>
+        http.get(`${base}/api/v1/anomalies/stream`, resolve),
+      );
+    const first = await open();
+    expect(first.statusCode).toBe(200);
+    const second = await open();
+    expect(second.statusCode).toBe(503);
+    expect(second.headers['retry-after']).toBe('5');
+    second.resume();
+    first.destroy();
+    // The server notices the closed connection; then a new client gets the slot.
+    for (;;) {
+      const third = await open();
+      if (third.statusCode === 200) {
+        third.destroy();
+        break;
+      }
+      third.resume();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+
   it('recalculates on POST and returns what changed', async () => {
     await start();
     await send(
