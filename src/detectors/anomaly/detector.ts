@@ -38,6 +38,7 @@ export class AnomalyDetector {
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
   private reported = { storage: 0, keys: 0, history: 0 };
+  private flushFailing = false;
 
   constructor(
     readonly id: string,
@@ -82,7 +83,9 @@ export class AnomalyDetector {
     const { clock, logger } = this.settings;
     const now = clock.now();
     if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
-    this.timers.push(clock.setInterval(() => this.flush(), this.config.flush_interval).unref());
+    this.timers.push(
+      clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
+    );
     const { recalculation, timezone } = this.config;
     if (recalculation.enabled) {
       this.timers.push(
@@ -151,6 +154,19 @@ export class AnomalyDetector {
     this.feed.flushed(count);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
+  private flushSafely(): void {
+    try {
+      this.flush();
+      this.flushFailing = false;
+    } catch (err) {
+      this.metrics.storageFailed(1);
+      if (this.flushFailing) return;
+      this.flushFailing = true;
+      this.settings.logger.error({ err }, 'the periodic flush failed; it runs again next interval');
+    }
   }
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
