@@ -1,4 +1,6 @@
+import { adminExtensionFactory } from './admin/factory.js';
 import { makeFactories, type AnyFactory, type Factories } from './component/factory.js';
+import { anomalyProcessorFactory } from './detectors/anomaly/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { makeFileExporterFactory } from './exporters/file/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
@@ -16,12 +18,14 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
   return makeFactories([
     otlpReceiverFactory,
     memoryLimiterFactory,
+    anomalyProcessorFactory(),
     batchProcessorFactory,
     otlpExporterFactory,
     otlpHttpExporterFactory,
     debugExporterFactory,
     makeFileExporterFactory(),
     bearerTokenAuthFactory,
+    adminExtensionFactory,
     ...extra,
   ]);
 }

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, errorMessage } from '../component/errors.js';
 import { builtinFactories } from '../components.js';
 import { loadConfigFile } from '../config/load.js';
+import { backfillCommand } from '../detectors/anomaly/cli/backfill-command.js';
+import { recalculateCommand } from '../detectors/anomaly/cli/recalculate-command.js';
 import { staticResolver } from '../config/validate.js';
 import { defaultConfigPath, startSidecar, type Sidecar } from '../main.js';
 
@@ -11,6 +13,8 @@ import { defaultConfigPath, startSidecar, type Sidecar } from '../main.js';
  *
  *   run          run the sidecar (the default command)
  *   validate     check a config file and print every problem
+ *   recalculate  recalculate the anomaly thresholds now
+ *   backfill     seed baselines from a Jaeger query API or OTLP JSON files
  */
 const USAGE = `usage: hourglass <command> [--config FILE]
 
@@ -18,6 +22,10 @@ commands:
   run          run the sidecar (default); --config FILE, else $HOURGLASS_CONFIG,
                else ./otel-config.yaml, else the built-in default config
   validate     check a config file and print every problem (exit 1 if any)
+  recalculate  recalculate the adaptive severity thresholds now, from the baselines
+               in the anomaly processor's SQLite file (see hourglass recalculate --help)
+  backfill     seed baselines from OTLP JSON files (--file) or a Jaeger query API
+               (--jaeger URL), then recalculate (see hourglass backfill --help)
 
 options:
   --config FILE  the Collector-style YAML config
@@ -32,6 +40,8 @@ export interface Command {
 const commands = new Map<string, Command>([
   ['run', { summary: 'run the sidecar', run: runCommand }],
   ['validate', { summary: 'check a config file', run: validateCommand }],
+  ['recalculate', { summary: 'recalculate anomaly thresholds now', run: recalculateCommand }],
+  ['backfill', { summary: 'seed baselines from history', run: backfillCommand }],
 ]);
 
 function configOption(args: string[]): { config: string; rest: string[] } {

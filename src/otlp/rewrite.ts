@@ -19,30 +19,35 @@ export function rewriteItems(
   for (const e of edits.values()) if (e) extra += e.length + 10;
   const w = new ProtoWriter(buf.length + extra + 64);
   const c: Cursor = { pos: 0 };
+  let next = 0;
   copyLevel(buf, 0, buf.length, 1, w, c, keys, (vs, ve) => {
     copyLevel(buf, vs, ve, 2, w, { pos: 0 }, keys, (ss, se) => {
+      // Unedited items are copied in runs, one copy per run of neighbours, not one per item.
+      // Items come in ascending offsets, as the sorted keys do: `next` walks along them.
       const inner: Cursor = { pos: ss };
+      let runStart = ss;
       while (inner.pos < se) {
         const tagStart = inner.pos;
         const tag = readVarint32(buf, inner, se);
-        if (tag >>> 3 === 2 && (tag & 7) === WIRE_LEN) {
-          const len = readVarint32(buf, inner, se);
-          const valueStart = inner.pos;
-          inner.pos += len;
-          const edit = edits.get(valueStart);
-          if (edit === null) continue;
-          if (edit !== undefined) {
-            w.fork().raw(buf.subarray(valueStart, inner.pos)).raw(edit).join(2);
-            continue;
-          }
-        } else {
+        if (tag >>> 3 !== 2 || (tag & 7) !== WIRE_LEN) {
           skipField(buf, inner, tag & 7, se);
+          continue;
         }
-        w.raw(buf.subarray(tagStart, inner.pos));
+        const len = readVarint32(buf, inner, se);
+        const valueStart = inner.pos;
+        inner.pos += len;
+        while (next < keys.length && keys[next]! < valueStart) next++;
+        if (next >= keys.length || keys[next] !== valueStart) continue;
+        const edit = edits.get(valueStart);
+        if (tagStart > runStart) w.raw(buf.subarray(runStart, tagStart));
+        runStart = inner.pos;
+        if (edit) w.fork().raw(buf.subarray(valueStart, inner.pos)).raw(edit).join(2);
       }
+      if (se > runStart) w.raw(buf.subarray(runStart, se));
     });
   });
-  return w.finish();
+  // The writer was sized for the result: hand its buffer on rather than copying it again.
+  return w.finishView();
 }
 
 /**

@@ -40,6 +40,41 @@ export interface TraceIndex {
 
 const decoder = new TextDecoder();
 
+// Span names repeat: the same few hundred in every request. Decoding each one (and hashing the
+// new string again in every Map lookup made with it) was the largest cost of the scan, so short
+// names are interned: the bytes are hashed (FNV-1a), compared with the cached ones, and the cached
+// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names.
+const INTERN_MAX = 8192;
+const INTERN_MAX_BYTES = 128;
+const interned = new Map<number, { bytes: Uint8Array; value: string }[]>();
+let internedCount = 0;
+
+function internedString(b: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  if (len > INTERN_MAX_BYTES) return decoder.decode(b.subarray(start, end));
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
+  let list = interned.get(h);
+  if (list) {
+    next: for (const e of list) {
+      const eb = e.bytes;
+      if (eb.length !== len) continue;
+      for (let i = 0; i < len; i++) if (eb[i] !== b[start + i]) continue next;
+      return e.value;
+    }
+  }
+  const value = decoder.decode(b.subarray(start, end));
+  if (internedCount >= INTERN_MAX) {
+    interned.clear();
+    internedCount = 0;
+    list = undefined;
+  }
+  if (!list) interned.set(h, (list = []));
+  list.push({ bytes: b.slice(start, end), value });
+  internedCount++;
+  return value;
+}
+
 export function indexSpans(bytes: Uint8Array): TraceIndex {
   const resources: ResourceRef[] = [];
   const spans: SpanRef[] = [];
@@ -128,7 +163,7 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos = vs + len;
-      if (field === 5) name = decoder.decode(b.subarray(vs, vs + len));
+      if (field === 5) name = internedString(b, vs, vs + len);
       else if (field === 1) traceIdAt = vs;
       else if (field === 2) spanIdAt = vs;
       else if (field === 4 && len === 8) parentSpanIdAt = vs;
@@ -220,7 +255,7 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
     const tag = readVarint32(b, v, valueEnd);
     if (tag === ((1 << 3) | WIRE_LEN)) {
       const len = readVarint32(b, v, valueEnd);
-      return decoder.decode(b.subarray(v.pos, v.pos + len));
+      return internedString(b, v.pos, v.pos + len);
     }
     skipField(b, v, tag & 7, valueEnd);
   }

@@ -246,4 +246,13 @@ export class ProtoWriter {
     if (this.stack.length > 0) throw new Error('finish() with an unjoined fork()');
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
+
+  /**
+   * The bytes written, as a view of the writer's own buffer (no copy). For writers sized to fit
+   * what they write (the view keeps the whole buffer alive); the writer must not be used after.
+   */
+  finishView(): Uint8Array {
+    if (this.stack.length > 0) throw new Error('finishView() with an unjoined fork()');
+    return this.buf.subarray(0, this.pos);
+  }
 }

@@ -1,7 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { parseHostPort } from '../config/schema.js';
+import { boundAddress, closeNow, listen } from './http-listener.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 /**
@@ -26,32 +25,20 @@ export class TelemetryServer {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const { host, port } = parseHostPort(this.address)!;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(`cannot listen for telemetry on ${this.address}: ${err.code ?? err.message}`),
-        ),
-      );
-      server.listen(port, host, resolve);
-    });
+    await listen(server, this.address, 'telemetry');
     this.server = server;
     this.logger.info({ endpoint: this.boundAddress() }, 'serving /metrics, /healthz and /readyz');
   }
 
   boundAddress(): string | undefined {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    return a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : undefined;
+    return boundAddress(this.server);
   }
 
   async shutdown(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeNow(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -52,6 +52,10 @@ const CASES: Record<string, Case> = {
     config: () => ({}),
     delivered: (_s, items, next) => expect(next.items()).toBe(items),
   },
+  'processor/anomaly': {
+    config: () => ({ storage: join(tempDir(), 'hourglass.db') }),
+    delivered: (_s, items, next) => expect(next.items()).toBe(items),
+  },
   'processor/memory_limiter': {
     config: () => ({ limit_mib: 8192 }),
     delivered: (_s, items, next) => expect(next.items()).toBe(items),
@@ -79,6 +83,7 @@ const CASES: Record<string, Case> = {
     },
   },
   'extension/bearertokenauth': { config: () => ({ token: 's3cret' }) },
+  'extension/admin': { config: () => ({ endpoint: '127.0.0.1:0' }) },
 };
 
 const BATCH: Record<Signal, () => OtlpBatch> = {

@@ -1,0 +1,146 @@
+import http from 'node:http';
+import https from 'node:https';
+import { resolveAuthenticator, type ServerAuthenticator } from '../component/auth.js';
+import type { Extension, Host } from '../component/component.js';
+import type { CreateSettings } from '../component/factory.js';
+import { serverTlsOptions } from '../config/tls.js';
+import { AnomalyProcessor } from '../detectors/anomaly/anomaly-processor.js';
+import type { AnomalyDetector } from '../detectors/anomaly/detector.js';
+import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
+import type { AdminExtensionConfig } from './config.js';
+import { anomalyJson } from './internal/anomaly-json.js';
+import { EventStream } from './internal/event-stream.js';
+import { BadRequest, Params } from './internal/params.js';
+import {
+  json,
+  ROUTES,
+  streamWants,
+  type AdminContext,
+  type StreamFilter,
+} from './internal/routes.js';
+
+/**
+ * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live
+ * anomaly stream, recalculation) over HTTP, bound to localhost by default, optionally with TLS and
+ * an authenticator extension. It finds the anomaly processors through the host.
+ */
+export class AdminExtension implements Extension, AdminContext {
+  private server: http.Server | undefined;
+  private host: Host | undefined;
+  private auth: ServerAuthenticator | undefined;
+  private readonly streams = new Set<EventStream>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: CreateSettings,
+    private readonly config: AdminExtensionConfig,
+  ) {}
+
+  get jaegerUiUrl(): string | undefined {
+    return this.config.jaeger_ui_url;
+  }
+
+  now(): number {
+    return this.settings.clock.now();
+  }
+
+  async start(host: Host): Promise<void> {
+    this.host = host;
+    this.auth = resolveAuthenticator(
+      host,
+      this.config.auth?.authenticator,
+      `extensions.${this.settings.id}`,
+    );
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.settings.logger.error({ err, url: req.url }, 'admin API request failed');
+        if (!res.headersSent) json(res, 500, { error: 'internal error; see the sidecar log' });
+        else res.end();
+      });
+    };
+    const server = this.config.tls
+      ? https.createServer(serverTlsOptions(this.config.tls), handler)
+      : http.createServer(handler);
+    server.requestTimeout = 60_000;
+    await listen(server, this.config.endpoint, 'the admin API');
+    this.server = server;
+    this.settings.logger.info({ endpoint: this.address() }, 'admin API listening');
+  }
+
+  /** The bound address, useful when the configured port is 0. */
+  address(): string | undefined {
+    return boundAddress(this.server);
+  }
+
+  detectors(processor: string | undefined): { id: string; detector: AnomalyDetector }[] {
+    const seen = new Set<AnomalyDetector>();
+    const out: { id: string; detector: AnomalyDetector }[] = [];
+    for (const c of this.host?.components() ?? []) {
+      if (c.kind !== 'processor' || !(c.instance instanceof AnomalyProcessor)) continue;
+      if (processor !== undefined && c.id !== processor) continue;
+      const detector = c.instance.detector;
+      if (seen.has(detector)) continue;
+      seen.add(detector);
+      out.push({ id: c.id, detector });
+    }
+    return out;
+  }
+
+  openStream(res: http.ServerResponse, filter: StreamFilter): boolean {
+    if (this.streams.size >= this.config.max_stream_clients) return false;
+    const unsubscribe: (() => void)[] = [];
+    const stream = new EventStream(res, this.settings.clock, this.config.stream_heartbeat, () => {
+      this.streams.delete(stream);
+      for (const u of unsubscribe) u();
+    });
+    this.streams.add(stream);
+    for (const { id, detector } of this.detectors(filter.processor)) {
+      unsubscribe.push(
+        detector.subscribe((r) => {
+          if (streamWants(filter, id, r)) {
+            stream.send('anomaly', r.id, { processor: id, ...anomalyJson(r, this.jaegerUiUrl) });
+          }
+        }),
+      );
+    }
+    return true;
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const s of [...this.streams]) s.close();
+      const server = this.server;
+      if (!server) return;
+      this.server = undefined;
+      await closeNow(server);
+    })();
+    return this.stopping;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const routes = ROUTES.filter((r) => r.path === url.pathname);
+    if (routes.length === 0) {
+      json(res, 404, { error: `no such endpoint: ${url.pathname}` });
+      return;
+    }
+    const route = routes.find((r) => r.method === req.method);
+    if (!route) {
+      res.setHeader('Allow', routes.map((r) => r.method).join(', '));
+      json(res, 405, { error: `${req.method ?? ''} is not allowed on ${url.pathname}` });
+      return;
+    }
+    if (this.auth && !this.auth.authenticate(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      json(res, 401, { error: 'missing or invalid credentials' });
+      return;
+    }
+    req.resume(); // no endpoint reads a body; drain whatever was sent
+    try {
+      await route.handle(req, res, new Params(url.searchParams), this);
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      json(res, 400, { error: err.message });
+    }
+  }
+}

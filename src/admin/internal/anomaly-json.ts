@@ -1,0 +1,44 @@
+import {
+  spanKindName,
+  type AnomalyRecord,
+} from '../../detectors/anomaly/internal/anomaly-record.js';
+import { severityLabel, severityName } from '../../detectors/anomaly/internal/severity.js';
+
+/** An anomaly as the admin API serves it (history and event stream alike). */
+export function anomalyJson(
+  r: AnomalyRecord,
+  jaegerUiUrl: string | undefined,
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    trace_id: r.traceId,
+    span_id: r.spanId,
+    service: r.service,
+    operation: r.operation,
+    kind: spanKindName(r.kind),
+    start: new Date(r.startMs).toISOString(),
+    duration_ms: r.durationMs,
+    severity: severityName(r.severity),
+    severity_number: r.severity,
+    severity_label: severityLabel(r.severity),
+    detector: r.detector,
+    score: r.score,
+    ratio: r.ratio,
+    baseline: {
+      mean_ms: r.meanMs,
+      stddev_ms: r.stddevMs,
+      p99_ms: r.p99Ms,
+      samples: r.samples,
+      scope: r.scope,
+      window: r.window,
+    },
+    recorded_at: new Date(r.recordedAt).toISOString(),
+    summary: r.summary,
+    ...(jaegerUiUrl ? { jaeger_url: jaegerTraceUrl(jaegerUiUrl, r.traceId, r.spanId) } : {}),
+  };
+}
+
+/** The Jaeger UI's trace page, with the span highlighted (`uiFind`). */
+export function jaegerTraceUrl(base: string, traceId: string, spanId: string): string {
+  return `${base}/trace/${traceId}?uiFind=${spanId}`;
+}

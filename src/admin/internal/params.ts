@@ -1,0 +1,61 @@
+import { parseDuration } from '../../config/duration.js';
+import { parseSpanKind } from '../../detectors/anomaly/internal/anomaly-record.js';
+import { parseSeverity } from '../../detectors/anomaly/internal/severity.js';
+
+/** A query parameter was wrong: answered 400 with this message. */
+export class BadRequest extends Error {}
+
+/** Reads and checks query parameters; each getter names the parameter in its error. */
+export class Params {
+  constructor(private readonly q: URLSearchParams) {}
+
+  text(name: string): string | undefined {
+    const v = this.q.get(name);
+    return v === null || v === '' ? undefined : v;
+  }
+
+  severity(name: string): number | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    const n = parseSeverity(v);
+    if (n === undefined)
+      throw new BadRequest(`${name}: "${v}" is not a severity; use SEV1 .. SEV5`);
+    return n;
+  }
+
+  kind(name: string): number | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    const k = parseSpanKind(v);
+    if (k === undefined) {
+      throw new BadRequest(
+        `${name}: "${v}" is not a span kind; use internal, server, client, producer or consumer`,
+      );
+    }
+    return k;
+  }
+
+  /** RFC 3339 time, milliseconds since the epoch, or a duration back from now ("1h"). */
+  time(name: string, now: number): number | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    if (/^\d+$/.test(v)) return Number(v);
+    const ago = parseDuration(v);
+    if (ago !== undefined) return now - ago;
+    const t = Date.parse(v);
+    if (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(t)) return t;
+    throw new BadRequest(
+      `${name}: "${v}" is not a time; use RFC 3339 (2026-01-12T09:00:00Z), epoch milliseconds or a duration back from now (1h)`,
+    );
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const v = this.text(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new BadRequest(`${name}: "${v}" must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,167 @@
+import type http from 'node:http';
+import type { AnomalyDetector } from '../../detectors/anomaly/detector.js';
+import {
+  matches,
+  spanKindName,
+  type AnomalyRecord,
+} from '../../detectors/anomaly/internal/anomaly-record.js';
+import { anomalyJson } from './anomaly-json.js';
+import type { Params } from './params.js';
+
+/** What the routes need from the extension. */
+export interface AdminContext {
+  /** The anomaly processors of the running graph (one entry per processor id). */
+  detectors(processor: string | undefined): { id: string; detector: AnomalyDetector }[];
+  readonly jaegerUiUrl: string | undefined;
+  now(): number;
+  /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
+  openStream(res: http.ServerResponse, filter: StreamFilter): boolean;
+}
+
+export interface StreamFilter {
+  readonly processor?: string | undefined;
+  readonly service?: string | undefined;
+  readonly operation?: string | undefined;
+  readonly minSeverity?: number | undefined;
+}
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    q: Params,
+    ctx: AdminContext,
+  ): Promise<void> | void;
+}
+
+export function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function detectorsOr404(
+  res: http.ServerResponse,
+  ctx: AdminContext,
+  processor: string | undefined,
+): { id: string; detector: AnomalyDetector }[] | undefined {
+  const list = ctx.detectors(processor);
+  if (list.length > 0) return list;
+  json(res, 404, {
+    error:
+      processor === undefined
+        ? 'no anomaly processor is running in any traces pipeline'
+        : `no anomaly processor "${processor}" is running`,
+  });
+  return undefined;
+}
+
+/**
+ * The admin API of DESIGN.md. Feedback on summaries (`POST /api/v1/anomalies/{id}/feedback`) and
+ * the training-data export (`GET /api/v1/training-data.jsonl`) come with the llm_summary exporter:
+ * they will be two more rows here.
+ */
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/api/v1/baselines',
+    handle(_req, res, q, ctx) {
+      const processor = q.text('processor');
+      const service = q.text('service');
+      const operation = q.text('operation');
+      const kind = q.kind('kind');
+      const list = detectorsOr404(res, ctx, processor);
+      if (!list) return;
+      if (service === undefined) {
+        // Without a service: the keys there are, to pick from.
+        const keys = list.flatMap(({ id, detector }) =>
+          detector.keys({ operation, kind }).map((k) => ({
+            processor: id,
+            service: k.service,
+            operation: k.operation,
+            kind: spanKindName(k.kind),
+            samples: k.count(),
+          })),
+        );
+        json(res, 200, { keys });
+        return;
+      }
+      const baselines = list.flatMap(({ id, detector }) =>
+        detector
+          .keys({ service, operation, kind })
+          .map((k) => ({ processor: id, ...detector.profile(k) })),
+      );
+      if (baselines.length === 0) {
+        json(res, 404, {
+          error: `no baseline for service "${service}"${operation === undefined ? '' : ` and operation "${operation}"`}`,
+        });
+        return;
+      }
+      json(res, 200, { baselines });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/anomalies',
+    handle(_req, res, q, ctx) {
+      const query = {
+        service: q.text('service'),
+        operation: q.text('operation'),
+        minSeverity: q.severity('min_severity'),
+        sinceMs: q.time('since', ctx.now()),
+        limit: q.integer('limit', 100, 1, 10_000),
+      };
+      const list = detectorsOr404(res, ctx, q.text('processor'));
+      if (!list) return;
+      const anomalies = list
+        .flatMap(({ id, detector }) =>
+          detector.history(query).map((r) => ({ processor: id, record: r })),
+        )
+        .sort((a, b) => b.record.startMs - a.record.startMs)
+        .slice(0, query.limit)
+        .map(({ processor, record }) => ({ processor, ...anomalyJson(record, ctx.jaegerUiUrl) }));
+      json(res, 200, { anomalies });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/anomalies/stream',
+    handle(_req, res, q, ctx) {
+      const filter: StreamFilter = {
+        processor: q.text('processor'),
+        service: q.text('service'),
+        operation: q.text('operation'),
+        minSeverity: q.severity('min_severity'),
+      };
+      if (!detectorsOr404(res, ctx, filter.processor)) return;
+      if (!ctx.openStream(res, filter)) {
+        res.setHeader('Retry-After', '5');
+        json(res, 503, { error: 'too many event-stream clients; retry later' });
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/recalculate',
+    async handle(_req, res, q, ctx) {
+      const list = detectorsOr404(res, ctx, q.text('processor'));
+      if (!list) return;
+      try {
+        const results = [];
+        for (const { id, detector } of list) {
+          results.push({ processor: id, ...(await detector.recalculate()) });
+        }
+        json(res, 200, { results });
+      } catch (err) {
+        json(res, 503, {
+          error: `recalculation failed: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    },
+  },
+];
+
+/** True if an anomaly passes a stream's filter. */
+export function streamWants(filter: StreamFilter, processor: string, r: AnomalyRecord): boolean {
+  return (filter.processor === undefined || filter.processor === processor) && matches(r, filter);
+}

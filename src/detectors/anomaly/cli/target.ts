@@ -1,0 +1,114 @@
+import type Database from 'better-sqlite3';
+import type { Clock } from '../../../component/clock.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../../../component/errors.js';
+import { parseId } from '../../../component/id.js';
+import { substituteEnv } from '../../../config/env.js';
+import { formatIssues } from '../../../config/issues.js';
+import { parseYamlText } from '../../../config/load.js';
+import { silentLogger } from '../../../telemetry/logger.js';
+import { anomalyProcessorSchema, bySeverity, type AnomalyProcessorConfig } from '../config.js';
+import { recalculate, type RecalcReport } from '../internal/recalculate.js';
+import { BaselineStore } from '../internal/store/baseline-store.js';
+import { openDatabase } from '../internal/store/open-database.js';
+import { TimeBuckets } from '../internal/time-buckets.js';
+
+/** The anomaly processor a CLI command works on, and its open database. */
+export interface Target {
+  readonly id: string;
+  readonly config: AnomalyProcessorConfig;
+  readonly db: Database.Database;
+  readonly store: BaselineStore;
+}
+
+/**
+ * Reads the anomaly processor settings from the sidecar's config (`--processor` picks one when
+ * there are several) and opens its SQLite file. Only the anomaly processors' sections are
+ * validated: the operational commands do not need the exporters' plugins or certificates. The
+ * running sidecar may have the file open too: WAL lets both work, and the sidecar notices what
+ * the command changed at its next flush.
+ */
+export async function openTarget(
+  configPath: string,
+  processor: string | undefined,
+  clock: Clock,
+): Promise<Target> {
+  const found = await anomalyProcessors(configPath);
+  const chosen = processor === undefined ? found : found.filter((p) => p.id === processor);
+  if (chosen.length !== 1) {
+    const ids = found.map((p) => p.id);
+    throw new ConfigError([
+      processor !== undefined
+        ? `processors.${processor}: no anomaly processor with this id; configured: ${ids.join(', ') || '(none)'}`
+        : ids.length === 0
+          ? `${configPath}: no anomaly processor is configured`
+          : `${configPath}: several anomaly processors (${ids.join(', ')}); pick one with --processor`,
+    ]);
+  }
+  const { id, config } = chosen[0]!;
+  const db = openDatabase(config.storage, silentLogger(), clock.now());
+  return { id, config, db, store: new BaselineStore(db) };
+}
+
+async function anomalyProcessors(
+  path: string,
+): Promise<{ id: string; config: AnomalyProcessorConfig }[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      `${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    ]);
+  }
+  const { value, problems } = substituteEnv(parseYamlText(text, path), process.env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const processors = (value as { processors?: unknown } | null)?.processors;
+  if (processors === undefined || processors === null) return [];
+  if (typeof processors !== 'object' || Array.isArray(processors)) {
+    throw new ConfigError(['processors: expected a mapping of component ids to settings']);
+  }
+  const out: { id: string; config: AnomalyProcessorConfig }[] = [];
+  const issues: string[] = [];
+  for (const [id, raw] of Object.entries(processors as Record<string, unknown>)) {
+    const parsed = parseId(id);
+    if (typeof parsed === 'string' || parsed.type !== 'anomaly') continue;
+    const result = anomalyProcessorSchema.safeParse(raw ?? {});
+    if (result.success) out.push({ id, config: result.data });
+    else issues.push(...formatIssues(`processors.${id}`, result.error));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return out;
+}
+
+/** A full recalculation of a target's thresholds, as the processor's nightly job does it. */
+export function recalculateTarget(t: Target, now: number): Promise<RecalcReport> {
+  const { config } = t;
+  return recalculate(t.store, {
+    sinceDay: new TimeBuckets(config.timezone).day(now) - config.window_days + 1,
+    percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
+    minSamples: config.min_samples,
+    now,
+    timeZone: config.timezone,
+  });
+}
+
+/** The report as lines for a terminal. */
+export function formatReport(r: RecalcReport): string {
+  const lines = [
+    `recalculated thresholds of ${r.keys} key(s) in ${r.duration_ms} ms: ${r.slots_learned} slot(s) learned, ${r.slots_fixed} on the fixed cold-start thresholds; ${r.changed} changed`,
+  ];
+  const sigma = (z: Record<string, number> | null) =>
+    z
+      ? Object.entries(z)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ')
+      : 'fixed';
+  for (const c of r.changes.slice(0, 20)) {
+    lines.push(
+      `  ${c.service} ${c.operation} (${c.kind}) ${c.window} [${c.samples} samples]: ${sigma(c.before)} -> ${sigma(c.after)}`,
+    );
+  }
+  if (r.changes.length > 20) lines.push(`  ... and ${r.changed - 20} more`);
+  return lines.join('\n');
+}

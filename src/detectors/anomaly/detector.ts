@@ -1,0 +1,260 @@
+import type { Timer } from '../../component/clock.js';
+import type { CreateSettings } from '../../component/factory.js';
+import { bySeverity, type AnomalyProcessorConfig } from './config.js';
+import { AnomalyFeed, type AnomalyListener } from './internal/anomaly-feed.js';
+import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
+import { BaselineModel } from './internal/baseline-model.js';
+import { DetectorMetrics } from './internal/detector-metrics.js';
+import { BaselineSync } from './internal/baseline-sync.js';
+import { JobQueue } from './internal/job-queue.js';
+import type { KeyState } from './internal/key-state.js';
+import { learnBatch } from './internal/learn-batch.js';
+import { buildProfile, type BaselineProfile } from './internal/profile.js';
+import type { RecalcReport } from './internal/recalculate.js';
+import { scheduleCron } from './internal/schedule.js';
+import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
+import { windowLabels } from './internal/slots.js';
+import { AttributeEncoder } from './internal/tagger.js';
+import { pendingWritten, writePending } from './internal/write-pending.js';
+import { Storage } from './internal/store/storage.js';
+import { TimeBuckets } from './internal/time-buckets.js';
+
+const MAX_PENDING_ROWS = 200_000;
+
+/**
+ * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
+ * periodic flush to SQLite, and the background jobs (threshold recalculation on its cron schedule
+ * and on demand, the daily window roll with retention). One per processor id, shared by the
+ * pipelines that list that id; the admin API reads it too.
+ */
+export class AnomalyDetector {
+  readonly model: BaselineModel;
+  readonly storage: Storage;
+  readonly feed: AnomalyFeed;
+  private readonly buckets: TimeBuckets;
+  private readonly scoring: ScoringContext;
+  private readonly jobs: JobQueue;
+  private readonly metrics: DetectorMetrics;
+  private readonly sync: BaselineSync;
+  private readonly timers: Timer[] = [];
+  private reported = { storage: 0, keys: 0, history: 0 };
+  private flushFailing = false;
+
+  constructor(
+    readonly id: string,
+    private readonly settings: CreateSettings,
+    readonly config: AnomalyProcessorConfig,
+  ) {
+    this.model = new BaselineModel(config.max_keys);
+    this.buckets = new TimeBuckets(config.timezone);
+    this.storage = new Storage(config.storage, config.timezone, settings.logger);
+    this.feed = new AnomalyFeed(config.max_history_pending);
+    this.metrics = new DetectorMetrics(settings.metrics, id);
+    this.jobs = new JobQueue((err, job) => {
+      settings.logger.error({ err, job }, 'anomaly background job failed');
+    });
+    this.sync = new BaselineSync({
+      model: this.model,
+      storage: this.storage,
+      jobs: this.jobs,
+      buckets: this.buckets,
+      config,
+      logger: settings.logger,
+      clock: settings.clock,
+      metrics: this.metrics,
+      percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
+      flush: () => this.flush(),
+    });
+    const windows = windowLabels(config.timezone);
+    this.scoring = {
+      model: this.model,
+      buckets: this.buckets,
+      minSamples: config.min_samples,
+      minDeltaMs: config.min_delta_ms,
+      minSeverity: config.min_severity,
+      fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
+      windows,
+      detector: 'latency',
+      encoder: new AttributeEncoder('latency', windows),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { clock, logger } = this.settings;
+    const now = clock.now();
+    if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    this.timers.push(
+      clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
+    );
+    const { recalculation, timezone } = this.config;
+    if (recalculation.enabled) {
+      this.timers.push(
+        scheduleCron(clock, recalculation.schedule, timezone, () => {
+          this.jobs.submit('scheduled recalculation', () => this.sync.recalc(undefined));
+        }),
+      );
+    }
+    logger.info(
+      { storage: this.storage.file, keys: this.model.size, timezone },
+      'anomaly detection started',
+    );
+  }
+
+  /** Scores a trace request; the caller forwards `bytes` and calls `accept` once it is accepted. */
+  score(bytes: Uint8Array): ScoredBatch {
+    return scoreBatch(bytes, this.scoring, this.settings.clock.now());
+  }
+
+  scoringFailed(): void {
+    this.metrics.scoringFailed();
+  }
+
+  /** Learns from a batch accepted downstream and publishes its anomalies. */
+  accept(scored: ScoredBatch): void {
+    const today = this.buckets.day(this.settings.clock.now());
+    learnBatch(scored, {
+      learnErrors: this.config.learn_from_errors,
+      excludeSevere: this.config.exclude_severe_from_baseline,
+      firstDay: today - this.config.window_days + 1,
+      lastDay: today + 1,
+    });
+    if (scored.anomalies.length === 0) return;
+    const counts = new Uint32Array(6);
+    for (const a of scored.anomalies) counts[a.severity]!++;
+    this.metrics.taggedSpans(counts);
+    this.feed.publish(scored.anomalies);
+  }
+
+  /** Writes the learning and anomalies of the last interval in one transaction. */
+  flush(): void {
+    const started = performance.now();
+    const now = this.settings.clock.now();
+    const state = this.storage.ensureOpen(now);
+    if (state === 'reopened') this.model.clearIds();
+    if (state !== 'unavailable' && !this.sync.loaded) {
+      this.sync.loaded = true;
+      this.jobs.submit('load baselines', () => this.sync.load(this.settings.clock.now()));
+    }
+    const anomalies = this.feed.unflushed();
+    const count = anomalies.length;
+    const written =
+      state === 'unavailable'
+        ? undefined
+        : this.storage.write((b, a) => {
+            const w = writePending(b, this.model);
+            a.insert(anomalies);
+            return w;
+          });
+    this.report();
+    if (!written) {
+      this.limitPending();
+      return;
+    }
+    pendingWritten(this.model, written);
+    this.feed.flushed(count);
+    this.metrics.flushed((performance.now() - started) / 1000);
+    this.sync.afterFlush(now);
+  }
+
+  /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
+  private flushSafely(): void {
+    try {
+      this.flush();
+      this.flushFailing = false;
+    } catch (err) {
+      this.metrics.storageFailed(1);
+      if (this.flushFailing) return;
+      this.flushFailing = true;
+      this.settings.logger.error({ err }, 'the periodic flush failed; it runs again next interval');
+    }
+  }
+
+  /** Recalculates thresholds now (flushing first); resolves with what changed. */
+  recalculate(): Promise<RecalcReport> {
+    return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
+  }
+
+  /** Resolves once no background job is queued or running (tests, the CLI). */
+  idle(): Promise<void> {
+    return this.jobs.idle();
+  }
+
+  keys(filter: { service?: string; operation?: string; kind?: number }): KeyState[] {
+    const out: KeyState[] = [];
+    for (const k of this.model.keys()) {
+      if (filter.service !== undefined && k.service !== filter.service) continue;
+      if (filter.operation !== undefined && k.operation !== filter.operation) continue;
+      if (filter.kind !== undefined && k.kind !== filter.kind) continue;
+      out.push(k);
+    }
+    return out.sort(
+      (a, b) => a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation),
+    );
+  }
+
+  profile(key: KeyState): BaselineProfile {
+    let stored;
+    try {
+      stored = key.id === undefined ? undefined : this.storage.baselines?.thresholds(key.id);
+    } catch {
+      stored = undefined;
+    }
+    return buildProfile(key, (key.id !== undefined && stored?.get(key.id)) || [], {
+      timeZone: this.config.timezone,
+      minSamples: this.config.min_samples,
+      windows: this.scoring.windows,
+      fixed: Array.from(this.scoring.fixed),
+    });
+  }
+
+  history(q: AnomalyQuery): AnomalyRecord[] {
+    let stored: AnomalyRecord[] = [];
+    try {
+      stored = this.storage.anomalies?.query(q) ?? [];
+    } catch (err) {
+      this.settings.logger.warn(
+        { err },
+        'cannot read the anomaly history; serving recent anomalies only',
+      );
+    }
+    return this.feed.query(q, stored);
+  }
+
+  subscribe(listener: AnomalyListener): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const t of this.timers) t.cancel();
+    await this.jobs.stop();
+    this.flush();
+    this.storage.close();
+  }
+
+  /** Bounds the learning held for the database while it fails: beyond a limit it is dropped. */
+  private limitPending(): void {
+    let rows = 0;
+    for (const k of this.model.keys()) rows += k.pending.length;
+    if (rows <= MAX_PENDING_ROWS) return;
+    let samples = 0;
+    for (const k of this.model.keys()) {
+      for (const r of k.pending) samples += r.m.count;
+      k.pending = [];
+    }
+    this.metrics.droppedItems('learning', samples);
+  }
+
+  /** Moves counters kept as plain numbers on the hot path into the metrics. */
+  private report(): void {
+    const r = this.reported;
+    this.metrics.storageFailed(this.storage.failures - r.storage);
+    this.metrics.droppedItems('keys_limit', this.model.refusedKeys - r.keys);
+    this.metrics.droppedItems('history', this.feed.dropped - r.history);
+    this.reported = {
+      storage: this.storage.failures,
+      keys: this.model.refusedKeys,
+      history: this.feed.dropped,
+    };
+    this.metrics.keyCount(this.model.size);
+  }
+}

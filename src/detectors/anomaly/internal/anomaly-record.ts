@@ -1,0 +1,74 @@
+import type { Scope } from './slots.js';
+
+/** One tagged span, as kept in the anomaly history and served by the admin API. */
+export interface AnomalyRecord {
+  /** `<trace id>-<span id>` in hex: stable, so a span re-sent by a client is recorded once. */
+  readonly id: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly service: string;
+  readonly operation: string;
+  /** SpanKind enum value. */
+  readonly kind: number;
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** 1 (SEV1, critical) .. 5 (SEV5, low). */
+  readonly severity: number;
+  readonly detector: string;
+  readonly score: number;
+  readonly ratio: number;
+  readonly meanMs: number;
+  readonly stddevMs: number;
+  readonly p99Ms: number;
+  readonly samples: number;
+  readonly scope: Scope;
+  readonly window: string;
+  /** When hourglass tagged it (the clock's time). */
+  readonly recordedAt: number;
+  /** Written later by a summarizer (llm_summary), null until then. */
+  readonly summary: string | null;
+}
+
+/** Filters of `GET /api/v1/anomalies`. */
+export interface AnomalyQuery {
+  readonly service?: string | undefined;
+  readonly operation?: string | undefined;
+  /** Keep severities at least this severe (1..5). */
+  readonly minSeverity?: number | undefined;
+  /** Span start time, ms since the epoch. */
+  readonly sinceMs?: number | undefined;
+  readonly limit: number;
+}
+
+export function matches(r: AnomalyRecord, q: Omit<AnomalyQuery, 'limit'>): boolean {
+  return (
+    (q.service === undefined || r.service === q.service) &&
+    (q.operation === undefined || r.operation === q.operation) &&
+    (q.minSeverity === undefined || r.severity <= q.minSeverity) &&
+    (q.sinceMs === undefined || r.startMs >= q.sinceMs)
+  );
+}
+
+export const SPAN_KIND_NAMES = [
+  'unspecified',
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+] as const;
+
+export function spanKindName(kind: number): string {
+  return SPAN_KIND_NAMES[kind] ?? String(kind);
+}
+
+/** `server` or `SPAN_KIND_SERVER` or `2` to 2; undefined otherwise. */
+export function parseSpanKind(text: string): number | undefined {
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^span_kind_/, '');
+  const i = (SPAN_KIND_NAMES as readonly string[]).indexOf(t);
+  if (i >= 0) return i;
+  return /^[0-5]$/.test(t) ? Number(t) : undefined;
+}

@@ -1,0 +1,192 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../../component/clock.js';
+import type { AnomalyProcessorConfig } from '../config.js';
+import type { BaselineModel } from './baseline-model.js';
+import type { DetectorMetrics } from './detector-metrics.js';
+import { JobAborted, type JobQueue } from './job-queue.js';
+import type { KeyState } from './key-state.js';
+import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
+import type { KeyRow } from './store/baseline-store.js';
+import type { Storage } from './store/storage.js';
+import type { TimeBuckets } from './time-buckets.js';
+
+const REFRESH_KEYS_PER_FLUSH = 64;
+
+export interface SyncContext {
+  readonly model: BaselineModel;
+  readonly storage: Storage;
+  readonly jobs: JobQueue;
+  readonly buckets: TimeBuckets;
+  readonly config: AnomalyProcessorConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: DetectorMetrics;
+  /** `[sev5 .. sev1]` as fractions. */
+  readonly percentiles: readonly number[];
+  /** Writes what is pending (a recalculation reads the database, so it flushes first). */
+  readonly flush: () => void;
+}
+
+/**
+ * Keeps the in-memory baselines and the SQLite file in step, beyond the flush: loading the window
+ * at start, the daily window roll (retention, then a rebuild of the window moments from the daily
+ * rows), recalculations (scheduled, on demand, and for keys whose history doubled), and picking up
+ * what other processes (`hourglass recalculate`, `hourglass backfill`) wrote. Long passes run as
+ * background jobs that yield to traffic between keys.
+ */
+export class BaselineSync {
+  /** The database's baselines have been read into memory (at start, or when it first opened). */
+  loaded = false;
+  private day = Number.NaN;
+  private generations = { baselines: -1, thresholds: -1 };
+  private refreshQueued = false;
+
+  constructor(private readonly c: SyncContext) {}
+
+  /** The first local day of the window. */
+  sinceDay(): number {
+    return this.c.buckets.day(this.c.clock.now()) - this.c.config.window_days + 1;
+  }
+
+  /** Reads the stored window into memory; a failure leaves detection running from memory. */
+  async load(now: number): Promise<void> {
+    this.loaded = true;
+    this.day = this.c.buckets.day(now);
+    try {
+      this.retention(now);
+      await this.rebuild();
+      this.reloadThresholds();
+      const b = this.c.storage.baselines;
+      if (b) {
+        this.generations = {
+          baselines: b.generation('baselines'),
+          thresholds: b.generation('thresholds'),
+        };
+      }
+    } catch (err) {
+      if (err instanceof JobAborted) throw err;
+      this.c.logger.error(
+        { err, storage: this.c.storage.file },
+        'cannot read the stored baselines; learning starts from what arrives',
+      );
+    }
+  }
+
+  /** After a successful flush: roll the window, follow other processes, refresh grown keys. */
+  afterFlush(now: number): void {
+    const { jobs, model, config } = this.c;
+    const b = this.c.storage.baselines!;
+    const today = this.c.buckets.day(now);
+    if (today !== this.day) {
+      this.day = today;
+      jobs.submit('window roll', async () => {
+        this.retention(this.c.clock.now());
+        await this.rebuild();
+      });
+    }
+    const g = { baselines: b.generation('baselines'), thresholds: b.generation('thresholds') };
+    if (g.baselines !== this.generations.baselines) {
+      jobs.submit('reload baselines', () => this.rebuild());
+    }
+    if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
+    this.generations = g;
+    if (this.refreshQueued) return;
+    const stale: number[] = [];
+    for (const k of model.keys()) {
+      const n = k.count();
+      if (k.id !== undefined && n >= config.min_samples && n >= 2 * k.refreshedAt) {
+        stale.push(k.id);
+        if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
+      }
+    }
+    if (stale.length === 0) return;
+    this.refreshQueued = true;
+    jobs.submit('threshold refresh', async () => {
+      try {
+        await this.recalc(stale);
+      } finally {
+        this.refreshQueued = false;
+      }
+    });
+  }
+
+  /** Recalculates the thresholds of `keyIds` (all keys when undefined) and installs them. */
+  async recalc(keyIds: number[] | undefined): Promise<RecalcReport> {
+    const { config, metrics } = this.c;
+    this.c.flush();
+    const b = this.c.storage.baselines;
+    if (!b) throw new Error(`the baseline database ${this.c.storage.file} is not available`);
+    try {
+      const report = await recalculate(b, {
+        sinceDay: this.sinceDay(),
+        keyIds,
+        percentiles: this.c.percentiles,
+        minSamples: config.min_samples,
+        now: this.c.clock.now(),
+        timeZone: config.timezone,
+        pause: this.c.jobs.pause,
+        onKey: (row, window, slots) => this.install(row, window)?.setThresholds(slots),
+      });
+      this.generations.thresholds = b.generation('thresholds');
+      if (keyIds === undefined) {
+        metrics.recalculated('ok');
+        this.c.logger.info(
+          { keys: report.keys, changed: report.changed, durationMs: report.duration_ms },
+          'thresholds recalculated',
+        );
+      }
+      return report;
+    } catch (err) {
+      if (keyIds === undefined) metrics.recalculated('failed');
+      throw err;
+    }
+  }
+
+  /** Window moments from SQLite for every stored key; keys left without data are forgotten. */
+  private async rebuild(): Promise<void> {
+    const b = this.c.storage.baselines;
+    if (!b) return;
+    await rebuildMoments(b, {
+      sinceDay: this.sinceDay(),
+      pause: this.c.jobs.pause,
+      onKey: (row, window) => this.install(row, window),
+    });
+    this.generations.baselines = b.generation('baselines');
+    const { model } = this.c;
+    for (const k of [...model.keys()]) {
+      if (k.count() === 0 && k.pending.length === 0) model.remove(k);
+    }
+  }
+
+  private install(row: KeyRow, window: Float64Array): KeyState | undefined {
+    const { model } = this.c;
+    let key = model.withId(row.id) ?? model.get(row.service, row.operation, row.kind);
+    if (!key) {
+      key = model.key(row.service, row.operation, row.kind);
+      if (!key) return undefined;
+    }
+    if (key.id !== row.id) model.setId(key, row.id);
+    key.replaceMoments(window);
+    return key;
+  }
+
+  private reloadThresholds(): void {
+    const all = this.c.storage.baselines?.thresholds();
+    if (!all) return;
+    for (const key of this.c.model.keys()) {
+      if (key.id !== undefined) key.setThresholds(all.get(key.id) ?? []);
+    }
+  }
+
+  private retention(now: number): void {
+    const day = this.sinceDay();
+    const retentionMs = this.c.config.history_retention;
+    const removed = this.c.storage.write((b, a) => ({
+      anomalies: a.deleteRecordedBefore(now - retentionMs),
+      ...b.deleteBefore(day),
+    }));
+    if (removed && (removed.rows > 0 || removed.anomalies > 0)) {
+      this.c.logger.info(removed, 'retention: removed old daily rows and anomalies');
+    }
+  }
+}

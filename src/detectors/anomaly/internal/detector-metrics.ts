@@ -1,0 +1,89 @@
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { SelfMetrics } from '../../../telemetry/self-metrics.js';
+import { severityName } from './severity.js';
+
+/**
+ * The anomaly processor's own metrics (`hourglass_anomaly_*`, labelled by processor id). Counted
+ * per batch or per flush, never per span.
+ */
+export class DetectorMetrics {
+  private readonly tagged: Counter;
+  private readonly scoringFailures: Counter;
+  private readonly storageFailures: Counter;
+  private readonly dropped: Counter;
+  private readonly keys: Gauge;
+  private readonly flushSeconds: Histogram;
+  private readonly recalculations: Counter;
+  private readonly labels: { processor: string };
+  private readonly bySeverity: { processor: string; severity: string }[];
+
+  constructor(metrics: SelfMetrics, id: string) {
+    this.labels = { processor: id };
+    this.bySeverity = [1, 2, 3, 4, 5].map((n) => ({ processor: id, severity: severityName(n) }));
+    this.tagged = metrics.counter(
+      'hourglass_anomaly_spans_tagged_total',
+      'Spans tagged as anomalous, by severity.',
+      ['processor', 'severity'],
+    );
+    this.scoringFailures = metrics.counter(
+      'hourglass_anomaly_scoring_failures_total',
+      'Batches forwarded untagged because scoring failed.',
+      ['processor'],
+    );
+    this.storageFailures = metrics.counter(
+      'hourglass_anomaly_storage_failures_total',
+      'Failed opens of or writes to the baseline database.',
+      ['processor'],
+    );
+    this.dropped = metrics.counter(
+      'hourglass_anomaly_dropped_total',
+      'Learning and history dropped: reason keys_limit (max_keys reached), history (pending anomalies over max_history_pending), learning (daily rows not written while storage failed).',
+      ['processor', 'reason'],
+    );
+    this.keys = metrics.gauge(
+      'hourglass_anomaly_keys',
+      'Keys (service, operation, kind) with a baseline in memory.',
+      ['processor'],
+    );
+    this.flushSeconds = metrics.histogram(
+      'hourglass_anomaly_flush_duration_seconds',
+      'Time to write one flush interval of learning to SQLite.',
+      ['processor'],
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    );
+    this.recalculations = metrics.counter(
+      'hourglass_anomaly_recalculations_total',
+      'Threshold recalculations, by result.',
+      ['processor', 'result'],
+    );
+  }
+
+  taggedSpans(counts: Uint32Array): void {
+    for (let s = 1; s <= 5; s++)
+      if (counts[s]! > 0) this.tagged.inc(this.bySeverity[s - 1]!, counts[s]);
+  }
+
+  scoringFailed(): void {
+    this.scoringFailures.inc(this.labels);
+  }
+
+  storageFailed(n: number): void {
+    if (n > 0) this.storageFailures.inc(this.labels, n);
+  }
+
+  droppedItems(reason: 'keys_limit' | 'history' | 'learning', n: number): void {
+    if (n > 0) this.dropped.inc({ ...this.labels, reason }, n);
+  }
+
+  keyCount(n: number): void {
+    this.keys.set(this.labels, n);
+  }
+
+  flushed(seconds: number): void {
+    this.flushSeconds.observe(this.labels, seconds);
+  }
+
+  recalculated(result: 'ok' | 'failed'): void {
+    this.recalculations.inc({ ...this.labels, result });
+  }
+}

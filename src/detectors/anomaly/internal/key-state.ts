@@ -1,0 +1,116 @@
+import { addAt, mergeAt, type Moments } from './moments.js';
+import { Sketch } from './sketch.js';
+import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT, slotsOfBucket } from './slots.js';
+import { bucketOfDayHour } from './time-buckets.js';
+import type { SlotThresholds } from './thresholds.js';
+
+/** Learning not yet written to SQLite: one (local day, hour) row of one key. */
+export interface PendingRow {
+  readonly dayHour: number;
+  readonly m: Moments;
+  readonly sketch: Sketch;
+}
+
+/** Numbers per slot in `KeyState.thr`: z for SEV5..SEV1, then the slot's p99 in ms. */
+export const THR_STRIDE = 6;
+
+// Every key starts without thresholds and shares this all-NaN array until it has some (it is
+// never written: `setThresholds` installs a new array). Float32 halves the memory of a key.
+const NO_THRESHOLDS = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
+
+/**
+ * The hot state of one key (service, span name, span kind): the window's moments for its 200
+ * slots (see slots.ts), the thresholds learned for them, and the learning of the current flush
+ * interval as daily rows with sketches. Nothing here touches the database. About 10 KB a key.
+ */
+export class KeyState {
+  /** Row id in the `keys` table, once the key has been flushed. */
+  id: number | undefined;
+  /** `[count, mean, m2]` per slot. */
+  m: Float64Array = new Float64Array(SLOT_COUNT * 3);
+  /** THR_STRIDE numbers per slot; NaN z: no learned thresholds (the fixed ones apply). */
+  thr: Float32Array = NO_THRESHOLDS;
+  pending: PendingRow[] = [];
+  /** Global sample count when thresholds were last computed for this key. */
+  refreshedAt = 0;
+
+  constructor(
+    readonly service: string,
+    readonly operation: string,
+    readonly kind: number,
+  ) {}
+
+  /** Adds one duration to the four slots of dow_hour `bucket` and to the pending daily row. */
+  learn(dayHour: number, bucket: number, x: number): void {
+    const m = this.m;
+    const dow = (bucket / 24) | 0;
+    addAt(m, bucket * 3, x);
+    addAt(m, (HOUR_BASE + bucket - dow * 24) * 3, x);
+    addAt(m, (DOW_BASE + dow) * 3, x);
+    addAt(m, GLOBAL_SLOT * 3, x);
+    const pending = this.pending;
+    let row: PendingRow | undefined;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (pending[i]!.dayHour === dayHour) {
+        row = pending[i];
+        break;
+      }
+    }
+    if (!row) {
+      row = { dayHour, m: { count: 0, mean: 0, m2: 0 }, sketch: new Sketch() };
+      pending.push(row);
+    }
+    const r = row.m;
+    r.count += 1;
+    const d = x - r.mean;
+    r.mean += d / r.count;
+    r.m2 += d * (x - r.mean);
+    row.sketch.add(x);
+  }
+
+  /**
+   * The slot that serves dow_hour `bucket`: the bucket itself, else its hour of day, else its day
+   * of week, else global, each only with `minSamples`; -1 while none has enough.
+   */
+  servingSlot(bucket: number, minSamples: number): number {
+    const m = this.m;
+    if (m[bucket * 3]! >= minSamples) return bucket;
+    const dow = (bucket / 24) | 0;
+    const hour = HOUR_BASE + bucket - dow * 24;
+    if (m[hour * 3]! >= minSamples) return hour;
+    if (m[(DOW_BASE + dow) * 3]! >= minSamples) return DOW_BASE + dow;
+    if (m[GLOBAL_SLOT * 3]! >= minSamples) return GLOBAL_SLOT;
+    return -1;
+  }
+
+  count(slot = GLOBAL_SLOT): number {
+    return this.m[slot * 3]!;
+  }
+
+  /** Replaces the window's moments (from SQLite) and adds the learning not yet flushed. */
+  replaceMoments(window: Float64Array): void {
+    for (const row of this.pending) {
+      for (const slot of slotsOfBucket(bucketOfDayHour(row.dayHour))) {
+        mergeAt(window, slot * 3, row.m.count, row.m.mean, row.m.m2);
+      }
+    }
+    this.m = window;
+  }
+
+  /** Installs thresholds computed by a recalculation (slots not listed get none). */
+  setThresholds(slots: readonly SlotThresholds[]): void {
+    if (slots.length === 0) {
+      this.thr = NO_THRESHOLDS;
+      this.refreshedAt = this.count();
+      return;
+    }
+    const thr = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
+    for (const t of slots) {
+      const at = t.slot * THR_STRIDE;
+      if (t.z) for (let k = 0; k < 5; k++) thr[at + k] = t.z[k]!;
+      thr[at + 5] = t.p99;
+    }
+    this.thr = thr;
+    this.refreshedAt = this.count();
+  }
+}

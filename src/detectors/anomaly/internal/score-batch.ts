@@ -1,0 +1,131 @@
+import { rewriteItems } from '../../../otlp/rewrite.js';
+import { hexAt, indexSpans, type TraceIndex } from '../../../otlp/trace-index.js';
+import type { AnomalyRecord } from './anomaly-record.js';
+import type { BaselineModel, Operations } from './baseline-model.js';
+import { THR_STRIDE, type KeyState } from './key-state.js';
+import { stddevOf } from './moments.js';
+import { severityOf } from './severity.js';
+import { scopeOfSlot } from './slots.js';
+import type { AttributeEncoder } from './tagger.js';
+import { effectiveStddev } from './thresholds.js';
+import { dayOfWeek, type TimeBuckets } from './time-buckets.js';
+
+export interface ScoringContext {
+  readonly model: BaselineModel;
+  readonly buckets: TimeBuckets;
+  readonly minSamples: number;
+  readonly minDeltaMs: number;
+  /** Tag severities 1..minSeverity. */
+  readonly minSeverity: number;
+  /** Cold-start thresholds `[sev5 .. sev1]` in standard deviations. */
+  readonly fixed: Float64Array;
+  /** `anomaly.baseline.window` of each slot. */
+  readonly windows: readonly string[];
+  /** Encodes the attributes of a tagged span (built with the same window labels). */
+  readonly encoder: AttributeEncoder;
+  readonly detector: string;
+}
+
+/** A batch after scoring, kept until the batch is accepted downstream and then learned from. */
+export interface ScoredBatch {
+  readonly index: TraceIndex;
+  /** Per span: its key, or undefined when the span is not scored nor learned. */
+  readonly keys: (KeyState | undefined)[];
+  /** Per span: its local `day * 24 + hour`. */
+  readonly dayHours: Float64Array;
+  /**
+   * Per span: 1..5 when it is anomalous against its own dow_hour bucket, else 0. Only these can
+   * keep a span out of the baseline: a span scored against a fallback level (its bucket does not
+   * have min_samples yet) must be learned, or a bucket that differs from the coarser levels (the
+   * weekly batch job at Saturday 03:00) would never get its own baseline.
+   */
+  readonly severities: Uint8Array;
+  /** The spans tagged (severity at least `minSeverity`). */
+  readonly anomalies: AnomalyRecord[];
+  /** The request with the tagged spans' attributes added; the input itself when none was. */
+  readonly bytes: Uint8Array;
+}
+
+// p99 of a normal distribution, used for `anomaly.baseline.p99_ms` until a recalculation has
+// read the slot's real p99 from its sketch.
+const Z99 = 2.326;
+
+/**
+ * Scores every span of a validated trace request against its key's baseline and tags the
+ * anomalous ones. Allocates per batch, not per span (apart from what `indexSpans` makes), and
+ * writes nothing: learning happens after the batch is accepted downstream.
+ */
+export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number): ScoredBatch {
+  const index = indexSpans(bytes);
+  const spans = index.spans;
+  const n = spans.length;
+  const keys: (KeyState | undefined)[] = new Array<KeyState | undefined>(n);
+  const dayHours = new Float64Array(n);
+  const severities = new Uint8Array(n);
+  const anomalies: AnomalyRecord[] = [];
+  let edits: Map<number, Uint8Array> | undefined;
+  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
+  const opsByResource: (Operations | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    const span = spans[i]!;
+    const d = span.durationMs;
+    if (!(d > 0) || !(span.startMs > 0)) continue;
+    const service = index.resources[span.resource]!.serviceName;
+    const ops = (opsByResource[span.resource] ??= model.operations(service));
+    const key = model.key(service, span.name, span.kind, ops);
+    if (!key) continue;
+    const dayHour = buckets.dayHour(span.startMs);
+    const day = Math.floor(dayHour / 24);
+    const bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+    keys[i] = key;
+    dayHours[i] = dayHour;
+    const slot = key.servingSlot(bucket, minSamples);
+    if (slot < 0) continue;
+    const m = key.m;
+    const mean = m[slot * 3 + 1]!;
+    if (d - mean < minDeltaMs) continue;
+    const stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
+    const score = (d - mean) / effectiveStddev(mean, stddev);
+    const at = slot * THR_STRIDE;
+    const learned = !Number.isNaN(key.thr[at]!);
+    const sev = learned ? severityOf(score, key.thr, at) : severityOf(score, fixed);
+    if (sev === 0) continue;
+    if (slot === bucket) severities[i] = sev;
+    if (sev > minSeverity) continue;
+    const p99 = key.thr[at + 5]!;
+    const traceId = hexAt(bytes, span.traceIdAt, 16);
+    const spanId = hexAt(bytes, span.spanIdAt, 8);
+    const record: AnomalyRecord = {
+      id: `${traceId}-${spanId}`,
+      traceId,
+      spanId,
+      service,
+      operation: span.name,
+      kind: span.kind,
+      startMs: span.startMs,
+      durationMs: d,
+      severity: sev,
+      detector: ctx.detector,
+      score,
+      ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
+      meanMs: mean,
+      stddevMs: stddev,
+      p99Ms: Number.isNaN(p99) ? mean + Z99 * stddev : p99,
+      samples: m[slot * 3]!,
+      scope: scopeOfSlot(slot),
+      window: ctx.windows[slot]!,
+      recordedAt: now,
+      summary: null,
+    };
+    anomalies.push(record);
+    (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
+  }
+  return {
+    index,
+    keys,
+    dayHours,
+    severities,
+    anomalies,
+    bytes: edits ? rewriteItems(bytes, edits) : bytes,
+  };
+}

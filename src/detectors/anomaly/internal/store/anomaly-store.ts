@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
+import type { Scope } from '../slots.js';
+
+interface Row {
+  id: string;
+  trace_id: string;
+  span_id: string;
+  service: string;
+  operation: string;
+  kind: number;
+  start_ms: number;
+  duration_ms: number;
+  severity: number;
+  detector: string;
+  score: number;
+  ratio: number;
+  baseline_mean_ms: number;
+  baseline_stddev_ms: number;
+  baseline_p99_ms: number;
+  baseline_samples: number;
+  baseline_scope: Scope;
+  baseline_window: string;
+  recorded_at: number;
+  summary: string | null;
+}
+
+/**
+ * The anomaly history: every tagged span, kept for `history_retention`. Inserts are idempotent by
+ * id (trace id + span id), so a batch a client re-sends after a refusal is recorded once.
+ */
+export class AnomalyStore {
+  private readonly insertStmt;
+  private readonly deleteStmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.insertStmt = db.prepare(
+      `INSERT OR IGNORE INTO anomalies (id, trace_id, span_id, service, operation, kind, start_ms,
+         duration_ms, severity, detector, score, ratio, baseline_mean_ms, baseline_stddev_ms,
+         baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
+  }
+
+  /** Call inside a transaction. */
+  insert(records: readonly AnomalyRecord[]): void {
+    for (const r of records) {
+      this.insertStmt.run(
+        r.id,
+        r.traceId,
+        r.spanId,
+        r.service,
+        r.operation,
+        r.kind,
+        r.startMs,
+        r.durationMs,
+        r.severity,
+        r.detector,
+        r.score,
+        r.ratio,
+        r.meanMs,
+        r.stddevMs,
+        r.p99Ms,
+        r.samples,
+        r.scope,
+        r.window,
+        r.recordedAt,
+        r.summary,
+      );
+    }
+  }
+
+  /** Newest first (by span start time). */
+  query(q: AnomalyQuery): AnomalyRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const filter = (condition: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(condition);
+      args.push(value);
+    };
+    filter('service = ?', q.service);
+    filter('operation = ?', q.operation);
+    filter('severity <= ?', q.minSeverity);
+    filter('start_ms >= ?', q.sinceMs);
+    const sql = `SELECT * FROM anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY start_ms DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], Row>(sql)
+      .all(...args, q.limit)
+      .map(fromRow);
+  }
+
+  /** Retention: drops anomalies recorded before `ms`. */
+  deleteRecordedBefore(ms: number): number {
+    return this.deleteStmt.run(ms).changes;
+  }
+}
+
+function fromRow(r: Row): AnomalyRecord {
+  return {
+    id: r.id,
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    service: r.service,
+    operation: r.operation,
+    kind: r.kind,
+    startMs: r.start_ms,
+    durationMs: r.duration_ms,
+    severity: r.severity,
+    detector: r.detector,
+    score: r.score,
+    ratio: r.ratio,
+    meanMs: r.baseline_mean_ms,
+    stddevMs: r.baseline_stddev_ms,
+    p99Ms: r.baseline_p99_ms,
+    samples: r.baseline_samples,
+    scope: r.baseline_scope,
+    window: r.baseline_window,
+    recordedAt: r.recorded_at,
+    summary: r.summary,
+  };
+}

@@ -1,0 +1,149 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { HourglassError } from '../../../../component/errors.js';
+
+/** The baseline database cannot be opened or written (a bad path, permissions, a full disk). */
+export class StorageError extends HourglassError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('HOURGLASS_ERR_STORAGE', message, options);
+  }
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys (
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  UNIQUE (service, operation, kind)
+);
+CREATE TABLE IF NOT EXISTS daily_stats (
+  key_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  mean REAL NOT NULL,
+  m2 REAL NOT NULL,
+  sketch BLOB NOT NULL,
+  PRIMARY KEY (key_id, day, hour)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS daily_stats_by_day ON daily_stats (day);
+CREATE TABLE IF NOT EXISTS thresholds (
+  key_id INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  mean REAL NOT NULL,
+  stddev REAL NOT NULL,
+  p50 REAL, p95 REAL, p99 REAL,
+  z5 REAL, z4 REAL, z3 REAL, z2 REAL, z1 REAL,
+  source TEXT NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (key_id, slot)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anomalies (
+  id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_ms REAL NOT NULL,
+  duration_ms REAL NOT NULL,
+  severity INTEGER NOT NULL,
+  detector TEXT NOT NULL,
+  score REAL NOT NULL,
+  ratio REAL NOT NULL,
+  baseline_mean_ms REAL NOT NULL,
+  baseline_stddev_ms REAL NOT NULL,
+  baseline_p99_ms REAL NOT NULL,
+  baseline_samples INTEGER NOT NULL,
+  baseline_scope TEXT NOT NULL,
+  baseline_window TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  summary TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS anomalies_by_start ON anomalies (start_ms);
+CREATE INDEX IF NOT EXISTS anomalies_by_service ON anomalies (service, start_ms);
+CREATE INDEX IF NOT EXISTS anomalies_by_recorded ON anomalies (recorded_at);
+`;
+
+const CORRUPT_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_INDEX']);
+
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (CORRUPT_CODES.has(code) || code.startsWith('SQLITE_CORRUPT'));
+}
+
+/**
+ * Opens (creating it and its directory if needed) the baseline database in WAL mode, checks it and
+ * brings its schema up to date. A file that is not a database or fails the integrity check is
+ * moved aside as `<file>.corrupt-<time>` (with its -wal and -shm) and a new one is created: the
+ * error is logged, learning starts over, and the traffic path never stops for it. Other failures
+ * (permissions, a directory in the way) throw a StorageError saying what to fix.
+ */
+export function openDatabase(path: string, logger: Logger, now: number): Database.Database {
+  const file = resolve(path);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    throw new StorageError(
+      `cannot create the directory of the baseline database ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { cause: err },
+    );
+  }
+  try {
+    return openChecked(file);
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    if (!isCorruption(err)) {
+      throw new StorageError(
+        `cannot open the baseline database ${file}: ${err instanceof Error ? err.message : String(err)}; check the "storage" path and its permissions`,
+        { cause: err },
+      );
+    }
+    const aside = `${file}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+    }
+    logger.error(
+      { err, storage: file, movedTo: aside },
+      'the baseline database is corrupted; moved it aside and created a new one (baselines are learned again; traffic is not affected)',
+    );
+    return openChecked(file);
+  }
+}
+
+function openChecked(file: string): Database.Database {
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const check = db.pragma('quick_check(1)', { simple: true });
+    if (check !== 'ok') {
+      throw Object.assign(new Error(`integrity check failed: ${String(check)}`), {
+        code: 'SQLITE_CORRUPT',
+      });
+    }
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new StorageError(
+      `the baseline database has schema version ${version}, newer than this hourglass understands (${SCHEMA_VERSION}); upgrade hourglass or use another "storage" file`,
+    );
+  }
+  db.exec(SCHEMA);
+  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}

@@ -1,0 +1,30 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseHostPort } from '../config/schema.js';
+
+/** Small shared steps of the sidecar's own HTTP servers (telemetry, admin API). */
+
+/** Listens on a validated `host:port`; the error names what could not listen and why. */
+export function listen(server: http.Server, endpoint: string, what: string): Promise<void> {
+  const { host, port } = parseHostPort(endpoint)!;
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen for ${what} on ${endpoint}: ${err.code ?? err.message}`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** `127.0.0.1:8888` or `[::1]:8888`: the bound address, useful when the port was 0. */
+export function boundAddress(server: http.Server | undefined): string | undefined {
+  const a = server?.address() as AddressInfo | null | undefined;
+  return a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : undefined;
+}
+
+/** Stops listening and closes every connection at once (no request is left waiting). */
+export function closeNow(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

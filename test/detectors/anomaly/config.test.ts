@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/component/errors.js';
+import { builtinFactories } from '../../../src/components.js';
+import { loadConfigText } from '../../../src/config/load.js';
+import { staticResolver } from '../../../src/config/validate.js';
+import { createDefaultConfig } from '../../../src/detectors/anomaly/config.js';
+
+async function problems(yaml: string): Promise<string[]> {
+  try {
+    await loadConfigText(yaml, 'test.yaml', staticResolver(builtinFactories()));
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+const pipeline = `
+service:
+  pipelines:
+    traces: { receivers: [otlp], processors: [anomaly] , exporters: [nothing] }
+receivers:
+  otlp: { protocols: { http: {} } }
+`;
+
+describe('anomaly processor config', () => {
+  it('has the defaults DESIGN.md names', () => {
+    expect(createDefaultConfig()).toEqual({
+      storage: './data/hourglass.db',
+      timezone: 'UTC',
+      window_days: 30,
+      min_samples: 30,
+      min_delta_ms: 5,
+      min_severity: 5,
+      severity_percentiles: { sev5: 99, sev4: 99.5, sev3: 99.9, sev2: 99.99, sev1: 99.999 },
+      fixed_thresholds: { sev5: 3, sev4: 4, sev3: 5, sev2: 7, sev1: 10 },
+      recalculation: { enabled: true, schedule: '0 3 * * *' },
+      flush_interval: 10_000,
+      history_retention: 30 * 24 * 3_600_000,
+      max_history_pending: 10_000,
+      exclude_severe_from_baseline: true,
+      learn_from_errors: false,
+      max_keys: 10_000,
+    });
+  });
+
+  it('reports every wrong setting with its path', async () => {
+    const found = await problems(`
+processors:
+  anomaly:
+    timezone: Mars/Olympus
+    window_days: 0
+    min_severity: SEV9
+    severity_percentiles: { sev5: 99.9, sev4: 99 }
+    recalculation: { schedule: "at dawn" }
+    flush_interval: 10
+    colour: blue
+${pipeline}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'processors.anomaly.colour: unknown setting',
+        'processors.anomaly.timezone: is not an IANA time zone; write e.g. "UTC" or "Europe/Berlin"',
+        'processors.anomaly.min_severity: "SEV9" is not a severity: write SEV1 .. SEV5',
+        'processors.anomaly.severity_percentiles: must grow from sev5 to sev1',
+        'processors.anomaly.flush_interval: expected a duration with a unit such as "5s" or "200ms", got 10',
+      ]),
+    );
+    expect(found.find((p) => p.startsWith('processors.anomaly.window_days'))).toMatch(
+      /^processors\.anomaly\.window_days: must be at least 1/,
+    );
+    expect(found.find((p) => p.startsWith('processors.anomaly.recalculation.schedule'))).toMatch(
+      /"at dawn" is not a cron expression .*; write e.g. "0 3 \* \* \*"/,
+    );
+  });
+
+  it('accepts the anomaly processor only in traces pipelines', async () => {
+    const found = await problems(`
+processors:
+  anomaly: {}
+receivers:
+  otlp: { protocols: { http: {} } }
+service:
+  pipelines:
+    metrics: { receivers: [otlp], processors: [anomaly], exporters: [nothing] }
+`);
+    expect(found).toContain(
+      'service.pipelines.metrics.processors: processor "anomaly" does not support metrics',
+    );
+  });
+});

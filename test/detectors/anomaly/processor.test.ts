@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OtlpBatch } from '../../../src/component/consumer.js';
+import { RefusedError } from '../../../src/component/errors.js';
+import type { Sidecar } from '../../../src/main.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { Capture } from '../helpers/capture-exporter.js';
+import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
+import { decodeSpans, traceRequest, type SpanSpec } from '../helpers/traces.js';
+
+const MONDAY = Date.UTC(2026, 0, 12); // 2026-01-12 is a Monday
+const H = 3_600_000;
+
+/** 40 spans on Monday 09:xx, 90..110 ms: mean 100. */
+function mondayNine(n = 40, extra: Partial<SpanSpec> = {}): SpanSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: 'GET /cart',
+    startMs: MONDAY + 9 * H + i * 60_000,
+    durationMs: 90 + (i % 21),
+    ...extra,
+  }));
+}
+
+function batch(spans: SpanSpec[]): OtlpBatch {
+  return { signal: 'traces', bytes: traceRequest(spans), items: spans.length };
+}
+
+function moments(values: number[]) {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+  return { mean, sd };
+}
+
+describe('anomaly processor', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let capture: Capture;
+  let sidecar: Sidecar | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hourglass-anomaly-'));
+    clock = new FakeClock(MONDAY + 12 * H);
+    capture = new Capture();
+  });
+  afterEach(async () => {
+    await sidecar?.shutdown();
+    sidecar = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(settings: Record<string, unknown> = {}) {
+    sidecar = await startTestSidecar({
+      clock,
+      anomaly: { storage: join(dir, 'hg.db'), ...settings },
+      factories: [capture.factory],
+    });
+    return sidecar.service.pipelineEntries.get('traces')!;
+  }
+
+  it('forwards the very same batch object while nothing is anomalous', async () => {
+    const entry = await start();
+    const b = batch(mondayNine());
+    await entry.consume(b);
+    expect(capture.batches).toHaveLength(1);
+    expect(capture.batches[0]).toBe(b);
+    // And after learning, a normal batch is still passed through untouched.
+    const normal = batch(mondayNine(5));
+    await entry.consume(normal);
+    expect(capture.batches[1]).toBe(normal);
+  });
+
+  it('tags an anomalous span with exactly the DESIGN.md attributes and leaves the others unchanged', async () => {
+    const entry = await start();
+    const learned = mondayNine();
+    await entry.consume(batch(learned));
+    const probe: SpanSpec[] = [
+      { name: 'GET /cart', startMs: MONDAY + 9 * H + 30 * 60_000, durationMs: 101 },
+      {
+        name: 'GET /cart',
+        startMs: MONDAY + 9 * H + 31 * 60_000,
+        durationMs: 1000,
+        attributes: { 'http.route': '/cart' },
+      },
+      { name: 'GET /health', startMs: MONDAY + 9 * H, durationMs: 1 },
+    ];
+    const sent = batch(probe);
+    await entry.consume(sent);
+    const out = capture.batches[1]!;
+    expect(out).not.toBe(sent);
+    expect(out.items).toBe(3);
+    const before = decodeSpans(sent.bytes);
+    const after = decodeSpans(out.bytes);
+    expect(after[0]).toEqual(before[0]);
+    expect(after[2]).toEqual(before[2]);
+    const { mean, sd } = moments(learned.map((s) => s.durationMs));
+    const slow = after[1]!;
+    expect(slow.attributeKeys).toEqual([
+      'http.route',
+      'anomaly.severity',
+      'anomaly.severity_number',
+      'anomaly.severity_label',
+      'anomaly.detector',
+      'anomaly.score',
+      'anomaly.ratio',
+      'anomaly.baseline.mean_ms',
+      'anomaly.baseline.stddev_ms',
+      'anomaly.baseline.p99_ms',
+      'anomaly.baseline.samples',
+      'anomaly.baseline.scope',
+      'anomaly.baseline.window',
+    ]);
+    const a = slow.attributes;
+    expect(a['http.route']).toBe('/cart');
+    expect(a['anomaly.severity']).toBe('SEV1');
+    expect(a['anomaly.severity_number']).toBe(1);
+    expect(a['anomaly.severity_label']).toBe('critical');
+    expect(a['anomaly.detector']).toBe('latency');
+    expect(a['anomaly.score']).toBeCloseTo((1000 - mean) / sd, 9);
+    expect(a['anomaly.ratio']).toBeCloseTo(1000 / mean, 12);
+    expect(a['anomaly.baseline.mean_ms']).toBeCloseTo(mean, 12);
+    expect(a['anomaly.baseline.stddev_ms']).toBeCloseTo(sd, 9);
+    // No recalculation yet: p99 is estimated from mean and stddev.
+    expect(a['anomaly.baseline.p99_ms']).toBeCloseTo(mean + 2.326 * sd, 9);
+    expect(a['anomaly.baseline.samples']).toBe(40);
+    expect(a['anomaly.baseline.scope']).toBe('dow_hour');
+    expect(a['anomaly.baseline.window']).toBe('Mon 09:00-10:00 UTC');
+    expect({ ...slow, attributes: undefined, attributeKeys: undefined }).toEqual({
+      ...before[1],
+      attributes: undefined,
+      attributeKeys: undefined,
+    });
+  });
+
+  it('falls back to hour of day, day of week and global, and names the scope used', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine()));
+    const at = (day: number, hour: number) => MONDAY + day * 24 * H + hour * H + 5 * 60_000;
+    await entry.consume(
+      batch([
+        { name: 'GET /cart', startMs: at(1, 9), durationMs: 900 }, // Tuesday 09:05
+        { name: 'GET /cart', startMs: at(0, 15), durationMs: 900 }, // Monday 15:05
+        { name: 'GET /cart', startMs: at(2, 15), durationMs: 900 }, // Wednesday 15:05
+      ]),
+    );
+    const tagged = decodeSpans(capture.batches[1]!.bytes).map((s) => [
+      s.attributes['anomaly.baseline.scope'],
+      s.attributes['anomaly.baseline.window'],
+    ]);
+    expect(tagged).toEqual([
+      ['hour', 'daily 09:00-10:00 UTC'],
+      ['dow', 'Mon 00:00-24:00 UTC'],
+      ['global', 'all week UTC'],
+    ]);
+  });
+
+  it('tags nothing while no level has min_samples', async () => {
+    const entry = await start({ min_samples: 41 });
+    await entry.consume(batch(mondayNine()));
+    const slow = batch([{ name: 'GET /cart', startMs: MONDAY + 9 * H, durationMs: 5000 }]);
+    await entry.consume(slow);
+    expect(capture.batches[1]).toBe(slow);
+  });
+
+  it('does not tag tiny absolute changes (min_delta_ms) nor severities below min_severity', async () => {
+    const entry = await start({ min_delta_ms: 5, min_severity: 'SEV2' });
+    // A 1 ms operation (1.00 .. 1.04 ms), and the usual GET /cart.
+    const fast = Array.from({ length: 40 }, (_, i) => ({
+      name: 'SELECT',
+      kind: 3,
+      startMs: MONDAY + 9 * H + i * 1000,
+      durationMs: 1 + (i % 5) / 100,
+    }));
+    await entry.consume(batch([...fast, ...mondayNine()]));
+    const probe = batch([
+      { name: 'SELECT', kind: 3, startMs: MONDAY + 9 * H, durationMs: 3 }, // 3x, but +2 ms
+      { name: 'GET /cart', startMs: MONDAY + 9 * H, durationMs: 130 }, // ~5 sigma: SEV3 (cold-start thresholds)
+      { name: 'GET /cart', startMs: MONDAY + 9 * H, durationMs: 2000 }, // SEV1
+    ]);
+    await entry.consume(probe);
+    const sev = decodeSpans(capture.batches[1]!.bytes).map((s) => s.attributes['anomaly.severity']);
+    expect(sev).toEqual([undefined, undefined, 'SEV1']);
+  });
+
+  it('learns only once the batch is accepted downstream', async () => {
+    const entry = await start();
+    capture.refuse = new RefusedError('queue full', 1000);
+    await expect(entry.consume(batch(mondayNine()))).rejects.toThrow('queue full');
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.count()).toBe(0);
+    capture.refuse = undefined;
+    await entry.consume(batch(mondayNine()));
+    expect(key.count()).toBe(40);
+  });
+
+  it('keeps error spans and severe anomalies out of the baseline', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine()));
+    // Errors that fail fast (1 ms) would drag the mean down: they are not learned.
+    await entry.consume(batch(mondayNine(40, { durationMs: 1, status: 2 })));
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.count()).toBe(40);
+    // A slow error span is still scored and tagged.
+    await entry.consume(batch(mondayNine(1, { durationMs: 3000, status: 2 })));
+    expect(decodeSpans(capture.batches[2]!.bytes)[0]!.attributes['anomaly.severity']).toBe('SEV1');
+    // SEV1 spans are not learned either.
+    await entry.consume(batch(mondayNine(1, { durationMs: 3000 })));
+    expect(key.count()).toBe(40);
+  });
+
+  it('learns severe spans scored against a fallback level, so a new bucket gets its own baseline', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine()));
+    // Monday 15:00 runs a slow report: against the Monday-wide baseline it looks like SEV1...
+    const report = (n: number) =>
+      batch(
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 15 * H + i * 1000,
+          durationMs: 1000 + i,
+        })),
+      );
+    await entry.consume(report(30));
+    const first = decodeSpans(capture.batches[1]!.bytes);
+    expect(first.every((s) => s.attributes['anomaly.baseline.scope'] === 'dow')).toBe(true);
+    expect(first[0]!.attributes['anomaly.severity']).toBe('SEV1');
+    // ...but it is learned, and once the bucket has min_samples the report is normal there.
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.count(15)).toBe(30);
+    const later = report(1);
+    await entry.consume(later);
+    expect(capture.batches[2]).toBe(later);
+  });
+
+  it('learns severe anomalies and errors when configured to', async () => {
+    const entry = await start({ exclude_severe_from_baseline: false, learn_from_errors: true });
+    await entry.consume(batch(mondayNine()));
+    await entry.consume(batch(mondayNine(1, { durationMs: 3000 })));
+    await entry.consume(batch(mondayNine(2, { durationMs: 50, status: 2 })));
+    expect(detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!.count()).toBe(43);
+  });
+
+  it('keys baselines by service, span name and span kind', async () => {
+    const entry = await start();
+    await entry.consume(
+      batch([
+        ...mondayNine(40, { service: 'cart', kind: 2 }),
+        ...mondayNine(35, { service: 'cart', kind: 3, durationMs: 500 }),
+        ...mondayNine(30, { service: 'shop', kind: 2, durationMs: 7 }),
+      ]),
+    );
+    const model = detectorOf(sidecar!).model;
+    expect(model.get('cart', 'GET /cart', 2)!.count()).toBe(40);
+    expect(model.get('cart', 'GET /cart', 3)!.m[199 * 3 + 1]).toBe(500);
+    expect(model.get('shop', 'GET /cart', 2)!.count()).toBe(30);
+    expect(model.size).toBe(3);
+  });
+
+  it('stops tracking new keys at max_keys and counts the spans it could not score', async () => {
+    const entry = await start({ max_keys: 1 });
+    const b = batch([...mondayNine(3), ...mondayNine(2, { name: 'other' })]);
+    await entry.consume(b);
+    expect(capture.batches[0]).toBe(b);
+    expect(detectorOf(sidecar!).model.size).toBe(1);
+    // Spans of new services allocate nothing either.
+    await entry.consume(batch(mondayNine(2, { service: 'another' })));
+    expect(detectorOf(sidecar!).model.operations('another')).toBeUndefined();
+    clock.advance(10_000); // a flush moves plain counters into the metrics
+    const metric = await sidecar!.metrics.registry
+      .getSingleMetric('hourglass_anomaly_dropped_total')!
+      .get();
+    expect(metric.values.find((v) => v.labels.reason === 'keys_limit')!.value).toBe(4);
+  });
+
+  it('forwards a batch untagged and counts the failure when scoring throws', async () => {
+    const entry = await start();
+    // Bytes the receiver would never let through: scanning them throws.
+    const broken: OtlpBatch = { signal: 'traces', bytes: Uint8Array.from([0x0a, 0xff]), items: 1 };
+    await entry.consume(broken);
+    expect(capture.batches[0]).toBe(broken);
+    const metric = await sidecar!.metrics.registry
+      .getSingleMetric('hourglass_anomaly_scoring_failures_total')!
+      .get();
+    expect(metric.values[0]!.value).toBe(1);
+  });
+});

@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Consumer } from '../../../src/component/consumer.js';
+import { recalculate } from '../../../src/detectors/anomaly/internal/recalculate.js';
+import { BaselineStore } from '../../../src/detectors/anomaly/internal/store/baseline-store.js';
+import { openDatabase } from '../../../src/detectors/anomaly/internal/store/open-database.js';
+import type { Sidecar } from '../../../src/main.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { Capture } from '../helpers/capture-exporter.js';
+import { Random } from '../helpers/random.js';
+import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
+import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+
+const H = 3_600_000;
+
+async function send(entry: Consumer, spans: SpanSpec[]): Promise<void> {
+  await entry.consume({ signal: 'traces', bytes: traceRequest(spans), items: spans.length });
+}
+
+function traffic(r: Random, startMs: number, n: number, median: number, sigma = 0.2): SpanSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: 'GET /cart',
+    startMs: startMs + i * 10_000,
+    durationMs: wholeNanos(r.latency(median, sigma)),
+  }));
+}
+
+describe('threshold recalculation', () => {
+  let dir: string;
+  let capture: Capture;
+  let sidecar: Sidecar | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hourglass-recalc-'));
+    capture = new Capture();
+  });
+  afterEach(async () => {
+    await sidecar?.shutdown();
+    sidecar = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(clock: FakeClock, settings: Record<string, unknown> = {}) {
+    sidecar = await startTestSidecar({
+      clock,
+      anomaly: { storage: join(dir, 'hg.db'), ...settings },
+      factories: [capture.factory],
+    });
+    return sidecar.service.pipelineEntries.get('traces')!;
+  }
+
+  async function fullRecalculations(): Promise<number> {
+    const m = await sidecar!.metrics.registry
+      .getSingleMetric('hourglass_anomaly_recalculations_total')
+      ?.get();
+    return m?.values.find((v) => v.labels.result === 'ok')?.value ?? 0;
+  }
+
+  it('runs nightly on its cron schedule in the configured zone, across a DST change', async () => {
+    // Saturday 2026-03-28 12:00 UTC; Berlin moves to summer time in the night to Sunday.
+    const clock = new FakeClock(Date.UTC(2026, 2, 28, 12));
+    await start(clock, { timezone: 'Europe/Berlin', recalculation: { schedule: '0 3 * * *' } });
+    const detector = detectorOf(sidecar!);
+    clock.set(Date.UTC(2026, 2, 29, 0, 59)); // 01:59 CET
+    await detector.idle();
+    expect(await fullRecalculations()).toBe(0);
+    clock.set(Date.UTC(2026, 2, 29, 1, 0)); // 03:00 CEST (02:00 does not exist that night)
+    await detector.idle();
+    expect(await fullRecalculations()).toBe(1);
+    clock.set(Date.UTC(2026, 2, 30, 0, 59)); // 02:59 CEST
+    await detector.idle();
+    expect(await fullRecalculations()).toBe(1);
+    clock.set(Date.UTC(2026, 2, 30, 1, 0)); // 03:00 CEST
+    await detector.idle();
+    expect(await fullRecalculations()).toBe(2);
+  });
+
+  it('gives a new key learned thresholds and sketch percentiles soon after it has enough data', async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const entry = await start(clock);
+    const r = new Random(21);
+    const spans = traffic(r, monday + 9 * H, 400, 100);
+    await send(entry, spans);
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(Number.isNaN(key.thr[9 * 6]!)).toBe(true); // fixed thresholds so far
+    clock.advance(10_000); // flush, then the background refresh of keys that grew
+    await detectorOf(sidecar!).idle();
+    expect(Number.isNaN(key.thr[9 * 6]!)).toBe(false);
+    await send(entry, [{ name: 'GET /cart', startMs: monday + 9 * H, durationMs: 2000 }]);
+    const tagged = decodeSpans(capture.batches.at(-1)!.bytes)[0]!;
+    const sorted = spans.map((s) => s.durationMs).sort((a, b) => a - b);
+    const p99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
+    const reported = tagged.attributes['anomaly.baseline.p99_ms'] as number;
+    expect(Math.abs(reported - p99) / p99).toBeLessThan(0.011);
+  });
+
+  it('recalculates on demand and reports what changed', async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const entry = await start(clock, { recalculation: { enabled: false } });
+    const detector = detectorOf(sidecar!);
+    const r = new Random(22);
+    await send(entry, traffic(r, monday + 9 * H, 400, 100, 0.1));
+    const first = await detector.recalculate();
+    expect(first.keys).toBe(1);
+    // Monday 09:00, hour 09:00, Monday and global each have 400 samples: four learned slots.
+    expect(first.slots_learned).toBe(4);
+    expect(first.changed).toBe(4);
+    expect(first.changes[0]).toMatchObject({
+      service: 'checkout',
+      operation: 'GET /cart',
+      kind: 'server',
+      before: null,
+    });
+    expect(Object.keys(first.changes[0]!.after!)).toEqual(['SEV5', 'SEV4', 'SEV3', 'SEV2', 'SEV1']);
+    expect((await detector.recalculate()).changed).toBe(0);
+    // A noisier week moves the thresholds.
+    await send(entry, traffic(r, monday + 9 * H + 400 * 10_000, 400, 100, 0.6));
+    const third = await detector.recalculate();
+    expect(third.changed).toBe(4);
+    expect(third.changes.map((c) => c.scope).sort()).toEqual(['dow', 'dow_hour', 'global', 'hour']);
+  });
+
+  it('picks up thresholds recalculated by another process at its next flush', async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const entry = await start(clock, { recalculation: { enabled: false } });
+    const detector = detectorOf(sidecar!);
+    await send(entry, traffic(new Random(23), monday + 9 * H, 400, 100));
+    await detector.recalculate();
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    const before = key.thr[9 * 6 + 4]!;
+    // `hourglass recalculate` with stricter percentiles, on the same file.
+    const db = openDatabase(join(dir, 'hg.db'), silentLogger(), clock.now());
+    await recalculate(new BaselineStore(db), {
+      sinceDay: Math.floor(monday / (24 * H)) - 29,
+      percentiles: [0.99, 0.999, 0.9999, 0.99999, 0.999999],
+      minSamples: 30,
+      now: clock.now(),
+      timeZone: 'UTC',
+    });
+    db.close();
+    expect(key.thr[9 * 6 + 4]).toBe(before);
+    clock.advance(10_000);
+    expect(key.thr[9 * 6 + 4]!).toBeGreaterThan(before);
+  });
+});
