@@ -47,20 +47,25 @@ service:
   telemetry: { metrics: { level: none } }
 `;
 
+async function build(): Promise<{ service: Service; events: string[] }> {
+  const events: string[] = [];
+  const config = await loadConfigText(
+    YAML,
+    'test.yaml',
+    staticResolver(builtinFactories([recordingFactory(events)])),
+    {},
+  );
+  const service = new Service(config, {
+    logger: testLogger(),
+    clock: new FakeClock(),
+    metrics: new SelfMetrics({ processMetrics: false }),
+  });
+  return { service, events };
+}
+
 describe('service graph', () => {
   it('tells each component the pipelines it is in', async () => {
-    const events: string[] = [];
-    const config = await loadConfigText(
-      YAML,
-      'test.yaml',
-      staticResolver(builtinFactories([recordingFactory(events)])),
-      {},
-    );
-    const service = new Service(config, {
-      logger: testLogger(),
-      clock: new FakeClock(),
-      metrics: new SelfMetrics({ processMetrics: false }),
-    });
+    const { service } = await build();
     const of = (kind: string, id: string, signal?: string) =>
       service
         .components()
@@ -75,18 +80,7 @@ describe('service graph', () => {
   });
 
   it('starts exporters that feed other exporters last and shuts them down first', async () => {
-    const events: string[] = [];
-    const config = await loadConfigText(
-      YAML,
-      'test.yaml',
-      staticResolver(builtinFactories([recordingFactory(events)])),
-      {},
-    );
-    const service = new Service(config, {
-      logger: testLogger(),
-      clock: new FakeClock(),
-      metrics: new SelfMetrics({ processMetrics: false }),
-    });
+    const { service, events } = await build();
     await service.start();
     await service.shutdown();
     expect(events).toEqual([
