@@ -108,7 +108,8 @@ const MASKS: readonly Mask[] = [
   { pattern: /\+\d[\d ().-]{7,}\d/g, replace: '[phone]' },
   { pattern: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, replace: '[ip]' },
   {
-    pattern: /\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4}:)+:(?:[0-9a-f]{1,4}\b:?)*/gi,
+    pattern:
+      /\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4}:)+:(?:[0-9a-f]{1,4}\b:?)*/gi,
     replace: '[ip]',
   },
   // Long opaque strings: keys, hashes, signed URLs.
