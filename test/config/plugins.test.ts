@@ -167,6 +167,23 @@ describe('exporter plugins', () => {
     });
   });
 
+  it('loads the llm_summary exporter itself as a plugin module', async () => {
+    const dir = tempDir();
+    const module = fileURLToPath(
+      new URL('../../src/exporters/llm-summary/factory.ts', import.meta.url),
+    );
+    const config = await loadConfigText(
+      configWith(
+        `  plugin/summaries: { module: ${module}, storage: ${join(dir, 's.db')} }`,
+        '[plugin/summaries]',
+      ),
+      'test.yaml',
+      pluginResolver(builtinFactories(), dir),
+      {},
+    );
+    expect(config.exporters.get('plugin/summaries')!.factory.type).toBe('llm_summary');
+  });
+
   it('hourglass validate checks plugin exporters', async () => {
     const dir = tempDir();
     const good = join(dir, 'good.yaml');

@@ -28,6 +28,16 @@ export interface HolderLimits {
   readonly maxBytes: number;
 }
 
+/** A tagged span at or above `min_severity`, as it arrived. */
+export interface SeenAnomaly {
+  readonly traceId: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly severity: number;
+  /** Arrival time (the clock's). */
+  readonly at: number;
+}
+
 /** Why something was not held (counted, never logged per span). */
 export type HoldDrop = 'traces_limit' | 'spans_limit' | 'bytes_limit' | 'late';
 
@@ -59,7 +69,11 @@ export class TraceHolder {
     late: 0,
   };
 
-  constructor(private readonly limits: HolderLimits) {}
+  constructor(
+    private readonly limits: HolderLimits,
+    /** Told of every tagged span at or above `min_severity` (for "concurrent anomalies"). */
+    private readonly onAnomaly: (a: SeenAnomaly) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.traces.size;
@@ -78,11 +92,23 @@ export class TraceHolder {
     if (tagged) {
       for (const i of spansWithAnomalyKey(bytes, index.spans)) {
         const ref = index.spans[i]!;
-        const anomaly = anomalyOf(decodeSpan(bytes.subarray(ref.start, ref.end), service(ref)));
+        const span = decodeSpan(bytes.subarray(ref.start, ref.end), service(ref));
+        const anomaly = anomalyOf(span);
         if (!anomaly) continue;
-        const traceId = hexAt(bytes, ref.traceIdAt, 16);
-        if (anomaly.severity <= this.limits.minSeverity) this.open(traceId, anomaly.severity, now);
-        else if (!this.traces.has(traceId)) this.keepEarly(traceId, bytes, ref, service(ref), now);
+        const traceId = span.traceId;
+        if (anomaly.severity <= this.limits.minSeverity) {
+          const at = now;
+          this.onAnomaly({
+            traceId,
+            service: span.service,
+            operation: span.name,
+            severity: anomaly.severity,
+            at,
+          });
+          this.open(traceId, anomaly.severity, now);
+        } else if (!this.traces.has(traceId)) {
+          this.keepEarly(traceId, bytes, ref, service(ref), now);
+        }
       }
     }
     if (this.traces.size === 0) return;

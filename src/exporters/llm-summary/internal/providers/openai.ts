@@ -1,6 +1,6 @@
 import type { Clock } from '../../../../component/clock.js';
 import type { Prompt } from '../prompt.js';
-import { httpError, JsonClient } from './http-client.js';
+import { httpError, JsonClient } from '../json-client.js';
 import {
   numberOrUndefined,
   parseObject,

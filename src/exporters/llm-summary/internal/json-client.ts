@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
-import type { Clock } from '../../../../component/clock.js';
-import { errorMessage } from '../../../../component/errors.js';
-import { ProviderError, preview } from './provider.js';
+import type { Clock } from '../../../component/clock.js';
+import { errorMessage } from '../../../component/errors.js';
+import { ProviderError, preview } from './providers/provider.js';
 
 /** A response being read: its status and its body, as text or as lines, within the size cap. */
 export interface JsonResponse {
@@ -11,7 +11,7 @@ export interface JsonResponse {
 }
 
 /**
- * POSTs JSON to a model server through an undici Pool (at most `connections` at once). Each
+ * JSON over HTTP to a model server (or a webhook, or Prometheus) through an undici Pool (at most `connections` at once). Each
  * request, reading its whole answer included, ends at `timeoutMs` on the injected clock (so tests
  * drive it with a fake clock), or when the caller aborts, or when the client closes. Answers are
  * read up to `maxResponseBytes`. Every failure is a `ProviderError` saying what happened.
@@ -46,9 +46,25 @@ export class JsonClient {
     return `${this.basePath}${suffix}`;
   }
 
-  async post<T>(
+  /** POSTs `body` as JSON; `read` reads the answer. */
+  post<T>(
     path: string,
     body: unknown,
+    signal: AbortSignal,
+    read: (res: JsonResponse) => Promise<T>,
+  ): Promise<T> {
+    return this.send('POST', path, JSON.stringify(body), signal, read);
+  }
+
+  /** GETs `path` (with its query string). */
+  get<T>(path: string, signal: AbortSignal, read: (res: JsonResponse) => Promise<T>): Promise<T> {
+    return this.send('GET', path, undefined, signal, read);
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
     signal: AbortSignal,
     read: (res: JsonResponse) => Promise<T>,
   ): Promise<T> {
@@ -58,9 +74,13 @@ export class JsonClient {
     try {
       const res = await this.pool.request({
         path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...this.options.headers },
-        body: JSON.stringify(body),
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          accept: 'application/json',
+          ...this.options.headers,
+        },
+        body,
         signal: abort,
       });
       const limit = this.options.maxResponseBytes;
