@@ -98,6 +98,7 @@ export class SummaryStore {
   private readonly byAnomaly;
   private readonly rateStmt;
   private readonly retentionStmt;
+  private readonly ratedPage;
 
   constructor(path: string) {
     const file = resolve(path);
@@ -125,6 +126,10 @@ export class SummaryStore {
     );
     this.rateStmt = db.prepare(
       'UPDATE summaries SET rating = ?, correction = ?, rated_at = ? WHERE id = ?',
+    );
+    this.ratedPage = db.prepare<[number, number, string, number], Row>(
+      `${SELECT} WHERE s.rating IS NOT NULL AND (s.rated_at > ? OR (s.rated_at = ? AND s.id > ?))
+       ORDER BY s.rated_at, s.id LIMIT ?`,
     );
     this.retentionStmt = db.prepare(
       'DELETE FROM summaries WHERE rating IS NULL AND created_at < ?',
@@ -170,14 +175,19 @@ export class SummaryStore {
     return this.find(anomalyId);
   }
 
-  /** Rated summaries, oldest rating first (the training data). */
-  *rated(sinceMs: number | undefined): IterableIterator<StoredSummary> {
-    const rows = this.db
-      .prepare<[number], Row>(
-        `${SELECT} WHERE s.rating IS NOT NULL AND s.rated_at >= ? ORDER BY s.rated_at, s.id`,
-      )
-      .iterate(sinceMs ?? 0);
-    for (const row of rows) yield fromRow(row);
+  /**
+   * Rated summaries rated at or after `sinceMs`, oldest rating first (the training data), read a
+   * page at a time so that no statement stays open between pages (the connection stays usable).
+   */
+  *rated(sinceMs: number | undefined, pageSize = 500): IterableIterator<StoredSummary> {
+    let after = { ratedAt: (sinceMs ?? 0) - 1, id: '\uffff' };
+    for (;;) {
+      const page = this.ratedPage.all(after.ratedAt, after.ratedAt, after.id, pageSize);
+      for (const row of page) yield fromRow(row);
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      after = { ratedAt: last.rated_at!, id: last.id };
+    }
   }
 
   /** Retention: deletes unrated summaries made before `ms` (and their links). */
