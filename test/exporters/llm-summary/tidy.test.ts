@@ -18,6 +18,10 @@ describe('tidying a completion', () => {
       'Check the database.\nThen payments.',
     ],
     ['A. B. A.', 'A. B. A.'],
+    [
+      'CPU was 0.1%, not the cause. CPU was 0.1%, not the cause. See v1.2 notes.',
+      'CPU was 0.1%, not the cause. See v1.2 notes.',
+    ],
   ])('%j', (input, output) => {
     expect(tidyCompletion(input)).toBe(output);
   });

@@ -29,8 +29,11 @@ export function anomalyIds(r: SummaryResult): string[] {
   return r.analysis.anomalies.map((a) => `${a.span.traceId}-${a.span.spanId}`);
 }
 
-/** The attributes of a summary span. */
-export function summaryAttributes(r: SummaryResult): [string, string | number | boolean][] {
+/** The attributes of a summary span (names masked as everything else that leaves). */
+export function summaryAttributes(
+  r: SummaryResult,
+  redactor: Redactor,
+): [string, string | number | boolean][] {
   const a = r.analysis;
   const o = a.origin.span;
   const severity = a.anomalies[0]!.anomaly!.severity;
@@ -40,8 +43,8 @@ export function summaryAttributes(r: SummaryResult): [string, string | number | 
     ['anomaly.summary.model', r.model],
     ['anomaly.summary.severity', severityText(severity)],
     ['anomaly.summary.severity_number', severity],
-    ['anomaly.summary.origin.service', o.service],
-    ['anomaly.summary.origin.operation', o.name],
+    ['anomaly.summary.origin.service', redactor.text(o.service)],
+    ['anomaly.summary.origin.operation', redactor.text(o.name)],
     ['anomaly.summary.origin.span_id', o.spanId],
     ['anomaly.summary.origin.excess_ms', Math.round(a.origin.excessMs * 1000) / 1000],
     ['anomaly.summary.anomaly_id', `${a.anchor.span.traceId}-${a.anchor.span.spanId}`],
@@ -71,7 +74,7 @@ export async function publish(
     spanId: newSpanId(),
     startMs: r.startedAt,
     endMs: r.endedAt,
-    attributes: summaryAttributes(r),
+    attributes: summaryAttributes(r, t.redactor),
   }));
   const batch = batchOf('traces', encodeSummarySpans(spans, t.resource, t.version), spans.length);
   await Promise.all(

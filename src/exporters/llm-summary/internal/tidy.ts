@@ -10,7 +10,8 @@ export function tidyCompletion(text: string): string {
   let s = text.trim().replace(/^(?:summary|answer)\s*:\s*/i, '');
   if (/^["'“].*["'”]$/s.test(s)) s = s.slice(1, -1).trim();
   // Sentences with what follows them (spaces, line ends): joined again, they are the text.
-  const sentences = s.match(/[^.!?\n]+[.!?]*\s*|\n+/g) ?? [];
+  // A full stop inside a word or number ("0.1%", "v1.2") does not end a sentence.
+  const sentences = s.match(/(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*\s*|\n+|[.!?]+\s*/g) ?? [];
   const kept: string[] = [];
   for (const sentence of sentences) {
     const norm = sentence.trim().toLowerCase();
