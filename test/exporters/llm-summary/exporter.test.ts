@@ -80,7 +80,7 @@ describe('llm_summary exporter with the builtin provider, in a running sidecar',
     const b = await bed(
       { trace_window: '1s', batch: { timeout: '1s' } },
       {
-        processors: { batch: { send_batch_size: 1 } },
+        processors: () => ({ batch: { send_batch_size: 1 } }),
         extraExporters: { capture: {} },
         extraPipelines: { 'traces/other': { receivers: ['otlp'], exporters: ['capture'] } },
         factories: [capture],

@@ -92,7 +92,8 @@ export function useSummaryBed() {
     summary: Record<string, unknown>,
     o: {
       clock?: FakeClock;
-      processors?: Record<string, unknown>;
+      /** Processors of the traces pipeline (a function of the test's temporary directory). */
+      processors?: (dir: string) => Record<string, unknown>;
       extensions?: Record<string, unknown>;
       extraPipelines?: Record<string, unknown>;
       extraExporters?: Record<string, unknown>;
@@ -104,9 +105,10 @@ export function useSummaryBed() {
     const sink = await OtlpSink.start();
     cleanups.push(() => sink.close());
     const clock = o.clock ?? new FakeClock(T0);
+    const processors = o.processors?.(dir) ?? {};
     const doc = {
       receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-      processors: o.processors ?? {},
+      processors,
       exporters: {
         'otlp/jaeger': {
           endpoint: sink.grpcEndpoint,
@@ -122,7 +124,7 @@ export function useSummaryBed() {
         pipelines: {
           traces: {
             receivers: ['otlp'],
-            processors: Object.keys(o.processors ?? {}),
+            processors: Object.keys(processors),
             exporters: ['otlp/jaeger', 'llm_summary'],
           },
           metrics: { receivers: ['otlp'], exporters: ['llm_summary'] },
