@@ -27,7 +27,6 @@ class ManualReader extends MetricReader {
 }
 
 const hr = (ms: number): [number, number] => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
-const HOUR = 3_600_000;
 
 const bed = useSummaryBed();
 let llm: LlmServer;
@@ -134,9 +133,11 @@ function shop(url: string): Shop {
 }
 
 async function scenario(summary: Record<string, unknown>) {
+  // The SDK stamps metrics with the real time: the traffic is placed just before it (the
+  // baselines fall back to the hour-of-day, day or global level when it spans an hour or a day).
   const now = Date.now();
-  const hourStart = now - (now % HOUR);
-  const clock = new FakeClock(hourStart + 50 * 60_000);
+  const start = now - 45 * 60_000;
+  const clock = new FakeClock(now);
   const b: SummaryBed = await bed(
     { min_severity: 'SEV3', trace_window: '5s', batch: { timeout: '30s' }, ...summary },
     {
@@ -147,13 +148,13 @@ async function scenario(summary: Record<string, unknown>) {
   );
   const receiver = b.sidecar.service.find<OtlpReceiver>('receiver', 'otlp')!;
   const s = shop(`http://${receiver.addresses().http!}`);
-  // 40 normal checkouts in this hour: payments takes 50-60 ms of its own.
-  for (let i = 0; i < 40; i++) s.checkout(hourStart + i * 60_000, 30 + ((i * 7) % 11));
+  // 40 normal checkouts, a minute apart: payments takes 50-60 ms of its own.
+  for (let i = 0; i < 40; i++) s.checkout(start + i * 60_000, 30 + ((i * 7) % 11));
   await s.flush();
   await b.sink.waitFor(160);
   await s.sendMetrics();
   // The incident: payments takes 500 ms longer.
-  const slow = s.checkout(hourStart + 45 * 60_000, 530);
+  const slow = s.checkout(now - 30_000, 530);
   await s.flush();
   await b.sink.waitFor(164);
   clock.advance(5_000); // the trace window

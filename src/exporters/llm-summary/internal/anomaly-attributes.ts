@@ -1,4 +1,3 @@
-import type { SpanRef } from '../../../otlp/trace-index.js';
 import type { SpanInfo } from './span-decode.js';
 
 /** What the anomaly processor wrote on a tagged span (DESIGN.md, "Attributes"). */
@@ -53,10 +52,14 @@ export function mayHoldAnomalies(bytes: Uint8Array): boolean {
 }
 
 /**
- * Indexes (into `spans`, which are in byte order) of the spans whose bytes contain the key; they
- * are then decoded to check it is an attribute key, not some text that happens to contain it.
+ * Indexes of the spans (byte ranges `starts[i]..ends[i]`, in order) whose bytes contain the key;
+ * they are then decoded to check it is an attribute key, not some text that happens to hold it.
  */
-export function spansWithAnomalyKey(bytes: Uint8Array, spans: readonly SpanRef[]): number[] {
+export function spansWithAnomalyKey(
+  bytes: Uint8Array,
+  starts: readonly number[],
+  ends: readonly number[],
+): number[] {
   const buf = asBuffer(bytes);
   const out: number[] = [];
   let from = 0;
@@ -64,12 +67,11 @@ export function spansWithAnomalyKey(bytes: Uint8Array, spans: readonly SpanRef[]
   for (;;) {
     const at = buf.indexOf(KEY, from);
     if (at < 0) break;
-    while (i < spans.length && spans[i]!.end <= at) i++;
-    if (i >= spans.length) break;
-    const span = spans[i]!;
-    if (span.start <= at) {
+    while (i < starts.length && ends[i]! <= at) i++;
+    if (i >= starts.length) break;
+    if (starts[i]! <= at) {
       out.push(i);
-      from = span.end;
+      from = ends[i]!;
       i++;
     } else {
       from = at + 1;

@@ -62,6 +62,7 @@ interface ServiceState {
 }
 
 const MAX_PRIORS = 512;
+const AFTER_MS = 120_000;
 
 /**
  * A short window of the metrics services send through the sidecar (CPU, memory, request rate,
@@ -94,7 +95,10 @@ export class MetricsWindow {
     }
   }
 
-  /** The readings of a service from the window before `atMs` (and a minute after it). */
+  /**
+   * The readings of a service over the window before `atMs` and up to two minutes after it (a
+   * metric exported after the anomaly describes the interval it happened in).
+   */
   read(service: string, atMs: number): ReadingSummary[] {
     const state = this.services.get(service);
     if (!state) return [];
@@ -103,7 +107,7 @@ export class MetricsWindow {
       const s = state.series.get(reading);
       if (!s) continue;
       const list = s.samples.filter(
-        (x) => x.t >= atMs - this.limits.windowMs && x.t <= atMs + 60_000,
+        (x) => x.t >= atMs - this.limits.windowMs && x.t <= atMs + AFTER_MS,
       );
       if (list.length === 0) continue;
       let min = Infinity;

@@ -1,6 +1,7 @@
-import { hexAt, indexSpans, type SpanRef } from '../../../otlp/trace-index.js';
+import { hexAt } from '../../../otlp/trace-index.js';
 import { anomalyOf, mayHoldAnomalies, spansWithAnomalyKey } from './anomaly-attributes.js';
 import { decodeSpan } from './span-decode.js';
+import { traceIdOffset, walkSpans } from './span-walk.js';
 
 /** A span copied out of a request, with its service (the resource's `service.name`). */
 export interface HeldSpan {
@@ -87,35 +88,29 @@ export class TraceHolder {
   add(bytes: Uint8Array, now: number): void {
     const tagged = mayHoldAnomalies(bytes);
     if (!tagged && this.traces.size === 0) return;
-    const index = indexSpans(bytes);
-    const service = (s: SpanRef) => index.resources[s.resource]!.serviceName;
+    const w = walkSpans(bytes);
     if (tagged) {
-      for (const i of spansWithAnomalyKey(bytes, index.spans)) {
-        const ref = index.spans[i]!;
-        const span = decodeSpan(bytes.subarray(ref.start, ref.end), service(ref));
+      for (const i of spansWithAnomalyKey(bytes, w.starts, w.ends)) {
+        const service = w.service(w.resource[i]!);
+        const span = decodeSpan(bytes.subarray(w.starts[i]!, w.ends[i]!), service);
         const anomaly = anomalyOf(span);
-        if (!anomaly) continue;
+        if (!anomaly || span.traceId.length !== 32) continue;
         const traceId = span.traceId;
         if (anomaly.severity <= this.limits.minSeverity) {
-          const at = now;
-          this.onAnomaly({
-            traceId,
-            service: span.service,
-            operation: span.name,
-            severity: anomaly.severity,
-            at,
-          });
+          const a = { traceId, service, operation: span.name, severity: anomaly.severity, at: now };
+          this.onAnomaly(a);
           this.open(traceId, anomaly.severity, now);
         } else if (!this.traces.has(traceId)) {
-          this.keepEarly(traceId, bytes, ref, service(ref), now);
+          this.keepEarly(traceId, bytes, w.starts[i]!, w.ends[i]!, service, now);
         }
       }
     }
     if (this.traces.size === 0) return;
-    for (const ref of index.spans) {
-      if (ref.traceIdAt < 0 || !this.probes.has(probeAt(bytes, ref.traceIdAt))) continue;
-      const trace = this.traces.get(hexAt(bytes, ref.traceIdAt, 16));
-      if (trace) this.keep(trace.spans, bytes, ref, service(ref));
+    for (let i = 0; i < w.starts.length; i++) {
+      const at = traceIdOffset(bytes, w.starts[i]!, w.ends[i]!);
+      if (at < 0 || !this.probes.has(probeAt(bytes, at))) continue;
+      const trace = this.traces.get(hexAt(bytes, at, 16));
+      if (trace) this.keep(trace.spans, bytes, w.starts[i]!, w.ends[i]!, w.service(w.resource[i]!));
     }
   }
 
@@ -190,7 +185,8 @@ export class TraceHolder {
   private keepEarly(
     traceId: string,
     bytes: Uint8Array,
-    ref: SpanRef,
+    start: number,
+    end: number,
     service: string,
     now: number,
   ): void {
@@ -199,7 +195,7 @@ export class TraceHolder {
       if (this.early.size >= this.limits.maxTraces) return; // a hint only: not counted as a loss
       this.early.set(traceId, (e = { at: now, spans: [] }));
     }
-    this.keep(e.spans, bytes, ref, service);
+    this.keep(e.spans, bytes, start, end, service);
   }
 
   private forgetEarly(traceId: string): void {
@@ -209,20 +205,20 @@ export class TraceHolder {
     this.early.delete(traceId);
   }
 
-  private keep(list: HeldSpan[], bytes: Uint8Array, ref: SpanRef, service: string): void {
+  private keep(list: HeldSpan[], bytes: Uint8Array, start: number, end: number, service: string) {
     if (list.length >= this.limits.maxSpansPerTrace) {
       this.dropped.spans_limit++;
       return;
     }
-    const size = ref.end - ref.start + SPAN_OVERHEAD;
+    const size = end - start + SPAN_OVERHEAD;
     if (this.heldBytes + size > this.limits.maxBytes) {
       this.dropped.bytes_limit++;
       return;
     }
     this.heldBytes += size;
     // A copy (Buffer#slice would be a view keeping the whole request alive).
-    const copy = new Uint8Array(ref.end - ref.start);
-    copy.set(bytes.subarray(ref.start, ref.end));
+    const copy = new Uint8Array(end - start);
+    copy.set(bytes.subarray(start, end));
     list.push({ bytes: copy, service });
   }
 }
