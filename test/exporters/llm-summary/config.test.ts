@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/component/errors.js';
 import { builtinFactories } from '../../../src/components.js';
@@ -119,6 +121,39 @@ describe('llm_summary config', () => {
     expect(await problems(`    model: llama3.2:1b\n    api_key: x`)).toEqual([
       'exporters.llm_summary.model: is not used by the builtin provider; set provider to ollama or openai',
       'exporters.llm_summary.api_key: is not used by the builtin provider; set provider to ollama or openai',
+    ]);
+  });
+});
+
+describe('the commented example in otel-config.yaml', () => {
+  it('is valid once uncommented and listed in the pipelines', async () => {
+    const shipped = readFileSync(
+      fileURLToPath(new URL('../../../otel-config.yaml', import.meta.url)),
+      'utf8',
+    );
+    const text = shipped
+      .replace(/^ {2}# (llm_summary:| {2}[a-z_]+:.*)$/gm, '  $1')
+      .replace('exporters: [otlp/jaeger] #', 'exporters: [otlp/jaeger, llm_summary] #')
+      .replace('exporters: [debug] # [debug, llm_summary]', 'exporters: [debug, llm_summary] #');
+    const config = await loadConfigText(
+      text,
+      'otel-config.yaml',
+      staticResolver(builtinFactories()),
+      {},
+    );
+    expect(config.exporters.get('llm_summary')!.config).toMatchObject({
+      provider: 'builtin',
+      min_severity: 3,
+      batch: { timeout: 30_000, max_anomalies: 10 },
+      storage: './data/summaries.db',
+    });
+    expect(config.service.pipelines.find((p) => p.id === 'metrics')!.exporters).toEqual([
+      'debug',
+      'llm_summary',
+    ]);
+    expect(config.service.pipelines.find((p) => p.id === 'traces')!.exporters).toEqual([
+      'otlp/jaeger',
+      'llm_summary',
     ]);
   });
 });
