@@ -1,51 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
-import type { ServerAuthenticator } from '../../src/component/auth.js';
-import type { ExtensionFactory } from '../../src/component/factory.js';
 import type { StoredSummary } from '../../src/exporters/llm-summary/internal/summary-store.js';
 import { useSummaryBed } from '../exporters/llm-summary/harness.js';
+import { storedSummary } from '../exporters/llm-summary/stored-summary.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
-
-/** A real authenticator extension: accepts one bearer token. */
-const tokenAuth: ExtensionFactory<{ token: string }> = {
-  kind: 'extension',
-  type: 'testtoken',
-  configSchema: z.strictObject({ token: z.string() }),
-  create: (_s, config): ServerAuthenticator => ({
-    start: async () => undefined,
-    shutdown: async () => undefined,
-    authenticate: (authorization) => authorization === `Bearer ${config.token}`,
-  }),
-};
 
 const TRACE = 'aaaabbbbccccddddeeeeffff00001111';
 const ID = `${TRACE}-1111222233334444`;
 const OTHER = `${TRACE}-5555666677778888`;
 
-function stored(n: number, over: Partial<StoredSummary> = {}): StoredSummary {
+function stored(n: number): StoredSummary {
   const id = n === 0 ? ID : `${n.toString(16).padStart(32, '0')}-1111222233334444`;
-  return {
-    id,
-    traceId: id.slice(0, 32),
-    spanId: id.slice(33),
-    anomalyIds: n === 0 ? [ID, OTHER] : [id],
-    createdAt: 1_000 + n,
-    provider: 'ollama',
-    model: 'llama3.2:1b',
-    systemPrompt: 'You are an SRE assistant.',
+  return storedSummary(id, n === 0 ? [ID, OTHER] : [id], 1_000 + n, {
     prompt: `Latency anomaly ${n}`,
-    completion: 'CPU was high.',
-    summary: 'CPU was high.',
-    severity: 1,
-    originService: 'payments',
-    originOperation: 'POST /charge',
-    fallbackReason: null,
-    rating: null,
-    correction: null,
-    ratedAt: null,
-    ...over,
-  };
+  });
 }
 
 const bed = useSummaryBed();
@@ -54,12 +22,11 @@ async function start(o: { auth?: boolean } = {}) {
   const b = await bed(
     {},
     {
-      factories: [tokenAuth],
       extensions: {
-        ...(o.auth ? { testtoken: { token: 's3cret' } } : {}),
+        ...(o.auth ? { bearertokenauth: { token: 's3cret' } } : {}),
         admin: {
           endpoint: '127.0.0.1:0',
-          ...(o.auth ? { auth: { authenticator: 'testtoken' } } : {}),
+          ...(o.auth ? { auth: { authenticator: 'bearertokenauth' } } : {}),
         },
       },
     },

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
 
 /**
  * A real HTTP server standing in for an LLM server, speaking both Ollama's native API
@@ -282,4 +283,17 @@ function openAiStream(
   }
   out.push('data: [DONE]\n\n');
   return out;
+}
+
+/** Per test: a fresh LLM server (closed afterwards); call the returned function to reach it. */
+export function useLlmServer(): () => LlmServer {
+  let llm: LlmServer | undefined;
+  beforeEach(async () => {
+    llm = await LlmServer.start();
+  });
+  afterEach(async () => {
+    await llm?.close();
+    llm = undefined;
+  });
+  return () => llm!;
 }

@@ -5,11 +5,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdminExtension } from '../../../src/admin/admin-extension.js';
 import type { OtlpReceiver } from '../../../src/receiver/otlp/otlp-receiver.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { LlmServer } from '../../helpers/llm-server.js';
+import { useLlmServer, type LlmServer } from '../../helpers/llm-server.js';
 import { useSummaryBed, type SummaryBed } from './harness.js';
 
 /**
@@ -29,12 +29,10 @@ class ManualReader extends MetricReader {
 const hr = (ms: number): [number, number] => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
 
 const bed = useSummaryBed();
+const server = useLlmServer();
 let llm: LlmServer;
-beforeEach(async () => {
-  llm = await LlmServer.start();
-});
-afterEach(async () => {
-  await llm.close();
+beforeEach(() => {
+  llm = server();
 });
 
 interface Shop {
@@ -188,7 +186,7 @@ describe('anomaly summaries end to end, through the OpenTelemetry SDK', () => {
           'anomaly.summary.origin.operation': 'POST /charge',
           'anomaly.summary.origin.span_id': slow.pay,
           'anomaly.summary.severity': 'SEV1',
-          'anomaly.summary.anomalies': 3,
+          'anomaly.summary.anomalies': '3',
           'anomaly.summary.provider': provider,
         });
         const text = String(summary!.attributes['anomaly.summary.text']);

@@ -38,18 +38,18 @@ describe('llm_summary exporter with the builtin provider, in a running sidecar',
       'anomaly.summary.provider': 'builtin',
       'anomaly.summary.model': 'builtin',
       'anomaly.summary.severity': 'SEV1',
-      'anomaly.summary.severity_number': 1,
+      'anomaly.summary.severity_number': '1',
       'anomaly.summary.origin.service': 'payments',
       'anomaly.summary.origin.operation': 'POST /charge',
       'anomaly.summary.origin.span_id': spanIdOf(13),
       'anomaly.summary.anomaly_id': `${traceIdOf(1)}-${spanIdOf(13)}`,
-      'anomaly.summary.anomalies': 3,
+      'anomaly.summary.anomalies': '3',
     });
     expect(summary!.attributes['anomaly.summary.text']).toMatch(
       /^frontend GET \/checkout \(server\) took 580\.0 ms, 7\.3x its baseline mean of 80\.0 ms .* Likely origin: payments POST \/charge \(server\).*payments metrics: CPU 0\.1%\.$/,
     );
     // Summary time: when it was written (after the window and the batch timeout).
-    expect(Number(BigInt(summary!.startNanos) / 1_000_000n)).toBe(T0 + 35_000);
+    expect(Number(BigInt(summary!.startTimeUnixNano) / 1_000_000n)).toBe(T0 + 35_000);
     expect(
       await metricValue(b.sidecar, 'hourglass_llm_summary_summaries_total', {
         provider: 'builtin',

@@ -8,60 +8,10 @@ import type { AnyFactory } from '../../../src/component/factory.js';
 import type { LlmSummaryExporter } from '../../../src/exporters/llm-summary/llm-summary-exporter.js';
 import type { SummaryEngine } from '../../../src/exporters/llm-summary/summary-engine.js';
 import type { Sidecar } from '../../../src/main.js';
-import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { OtlpSink } from '../../helpers/otlp-sink.js';
+import { OtlpSink, type SinkSpan } from '../../helpers/otlp-sink.js';
 import { startTestSidecar } from '../../helpers/sidecar.js';
 import { encodeTrace, T0, type TestSpan } from './trace-data.js';
-
-/** A span as Jaeger (the sink) received it, with its parent. */
-export interface ReceivedSpan {
-  readonly service: string;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly name: string;
-  readonly startNanos: string;
-  readonly attributes: Record<string, string | number | boolean>;
-}
-
-type JsonAttr = { key: string; value?: Record<string, unknown> };
-
-function attributeMap(list: JsonAttr[] | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const a of list ?? []) {
-    const v = a.value ?? {};
-    const x = v['stringValue'] ?? v['intValue'] ?? v['doubleValue'] ?? v['boolValue'];
-    out[a.key] =
-      typeof x === 'string' && 'intValue' in v ? Number(x) : (x as string | number | boolean);
-  }
-  return out;
-}
-
-/** Every span the sink accepted, decoded to OTLP/JSON, in arrival order. */
-export function receivedSpans(sink: OtlpSink): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
-  for (const r of sink.accepted('traces')) {
-    const doc = protoToJson('traces', r.bytes) as { resourceSpans?: any[] };
-    for (const rs of doc.resourceSpans ?? []) {
-      const service = String(attributeMap(rs.resource?.attributes)['service.name'] ?? '');
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
-          out.push({
-            service,
-            traceId: s.traceId ?? '',
-            spanId: s.spanId ?? '',
-            parentSpanId: s.parentSpanId ?? '',
-            name: s.name ?? '',
-            startNanos: s.startTimeUnixNano ?? '0',
-            attributes: attributeMap(s.attributes),
-          });
-        }
-      }
-    }
-  }
-  return out;
-}
 
 export interface SummaryBed {
   readonly sidecar: Sidecar;
@@ -75,7 +25,7 @@ export interface SummaryBed {
   send(spans: readonly TestSpan[]): Promise<void>;
   sendMetrics(bytes: Uint8Array, points?: number): Promise<void>;
   /** The `anomaly.summary` spans Jaeger received. */
-  summaries(): ReceivedSpan[];
+  summaries(): SinkSpan[];
 }
 
 /**
@@ -150,7 +100,7 @@ export function useSummaryBed() {
         traces.consume({ signal: 'traces', bytes: encodeTrace(spans), items: spans.length }),
       sendMetrics: (bytes, points = 1) =>
         metrics.consume({ signal: 'metrics', bytes, items: points }),
-      summaries: () => receivedSpans(sink).filter((s) => s.name === 'anomaly.summary'),
+      summaries: () => sink.spans().filter((s) => s.name === 'anomaly.summary'),
     };
   };
 }

@@ -1,18 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LlmServer } from '../../helpers/llm-server.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useLlmServer, type LlmServer } from '../../helpers/llm-server.js';
 import { metricValue, useSummaryBed } from './harness.js';
 import { metricsRequest } from './metric-data.js';
 import { checkoutTrace, spanIdOf, T0, traceIdOf } from './trace-data.js';
 
 const bed = useSummaryBed();
+const server = useLlmServer();
 let llm: LlmServer;
-beforeEach(async () => {
-  llm = await LlmServer.start();
-});
-afterEach(async () => {
-  await llm.close();
+beforeEach(() => {
+  llm = server();
 });
 
 /** A real HTTP server recording JSON posts (a chat webhook) or answering GETs (Prometheus). */

@@ -9,22 +9,22 @@ import {
   type ProviderSettings,
 } from '../../../src/exporters/llm-summary/internal/providers/provider.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { LlmServer } from '../../helpers/llm-server.js';
+import { useLlmServer, type LlmServer } from '../../helpers/llm-server.js';
 
 const PROMPT = { system: 'You are an SRE assistant.', user: 'Why was GET /checkout slow?' };
 const TEXT = 'payments POST /charge took 500 ms longer than usual; CPU was 0.1%.';
 
+const server = useLlmServer();
 let llm: LlmServer;
 let clock: FakeClock;
 const providers: Provider[] = [];
-beforeEach(async () => {
-  llm = await LlmServer.start();
+beforeEach(() => {
+  llm = server();
   llm.defaultText = TEXT;
   clock = new FakeClock();
 });
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((p) => p.close()));
-  await llm.close();
 });
 
 type Kind = 'ollama/generate' | 'ollama/chat' | 'openai';

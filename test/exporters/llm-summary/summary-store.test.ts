@@ -5,39 +5,26 @@ import {
   type StoredSummary,
 } from '../../../src/exporters/llm-summary/internal/summary-store.js';
 import { useTempDirs } from '../harness.js';
+import { storedSummary } from './stored-summary.js';
 
 const tempDir = useTempDirs('hourglass-summaries-');
 
-function storedSummary(n: number, createdAt: number): StoredSummary {
+function stored(n: number, createdAt: number): StoredSummary {
   const traceId = n.toString(16).padStart(32, '0');
-  return {
-    id: `${traceId}-00000000000000a${n}`,
-    traceId,
-    spanId: `00000000000000a${n}`,
-    anomalyIds: [`${traceId}-00000000000000a${n}`, `${traceId}-00000000000000b${n}`],
-    createdAt,
-    provider: 'ollama',
-    model: 'llama3.2:1b',
-    systemPrompt: 'You are an SRE assistant.',
+  const id = `${traceId}-00000000000000a${n}`;
+  return storedSummary(id, [id, `${traceId}-00000000000000b${n}`], createdAt, {
     prompt: `Latency anomaly ${n}`,
-    completion: `  CPU is high.\n`,
+    completion: '  CPU is high.\n',
     summary: 'CPU is high.',
-    severity: 1,
-    originService: 'payments',
-    originOperation: 'POST /charge',
-    fallbackReason: null,
-    rating: null,
-    correction: null,
-    ratedAt: null,
-  };
+  });
 }
 
 describe('summary store', () => {
   it('finds a summary by any anomaly it covers, rates it, exports rated ones, keeps them on retention', () => {
     const file = join(tempDir(), 'sub', 'summaries.db');
     const store = new SummaryStore(file);
-    const a = storedSummary(1, 1000);
-    const b = storedSummary(2, 2000);
+    const a = stored(1, 1000);
+    const b = stored(2, 2000);
     store.insert([a, b]);
     expect(store.find(a.anomalyIds[1]!)).toEqual(a);
     expect(store.find('nope')).toBeUndefined();

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { Clock } from '../../../component/clock.js';
 import { errorMessage } from '../../../component/errors.js';
-import { ProviderError, preview } from './providers/provider.js';
+import { ProviderError, preview, type ProviderSettings } from './providers/provider.js';
 
 /** A response being read: its status and its body, as text or as lines, within the size cap. */
 export interface JsonResponse {
@@ -174,4 +174,21 @@ function networkMessage(err: unknown): string {
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return code ? `${code}: ${errorMessage(e)}` : errorMessage(e);
+}
+
+/** The HTTP client of a provider: its endpoint, headers (with the API key), timeout and caps. */
+export function providerClient(settings: ProviderSettings, clock: Clock): JsonClient {
+  return new JsonClient(
+    settings.endpoint,
+    {
+      headers: {
+        ...settings.headers,
+        ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
+      },
+      timeoutMs: settings.timeoutMs,
+      maxResponseBytes: settings.maxResponseBytes,
+      connections: settings.connections,
+    },
+    clock,
+  );
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../../../component/clock.js';
 import type { Prompt } from '../prompt.js';
-import { httpError, JsonClient } from '../json-client.js';
+import { httpError, providerClient, type JsonClient } from '../json-client.js';
 import {
   numberOrUndefined,
   parseObject,
@@ -37,19 +37,7 @@ export class OpenAiProvider implements Provider {
     clock: Clock,
   ) {
     this.model = settings.model;
-    this.client = new JsonClient(
-      settings.endpoint,
-      {
-        headers: {
-          ...settings.headers,
-          ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
-        },
-        timeoutMs: settings.timeoutMs,
-        maxResponseBytes: settings.maxResponseBytes,
-        connections: settings.connections,
-      },
-      clock,
-    );
+    this.client = providerClient(settings, clock);
     this.path = this.client.pathOf(
       /\/v1\/?$/.test(new URL(settings.endpoint).pathname)
         ? '/chat/completions'
