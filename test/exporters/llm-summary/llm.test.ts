@@ -156,6 +156,43 @@ describe('llm_summary with a model server', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('a slow model (answering within the timeout) writes the summary; spans flowed meanwhile', async () => {
+    llm.next(1, { kind: 'stall' });
+    const b = await bed({ ...ollama(), stream: true, batch: { timeout: '1s' } });
+    await b.send(checkoutTrace(1, 500, { payments: 1 }));
+    b.clock.advance(2_000);
+    b.clock.advance(1_000);
+    await llm.waitForRequests(1); // it has begun to answer, and stalls
+    for (let n = 100; n < 150; n++) await b.send(checkoutTrace(n, 0));
+    await b.sink.waitFor(4 + 50 * 4);
+    expect(b.summaries()).toEqual([]);
+    b.clock.advance(19_000); // still within the 20 s timeout
+    llm.release();
+    await b.sink.waitFor(4 + 50 * 4 + 1);
+    expect(b.summaries()[0]!.attributes).toMatchObject({
+      'anomaly.summary.provider': 'ollama',
+      'anomaly.summary.text': llm.defaultText,
+    });
+  });
+
+  it('shuts down promptly while the model hangs: the built-in summary goes out instead', async () => {
+    llm.answerAll({ kind: 'hang' });
+    const b = await bed({ ...ollama(), batch: { timeout: '1s' } });
+    await b.send(checkoutTrace(1, 500, { payments: 1 })); // its request will hang
+    b.clock.advance(2_000);
+    b.clock.advance(1_000);
+    await llm.waitForRequests(1);
+    await b.send(checkoutTrace(2, 500, { payments: 2 })); // still in its trace window
+    await b.sidecar.shutdown();
+    expect(
+      b.summaries().map((s) => [s.traceId, s.attributes['anomaly.summary.fallback_reason']]),
+    ).toEqual([
+      [traceIdOf(1), 'shutdown'],
+      [traceIdOf(2), 'shutdown'],
+    ]);
+    expect(llm.requests).toHaveLength(1);
+  });
+
   it('the queue is bounded: when full, the least severe anomaly gives way, and drops are counted', async () => {
     llm.answerAll({ kind: 'hang' });
     const b = await bed({ ...ollama(), queue_size: 2, batch: { timeout: '1s', max_anomalies: 1 } });
