@@ -4,23 +4,19 @@ import type { Host } from '../../component/component.js';
 import { errorMessage } from '../../component/errors.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { LlmSummaryExporterConfig } from './config.js';
+import { BatchQueue } from './internal/batch-queue.js';
 import { CircuitBreaker } from './internal/circuit-breaker.js';
 import { hostLinks, type HostLinks } from './internal/host-links.js';
 import { Incidents } from './internal/incidents.js';
 import { MetricsWindow } from './internal/metrics-window.js';
-import { PrometheusSource } from './internal/prometheus.js';
-import { makeProvider } from './internal/providers/make-provider.js';
-import type { Provider } from './internal/providers/provider.js';
+import { openOutside, type Outside } from './internal/outside.js';
 import { publish, type PublishTargets } from './internal/publish.js';
 import { RecentAnomalies } from './internal/recent-anomalies.js';
 import { Redactor } from './internal/redact.js';
 import { Summarizer, type SummaryResult } from './internal/summarize.js';
+import type { SummaryStore } from './internal/summary-store.js';
 import { SummaryMetrics } from './internal/summary-metrics.js';
-import { SummaryStore } from './internal/summary-store.js';
 import { TraceHolder, type HeldTrace } from './internal/trace-holder.js';
-import { Webhook } from './internal/webhook.js';
-
-const RETENTION_EVERY_MS = 3_600_000;
 
 /**
  * The engine of one `llm_summary` exporter id, shared by its traces and metrics instances. The
@@ -45,16 +41,10 @@ export class SummaryEngine {
   private readonly models = new AbortController();
   /** Cancels webhook and Prometheus requests once shutdown has published what it could. */
   private readonly closing = new AbortController();
-  private queue: HeldTrace[] = [];
-  private batchTimer: Timer | undefined;
-  private batchDue = false;
-  private inFlight: Promise<void> | undefined;
   private links: HostLinks = { traceExporters: [], historySinks: [], pipelines: [] };
-  private provider: Provider | undefined;
-  private store: SummaryStore | undefined;
-  private webhook: Webhook | undefined;
-  private prometheus: PrometheusSource | undefined;
+  private outside: Outside | undefined;
   private summarizer: Summarizer | undefined;
+  private readonly queue: BatchQueue;
   private reported = { traces_limit: 0, spans_limit: 0, bytes_limit: 0, late: 0 };
   private consumeFailures = 0;
 
@@ -84,6 +74,14 @@ export class SummaryEngine {
       windowMs: config.metrics.window,
       maxServices: config.metrics.max_services,
       maxSamples: 360,
+    });
+    this.queue = new BatchQueue({
+      clock: settings.clock,
+      size: config.queue_size,
+      maxBatch: config.batch.max_anomalies,
+      timeoutMs: config.batch.timeout,
+      run: (batch) => this.runBatch(batch),
+      dropped: () => this.metrics.dropped('queue_full', 1),
     });
     this.breaker = new CircuitBreaker(
       config.circuit_breaker.failure_threshold,
@@ -116,31 +114,15 @@ export class SummaryEngine {
         'no other trace exporter is in the pipelines of this exporter: summary spans have nowhere to go',
       );
     }
-    try {
-      this.store = new SummaryStore(config.storage);
-      this.store.deleteUnratedBefore(clock.now() - config.retention);
-    } catch (err) {
-      logger.error(
-        { err, storage: config.storage },
-        'cannot open the summary store: summaries are published, but not kept for feedback and training',
-      );
-    }
-    this.provider = makeProvider(config, clock);
-    if (config.webhook) {
-      const w = config.webhook;
-      this.webhook = new Webhook(w.endpoint, w.headers, w.timeout, clock);
-    }
-    if (config.prometheus) {
-      const p = config.prometheus;
-      this.prometheus = new PrometheusSource(p.endpoint, p.queries, p.headers, p.timeout, clock);
-    }
+    this.outside = openOutside(config, clock, logger, this.incidents);
+    const { provider, prometheus } = this.outside;
     this.summarizer = new Summarizer({
       clock,
       redactor: this.redactor,
       window: this.window,
-      prometheus: this.prometheus,
+      prometheus,
       recent: this.recent,
-      provider: this.provider,
+      provider,
       breaker: this.breaker,
       metrics: this.metrics,
       incidents: this.incidents,
@@ -154,24 +136,6 @@ export class SummaryEngine {
     });
     const tick = Math.max(100, Math.min(1000, Math.floor(config.trace_window / 10)));
     this.timers.push(clock.setInterval(() => this.tick(), tick).unref());
-    if (this.store) {
-      const store = this.store;
-      this.timers.push(
-        clock
-          .setInterval(() => {
-            try {
-              store.deleteUnratedBefore(clock.now() - config.retention);
-            } catch (err) {
-              this.incidents.failed(
-                'retention',
-                `summary retention failed: ${errorMessage(err)}`,
-                err,
-              );
-            }
-          }, RETENTION_EVERY_MS)
-          .unref(),
-      );
-    }
     this.metrics.circuit('closed');
     this.state = 'running';
     logger.info(
@@ -205,12 +169,12 @@ export class SummaryEngine {
 
   /** The summary store (feedback and training data), when it could be opened. */
   get summaries(): SummaryStore | undefined {
-    return this.store;
+    return this.outside?.store;
   }
 
   /** Resolves once nothing is queued, batched or being summarized (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   async shutdown(): Promise<void> {
@@ -221,66 +185,18 @@ export class SummaryEngine {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     for (const t of this.timers) t.cancel();
-    this.batchTimer?.cancel();
-    this.batchTimer = undefined;
     this.models.abort();
-    for (const t of this.holder.drain()) this.enqueue(t);
-    await this.idle();
-    while (this.queue.length > 0)
-      await this.runBatch(this.queue.splice(0, this.config.batch.max_anomalies));
+    for (const t of this.holder.drain()) this.queue.add(t);
+    await this.queue.drain();
     this.report();
     this.closing.abort();
-    this.store?.close();
-    await Promise.all([this.provider?.close(), this.webhook?.close(), this.prometheus?.close()]);
+    await this.outside?.close();
     this.state = 'stopped';
   }
 
   private tick(): void {
-    for (const t of this.holder.due(this.settings.clock.now())) this.enqueue(t);
+    for (const t of this.holder.due(this.settings.clock.now())) this.queue.add(t);
     this.report();
-  }
-
-  /** Queues a trace; when full, the least severe (oldest first) gives way to a more severe one. */
-  private enqueue(trace: HeldTrace): void {
-    if (this.queue.length >= this.config.queue_size) {
-      let worst = 0;
-      for (let i = 1; i < this.queue.length; i++) {
-        if (this.queue[i]!.severity > this.queue[worst]!.severity) worst = i;
-      }
-      this.metrics.dropped('queue_full', 1);
-      if (trace.severity >= this.queue[worst]!.severity) return;
-      this.queue.splice(worst, 1);
-    }
-    this.queue.push(trace);
-    if (this.state !== 'running') return;
-    if (this.queue.length >= this.config.batch.max_anomalies) this.dispatch();
-    else
-      this.batchTimer ??= this.settings.clock.setTimeout(() => {
-        this.batchTimer = undefined;
-        this.dispatch();
-      }, this.config.batch.timeout);
-  }
-
-  private dispatch(): void {
-    if (this.inFlight) {
-      this.batchDue = true;
-      return;
-    }
-    this.batchTimer?.cancel();
-    this.batchTimer = undefined;
-    this.batchDue = false;
-    const batch = this.queue.splice(0, this.config.batch.max_anomalies);
-    if (batch.length === 0) return;
-    this.inFlight = this.runBatch(batch).finally(() => {
-      this.inFlight = undefined;
-      if (this.state !== 'running' || this.queue.length === 0) return;
-      if (this.batchDue || this.queue.length >= this.config.batch.max_anomalies) this.dispatch();
-      else
-        this.batchTimer ??= this.settings.clock.setTimeout(() => {
-          this.batchTimer = undefined;
-          this.dispatch();
-        }, this.config.batch.timeout);
-    });
   }
 
   /** Summarizes one batch (`max_concurrency` at a time) and publishes it. Never rejects. */
@@ -317,8 +233,8 @@ export class SummaryEngine {
   private targets(): PublishTargets {
     return {
       links: this.links,
-      store: this.store,
-      webhook: this.webhook,
+      store: this.outside?.store,
+      webhook: this.outside?.webhook,
       jaegerUiUrl: this.config.jaeger_ui_url,
       resource: { 'service.name': 'hourglass', 'service.version': VERSION },
       version: VERSION,

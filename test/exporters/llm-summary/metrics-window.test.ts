@@ -1,8 +1,8 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
+import { percentile } from '../../../src/exporters/llm-summary/internal/metric-deltas.js';
 import {
   MetricsWindow,
-  percentile,
   type ReadingSummary,
 } from '../../../src/exporters/llm-summary/internal/metrics-window.js';
 import { makeResourceMetrics } from '../../helpers/metrics.js';
