@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './component/clock.js';
@@ -6,7 +7,8 @@ import type { Factories } from './component/factory.js';
 import { builtinFactories } from './components.js';
 import type { Config } from './config/config.js';
 import { loadConfigFile } from './config/load.js';
-import { staticResolver, type FactoryResolver } from './config/validate.js';
+import { pluginResolver } from './config/plugins.js';
+import type { FactoryResolver } from './config/validate.js';
 import { Service } from './pipeline/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
@@ -44,7 +46,9 @@ export interface Sidecar {
 /** Loads the config, builds and starts the graph and the telemetry endpoint. */
 export async function startSidecar(options: RunOptions): Promise<Sidecar> {
   const factories = options.factories ?? builtinFactories();
-  const resolver = options.resolver ?? staticResolver(factories);
+  // Plugin exporters' relative `module` paths are relative to the config file.
+  const resolver =
+    options.resolver ?? pluginResolver(factories, dirname(resolve(options.configPath)));
   const config = await loadConfigFile(options.configPath, resolver, options.env ?? process.env);
   return startFromConfig(config, options);
 }

@@ -7,22 +7,29 @@ import { serverTlsOptions } from '../config/tls.js';
 import { AnomalyProcessor } from '../detectors/anomaly/anomaly-processor.js';
 import type { AnomalyDetector } from '../detectors/anomaly/detector.js';
 import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
+import { summarySources, type SummarySource } from '../exporters/llm-summary/feedback.js';
 import type { AdminExtensionConfig } from './config.js';
 import { anomalyJson } from './internal/anomaly-json.js';
 import { EventStream } from './internal/event-stream.js';
+import { BodyTooLarge } from './internal/body.js';
+import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {
   json,
+  matchPath,
   ROUTES,
   streamWants,
   type AdminContext,
   type StreamFilter,
 } from './internal/routes.js';
 
+const ALL_ROUTES = [...ROUTES, ...FEEDBACK_ROUTES];
+
 /**
  * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live
- * anomaly stream, recalculation) over HTTP, bound to localhost by default, optionally with TLS and
- * an authenticator extension. It finds the anomaly processors through the host.
+ * anomaly stream, recalculation, feedback on summaries and the training-data export) over HTTP,
+ * bound to localhost by default, optionally with TLS and an authenticator extension. It finds the
+ * anomaly processors and the llm_summary exporters through the host.
  */
 export class AdminExtension implements Extension, AdminContext {
   private server: http.Server | undefined;
@@ -86,6 +93,10 @@ export class AdminExtension implements Extension, AdminContext {
     return out;
   }
 
+  summaries(exporter: string | undefined): SummarySource[] {
+    return summarySources(this.host, exporter);
+  }
+
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean {
     if (this.streams.size >= this.config.max_stream_clients) return false;
     const unsubscribe: (() => void)[] = [];
@@ -119,7 +130,10 @@ export class AdminExtension implements Extension, AdminContext {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
-    const routes = ROUTES.filter((r) => r.path === url.pathname);
+    const routes = ALL_ROUTES.flatMap((r) => {
+      const path = matchPath(r.path, url.pathname);
+      return path ? [{ ...r, params: path }] : [];
+    });
     if (routes.length === 0) {
       json(res, 404, { error: `no such endpoint: ${url.pathname}` });
       return;
@@ -135,12 +149,13 @@ export class AdminExtension implements Extension, AdminContext {
       json(res, 401, { error: 'missing or invalid credentials' });
       return;
     }
-    req.resume(); // no endpoint reads a body; drain whatever was sent
+    if (!route.readsBody) req.resume(); // drain whatever was sent
     try {
-      await route.handle(req, res, new Params(url.searchParams), this);
+      await route.handle(req, res, new Params(url.searchParams), this, route.params);
     } catch (err) {
-      if (!(err instanceof BadRequest)) throw err;
-      json(res, 400, { error: err.message });
+      if (err instanceof BodyTooLarge) json(res, 413, { error: err.message });
+      else if (err instanceof BadRequest) json(res, 400, { error: err.message });
+      else throw err;
     }
   }
 }

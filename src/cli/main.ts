@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, errorMessage } from '../component/errors.js';
 import { builtinFactories } from '../components.js';
 import { loadConfigFile } from '../config/load.js';
 import { backfillCommand } from '../detectors/anomaly/cli/backfill-command.js';
 import { recalculateCommand } from '../detectors/anomaly/cli/recalculate-command.js';
-import { staticResolver } from '../config/validate.js';
+import { pluginResolver } from '../config/plugins.js';
 import { defaultConfigPath, startSidecar, type Sidecar } from '../main.js';
 
 /**
@@ -57,7 +58,8 @@ function configOption(args: string[]): { config: string; rest: string[] } {
 async function validateCommand(args: string[]): Promise<number> {
   const { config: path } = configOption(args);
   try {
-    const config = await loadConfigFile(path, staticResolver(builtinFactories()));
+    const resolver = pluginResolver(builtinFactories(), dirname(resolve(path)));
+    const config = await loadConfigFile(path, resolver);
     const count = (m: ReadonlyMap<string, unknown>) => m.size;
     process.stdout.write(
       `${path}: valid (${count(config.receivers)} receivers, ${count(config.processors)} processors, ` +

@@ -14,8 +14,17 @@ export interface Component {
 
 export type Receiver = Component;
 export type Processor = Component & Consumer;
-export type Exporter = Component & Consumer;
 export type Extension = Component;
+
+export interface Exporter extends Component, Consumer {
+  /**
+   * True for an exporter that sends data of its own into the other exporters of its pipelines
+   * (`llm_summary` sends summary spans to the trace exporters next to it). The service starts
+   * such exporters after the others and shuts them down before them, so what they flush on
+   * shutdown still has somewhere to go.
+   */
+  readonly feedsPipelineExporters?: boolean;
+}
 
 /** What a running component may ask of the service that built it. */
 export interface Host {
@@ -32,6 +41,11 @@ export interface BuiltComponent {
   readonly signal: Signal | undefined;
   /** The pipeline a processor instance belongs to (processors are per pipeline). */
   readonly pipeline: string | undefined;
+  /**
+   * Every pipeline the instance is in: a processor's one pipeline, each pipeline listing an
+   * exporter (of its signal) or a receiver; empty for extensions.
+   */
+  readonly pipelines: readonly string[];
   readonly instance: Component;
 }
 

@@ -205,8 +205,11 @@ function readStatusCode(b: Uint8Array, start: number, end: number): number {
   return 0;
 }
 
-/** Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}. */
-function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
+/**
+ * The `service.name` of a Resource message:
+ * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
+ */
+export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);

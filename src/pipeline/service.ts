@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../component/clock.js';
-import type { BuiltComponent, Component, Extension, Host } from '../component/component.js';
+import type {
+  BuiltComponent,
+  Component,
+  Exporter,
+  Extension,
+  Host,
+} from '../component/component.js';
 import type { Consumer, Signal } from '../component/consumer.js';
 import type {
   CreateSettings,
@@ -80,11 +86,18 @@ export class Service implements Host {
         c.config,
       );
       this.extensionsById.set(id, instance);
-      this.built.push({ kind: 'extension', id, signal: undefined, pipeline: undefined, instance });
+      this.built.push({
+        kind: 'extension',
+        id,
+        signal: undefined,
+        pipeline: undefined,
+        pipelines: [],
+        instance,
+      });
     }
 
-    const exporters = new Map<string, Consumer>();
-    const exporterFor = (id: string, signal: Signal): Consumer => {
+    const exporters = new Map<string, { instance: Consumer; pipelines: string[] }>();
+    const exporterFor = (id: string, signal: Signal, pipeline: string): Consumer => {
       const key = `${id}\u0000${signal}`;
       let e = exporters.get(key);
       if (!e) {
@@ -94,16 +107,25 @@ export class Service implements Host {
           c.config,
           signal,
         );
-        this.built.push({ kind: 'exporter', id, signal, pipeline: undefined, instance });
-        exporters.set(key, instance);
-        e = instance;
+        e = { instance, pipelines: [] };
+        this.built.push({
+          kind: 'exporter',
+          id,
+          signal,
+          pipeline: undefined,
+          pipelines: e.pipelines,
+          instance,
+        });
+        exporters.set(key, e);
       }
-      return e;
+      e.pipelines.push(pipeline);
+      return e.instance;
     };
 
     const receiverInputs = new Map<string, Map<Signal, Consumer[]>>();
+    const receiverPipelines = new Map<string, string[]>();
     for (const p of config.service.pipelines) {
-      let next: Consumer = fanOut(p.exporters.map((id) => exporterFor(id, p.signal)));
+      let next: Consumer = fanOut(p.exporters.map((id) => exporterFor(id, p.signal, p.id)));
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const id = p.processors[i]!;
         const c = config.processors.get(id)!;
@@ -113,11 +135,19 @@ export class Service implements Host {
           p.signal,
           next,
         );
-        this.built.push({ kind: 'processor', id, signal: p.signal, pipeline: p.id, instance });
+        this.built.push({
+          kind: 'processor',
+          id,
+          signal: p.signal,
+          pipeline: p.id,
+          pipelines: [p.id],
+          instance,
+        });
         next = instance;
       }
       this.pipelineEntries.set(p.id, next);
       for (const r of p.receivers) {
+        receiverPipelines.set(r, [...(receiverPipelines.get(r) ?? []), p.id]);
         let bySignal = receiverInputs.get(r);
         if (!bySignal) receiverInputs.set(r, (bySignal = new Map()));
         const list = bySignal.get(p.signal) ?? [];
@@ -135,7 +165,14 @@ export class Service implements Host {
         c.config,
         next,
       );
-      this.built.push({ kind: 'receiver', id, signal: undefined, pipeline: undefined, instance });
+      this.built.push({
+        kind: 'receiver',
+        id,
+        signal: undefined,
+        pipeline: undefined,
+        pipelines: receiverPipelines.get(id) ?? [],
+        instance,
+      });
     }
   }
 
@@ -150,7 +187,7 @@ export class Service implements Host {
     try {
       for (const kind of order) {
         // Processors were built last-to-first within each pipeline: start them in that order.
-        for (const b of this.built.filter((x) => x.kind === kind)) {
+        for (const b of this.ofKind(kind)) {
           await b.instance.start(this);
           this.started.push(b);
         }
@@ -165,7 +202,8 @@ export class Service implements Host {
 
   /**
    * Receivers first (no new data), then processors from the first of each pipeline to the last
-   * (each flushes into the next, still running), then exporters (drain their queues), extensions.
+   * (each flushes into the next, still running), then exporters in reverse start order (drain their
+   * queues; an exporter feeding the others flushes into them first), extensions.
    * Runs once; safe before start.
    */
   shutdown(): Promise<void> {
@@ -186,10 +224,21 @@ export class Service implements Host {
         }
       }
     };
-    await stop(this.built.filter((b) => b.kind === 'receiver'));
-    await stop(this.built.filter((b) => b.kind === 'processor').reverse());
-    await stop(this.built.filter((b) => b.kind === 'exporter'));
-    await stop(this.built.filter((b) => b.kind === 'extension').reverse());
+    await stop(this.ofKind('receiver'));
+    await stop(this.ofKind('processor').reverse());
+    await stop(this.ofKind('exporter').reverse());
+    await stop(this.ofKind('extension').reverse());
     this.state = 'stopped';
+  }
+
+  /**
+   * The components of one kind in start order. Exporters that feed the other exporters of their
+   * pipelines (`feedsPipelineExporters`) come after those: started last, shut down first.
+   */
+  private ofKind(kind: BuiltComponent['kind']): BuiltComponent[] {
+    const list = this.built.filter((b) => b.kind === kind);
+    if (kind !== 'exporter') return list;
+    const feeds = (b: BuiltComponent) => (b.instance as Exporter).feedsPipelineExporters === true;
+    return [...list.filter((b) => !feeds(b)), ...list.filter(feeds)];
   }
 }

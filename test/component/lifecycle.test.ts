@@ -82,6 +82,9 @@ const CASES: Record<string, Case> = {
       expect(Object.keys(JSON.parse(lines[0]!) as object)).toEqual([RESOURCE_KEY[signal]]);
     },
   },
+  'exporter/llm_summary': {
+    config: () => ({ storage: join(tempDir(), 'summaries.db') }),
+  },
   'extension/bearertokenauth': { config: () => ({ token: 's3cret' }) },
   'extension/admin': { config: () => ({ endpoint: '127.0.0.1:0' }) },
 };

@@ -71,7 +71,11 @@ export interface SinkSpan {
   readonly service: string;
   readonly traceId: string;
   readonly spanId: string;
+  /** '' for a root span. */
+  readonly parentSpanId: string;
   readonly name: string;
+  /** As OTLP/JSON writes it: nanoseconds, in decimal. */
+  readonly startTimeUnixNano: string;
   readonly attributes: Record<string, unknown>;
 }
 
@@ -156,7 +160,9 @@ export class OtlpSink {
               service,
               traceId: s.traceId ?? '',
               spanId: s.spanId ?? '',
+              parentSpanId: s.parentSpanId ?? '',
               name: s.name ?? '',
+              startTimeUnixNano: s.startTimeUnixNano ?? '0',
               attributes: attributeMap(s.attributes),
             });
           }
@@ -423,7 +429,9 @@ interface JsonResourceSpans {
     spans?: Array<{
       traceId?: string;
       spanId?: string;
+      parentSpanId?: string;
       name?: string;
+      startTimeUnixNano?: string;
       attributes?: JsonKeyValue[];
     }>;
   }>;

@@ -5,6 +5,7 @@ import {
   spanKindName,
   type AnomalyRecord,
 } from '../../detectors/anomaly/internal/anomaly-record.js';
+import type { SummarySource } from '../../exporters/llm-summary/feedback.js';
 import { anomalyJson } from './anomaly-json.js';
 import type { Params } from './params.js';
 
@@ -12,6 +13,8 @@ import type { Params } from './params.js';
 export interface AdminContext {
   /** The anomaly processors of the running graph (one entry per processor id). */
   detectors(processor: string | undefined): { id: string; detector: AnomalyDetector }[];
+  /** The summary stores of the running llm_summary exporters (one entry per exporter id). */
+  summaries(exporter: string | undefined): SummarySource[];
   readonly jaegerUiUrl: string | undefined;
   now(): number;
   /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
@@ -27,13 +30,39 @@ export interface StreamFilter {
 
 export interface Route {
   readonly method: 'GET' | 'POST';
+  /** The path; a `{name}` segment matches any one segment, handed to `handle` in `path`. */
   readonly path: string;
+  /** The handler reads the request body (otherwise it is drained unread). */
+  readonly readsBody?: boolean;
   handle(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     q: Params,
     ctx: AdminContext,
+    path: Readonly<Record<string, string>>,
   ): Promise<void> | void;
+}
+
+/** The `{name}` segments of `pattern` in `pathname`, or undefined when it does not match. */
+export function matchPath(pattern: string, pathname: string): Record<string, string> | undefined {
+  const want = pattern.split('/');
+  const got = pathname.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (got[i] === '') return undefined;
+      try {
+        params[w.slice(1, -1)] = decodeURIComponent(got[i]!);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== got[i]) {
+      return undefined;
+    }
+  }
+  return params;
 }
 
 export function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -57,9 +86,8 @@ function detectorsOr404(
 }
 
 /**
- * The admin API of DESIGN.md. Feedback on summaries (`POST /api/v1/anomalies/{id}/feedback`) and
- * the training-data export (`GET /api/v1/training-data.jsonl`) come with the llm_summary exporter:
- * they will be two more rows here.
+ * The admin API of DESIGN.md for baselines and anomalies. Feedback on summaries and the
+ * training-data export are in `feedback-routes.ts`; the extension serves both tables.
  */
 export const ROUTES: readonly Route[] = [
   {

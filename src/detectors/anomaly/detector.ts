@@ -9,6 +9,7 @@ import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
+import { PendingSummaries } from './internal/pending-summaries.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
 import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
@@ -37,6 +38,7 @@ export class AnomalyDetector {
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
+  private readonly summaries: PendingSummaries;
   private reported = { storage: 0, keys: 0, history: 0 };
   private flushFailing = false;
 
@@ -49,6 +51,7 @@ export class AnomalyDetector {
     this.buckets = new TimeBuckets(config.timezone);
     this.storage = new Storage(config.storage, config.timezone, settings.logger);
     this.feed = new AnomalyFeed(config.max_history_pending);
+    this.summaries = new PendingSummaries(config.max_history_pending);
     this.metrics = new DetectorMetrics(settings.metrics, id);
     this.jobs = new JobQueue((err, job) => {
       settings.logger.error({ err, job }, 'anomaly background job failed');
@@ -137,12 +140,15 @@ export class AnomalyDetector {
     }
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
+    const summaries = this.summaries.entries();
+    let summarized: Set<string> | undefined;
     const written =
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
             const w = writePending(b, this.model);
             a.insert(anomalies);
+            summarized = a.setSummaries(summaries);
             return w;
           });
     this.report();
@@ -152,6 +158,7 @@ export class AnomalyDetector {
     }
     pendingWritten(this.model, written);
     this.feed.flushed(count);
+    this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
   }
@@ -217,7 +224,15 @@ export class AnomalyDetector {
         'cannot read the anomaly history; serving recent anomalies only',
       );
     }
-    return this.feed.query(q, stored);
+    return this.summaries.apply(this.feed.query(q, stored));
+  }
+
+  /**
+   * Attaches a summary to anomalies of the history (the `llm_summary` exporter calls this): shown
+   * at once, written onto their rows by the next flush.
+   */
+  attachSummary(anomalyIds: readonly string[], summary: string): void {
+    this.summaries.add(anomalyIds, summary);
   }
 
   subscribe(listener: AnomalyListener): () => void {

@@ -32,6 +32,7 @@ interface Row {
 export class AnomalyStore {
   private readonly insertStmt;
   private readonly deleteStmt;
+  private readonly summaryStmt;
 
   constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare(
@@ -41,6 +42,16 @@ export class AnomalyStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
+    this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
+  }
+
+  /** Call inside a transaction. Writes summaries onto recorded anomalies; returns the ids found. */
+  setSummaries(entries: readonly [string, string][]): Set<string> {
+    const found = new Set<string>();
+    for (const [id, summary] of entries) {
+      if (this.summaryStmt.run(summary, id).changes > 0) found.add(id);
+    }
+    return found;
   }
 
   /** Call inside a transaction. */

@@ -1,0 +1,119 @@
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SIGNALS } from '../component/consumer.js';
+import { errorMessage } from '../component/errors.js';
+import type { ExporterFactory, Factories } from '../component/factory.js';
+import { staticResolver, type FactoryResolver } from './validate.js';
+
+/** The component type of exporters loaded from a module: `exporters: { plugin/<name>: ... }`. */
+export const PLUGIN_TYPE = 'plugin';
+
+/** Imports a module by URL or package name (injected so tests can count the loads). */
+export type ModuleLoader = (specifier: string) => Promise<Record<string, unknown>>;
+
+const importModule: ModuleLoader = (specifier) =>
+  import(specifier) as Promise<Record<string, unknown>>;
+
+/**
+ * The resolver `hourglass run` and `hourglass validate` use: built-in types from `factories`, and
+ * exporters of type `plugin` from the module named in their `module` setting. The other settings
+ * of a plugin exporter are its own, validated by the plugin's `configSchema`:
+ *
+ * ```yaml
+ * exporters:
+ *   plugin/batch-log:
+ *     module: ./plugins/batch-log.js   # relative to the config file, absolute, or a package name
+ *     path: /var/log/batches.jsonl     # the plugin's own settings
+ * ```
+ *
+ * A module exports its factory as `default` (or as `factory`): an object of the same shape as the
+ * built-in factories (`{ kind: 'exporter', type, signals, configSchema, create }`), or a function
+ * returning one, called once per build (for factories that keep per-build state). Each module is
+ * loaded once per resolver, so two ids naming the same module share its factory.
+ */
+export function pluginResolver(
+  factories: Factories,
+  baseDir: string,
+  load: ModuleLoader = importModule,
+): FactoryResolver {
+  const builtin = staticResolver(factories);
+  const loaded = new Map<string, Promise<ExporterFactory | string>>();
+  return async (kind, type, raw, path) => {
+    if (kind !== 'exporter' || type !== PLUGIN_TYPE) return builtin(kind, type, raw, path);
+    const { module, ...settings } = raw;
+    if (typeof module !== 'string' || module.trim() === '') {
+      return `"module" must name the module that exports the exporter factory (a path relative to the config file, an absolute path or a package name), got ${module === undefined ? 'nothing' : JSON.stringify(module)}`;
+    }
+    const specifier = resolveSpecifier(module, baseDir);
+    let factory = loaded.get(specifier);
+    if (!factory) {
+      factory = loadFactory(module, specifier, load);
+      loaded.set(specifier, factory);
+    }
+    const result = await factory;
+    return typeof result === 'string' ? result : { factory: result, raw: settings };
+  };
+}
+
+/** A file URL for paths; a package name resolved from the config's directory when possible. */
+export function resolveSpecifier(module: string, baseDir: string): string {
+  if (module.startsWith('.') || isAbsolute(module)) {
+    return pathToFileURL(resolve(baseDir, module)).href;
+  }
+  try {
+    return pathToFileURL(createRequire(join(baseDir, 'package.json')).resolve(module)).href;
+  } catch {
+    // Not installed next to the config (or ESM-only without a require entry): let import() find it.
+    return module;
+  }
+}
+
+async function loadFactory(
+  module: string,
+  specifier: string,
+  load: ModuleLoader,
+): Promise<ExporterFactory | string> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = await load(specifier);
+  } catch (err) {
+    const where = specifier === module ? '' : ` (${specifier})`;
+    return `cannot load module "${module}"${where}: ${errorMessage(err)}`;
+  }
+  let candidate = exports['default'] ?? exports['factory'];
+  if (typeof candidate === 'function') {
+    try {
+      candidate = (candidate as () => unknown)();
+    } catch (err) {
+      return `module "${module}": its exported factory function threw: ${errorMessage(err)}`;
+    }
+  }
+  const problem = factoryProblem(candidate);
+  if (problem !== undefined) {
+    return `module "${module}" does not export an exporter factory (${problem}); export default { kind: 'exporter', type, signals, configSchema, create }`;
+  }
+  return candidate as ExporterFactory;
+}
+
+/** What is wrong with a value meant to be an exporter factory, or undefined when it is one. */
+export function factoryProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') {
+    return value === undefined ? 'no "default" or "factory" export' : `got ${typeof value}`;
+  }
+  const f = value as Record<string, unknown>;
+  if (f['kind'] !== 'exporter') return `kind is ${JSON.stringify(f['kind'])}, not "exporter"`;
+  if (typeof f['type'] !== 'string' || f['type'] === '') return 'type is not a non-empty string';
+  const signals = f['signals'];
+  if (
+    !Array.isArray(signals) ||
+    signals.length === 0 ||
+    !signals.every((s) => (SIGNALS as readonly unknown[]).includes(s))
+  ) {
+    return 'signals must list some of traces, metrics, logs';
+  }
+  const schema = f['configSchema'] as { safeParse?: unknown } | undefined;
+  if (typeof schema?.safeParse !== 'function') return 'configSchema is not a zod schema';
+  if (typeof f['create'] !== 'function') return 'create is not a function';
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import type { SpanInfo } from './span-decode.js';
+
+/** What the anomaly processor wrote on a tagged span (DESIGN.md, "Attributes"). */
+export interface SpanAnomaly {
+  /** 1 (SEV1) .. 5 (SEV5). */
+  readonly severity: number;
+  readonly detector: string;
+  readonly score: number;
+  readonly ratio: number;
+  readonly meanMs: number;
+  readonly stddevMs: number;
+  readonly p99Ms: number;
+  readonly samples: number;
+  readonly scope: string;
+  readonly window: string;
+}
+
+/** The anomaly attributes of a decoded span, or undefined when it was not tagged. */
+export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
+  const a = span.attributes;
+  const severity = a.get('anomaly.severity_number');
+  if (typeof severity !== 'number' || severity < 1 || severity > 5) return undefined;
+  const num = (key: string) => {
+    const v = a.get(key);
+    return typeof v === 'number' ? v : Number.NaN;
+  };
+  const str = (key: string) => {
+    const v = a.get(key);
+    return typeof v === 'string' ? v : '';
+  };
+  return {
+    severity,
+    detector: str('anomaly.detector'),
+    score: num('anomaly.score'),
+    ratio: num('anomaly.ratio'),
+    meanMs: num('anomaly.baseline.mean_ms'),
+    stddevMs: num('anomaly.baseline.stddev_ms'),
+    p99Ms: num('anomaly.baseline.p99_ms'),
+    samples: num('anomaly.baseline.samples'),
+    scope: str('anomaly.baseline.scope'),
+    window: str('anomaly.baseline.window'),
+  };
+}
+
+// The key the anomaly processor writes on every tagged span; searched for as bytes, so a batch
+// without any tagged span costs one memchr-speed scan.
+const KEY = Buffer.from('anomaly.severity_number');
+
+/** True when the request may hold a tagged span (the key's bytes appear in it). */
+export function mayHoldAnomalies(bytes: Uint8Array): boolean {
+  return asBuffer(bytes).indexOf(KEY) >= 0;
+}
+
+/**
+ * Indexes of the spans (byte ranges `starts[i]..ends[i]`, in order) whose bytes contain the key;
+ * they are then decoded to check it is an attribute key, not some text that happens to hold it.
+ */
+export function spansWithAnomalyKey(
+  bytes: Uint8Array,
+  starts: readonly number[],
+  ends: readonly number[],
+): number[] {
+  const buf = asBuffer(bytes);
+  const out: number[] = [];
+  let from = 0;
+  let i = 0;
+  for (;;) {
+    const at = buf.indexOf(KEY, from);
+    if (at < 0) break;
+    while (i < starts.length && ends[i]! <= at) i++;
+    if (i >= starts.length) break;
+    if (starts[i]! <= at) {
+      out.push(i);
+      from = ends[i]!;
+      i++;
+    } else {
+      from = at + 1;
+    }
+  }
+  return out;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
