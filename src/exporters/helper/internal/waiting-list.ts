@@ -4,7 +4,8 @@
  * export). Once closed, `take` returns what is left, then `undefined`.
  */
 export class WaitingList<T> {
-  private items: T[] = [];
+  /** Consumed slots before `head` are cleared, so exported batches are not kept alive. */
+  private items: Array<T | undefined> = [];
   private head = 0;
   private readonly takers: Array<(entries: T[] | undefined) => void> = [];
   private closed = false;
@@ -35,14 +36,15 @@ export class WaitingList<T> {
 
   /** Removes and returns every waiting entry. */
   removeAll(): T[] {
-    const rest = this.items.slice(this.head);
+    const rest = this.items.slice(this.head) as T[];
     this.items = [];
     this.head = 0;
     return rest;
   }
 
   private takeNow(maxBytes: number): T[] {
-    const first = this.items[this.head++]!;
+    const first = this.items[this.head]!;
+    this.items[this.head++] = undefined;
     const out = [first];
     let size = this.sizeOf(first);
     while (this.head < this.items.length) {
@@ -51,10 +53,13 @@ export class WaitingList<T> {
       if (size + s > maxBytes) break;
       out.push(next);
       size += s;
-      this.head++;
+      this.items[this.head++] = undefined;
     }
-    // Compact once the consumed prefix dominates, so the array does not grow without bound.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      // Compact once the consumed prefix dominates, so the array does not grow without bound.
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
