@@ -12,6 +12,8 @@ const MiB = 1024 * 1024;
 
 function setup(raw: Record<string, unknown>, totalMemory = 8192 * MiB) {
   let used = 100 * MiB;
+  let garbage = 0;
+  let collections = 0;
   const clock = new FakeClock();
   const next = new CaptureExporter();
   const metrics = new SelfMetrics({ processMetrics: false });
@@ -20,10 +22,22 @@ function setup(raw: Record<string, unknown>, totalMemory = 8192 * MiB) {
     memoryLimiterSchema.parse(raw),
     'traces',
     next,
-    () => used,
+    () => used + garbage,
     totalMemory,
+    () => {
+      collections++;
+      garbage = 0;
+    },
   );
-  return { clock, next, limiter, metrics, setUsed: (mib: number) => (used = mib * MiB) };
+  return {
+    clock,
+    next,
+    limiter,
+    metrics,
+    setUsed: (mib: number) => (used = mib * MiB),
+    setGarbage: (mib: number) => (garbage = mib * MiB),
+    collections: () => collections,
+  };
 }
 
 const batch = { signal: 'traces' as const, bytes: traceRequest(5), items: 5 };
@@ -42,7 +56,9 @@ describe('memory_limiter', () => {
     clock.advance(1000);
     const refused = await limiter.consume(batch).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RefusedError);
-    expect((refused as RefusedError).retryAfterMs).toBe(1000);
+    // At least check_interval (1s here), jittered up to twice that.
+    expect((refused as RefusedError).retryAfterMs).toBeGreaterThanOrEqual(1000);
+    expect((refused as RefusedError).retryAfterMs).toBeLessThan(2000);
     setUsed(250);
     // Checked again on arrival after a refusal, without waiting for the next interval.
     await limiter.consume(batch);
@@ -65,6 +81,27 @@ describe('memory_limiter', () => {
     b.setUsed(401);
     b.clock.advance(1000);
     await expect(b.limiter.consume(batch)).rejects.toBeInstanceOf(RefusedError);
+  });
+
+  it('collects garbage before refusing, at most once per check_interval', async () => {
+    const { clock, next, limiter, setUsed, setGarbage, collections } = setup({
+      check_interval: '1s',
+      limit_mib: 400,
+      spike_limit_mib: 100,
+    });
+    await limiter.start();
+    setUsed(250);
+    setGarbage(100); // 350 MiB read, 250 of it live: no reason to refuse
+    clock.advance(1000);
+    expect(collections()).toBe(1);
+    await limiter.consume(batch);
+    expect(next.items()).toBe(5);
+    setUsed(320); // live data above the soft limit: refuse, without collecting again this interval
+    clock.advance(400);
+    limiter.check();
+    await expect(limiter.consume(batch)).rejects.toBeInstanceOf(RefusedError);
+    expect(collections()).toBe(1);
+    await limiter.shutdown();
   });
 
   it('counts refused items', async () => {

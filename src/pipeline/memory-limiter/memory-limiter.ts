@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 import type { Timer } from '../../component/clock.js';
 import type { Processor } from '../../component/component.js';
@@ -12,14 +14,20 @@ import type { MemoryLimiterConfig } from './config.js';
 /** Where the limiter reads memory use; injectable so tests can drive it. */
 export type MemoryProbe = () => number;
 
+/** Runs a full garbage collection, so that memory read next is live data, not garbage. */
+export type Collector = () => void;
+
 const MiB = 1024 * 1024;
 
 /**
- * Refuses data (429 / RESOURCE_EXHAUSTED with a retry hint) while the process's resident memory is
+ * Refuses data (429 / RESOURCE_EXHAUSTED with a retry hint) while the memory the process holds is
  * above the soft limit, so the sidecar answers overload with backpressure instead of growing until
- * the container is killed. Resident memory (RSS) is what the OOM killer sees, and it counts the
- * request buffers that live outside the JS heap. Memory is read every `check_interval` and,
- * because bursts arrive between checks, also when a batch arrives after a refusal.
+ * the container is killed. What is measured is live memory: the JavaScript heap in use plus the
+ * buffers outside it (`heapUsed + external`), which is where queued and batched data lives; the
+ * Collector measures its Go heap the same way. Resident memory is not used: the allocator keeps
+ * freed pages for reuse, so it can stay high after a burst has drained, and refusing on it would
+ * refuse long after the pressure is gone. Memory is read every `check_interval` and, because
+ * bursts arrive between checks, also when a batch arrives after a refusal.
  */
 export class MemoryLimiter implements Processor {
   private readonly hardLimit: number;
@@ -34,8 +42,9 @@ export class MemoryLimiter implements Processor {
     config: MemoryLimiterConfig,
     signal: Signal,
     private readonly next: Consumer,
-    private readonly probe: MemoryProbe = () => process.memoryUsage.rss(),
+    private readonly probe: MemoryProbe = liveMemory,
     totalMemory: number = availableMemory(),
+    private readonly collect: Collector = forceGc,
   ) {
     this.metrics = settings.metrics.processor(settings.id, signal);
     this.logger = settings.logger;
@@ -69,9 +78,22 @@ export class MemoryLimiter implements Processor {
     this.timer = undefined;
   }
 
-  /** Reads memory and switches refusing on or off, logging only the transitions. */
+  private lastGc = -Infinity;
+
+  /**
+   * Reads memory and switches refusing on or off, logging only the transitions. Above the soft
+   * limit it first collects garbage (at most once per check_interval), as the Collector does:
+   * buffers already dropped count as memory until a collection, and refusing because of them would
+   * refuse for no reason.
+   */
   check(): void {
-    const used = this.probe();
+    let used = this.probe();
+    const now = this.settings.clock.now();
+    if (used > this.softLimit && now - this.lastGc >= this.checkInterval) {
+      this.lastGc = now;
+      this.collect();
+      used = this.probe();
+    }
     const refuse = used > this.softLimit;
     if (refuse !== this.refusing) {
       this.refusing = refuse;
@@ -93,15 +115,34 @@ export class MemoryLimiter implements Processor {
     if (this.refusing) this.check();
     if (this.refusing) {
       this.metrics.refused(batch.items);
+      // Jittered, so that the clients refused together do not all come back together.
+      const wait = Math.max(1000, this.checkInterval) * (1 + Math.random());
       return Promise.reject(
         new RefusedError(
           `memory usage is above the soft limit of ${Math.round(this.softLimit / MiB)} MiB; retry later`,
-          Math.max(1000, this.checkInterval),
+          wait,
         ),
       );
     }
     return this.next.consume(batch).then(() => this.metrics.outgoing(batch.items));
   }
+}
+
+let gc: (() => void) | undefined;
+
+/** A full garbage collection, without starting node with --expose-gc. */
+export function forceGc(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/** Bytes held by the JavaScript heap and by buffers outside it. */
+export function liveMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 /** The cgroup memory limit when running in a container, else the machine's memory. */
