@@ -17,8 +17,52 @@ export class SelfMetrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     this.registry = new Registry();
     if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'otelcol_process_' });
+      this.processMetrics();
+      // Node's own runtime metrics (event loop lag, GC, heap spaces), under our prefix.
+      collectDefaultMetrics({ register: this.registry, prefix: 'hourglass_' });
     }
+  }
+
+  /** The Collector's process metrics, read at each scrape. */
+  private processMetrics(): void {
+    const started = Date.now();
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge(
+      'otelcol_process_uptime_seconds_total',
+      'Uptime of the process.',
+      () => (Date.now() - started) / 1000,
+    );
+    gauge('otelcol_process_memory_rss_bytes', 'Total physical memory (resident set size).', () =>
+      process.memoryUsage.rss(),
+    );
+    gauge(
+      'otelcol_process_runtime_heap_alloc_bytes',
+      'Bytes of live data: the JavaScript heap in use plus buffers outside it (what memory_limiter measures).',
+      () => {
+        const m = process.memoryUsage();
+        return m.heapUsed + m.external;
+      },
+    );
+    gauge(
+      'otelcol_process_runtime_total_sys_memory_bytes',
+      'Memory reserved by the runtime: the JavaScript heap and buffers outside it.',
+      () => {
+        const m = process.memoryUsage();
+        return m.heapTotal + m.external;
+      },
+    );
+    gauge('otelcol_process_cpu_seconds_total', 'Total CPU user and system time in seconds.', () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1e6;
+    });
   }
 
   /** A counter, created on first use; the same name always returns the same counter. */
