@@ -40,6 +40,7 @@ describe('exporter configuration', () => {
       tls: { insecure: true, insecure_skip_verify: false, min_version: '1.2' },
       headers: { 'x-tenant': 'blue' },
       compression: 'gzip',
+      compression_params: { level: 1 },
       timeout: 5000,
       retry_on_failure: {
         enabled: true,

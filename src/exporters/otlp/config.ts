@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, headers, parseHostPort, tlsClient } from '../../config/schema.js';
+import { compressionParams } from '../helper/compression.js';
 import { exportTimeout, requiredString, retryOnFailure, sendingQueue } from '../helper/config.js';
 
 /**
@@ -34,6 +35,7 @@ export const otlpExporterSchema = z.strictObject({
   tls: tlsClient.prefault({}),
   headers,
   compression: z.enum(['gzip', 'none']).default('gzip'),
+  compression_params: compressionParams,
   timeout: exportTimeout(5_000),
   retry_on_failure: retryOnFailure,
   sending_queue: sendingQueue,

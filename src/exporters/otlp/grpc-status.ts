@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { permanent, retryable, success, type ExportResult } from '../helper/export-result.js';
 import { decodePartialSuccess } from '../helper/partial-success.js';
 import { decodeRpcStatus } from '../helper/rpc-status.js';
@@ -8,32 +8,65 @@ import { decodeRpcStatus } from '../helper/rpc-status.js';
  * RESOURCE_EXHAUSTED only when the server sends RetryInfo (it then means "slow down", not "too
  * big"), and every other code is permanent.
  */
-const RETRYABLE = new Set<grpc.status>([
-  grpc.status.CANCELLED,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.ABORTED,
-  grpc.status.OUT_OF_RANGE,
-  grpc.status.UNAVAILABLE,
-  grpc.status.DATA_LOSS,
+const RETRYABLE = new Set<number>([
+  GrpcStatus.CANCELLED,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.ABORTED,
+  GrpcStatus.OUT_OF_RANGE,
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DATA_LOSS,
 ]);
 
+export function codeName(code: number): string {
+  return GrpcStatus[code] ?? `code ${code}`;
+}
+
+/**
+ * The result of a finished call: its status code and message, the `grpc-status-details-bin`
+ * bytes (a google.rpc.Status, maybe with RetryInfo) and, on success, the response message
+ * (which may carry partial_success).
+ */
 export function grpcResult(
-  err: grpc.ServiceError | null,
-  response: Buffer | undefined,
+  code: number,
+  message: string,
+  details: Uint8Array | undefined,
+  response: Uint8Array | undefined,
 ): ExportResult {
-  if (!err) {
+  if (code === GrpcStatus.OK) {
     const partial = decodePartialSuccess(response ?? new Uint8Array(0));
     return success(partial.rejected, partial.message);
   }
-  const code = err.code;
-  const name = grpc.status[code] ?? `code ${code}`;
-  const details = err.metadata?.get('grpc-status-details-bin')[0];
-  const status = Buffer.isBuffer(details) ? decodeRpcStatus(details) : undefined;
-  const message = `${name}: ${err.details || status?.message || 'no details'}`;
+  const name = codeName(code);
+  const status = details ? decodeRpcStatus(details) : undefined;
+  const text = `${name}: ${message || status?.message || 'no details'}`;
   const retryDelayMs = status?.retryDelayMs;
-  if (RETRYABLE.has(code)) return retryable(name, message, retryDelayMs, err);
-  if (code === grpc.status.RESOURCE_EXHAUSTED && retryDelayMs !== undefined) {
-    return retryable(name, message, retryDelayMs, err);
+  if (RETRYABLE.has(code)) return retryable(name, text, retryDelayMs);
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && retryDelayMs !== undefined) {
+    return retryable(name, text, retryDelayMs);
   }
-  return permanent(name, message);
+  return permanent(name, text);
+}
+
+/**
+ * The gRPC code for an HTTP status that is not 200 (a proxy answered, or no gRPC server is there),
+ * as gRPC's HTTP to gRPC status mapping gives it.
+ */
+export function codeForHttpStatus(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return GrpcStatus.INTERNAL;
+    case 401:
+      return GrpcStatus.UNAUTHENTICATED;
+    case 403:
+      return GrpcStatus.PERMISSION_DENIED;
+    case 404:
+      return GrpcStatus.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GrpcStatus.UNAVAILABLE;
+    default:
+      return GrpcStatus.UNKNOWN;
+  }
 }

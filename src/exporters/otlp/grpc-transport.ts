@@ -1,99 +1,238 @@
-import { createSecureContext } from 'node:tls';
-import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
 import { clientTlsOptions } from '../../config/tls.js';
-import { exportDefinition } from '../../receiver/otlp/grpc-server.js';
-import type { ExportResult } from '../helper/export-result.js';
+import { gzip } from '../helper/compression.js';
+import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpExporterConfig } from './config.js';
-import { grpcResult } from './grpc-status.js';
+import { decodeGrpcMessage, framePrefix, readMessage } from './grpc-frame.js';
+import { codeForHttpStatus, grpcResult } from './grpc-status.js';
 
-const GZIP = 2; // grpc-js compression algorithm ids: 0 identity, 1 deflate, 2 gzip
+const SERVICE: Record<Signal, string> = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+};
 
-const toBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const identity = (b: Buffer): Buffer => b;
+/** Largest response read (an Export response is tiny; a partial_success message is short). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+const UNAVAILABLE = 14;
 
 /**
- * OTLP/gRPC: the encoded request goes as is (identity serializers) to
- * `/opentelemetry.proto.collector.<signal>.v1.<X>Service/Export`. The channel connects lazily, so
- * the sidecar starts while the downstream is down. First attempts fail fast when there is no
- * connection (the error names the cause, e.g. ECONNREFUSED); retries wait for the channel to
- * reconnect, within `timeout`, so they are sent as soon as the downstream is back.
+ * OTLP/gRPC over node:http2: one unary call per export, the encoded request sent as it is (no
+ * decoding, no copy: the 5-byte gRPC prefix and the bytes are written separately), compressed
+ * with our own gzip level in zlib's thread pool. Written on node:http2 rather than grpc-js because
+ * grpc-js compresses at a fixed level 6 and copies each message into its frame; the receiver
+ * still uses grpc-js, and the otlp-sink tests check this client against a grpc-js server.
+ *
+ * One HTTP/2 connection, opened lazily (the sidecar starts while the downstream is down) and
+ * opened again after it fails or the server sends GOAWAY. Retrying and pacing are the
+ * exporter helper's; an attempt without a connection fails fast with the connection error.
  */
 export class GrpcTransport implements ExportTransport {
   readonly endpoint: string;
-  private readonly client: grpc.Client;
+  private readonly authority: string;
   private readonly path: string;
-  private readonly metadata = new grpc.Metadata();
-  private readonly calls = new Set<grpc.ClientUnaryCall>();
+  private readonly connectOptions: http2.SecureClientSessionOptions;
+  private readonly metadata: Record<string, string>;
+  private session: http2.ClientHttp2Session | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly streams = new Set<http2.ClientHttp2Stream>();
+  private closed = false;
 
-  constructor(config: OtlpExporterConfig, signal: Signal) {
+  constructor(
+    private readonly config: OtlpExporterConfig,
+    signal: Signal,
+  ) {
     const https = config.endpoint.startsWith('https://');
     this.endpoint = config.endpoint.replace(/^https?:\/\//, '');
-    this.path = exportDefinition(signal)['Export']!.path;
-    for (const [k, v] of Object.entries(config.headers)) this.metadata.set(k.toLowerCase(), v);
-    const options: grpc.ChannelOptions = {
-      'grpc.primary_user_agent': 'hourglass',
-      // Reconnect soon after the downstream comes back; our own retries pace the exports.
-      'grpc.initial_reconnect_backoff_ms': 500,
-      'grpc.max_reconnect_backoff_ms': 5_000,
-    };
-    if (config.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
-    if (config.keepalive) {
-      options['grpc.keepalive_time_ms'] = config.keepalive.time;
-      options['grpc.keepalive_timeout_ms'] = config.keepalive.timeout;
-      options['grpc.keepalive_permit_without_calls'] = config.keepalive.permit_without_stream
-        ? 1
-        : 0;
-    }
+    this.path = `/${SERVICE[signal]}/Export`;
     const tls = clientTlsOptions(https ? { ...config.tls, insecure: false } : config.tls);
-    let credentials = grpc.credentials.createInsecure();
-    if (tls) {
-      const context = createSecureContext({
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        minVersion: tls.minVersion,
-      });
-      credentials = grpc.credentials.createFromSecureContext(context, {
-        rejectUnauthorized: tls.rejectUnauthorized,
-      });
-      if (tls.servername) {
-        options['grpc.ssl_target_name_override'] = tls.servername;
-        options['grpc.default_authority'] = tls.servername;
-      }
-    }
-    this.client = new grpc.Client(this.endpoint, credentials, options);
+    this.authority = `${tls ? 'https' : 'http'}://${this.endpoint}`;
+    this.connectOptions = tls
+      ? {
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          minVersion: tls.minVersion,
+          ...(tls.servername ? { servername: tls.servername } : {}),
+        }
+      : {};
+    this.metadata = {};
+    for (const [k, v] of Object.entries(config.headers)) this.metadata[k.toLowerCase()] = v;
   }
 
-  send(batch: OtlpBatch, attempt: AttemptInfo): Promise<ExportResult> {
+  async send(batch: OtlpBatch, attempt: AttemptInfo): Promise<ExportResult> {
+    const started = Date.now();
+    const compressed = this.config.compression === 'gzip';
+    const body = compressed
+      ? await gzip(batch.bytes, this.config.compression_params.level)
+      : batch.bytes;
+    const remaining = Math.max(1, attempt.timeoutMs - (Date.now() - started));
+    if (this.closed) return retryable('UNAVAILABLE', 'UNAVAILABLE: the exporter is shutting down');
+    return this.call(body, compressed, remaining);
+  }
+
+  private call(body: Uint8Array, compressed: boolean, timeoutMs: number): Promise<ExportResult> {
     return new Promise<ExportResult>((resolve) => {
-      const call = this.client.makeUnaryRequest(
-        this.path,
-        toBuffer,
-        identity,
-        batch.bytes,
-        this.metadataFor(attempt),
-        { deadline: Date.now() + attempt.timeoutMs },
-        (err, response) => {
-          this.calls.delete(call);
-          resolve(grpcResult(err, response));
-        },
+      let session: http2.ClientHttp2Session;
+      let stream: http2.ClientHttp2Stream;
+      try {
+        session = this.connect();
+        stream = session.request({
+          ':method': 'POST',
+          ':path': this.path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'user-agent': 'hourglass-otlp-exporter',
+          'grpc-timeout': `${Math.ceil(timeoutMs)}m`,
+          'grpc-accept-encoding': 'gzip,identity',
+          ...(compressed ? { 'grpc-encoding': 'gzip' } : {}),
+          ...this.metadata,
+        });
+      } catch (err) {
+        resolve(retryable('UNAVAILABLE', `UNAVAILABLE: ${(err as Error).message}`, undefined, err));
+        return;
+      }
+      this.streams.add(stream);
+      let httpStatus = 0;
+      let headers: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders | undefined;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failure: Error | undefined;
+      let settled = false;
+      const finish = (result: ExportResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.streams.delete(stream);
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        finish(
+          retryable(
+            'DEADLINE_EXCEEDED',
+            `DEADLINE_EXCEEDED: no answer within ${Math.ceil(timeoutMs)} ms`,
+          ),
+        );
+      }, timeoutMs);
+      stream.on('response', (h) => {
+        headers = h;
+        httpStatus = Number(h[':status']);
+      });
+      stream.on('data', (chunk: Buffer) => {
+        if (size + chunk.length <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        size += chunk.length;
+      });
+      stream.on('trailers', (t) => (trailers = t));
+      stream.on('error', (err) => (failure = err));
+      stream.on('close', () =>
+        finish(this.result(httpStatus, headers, trailers, chunks, failure, stream.rstCode)),
       );
-      this.calls.add(call);
+      stream.write(framePrefix(body.length, compressed));
+      stream.end(body);
     });
   }
 
-  private metadataFor(attempt: AttemptInfo): grpc.Metadata {
-    const m = this.metadata.clone();
-    m.setOptions({ waitForReady: attempt.n > 1 });
-    return m;
+  private result(
+    httpStatus: number,
+    headers: http2.IncomingHttpHeaders,
+    trailers: http2.IncomingHttpHeaders | undefined,
+    chunks: Buffer[],
+    failure: Error | undefined,
+    rstCode: number | undefined,
+  ): ExportResult {
+    // Trailers-Only responses carry the status in the headers.
+    const status =
+      trailers?.['grpc-status'] !== undefined
+        ? trailers
+        : headers['grpc-status'] !== undefined
+          ? headers
+          : undefined;
+    if (status) {
+      const details = status['grpc-status-details-bin'];
+      let response: Buffer | undefined;
+      try {
+        response = readMessage(
+          Buffer.concat(chunks),
+          headers['grpc-encoding'] as string | undefined,
+          MAX_RESPONSE_BYTES,
+        );
+      } catch {
+        response = undefined;
+      }
+      return grpcResult(
+        Number(status['grpc-status']),
+        decodeGrpcMessage(status['grpc-message'] as string | undefined),
+        typeof details === 'string' ? Buffer.from(details, 'base64') : undefined,
+        response,
+      );
+    }
+    if (httpStatus !== 0 && httpStatus !== 200) {
+      return grpcResult(
+        codeForHttpStatus(httpStatus),
+        `HTTP ${httpStatus} from ${this.endpoint}`,
+        undefined,
+        undefined,
+      );
+    }
+    const why = failure
+      ? failure.message
+      : `the stream closed without a status (code ${rstCode ?? 'none'})`;
+    return grpcResult(UNAVAILABLE, why, undefined, undefined);
+  }
+
+  /** The open connection, or a new one. */
+  private connect(): http2.ClientHttp2Session {
+    const current = this.session;
+    if (current && !current.closed && !current.destroyed) return current;
+    const session = http2.connect(this.authority, this.connectOptions);
+    const forget = () => {
+      if (this.session === session) {
+        this.session = undefined;
+        clearInterval(this.pingTimer);
+      }
+    };
+    // Errors reach the calls on it (as stream errors); the session only has to be forgotten.
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    // Connections must not keep the process alive; the sending queue decides when work is done.
+    session.unref();
+    this.session = session;
+    this.startPings(session);
+    return session;
+  }
+
+  /** keepalive: ping after `time` idle; a ping unanswered within `timeout` drops the connection. */
+  private startPings(session: http2.ClientHttp2Session): void {
+    const keepalive = this.config.keepalive;
+    if (!keepalive) return;
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (!keepalive.permit_without_stream && this.streams.size === 0) return;
+      const deadline = setTimeout(
+        () => session.destroy(new Error('keepalive ping timed out')),
+        keepalive.timeout,
+      );
+      session.ping((err) => {
+        clearTimeout(deadline);
+        if (err) session.destroy(err);
+      });
+    }, keepalive.time);
+    this.pingTimer.unref();
   }
 
   close(): Promise<void> {
-    for (const call of this.calls) call.cancel();
-    this.client.close();
-    return Promise.resolve();
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    for (const stream of this.streams) stream.close(http2.constants.NGHTTP2_CANCEL);
+    const session = this.session;
+    this.session = undefined;
+    if (!session || session.destroyed) return Promise.resolve();
+    return new Promise((resolve) => session.close(() => resolve()));
   }
 }

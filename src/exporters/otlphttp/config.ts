@@ -1,3 +1,4 @@
+import { compressionParams } from '../helper/compression.js';
 import { z } from 'zod';
 import type { Signal } from '../../component/consumer.js';
 import { headers, tlsClient } from '../../config/schema.js';
@@ -28,6 +29,7 @@ export const otlpHttpExporterSchema = z
     logs_endpoint: url.optional(),
     encoding: z.enum(['proto', 'json']).default('proto'),
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    compression_params: compressionParams,
     headers,
     timeout: exportTimeout(30_000),
     tls: tlsClient.prefault({}),

@@ -1,5 +1,4 @@
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
+import { gzip } from '../helper/compression.js';
 import { Pool } from 'undici';
 import type { Clock } from '../../component/clock.js';
 import { errorMessage } from '../../component/errors.js';
@@ -10,8 +9,6 @@ import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpHttpExporterConfig } from './config.js';
 import { httpResult } from './http-status.js';
-
-const gzip = promisify(zlib.gzip);
 
 /** Response bodies are read up to this size (an export response is tiny; the rest is dropped). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -67,7 +64,8 @@ export class HttpTransport implements ExportTransport {
       this.config.encoding === 'json'
         ? Buffer.from(JSON.stringify(protoToJson(this.signal, batch.bytes)))
         : batch.bytes;
-    if (this.config.compression === 'gzip') body = await gzip(body);
+    if (this.config.compression === 'gzip')
+      body = await gzip(body, this.config.compression_params.level);
     const timeout = AbortSignal.timeout(attempt.timeoutMs);
     const signal = AbortSignal.any([timeout, this.closing.signal]);
     try {
