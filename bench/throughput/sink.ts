@@ -1,38 +1,36 @@
 /**
  * The downstream, run in its own process: an OTLP/gRPC TraceService standing in for Jaeger's
- * OTLP port, counting the spans that arrive (grpc-js decompresses gzip). It reports counts to the
- * parent on request.
+ * OTLP port, counting the spans that arrive. Written on node:http2 with large flow-control
+ * windows, as grpc-go servers (Jaeger) size them, so that the stand-in is not what limits the
+ * sidecar: grpc-js keeps HTTP/2's 64 KiB default, which throttles large messages when this
+ * process is busy. It reports counts to the parent on request.
  */
-import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
+import { gunzipSync } from 'node:zlib';
 import { indexSpans } from '../../src/otlp/trace-index.js';
 
+const WINDOW = 16 * 1024 * 1024;
 let spans = 0;
 let requests = 0;
-const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024 });
-server.addService(
-  {
-    Export: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    },
-  },
-  {
-    Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-      spans += indexSpans(call.request).spans.length;
-      requests++;
-      cb(null, Buffer.alloc(0));
-    },
-  },
-);
-server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-  if (err) throw err;
-  process.send!({ port });
+
+const server = http2.createServer({ settings: { initialWindowSize: WINDOW }, maxSessionMemory: 1024 });
+server.on('session', (session) => session.setLocalWindowSize(WINDOW));
+server.on('stream', (stream, headers) => {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const compressed = body[0] === 1;
+    const message = body.subarray(5, 5 + body.readUInt32BE(1));
+    const bytes = compressed && headers['grpc-encoding'] === 'gzip' ? gunzipSync(message) : message;
+    spans += indexSpans(bytes).spans.length;
+    requests++;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
 });
+server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
 process.on('message', (m: { type: string }) => {
   if (m.type === 'count') process.send!({ spans, requests });
   if (m.type === 'reset') {

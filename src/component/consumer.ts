@@ -6,6 +6,8 @@
  * of the merged request (protobuf merges repeated fields), which makes batching a byte copy.
  */
 
+import type { RefusedError } from './errors.js';
+
 export type Signal = 'traces' | 'metrics' | 'logs';
 
 export const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -26,6 +28,12 @@ export interface OtlpBatch {
  */
 export interface Consumer {
   consume(batch: OtlpBatch): Promise<void>;
+  /**
+   * Optional: the error `consume()` would refuse with right now (memory above the limit), so that
+   * a receiver can answer 429 without decoding a request it would have to refuse anyway. Under
+   * overload this keeps refused requests cheap instead of spending the CPU the pipeline needs.
+   */
+  refusal?(): RefusedError | undefined;
 }
 
 /** The item name used in logs and metric names for each signal, as the Collector names them. */

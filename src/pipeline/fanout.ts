@@ -10,6 +10,14 @@ import { PermanentError, RefusedError, UnavailableError } from '../component/err
 export class FanOut implements Consumer {
   constructor(private readonly consumers: readonly Consumer[]) {}
 
+  refusal(): RefusedError | undefined {
+    for (const c of this.consumers) {
+      const r = c.refusal?.();
+      if (r) return r;
+    }
+    return undefined;
+  }
+
   consume(batch: OtlpBatch): Promise<void> {
     if (this.consumers.length === 1) return this.consumers[0]!.consume(batch);
     return Promise.allSettled(this.consumers.map((c) => c.consume(batch))).then((results) => {

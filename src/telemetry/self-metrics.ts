@@ -115,6 +115,13 @@ export class SelfMetrics {
           ['receiver', 'transport'],
         ).inc({ receiver: id, transport }, n);
       },
+      refusedUndecoded: (signal) => {
+        this.counter(
+          'hourglass_receiver_refused_requests_total',
+          'Requests refused before decoding because the pipeline was refusing data (memory above the limit); their items are not in otelcol_receiver_refused_*.',
+          ['receiver', 'transport', 'otel_signal'],
+        ).inc({ receiver: id, transport, otel_signal: signal });
+      },
     };
   }
 
@@ -200,6 +207,8 @@ export class SelfMetrics {
 export interface ReceiverMetrics {
   accepted(signal: Signal, n: number): void;
   refused(signal: Signal, n: number): void;
+  /** A request refused before it was decoded (its items were not counted). */
+  refusedUndecoded(signal: Signal): void;
 }
 
 export interface ExporterMetrics {

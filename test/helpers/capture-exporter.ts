@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Exporter } from '../../src/component/component.js';
 import type { OtlpBatch } from '../../src/component/consumer.js';
+import type { RefusedError } from '../../src/component/errors.js';
 import type { ExporterFactory } from '../../src/component/factory.js';
 
 /**
@@ -11,6 +12,8 @@ import type { ExporterFactory } from '../../src/component/factory.js';
 export class CaptureExporter implements Exporter {
   readonly batches: OtlpBatch[] = [];
   failWith: Error | undefined;
+  /** When set, the exporter says up front that it refuses (as memory_limiter does). */
+  refuseWith: RefusedError | undefined;
   started = false;
   stopped = false;
   private waiters: Array<{ items: number; resolve: () => void }> = [];
@@ -23,7 +26,12 @@ export class CaptureExporter implements Exporter {
     this.stopped = true;
   }
 
+  refusal(): RefusedError | undefined {
+    return this.refuseWith;
+  }
+
   consume(batch: OtlpBatch): Promise<void> {
+    if (this.refuseWith) return Promise.reject(this.refuseWith);
     if (this.failWith) return Promise.reject(this.failWith);
     this.batches.push(batch);
     const total = this.items();

@@ -110,19 +110,23 @@ export class MemoryLimiter implements Processor {
     }
   }
 
+  refusal(): RefusedError | undefined {
+    if (this.refusing) this.check();
+    if (!this.refusing) return undefined;
+    // Jittered, so that the clients refused together do not all come back together.
+    const wait = Math.max(1000, this.checkInterval) * (1 + Math.random());
+    return new RefusedError(
+      `memory usage is above the soft limit of ${Math.round(this.softLimit / MiB)} MiB; retry later`,
+      wait,
+    );
+  }
+
   consume(batch: OtlpBatch): Promise<void> {
     this.metrics.incoming(batch.items);
-    if (this.refusing) this.check();
-    if (this.refusing) {
+    const refused = this.refusal();
+    if (refused) {
       this.metrics.refused(batch.items);
-      // Jittered, so that the clients refused together do not all come back together.
-      const wait = Math.max(1000, this.checkInterval) * (1 + Math.random());
-      return Promise.reject(
-        new RefusedError(
-          `memory usage is above the soft limit of ${Math.round(this.softLimit / MiB)} MiB; retry later`,
-          wait,
-        ),
-      );
+      return Promise.reject(refused);
     }
     return this.next.consume(batch).then(() => this.metrics.outgoing(batch.items));
   }

@@ -139,6 +139,13 @@ export class OtlpGrpcServer {
         return;
       }
     }
+    // Refused anyway? Then do not spend the CPU to decode it.
+    const refusal = consumer.refusal?.();
+    if (refusal) {
+      this.metrics.refusedUndecoded(signal);
+      callback(grpcError(answerFor(refusal)));
+      return;
+    }
     let decoded;
     try {
       decoded = decodeRequest(signal, call.request, 'proto');

@@ -142,6 +142,12 @@ export class OtlpHttpServer {
     let decoded;
     try {
       const body = await readBody(req, this.config.max_request_body_size);
+      // Refused anyway? Then do not spend the CPU to decode it.
+      const refusal = consumer.refusal?.();
+      if (refusal) {
+        this.metrics.refusedUndecoded(signal);
+        return answer(res, encoding, answerFor(refusal));
+      }
       decoded = decodeRequest(signal, body, encoding);
     } catch (err) {
       const a = answerFor(err);

@@ -41,6 +41,7 @@ service:
 afterAll(() => sidecar?.shutdown());
 beforeEach(() => {
   exporter.failWith = undefined;
+  exporter.refuseWith = undefined;
 });
 
 const t = otlpTypes();
@@ -221,6 +222,21 @@ describe('OTLP/HTTP answers', () => {
     if (retryAfter) expect(retryDelay(s)).toEqual({ seconds: Number(retryAfter) });
   });
 
+  it('429 without decoding the body when the pipeline already refuses (memory above the limit)', async () => {
+    exporter.refuseWith = new RefusedError('memory usage is above the soft limit', 2000);
+    // Undecodable: a decoded request would get 400, so 429 shows the body was not decoded.
+    const r = await post('/v1/traces', Buffer.from([0x0a, 0x05, 0x01]), PROTO);
+    expect([r.status, r.headers.get('retry-after'), decodeStatus(r.body).code]).toEqual([
+      429,
+      '2',
+      grpc.status.RESOURCE_EXHAUSTED,
+    ]);
+    const text = await (await fetch(`${sidecar.telemetryUrl}/metrics`)).text();
+    expect(text).toMatch(
+      /hourglass_receiver_refused_requests_total\{receiver="otlp",transport="http",otel_signal="traces"\} 1/,
+    );
+  });
+
   it('200 with partial_success when some spans have invalid ids; the rest is forwarded', async () => {
     const before = exporter.items();
     const good = traceRequest(2);
@@ -266,6 +282,13 @@ describe('OTLP/gRPC answers', () => {
     });
   const details = (e: grpc.ServiceError | null) =>
     decodeStatus(e!.metadata.get('grpc-status-details-bin')[0] as Buffer);
+
+  it('RESOURCE_EXHAUSTED without decoding when the pipeline already refuses', async () => {
+    exporter.refuseWith = new RefusedError('memory usage is above the soft limit', 2000);
+    const r = await call('trace.v1.TraceService', Buffer.from([0x0a, 0x05, 0x01]));
+    expect(r.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(retryDelay(details(r.error))).toEqual({ seconds: 2 });
+  });
 
   it('OK with an empty response', async () => {
     const r = await call('trace.v1.TraceService', traceRequest(3));
