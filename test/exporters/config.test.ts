@@ -48,7 +48,7 @@ describe('exporter configuration', () => {
         randomization_factor: 0.5,
         multiplier: 1.5,
         max_interval: 30000,
-        max_elapsed_time: 300000,
+        max_elapsed_time: 0,
       },
       sending_queue: {
         enabled: true,

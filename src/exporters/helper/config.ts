@@ -16,8 +16,12 @@ const retryFields = z
     multiplier: z.number().min(1).default(1.5),
     /** The longest wait between two attempts. */
     max_interval: duration(30_000),
-    /** Give up (drop and count) after retrying this long; 0 retries forever. */
-    max_elapsed_time: duration(300_000),
+    /**
+     * Give up (drop and count) after retrying this long; 0 (the default) retries until delivered.
+     * The Collector gives up after 5 minutes; a sidecar that answered 200 must deliver after a
+     * longer outage too, and the queue bound (429 upstream when full) keeps memory in check.
+     */
+    max_elapsed_time: duration(0),
   })
   .superRefine((v, ctx) => {
     if (v.enabled && v.initial_interval <= 0) {
