@@ -106,6 +106,62 @@ describe('hourglass validate', () => {
   });
 });
 
+describe('secrets', () => {
+  it('never appear in the logs, at debug level, through failures and shutdown', async () => {
+    const SECRET = 'sk-test-7f3a9c1e5b2d';
+    const jaeger = await OtlpSink.start();
+    await jaeger.stop(); // exports fail: the failure is logged
+    cleanups.push(() => jaeger.close());
+    const ports = await freePorts();
+    const file = tempConfig(`
+extensions:
+  bearertokenauth:
+    token: ${SECRET}
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: ${ports.http}
+        auth: { authenticator: bearertokenauth }
+exporters:
+  otlp/jaeger:
+    endpoint: ${jaeger.grpcEndpoint}
+    tls: { insecure: true }
+    headers: { authorization: Bearer ${SECRET}, x-api-key: ${SECRET} }
+    retry_on_failure: { initial_interval: 100ms }
+  llm_summary:
+    provider: openai
+    endpoint: http://127.0.0.1:1
+    model: gpt-test
+    api_key: ${SECRET}
+service:
+  extensions: [bearertokenauth]
+  pipelines:
+    traces: { receivers: [otlp], exporters: [otlp/jaeger, llm_summary] }
+  telemetry:
+    logs: { level: debug }
+    metrics: { address: ${ports.telemetry} }
+`);
+    const sidecar = new SidecarProcess(['run', '--config', file]);
+    cleanups.push(() => sidecar.kill('SIGKILL'));
+    await sidecar.waitForLog((l) => l.msg === 'hourglass is running');
+    const send = (token: string) =>
+      fetch(`http://${ports.http}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${token}` },
+        body: traceRequest(5),
+      }).then((r) => r.status);
+    expect(await send('wrong')).toBe(401);
+    expect(await send(SECRET)).toBe(200);
+    await sidecar.waitForLog((l) => l.level === 'warn' && /cannot export to/.test(l.msg));
+    sidecar.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+    expect(sidecar.logs.length).toBeGreaterThan(5);
+    expect(sidecar.stderrText).not.toContain(SECRET);
+    expect(sidecar.stdout).not.toContain(SECRET);
+  });
+});
+
 describe('hourglass run', () => {
   it('starts without Jaeger, says so once, keeps retrying, delivers when Jaeger comes, drains on SIGTERM', async () => {
     const jaeger = await OtlpSink.start();
