@@ -5,14 +5,8 @@ import { gzip } from '../helper/compression.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpExporterConfig } from './config.js';
-import { decodeGrpcMessage, framePrefix, readMessage } from './grpc-frame.js';
+import { decodeGrpcMessage, exportPath, framePrefix, readMessage } from '../../otlp/grpc.js';
 import { codeForHttpStatus, grpcResult } from './grpc-status.js';
-
-const SERVICE: Record<Signal, string> = {
-  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
-  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
-  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
-};
 
 /** Largest response read (an Export response is tiny; a partial_success message is short). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -46,7 +40,7 @@ export class GrpcTransport implements ExportTransport {
   ) {
     const https = config.endpoint.startsWith('https://');
     this.endpoint = config.endpoint.replace(/^https?:\/\//, '');
-    this.path = `/${SERVICE[signal]}/Export`;
+    this.path = exportPath(signal);
     const tls = clientTlsOptions(https ? { ...config.tls, insecure: false } : config.tls);
     this.authority = `${tls ? 'https' : 'http'}://${this.endpoint}`;
     this.connectOptions = tls

@@ -1,178 +1,282 @@
-import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
+import { parseHostPort } from '../../config/schema.js';
 import { serverTlsOptions } from '../../config/tls.js';
+import {
+  GrpcFrameError,
+  encodeGrpcMessage,
+  exportPath,
+  framePrefix,
+  parseGrpcTimeout,
+  readMessage,
+} from '../../otlp/grpc.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import type { GrpcConfig } from './config.js';
 import { decodeRequest } from './decode.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
-const SERVICE: Record<Signal, string> = {
-  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
-  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
-  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
-};
-
-const identity = (b: Buffer): Buffer => b;
-const toBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-/** The Export method of one OTLP service, carrying raw bytes: decoding is ours, done once. */
-export function exportDefinition(signal: Signal): grpc.ServiceDefinition {
-  return {
-    Export: {
-      path: `/${SERVICE[signal]}/Export`,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: toBuffer,
-      responseDeserialize: identity,
-    },
-  };
-}
+const OK = 0;
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+const UNIMPLEMENTED = 12;
+const UNAUTHENTICATED = 16;
 
 /**
- * OTLP/gRPC: the Export method of the TraceService, MetricsService and LogsService. Only signals
- * that have a pipeline are registered; the others answer UNIMPLEMENTED, as in the Collector.
+ * Flow-control windows, as grpc-go servers (the Collector, Jaeger) size them once their
+ * bandwidth-delay estimate grows: HTTP/2's 64 KiB default makes a client wait for a window update
+ * every 64 KiB of a 200 KiB+ export, which throttles ingestion whenever the event loop is busy.
+ */
+const STREAM_WINDOW = 4 * 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+/**
+ * OTLP/gRPC on node:http2: the unary Export method of the TraceService, MetricsService and
+ * LogsService, for the signals that have a pipeline (the others answer UNIMPLEMENTED, as in the
+ * Collector). The request body is read once, checked against `max_recv_msg_size_mib` before and
+ * after decompression, and handed to the same decoder as OTLP/HTTP protobuf. grpc-js is not used
+ * here because its server copies each message and keeps HTTP/2's default 64 KiB windows; it is
+ * what the tests use as an independent client.
  */
 export class OtlpGrpcServer {
-  private server: grpc.Server | undefined;
-  private port = 0;
+  private server: http2.Http2Server | http2.Http2SecureServer | undefined;
+  private readonly routes = new Map<string, { signal: Signal; consumer: Consumer }>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private readonly maxBytes: number;
 
   constructor(
     private readonly config: GrpcConfig,
-    private readonly next: Partial<Record<Signal, Consumer>>,
+    next: Partial<Record<Signal, Consumer>>,
     private readonly logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly auth: ServerAuthenticator | undefined,
-  ) {}
+  ) {
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const consumer = next[signal];
+      if (consumer) this.routes.set(exportPath(signal), { signal, consumer });
+    }
+    this.maxBytes = Math.floor(config.max_recv_msg_size_mib * 1024 * 1024);
+  }
 
   async start(): Promise<void> {
-    const options: grpc.ServerOptions = {
-      'grpc.max_receive_message_length': Math.floor(
-        this.config.max_recv_msg_size_mib * 1024 * 1024,
-      ),
-      'grpc.keepalive_permit_without_calls': 1,
-    };
+    const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW };
     if (this.config.max_concurrent_streams > 0) {
-      options['grpc.max_concurrent_streams'] = this.config.max_concurrent_streams;
+      settings.maxConcurrentStreams = this.config.max_concurrent_streams;
     }
-    const server = new grpc.Server(options);
-    for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      const consumer = this.next[signal];
-      if (!consumer) continue;
-      server.addService(exportDefinition(signal), {
-        Export: (
-          call: grpc.ServerUnaryCall<Buffer, Uint8Array>,
-          callback: grpc.sendUnaryData<Uint8Array>,
-        ) => {
-          this.export(signal, consumer, call, callback).catch((err: unknown) => {
-            this.logger.error({ err }, 'unexpected error handling an OTLP/gRPC request');
-            callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+    const options = { settings, maxSessionMemory: 256 };
+    const server = this.config.tls
+      ? http2.createSecureServer({ ...serverTlsOptions(this.config.tls), ...options })
+      : http2.createServer(options);
+    server.on('session', (session: http2.ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => undefined); // the streams see it; nothing to add
+      try {
+        session.setLocalWindowSize(CONNECTION_WINDOW);
+      } catch {
+        // the session closed before it was ready
+      }
+    });
+    server.on('stream', (stream, headers) => {
+      this.inFlight++;
+      this.handle(stream, headers)
+        .catch((err: unknown) => {
+          this.logger.error({ err }, 'unexpected error handling an OTLP/gRPC request');
+          this.fail(stream, {
+            http: 500,
+            grpc: 13,
+            message: 'internal error',
+            retryAfterMs: undefined,
           });
-        },
-      });
-    }
-    let creds = grpc.ServerCredentials.createInsecure();
-    if (this.config.tls) {
-      const tls = serverTlsOptions(this.config.tls);
-      creds = grpc.ServerCredentials.createSsl(
-        (tls.ca as Buffer | undefined) ?? null,
-        [{ cert_chain: tls.cert as Buffer, private_key: tls.key as Buffer }],
-        tls.requestCert,
+        })
+        .finally(() => {
+          if (--this.inFlight === 0) this.drained?.();
+        });
+    });
+    const { host, port } = parseHostPort(this.config.endpoint)!;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cannot listen for OTLP/gRPC on ${this.config.endpoint}: ${err.code ?? err.message}`,
+          ),
+        ),
       );
-    }
-    this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(this.config.endpoint, creds, (err, port) =>
-        err
-          ? reject(
-              new Error(`cannot listen for OTLP/gRPC on ${this.config.endpoint}: ${err.message}`),
-            )
-          : resolve(port),
-      );
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
   }
 
   address(): string | undefined {
-    if (!this.server) return undefined;
-    const host = this.config.endpoint.slice(0, this.config.endpoint.lastIndexOf(':'));
-    return `${host}:${this.port}`;
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) return undefined;
+    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   }
 
-  /** Stops accepting calls and waits (up to `graceMs`) for calls in flight to be answered. */
+  /**
+   * Stops accepting connections, tells clients to go away (GOAWAY: calls in flight finish, new ones
+   * go elsewhere) and waits, up to `graceMs`, for the calls in flight to be answered.
+   */
   async shutdown(graceMs = 30_000): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, graceMs);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const session of this.sessions) session.close();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    const drained =
+      this.inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (this.drained = resolve));
+    await Promise.race([drained, grace]);
+    for (const session of this.sessions) session.destroy();
+    await closed;
+  }
+
+  private async handle(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+  ): Promise<void> {
+    stream.on('error', () => undefined); // a client gone away: nothing to answer
+    const contentType = headers['content-type'];
+    if (!contentType?.startsWith('application/grpc')) {
+      if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const route = this.routes.get(headers[':path'] ?? '');
+    if (!route || headers[':method'] !== 'POST') {
+      return this.fail(
+        stream,
+        grpcAnswer(UNIMPLEMENTED, `The server does not implement the method ${headers[':path']}`),
+      );
+    }
+    if (this.auth) {
+      const value = headers['authorization'];
+      if (!this.auth.authenticate(Array.isArray(value) ? value[0] : value)) {
+        return this.fail(stream, grpcAnswer(UNAUTHENTICATED, 'missing or invalid bearer token'));
+      }
+    }
+    const { signal, consumer } = route;
+    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
+    let expired = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            expired = true;
+            this.fail(stream, grpcAnswer(DEADLINE_EXCEEDED, 'Deadline exceeded'));
+          }, timeoutMs);
+    try {
+      const body = await this.readBody(stream);
+      if (body === undefined || expired) return;
+      const message =
+        readMessage(body, headers['grpc-encoding'] as string | undefined, this.maxBytes) ??
+        Buffer.alloc(0);
+      // Refused anyway? Then do not spend the CPU to decode it.
+      const refusal = consumer.refusal?.();
+      if (refusal) {
+        this.metrics.refusedUndecoded(signal);
+        return this.fail(stream, answerFor(refusal));
+      }
+      let decoded;
+      try {
+        decoded = decodeRequest(signal, message, 'proto');
+      } catch (err) {
+        return this.fail(stream, answerFor(err));
+      }
+      const { batch } = decoded;
+      try {
+        if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
+      } catch (err) {
+        this.metrics.refused(signal, batch.items);
+        if (!expired) this.fail(stream, answerFor(err));
+        return;
+      }
+      this.metrics.accepted(signal, batch.items);
+      if (decoded.rejected > 0) this.metrics.refused(signal, decoded.rejected);
+      if (expired) return;
+      const response = exportResponse(
+        signal,
+        decoded.rejected,
+        decoded.rejectedReason,
+        false,
+      ) as Uint8Array;
+      this.succeed(stream, response);
+    } catch (err) {
+      if (err instanceof GrpcFrameError)
+        return this.fail(stream, grpcAnswer(err.code, err.message));
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The whole body, or undefined when it is over the limit (answered here) or the client left. */
+  private readBody(stream: http2.ServerHttp2Stream): Promise<Buffer | undefined> {
+    const limit = this.maxBytes + 5;
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      stream.on('data', (chunk: Buffer) => {
+        if (over) return;
+        size += chunk.length;
+        if (size > limit) {
+          over = true;
+          this.fail(
+            stream,
+            grpcAnswer(
+              RESOURCE_EXHAUSTED,
+              `Received message larger than max (${size - 5} vs. ${this.maxBytes})`,
+            ),
+          );
+          resolve(undefined);
+          return;
+        }
+        chunks.push(chunk);
       });
+      stream.once('end', () => {
+        if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      });
+      stream.once('close', () => resolve(undefined));
     });
   }
 
-  private async export(
-    signal: Signal,
-    consumer: Consumer,
-    call: grpc.ServerUnaryCall<Buffer, Uint8Array>,
-    callback: grpc.sendUnaryData<Uint8Array>,
-  ): Promise<void> {
-    if (this.auth) {
-      const value = call.metadata.get('authorization')[0];
-      if (!this.auth.authenticate(typeof value === 'string' ? value : value?.toString())) {
-        callback(
-          grpcError({
-            http: 401,
-            grpc: grpc.status.UNAUTHENTICATED,
-            message: 'missing or invalid bearer token',
-            retryAfterMs: undefined,
-          }),
-        );
-        return;
-      }
-    }
-    // Refused anyway? Then do not spend the CPU to decode it.
-    const refusal = consumer.refusal?.();
-    if (refusal) {
-      this.metrics.refusedUndecoded(signal);
-      callback(grpcError(answerFor(refusal)));
-      return;
-    }
-    let decoded;
-    try {
-      decoded = decodeRequest(signal, call.request, 'proto');
-    } catch (err) {
-      callback(grpcError(answerFor(err)));
-      return;
-    }
-    const { batch } = decoded;
-    try {
-      if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
-    } catch (err) {
-      this.metrics.refused(signal, batch.items);
-      callback(grpcError(answerFor(err)));
-      return;
-    }
-    this.metrics.accepted(signal, batch.items);
-    if (decoded.rejected > 0) this.metrics.refused(signal, decoded.rejected);
-    callback(
-      null,
-      exportResponse(signal, decoded.rejected, decoded.rejectedReason, false) as Uint8Array,
+  private succeed(stream: http2.ServerHttp2Stream, response: Uint8Array): void {
+    if (stream.destroyed || stream.headersSent) return;
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
     );
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(OK) }));
+    stream.write(framePrefix(response.length, false));
+    stream.end(response);
+  }
+
+  /** A Trailers-Only answer: the status in the headers, with google.rpc.Status (and RetryInfo). */
+  private fail(stream: http2.ServerHttp2Stream, a: Answer): void {
+    if (stream.destroyed || stream.headersSent) return;
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(a.grpc),
+        'grpc-message': encodeGrpcMessage(a.message),
+        'grpc-status-details-bin': Buffer.from(encodeStatus(a))
+          .toString('base64')
+          .replace(/=+$/, ''),
+      },
+      { endStream: true },
+    );
+    // The client may still be sending (an oversized body): stop reading it.
+    if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 }
 
-/** A gRPC error with the google.rpc.Status (and RetryInfo) in `grpc-status-details-bin`. */
-function grpcError(a: Answer): Partial<grpc.StatusObject> {
-  const metadata = new grpc.Metadata();
-  metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(a)));
-  return { code: a.grpc, details: a.message, metadata };
+function grpcAnswer(code: number, message: string): Answer {
+  return { http: 0, grpc: code, message, retryAfterMs: undefined };
 }

@@ -1,0 +1,140 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { Signal } from '../component/consumer.js';
+
+/**
+ * The gRPC wire protocol as far as OTLP's unary Export calls need it, shared by the receiver's
+ * server and the otlp exporter's client (both on node:http2).
+ */
+
+const SERVICE: Record<Signal, string> = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+};
+
+/** `/opentelemetry.proto.collector.trace.v1.TraceService/Export` and so on. */
+export function exportPath(signal: Signal): string {
+  return `/${SERVICE[signal]}/Export`;
+}
+
+const identity = (b: Buffer): Buffer => b;
+const toBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * The Export method for grpc-js (raw bytes in and out), for the test and benchmark stand-ins that
+ * check our own client and server against an independent implementation.
+ */
+export function exportDefinition(signal: Signal): ServiceDefinition {
+  return {
+    Export: {
+      path: exportPath(signal),
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: toBuffer,
+      responseDeserialize: identity,
+    },
+  };
+}
+
+/** The 5-byte prefix of a message: the compressed flag, then the length as a big-endian uint32. */
+export function framePrefix(length: number, compressed: boolean): Buffer {
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = compressed ? 1 : 0;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
+export class GrpcFrameError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INTERNAL = 13;
+const UNIMPLEMENTED = 12;
+const RESOURCE_EXHAUSTED = 8;
+
+/**
+ * The one message of a unary call's body, decompressed when flagged (gzip or deflate, as
+ * `grpc-encoding` says), at most `maxBytes` after decompression. An empty body is undefined.
+ */
+export function readMessage(
+  body: Buffer,
+  encoding: string | undefined,
+  maxBytes: number,
+): Buffer | undefined {
+  if (body.length === 0) return undefined;
+  if (body.length < 5) throw new GrpcFrameError(INTERNAL, 'truncated gRPC message prefix');
+  const compressed = body[0] === 1;
+  const length = body.readUInt32BE(1);
+  if (length !== body.length - 5) {
+    throw new GrpcFrameError(
+      INTERNAL,
+      length > body.length - 5 ? 'truncated gRPC message' : 'more than one message in a unary call',
+    );
+  }
+  const message = body.subarray(5);
+  if (!compressed) return message;
+  try {
+    if (encoding === 'gzip') return gunzipSync(message, { maxOutputLength: maxBytes });
+    if (encoding === 'deflate') return inflateSync(message, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new GrpcFrameError(
+        RESOURCE_EXHAUSTED,
+        `decompressed message larger than max (${maxBytes} bytes)`,
+      );
+    }
+    throw new GrpcFrameError(
+      INTERNAL,
+      `cannot decompress the ${encoding} message: ${(err as Error).message}`,
+    );
+  }
+  throw new GrpcFrameError(
+    UNIMPLEMENTED,
+    `message compressed with unsupported encoding "${encoding ?? 'none'}"`,
+  );
+}
+
+/** `grpc-message` is percent-encoded: bytes outside printable ASCII, and `%` itself. */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeGrpcMessage(value: string | undefined): string {
+  if (!value) return '';
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const TIMEOUT_UNIT_MS: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 1e-3,
+  n: 1e-6,
+};
+
+/** `grpc-timeout` (`5000m`, `30S`) in ms, or undefined when absent or malformed. */
+export function parseGrpcTimeout(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
+  return m ? Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]! : undefined;
+}
