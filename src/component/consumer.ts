@@ -46,3 +46,49 @@ export const ITEM_NAME: Readonly<Record<Signal, string>> = {
 export function batchOf(signal: Signal, bytes: Uint8Array, items: number): OtlpBatch {
   return { signal, bytes, items };
 }
+
+/**
+ * A batch made of several encoded requests (what the batch processor and the sending queue
+ * gather). The parts are kept as they came and concatenated only when something reads `bytes`:
+ * the exporters' transports write the parts one after the other, so a batch that only goes to
+ * Jaeger is never copied.
+ */
+export class JoinedBatch implements OtlpBatch {
+  private joined: Uint8Array | undefined;
+
+  constructor(
+    readonly signal: Signal,
+    readonly parts: readonly Uint8Array[],
+    readonly items: number,
+    readonly size: number = parts.reduce((n, p) => n + p.length, 0),
+  ) {}
+
+  get bytes(): Uint8Array {
+    this.joined ??= this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    return this.joined;
+  }
+}
+
+/** The encoded parts of a batch, without concatenating them. */
+export function partsOf(batch: OtlpBatch): readonly Uint8Array[] {
+  return batch instanceof JoinedBatch ? batch.parts : [batch.bytes];
+}
+
+/** The encoded size of a batch, without concatenating it. */
+export function sizeOf(batch: OtlpBatch): number {
+  return batch instanceof JoinedBatch ? batch.size : batch.bytes.length;
+}
+
+/** One batch of all the given ones (same signal), without copying their bytes. */
+export function joinBatches(batches: readonly OtlpBatch[]): OtlpBatch {
+  if (batches.length === 1) return batches[0]!;
+  const parts: Uint8Array[] = [];
+  let items = 0;
+  let size = 0;
+  for (const b of batches) {
+    for (const p of partsOf(b)) parts.push(p);
+    items += b.items;
+    size += sizeOf(b);
+  }
+  return new JoinedBatch(batches[0]!.signal, parts, items, size);
+}

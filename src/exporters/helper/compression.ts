@@ -21,3 +21,20 @@ export type CompressionParams = z.output<typeof compressionParams>;
 export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
   return gzipAsync(data, { level });
 }
+
+/**
+ * Compresses several buffers as one stream (the parts of a batch, without concatenating them);
+ * returns the compressed chunks.
+ */
+export function gzipParts(parts: readonly Uint8Array[], level: number): Promise<Buffer[]> {
+  if (parts.length === 1) return gzip(parts[0]!, level).then((b) => [b]);
+  return new Promise((resolve, reject) => {
+    const z = zlib.createGzip({ level });
+    const out: Buffer[] = [];
+    z.on('data', (chunk: Buffer) => out.push(chunk));
+    z.once('end', () => resolve(out));
+    z.once('error', reject);
+    for (const part of parts) z.write(part);
+    z.end();
+  });
+}

@@ -1,4 +1,4 @@
-import type { OtlpBatch } from '../../component/consumer.js';
+import { sizeOf, type OtlpBatch } from '../../component/consumer.js';
 import { QueueBase } from './internal/queue-base.js';
 import type { BatchQueue, QueueEntry } from './queue.js';
 
@@ -9,7 +9,7 @@ export class MemoryQueue extends QueueBase<QueueEntry> implements BatchQueue {
   constructor(capacity: number) {
     super(
       capacity,
-      (e) => e.batch.bytes.length,
+      (e) => sizeOf(e.batch),
       (e) => e.batch.items,
     );
   }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { OtlpBatch, Signal } from '../../component/consumer.js';
+import { sizeOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
 import { errorMessage } from '../../component/errors.js';
 import { Coalescer } from './internal/coalesce.js';
 import { QueueBase } from './internal/queue-base.js';
@@ -122,7 +122,7 @@ export class PersistentQueue extends QueueBase<StoredEntry> implements BatchQueu
     } finally {
       this.writes.delete(write);
     }
-    this.waiting.push({ seq, size: batch.bytes.length, items: batch.items });
+    this.waiting.push({ seq, size: sizeOf(batch), items: batch.items });
     return true;
   }
 

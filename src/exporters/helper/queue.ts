@@ -1,4 +1,4 @@
-import type { OtlpBatch } from '../../component/consumer.js';
+import { joinBatches, type OtlpBatch } from '../../component/consumer.js';
 
 /** A batch held by a sending queue. */
 export interface QueueEntry {
@@ -38,13 +38,5 @@ export interface BatchQueue {
 
 /** The entries' batches as one export request: protobuf merges concatenated messages. */
 export function mergeEntries(entries: readonly QueueEntry[]): OtlpBatch {
-  if (entries.length === 1) return entries[0]!.batch;
-  const first = entries[0]!.batch;
-  let items = 0;
-  const parts: Uint8Array[] = [];
-  for (const e of entries) {
-    items += e.batch.items;
-    parts.push(e.batch.bytes);
-  }
-  return { signal: first.signal, bytes: Buffer.concat(parts), items };
+  return joinBatches(entries.map((e) => e.batch));
 }

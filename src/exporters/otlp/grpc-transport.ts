@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
-import type { OtlpBatch, Signal } from '../../component/consumer.js';
+import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
 import { clientTlsOptions } from '../../config/tls.js';
-import { gzip } from '../helper/compression.js';
+import { gzipParts } from '../helper/compression.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpExporterConfig } from './config.js';
@@ -61,14 +61,18 @@ export class GrpcTransport implements ExportTransport {
     const started = Date.now();
     const compressed = this.config.compression === 'gzip';
     const body = compressed
-      ? await gzip(batch.bytes, this.config.compression_params.level)
-      : batch.bytes;
+      ? await gzipParts(partsOf(batch), this.config.compression_params.level)
+      : partsOf(batch);
     const remaining = Math.max(1, attempt.timeoutMs - (Date.now() - started));
     if (this.closed) return retryable('UNAVAILABLE', 'UNAVAILABLE: the exporter is shutting down');
     return this.call(body, compressed, remaining);
   }
 
-  private call(body: Uint8Array, compressed: boolean, timeoutMs: number): Promise<ExportResult> {
+  private call(
+    body: readonly Uint8Array[],
+    compressed: boolean,
+    timeoutMs: number,
+  ): Promise<ExportResult> {
     return new Promise<ExportResult>((resolve) => {
       let session: http2.ClientHttp2Session;
       let stream: http2.ClientHttp2Stream;
@@ -126,8 +130,11 @@ export class GrpcTransport implements ExportTransport {
       stream.on('close', () =>
         finish(this.result(httpStatus, headers, trailers, chunks, failure, stream.rstCode)),
       );
-      stream.write(framePrefix(body.length, compressed));
-      stream.end(body);
+      let length = 0;
+      for (const part of body) length += part.length;
+      stream.write(framePrefix(length, compressed));
+      for (const part of body) stream.write(part);
+      stream.end();
     });
   }
 

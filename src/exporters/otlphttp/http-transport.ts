@@ -1,8 +1,9 @@
-import { gzip } from '../helper/compression.js';
+import { Readable } from 'node:stream';
+import { gzipParts } from '../helper/compression.js';
 import { Pool } from 'undici';
 import type { Clock } from '../../component/clock.js';
 import { errorMessage } from '../../component/errors.js';
-import type { OtlpBatch, Signal } from '../../component/consumer.js';
+import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
 import { clientTlsOptions } from '../../config/tls.js';
 import { protoToJson } from '../../otlp/json-encode.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
@@ -60,20 +61,24 @@ export class HttpTransport implements ExportTransport {
   }
 
   async send(batch: OtlpBatch, attempt: AttemptInfo): Promise<ExportResult> {
-    let body: Uint8Array =
+    let body: readonly Uint8Array[] =
       this.config.encoding === 'json'
-        ? Buffer.from(JSON.stringify(protoToJson(this.signal, batch.bytes)))
-        : batch.bytes;
-    if (this.config.compression === 'gzip')
-      body = await gzip(body, this.config.compression_params.level);
+        ? [Buffer.from(JSON.stringify(protoToJson(this.signal, batch.bytes)))]
+        : partsOf(batch);
+    if (this.config.compression === 'gzip') {
+      body = await gzipParts(body, this.config.compression_params.level);
+    }
+    let length = 0;
+    for (const part of body) length += part.length;
     const timeout = AbortSignal.timeout(attempt.timeoutMs);
     const signal = AbortSignal.any([timeout, this.closing.signal]);
     try {
       const res = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: this.headers,
-        body,
+        headers: { ...this.headers, 'content-length': String(length) },
+        // The parts of a batch are written one after the other, never concatenated.
+        body: body.length === 1 ? body[0]! : Readable.from(body, { objectMode: false }),
         signal,
       });
       const contentType = String(res.headers['content-type'] ?? '');

@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../component/clock.js';
 import type { Processor } from '../../component/component.js';
-import type { Consumer, OtlpBatch, Signal } from '../../component/consumer.js';
+import {
+  JoinedBatch,
+  partsOf,
+  sizeOf,
+  type Consumer,
+  type OtlpBatch,
+  type Signal,
+} from '../../component/consumer.js';
 import { RefusedError, errorMessage, isPermanent } from '../../component/errors.js';
 import type { CreateSettings } from '../../component/factory.js';
 import { splitRequest } from '../../otlp/split.js';
@@ -89,9 +96,9 @@ export class BatchProcessor implements Processor {
         ),
       );
     }
-    this.parts.push(batch.bytes);
+    for (const part of partsOf(batch)) this.parts.push(part);
     this.partItems += batch.items;
-    this.partBytes += batch.bytes.length;
+    this.partBytes += sizeOf(batch);
     if (this.partItems >= this.config.send_batch_size) {
       this.flush('size');
     } else if (!this.timer) {
@@ -109,19 +116,18 @@ export class BatchProcessor implements Processor {
     this.timer = undefined;
     if (this.partItems === 0) return;
     this.countTrigger(trigger);
-    const bytes =
-      this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
+    const joined = new JoinedBatch(this.signal, this.parts, this.partItems, this.partBytes);
     const items = this.partItems;
     this.parts = [];
     this.partItems = 0;
     this.partBytes = 0;
     const max = this.config.send_batch_max_size;
     if (max > 0 && items > max) {
-      for (const piece of splitRequest(this.signal, bytes, max)) {
+      for (const piece of splitRequest(this.signal, joined.bytes, max)) {
         this.send({ signal: this.signal, bytes: piece.bytes, items: piece.items });
       }
     } else {
-      this.send({ signal: this.signal, bytes, items });
+      this.send(joined);
     }
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { batchOf } from '../../../src/component/consumer.js';
+import { JoinedBatch, batchOf } from '../../../src/component/consumer.js';
 import { PersistentQueue } from '../../../src/exporters/helper/persistent-queue.js';
 import { WARN, memoryLogger, useTempDirs } from '../harness.js';
 import { payloadFor } from './fixtures/queue-payload.js';
@@ -46,6 +46,19 @@ describe('persistent queue', () => {
     const data = readFileSync(join(dir, files[0]!));
     expect(data.subarray(16)).toEqual(payloadFor(7));
     expect(queue.held()).toBe(1);
+  });
+
+  it("writes a batch made of parts (the batch processor's) as one entry, checksum and all", async () => {
+    const dir = tempDir();
+    const { queue } = await openQueue(dir);
+    const payload = payloadFor(9);
+    const parts = [payload.subarray(0, 10), payload.subarray(10)];
+    expect(await queue.offer(new JoinedBatch('traces', parts, 3))).toBe(true);
+    queue.close();
+    const reopened = await openQueue(dir);
+    const [entry] = (await reopened.queue.take(0))!;
+    expect(Buffer.from(entry!.batch.bytes)).toEqual(payload);
+    expect(reopened.lines.filter((l) => l.level >= WARN)).toEqual([]);
   });
 
   it('replays what the last run left, oldest first, and removes entries once done', async () => {

@@ -1,7 +1,7 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { OtlpBatch, Signal } from '../../../component/consumer.js';
+import { partsOf, sizeOf, type OtlpBatch, type Signal } from '../../../component/consumer.js';
 
 /**
  * One queued batch per file: a 16-byte header (magic `HGQ1`, items, payload length, CRC-32 of
@@ -26,12 +26,17 @@ export function seqOf(file: string): number | undefined {
   return /^\d{16}$/.test(stem) ? Number(stem) : undefined;
 }
 
-export function encodeHeader(items: number, payload: Uint8Array): Buffer {
+export function encodeHeader(items: number, payload: readonly Uint8Array[]): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
   h.writeUInt32LE(MAGIC, 0);
   h.writeUInt32LE(items, 4);
-  h.writeUInt32LE(payload.length, 8);
-  h.writeUInt32LE(crc32(payload, crc32(h.subarray(4, 12))), 12);
+  h.writeUInt32LE(
+    payload.reduce((n, p) => n + p.length, 0),
+    8,
+  );
+  let crc = crc32(h.subarray(4, 12));
+  for (const part of payload) crc = crc32(part, crc);
+  h.writeUInt32LE(crc, 12);
   return h;
 }
 
@@ -54,11 +59,12 @@ export function decodeEntry(signal: Signal, data: Buffer): OtlpBatch | string {
 /** Writes the entry durably: `.tmp`, fsync, rename to `.batch` (the caller fsyncs the directory). */
 export async function writeEntry(dir: string, seq: number, batch: OtlpBatch): Promise<void> {
   const tmp = join(dir, entryName(seq) + TMP_SUFFIX);
-  const header = encodeHeader(batch.items, batch.bytes);
+  const parts = partsOf(batch);
+  const header = encodeHeader(batch.items, parts);
   const fh = await open(tmp, 'w');
   try {
-    const { bytesWritten } = await fh.writev([header, batch.bytes]);
-    if (bytesWritten !== header.length + batch.bytes.length) {
+    const { bytesWritten } = await fh.writev([header, ...parts]);
+    if (bytesWritten !== header.length + sizeOf(batch)) {
       throw new Error(`short write to ${tmp}: ${bytesWritten} bytes`);
     }
     await fh.sync();
