@@ -151,7 +151,6 @@ async function drain(sink: ChildProcess): Promise<void> {
   }
 }
 
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Row {

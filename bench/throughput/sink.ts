@@ -13,7 +13,10 @@ const WINDOW = 16 * 1024 * 1024;
 let spans = 0;
 let requests = 0;
 
-const server = http2.createServer({ settings: { initialWindowSize: WINDOW }, maxSessionMemory: 1024 });
+const server = http2.createServer({
+  settings: { initialWindowSize: WINDOW },
+  maxSessionMemory: 1024,
+});
 server.on('session', (session) => session.setLocalWindowSize(WINDOW));
 server.on('stream', (stream, headers) => {
   const chunks: Buffer[] = [];
@@ -25,12 +28,17 @@ server.on('stream', (stream, headers) => {
     const bytes = compressed && headers['grpc-encoding'] === 'gzip' ? gunzipSync(message) : message;
     spans += indexSpans(bytes).spans.length;
     requests++;
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
+    );
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
   });
 });
-server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
+server.listen(0, '127.0.0.1', () =>
+  process.send!({ port: (server.address() as { port: number }).port }),
+);
 process.on('message', (m: { type: string }) => {
   if (m.type === 'count') process.send!({ spans, requests });
   if (m.type === 'reset') {

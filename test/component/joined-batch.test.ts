@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { JoinedBatch, joinBatches, partsOf, sizeOf } from '../../src/component/consumer.js';
+import type { JoinedBatch } from '../../src/component/consumer.js';
+import { joinBatches, partsOf, sizeOf } from '../../src/component/consumer.js';
 import { gzipParts } from '../../src/exporters/helper/compression.js';
 import { validateRequest } from '../../src/otlp/validate.js';
 import { traceRequest } from '../helpers/spans.js';
