@@ -115,6 +115,14 @@ export class SelfMetrics {
           ['receiver', 'transport'],
         ).inc({ receiver: id, transport }, n);
       },
+      duration: (signal, seconds) => {
+        this.histogram(
+          'hourglass_receiver_request_duration_seconds',
+          'Time from the arrival of an export request to its answer (body read, decoded, accepted by the pipeline).',
+          ['receiver', 'transport', 'otel_signal'],
+          [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        ).observe({ receiver: id, transport, otel_signal: signal }, seconds);
+      },
       refusedUndecoded: (signal) => {
         this.counter(
           'hourglass_receiver_refused_requests_total',
@@ -209,6 +217,8 @@ export interface ReceiverMetrics {
   refused(signal: Signal, n: number): void;
   /** A request refused before it was decoded (its items were not counted). */
   refusedUndecoded(signal: Signal): void;
+  /** Time from a request's arrival to its answer, in seconds (what the sidecar adds). */
+  duration(signal: Signal, seconds: number): void;
 }
 
 export interface ExporterMetrics {

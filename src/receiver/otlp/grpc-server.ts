@@ -141,6 +141,7 @@ export class OtlpGrpcServer {
     stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
   ): Promise<void> {
+    const started = performance.now();
     stream.on('error', () => undefined); // a client gone away: nothing to answer
     const contentType = headers['content-type'];
     if (!contentType?.startsWith('application/grpc')) {
@@ -195,6 +196,8 @@ export class OtlpGrpcServer {
         this.metrics.refused(signal, batch.items);
         if (!expired) this.fail(stream, answerFor(err));
         return;
+      } finally {
+        this.metrics.duration(signal, (performance.now() - started) / 1000);
       }
       this.metrics.accepted(signal, batch.items);
       if (decoded.rejected > 0) this.metrics.refused(signal, decoded.rejected);

@@ -103,6 +103,7 @@ export class OtlpHttpServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
     if (this.closing) res.setHeader('Connection', 'close');
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -160,6 +161,8 @@ export class OtlpHttpServer {
     } catch (err) {
       this.metrics.refused(signal, batch.items);
       return answer(res, encoding, answerFor(err));
+    } finally {
+      this.metrics.duration(signal, (performance.now() - started) / 1000);
     }
     this.metrics.accepted(signal, batch.items);
     if (decoded.rejected > 0) this.metrics.refused(signal, decoded.rejected);
