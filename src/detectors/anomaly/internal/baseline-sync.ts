@@ -21,8 +21,8 @@ export interface SyncContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: DetectorMetrics;
-  /** `[sev5 .. sev1]` as fractions. */
-  readonly percentiles: readonly number[];
+  /** `[sev5 .. sev1]` as fractions, for the point and the level thresholds (level.ts). */
+  readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
   /** Writes what is pending (a recalculation reads the database, so it flushes first). */
   readonly flush: () => void;
 }
@@ -120,12 +120,16 @@ export class BaselineSync {
       const report = await recalculate(b, {
         sinceDay: this.sinceDay(),
         keyIds,
-        percentiles: this.c.percentiles,
+        percentiles: this.c.percentiles.point,
         minSamples: config.min_samples,
         now: this.c.clock.now(),
         timeZone: config.timezone,
         pause: this.c.jobs.pause,
-        onKey: (row, window, slots) => this.install(row, window)?.setThresholds(slots),
+        onKey: (row, window, slots) => {
+          const key = this.install(row, window);
+          key?.setThresholds(slots);
+          key?.level.recompute(this.c.percentiles.level);
+        },
       });
       this.generations.thresholds = b.generation('thresholds');
       if (keyIds === undefined) {
