@@ -1,11 +1,12 @@
 import { probit } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import {
+  LEVEL_ALPHA,
   LEVEL_MIN_SAMPLES,
   LevelState,
   splitPercentiles,
 } from '../../../src/detectors/anomaly/internal/level.js';
-import { carriesShift, spanScore } from '../../../src/detectors/anomaly/internal/level-score.js';
+import { carriesShift } from '../../../src/detectors/anomaly/internal/level-shift.js';
 import { severityOf } from '../../../src/detectors/anomaly/internal/severity.js';
 import { THR_P50, THR_P95, THR_P99 } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { Random } from '../helpers/random.js';
@@ -39,7 +40,7 @@ function play(
   for (let i = 0; i < n; i++) {
     if (o.wander && i % 200 === 0) level = o.wander * r.normal();
     const d = (o.factor ?? 1) * Math.exp(level) * r.latency(100, sigma);
-    const v = state.step(spanScore(thr, 0, d));
+    const v = state.observe(thr, 0, d);
     o.seen?.(v);
   }
 }
@@ -67,22 +68,28 @@ describe('sustained slowdowns: the level', () => {
     });
   });
 
-  it('scores a span by the slot percentiles it exceeds', () => {
-    const thr = slot(0.3);
-    expect(spanScore(thr, 0, 90)).toBe(0);
-    expect(spanScore(thr, 0, 110)).toBe(1);
-    expect(spanScore(thr, 0, 170)).toBe(2);
-    expect(spanScore(thr, 0, 250)).toBe(3);
+  it('moves by how many of the slot percentiles a span exceeds', () => {
+    const thr = slot(0.3); // p50 100, p95 164, p99 201 ms
+    [
+      [90, 0],
+      [110, 1],
+      [170, 2],
+      [250, 3],
+    ].forEach(([d, u]) => {
+      const state = new LevelState();
+      const before = state.value;
+      expect(state.observe(thr, 0, d!)).toBeCloseTo(before + LEVEL_ALPHA * (u! - before), 12);
+    });
   });
 
   it('learns no thresholds before it has seen enough spans, and forgets by halves', () => {
     const r = new Random(1);
     const state = new LevelState();
-    play(state, r, LEVEL_MIN_SAMPLES - 1, { seen: (v) => state.learn(v) });
+    play(state, r, LEVEL_MIN_SAMPLES - 4, {});
     state.recompute(LEVEL);
     expect(state.thresholds).toBeUndefined();
-    expect(state.samples).toBeCloseTo((LEVEL_MIN_SAMPLES - 1) / 2, 6);
-    play(state, r, LEVEL_MIN_SAMPLES, { seen: (v) => state.learn(v) });
+    expect(state.samples).toBe((LEVEL_MIN_SAMPLES - 4) / 2);
+    play(state, r, LEVEL_MIN_SAMPLES, {});
     state.recompute(LEVEL);
     expect(state.thresholds).toBeDefined();
   });
@@ -93,7 +100,7 @@ describe('sustained slowdowns: the level', () => {
   ])('fires on normal traffic at no more than its share of the rates: %s', (_, wander) => {
     const r = new Random(2);
     const state = new LevelState();
-    play(state, r, 400_000, { wander, seen: (v) => state.learn(v) });
+    play(state, r, 400_000, { wander });
     state.recompute(LEVEL);
     const measured = rates(state, r, 2_000_000, wander);
     LEVEL.forEach((q, k) => expect(measured[k]).toBeLessThanOrEqual((1 - q) * 1.2));
@@ -102,7 +109,7 @@ describe('sustained slowdowns: the level', () => {
   it('rises above SEV3 within a few spans of a 2x slowdown and stays there', () => {
     const r = new Random(3);
     const state = new LevelState();
-    play(state, r, 200_000, { wander: 0.05, seen: (v) => state.learn(v) });
+    play(state, r, 200_000, { wander: 0.05 });
     state.recompute(LEVEL);
     const t = state.thresholds!;
     let first = -1;

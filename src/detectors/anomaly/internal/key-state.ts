@@ -77,20 +77,20 @@ export class KeyState {
    * judged by the fixed cold-start thresholds) gives way to a coarser level that has learned ones.
    */
   servingSlot(bucket: number, minSamples: number): number {
+    // The common case, on every span: the bucket itself, recalculated.
+    if (this.m[bucket * 3]! >= minSamples) {
+      const p50 = this.thr[bucket * THR_STRIDE + THR_P50]!;
+      if (p50 === p50) return bucket;
+    }
+    return this.fallbackSlot(bucket, minSamples);
+  }
+
+  private fallbackSlot(bucket: number, minSamples: number): number {
     const m = this.m;
     const thr = this.thr;
     const dow = (bucket / 24) | 0;
     let first = -1;
-    // Unrolled over [bucket, hour, day, global]: this runs for every span.
-    for (let level = 0; level < 4; level++) {
-      const slot =
-        level === 0
-          ? bucket
-          : level === 1
-            ? HOUR_BASE + bucket - dow * 24
-            : level === 2
-              ? DOW_BASE + dow
-              : GLOBAL_SLOT;
+    for (const slot of [bucket, HOUR_BASE + bucket - dow * 24, DOW_BASE + dow, GLOBAL_SLOT]) {
       if (m[slot * 3]! < minSamples) continue;
       if (first < 0) first = slot;
       const at = slot * THR_STRIDE;

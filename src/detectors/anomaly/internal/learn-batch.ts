@@ -12,15 +12,13 @@ export interface LearningRules {
 }
 
 const STATUS_ERROR = 2;
-/** Index of SEV3 in `[sev5 .. sev1]` thresholds. */
-const SEV3 = 2;
 
 /**
  * Learns a scored batch once it has been accepted downstream: each span's duration goes into its
  * key's slots and pending daily row. Returns how many spans were learned.
  */
 export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
-  const { keys, dayHours, severe, levels } = scored;
+  const { keys, dayHours, severe } = scored;
   const spans = scored.index.spans;
   let learned = 0;
   for (let i = 0; i < spans.length; i++) {
@@ -28,10 +26,6 @@ export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
     if (key === undefined) continue;
     const span = spans[i]!;
     if (!rules.learnErrors && span.statusCode === STATUS_ERROR) continue;
-    // The level histogram learns what normal traffic does: not the sustained slowdowns.
-    const level = levels[i]!;
-    const lt = key.level.thresholds;
-    if (level === level && (lt === undefined || level < lt[SEV3]!)) key.level.learn(level);
     if (rules.excludeSevere && severe[i] === 1) continue;
     const dayHour = dayHours[i]!;
     const day = Math.floor(dayHour / 24);

@@ -1,4 +1,5 @@
 import { probit } from 'simple-statistics';
+import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
 
 /**
  * Sustained slowdowns. One slow span is judged by its own duration (the point thresholds); an
@@ -19,6 +20,10 @@ export const LEVEL_ALPHA = 1 / 16;
 export const LEVEL_SHARE = 0.5;
 /** Spans a key's histogram needs before its level thresholds are set. */
 export const LEVEL_MIN_SAMPLES = 1000;
+/** One span in this many is counted in the histogram (neighbouring levels are nearly equal). */
+const COUNT_EVERY = 4;
+/** Index of SEV3 in `[sev5 .. sev1]` thresholds. */
+const SEV3 = 2;
 const STEP = 0.005;
 const TAIL_LADDER = [0.5, 0.9, 0.99, 0.999];
 /** Independent stretches of traffic beyond a percentile of the level before it is read. */
@@ -57,21 +62,35 @@ export class LevelState {
   thresholds: Float64Array | undefined;
   /** Spans counted in the histogram (decayed). */
   samples = 0;
+  private tick = 0;
   private histogram: Float32Array | undefined;
 
-  /** Adds a span's u (0..3) and returns the new level. */
-  step(u: number): number {
+  /**
+   * Adds a span of duration `d` scored against slot `at` of `thr` (`KeyState.thr`): u, how many of
+   * the slot's p50, p95 and p99 it exceeds. Returns the new level. Every COUNT_EVERY spans the
+   * level is counted in the histogram, unless it is a sustained slowdown of SEV3 or worse: what the
+   * histogram learns is what normal traffic does.
+   */
+  observe(thr: Float32Array, at: number, d: number): number {
+    const u =
+      (d > thr[at + THR_P50]! ? 1 : 0) +
+      (d > thr[at + THR_P95]! ? 1 : 0) +
+      (d > thr[at + THR_P99]! ? 1 : 0);
     const v = this.value + LEVEL_ALPHA * (u - this.value);
     this.value = v;
+    if (++this.tick === COUNT_EVERY) {
+      this.tick = 0;
+      const t = this.thresholds;
+      if (t === undefined || v < t[SEV3]!) this.count(v);
+    }
     return v;
   }
 
-  /** Counts a level seen on traffic accepted as normal. */
-  learn(v: number): void {
+  private count(v: number): void {
     const h = (this.histogram ??= new Float32Array(BINS));
     const i = Math.round(v / STEP);
-    h[i < 0 ? 0 : i >= BINS ? BINS - 1 : i]!++;
-    this.samples++;
+    h[i < 0 ? 0 : i >= BINS ? BINS - 1 : i]! += COUNT_EVERY;
+    this.samples += COUNT_EVERY;
   }
 
   /**

@@ -3,7 +3,7 @@ import { hexAt, indexSpans, type SpanRef, type TraceIndex } from '../../../otlp/
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
-import { carriesShift, spanScore } from './level-score.js';
+import { carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
@@ -35,8 +35,6 @@ export interface ScoredBatch {
   readonly keys: (KeyState | undefined)[];
   /** Per span: its local `day * 24 + hour`. */
   readonly dayHours: Float64Array;
-  /** Per span: its key's level after it (level.ts), NaN when it has none. */
-  readonly levels: Float32Array;
   /**
    * Per span: 1 when it is severe against its own dow_hour bucket, else 0: its key was in a
    * sustained slowdown of SEV3 or worse, or, while the bucket has only the fixed cold-start
@@ -68,12 +66,14 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
   const n = spans.length;
   const keys: (KeyState | undefined)[] = new Array<KeyState | undefined>(n);
   const dayHours = new Float64Array(n);
-  const levels = new Float32Array(n).fill(Number.NaN);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array> | undefined;
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
+  // Spans of a request mostly share their hour: its bucket is computed once per change.
+  let lastDayHour = Number.NaN;
+  let bucket = 0;
   for (let i = 0; i < n; i++) {
     const span = spans[i]!;
     const d = span.durationMs;
@@ -83,8 +83,11 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     const key = model.key(service, span.name, span.kind, ops);
     if (!key) continue;
     const dayHour = buckets.dayHour(span.startMs);
-    const day = Math.floor(dayHour / 24);
-    const bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+    if (dayHour !== lastDayHour) {
+      lastDayHour = dayHour;
+      const day = Math.floor(dayHour / 24);
+      bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+    }
     keys[i] = key;
     dayHours[i] = dayHour;
     const slot = key.servingSlot(bucket, minSamples);
@@ -95,13 +98,12 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     // The key's level: every successful span moves it (a fast failure says nothing of latency).
     let shift = 0;
     if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
-      const v = key.level.step(spanScore(thr, at, d));
-      levels[i] = v;
+      const v = key.level.observe(thr, at, d);
       const lt = key.level.thresholds;
       if (lt !== undefined && v >= lt[0]!) {
-        const s = severityOf(v, lt);
-        if (slot === bucket && s <= 3) severe[i] = 1;
-        if (carriesShift(thr, at, d, v, minDeltaMs)) shift = s;
+        shift = severityOf(v, lt);
+        if (slot === bucket && shift <= 3) severe[i] = 1;
+        if (!carriesShift(thr, at, d, v, minDeltaMs)) shift = 0;
       }
     }
     const mean = m[slot * 3 + 1]!;
@@ -128,7 +130,6 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     index,
     keys,
     dayHours,
-    levels,
     severe,
     anomalies,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,

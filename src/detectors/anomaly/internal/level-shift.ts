@@ -1,16 +1,7 @@
 import { cumulativeStdNormalProbability, probit } from 'simple-statistics';
-import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
+import { THR_P50, THR_P95 } from './thr-layout.js';
 
-/** What one span tells about its operation's level (level.ts). */
-
-/** u (0..3): how many of slot `at`'s (THR offset) p50, p95 and p99 a duration `d` exceeds. */
-export function spanScore(thr: Float32Array, at: number, d: number): number {
-  return (
-    (d > thr[at + THR_P50]! ? 1 : 0) +
-    (d > thr[at + THR_P95]! ? 1 : 0) +
-    (d > thr[at + THR_P99]! ? 1 : 0)
-  );
-}
+/** Whether a span in a slowdown of its operation carries it (level.ts). */
 
 const Z95 = probit(0.95);
 const Z99 = probit(0.99);
