@@ -119,7 +119,7 @@ function faultTable(hg: DetectorReport, all: readonly DetectorReport[]): string 
 export function figureTable(figs: readonly Figure[]): string {
   return table(
     ['figure', 'target', 'measured', ''],
-    figs.map((f) => [f.name, f.target, f.value, f.pass ? 'ok' : 'MISSED']),
+    figs.map((f) => [f.name, f.target, f.value, f.pass === null ? '' : f.pass ? 'ok' : 'MISSED']),
     false,
   );
 }

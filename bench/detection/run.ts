@@ -60,7 +60,9 @@ if (results.length > 1) {
     name,
     target: results[0]!.figures[i]!.target,
     value: results.map((r) => `${r.result.seed}: ${r.figures[i]!.value}`).join(', '),
-    pass: results.every((r) => r.figures[i]!.pass),
+    pass: results.some((r) => r.figures[i]!.pass === null)
+      ? null
+      : results.every((r) => r.figures[i]!.pass),
   }));
   console.log(figureTable(rows));
 }

@@ -13,7 +13,7 @@ import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
  * and each recalculation sets the level thresholds at the share of the severity percentiles given
  * to sustained slowdowns, from the histogram's median and interquartile spread (robust to the few
  * incidents in it), with a skewness correction, never below what independent spans would give.
- * The histogram is halved at every recalculation, so it follows the last few days.
+ * The histogram forgets 15% at every recalculation, so it follows the last week or so.
  */
 export const LEVEL_ALPHA = 1 / 16;
 /** Share of each severity's false-alarm budget (1 - its percentile) given to sustained slowdowns. */
@@ -22,6 +22,11 @@ export const LEVEL_SHARE = 0.5;
 export const LEVEL_MIN_SAMPLES = 1000;
 /** One span in this many is counted in the histogram (neighbouring levels are nearly equal). */
 const COUNT_EVERY = 4;
+/**
+ * What the histogram keeps at each recalculation (nightly): it remembers the last week or so, so
+ * that a slowdown creeping in over a day or two does not become its normal.
+ */
+const KEEP = 0.85;
 /** Index of SEV3 in `[sev5 .. sev1]` thresholds. */
 const SEV3 = 2;
 const STEP = 0.005;
@@ -95,15 +100,15 @@ export class LevelState {
 
   /**
    * Sets the thresholds from the histogram for `percentiles` (`[sev5 .. sev1]`, fractions), then
-   * halves the histogram. Keeps the previous thresholds while fewer than LEVEL_MIN_SAMPLES spans
+   * forgets 15% of it. Keeps the previous thresholds while fewer than LEVEL_MIN_SAMPLES spans
    * have been counted.
    */
   recompute(percentiles: readonly number[]): void {
     const h = this.histogram;
     if (!h) return;
     if (this.samples >= LEVEL_MIN_SAMPLES) this.thresholds = levelThresholds(h, percentiles);
-    for (let i = 0; i < h.length; i++) h[i]! *= 0.5;
-    this.samples *= 0.5;
+    for (let i = 0; i < h.length; i++) h[i]! *= KEEP;
+    this.samples *= KEEP;
   }
 }
 
