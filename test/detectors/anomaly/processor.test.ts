@@ -297,6 +297,28 @@ describe('anomaly processor', () => {
     expect(capture.batches[2]).toBe(later);
   });
 
+  it("sets a key's first level thresholds at a flush once it has seen enough spans", async () => {
+    const entry = await start({ recalculation: { enabled: false } });
+    const detector = detectorOf(sidecar!);
+    const r = new Random(10);
+    const spans = (n: number, first: number) =>
+      batch(
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 9 * H + (first + i) * 1000,
+          durationMs: wholeNanos(r.latency(100, 0.3)),
+        })),
+      );
+    await entry.consume(spans(2000, 0));
+    await detector.recalculate(); // percentiles, no level yet: nothing was scored against them
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    await entry.consume(spans(1200, 2000));
+    expect(key.level.thresholds).toBeUndefined();
+    clock.advance(10_000); // a flush: no need to wait for the nightly recalculation
+    await detector.idle();
+    expect(key.level.thresholds).toBeDefined();
+  });
+
   it('learns errors when configured to', async () => {
     const entry = await start({ learn_from_errors: true });
     await entry.consume(batch(mondayNine()));

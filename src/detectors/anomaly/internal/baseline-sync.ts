@@ -4,6 +4,7 @@ import type { AnomalyProcessorConfig } from '../config.js';
 import type { BaselineModel } from './baseline-model.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import { JobAborted, type JobQueue } from './job-queue.js';
+import { LEVEL_MIN_SAMPLES } from './level.js';
 import type { KeyState } from './key-state.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
@@ -90,6 +91,13 @@ export class BaselineSync {
     }
     if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
     this.generations = g;
+    // A key's first level thresholds (a new key, or any key after a restart: the level's
+    // histogram lives in memory) as soon as it has seen enough spans, not at the next night.
+    for (const k of model.keys()) {
+      if (k.level.thresholds === undefined && k.level.samples >= LEVEL_MIN_SAMPLES) {
+        k.level.recompute(this.c.percentiles.level, false);
+      }
+    }
     if (this.refreshQueued) return;
     const stale: number[] = [];
     for (const k of model.keys()) {

@@ -100,13 +100,14 @@ export class LevelState {
 
   /**
    * Sets the thresholds from the histogram for `percentiles` (`[sev5 .. sev1]`, fractions), then
-   * forgets 15% of it. Keeps the previous thresholds while fewer than LEVEL_MIN_SAMPLES spans
-   * have been counted.
+   * (at a recalculation) forgets 15% of it. Keeps the previous thresholds while fewer than
+   * LEVEL_MIN_SAMPLES spans have been counted.
    */
-  recompute(percentiles: readonly number[]): void {
+  recompute(percentiles: readonly number[], forget = true): void {
     const h = this.histogram;
     if (!h) return;
     if (this.samples >= LEVEL_MIN_SAMPLES) this.thresholds = levelThresholds(h, percentiles);
+    if (!forget) return;
     for (let i = 0; i < h.length; i++) h[i]! *= KEEP;
     this.samples *= KEEP;
   }
