@@ -7,6 +7,7 @@ import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
+import { splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
@@ -65,7 +66,7 @@ export class AnomalyDetector {
       logger: settings.logger,
       clock: settings.clock,
       metrics: this.metrics,
-      percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
+      percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100)),
       flush: () => this.flush(),
     });
     const windows = windowLabels(config.timezone);

@@ -13,6 +13,10 @@ import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+
+/** Index of SEV1's threshold in a slot's `[sev5 .. sev1]`. */
+const SEV1 = 4;
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -269,9 +273,9 @@ describe('hourglass recalculate and backfill', () => {
       expect(report).toMatchObject({ processor: 'anomaly', keys: 1 });
       expect(report.changed).toBeGreaterThan(0);
       const key = detectorOf(sidecar).model.get('checkout', 'GET /cart', 2)!;
-      const before = key.thr[199 * 6 + 4]!;
+      const before = key.thr[199 * THR_STRIDE + SEV1]!;
       clock.advance(10_000);
-      expect(key.thr[199 * 6 + 4]!).toBeGreaterThan(before);
+      expect(key.thr[199 * THR_STRIDE + SEV1]!).toBeGreaterThan(before);
     } finally {
       await sidecar.shutdown();
     }

@@ -8,7 +8,8 @@ import type { Sidecar } from '../../../src/main.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { Capture } from '../helpers/capture-exporter.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
-import { decodeSpans, traceRequest, type SpanSpec } from '../helpers/traces.js';
+import { Random } from '../helpers/random.js';
+import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
 
 const MONDAY = Date.UTC(2026, 0, 12); // 2026-01-12 is a Monday
 const H = 3_600_000;
@@ -194,7 +195,7 @@ describe('anomaly processor', () => {
     expect(key.count()).toBe(40);
   });
 
-  it('keeps error spans and severe anomalies out of the baseline', async () => {
+  it('keeps error spans, and severe spans judged by the cold-start thresholds, out of the baseline', async () => {
     const entry = await start();
     await entry.consume(batch(mondayNine()));
     // Errors that fail fast (1 ms) would drag the mean down: they are not learned.
@@ -204,9 +205,72 @@ describe('anomaly processor', () => {
     // A slow error span is still scored and tagged.
     await entry.consume(batch(mondayNine(1, { durationMs: 3000, status: 2 })));
     expect(decodeSpans(capture.batches[2]!.bytes)[0]!.attributes['anomaly.severity']).toBe('SEV1');
-    // SEV1 spans are not learned either.
+    // Against the fixed thresholds (the bucket's mean and standard deviation, which one 3 s span
+    // in 40 would distort), a SEV1 span is not learned either.
     await entry.consume(batch(mondayNine(1, { durationMs: 3000 })));
     expect(key.count()).toBe(40);
+  });
+
+  it('learns an isolated slow span once its bucket has learned thresholds', async () => {
+    const entry = await start({ recalculation: { enabled: false } });
+    const r = new Random(9);
+    await entry.consume(
+      batch(
+        Array.from({ length: 2000 }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 9 * H + i * 1000,
+          durationMs: wholeNanos(r.latency(100, 0.3)),
+        })),
+      ),
+    );
+    await detectorOf(sidecar!).recalculate();
+    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    // The rare slow call is part of the normal tail: a baseline that never saw its tail would
+    // read its percentiles ever lower (and fire ever more often).
+    await entry.consume(batch(mondayNine(1, { durationMs: 3000 })));
+    expect(decodeSpans(capture.batches.at(-1)!.bytes)[0]!.attributes['anomaly.severity']).toBe(
+      'SEV1',
+    );
+    expect(key.count()).toBe(2001);
+  });
+
+  /**
+   * Monday 09:00 learned (6,000 spans, two recalculations: percentiles, then what the key's level
+   * does on normal traffic), then 200 spans 5x slower. Returns how many of those were learned and
+   * how many were tagged SEV2 or worse.
+   */
+  async function sustainedSlowdown(settings: Record<string, unknown> = {}) {
+    const entry = await start({ recalculation: { enabled: false }, ...settings });
+    const detector = detectorOf(sidecar!);
+    const r = new Random(8);
+    const spans = (n: number, first: number, factor = 1) =>
+      batch(
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 9 * H + ((first + i) % 3600) * 1000,
+          durationMs: wholeNanos(factor * r.latency(100, 0.3)),
+        })),
+      );
+    await entry.consume(spans(3000, 0));
+    await detector.recalculate();
+    await entry.consume(spans(3000, 3000));
+    await detector.recalculate();
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    expect(key.level.thresholds).toBeDefined();
+    const before = key.count();
+    await entry.consume(spans(200, 6000, 5));
+    const severe = decodeSpans(capture.batches.at(-1)!.bytes).filter(
+      (s) => Number(s.attributes['anomaly.severity_number']) <= 2,
+    );
+    return { learned: key.count() - before, severe: severe.length };
+  }
+
+  it('keeps a sustained slowdown out of the baseline', async () => {
+    // Once the key's level says the operation is 5x slower, its spans are tagged, not learned.
+    const { learned, severe } = await sustainedSlowdown();
+    expect(learned).toBeGreaterThan(0); // the first spans, before the level rose
+    expect(learned).toBeLessThan(20);
+    expect(severe).toBeGreaterThan(180);
   });
 
   it('learns severe spans scored against a fallback level, so a new bucket gets its own baseline', async () => {
@@ -233,12 +297,39 @@ describe('anomaly processor', () => {
     expect(capture.batches[2]).toBe(later);
   });
 
-  it('learns severe anomalies and errors when configured to', async () => {
-    const entry = await start({ exclude_severe_from_baseline: false, learn_from_errors: true });
+  it("sets a key's first level thresholds at a flush once it has seen enough spans", async () => {
+    const entry = await start({ recalculation: { enabled: false } });
+    const detector = detectorOf(sidecar!);
+    const r = new Random(10);
+    const spans = (n: number, first: number) =>
+      batch(
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: MONDAY + 9 * H + (first + i) * 1000,
+          durationMs: wholeNanos(r.latency(100, 0.3)),
+        })),
+      );
+    await entry.consume(spans(2000, 0));
+    await detector.recalculate(); // percentiles, no level yet: nothing was scored against them
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    await entry.consume(spans(1200, 2000));
+    expect(key.level.thresholds).toBeUndefined();
+    clock.advance(10_000); // a flush: no need to wait for the nightly recalculation
+    await detector.idle();
+    expect(key.level.thresholds).toBeDefined();
+  });
+
+  it('learns errors when configured to', async () => {
+    const entry = await start({ learn_from_errors: true });
     await entry.consume(batch(mondayNine()));
-    await entry.consume(batch(mondayNine(1, { durationMs: 3000 })));
     await entry.consume(batch(mondayNine(2, { durationMs: 50, status: 2 })));
-    expect(detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!.count()).toBe(43);
+    expect(detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!.count()).toBe(42);
+  });
+
+  it('learns a sustained slowdown when configured to', async () => {
+    const { learned, severe } = await sustainedSlowdown({ exclude_severe_from_baseline: false });
+    expect(learned).toBe(200);
+    expect(severe).toBeGreaterThan(180);
   });
 
   it('keys baselines by service, span name and span kind', async () => {

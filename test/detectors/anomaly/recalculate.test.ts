@@ -13,6 +13,10 @@ import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+
+/** Index of SEV1's threshold in a slot's `[sev5 .. sev1]`. */
+const SEV1 = 4;
 
 const H = 3_600_000;
 
@@ -86,10 +90,10 @@ describe('threshold recalculation', () => {
     const spans = traffic(r, monday + 9 * H, 400, 100);
     await send(entry, spans);
     const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
-    expect(Number.isNaN(key.thr[9 * 6]!)).toBe(true); // fixed thresholds so far
+    expect(Number.isNaN(key.thr[9 * THR_STRIDE]!)).toBe(true); // fixed thresholds so far
     clock.advance(10_000); // flush, then the background refresh of keys that grew
     await detectorOf(sidecar!).idle();
-    expect(Number.isNaN(key.thr[9 * 6]!)).toBe(false);
+    expect(Number.isNaN(key.thr[9 * THR_STRIDE]!)).toBe(false);
     await send(entry, [{ name: 'GET /cart', startMs: monday + 9 * H, durationMs: 2000 }]);
     const tagged = decodeSpans(capture.batches.at(-1)!.bytes)[0]!;
     const sorted = spans.map((s) => s.durationMs).sort((a, b) => a - b);
@@ -107,9 +111,12 @@ describe('threshold recalculation', () => {
     await send(entry, traffic(r, monday + 9 * H, 400, 100, 0.1));
     const first = await detector.recalculate();
     expect(first.keys).toBe(1);
-    // Monday 09:00, hour 09:00, Monday and global each have 400 samples: four learned slots.
-    expect(first.slots_learned).toBe(4);
-    expect(first.changed).toBe(4);
+    // 360 spans on Monday 09:xx and 40 on 10:0x: Monday 09:00, hour 09:00, Monday and global hold
+    // enough to learn the key's tail shape, and the two 10:00 slots, with min_samples, learn from
+    // it too: six learned slots, none left on the fixed thresholds.
+    expect(first.slots_learned).toBe(6);
+    expect(first.slots_fixed).toBe(0);
+    expect(first.changed).toBe(6);
     expect(first.changes[0]).toMatchObject({
       service: 'checkout',
       operation: 'GET /cart',
@@ -118,11 +125,21 @@ describe('threshold recalculation', () => {
     });
     expect(Object.keys(first.changes[0]!.after!)).toEqual(['SEV5', 'SEV4', 'SEV3', 'SEV2', 'SEV1']);
     expect((await detector.recalculate()).changed).toBe(0);
-    // A noisier week moves the thresholds.
+    // Noisier traffic (10:06 to 11:13) moves the thresholds: of the slots it lands in, and, as it
+    // changes the key's tail shape, of Monday 09:00 too.
     await send(entry, traffic(r, monday + 9 * H + 400 * 10_000, 400, 100, 0.6));
     const third = await detector.recalculate();
-    expect(third.changed).toBe(4);
-    expect(third.changes.map((c) => c.scope).sort()).toEqual(['dow', 'dow_hour', 'global', 'hour']);
+    expect(third.changed).toBe(8);
+    expect(third.changes.map((c) => c.window).sort()).toEqual([
+      'Mon 00:00-24:00 UTC',
+      'Mon 09:00-10:00 UTC',
+      'Mon 10:00-11:00 UTC',
+      'Mon 11:00-12:00 UTC',
+      'all week UTC',
+      'daily 09:00-10:00 UTC',
+      'daily 10:00-11:00 UTC',
+      'daily 11:00-12:00 UTC',
+    ]);
   });
 
   it('picks up thresholds recalculated by another process at its next flush', async () => {
@@ -133,7 +150,7 @@ describe('threshold recalculation', () => {
     await send(entry, traffic(new Random(23), monday + 9 * H, 400, 100));
     await detector.recalculate();
     const key = detector.model.get('checkout', 'GET /cart', 2)!;
-    const before = key.thr[9 * 6 + 4]!;
+    const before = key.thr[9 * THR_STRIDE + SEV1]!;
     // `hourglass recalculate` with stricter percentiles, on the same file.
     const db = openDatabase(join(dir, 'hg.db'), silentLogger(), clock.now());
     await recalculate(new BaselineStore(db), {
@@ -144,8 +161,8 @@ describe('threshold recalculation', () => {
       timeZone: 'UTC',
     });
     db.close();
-    expect(key.thr[9 * 6 + 4]).toBe(before);
+    expect(key.thr[9 * THR_STRIDE + SEV1]).toBe(before);
     clock.advance(10_000);
-    expect(key.thr[9 * 6 + 4]!).toBeGreaterThan(before);
+    expect(key.thr[9 * THR_STRIDE + SEV1]!).toBeGreaterThan(before);
   });
 });

@@ -12,6 +12,7 @@ import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, httpEndpoint, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, type DecodedSpan } from '../helpers/traces.js';
+import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -140,7 +141,7 @@ describe('anomaly detection end to end, through the OpenTelemetry SDK', () => {
       200,
     );
     // 240 samples per dow_hour bucket: enough to learn its thresholds (not the fixed ones).
-    expect(Number.isNaN(key.thr[9 * 6]!)).toBe(false);
+    expect(Number.isNaN(key.thr[9 * THR_STRIDE]!)).toBe(false);
   });
 
   it('tags a span 10x slower than its Monday 09:00 baseline SEV1 or SEV2, with correct values', async () => {

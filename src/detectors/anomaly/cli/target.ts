@@ -8,6 +8,7 @@ import { formatIssues } from '../../../config/issues.js';
 import { parseYamlText } from '../../../config/load.js';
 import { silentLogger } from '../../../telemetry/logger.js';
 import { anomalyProcessorSchema, bySeverity, type AnomalyProcessorConfig } from '../config.js';
+import { splitPercentiles } from '../internal/level.js';
 import { recalculate, type RecalcReport } from '../internal/recalculate.js';
 import { BaselineStore } from '../internal/store/baseline-store.js';
 import { openDatabase } from '../internal/store/open-database.js';
@@ -86,7 +87,8 @@ export function recalculateTarget(t: Target, now: number): Promise<RecalcReport>
   const { config } = t;
   return recalculate(t.store, {
     sinceDay: new TimeBuckets(config.timezone).day(now) - config.window_days + 1,
-    percentiles: bySeverity(config.severity_percentiles).map((p) => p / 100),
+    percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100))
+      .point,
     minSamples: config.min_samples,
     now,
     timeZone: config.timezone,

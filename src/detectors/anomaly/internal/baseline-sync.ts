@@ -4,6 +4,7 @@ import type { AnomalyProcessorConfig } from '../config.js';
 import type { BaselineModel } from './baseline-model.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import { JobAborted, type JobQueue } from './job-queue.js';
+import { LEVEL_MIN_SAMPLES } from './level.js';
 import type { KeyState } from './key-state.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
@@ -21,8 +22,8 @@ export interface SyncContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: DetectorMetrics;
-  /** `[sev5 .. sev1]` as fractions. */
-  readonly percentiles: readonly number[];
+  /** `[sev5 .. sev1]` as fractions, for the point and the level thresholds (level.ts). */
+  readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
   /** Writes what is pending (a recalculation reads the database, so it flushes first). */
   readonly flush: () => void;
 }
@@ -90,6 +91,13 @@ export class BaselineSync {
     }
     if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
     this.generations = g;
+    // A key's first level thresholds (a new key, or any key after a restart: the level's
+    // histogram lives in memory) as soon as it has seen enough spans, not at the next night.
+    for (const k of model.keys()) {
+      if (k.level.thresholds === undefined && k.level.samples >= LEVEL_MIN_SAMPLES) {
+        k.level.recompute(this.c.percentiles.level, false);
+      }
+    }
     if (this.refreshQueued) return;
     const stale: number[] = [];
     for (const k of model.keys()) {
@@ -120,12 +128,16 @@ export class BaselineSync {
       const report = await recalculate(b, {
         sinceDay: this.sinceDay(),
         keyIds,
-        percentiles: this.c.percentiles,
+        percentiles: this.c.percentiles.point,
         minSamples: config.min_samples,
         now: this.c.clock.now(),
         timeZone: config.timezone,
         pause: this.c.jobs.pause,
-        onKey: (row, window, slots) => this.install(row, window)?.setThresholds(slots),
+        onKey: (row, window, slots) => {
+          const key = this.install(row, window);
+          key?.setThresholds(slots);
+          key?.level.recompute(this.c.percentiles.level);
+        },
       });
       this.generations.thresholds = b.generation('thresholds');
       if (keyIds === undefined) {

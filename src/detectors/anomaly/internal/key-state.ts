@@ -1,8 +1,10 @@
 import { addAt, mergeAt, type Moments } from './moments.js';
+import { LevelState } from './level.js';
+import { THR_P50, THR_P95, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT, slotsOfBucket } from './slots.js';
 import { bucketOfDayHour } from './time-buckets.js';
-import type { SlotThresholds } from './thresholds.js';
+import { thresholdDurations, type SlotThresholds } from './thresholds.js';
 
 /** Learning not yet written to SQLite: one (local day, hour) row of one key. */
 export interface PendingRow {
@@ -11,28 +13,28 @@ export interface PendingRow {
   readonly sketch: Sketch;
 }
 
-/** Numbers per slot in `KeyState.thr`: z for SEV5..SEV1, then the slot's p99 in ms. */
-export const THR_STRIDE = 6;
-
 // Every key starts without thresholds and shares this all-NaN array until it has some (it is
 // never written: `setThresholds` installs a new array). Float32 halves the memory of a key.
 const NO_THRESHOLDS = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
 
 /**
  * The hot state of one key (service, span name, span kind): the window's moments for its 200
- * slots (see slots.ts), the thresholds learned for them, and the learning of the current flush
- * interval as daily rows with sketches. Nothing here touches the database. About 10 KB a key.
+ * slots (see slots.ts), the thresholds learned for them, its recent level (level.ts), and the
+ * learning of the current flush interval as daily rows with sketches. Nothing here touches the
+ * database. About 14 KB a key.
  */
 export class KeyState {
   /** Row id in the `keys` table, once the key has been flushed. */
   id: number | undefined;
   /** `[count, mean, m2]` per slot. */
   m: Float64Array = new Float64Array(SLOT_COUNT * 3);
-  /** THR_STRIDE numbers per slot; NaN z: no learned thresholds (the fixed ones apply). */
+  /** THR_STRIDE numbers per slot; NaN: no learned thresholds (the fixed ones apply). */
   thr: Float32Array = NO_THRESHOLDS;
   pending: PendingRow[] = [];
   /** Global sample count when thresholds were last computed for this key. */
   refreshedAt = 0;
+  /** The recent level of the key's spans (sustained slowdowns). */
+  readonly level = new LevelState();
 
   constructor(
     readonly service: string,
@@ -70,17 +72,34 @@ export class KeyState {
 
   /**
    * The slot that serves dow_hour `bucket`: the bucket itself, else its hour of day, else its day
-   * of week, else global, each only with `minSamples`; -1 while none has enough.
+   * of week, else global, each only with `minSamples`; -1 while none has enough. A slot that has
+   * reached `minSamples` since the last recalculation (it has no percentiles yet, so it would be
+   * judged by the fixed cold-start thresholds) gives way to a coarser level that has learned ones.
    */
   servingSlot(bucket: number, minSamples: number): number {
+    // The common case, on every span: the bucket itself, recalculated.
+    if (this.m[bucket * 3]! >= minSamples) {
+      const p50 = this.thr[bucket * THR_STRIDE + THR_P50]!;
+      if (p50 === p50) return bucket;
+    }
+    return this.fallbackSlot(bucket, minSamples);
+  }
+
+  private fallbackSlot(bucket: number, minSamples: number): number {
     const m = this.m;
-    if (m[bucket * 3]! >= minSamples) return bucket;
+    const thr = this.thr;
     const dow = (bucket / 24) | 0;
-    const hour = HOUR_BASE + bucket - dow * 24;
-    if (m[hour * 3]! >= minSamples) return hour;
-    if (m[(DOW_BASE + dow) * 3]! >= minSamples) return DOW_BASE + dow;
-    if (m[GLOBAL_SLOT * 3]! >= minSamples) return GLOBAL_SLOT;
-    return -1;
+    let first = -1;
+    for (const slot of [bucket, HOUR_BASE + bucket - dow * 24, DOW_BASE + dow, GLOBAL_SLOT]) {
+      if (m[slot * 3]! < minSamples) continue;
+      if (first < 0) first = slot;
+      const at = slot * THR_STRIDE;
+      if (thr[at + THR_P50]! === thr[at + THR_P50]!) {
+        // Recalculated: learned thresholds, or the fixed ones while the key has no shape yet.
+        return first === slot || thr[at]! === thr[at]! ? slot : first;
+      }
+    }
+    return first;
   }
 
   count(slot = GLOBAL_SLOT): number {
@@ -107,8 +126,11 @@ export class KeyState {
     const thr = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
     for (const t of slots) {
       const at = t.slot * THR_STRIDE;
-      if (t.z) for (let k = 0; k < 5; k++) thr[at + k] = t.z[k]!;
-      thr[at + 5] = t.p99;
+      const ms = thresholdDurations(t);
+      if (ms) for (let k = 0; k < 5; k++) thr[at + k] = ms[k]!;
+      thr[at + THR_P99] = t.p99;
+      thr[at + THR_P50] = t.p50;
+      thr[at + THR_P95] = t.p95;
     }
     this.thr = thr;
     this.refreshedAt = this.count();

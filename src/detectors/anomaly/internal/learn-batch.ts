@@ -4,7 +4,7 @@ import { dayOfWeek } from './time-buckets.js';
 export interface LearningRules {
   /** Learn from spans with status ERROR too (off by default: failing fast is not "normal latency"). */
   readonly learnErrors: boolean;
-  /** Keep spans SEV1 or SEV2 against their own dow_hour bucket out of the baseline. */
+  /** Keep spans severe against their own dow_hour bucket out of the baseline (`ScoredBatch.severe`). */
   readonly excludeSevere: boolean;
   /** Local days outside [firstDay, lastDay] are not learned (older than the window, or in the future). */
   readonly firstDay: number;
@@ -18,7 +18,7 @@ const STATUS_ERROR = 2;
  * key's slots and pending daily row. Returns how many spans were learned.
  */
 export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
-  const { keys, dayHours, severities } = scored;
+  const { keys, dayHours, severe } = scored;
   const spans = scored.index.spans;
   let learned = 0;
   for (let i = 0; i < spans.length; i++) {
@@ -26,8 +26,7 @@ export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
     if (key === undefined) continue;
     const span = spans[i]!;
     if (!rules.learnErrors && span.statusCode === STATUS_ERROR) continue;
-    const sev = severities[i]!;
-    if (rules.excludeSevere && sev !== 0 && sev <= 2) continue;
+    if (rules.excludeSevere && severe[i] === 1) continue;
     const dayHour = dayHours[i]!;
     const day = Math.floor(dayHour / 24);
     if (day < rules.firstDay || day > rules.lastDay) continue;

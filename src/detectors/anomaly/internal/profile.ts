@@ -1,5 +1,6 @@
 import { spanKindName } from './anomaly-record.js';
-import { THR_STRIDE, type KeyState } from './key-state.js';
+import type { KeyState } from './key-state.js';
+import { THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { named } from './recalculate.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, scopeOfSlot, type Scope } from './slots.js';
@@ -92,8 +93,11 @@ function slotProfile(
   const stddev = stddevOf(n, key.m[s * 3 + 2]!);
   const at = s * THR_STRIDE;
   const learned = !Number.isNaN(key.thr[at]!);
-  const z = learned ? Array.from(key.thr.subarray(at, at + 5)) : [...ctx.fixed];
   const sd = effectiveStddev(mean, stddev);
+  const ms = learned
+    ? Array.from(key.thr.subarray(at, at + 5))
+    : ctx.fixed.map((z) => mean + z * sd);
+  const z = learned ? ms.map((v) => (v - mean) / sd) : [...ctx.fixed];
   const round = (v: number) => Math.round(v * 1000) / 1000;
   const orNull = (v: number | undefined) =>
     v === undefined || !Number.isFinite(v) ? null : round(v);
@@ -116,7 +120,7 @@ function slotProfile(
     thresholds: {
       source: learned ? 'learned' : 'fixed',
       sigma: named(z)!,
-      ms: n > 1 ? named(z.map((v) => mean + v * sd)) : null,
+      ms: n > 1 ? named(ms) : null,
     },
   };
 }

@@ -1,8 +1,15 @@
 import { mergeAt } from './moments.js';
 import { Sketch } from './sketch.js';
-import { SLOT_COUNT, scopeOfSlot, slotsOfBucket, windowLabel, type Scope } from './slots.js';
+import {
+  HOUR_BASE,
+  SLOT_COUNT,
+  scopeOfSlot,
+  slotsOfBucket,
+  windowLabel,
+  type Scope,
+} from './slots.js';
 import type { BaselineStore, KeyRow } from './store/baseline-store.js';
-import { learnSlot, type SlotThresholds } from './thresholds.js';
+import { learnKey, type SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';
 import { spanKindName } from './anomaly-record.js';
 import { SEVERITY_NAMES } from './severity.js';
@@ -68,21 +75,19 @@ export async function recalculate(store: BaselineStore, o: RecalcOptions): Promi
   for (const key of keys) {
     const m = new Float64Array(SLOT_COUNT * 3);
     const sketches: (Sketch | undefined)[] = new Array<Sketch | undefined>(SLOT_COUNT);
+    // Each dow_hour bucket's daily rows, one per week of the window.
+    const days: Sketch[][] = Array.from({ length: HOUR_BASE }, () => []);
     for (const row of store.keyRows(key.id, o.sinceDay)) {
       const s = Sketch.decode(row.sketch);
-      for (const slot of slotsOfBucket(bucketOfDayHour(row.day * 24 + row.hour))) {
+      const bucket = bucketOfDayHour(row.day * 24 + row.hour);
+      days[bucket]!.push(s);
+      for (const slot of slotsOfBucket(bucket)) {
         mergeAt(m, slot * 3, row.count, row.mean, row.m2);
         (sketches[slot] ??= new Sketch()).merge(s);
       }
     }
-    const slots: SlotThresholds[] = [];
-    for (let slot = 0; slot < SLOT_COUNT; slot++) {
-      const sketch = sketches[slot];
-      if (!sketch) continue;
-      const moments = { count: m[slot * 3]!, mean: m[slot * 3 + 1]!, m2: m[slot * 3 + 2]! };
-      const t = learnSlot(slot, moments, sketch, o);
-      if (!t) continue;
-      slots.push(t);
+    const slots = learnKey(m, sketches, days, o);
+    for (const t of slots) {
       if (t.source === 'learned') learned++;
       else fixed++;
     }

@@ -1,8 +1,10 @@
 import { rewriteItems } from '../../../otlp/rewrite.js';
-import { hexAt, indexSpans, type TraceIndex } from '../../../otlp/trace-index.js';
+import { hexAt, indexSpans, type SpanRef, type TraceIndex } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
-import { THR_STRIDE, type KeyState } from './key-state.js';
+import type { KeyState } from './key-state.js';
+import { carriesShift } from './level-shift.js';
+import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
 import { scopeOfSlot } from './slots.js';
@@ -34,12 +36,14 @@ export interface ScoredBatch {
   /** Per span: its local `day * 24 + hour`. */
   readonly dayHours: Float64Array;
   /**
-   * Per span: 1..5 when it is anomalous against its own dow_hour bucket, else 0. Only these can
-   * keep a span out of the baseline: a span scored against a fallback level (its bucket does not
-   * have min_samples yet) must be learned, or a bucket that differs from the coarser levels (the
-   * weekly batch job at Saturday 03:00) would never get its own baseline.
+   * Per span: 1 when it is severe against its own dow_hour bucket, else 0: its key was in a
+   * sustained slowdown of SEV3 or worse, or, while the bucket has only the fixed cold-start
+   * thresholds (its mean and standard deviation, which one extreme span distorts), the span is
+   * SEV1 or SEV2. Only these can keep a span out of the baseline: a span scored against a fallback
+   * level (its bucket does not have min_samples yet) must be learned, or a bucket that differs
+   * from the coarser levels (the weekly batch job at Saturday 03:00) would never get its own.
    */
-  readonly severities: Uint8Array;
+  readonly severe: Uint8Array;
   /** The spans tagged (severity at least `minSeverity`). */
   readonly anomalies: AnomalyRecord[];
   /** The request with the tagged spans' attributes added; the input itself when none was. */
@@ -49,6 +53,7 @@ export interface ScoredBatch {
 // p99 of a normal distribution, used for `anomaly.baseline.p99_ms` until a recalculation has
 // read the slot's real p99 from its sketch.
 const Z99 = 2.326;
+const STATUS_ERROR = 2;
 
 /**
  * Scores every span of a validated trace request against its key's baseline and tags the
@@ -61,11 +66,14 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
   const n = spans.length;
   const keys: (KeyState | undefined)[] = new Array<KeyState | undefined>(n);
   const dayHours = new Float64Array(n);
-  const severities = new Uint8Array(n);
+  const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array> | undefined;
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
+  // Spans of a request mostly share their hour: its bucket is computed once per change.
+  let lastDayHour = Number.NaN;
+  let bucket = 0;
   for (let i = 0; i < n; i++) {
     const span = spans[i]!;
     const d = span.durationMs;
@@ -75,48 +83,46 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     const key = model.key(service, span.name, span.kind, ops);
     if (!key) continue;
     const dayHour = buckets.dayHour(span.startMs);
-    const day = Math.floor(dayHour / 24);
-    const bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+    if (dayHour !== lastDayHour) {
+      lastDayHour = dayHour;
+      const day = Math.floor(dayHour / 24);
+      bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+    }
     keys[i] = key;
     dayHours[i] = dayHour;
     const slot = key.servingSlot(bucket, minSamples);
     if (slot < 0) continue;
     const m = key.m;
-    const mean = m[slot * 3 + 1]!;
-    if (d - mean < minDeltaMs) continue;
-    const stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
-    const score = (d - mean) / effectiveStddev(mean, stddev);
+    const thr = key.thr;
     const at = slot * THR_STRIDE;
-    const learned = !Number.isNaN(key.thr[at]!);
-    const sev = learned ? severityOf(score, key.thr, at) : severityOf(score, fixed);
-    if (sev === 0) continue;
-    if (slot === bucket) severities[i] = sev;
-    if (sev > minSeverity) continue;
-    const p99 = key.thr[at + 5]!;
-    const traceId = hexAt(bytes, span.traceIdAt, 16);
-    const spanId = hexAt(bytes, span.spanIdAt, 8);
-    const record: AnomalyRecord = {
-      id: `${traceId}-${spanId}`,
-      traceId,
-      spanId,
-      service,
-      operation: span.name,
-      kind: span.kind,
-      startMs: span.startMs,
-      durationMs: d,
-      severity: sev,
-      detector: ctx.detector,
-      score,
-      ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
-      meanMs: mean,
-      stddevMs: stddev,
-      p99Ms: Number.isNaN(p99) ? mean + Z99 * stddev : p99,
-      samples: m[slot * 3]!,
-      scope: scopeOfSlot(slot),
-      window: ctx.windows[slot]!,
-      recordedAt: now,
-      summary: null,
-    };
+    // The key's level: every successful span moves it (a fast failure says nothing of latency).
+    let shift = 0;
+    if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
+      const v = key.level.observe(thr, at, d);
+      const lt = key.level.thresholds;
+      if (lt !== undefined && v >= lt[0]!) {
+        shift = severityOf(v, lt);
+        if (slot === bucket && shift <= 3) severe[i] = 1;
+        if (!carriesShift(thr, at, d, v, minDeltaMs)) shift = 0;
+      }
+    }
+    const mean = m[slot * 3 + 1]!;
+    let sev = 0;
+    let stddev = Number.NaN;
+    if (d - mean >= minDeltaMs) {
+      if (thr[at]! === thr[at]!) {
+        sev = severityOf(d, thr, at);
+      } else {
+        // Cold start: fixed thresholds in standard deviations of the live baseline.
+        stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
+        sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
+        if (slot === bucket && sev !== 0 && sev <= 2) severe[i] = 1;
+      }
+    }
+    if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
+    if (sev === 0 || sev > minSeverity) continue;
+    if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
+    const record = anomalyRecord(bytes, span, service, slot, key, sev, stddev, now, ctx);
     anomalies.push(record);
     (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
   }
@@ -124,8 +130,49 @@ export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number):
     index,
     keys,
     dayHours,
-    severities,
+    severe,
     anomalies,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,
+  };
+}
+
+function anomalyRecord(
+  bytes: Uint8Array,
+  span: SpanRef,
+  service: string,
+  slot: number,
+  key: KeyState,
+  severity: number,
+  stddev: number,
+  now: number,
+  ctx: ScoringContext,
+): AnomalyRecord {
+  const m = key.m;
+  const mean = m[slot * 3 + 1]!;
+  const d = span.durationMs;
+  const p99 = key.thr[slot * THR_STRIDE + THR_P99]!;
+  const traceId = hexAt(bytes, span.traceIdAt, 16);
+  const spanId = hexAt(bytes, span.spanIdAt, 8);
+  return {
+    id: `${traceId}-${spanId}`,
+    traceId,
+    spanId,
+    service,
+    operation: span.name,
+    kind: span.kind,
+    startMs: span.startMs,
+    durationMs: d,
+    severity,
+    detector: ctx.detector,
+    score: (d - mean) / effectiveStddev(mean, stddev),
+    ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
+    meanMs: mean,
+    stddevMs: stddev,
+    p99Ms: Number.isNaN(p99) ? mean + Z99 * stddev : p99,
+    samples: m[slot * 3]!,
+    scope: scopeOfSlot(slot),
+    window: ctx.windows[slot]!,
+    recordedAt: now,
+    summary: null,
   };
 }

@@ -80,6 +80,12 @@ export class Sketch {
     return binValue(this.offset + b.length - 1);
   }
 
+  /** Calls `fn(value, count)` for every non-empty bin, smallest values first (zeros excluded). */
+  forEachBin(fn: (value: number, count: number) => void): void {
+    const b = this.bins;
+    for (let j = 0; j < b.length; j++) if (b[j] !== 0) fn(binValue(j + this.offset), b[j]!);
+  }
+
   /** Compact bytes: version, zero count, first bin index, then one varint count per bin. */
   encode(): Uint8Array {
     const b = this.bins;

@@ -1,26 +1,30 @@
 import { probit } from 'simple-statistics';
-import { stddevOf, type Moments } from './moments.js';
+import { stddevOf } from './moments.js';
 import type { Sketch } from './sketch.js';
+import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT } from './slots.js';
+import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
 
 /**
- * Adaptive thresholds: what deviation (in standard deviations) is normal for one key and slot,
- * learned from the slot's own history. See README.md ("How severities are learned") for the
- * reasoning; in short:
+ * Adaptive thresholds: the duration at which each severity starts, per key and slot, learned from
+ * the key's own history. See README.md ("How severities are learned"); in short:
  *
- * - Severity n starts at the deviation of the historical percentile `q_n` (99, 99.5, 99.9, 99.99
- *   and 99.999 by default for SEV5..SEV1): on clean traffic SEV3-or-worse then fires on ~0.1% of
- *   spans, SEV2 on 0.01%, SEV1 on 0.001%.
- * - A percentile is read from the sketch when at least TAIL_MIN samples lie beyond it. Rarer ones
- *   (a dow_hour bucket rarely holds 10^6 samples) are extrapolated with a log-normal tail fitted
- *   through two trusted percentiles: latency is close to log-normal, and the fit follows the skew
- *   of the data instead of assuming a bell curve.
- * - Robust floor: never below the Gaussian quantile of the same percentile (no real latency
- *   distribution has a lighter tail), and strictly growing from SEV5 to SEV1.
- * - Until p95 can be trusted (TAIL_MIN / 0.05 = 200 samples) the slot keeps the fixed cold-start
- *   thresholds (`fixed_thresholds`).
+ * - Severity n starts at the slot's percentile `q_n` (99, 99.5, 99.9, 99.99, 99.999 by default
+ *   for SEV5..SEV1): on clean traffic SEV3-or-worse then fires on at most ~0.1% of spans.
+ * - A slot's percentile is its location and scale (p50, and the p50..p90 distance, in log space)
+ *   applied to the key's tail shape, pooled over its buckets (tail-shape.ts); where the slot's own
+ *   sketch holds at least TAIL_MIN values beyond the percentile, never below its own reading.
+ * - Floors: never lighter than a log-normal tail (z of the shape at least the Gaussian quantile),
+ *   and each severity at least 1% above the previous.
+ * - A slot's scale is shrunk towards the key's typical one (a few hundred spans read it noisily),
+ *   so a bucket learns as soon as it has `min_samples` once the key has a shape: a slot of
+ *   LEARN_MIN spans (p90 read from 20 values beyond it). Until then the key keeps the fixed
+ *   cold-start thresholds (`fixed_thresholds`, in standard deviations).
+ *
+ * Thresholds are stored as standard deviations from the slot's mean at the recalculation (`z`), so
+ * `mean + z * effectiveStddev(mean, stddev)` gives back the duration.
  */
-export const TAIL_MIN = 10;
-const LADDER = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 0.9999, 0.99999];
+export { TAIL_MIN };
+export const LEARN_MIN = 200;
 const MIN_STEP = 0.01;
 
 export type ThresholdSource = 'learned' | 'fixed';
@@ -48,6 +52,13 @@ export function effectiveStddev(mean: number, stddev: number): number {
   return stddev > floor ? stddev : floor > 0.001 ? floor : 0.001;
 }
 
+/** The durations `[sev5 .. sev1]` of learned thresholds (what scoring compares with). */
+export function thresholdDurations(t: SlotThresholds): number[] | null {
+  if (!t.z) return null;
+  const sd = effectiveStddev(t.mean, t.stddev);
+  return t.z.map((z) => t.mean + z * sd);
+}
+
 export interface LearnOptions {
   /** Percentiles as fractions, `[sev5 .. sev1]` (0.99 .. 0.99999). */
   readonly percentiles: readonly number[];
@@ -55,48 +66,140 @@ export interface LearnOptions {
   readonly now: number;
 }
 
-/** Thresholds of one slot from its merged moments and sketch; undefined below `minSamples`. */
-export function learnSlot(
-  slot: number,
-  m: Moments,
-  sketch: Sketch,
-  options: LearnOptions,
-): SlotThresholds | undefined {
-  const n = m.count;
-  if (n < options.minSamples) return undefined;
-  const stddev = stddevOf(n, m.m2);
-  const base = {
-    slot,
-    samples: n,
-    mean: m.mean,
-    stddev,
-    p50: sketch.quantile(0.5),
-    p95: sketch.quantile(0.95),
-    p99: sketch.quantile(0.99),
-    computedAt: options.now,
-  };
-  const trusted = LADDER.filter((q) => n * (1 - q) >= TAIL_MIN);
-  const qb = trusted[trusted.length - 1]!;
-  if (qb < 0.95) return { ...base, z: null, source: 'fixed' };
-  // The second point of the tail fit: at least one normal unit below the first, so that the
-  // slope is not dominated by the sketch's 1% resolution.
-  let qa = trusted[0]!;
-  for (const q of trusted) if (probit(q) <= probit(qb) - 1) qa = q;
-  const lnA = Math.log(Math.max(sketch.quantile(qa), 1e-9));
-  const lnB = Math.log(Math.max(sketch.quantile(qb), 1e-9));
-  const slope = Math.max(0, (lnB - lnA) / (probit(qb) - probit(qa)));
-  const sd = effectiveStddev(m.mean, stddev);
-  const z: number[] = [];
-  let previous = 0;
-  for (const q of options.percentiles) {
-    const value =
-      n * (1 - q) >= TAIL_MIN
-        ? sketch.quantile(q)
-        : Math.exp(lnB + slope * (probit(q) - probit(qb)));
-    let t = Math.max((value - m.mean) / sd, probit(q));
-    if (z.length > 0 && t < previous + MIN_STEP) t = previous + MIN_STEP;
-    z.push(t);
-    previous = t;
+/**
+ * Thresholds of every slot of one key with at least `minSamples` spans, from its window's merged
+ * moments (`[count, mean, m2]` per slot), sketches, and the daily sketches of each dow_hour bucket.
+ */
+export function learnKey(
+  m: Float64Array,
+  sketches: readonly (Sketch | undefined)[],
+  days: readonly (readonly Sketch[])[],
+  o: LearnOptions,
+): SlotThresholds[] {
+  const level = shapeLevel(m);
+  const scales = shrunkScales(m, sketches, o.minSamples, level);
+  const shape = level ? pooledShape(level, m, sketches, days, scales) : new TailShape();
+  let previous = Number.NEGATIVE_INFINITY;
+  const zq = o.percentiles.map((q) => {
+    const z = Math.max(shape.quantile(q), probit(q), previous + MIN_STEP);
+    previous = z;
+    return z;
+  });
+  const learnable = zq.every((z) => !Number.isNaN(z));
+  const out: SlotThresholds[] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const sketch = sketches[slot];
+    const n = m[slot * 3]!;
+    if (!sketch || n < o.minSamples) continue;
+    const mean = m[slot * 3 + 1]!;
+    const stddev = stddevOf(n, m[slot * 3 + 2]!);
+    const base = {
+      slot,
+      samples: n,
+      mean,
+      stddev,
+      p50: sketch.quantile(0.5),
+      p95: sketch.quantile(0.95),
+      p99: sketch.quantile(0.99),
+      computedAt: o.now,
+    };
+    const s = scales[slot];
+    if (!s || !learnable) {
+      out.push({ ...base, z: null, source: 'fixed' });
+      continue;
+    }
+    const sd = effectiveStddev(mean, stddev);
+    let last = 0;
+    const z = o.percentiles.map((q, k) => {
+      let ms = Math.exp(s.location + s.scale * zq[k]!);
+      if (n * (1 - q) >= TAIL_MIN) ms = Math.max(ms, sketch.quantile(q));
+      if (k > 0 && ms < last * (1 + MIN_STEP)) ms = last * (1 + MIN_STEP);
+      last = ms;
+      return (ms - mean) / sd;
+    });
+    out.push({ ...base, z, source: 'learned' });
   }
-  return { ...base, z, source: 'learned' };
+  return out;
+}
+
+type Level = readonly [from: number, to: number];
+const LEVELS: readonly Level[] = [
+  [0, HOUR_BASE],
+  [HOUR_BASE, DOW_BASE],
+  [DOW_BASE, GLOBAL_SLOT],
+  [GLOBAL_SLOT, SLOT_COUNT],
+];
+
+/** The most specific level (slot range) with a slot of LEARN_MIN spans; undefined: none yet. */
+function shapeLevel(m: Float64Array): Level | undefined {
+  return LEVELS.find(([from, to]) => {
+    for (let slot = from; slot < to; slot++) if (m[slot * 3]! >= LEARN_MIN) return true;
+    return false;
+  });
+}
+
+/**
+ * Location and scale of every slot with `minSamples`. A scale read from a few hundred spans is
+ * noisy, and a rare percentile multiplies its error; it is shrunk towards the key's typical scale
+ * (the median over the shape's slots) as if LEARN_MIN spans of that had been seen too.
+ */
+function shrunkScales(
+  m: Float64Array,
+  sketches: readonly (Sketch | undefined)[],
+  minSamples: number,
+  level: Level | undefined,
+): (LogScale | undefined)[] {
+  const raw = sketches.map((sketch, slot) =>
+    sketch && m[slot * 3]! >= minSamples ? logScale(sketch) : undefined,
+  );
+  if (!level) return raw;
+  const typical: number[] = [];
+  for (let slot = level[0]; slot < level[1]; slot++) {
+    if (m[slot * 3]! >= LEARN_MIN) typical.push(raw[slot]!.scale);
+  }
+  typical.sort((a, b) => a - b);
+  const keyScale = typical[Math.floor(typical.length / 2)]!;
+  return raw.map((s, slot) => {
+    if (!s) return undefined;
+    const n = m[slot * 3]!;
+    return { location: s.location, scale: (n * s.scale + LEARN_MIN * keyScale) / (n + LEARN_MIN) };
+  });
+}
+
+/**
+ * The tail shape, from the slots of `level` that hold LEARN_MIN spans. A dow_hour bucket's days
+ * are standardised with the location the bucket's other days give (leave one out): thresholds
+ * judge a new day by the days before it, so the shape must include how far one day's level strays
+ * from the others'.
+ */
+function pooledShape(
+  [from, to]: Level,
+  m: Float64Array,
+  sketches: readonly (Sketch | undefined)[],
+  days: readonly (readonly Sketch[])[],
+  scales: readonly (LogScale | undefined)[],
+): TailShape {
+  const shape = new TailShape();
+  for (let slot = from; slot < to; slot++) {
+    const s = scales[slot];
+    if (!s || m[slot * 3]! < LEARN_MIN) continue;
+    const rows = slot < HOUR_BASE ? (days[slot] ?? []) : [];
+    if (rows.length < 2) {
+      shape.add(sketches[slot]!, s.location, s.scale);
+      continue;
+    }
+    const level = rows.map((r) => Math.log(Math.max(r.quantile(0.5), 1e-6)));
+    let weight = 0;
+    let sum = 0;
+    rows.forEach((r, j) => {
+      weight += r.count;
+      sum += r.count * level[j]!;
+    });
+    rows.forEach((r, j) => {
+      const others = weight - r.count;
+      const location = others > 0 ? (sum - r.count * level[j]!) / others : s.location;
+      shape.add(r, location, s.scale);
+    });
+  }
+  return shape;
 }

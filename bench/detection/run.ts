@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:detection`: detection quality of the `anomaly` processor against the simple
+ * detectors peers ship, on simulated seasonal traffic with injected faults (README.md here).
+ *
+ *   npm run bench:detection                 # seeds 1, 2, 3; 5 weeks each (2 of warm-up)
+ *   npm run bench:detection -- --quick      # seed 1, 3 weeks: for iterating
+ *   npm run bench:detection -- --seeds 4,5 --weeks 6 --out /tmp/detection.json
+ *
+ * Prints Markdown tables per seed and the figures of the issue, and writes every number as JSON
+ * (default `bench/results/detection.json`). Nothing is asserted: this measures.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runSeed, type SeedResult } from './play.js';
+import { figureTable, seedReport } from './report.js';
+import { figures, type Figure } from './score/figures.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seeds: { type: 'string' },
+    weeks: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
+    volume: { type: 'string', default: '0.12' },
+    out: { type: 'string', default: 'bench/results/detection.json' },
+  },
+});
+
+const seeds = (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number);
+const weeks = Number(values.weeks ?? (values.quick ? 3 : 5));
+const warmupWeeks = Number(values.warmup);
+const volume = Number(values.volume);
+if (seeds.some((s) => !Number.isInteger(s)) || !(weeks > warmupWeeks) || !(volume > 0)) {
+  console.error(
+    'usage: run.ts [--quick] [--seeds 1,2,3] [--weeks 5] [--warmup 2] [--volume 0.12] [--out FILE]',
+  );
+  process.exit(2);
+}
+
+const results: { result: SeedResult; figures: Figure[] }[] = [];
+for (const seed of seeds) {
+  const result = await runSeed({
+    seed,
+    weeks,
+    warmupWeeks,
+    volume,
+    intervalMs: 10_000,
+    progress: (line) => console.error(line),
+  });
+  const figs = figures(result);
+  results.push({ result, figures: figs });
+  console.log(`\n${seedReport(result, figs)}\n`);
+}
+
+if (results.length > 1) {
+  console.log('## Figures on every seed\n');
+  const names = results[0]!.figures.map((f) => f.name);
+  const rows = names.map((name, i) => ({
+    name,
+    target: results[0]!.figures[i]!.target,
+    value: results.map((r) => `${r.result.seed}: ${r.figures[i]!.value}`).join(', '),
+    pass: results.some((r) => r.figures[i]!.pass === null)
+      ? null
+      : results.every((r) => r.figures[i]!.pass),
+  }));
+  console.log(figureTable(rows));
+}
+
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(
+  values.out,
+  JSON.stringify({ generatedAt: new Date().toISOString(), seeds: results }, null, 2),
+);
+console.log(`\nwrote ${values.out}`);

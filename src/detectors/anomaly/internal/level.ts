@@ -1,0 +1,156 @@
+import { probit } from 'simple-statistics';
+import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
+
+/**
+ * Sustained slowdowns. One slow span is judged by its own duration (the point thresholds); an
+ * operation whose spans are all a little slower (2x on a call whose spans vary by 2x anyway) is
+ * judged by its recent level: each span scores u = how many of its slot's p50, p95 and p99 it
+ * exceeds (0..3; on clean traffic 0.56 on average whatever the distribution's shape), and the key
+ * keeps an exponentially weighted moving average of u over its recent spans (about 30).
+ *
+ * What that average does on normal traffic (including the slow wander of an operation's level
+ * within the hour and from day to day) is learned: every span's level is counted in a histogram,
+ * and each recalculation sets the level thresholds at the share of the severity percentiles given
+ * to sustained slowdowns, from the histogram's median and interquartile spread (robust to the few
+ * incidents in it), with a skewness correction, never below what independent spans would give.
+ * The histogram forgets 15% at every recalculation, so it follows the last week or so.
+ */
+export const LEVEL_ALPHA = 1 / 16;
+/** Share of each severity's false-alarm budget (1 - its percentile) given to sustained slowdowns. */
+export const LEVEL_SHARE = 0.5;
+/** Spans a key's histogram needs before its level thresholds are set. */
+export const LEVEL_MIN_SAMPLES = 1000;
+/** One span in this many is counted in the histogram (neighbouring levels are nearly equal). */
+const COUNT_EVERY = 4;
+/**
+ * What the histogram keeps at each recalculation (nightly): it remembers the last week or so, so
+ * that a slowdown creeping in over a day or two does not become its normal.
+ */
+const KEEP = 0.85;
+/** Index of SEV3 in `[sev5 .. sev1]` thresholds. */
+const SEV3 = 2;
+const STEP = 0.005;
+const TAIL_LADDER = [0.5, 0.9, 0.99, 0.999];
+/** Independent stretches of traffic beyond a percentile of the level before it is read. */
+const TAIL_COUNT = 5;
+const BINS = Math.round(3 / STEP) + 1;
+
+// u on clean traffic: P(u = 0..3) = 0.5, 0.45, 0.04, 0.01.
+const U_PROBABILITIES = [0.5, 0.45, 0.04, 0.01];
+const U_MEAN = U_PROBABILITIES.reduce((s, p, u) => s + p * u, 0);
+const U_SD = Math.sqrt(U_PROBABILITIES.reduce((s, p, u) => s + p * (u - U_MEAN) ** 2, 0));
+const U_SKEW = U_PROBABILITIES.reduce((s, p, u) => s + p * (u - U_MEAN) ** 3, 0) / U_SD ** 3;
+// The average of independent u: spread and skewness under the exponential weights.
+const W2 = LEVEL_ALPHA / (2 - LEVEL_ALPHA);
+const W3 = LEVEL_ALPHA ** 3 / (1 - (1 - LEVEL_ALPHA) ** 3);
+const LEVEL_SD_INDEPENDENT = U_SD * Math.sqrt(W2);
+const LEVEL_SKEW = (U_SKEW * W3) / W2 ** 1.5;
+
+/**
+ * The configured severity percentiles (`[sev5 .. sev1]`, fractions) split between the point
+ * thresholds and the level thresholds, so that together they fire at the configured rates.
+ */
+export function splitPercentiles(percentiles: readonly number[]): {
+  point: number[];
+  level: number[];
+} {
+  return {
+    point: percentiles.map((q) => 1 - (1 - q) * (1 - LEVEL_SHARE)),
+    level: percentiles.map((q) => 1 - (1 - q) * LEVEL_SHARE),
+  };
+}
+
+export class LevelState {
+  /** The moving average of u. */
+  value = U_MEAN;
+  /** Where SEV5 .. SEV1 start on `value`; undefined until learned. */
+  thresholds: Float64Array | undefined;
+  /** Spans counted in the histogram (decayed). */
+  samples = 0;
+  private tick = 0;
+  private histogram: Float32Array | undefined;
+
+  /**
+   * Adds a span of duration `d` scored against slot `at` of `thr` (`KeyState.thr`): u, how many of
+   * the slot's p50, p95 and p99 it exceeds. Returns the new level. Every COUNT_EVERY spans the
+   * level is counted in the histogram, unless it is a sustained slowdown of SEV3 or worse: what the
+   * histogram learns is what normal traffic does.
+   */
+  observe(thr: Float32Array, at: number, d: number): number {
+    const u =
+      (d > thr[at + THR_P50]! ? 1 : 0) +
+      (d > thr[at + THR_P95]! ? 1 : 0) +
+      (d > thr[at + THR_P99]! ? 1 : 0);
+    const v = this.value + LEVEL_ALPHA * (u - this.value);
+    this.value = v;
+    if (++this.tick === COUNT_EVERY) {
+      this.tick = 0;
+      const t = this.thresholds;
+      if (t === undefined || v < t[SEV3]!) this.count(v);
+    }
+    return v;
+  }
+
+  private count(v: number): void {
+    const h = (this.histogram ??= new Float32Array(BINS));
+    const i = Math.round(v / STEP);
+    h[i < 0 ? 0 : i >= BINS ? BINS - 1 : i]! += COUNT_EVERY;
+    this.samples += COUNT_EVERY;
+  }
+
+  /**
+   * Sets the thresholds from the histogram for `percentiles` (`[sev5 .. sev1]`, fractions), then
+   * (at a recalculation) forgets 15% of it. Keeps the previous thresholds while fewer than
+   * LEVEL_MIN_SAMPLES spans have been counted.
+   */
+  recompute(percentiles: readonly number[], forget = true): void {
+    const h = this.histogram;
+    if (!h) return;
+    if (this.samples >= LEVEL_MIN_SAMPLES) this.thresholds = levelThresholds(h, percentiles);
+    if (!forget) return;
+    for (let i = 0; i < h.length; i++) h[i]! *= KEEP;
+    this.samples *= KEEP;
+  }
+}
+
+/**
+ * Thresholds on the level for `percentiles`: the higher of two readings of the histogram, (1) its
+ * median and interquartile spread as a normal distribution, with the skewness of independent spans
+ * (Cornish-Fisher), never narrower than independent spans make it, and (2) its own upper tail,
+ * once it shows p99 with at least TAIL_COUNT independent stretches of traffic beyond it: read
+ * where it shows them, extrapolated beyond linearly in normal quantiles from the two highest
+ * percentiles it shows. (1) is robust to the few incidents counted; (2) follows what the level of
+ * an operation with steep rush hours really does, which is more than a normal distribution says.
+ */
+function levelThresholds(h: Float32Array, percentiles: readonly number[]): Float64Array {
+  let total = 0;
+  for (let i = 0; i < h.length; i++) total += h[i]!;
+  const at = (q: number) => quantileOf(h, total, q);
+  const median = at(0.5);
+  const sd = Math.max((at(0.75) - at(0.25)) / 1.349, LEVEL_SD_INDEPENDENT);
+  // Neighbouring levels share most of their spans: about 2 / alpha spans make one independent one.
+  const independent = (total * LEVEL_ALPHA) / 2;
+  const ladder = TAIL_LADDER.filter((q) => independent * (1 - q) >= TAIL_COUNT);
+  const qb = ladder[ladder.length - 1]!;
+  const qa = ladder[ladder.length - 2]!;
+  const tailKnown = ladder.length >= 2 && qb >= 0.99;
+  const slope = tailKnown ? (at(qb) - at(qa)) / (probit(qb) - probit(qa)) : 0;
+  return Float64Array.from(percentiles, (q) => {
+    // Read as a model, the histogram is asked for half the rate: extrapolation errs on silence.
+    const z = probit(1 - (1 - q) / 2);
+    const normal = median + sd * (z + ((z * z - 1) * LEVEL_SKEW) / 6);
+    if (!tailKnown) return normal;
+    const tail = q <= qb ? at(q) : at(qb) + Math.max(0, slope) * (z - probit(qb));
+    return Math.max(normal, tail);
+  });
+}
+
+function quantileOf(h: Float32Array, total: number, q: number): number {
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < h.length; i++) {
+    seen += h[i]!;
+    if (seen >= rank) return i * STEP;
+  }
+  return (h.length - 1) * STEP;
+}

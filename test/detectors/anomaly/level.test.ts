@@ -1,0 +1,145 @@
+import { probit } from 'simple-statistics';
+import { describe, expect, it } from 'vitest';
+import {
+  LEVEL_ALPHA,
+  LEVEL_MIN_SAMPLES,
+  LevelState,
+  splitPercentiles,
+} from '../../../src/detectors/anomaly/internal/level.js';
+import { carriesShift } from '../../../src/detectors/anomaly/internal/level-shift.js';
+import { severityOf } from '../../../src/detectors/anomaly/internal/severity.js';
+import { THR_P50, THR_P95, THR_P99 } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+import { Random } from '../helpers/random.js';
+
+const PERCENTILES = [0.99, 0.995, 0.999, 0.9999, 0.99999];
+const { level: LEVEL } = splitPercentiles(PERCENTILES);
+
+/** A slot's percentiles (`thr` layout) for a log-normal operation: median 100 ms, spread sigma. */
+function slot(sigma: number): Float32Array {
+  const thr = new Float32Array(8);
+  thr[THR_P50] = 100;
+  thr[THR_P95] = 100 * Math.exp(sigma * probit(0.95));
+  thr[THR_P99] = 100 * Math.exp(sigma * probit(0.99));
+  return thr;
+}
+
+/**
+ * Plays `n` spans of that operation through a level, `factor` times slower, with an optional slow
+ * wander of the operation's level (log space, changing every 200 spans); calls `seen` with each
+ * level.
+ */
+function play(
+  state: LevelState,
+  r: Random,
+  n: number,
+  o: { sigma?: number; factor?: number; wander?: number; seen?: (v: number) => void },
+): void {
+  const sigma = o.sigma ?? 0.3;
+  const thr = slot(sigma);
+  let level = 0;
+  for (let i = 0; i < n; i++) {
+    if (o.wander && i % 200 === 0) level = o.wander * r.normal();
+    const d = (o.factor ?? 1) * Math.exp(level) * r.latency(100, sigma);
+    const v = state.observe(thr, 0, d);
+    o.seen?.(v);
+  }
+}
+
+/** Share of levels at or beyond each of `[sev5 .. sev1]`. */
+function rates(state: LevelState, r: Random, n: number, wander = 0): number[] {
+  const beyond = [0, 0, 0, 0, 0];
+  const t = state.thresholds!;
+  play(state, r, n, {
+    wander,
+    seen: (v) => {
+      const sev = severityOf(v, t);
+      for (let k = 0; k < 5 && sev > 0 && sev <= 5 - k; k++) beyond[k]!++;
+    },
+  });
+  return beyond.map((b) => b / n);
+}
+
+describe('sustained slowdowns: the level', () => {
+  it('splits each severity budget between single spans and the level', () => {
+    const { point, level } = splitPercentiles(PERCENTILES);
+    PERCENTILES.forEach((q, k) => {
+      expect(1 - point[k]! + (1 - level[k]!)).toBeCloseTo(1 - q, 12);
+      expect(point[k]).toBeGreaterThan(q);
+    });
+  });
+
+  it('moves by how many of the slot percentiles a span exceeds', () => {
+    const thr = slot(0.3); // p50 100, p95 164, p99 201 ms
+    [
+      [90, 0],
+      [110, 1],
+      [170, 2],
+      [250, 3],
+    ].forEach(([d, u]) => {
+      const state = new LevelState();
+      const before = state.value;
+      expect(state.observe(thr, 0, d!)).toBeCloseTo(before + LEVEL_ALPHA * (u! - before), 12);
+    });
+  });
+
+  it('learns no thresholds before it has seen enough spans, and forgets 15% a recalculation', () => {
+    const r = new Random(1);
+    const state = new LevelState();
+    play(state, r, LEVEL_MIN_SAMPLES - 4, {});
+    state.recompute(LEVEL);
+    expect(state.thresholds).toBeUndefined();
+    expect(state.samples).toBeCloseTo((LEVEL_MIN_SAMPLES - 4) * 0.85, 6);
+    play(state, r, LEVEL_MIN_SAMPLES, {});
+    state.recompute(LEVEL);
+    expect(state.thresholds).toBeDefined();
+  });
+
+  it.each([
+    ['independent spans', 0],
+    ['an operation whose level wanders by 5%', 0.05],
+  ])('fires on normal traffic at no more than its share of the rates: %s', (_, wander) => {
+    const r = new Random(2);
+    const state = new LevelState();
+    play(state, r, 400_000, { wander });
+    state.recompute(LEVEL);
+    const measured = rates(state, r, 2_000_000, wander);
+    LEVEL.forEach((q, k) => expect(measured[k]).toBeLessThanOrEqual((1 - q) * 1.2));
+  });
+
+  it('rises above SEV3 within a few spans of a 2x slowdown and stays there', () => {
+    const r = new Random(3);
+    const state = new LevelState();
+    play(state, r, 200_000, { wander: 0.05 });
+    state.recompute(LEVEL);
+    const t = state.thresholds!;
+    let first = -1;
+    let above = 0;
+    let i = 0;
+    play(state, r, 1000, {
+      factor: 2,
+      seen: (v) => {
+        if (v >= t[2]!) {
+          above++;
+          if (first < 0) first = i;
+        }
+        i++;
+      },
+    });
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(15);
+    expect(above / 1000).toBeGreaterThan(0.95);
+  });
+
+  it('lets a span carry its operation slowdown only when it, or the slowdown, is min_delta_ms', () => {
+    const thr = slot(0.3).map((v) => v / 5); // median 20 ms, p95 33 ms
+    const slow = 2.9; // the level of an operation several times slower
+    const slight = 0.9; // the level of one about 1.2x slower: 4 ms
+    expect(carriesShift(thr, 0, 19, slow, 5)).toBe(false); // faster than the median
+    expect(carriesShift(thr, 0, 23, slow, 5)).toBe(true); // 3 ms over, of a large slowdown
+    expect(carriesShift(thr, 0, 23, slight, 5)).toBe(false); // 3 ms over, of a 4 ms slowdown
+    expect(carriesShift(thr, 0, 26, slight, 5)).toBe(true); // itself 6 ms slower
+    // A 1 ms call several times slower is still a few ms: not an incident (min_delta_ms).
+    const fast = slot(0.3).map((v) => v / 100);
+    expect(carriesShift(fast, 0, 1.03, slow, 5)).toBe(false);
+  });
+});
