@@ -17,24 +17,25 @@ export const compressionParams = z
 
 export type CompressionParams = z.output<typeof compressionParams>;
 
-/** Compresses off the event loop (zlib's thread pool). */
+/**
+ * zlib's output chunk for an input of `n` bytes: large enough that level 1 on OTLP (about 7:1)
+ * finishes in one pass. Node's default, 16 KiB, makes a 3 MB batch take ~25 round trips between
+ * the thread pool and the event loop, each waiting for the loop's current task: under load the
+ * exporter then spends its time waiting, its queue grows, and delivered throughput fell to a third.
+ */
+function chunkSizeFor(n: number): number {
+  return Math.min(Math.max(n >> 2, 64 * 1024), 4 * 1024 * 1024);
+}
+
+/** Compresses off the event loop (zlib's thread pool), in one job. */
 export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
-  return gzipAsync(data, { level });
+  return gzipAsync(data, { level, chunkSize: chunkSizeFor(data.length) });
 }
 
 /**
- * Compresses several buffers as one stream (the parts of a batch, without concatenating them);
- * returns the compressed chunks.
+ * Compresses the parts of a batch as one gzip member and returns it as a single chunk. The parts
+ * are joined first: one memory copy costs far less than a thread-pool round trip per part.
  */
-export function gzipParts(parts: readonly Uint8Array[], level: number): Promise<Buffer[]> {
-  if (parts.length === 1) return gzip(parts[0]!, level).then((b) => [b]);
-  return new Promise((resolve, reject) => {
-    const z = zlib.createGzip({ level });
-    const out: Buffer[] = [];
-    z.on('data', (chunk: Buffer) => out.push(chunk));
-    z.once('end', () => resolve(out));
-    z.once('error', reject);
-    for (const part of parts) z.write(part);
-    z.end();
-  });
+export async function gzipParts(parts: readonly Uint8Array[], level: number): Promise<Buffer[]> {
+  return [await gzip(parts.length === 1 ? parts[0]! : Buffer.concat(parts), level)];
 }
