@@ -43,5 +43,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8888/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM stops the receivers, drains the pipeline and flushes the exporters, then exits 0.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "--initial-old-space-size=128", "dist/cli.js"]
 CMD ["run", "--config", "/app/otel-config.yaml"]
