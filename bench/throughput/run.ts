@@ -311,10 +311,57 @@ async function measure(
   };
 }
 
+/**
+ * The latency floor of the machine, measured the same way: a server that reads each request and
+ * answers at once (`bench/null-otlp-server.ts`), pinned where the sidecar runs, at the rate of the
+ * detection pipeline's half load. What the load generator sees above this is the sidecar's.
+ */
+async function reference(
+  transport: LoadSpec['transport'],
+  rate: number,
+): Promise<{ p50Ms: number; p99Ms: number }> {
+  const runs: { p50: number; p99: number }[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const child = spawn(
+      'taskset',
+      [
+        '-c',
+        SIDECAR_CORE,
+        process.execPath,
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/null-otlp-server.ts'),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const ports = await new Promise<{ grpc: string; http: string }>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the null server exited with ${code}`)));
+      child.stdout!.on('data', (d: Buffer) => {
+        const m = /grpc=(\d+) http=(\d+)/.exec(d.toString());
+        if (m) resolve({ grpc: m[1]!, http: m[2]! });
+      });
+    });
+    const result = await load({
+      transport,
+      target: `127.0.0.1:${transport === 'grpc' ? ports.grpc : ports.http}`,
+      mode: 'open',
+      concurrency: 64,
+      rate,
+      durationMs: SECONDS * 1000,
+      warmupMs: 3000,
+      spansPerRequest: 512,
+    });
+    runs.push(result.latencyMs);
+    child.kill();
+  }
+  return { p50Ms: median(runs.map((r) => r.p50)), p99Ms: median(runs.map((r) => r.p99)) };
+}
+
 async function main(): Promise<void> {
   const sink = tsxFork('bench/throughput/sink.ts', LOAD_CORE, 10);
   const { port: sinkPort } = await ask<{ port: number }>(sink, undefined);
   const rows: Row[] = [];
+  const references: Record<string, { p50Ms: number; p99Ms: number }> = {};
   for (const transport of TRANSPORTS) {
     for (const variant of VARIANTS) {
       const row = await measure(variant, transport, sink, sinkPort);
@@ -323,6 +370,8 @@ async function main(): Promise<void> {
         `${row.variant} ${row.transport}: ${Math.round(row.spansPerSecond)} spans/s\n`,
       );
     }
+    const detection = rows.find((r) => r.transport === transport && r.variant === 'detection')!;
+    references[transport] = await reference(transport, detection.spansPerSecond / 2 / 512);
   }
   sink.kill();
   const table = [
@@ -333,8 +382,15 @@ async function main(): Promise<void> {
       return `| ${r.transport} | ${r.variant} | ${Math.round(r.spansPerSecond).toLocaleString('en')} | ${(r.spansPerSecond / ref.spansPerSecond).toFixed(3)} | ${r.cpuSecondsPer10kSpans.toFixed(3)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.serverP99Ms.toFixed(2)} | ${(r.serverUnder5ms * 100).toFixed(1)}% | ${r.peakRssMiB} |`;
     }),
   ].join('\n');
+  const floor = [
+    '| transport | null server p50 ms | null server p99 ms |',
+    '| --- | ---: | ---: |',
+    ...Object.entries(references).map(
+      ([t, r]) => `| ${t} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} |`,
+    ),
+  ].join('\n');
   process.stdout.write(
-    `\nhourglass throughput: sidecar pinned to core ${SIDECAR_CORE}, load and downstream on core ${LOAD_CORE}; 512 spans per request; median of ${REPEATS} runs of ${SECONDS}s\n\n${table}\n`,
+    `\nhourglass throughput: sidecar pinned to core ${SIDECAR_CORE}, load and downstream on core ${LOAD_CORE}; 512 spans per request; median of ${REPEATS} runs of ${SECONDS}s\n\n${table}\n\nlatency floor: a server that answers at once, on the sidecar's core, at the detection pipeline's half load\n\n${floor}\n`,
   );
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -346,6 +402,7 @@ async function main(): Promise<void> {
         repeats: REPEATS,
         seconds: SECONDS,
         rows,
+        latencyFloor: references,
       },
       null,
       2,
