@@ -7,6 +7,7 @@
  */
 
 import type { RefusedError } from './errors.js';
+import type { SpanLayout } from '../otlp/trace-index.js';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 
@@ -19,6 +20,12 @@ export interface OtlpBatch {
   readonly bytes: Uint8Array;
   /** Spans, metric data points or log records in `bytes` (what the self-metrics count). */
   readonly items: number;
+  /**
+   * Traces from a receiver: where the spans' fields lie in `bytes`, recorded while validating, so
+   * that detection does not scan the request again. Only valid for these exact `bytes`: a
+   * component that builds a batch with other bytes leaves it out.
+   */
+  readonly layout?: SpanLayout;
 }
 
 /**
@@ -34,6 +41,12 @@ export interface Consumer {
    * overload this keeps refused requests cheap instead of spending the CPU the pipeline needs.
    */
   refusal?(): RefusedError | undefined;
+  /**
+   * Optional: whether this consumer, or one it passes batches to unchanged, reads
+   * `OtlpBatch.layout` (the anomaly processor does). Receivers record the layout only then, so
+   * that a pipeline without detection does not pay for it.
+   */
+  readsSpanLayout?(): boolean;
 }
 
 /** The item name used in logs and metric names for each signal, as the Collector names them. */

@@ -127,6 +127,8 @@ export interface RequestSpecs {
   /** The messages counted as items for each signal (spans, data points, log records). */
   readonly itemMessages: Readonly<Record<Signal, ReadonlySet<MessageSpec>>>;
   readonly byName: ReadonlyMap<string, MessageSpec>;
+  /** The trace messages whose fields validation records in a `SpanLayout`. */
+  readonly trace: { readonly span: MessageSpec; readonly resourceSpans: MessageSpec };
 }
 
 let cached: RequestSpecs | undefined;
@@ -150,6 +152,7 @@ export function requestSpecs(): RequestSpecs {
   cached = {
     request,
     byName,
+    trace: { span: m('trace.v1.Span'), resourceSpans: m('trace.v1.ResourceSpans') },
     itemMessages: {
       traces: new Set([m('trace.v1.Span')]),
       metrics: new Set([

@@ -178,6 +178,36 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       skipField(b, c, wire, end);
     }
   }
+  return spanRef(
+    b,
+    start,
+    end,
+    resource,
+    name,
+    kind,
+    startAt,
+    endAt,
+    traceIdAt,
+    spanIdAt,
+    parentSpanIdAt,
+    statusCode,
+  );
+}
+
+function spanRef(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  resource: number,
+  name: string,
+  kind: number,
+  startAt: number,
+  endAt: number,
+  traceIdAt: number,
+  spanIdAt: number,
+  parentSpanIdAt: number,
+  statusCode: number,
+): SpanRef {
   const startMs = startAt < 0 ? 0 : nanosToMs(b, startAt);
   const durationMs = startAt < 0 || endAt < 0 ? 0 : diffNanosToMs(b, endAt, startAt);
   return {
@@ -193,6 +223,110 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
     parentSpanIdAt,
     statusCode,
   };
+}
+
+// The int32 fields of a span in a `SpanLayout`; -1 where the span has no such field.
+export const L_START = 0;
+export const L_END = 1;
+export const L_RESOURCE = 2;
+export const L_NAME = 3;
+export const L_NAME_END = 4;
+/** Offset of the kind varint. */
+export const L_KIND = 5;
+/** Offsets of the fixed64 start and end times. */
+export const L_START_TIME = 6;
+export const L_END_TIME = 7;
+export const L_TRACE_ID = 8;
+export const L_SPAN_ID = 9;
+export const L_PARENT_SPAN_ID = 10;
+/** Offset and end of the Status message value. */
+export const L_STATUS = 11;
+export const L_STATUS_END = 12;
+export const L_STRIDE = 13;
+
+/**
+ * Where the fields detection reads lie in a trace request: offsets only, recorded by the
+ * receiver's validation walk as it passes them (`validateRequest(..., { layout: true })`), so that
+ * detection does not scan the request a second time. `indexFromLayout` turns it into the same
+ * `TraceIndex` as `indexSpans(bytes)`.
+ */
+export class SpanLayout {
+  /** L_STRIDE int32 per span, in request order. */
+  data = new Int32Array(64 * L_STRIDE);
+  count = 0;
+  /** Per ResourceSpans: the offset and end of its Resource message value, or -1, -1. */
+  readonly resources: number[] = [];
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** A ResourceSpans begins: the spans that follow belong to it. */
+  addResource(): void {
+    this.resources.push(-1, -1);
+  }
+
+  setResource(start: number, end: number): void {
+    const n = this.resources.length;
+    if (n === 0) return;
+    this.resources[n - 2] = start;
+    this.resources[n - 1] = end;
+  }
+
+  /** Starts a span's record; returns where its fields go in `data`. */
+  beginSpan(start: number, end: number): number {
+    let data = this.data;
+    const at = this.count * L_STRIDE;
+    if (at + L_STRIDE > data.length) {
+      const grown = new Int32Array(data.length * 2);
+      grown.set(data);
+      this.data = data = grown;
+    }
+    data.fill(-1, at, at + L_STRIDE);
+    data[at + L_START] = start;
+    data[at + L_END] = end;
+    data[at + L_RESOURCE] = (this.resources.length >> 1) - 1;
+    this.count++;
+    return at;
+  }
+}
+
+/** The `TraceIndex` of `layout.bytes`, from the offsets validation recorded: no scan. */
+export function indexFromLayout(layout: SpanLayout): TraceIndex {
+  const b = layout.bytes;
+  const res = layout.resources;
+  const resources: ResourceRef[] = [];
+  for (let i = 0; i < res.length; i += 2) {
+    const name = res[i]! < 0 ? undefined : findServiceName(b, res[i]!, res[i + 1]!);
+    resources.push({ serviceName: name ?? 'unknown_service' });
+  }
+  const d = layout.data;
+  const spans: SpanRef[] = new Array<SpanRef>(layout.count);
+  const c: Cursor = { pos: 0 };
+  for (let i = 0, at = 0; i < layout.count; i++, at += L_STRIDE) {
+    const end = d[at + L_END]!;
+    const nameAt = d[at + L_NAME]!;
+    const kindAt = d[at + L_KIND]!;
+    let kind = 0;
+    if (kindAt >= 0) {
+      c.pos = kindAt;
+      kind = readVarint32(b, c, end);
+    }
+    const statusAt = d[at + L_STATUS]!;
+    spans[i] = spanRef(
+      b,
+      d[at + L_START]!,
+      end,
+      Math.max(0, d[at + L_RESOURCE]!),
+      nameAt < 0 ? '' : internedString(b, nameAt, d[at + L_NAME_END]!),
+      kind,
+      d[at + L_START_TIME]!,
+      d[at + L_END_TIME]!,
+      d[at + L_TRACE_ID]!,
+      d[at + L_SPAN_ID]!,
+      d[at + L_PARENT_SPAN_ID]!,
+      statusAt < 0 ? 0 : readStatusCode(b, statusAt, d[at + L_STATUS_END]!),
+    );
+  }
+  return { bytes: b, resources, spans };
 }
 
 function readStatusCode(b: Uint8Array, start: number, end: number): number {

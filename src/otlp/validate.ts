@@ -1,6 +1,19 @@
 import { isUtf8 } from 'node:buffer';
 import type { Signal } from '../component/consumer.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
+import {
+  L_END_TIME,
+  L_KIND,
+  L_NAME,
+  L_NAME_END,
+  L_PARENT_SPAN_ID,
+  L_SPAN_ID,
+  L_START_TIME,
+  L_STATUS,
+  L_STATUS_END,
+  L_TRACE_ID,
+  SpanLayout,
+} from './trace-index.js';
 import { WIRE_LEN, WireError, readVarint32, skipField, type Cursor } from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
@@ -19,6 +32,13 @@ export interface ValidationResult {
   rejected: Array<{ start: number; end: number }>;
   /** Why the first rejected item was rejected, for partial_success.error_message. */
   rejectedReason: string | undefined;
+  /** Traces, when asked for: where each span's fields lie (see `SpanLayout`). */
+  layout: SpanLayout | undefined;
+}
+
+export interface ValidateOptions {
+  /** Record a `SpanLayout` of a trace request as the walk passes the fields (a few stores a span). */
+  readonly layout?: boolean;
 }
 
 /**
@@ -27,9 +47,18 @@ export interface ValidationResult {
  * any object, and counts the items. Unknown fields are skipped, as protobuf requires. Throws
  * `WireError` with a path such as `resource_spans[0].scope_spans[1].spans[3].name: invalid UTF-8`.
  */
-export function validateRequest(signal: Signal, buf: Uint8Array): ValidationResult {
+export function validateRequest(
+  signal: Signal,
+  buf: Uint8Array,
+  options: ValidateOptions = {},
+): ValidationResult {
   const specs = requestSpecs();
+  const traces = specs.trace;
   const ctx: WalkContext = {
+    layout: options.layout && signal === 'traces' ? new SpanLayout(buf) : undefined,
+    span: traces.span,
+    resourceSpans: traces.resourceSpans,
+    spanAt: -1,
     items: specs.itemMessages[signal],
     partial: signal !== 'metrics',
     count: 0,
@@ -42,10 +71,20 @@ export function validateRequest(signal: Signal, buf: Uint8Array): ValidationResu
     cursor: { pos: 0 },
   };
   walk(buf, 0, buf.length, specs.request[signal], 0, ctx);
-  return { items: ctx.count, rejected: ctx.rejected, rejectedReason: ctx.rejectedReason };
+  return {
+    items: ctx.count,
+    rejected: ctx.rejected,
+    rejectedReason: ctx.rejectedReason,
+    layout: ctx.layout,
+  };
 }
 
 interface WalkContext {
+  readonly layout: SpanLayout | undefined;
+  readonly span: MessageSpec;
+  readonly resourceSpans: MessageSpec;
+  /** Where the current span's fields go in `layout.data`; -1 outside a span or without layout. */
+  spanAt: number;
   readonly items: ReadonlySet<MessageSpec>;
   /** Whether a bad item is dropped (traces, logs) or fails the request (metrics). */
   readonly partial: boolean;
@@ -86,6 +125,10 @@ function walk(
   const cursor = ctx.cursor;
   cursor.pos = start;
   const byNumber = spec.byNumber;
+  const layout = ctx.layout;
+  // Recording the span's own fields (not those of its attributes, events and links).
+  const at = spec === ctx.span ? ctx.spanAt : -1;
+  const data = layout?.data;
   while (cursor.pos < end) {
     const fieldStart = cursor.pos;
     let field: FieldSpec | undefined;
@@ -107,6 +150,11 @@ function walk(
         throw new WireError(`wire type ${wire} does not match the field's type ${field.type}`);
       }
       if (wire !== WIRE_LEN) {
+        if (at >= 0) {
+          if (number === 7) data![at + L_START_TIME] = cursor.pos;
+          else if (number === 8) data![at + L_END_TIME] = cursor.pos;
+          else if (number === 6) data![at + L_KIND] = cursor.pos;
+        }
         skipField(buf, cursor, wire, end);
         continue;
       }
@@ -120,16 +168,34 @@ function walk(
           if (ctx.items.has(child)) {
             walkItem(buf, valueStart, valueEnd, child, depth + 1, ctx);
           } else {
+            if (layout !== undefined) {
+              if (child === ctx.resourceSpans) layout.addResource();
+              else if (spec === ctx.resourceSpans && number === 1)
+                layout.setResource(valueStart, valueEnd);
+            }
             walk(buf, valueStart, valueEnd, child, depth + 1, ctx);
+            if (at >= 0 && number === 15) {
+              data![at + L_STATUS] = valueStart;
+              data![at + L_STATUS_END] = valueEnd;
+            }
           }
           break;
         }
         case 'string':
           if (!utf8(buf, valueStart, valueEnd))
             throw new WireError('invalid UTF-8 in a string field');
+          if (at >= 0 && number === 5) {
+            data![at + L_NAME] = valueStart;
+            data![at + L_NAME_END] = valueEnd;
+          }
           break;
         case 'bytes':
           if (field.idBytes !== undefined) checkId(buf, valueStart, len, field, spec, ctx);
+          if (at >= 0) {
+            if (number === 1) data![at + L_TRACE_ID] = valueStart;
+            else if (number === 2) data![at + L_SPAN_ID] = valueStart;
+            else if (number === 4) data![at + L_PARENT_SPAN_ID] = len === 8 ? valueStart : -1;
+          }
           break;
       }
       cursor.pos = valueEnd;
@@ -152,7 +218,9 @@ function walkItem(
   ctx.itemEnd = end;
   ctx.itemBad = undefined;
   ctx.idsSeen = 0;
+  if (ctx.layout !== undefined && spec === ctx.span) ctx.spanAt = ctx.layout.beginSpan(start, end);
   walk(buf, start, end, spec, depth, ctx);
+  ctx.spanAt = -1;
   if (spec.name === SPAN) {
     if ((ctx.idsSeen & 1) === 0) ctx.itemBad ??= 'trace_id is missing';
     else if ((ctx.idsSeen & 2) === 0) ctx.itemBad ??= 'span_id is missing';

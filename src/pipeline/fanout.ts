@@ -18,6 +18,10 @@ export class FanOut implements Consumer {
     return undefined;
   }
 
+  readsSpanLayout(): boolean {
+    return this.consumers.some((c) => c.readsSpanLayout?.() === true);
+  }
+
   consume(batch: OtlpBatch): Promise<void> {
     if (this.consumers.length === 1) return this.consumers[0]!.consume(batch);
     return Promise.allSettled(this.consumers.map((c) => c.consume(batch))).then((results) => {

@@ -39,12 +39,17 @@ export class AnomalyProcessor implements Processor {
     return this.stopping;
   }
 
+  /** Scoring reads the receiver's record of where the spans' fields are, instead of a second scan. */
+  readsSpanLayout(): boolean {
+    return true;
+  }
+
   async consume(batch: OtlpBatch): Promise<void> {
     this.metrics.incoming(batch.items);
     let scored: ScoredBatch | undefined;
     if (batch.signal === 'traces') {
       try {
-        scored = this.detector.score(batch.bytes);
+        scored = this.detector.score(batch.bytes, batch.layout);
       } catch (err) {
         this.failed(err, 'scoring');
       }

@@ -20,6 +20,7 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { pendingWritten, writePending } from './internal/write-pending.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
+import type { SpanLayout } from '../../otlp/trace-index.js';
 
 const MAX_PENDING_ROWS = 200_000;
 
@@ -105,8 +106,8 @@ export class AnomalyDetector {
   }
 
   /** Scores a trace request; the caller forwards `bytes` and calls `accept` once it is accepted. */
-  score(bytes: Uint8Array): ScoredBatch {
-    return scoreBatch(bytes, this.scoring, this.settings.clock.now());
+  score(bytes: Uint8Array, layout?: SpanLayout): ScoredBatch {
+    return scoreBatch(bytes, this.scoring, this.settings.clock.now(), layout);
   }
 
   scoringFailed(): void {

@@ -110,6 +110,11 @@ export class MemoryLimiter implements Processor {
     }
   }
 
+  /** Batches go on unchanged: whatever comes next may read their layout. */
+  readsSpanLayout(): boolean {
+    return this.next.readsSpanLayout?.() === true;
+  }
+
   refusal(): RefusedError | undefined {
     if (this.refusing) this.check();
     if (!this.refusing) return undefined;

@@ -22,14 +22,20 @@ const REQUEST_NAME: Record<Signal, string> = {
 /**
  * Turns a request body into the batch the pipeline carries: JSON is converted to protobuf, the
  * protobuf is validated once, and items with invalid ids are cut out (and reported) so that one
- * bad span does not cost the rest of the request.
+ * bad span does not cost the rest of the request. With `layout`, a trace request's span layout is
+ * recorded on the way (`OtlpBatch.layout`), for a pipeline that reads it.
  */
-export function decodeRequest(signal: Signal, body: Uint8Array, encoding: Encoding): Decoded {
+export function decodeRequest(
+  signal: Signal,
+  body: Uint8Array,
+  encoding: Encoding,
+  layout = false,
+): Decoded {
   let bytes: Uint8Array;
   let result;
   try {
     bytes = encoding === 'json' ? jsonToProto(signal, utf8Text(body)) : body;
-    result = validateRequest(signal, bytes);
+    result = validateRequest(signal, bytes, { layout });
   } catch (err) {
     throw new DecodeError(
       `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'protobuf'} ${REQUEST_NAME[signal]}: ${err instanceof Error ? err.message : String(err)}`,
@@ -43,7 +49,10 @@ export function decodeRequest(signal: Signal, body: Uint8Array, encoding: Encodi
   }
   const rejected = result.rejected.length;
   return {
-    batch: { signal, bytes, items: result.items - rejected },
+    batch:
+      rejected === 0 && result.layout !== undefined
+        ? { signal, bytes, items: result.items, layout: result.layout }
+        : { signal, bytes, items: result.items - rejected },
     rejected,
     rejectedReason:
       rejected === 0

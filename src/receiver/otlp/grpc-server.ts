@@ -185,7 +185,7 @@ export class OtlpGrpcServer {
       }
       let decoded;
       try {
-        decoded = decodeRequest(signal, message, 'proto');
+        decoded = decodeRequest(signal, message, 'proto', consumer.readsSpanLayout?.() === true);
       } catch (err) {
         return this.fail(stream, answerFor(err));
       }

@@ -149,7 +149,7 @@ export class OtlpHttpServer {
         this.metrics.refusedUndecoded(signal);
         return answer(res, encoding, answerFor(refusal));
       }
-      decoded = decodeRequest(signal, body, encoding);
+      decoded = decodeRequest(signal, body, encoding, consumer.readsSpanLayout?.() === true);
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');

@@ -90,7 +90,17 @@ export class KeyState {
     const thr = this.thr;
     const dow = (bucket / 24) | 0;
     let first = -1;
-    for (const slot of [bucket, HOUR_BASE + bucket - dow * 24, DOW_BASE + dow, GLOBAL_SLOT]) {
+    // bucket, its hour of day, its day of week, global (unrolled: this runs on every span of a key
+    // until its first recalculation, and an array per span showed in the profiles).
+    for (let level = 0; level < 4; level++) {
+      const slot =
+        level === 0
+          ? bucket
+          : level === 1
+            ? HOUR_BASE + bucket - dow * 24
+            : level === 2
+              ? DOW_BASE + dow
+              : GLOBAL_SLOT;
       if (m[slot * 3]! < minSamples) continue;
       if (first < 0) first = slot;
       const at = slot * THR_STRIDE;

@@ -1,5 +1,12 @@
 import { rewriteItems } from '../../../otlp/rewrite.js';
-import { hexAt, indexSpans, type SpanRef, type TraceIndex } from '../../../otlp/trace-index.js';
+import {
+  hexAt,
+  indexFromLayout,
+  indexSpans,
+  type SpanLayout,
+  type SpanRef,
+  type TraceIndex,
+} from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
@@ -60,8 +67,15 @@ const STATUS_ERROR = 2;
  * anomalous ones. Allocates per batch, not per span (apart from what `indexSpans` makes), and
  * writes nothing: learning happens after the batch is accepted downstream.
  */
-export function scoreBatch(bytes: Uint8Array, ctx: ScoringContext, now: number): ScoredBatch {
-  const index = indexSpans(bytes);
+export function scoreBatch(
+  bytes: Uint8Array,
+  ctx: ScoringContext,
+  now: number,
+  layout?: SpanLayout,
+): ScoredBatch {
+  // The receiver's record of where the fields are, when it is for these bytes; else a scan.
+  const index =
+    layout !== undefined && layout.bytes === bytes ? indexFromLayout(layout) : indexSpans(bytes);
   const spans = index.spans;
   const n = spans.length;
   const keys: (KeyState | undefined)[] = new Array<KeyState | undefined>(n);
