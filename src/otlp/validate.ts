@@ -126,7 +126,9 @@ function walk(
   cursor.pos = start;
   const byNumber = spec.byNumber;
   const layout = ctx.layout;
-  // Recording the span's own fields (not those of its attributes, events and links).
+  // Recording the span's own fields (not those of its attributes, events and links), by their
+  // numbers in trace.proto: trace_id 1, span_id 2, parent_span_id 4, name 5, kind 6,
+  // start_time_unix_nano 7, end_time_unix_nano 8, status 15.
   const at = spec === ctx.span ? ctx.spanAt : -1;
   const data = layout?.data;
   while (cursor.pos < end) {
