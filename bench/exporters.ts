@@ -4,9 +4,6 @@
  * with and without gzip, 10 exports in flight (the default num_consumers).
  * Run: npx tsx bench/exporters.ts
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { batchOf, type OtlpBatch } from '../src/component/consumer.js';
 import type { ExporterFactory } from '../src/component/factory.js';
 import { otlpExporterFactory } from '../src/exporters/otlp/factory.js';
@@ -15,6 +12,7 @@ import { systemClock } from '../src/component/clock.js';
 import { jsonToProto } from '../src/otlp/json-decode.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
+import { startNullServer } from './lib/null-server.js';
 
 const SECONDS = 3;
 const IN_FLIGHT = 10;
@@ -62,18 +60,6 @@ function realisticBatch(spans: number): OtlpBatch {
   return batchOf('traces', jsonToProto('traces', JSON.stringify(json)), spans);
 }
 
-async function startServer(): Promise<{ grpc: number; http: number; stop: () => void }> {
-  const script = fileURLToPath(new URL('./null-otlp-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve) =>
-    createInterface({ input: child.stdout }).once('line', resolve),
-  );
-  const m = /grpc=(\d+) http=(\d+)/.exec(line)!;
-  return { grpc: Number(m[1]), http: Number(m[2]), stop: () => child.kill() };
-}
-
 async function measure(
   factory: ExporterFactory<any>,
   raw: Record<string, unknown>,
@@ -113,7 +99,7 @@ async function measure(
   };
 }
 
-const server = await startServer();
+const server = await startNullServer();
 try {
   const batch = realisticBatch(512);
   const rows = [];

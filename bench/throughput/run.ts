@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -322,28 +323,10 @@ async function reference(
 ): Promise<{ p50Ms: number; p99Ms: number }> {
   const runs: { p50: number; p99: number }[] = [];
   for (let r = 0; r < REPEATS; r++) {
-    const child = spawn(
-      'taskset',
-      [
-        '-c',
-        SIDECAR_CORE,
-        process.execPath,
-        '--import',
-        'tsx',
-        join(ROOT, 'bench/null-otlp-server.ts'),
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const ports = await new Promise<{ grpc: string; http: string }>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the null server exited with ${code}`)));
-      child.stdout!.on('data', (d: Buffer) => {
-        const m = /grpc=(\d+) http=(\d+)/.exec(d.toString());
-        if (m) resolve({ grpc: m[1]!, http: m[2]! });
-      });
-    });
+    const server = await startNullServer(SIDECAR_CORE);
     const result = await load({
       transport,
-      target: `127.0.0.1:${transport === 'grpc' ? ports.grpc : ports.http}`,
+      target: `127.0.0.1:${transport === 'grpc' ? server.grpc : server.http}`,
       mode: 'open',
       concurrency: 64,
       rate,
@@ -352,7 +335,7 @@ async function reference(
       spansPerRequest: 512,
     });
     runs.push(result.latencyMs);
-    child.kill();
+    server.stop();
   }
   return { p50Ms: median(runs.map((r) => r.p50)), p99Ms: median(runs.map((r) => r.p99)) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteItems, rewriteItemsParts } from '../../src/otlp/rewrite.js';
+import { rewriteItems } from '../../src/otlp/rewrite.js';
 import { indexSpans } from '../../src/otlp/trace-index.js';
 import { ProtoWriter, WIRE_LEN } from '../../src/otlp/wire.js';
 import { decodeSpans, traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
@@ -60,47 +60,5 @@ describe('rewriteItems', () => {
       const o = index.spans.find((x) => x.name === s.name)!;
       expect(bytesOf(out, s).equals(bytesOf(bytes, o))).toBe(true);
     }
-  });
-});
-
-describe('rewriteItemsParts', () => {
-  const bytes = traceRequest(spans);
-  const index = indexSpans(bytes);
-  const at = (i: number) => index.spans.find((s) => s.name === `op-${i}`)!.start;
-
-  it.each([
-    ['one tagged span', [[7, 'a']]],
-    [
-      'first and last spans, neighbours, drops',
-      [
-        [0, 'a'],
-        [1, 'b'],
-        [3, 'c'],
-        [2, null],
-        [29, 'd'],
-        [28, null],
-      ],
-    ],
-    ['every span of one resource dropped', Array.from({ length: 10 }, (_, k) => [k * 3, null])],
-    ['every span tagged', Array.from({ length: 30 }, (_, k) => [k, `t${k}`])],
-  ] as Array<[string, Array<[number, string | null]>]>)(
-    'gives the same bytes as rewriteItems: %s',
-    (_name, list) => {
-      const edits = new Map<number, Uint8Array | null>(
-        list.map(([i, tag]) => [at(i), tag === null ? null : attribute('tag', tag)]),
-      );
-      const { parts, size } = rewriteItemsParts(bytes, edits);
-      const joined = Buffer.concat(parts);
-      expect(joined.length).toBe(size);
-      expect(joined.equals(Buffer.from(rewriteItems(bytes, edits)))).toBe(true);
-    },
-  );
-
-  it('copies nothing of the request: unchanged runs are views of it', () => {
-    const { parts } = rewriteItemsParts(bytes, new Map([[at(15), attribute('tag', 'x')]]));
-    const views = parts.filter((p) => p.buffer === bytes.buffer);
-    const copied = parts.filter((p) => p.buffer !== bytes.buffer).reduce((n, p) => n + p.length, 0);
-    expect(views.length).toBeGreaterThan(0);
-    expect(copied).toBeLessThan(64); // a few length prefixes and the attribute
   });
 });

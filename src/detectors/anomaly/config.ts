@@ -1,23 +1,10 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
-import { parseSeverity } from './internal/severity.js';
+import { severitySetting } from './internal/severity.js';
 import { isValidTimeZone } from './internal/time-buckets.js';
 
 /** The settings of the `anomaly` processor; README.md documents each with its default. */
-
-const severity = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      const n = parseSeverity(v);
-      if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a severity: write SEV1 .. SEV5` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 const percentile = (fallback: number) =>
   z.number().gt(50, 'must be above 50').lt(100, 'must be below 100').default(fallback);
@@ -50,7 +37,7 @@ export const anomalyProcessorSchema = z.strictObject({
   window_days: z.number().int().min(1).max(366).default(30),
   min_samples: z.number().int().min(2).default(30),
   min_delta_ms: z.number().nonnegative().default(5),
-  min_severity: severity('SEV5'),
+  min_severity: severitySetting('SEV5'),
   severity_percentiles: z
     .strictObject({
       sev5: percentile(99),

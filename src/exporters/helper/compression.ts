@@ -20,8 +20,9 @@ export type CompressionParams = z.output<typeof compressionParams>;
 /**
  * zlib's output chunk for an input of `n` bytes: large enough that level 1 on OTLP (about 7:1)
  * finishes in one pass. Node's default, 16 KiB, makes a 3 MB batch take ~25 round trips between
- * the thread pool and the event loop, each waiting for the loop's current task: under load the
- * exporter then spends its time waiting, its queue grows, and delivered throughput fell to a third.
+ * the thread pool and the event loop (and one more per part written), each waiting for the loop's
+ * current task: under load the exporter then spends its time waiting, its queue grows, and
+ * delivered throughput fell to a third.
  */
 function chunkSizeFor(n: number): number {
   return Math.min(Math.max(n >> 2, 64 * 1024), 4 * 1024 * 1024);
@@ -33,9 +34,9 @@ export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
 }
 
 /**
- * Compresses the parts of a batch as one gzip member and returns it as a single chunk. The parts
- * are joined first: one memory copy costs far less than a thread-pool round trip per part.
+ * Compresses the parts of a batch as one gzip member. The parts are joined first: one memory copy
+ * costs far less than a thread-pool round trip per part.
  */
-export async function gzipParts(parts: readonly Uint8Array[], level: number): Promise<Buffer[]> {
-  return [await gzip(parts.length === 1 ? parts[0]! : Buffer.concat(parts), level)];
+export function gzipParts(parts: readonly Uint8Array[], level: number): Promise<Buffer> {
+  return gzip(parts.length === 1 ? parts[0]! : Buffer.concat(parts), level);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, headers } from '../../config/schema.js';
-import { parseSeverity } from '../../detectors/anomaly/internal/severity.js';
+import { severitySetting } from '../../detectors/anomaly/internal/severity.js';
 import { READINGS, type Reading } from './internal/metric-readings.js';
 import { DEFAULT_QUERIES } from './internal/prometheus.js';
 import { DEFAULT_ALLOW, DEFAULT_DENY } from './internal/redact.js';
@@ -12,18 +12,6 @@ const defaults = <T extends z.ZodType>(schema: T) => z.prefault(schema, {} as z.
 
 const url = (example: string) =>
   z.url({ protocol: /^https?$/, error: `must be an http(s) URL such as "${example}"` });
-
-const severity = z
-  .string()
-  .default('SEV3')
-  .transform((v, ctx) => {
-    const n = parseSeverity(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a severity: write SEV1 .. SEV5` });
-      return z.NEVER;
-    }
-    return n;
-  });
 
 const readingQueries = z
   .record(z.string(), z.string().min(1))
@@ -65,7 +53,7 @@ export const llmSummaryExporterSchema = z
       .int()
       .min(1024)
       .default(1 << 20),
-    min_severity: severity,
+    min_severity: severitySetting('SEV3'),
     trace_window: duration(10_000),
     batch: defaults(
       z.strictObject({

@@ -61,7 +61,7 @@ export class GrpcTransport implements ExportTransport {
     const started = Date.now();
     const compressed = this.config.compression === 'gzip';
     const body = compressed
-      ? await gzipParts(partsOf(batch), this.config.compression_params.level)
+      ? [await gzipParts(partsOf(batch), this.config.compression_params.level)]
       : partsOf(batch);
     const remaining = Math.max(1, attempt.timeoutMs - (Date.now() - started));
     if (this.closed) return retryable('UNAVAILABLE', 'UNAVAILABLE: the exporter is shutting down');

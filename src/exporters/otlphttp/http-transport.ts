@@ -66,7 +66,7 @@ export class HttpTransport implements ExportTransport {
         ? [Buffer.from(JSON.stringify(protoToJson(this.signal, batch.bytes)))]
         : partsOf(batch);
     if (this.config.compression === 'gzip') {
-      body = await gzipParts(body, this.config.compression_params.level);
+      body = [await gzipParts(body, this.config.compression_params.level)];
     }
     let length = 0;
     for (const part of body) length += part.length;
@@ -77,7 +77,7 @@ export class HttpTransport implements ExportTransport {
         path: this.path,
         method: 'POST',
         headers: { ...this.headers, 'content-length': String(length) },
-        // The parts of a batch are written one after the other, never concatenated.
+        // Uncompressed, the parts of a batch are written one after the other, never concatenated.
         body: body.length === 1 ? body[0]! : Readable.from(body, { objectMode: false }),
         signal,
       });

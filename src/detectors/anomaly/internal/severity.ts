@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Severities, SEV1 (critical) to SEV5 (low), as SREs search for them in Jaeger
  * (`anomaly.severity=SEV1`). Internally a severity is its number, 1..5; 0 means "not anomalous".
@@ -20,6 +22,20 @@ export function parseSeverity(text: string): number | undefined {
   const m = /^(?:sev)?([1-5])$/i.exec(text.trim());
   return m ? Number(m[1]) : undefined;
 }
+
+/** A severity setting in a component's config (`min_severity: SEV3`), read as its number. */
+export const severitySetting = (fallback: SeverityName) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const n = parseSeverity(v);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a severity: write SEV1 .. SEV5` });
+        return z.NEVER;
+      }
+      return n;
+    });
 
 /**
  * Thresholds in standard deviations, least severe first: `[sev5, sev4, sev3, sev2, sev1]`. A

@@ -1,19 +1,22 @@
+import type { AnomalyRecord } from '../../../detectors/anomaly/internal/anomaly-record.js';
 import type { SpanInfo } from './span-decode.js';
 
-/** What the anomaly processor wrote on a tagged span (DESIGN.md, "Attributes"). */
-export interface SpanAnomaly {
-  /** 1 (SEV1) .. 5 (SEV5). */
-  readonly severity: number;
-  readonly detector: string;
-  readonly score: number;
-  readonly ratio: number;
-  readonly meanMs: number;
-  readonly stddevMs: number;
-  readonly p99Ms: number;
-  readonly samples: number;
-  readonly scope: string;
-  readonly window: string;
-}
+/**
+ * What the anomaly processor wrote on a tagged span (DESIGN.md, "Attributes"): the verdict part
+ * of its record, read back from the attributes (so the scope is whatever string the span carries).
+ */
+export type SpanAnomaly = Pick<
+  AnomalyRecord,
+  | 'severity'
+  | 'detector'
+  | 'score'
+  | 'ratio'
+  | 'meanMs'
+  | 'stddevMs'
+  | 'p99Ms'
+  | 'samples'
+  | 'window'
+> & { readonly scope: string };
 
 /** The anomaly attributes of a decoded span, or undefined when it was not tagged. */
 export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
