@@ -42,7 +42,10 @@ const CONNECTION_WINDOW = 16 * 1024 * 1024;
  */
 export class OtlpGrpcServer {
   private server: http2.Http2Server | http2.Http2SecureServer | undefined;
-  private readonly routes = new Map<string, { signal: Signal; consumer: Consumer }>();
+  private readonly routes = new Map<
+    string,
+    { signal: Signal; consumer: Consumer; layout: boolean }
+  >();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -57,7 +60,9 @@ export class OtlpGrpcServer {
   ) {
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const consumer = next[signal];
-      if (consumer) this.routes.set(exportPath(signal), { signal, consumer });
+      // Whether to record span layouts is settled once: the pipelines are built before receivers.
+      const layout = consumer?.readsSpanLayout?.() === true;
+      if (consumer) this.routes.set(exportPath(signal), { signal, consumer, layout });
     }
     this.maxBytes = Math.floor(config.max_recv_msg_size_mib * 1024 * 1024);
   }
@@ -161,7 +166,7 @@ export class OtlpGrpcServer {
         return this.fail(stream, grpcAnswer(UNAUTHENTICATED, 'missing or invalid bearer token'));
       }
     }
-    const { signal, consumer } = route;
+    const { signal, consumer, layout } = route;
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     let expired = false;
     const timer =
@@ -185,7 +190,7 @@ export class OtlpGrpcServer {
       }
       let decoded;
       try {
-        decoded = decodeRequest(signal, message, 'proto', consumer.readsSpanLayout?.() === true);
+        decoded = decodeRequest(signal, message, 'proto', layout);
       } catch (err) {
         return this.fail(stream, answerFor(err));
       }

@@ -36,6 +36,8 @@ export class OtlpHttpServer {
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private closing = false;
+  /** Record span layouts of trace requests (a pipeline reads them). */
+  private readonly layout: boolean;
 
   constructor(
     private readonly config: HttpConfig,
@@ -47,6 +49,8 @@ export class OtlpHttpServer {
     this.routes.set(config.traces_url_path, 'traces');
     this.routes.set(config.metrics_url_path, 'metrics');
     this.routes.set(config.logs_url_path, 'logs');
+    // Whether to record span layouts is settled once: the pipelines are built before receivers.
+    this.layout = next.traces?.readsSpanLayout?.() === true;
   }
 
   async start(): Promise<void> {
@@ -149,7 +153,7 @@ export class OtlpHttpServer {
         this.metrics.refusedUndecoded(signal);
         return answer(res, encoding, answerFor(refusal));
       }
-      decoded = decodeRequest(signal, body, encoding, consumer.readsSpanLayout?.() === true);
+      decoded = decodeRequest(signal, body, encoding, this.layout);
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');

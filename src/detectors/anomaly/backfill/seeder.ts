@@ -1,7 +1,7 @@
 import { hexAt, indexSpans } from '../../../otlp/trace-index.js';
 import { BaselineModel } from '../internal/baseline-model.js';
 import type { BaselineStore } from '../internal/store/baseline-store.js';
-import { dayOfWeek, TimeBuckets } from '../internal/time-buckets.js';
+import { bucketOfDayHour, TimeBuckets } from '../internal/time-buckets.js';
 import { pendingWritten, writePending } from '../internal/write-pending.js';
 
 export interface SeedOptions {
@@ -83,7 +83,7 @@ export class Seeder {
       this.seen.add(id);
       const service = index.resources[span.resource]!.serviceName;
       const key = this.model.key(service, span.name, span.kind)!;
-      key.learn(dayHour, dayOfWeek(day) * 24 + (dayHour - day * 24), span.durationMs);
+      key.learn(dayHour, bucketOfDayHour(dayHour), span.durationMs);
       c.learned++;
       if (++this.unflushed >= FLUSH_EVERY) this.flush();
     }

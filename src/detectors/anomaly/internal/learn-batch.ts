@@ -1,5 +1,4 @@
 import type { ScoredBatch } from './score-batch.js';
-import { dayOfWeek } from './time-buckets.js';
 
 export interface LearningRules {
   /** Learn from spans with status ERROR too (off by default: failing fast is not "normal latency"). */
@@ -18,7 +17,7 @@ const STATUS_ERROR = 2;
  * key's slots and pending daily row. Returns how many spans were learned.
  */
 export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
-  const { keys, dayHours, severe } = scored;
+  const { keys, dayHours, buckets, severe } = scored;
   const spans = scored.index.spans;
   let learned = 0;
   for (let i = 0; i < spans.length; i++) {
@@ -30,7 +29,7 @@ export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
     const dayHour = dayHours[i]!;
     const day = Math.floor(dayHour / 24);
     if (day < rules.firstDay || day > rules.lastDay) continue;
-    key.learn(dayHour, dayOfWeek(day) * 24 + (dayHour - day * 24), span.durationMs);
+    key.learn(dayHour, buckets[i]!, span.durationMs);
     learned++;
   }
   return learned;

@@ -17,7 +17,7 @@ import { severityOf } from './severity.js';
 import { scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
-import { dayOfWeek, type TimeBuckets } from './time-buckets.js';
+import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
@@ -42,6 +42,8 @@ export interface ScoredBatch {
   readonly keys: (KeyState | undefined)[];
   /** Per span: its local `day * 24 + hour`. */
   readonly dayHours: Float64Array;
+  /** Per span: its dow_hour bucket (0..167), which learning adds it to. */
+  readonly buckets: Uint8Array;
   /**
    * Per span: 1 when it is severe against its own dow_hour bucket, else 0: its key was in a
    * sustained slowdown of SEV3 or worse, or, while the bucket has only the fixed cold-start
@@ -80,6 +82,7 @@ export function scoreBatch(
   const n = spans.length;
   const keys: (KeyState | undefined)[] = new Array<KeyState | undefined>(n);
   const dayHours = new Float64Array(n);
+  const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array> | undefined;
@@ -99,11 +102,11 @@ export function scoreBatch(
     const dayHour = buckets.dayHour(span.startMs);
     if (dayHour !== lastDayHour) {
       lastDayHour = dayHour;
-      const day = Math.floor(dayHour / 24);
-      bucket = dayOfWeek(day) * 24 + (dayHour - day * 24);
+      bucket = bucketOfDayHour(dayHour);
     }
     keys[i] = key;
     dayHours[i] = dayHour;
+    spanBuckets[i] = bucket;
     const slot = key.servingSlot(bucket, minSamples);
     if (slot < 0) continue;
     const m = key.m;
@@ -144,6 +147,7 @@ export function scoreBatch(
     index,
     keys,
     dayHours,
+    buckets: spanBuckets,
     severe,
     anomalies,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,
