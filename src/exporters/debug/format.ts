@@ -2,6 +2,7 @@ import type { OtlpBatch, Signal } from '../../component/consumer.js';
 import { protoToJson } from '../../otlp/json-encode.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../otlp/wire.js';
 import type { DebugExporterConfig } from './config.js';
+import { jsonScalar, jsonServiceName, type JsonKeyValue } from '../../otlp/json-attributes.js';
 
 /** What the debug exporter prints for one batch (with a trailing newline). */
 export function formatBatch(
@@ -46,25 +47,18 @@ function countResources(b: Uint8Array): number {
   return n;
 }
 
-interface KeyValue {
-  key: string;
-  value?: Record<string, unknown>;
-}
 type JsonDoc = Record<string, Array<Record<string, any>> | undefined>;
 
-function attrs(list: KeyValue[] | undefined): Map<string, unknown> {
+/** Every attribute, readable: its scalar, or the JSON of an array, map or bytes value. */
+function attrs(list: JsonKeyValue[] | undefined): Map<string, unknown> {
   const m = new Map<string, unknown>();
-  for (const kv of list ?? []) {
-    const v = kv.value ?? {};
-    const scalar =
-      v['stringValue'] ?? v['intValue'] ?? v['doubleValue'] ?? v['boolValue'] ?? undefined;
-    m.set(kv.key, scalar ?? JSON.stringify(v));
-  }
+  for (const kv of list ?? [])
+    m.set(kv.key, jsonScalar(kv.value) ?? JSON.stringify(kv.value ?? {}));
   return m;
 }
 
-function service(resource: { attributes?: KeyValue[] } | undefined): string {
-  return String(attrs(resource?.attributes).get('service.name') ?? 'unknown_service');
+function service(resource: { attributes?: JsonKeyValue[] } | undefined): string {
+  return jsonServiceName(resource?.attributes);
 }
 
 const STATUS = ['UNSET', 'OK', 'ERROR'];

@@ -1,4 +1,5 @@
 import type { PointAttributes } from './metric-readings.js';
+import { jsonAttributes, type JsonKeyValue } from '../../../otlp/json-attributes.js';
 
 /**
  * The data points of one metric of an OTLP/JSON metrics request (as `protoToJson` gives it), in
@@ -16,10 +17,6 @@ export interface Point {
   readonly bounds: readonly number[];
 }
 
-interface JsonKeyValue {
-  key: string;
-  value?: Record<string, unknown>;
-}
 interface JsonPoint {
   attributes?: JsonKeyValue[];
   startTimeUnixNano?: string;
@@ -42,28 +39,12 @@ export interface JsonResource {
   scopeMetrics?: { metrics?: JsonMetric[] }[];
 }
 
-function attributes(list: JsonKeyValue[] | undefined): Map<string, string | number | boolean> {
-  const out = new Map<string, string | number | boolean>();
-  for (const kv of list ?? []) {
-    const v = kv.value ?? {};
-    const x = v['stringValue'] ?? v['intValue'] ?? v['doubleValue'] ?? v['boolValue'];
-    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')
-      out.set(kv.key, x);
-  }
-  return out;
-}
-
-export function serviceName(list: JsonKeyValue[] | undefined): string {
-  const name = attributes(list).get('service.name');
-  return typeof name === 'string' ? name : 'unknown_service';
-}
-
 const nanosToMs = (v: string | undefined) => (v === undefined ? 0 : Number(BigInt(v) / 1_000_000n));
 
 export function points(m: JsonMetric): Point[] {
   const list = (m.gauge ?? m.sum ?? m.histogram)?.dataPoints ?? [];
   return list.map((p) => {
-    const attrs = attributes(p.attributes);
+    const attrs = jsonAttributes(p.attributes);
     return {
       t: nanosToMs(p.timeUnixNano),
       start: nanosToMs(p.startTimeUnixNano),

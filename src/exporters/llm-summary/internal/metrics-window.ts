@@ -1,3 +1,4 @@
+import { jsonServiceName } from '../../../otlp/json-attributes.js';
 import { protoToJson } from '../../../otlp/json-encode.js';
 import {
   READINGS,
@@ -12,7 +13,6 @@ import { deltasOf, percentile, type Prior } from './metric-deltas.js';
 import {
   groupByTime,
   points,
-  serviceName,
   type JsonMetric,
   type JsonResource,
   type Point,
@@ -72,7 +72,7 @@ export class MetricsWindow {
   ingest(bytes: Uint8Array, now: number): void {
     const doc = protoToJson('metrics', bytes) as { resourceMetrics?: JsonResource[] };
     for (const rm of doc.resourceMetrics ?? []) {
-      const service = serviceName(rm.resource?.attributes);
+      const service = jsonServiceName(rm.resource?.attributes);
       for (const sm of rm.scopeMetrics ?? []) {
         for (const m of sm.metrics ?? []) {
           const how = extractionOf(m.name ?? '');
