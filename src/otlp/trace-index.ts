@@ -364,8 +364,33 @@ export function findServiceName(b: Uint8Array, start: number, end: number): stri
 const SERVICE_NAME = new TextEncoder().encode('service.name');
 
 function serviceNameValue(b: Uint8Array, start: number, end: number): string | undefined {
+  const value = valueOfKey(b, start, end, SERVICE_NAME);
+  if (value === undefined) return undefined;
+  const [valueStart, valueEnd] = value;
+  const v: Cursor = { pos: valueStart };
+  while (v.pos < valueEnd) {
+    const tag = readVarint32(b, v, valueEnd);
+    if (tag === ((1 << 3) | WIRE_LEN)) {
+      const len = readVarint32(b, v, valueEnd);
+      return internedString(b, v.pos, v.pos + len);
+    }
+    skipField(b, v, tag & 7, valueEnd);
+  }
+  return undefined;
+}
+
+/**
+ * The AnyValue range `[start, end)` of a KeyValue message {key 1, value 2} whose key is `key`
+ * (compared as bytes, without decoding it); undefined when the key is another or there is no value.
+ */
+export function valueOfKey(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  key: Uint8Array,
+): [number, number] | undefined {
   const c: Cursor = { pos: start };
-  let isServiceName = false;
+  let isKey = false;
   let valueStart = -1;
   let valueEnd = -1;
   while (c.pos < end) {
@@ -378,25 +403,15 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
     const vs = c.pos;
     c.pos += len;
     if (tag >>> 3 === 1) {
-      if (len !== SERVICE_NAME.length) return undefined;
-      for (let i = 0; i < len; i++) if (b[vs + i] !== SERVICE_NAME[i]) return undefined;
-      isServiceName = true;
+      if (len !== key.length) return undefined;
+      for (let i = 0; i < len; i++) if (b[vs + i] !== key[i]) return undefined;
+      isKey = true;
     } else if (tag >>> 3 === 2) {
       valueStart = vs;
       valueEnd = vs + len;
     }
   }
-  if (!isServiceName || valueStart < 0) return undefined;
-  const v: Cursor = { pos: valueStart };
-  while (v.pos < valueEnd) {
-    const tag = readVarint32(b, v, valueEnd);
-    if (tag === ((1 << 3) | WIRE_LEN)) {
-      const len = readVarint32(b, v, valueEnd);
-      return internedString(b, v.pos, v.pos + len);
-    }
-    skipField(b, v, tag & 7, valueEnd);
-  }
-  return undefined;
+  return isKey && valueStart >= 0 ? [valueStart, valueEnd] : undefined;
 }
 
 function u32(b: Uint8Array, p: number): number {

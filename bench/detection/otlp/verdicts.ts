@@ -1,12 +1,17 @@
-import { indexSpans } from '../../../src/otlp/trace-index.js';
-import { readVarint32, readVarintNumber, skipField, type Cursor } from '../../../src/otlp/wire.js';
+import { indexSpans, valueOfKey } from '../../../src/otlp/trace-index.js';
+import {
+  WIRE_LEN,
+  readVarint32,
+  readVarintNumber,
+  skipField,
+  type Cursor,
+} from '../../../src/otlp/wire.js';
 
 /**
  * Reads what a user gets from the processor: the `anomaly.severity_number` attribute of each span
  * of an encoded trace request, by span id. Spans without it are not reported.
  */
 const KEY = new TextEncoder().encode('anomaly.severity_number');
-const WIRE_LEN = 2;
 const ATTRIBUTES = 9;
 
 export function readSeverities(
@@ -38,27 +43,11 @@ function attributeSeverity(b: Uint8Array, start: number, end: number): number {
 
 /** KeyValue: the int value when the key is `anomaly.severity_number`, else 0. */
 function severityOf(b: Uint8Array, start: number, end: number): number {
-  const c: Cursor = { pos: start };
-  let isKey = false;
-  let value = 0;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    if (tag >>> 3 === 1) {
-      isKey = len === KEY.length && KEY.every((k, i) => b[c.pos + i] === k);
-      if (!isKey) return 0;
-    } else if (tag >>> 3 === 2) {
-      // AnyValue { int_value (3) }
-      const v: Cursor = { pos: c.pos };
-      if (readVarint32(b, v, c.pos + len) === 3 << 3) value = readVarintNumber(b, v, c.pos + len);
-    }
-    c.pos += len;
-  }
-  return isKey ? value : 0;
+  const value = valueOfKey(b, start, end, KEY);
+  if (value === undefined) return 0;
+  // AnyValue { int_value (3) }
+  const v: Cursor = { pos: value[0] };
+  return readVarint32(b, v, value[1]) === 3 << 3 ? readVarintNumber(b, v, value[1]) : 0;
 }
 
 function readId(b: Uint8Array, at: number): number {
