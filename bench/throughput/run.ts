@@ -8,7 +8,8 @@
  *   - p50/p99 request latency at half of saturation (open loop),
  *   - peak RSS.
  * Each figure is the median of BENCH_REPEATS runs (default 3). Results: a table on stdout and
- * bench/results/throughput.json.
+ * bench/results/throughput.json. With BENCH_CPU_AT=<spans/s>, only the CPU of both pipelines at
+ * that fixed load (see cpuAtRate).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -393,4 +394,56 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+/**
+ * `BENCH_CPU_AT=<spans/s>`: the CPU the sidecar uses at a fixed offered load over HTTP/protobuf,
+ * detection against pass-through, in turns, BENCH_REPEATS times each (medians). Steadier than the
+ * saturation ratio for telling what detection costs: use BENCH_SECONDS=25 or more.
+ */
+async function cpuAtRate(spansPerSecond: number): Promise<void> {
+  const sink = tsxFork('bench/throughput/sink.ts', LOAD_CORE, 10);
+  const { port: sinkPort } = await ask<{ port: number }>(sink, undefined);
+  const cpu: Record<string, number[]> = {};
+  const warmupMs = 3000;
+  for (let r = 0; r < REPEATS; r++) {
+    for (const variant of VARIANTS) {
+      const { child, targets } = await startSidecar(variant, sinkPort);
+      const running = load({
+        transport: 'http/protobuf',
+        target: targets.http,
+        mode: 'open',
+        concurrency: 64,
+        rate: spansPerSecond / 512,
+        warmupMs,
+        durationMs: SECONDS * 1000,
+        spansPerRequest: 512,
+      });
+      await sleep(warmupMs);
+      const cpu0 = cpuSeconds(child.pid!);
+      await sleep(SECONDS * 1000);
+      (cpu[variant.name] ??= []).push(cpuSeconds(child.pid!) - cpu0);
+      const result = await running;
+      if (result.ok !== result.requests) throw new Error(`${variant.name}: requests refused`);
+      await drain(sink);
+      child.kill('SIGTERM');
+      await new Promise((done) => child.once('exit', done));
+    }
+  }
+  sink.kill();
+  const spans = spansPerSecond * SECONDS;
+  const rows = VARIANTS.map((v) => {
+    const seconds = median(cpu[v.name]!);
+    return { variant: v.name, seconds, usPerSpan: (seconds / spans) * 1e6 };
+  });
+  const [detection, pass] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  process.stdout.write(
+    `\nCPU of the sidecar at ${spansPerSecond.toLocaleString('en')} spans/s over HTTP/protobuf, ${SECONDS} s measured, median of ${REPEATS}\n\n` +
+      '| pipeline | CPU s | µs per span |\n| --- | ---: | ---: |\n' +
+      rows
+        .map((r) => `| ${r.variant} | ${r.seconds.toFixed(2)} | ${r.usPerSpan.toFixed(2)} |`)
+        .join('\n') +
+      `\n\ndetection: +${((detection.seconds / pass.seconds - 1) * 100).toFixed(1)}% CPU, ${(detection.usPerSpan - pass.usPerSpan).toFixed(2)} µs a span\n`,
+  );
+}
+
+const cpuAt = Number(process.env['BENCH_CPU_AT'] ?? 0);
+await (cpuAt > 0 ? cpuAtRate(cpuAt) : main());
