@@ -10,7 +10,7 @@ import {
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
-import { carriesShift } from './level-shift.js';
+import { carriesShift, levelRatio } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
@@ -136,10 +136,11 @@ export function scoreBatch(
         if (slot === bucket && sev !== 0 && sev <= 2) severe[i] = 1;
       }
     }
+    const byLevel = shift !== 0 && (sev === 0 || shift < sev);
     if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
-    const record = anomalyRecord(bytes, span, service, slot, key, sev, stddev, now, ctx);
+    const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
     anomalies.push(record);
     (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
   }
@@ -157,31 +158,34 @@ export function scoreBatch(
 function anomalyRecord(
   bytes: Uint8Array,
   span: SpanRef,
-  service: string,
-  slot: number,
   key: KeyState,
+  slot: number,
   severity: number,
+  byLevel: boolean,
   stddev: number,
   now: number,
   ctx: ScoringContext,
 ): AnomalyRecord {
   const m = key.m;
+  const at = slot * THR_STRIDE;
   const mean = m[slot * 3 + 1]!;
   const d = span.durationMs;
-  const p99 = key.thr[slot * THR_STRIDE + THR_P99]!;
+  const p99 = key.thr[at + THR_P99]!;
   const traceId = hexAt(bytes, span.traceIdAt, 16);
   const spanId = hexAt(bytes, span.spanIdAt, 8);
   return {
     id: `${traceId}-${spanId}`,
     traceId,
     spanId,
-    service,
-    operation: span.name,
+    service: key.service,
+    operation: key.operation,
     kind: span.kind,
     startMs: span.startMs,
     durationMs: d,
     severity,
     detector: ctx.detector,
+    reason: byLevel ? 'slow_operation' : 'slow_span',
+    operationRatio: byLevel ? levelRatio(key.thr, at, key.level.value) : Number.NaN,
     score: (d - mean) / effectiveStddev(mean, stddev),
     ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
     meanMs: mean,
