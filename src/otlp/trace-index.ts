@@ -1,10 +1,12 @@
+import { decodeBounded } from './bounded-text.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
 
 /**
  * A fast scan of a validated trace export request that finds what detection needs about each
  * span without decoding the rest: its service, name, kind, times, ids and status, and where its
- * bytes are (to tag it in place with `rewriteItems`). Strings are decoded for the few fields read;
- * ids stay as offsets into the buffer until asked for.
+ * bytes are (to tag it in place with `rewriteItems`). Strings are decoded for the few fields read,
+ * and bounded: a name longer than MAX_NAME_BYTES (bounded-text.ts) is cut and marked, and only
+ * that much of it is decoded. Ids stay as offsets into the buffer until asked for.
  */
 export interface SpanRef {
   /** Offset and end of the Span message value in the request bytes. */
@@ -43,15 +45,17 @@ const decoder = new TextDecoder();
 // Span names repeat: the same few hundred in every request. Decoding each one (and hashing the
 // new string again in every Map lookup made with it) was the largest cost of the scan, so short
 // names are interned: the bytes are hashed (FNV-1a), compared with the cached ones, and the cached
-// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names.
+// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names. Longer texts
+// are decoded each time, at most MAX_NAME_BYTES of them.
 const INTERN_MAX = 8192;
 const INTERN_MAX_BYTES = 128;
 const interned = new Map<number, { bytes: Uint8Array; value: string }[]>();
 let internedCount = 0;
 
-function internedString(b: Uint8Array, start: number, end: number): string {
+/** The UTF-8 text `b[start, end)`, interned when short, cut and marked beyond MAX_NAME_BYTES. */
+export function internedString(b: Uint8Array, start: number, end: number): string {
   const len = end - start;
-  if (len > INTERN_MAX_BYTES) return decoder.decode(b.subarray(start, end));
+  if (len > INTERN_MAX_BYTES) return decodeBounded(b, start, end);
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
   let list = interned.get(h);
@@ -340,7 +344,7 @@ function readStatusCode(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * The `service.name` of a Resource message:
+ * The `service.name` of a Resource message (cut and marked beyond MAX_NAME_BYTES):
  * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
  */
 export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {

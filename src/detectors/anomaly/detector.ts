@@ -7,6 +7,7 @@ import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
+import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
@@ -73,6 +74,7 @@ export class AnomalyDetector {
     const windows = windowLabels(config.timezone);
     this.scoring = {
       model: this.model,
+      keyForm: new KeyForm(config.key_attributes),
       buckets: this.buckets,
       minSamples: config.min_samples,
       minDeltaMs: config.min_delta_ms,

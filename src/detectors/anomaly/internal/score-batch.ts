@@ -9,6 +9,7 @@ import {
 } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
+import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { carriesShift, levelRatio } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
@@ -21,6 +22,8 @@ import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
+  /** The operation of each span's key (key-form.ts). */
+  readonly keyForm: KeyForm;
   readonly buckets: TimeBuckets;
   readonly minSamples: number;
   readonly minDeltaMs: number;
@@ -97,7 +100,7 @@ export function scoreBatch(
     if (!(d > 0) || !(span.startMs > 0)) continue;
     const service = index.resources[span.resource]!.serviceName;
     const ops = (opsByResource[span.resource] ??= model.operations(service));
-    const key = model.key(service, span.name, span.kind, ops);
+    const key = model.key(service, ctx.keyForm.operation(bytes, span), span.kind, ops);
     if (!key) continue;
     const dayHour = buckets.dayHour(span.startMs);
     if (dayHour !== lastDayHour) {
