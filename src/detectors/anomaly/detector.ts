@@ -12,6 +12,7 @@ import { splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
+import { RecentSpans, checkRepeats } from './internal/recent-spans.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
 import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
@@ -24,6 +25,8 @@ import { TimeBuckets } from './internal/time-buckets.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
 const MAX_PENDING_ROWS = 200_000;
+/** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
+const MAX_RECENT_IDS = 50_000;
 
 /**
  * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
@@ -42,7 +45,9 @@ export class AnomalyDetector {
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
   private readonly summaries: PendingSummaries;
-  private reported = { storage: 0, keys: 0, history: 0 };
+  private readonly recent = new RecentSpans(MAX_RECENT_IDS);
+  private repeated = 0;
+  private reported = { storage: 0, keys: 0, history: 0, repeated: 0, unchecked: 0 };
   private flushFailing = false;
 
   constructor(
@@ -119,17 +124,28 @@ export class AnomalyDetector {
   /** Learns from a batch accepted downstream and publishes its anomalies. */
   accept(scored: ScoredBatch): void {
     const today = this.buckets.day(this.settings.clock.now());
-    learnBatch(scored, {
-      learnErrors: this.config.learn_from_errors,
-      excludeSevere: this.config.exclude_severe_from_baseline,
-      firstDay: today - this.config.window_days + 1,
-      lastDay: today + 1,
-    });
-    if (scored.anomalies.length === 0) return;
+    const repeats = checkRepeats(scored, this.recent);
+    learnBatch(
+      scored,
+      {
+        learnErrors: this.config.learn_from_errors,
+        excludeSevere: this.config.exclude_severe_from_baseline,
+        firstDay: today - this.config.window_days + 1,
+        lastDay: today + 1,
+      },
+      repeats?.skip,
+    );
+    let anomalies = scored.anomalies;
+    if (repeats) {
+      // The same span seen again is the same anomaly: published and counted once.
+      this.repeated += repeats.ids.size;
+      anomalies = anomalies.filter((a) => !repeats.ids.has(a.id));
+    }
+    if (anomalies.length === 0) return;
     const counts = new Uint32Array(6);
-    for (const a of scored.anomalies) counts[a.severity]!++;
+    for (const a of anomalies) counts[a.severity]!++;
     this.metrics.taggedSpans(counts);
-    this.feed.publish(scored.anomalies);
+    this.feed.publish(anomalies);
   }
 
   /** Writes the learning and anomalies of the last interval in one transaction. */
@@ -169,6 +185,8 @@ export class AnomalyDetector {
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
   private flushSafely(): void {
+    // Spans tagged are remembered from one timer flush to the next but one (recent-spans.ts).
+    this.recent.turn();
     try {
       this.flush();
       this.flushFailing = false;
@@ -269,10 +287,14 @@ export class AnomalyDetector {
     this.metrics.storageFailed(this.storage.failures - r.storage);
     this.metrics.droppedItems('keys_limit', this.model.refusedKeys - r.keys);
     this.metrics.droppedItems('history', this.feed.dropped - r.history);
+    this.metrics.repeatedSpans('not_learned', this.repeated - r.repeated);
+    this.metrics.repeatedSpans('unchecked', this.recent.unchecked - r.unchecked);
     this.reported = {
       storage: this.storage.failures,
       keys: this.model.refusedKeys,
       history: this.feed.dropped,
+      repeated: this.repeated,
+      unchecked: this.recent.unchecked,
     };
     this.metrics.keyCount(this.model.size);
   }

@@ -14,6 +14,7 @@ export class DetectorMetrics {
   private readonly keys: Gauge;
   private readonly flushSeconds: Histogram;
   private readonly recalculations: Counter;
+  private readonly repeated: Counter;
   private readonly labels: { processor: string };
   private readonly bySeverity: { processor: string; severity: string }[];
 
@@ -56,6 +57,15 @@ export class DetectorMetrics {
       'Threshold recalculations, by result.',
       ['processor', 'result'],
     );
+    this.repeated = metrics.counter(
+      'hourglass_anomaly_repeated_spans_total',
+      'Spans that came back carrying anomaly attributes: not_learned (seen within the flush interval, not learned again), unchecked (the bounded memory of recent span ids was full).',
+      ['processor', 'result'],
+    );
+  }
+
+  repeatedSpans(result: 'not_learned' | 'unchecked', n: number): void {
+    if (n > 0) this.repeated.inc({ ...this.labels, result }, n);
   }
 
   taggedSpans(counts: Uint32Array): void {

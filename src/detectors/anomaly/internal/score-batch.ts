@@ -1,4 +1,4 @@
-import { rewriteItems } from '../../../otlp/rewrite.js';
+import { rewriteItems, type ItemReplacement } from '../../../otlp/rewrite.js';
 import {
   hexAt,
   indexFromLayout,
@@ -9,6 +9,7 @@ import {
 } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
+import { spansCarrying, tagEdit } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { carriesShift, levelRatio } from './level-shift.js';
@@ -58,6 +59,8 @@ export interface ScoredBatch {
   readonly severe: Uint8Array;
   /** The spans tagged (severity at least `minSeverity`). */
   readonly anomalies: AnomalyRecord[];
+  /** Per span, 1 when it arrived carrying `anomaly.*` attributes; undefined when none did. */
+  readonly carried: Uint8Array | undefined;
   /** The request with the tagged spans' attributes added; the input itself when none was. */
   readonly bytes: Uint8Array;
 }
@@ -88,7 +91,8 @@ export function scoreBatch(
   const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
-  let edits: Map<number, Uint8Array> | undefined;
+  let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
+  const carried = spansCarrying(bytes, spans);
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
@@ -145,7 +149,8 @@ export function scoreBatch(
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
     const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
     anomalies.push(record);
-    (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
+    const attributes = ctx.encoder.encode(record, slot);
+    (edits ??= new Map()).set(span.start, tagEdit(bytes, span, carried?.[i] === 1, attributes));
   }
   return {
     index,
@@ -154,6 +159,7 @@ export function scoreBatch(
     buckets: spanBuckets,
     severe,
     anomalies,
+    carried,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,
   };
 }
