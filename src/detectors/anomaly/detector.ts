@@ -19,9 +19,10 @@ import { scheduleCron } from './internal/schedule.js';
 import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
 import { AttributeEncoder } from './internal/tagger.js';
-import { pendingWritten, writePending } from './internal/write-pending.js';
+import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
+import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
 const MAX_PENDING_ROWS = 200_000;
@@ -47,7 +48,7 @@ export class AnomalyDetector {
   private readonly summaries: PendingSummaries;
   private readonly recent = new RecentSpans(MAX_RECENT_IDS);
   private repeated = 0;
-  private reported = { storage: 0, keys: 0, history: 0, repeated: 0, unchecked: 0 };
+  private reported = { storage: 0, keys: 0, history: 0, repeated: 0, unchecked: 0, evicted: 0 };
   private flushFailing = false;
 
   constructor(
@@ -55,7 +56,7 @@ export class AnomalyDetector {
     private readonly settings: CreateSettings,
     readonly config: AnomalyProcessorConfig,
   ) {
-    this.model = new BaselineModel(config.max_keys);
+    this.model = new BaselineModel(config.max_keys, config.min_samples);
     this.buckets = new TimeBuckets(config.timezone);
     this.storage = new Storage(config.storage, config.timezone, settings.logger);
     this.feed = new AnomalyFeed(config.max_history_pending);
@@ -166,6 +167,7 @@ export class AnomalyDetector {
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
+            deleteEvicted(b, this.model);
             const w = writePending(b, this.model);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
@@ -177,6 +179,7 @@ export class AnomalyDetector {
       return;
     }
     pendingWritten(this.model, written);
+    this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
@@ -185,8 +188,10 @@ export class AnomalyDetector {
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
   private flushSafely(): void {
-    // Spans tagged are remembered from one timer flush to the next but one (recent-spans.ts).
+    // Spans tagged are remembered from one timer flush to the next but one (recent-spans.ts);
+    // keys not seen since the last one are cold (key-limit.ts).
     this.recent.turn();
+    this.model.tick();
     try {
       this.flush();
       this.flushFailing = false;
@@ -209,10 +214,13 @@ export class AnomalyDetector {
   }
 
   keys(filter: { service?: string; operation?: string; kind?: number }): KeyState[] {
+    // Names are kept cut at MAX_NAME_BYTES: a longer name asked for is cut the same way.
+    const service = filter.service === undefined ? undefined : boundText(filter.service);
+    const operation = filter.operation === undefined ? undefined : boundText(filter.operation);
     const out: KeyState[] = [];
     for (const k of this.model.keys()) {
-      if (filter.service !== undefined && k.service !== filter.service) continue;
-      if (filter.operation !== undefined && k.operation !== filter.operation) continue;
+      if (service !== undefined && k.service !== service) continue;
+      if (operation !== undefined && k.operation !== operation) continue;
       if (filter.kind !== undefined && k.kind !== filter.kind) continue;
       out.push(k);
     }
@@ -236,7 +244,12 @@ export class AnomalyDetector {
     });
   }
 
-  history(q: AnomalyQuery): AnomalyRecord[] {
+  history(query: AnomalyQuery): AnomalyRecord[] {
+    const q = {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+      operation: query.operation === undefined ? undefined : boundText(query.operation),
+    };
     let stored: AnomalyRecord[] = [];
     try {
       stored = this.storage.anomalies?.query(q) ?? [];
@@ -284,9 +297,16 @@ export class AnomalyDetector {
   /** Moves counters kept as plain numbers on the hot path into the metrics. */
   private report(): void {
     const r = this.reported;
+    if (r.keys === 0 && this.model.refusedKeys > 0) {
+      this.settings.logger.warn(
+        { maxKeys: this.config.max_keys },
+        'max_keys reached: new keys take the place of cold keys without a baseline (or of services over their share); spans of keys that cannot are forwarded untagged, counted in hourglass_anomaly_dropped_total{reason="keys_limit"} (logged once)',
+      );
+    }
     this.metrics.storageFailed(this.storage.failures - r.storage);
     this.metrics.droppedItems('keys_limit', this.model.refusedKeys - r.keys);
     this.metrics.droppedItems('history', this.feed.dropped - r.history);
+    this.metrics.evictedKeys('max_keys', this.model.evictedKeys - r.evicted);
     this.metrics.repeatedSpans('not_learned', this.repeated - r.repeated);
     this.metrics.repeatedSpans('unchecked', this.recent.unchecked - r.unchecked);
     this.reported = {
@@ -295,6 +315,7 @@ export class AnomalyDetector {
       history: this.feed.dropped,
       repeated: this.repeated,
       unchecked: this.recent.unchecked,
+      evicted: this.model.evictedKeys,
     };
     this.metrics.keyCount(this.model.size);
   }

@@ -15,6 +15,7 @@ export class DetectorMetrics {
   private readonly flushSeconds: Histogram;
   private readonly recalculations: Counter;
   private readonly repeated: Counter;
+  private readonly evicted: Counter;
   private readonly labels: { processor: string };
   private readonly bySeverity: { processor: string; severity: string }[];
 
@@ -62,6 +63,15 @@ export class DetectorMetrics {
       'Spans that came back carrying anomaly attributes: not_learned (seen within the flush interval, not learned again), unchecked (the bounded memory of recent span ids was full).',
       ['processor', 'result'],
     );
+    this.evicted = metrics.counter(
+      'hourglass_anomaly_keys_evicted_total',
+      'Keys forgotten with their stored rows: max_keys (a cold key without a baseline, or of a service over its share, made room for a new key), idle (no baseline and no span today or yesterday).',
+      ['processor', 'reason'],
+    );
+  }
+
+  evictedKeys(reason: 'max_keys' | 'idle', n: number): void {
+    if (n > 0) this.evicted.inc({ ...this.labels, reason }, n);
   }
 
   repeatedSpans(result: 'not_learned' | 'unchecked', n: number): void {
