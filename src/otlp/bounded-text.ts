@@ -5,6 +5,8 @@
  */
 export const MAX_NAME_BYTES = 256;
 export const TRUNCATED = '…';
+/** The most a bounded text takes: MAX_NAME_BYTES and the marker (3 bytes in UTF-8). */
+export const MAX_BOUNDED_BYTES = MAX_NAME_BYTES + 3;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();

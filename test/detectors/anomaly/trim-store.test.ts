@@ -94,6 +94,20 @@ describe('a database beyond the bounds at start', () => {
     expect(statSync(file).size).toBeLessThan(2 * MIB);
   });
 
+  it('keeps a key of a long name under its cut name, merged with none other than one', async () => {
+    writeOldDatabase(3, 5);
+    const d = await standaloneDetector(file, { max_keys: 25 }, clock);
+    const ops = d.keys({}).map((k) => k.operation);
+    expect(ops).toHaveLength(6);
+    const cut = ops.filter((o) => o.endsWith('…'));
+    expect(cut).toEqual([`GET /${'x'.repeat(251)}…`]);
+    // Spans of that name are scored against it: the same key, cut the same way.
+    const spans = [{ name: `GET /${'x'.repeat(MIB)}`, startMs: MONDAY + 9 * H, durationMs: 100 }];
+    d.accept(d.score(traceRequest(spans)));
+    expect(d.keys({})).toHaveLength(6);
+    await d.shutdown();
+  });
+
   it('leaves a database within bounds as it is', async () => {
     writeOldDatabase(0, 10);
     const d = await standaloneDetector(file, { max_keys: 25 }, clock);

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { MAX_NAME_BYTES, boundText } from '../../../../otlp/bounded-text.js';
+import { MAX_BOUNDED_BYTES, boundText } from '../../../../otlp/bounded-text.js';
 
 export interface TrimReport {
-  /** Keys and anomaly rows whose names were cut to MAX_NAME_BYTES (written by an older version). */
+  /** Keys and anomaly rows whose names were cut (written by an older version). */
   readonly namesCut: number;
   /** Keys deleted with their rows: long names that became another key's once cut, or beyond max_keys. */
   readonly keysDeleted: number;
@@ -21,7 +21,7 @@ export function trimStore(db: Database.Database, maxKeys: number, sinceDay: numb
   db.function('hourglass_bound_text', { deterministic: true }, (v: unknown) =>
     typeof v === 'string' ? boundText(v) : v,
   );
-  const long = (column: string) => `octet_length(${column}) > ${MAX_NAME_BYTES}`;
+  const long = (column: string) => `octet_length(${column}) > ${MAX_BOUNDED_BYTES}`;
   let namesCut = 0;
   let keysDeleted = 0;
   const deleteKeys = (where: string, ...args: number[]) => {
