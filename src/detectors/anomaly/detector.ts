@@ -26,6 +26,8 @@ import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
 const MAX_PENDING_ROWS = 200_000;
+/** A summary kept with the history (any exporter may attach one): cut beyond this. */
+const MAX_SUMMARY_BYTES = 16 * 1024;
 /** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
 const MAX_RECENT_IDS = 50_000;
 
@@ -267,7 +269,7 @@ export class AnomalyDetector {
    * at once, written onto their rows by the next flush.
    */
   attachSummary(anomalyIds: readonly string[], summary: string): void {
-    this.summaries.add(anomalyIds, summary);
+    this.summaries.add(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
   }
 
   subscribe(listener: AnomalyListener): () => void {
