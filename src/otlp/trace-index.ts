@@ -27,6 +27,8 @@ export interface SpanRef {
   readonly parentSpanIdAt: number;
   /** Status code (0 unset, 1 ok, 2 error). */
   readonly statusCode: number;
+  /** Whether one of its attributes has a key starting with `anomaly.` (it was tagged before). */
+  readonly anomalyAttributes: boolean;
 }
 
 export interface ResourceRef {
@@ -158,6 +160,7 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
   let spanIdAt = -1;
   let parentSpanIdAt = -1;
   let statusCode = 0;
+  let anomaly = false;
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
@@ -167,7 +170,8 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos = vs + len;
-      if (field === 5) name = internedString(b, vs, vs + len);
+      if (field === 9) anomaly ||= isAnomalyKeyValue(b, vs, vs + len);
+      else if (field === 5) name = internedString(b, vs, vs + len);
       else if (field === 1) traceIdAt = vs;
       else if (field === 2) spanIdAt = vs;
       else if (field === 4 && len === 8) parentSpanIdAt = vs;
@@ -195,6 +199,7 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
     spanIdAt,
     parentSpanIdAt,
     statusCode,
+    anomaly,
   );
 }
 
@@ -211,6 +216,7 @@ function spanRef(
   spanIdAt: number,
   parentSpanIdAt: number,
   statusCode: number,
+  anomalyAttributes: boolean,
 ): SpanRef {
   const startMs = startAt < 0 ? 0 : nanosToMs(b, startAt);
   const durationMs = startAt < 0 || endAt < 0 ? 0 : diffNanosToMs(b, endAt, startAt);
@@ -226,6 +232,7 @@ function spanRef(
     spanIdAt,
     parentSpanIdAt,
     statusCode,
+    anomalyAttributes,
   };
 }
 
@@ -246,7 +253,9 @@ export const L_PARENT_SPAN_ID = 10;
 /** Offset and end of the Status message value. */
 export const L_STATUS = 11;
 export const L_STATUS_END = 12;
-export const L_STRIDE = 13;
+/** 1 when one of the span's attributes has a key starting with `anomaly.` (isAnomalyKeyValue). */
+export const L_ANOMALY = 13;
+export const L_STRIDE = 14;
 
 /**
  * Where the fields detection reads lie in a trace request: offsets only, recorded by the
@@ -328,9 +337,48 @@ export function indexFromLayout(layout: SpanLayout): TraceIndex {
       d[at + L_SPAN_ID]!,
       d[at + L_PARENT_SPAN_ID]!,
       statusAt < 0 ? 0 : readStatusCode(b, statusAt, d[at + L_STATUS_END]!),
+      d[at + L_ANOMALY] === 1,
     );
   }
   return { bytes: b, resources, spans };
+}
+
+// "anomaly." as bytes: the prefix of every attribute the anomaly processor writes.
+const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
+
+/**
+ * Whether a KeyValue message `b[start, end)` has a key starting with `anomaly.`: a look at its
+ * first bytes (key tag, length, first character), as cheap as a span's scan can afford per
+ * attribute; the rest of the prefix is compared only for keys starting with `a`.
+ */
+export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): boolean {
+  const p = ANOMALY_PREFIX;
+  if (b[start] !== ((1 << 3) | WIRE_LEN) || b[start + 2] !== p[0]) {
+    return b[start] !== ((1 << 3) | WIRE_LEN) && keyFieldHasPrefix(b, start, end);
+  }
+  const len = b[start + 1]!;
+  if (len < p.length || start + 2 + p.length > end) return false;
+  for (let i = 1; i < p.length; i++) if (b[start + 2 + i] !== p[i]) return false;
+  return true;
+}
+
+/** The general case (a key not written first): finds field 1 and compares its prefix. */
+function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if (tag !== ((1 << 3) | WIRE_LEN)) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    if (len < ANOMALY_PREFIX.length) return false;
+    for (let i = 0; i < ANOMALY_PREFIX.length; i++) {
+      if (b[c.pos + i] !== ANOMALY_PREFIX[i]) return false;
+    }
+    return true;
+  }
+  return false;
 }
 
 function readStatusCode(b: Uint8Array, start: number, end: number): number {

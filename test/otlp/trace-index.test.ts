@@ -86,6 +86,33 @@ describe('indexFromLayout (the offsets the receiver records while validating)', 
     expect(viaLayout(bytes)).toEqual(scanned);
   });
 
+  it('notes the spans that carry anomaly.* attributes (tagged before), by scan and by layout alike', () => {
+    const attributes = [
+      { 'http.route': '/a' },
+      { 'http.route': '/a', 'anomaly.severity': 'SEV2' },
+      { 'anomaly.reason': 'slow_span', 'user.id': 'u' },
+      { anomaly: 'not ours', 'anomaly_x.y': 'nor this', note: 'anomaly.severity in a value' },
+      {},
+    ];
+    const bytes = traceRequest(
+      attributes.map((a, i) => ({
+        name: 'op',
+        startMs: 1_700_000_000_000 + i,
+        durationMs: 1,
+        attributes: a,
+      })),
+    );
+    const scanned = indexSpans(bytes);
+    expect(scanned.spans.map((s) => s.anomalyAttributes)).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(viaLayout(bytes)).toEqual(scanned);
+  });
+
   it('gives the same index on sparse spans, a resource without service.name, none at all, and unknown fields', () => {
     const Request = otlpTypes().traceRequest;
     const span = (extra: Record<string, unknown>) => ({

@@ -2,7 +2,8 @@
  * The attributes the `anomaly` processor writes on an anomalous span: the names SREs search Jaeger
  * for (`anomaly.severity=SEV1`) and that every reader of tagged spans (the debug exporter, the
  * `llm_summary` exporter, the detection benchmark) relies on. Spelled out here only; DESIGN.md and
- * README.md list them with their meaning.
+ * README.md list them with their meaning. All start with `anomaly.`: tagging a span replaces every
+ * such attribute it carries, which the trace index notes as it scans (`isAnomalyKeyValue`).
  */
 export const ANOMALY_ATTRIBUTES = {
   severity: 'anomaly.severity',
@@ -22,9 +23,6 @@ export const ANOMALY_ATTRIBUTES = {
   scope: 'anomaly.baseline.scope',
   window: 'anomaly.baseline.window',
 } as const;
-
-/** Every attribute the processor writes starts with this; tagging replaces all such attributes. */
-export const ANOMALY_PREFIX = 'anomaly.';
 
 /**
  * `anomaly.reason`: `slow_span` when the span alone is rare for its bucket (its point thresholds),

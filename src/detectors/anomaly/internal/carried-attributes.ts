@@ -1,6 +1,5 @@
-import { ANOMALY_PREFIX } from '../attributes.js';
 import type { ItemReplacement } from '../../../otlp/rewrite.js';
-import type { SpanRef } from '../../../otlp/trace-index.js';
+import { isAnomalyKeyValue, type SpanRef } from '../../../otlp/trace-index.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../../otlp/wire.js';
 
 /**
@@ -9,36 +8,16 @@ import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../../otlp/wi
  * attributes (never duplicates them); a span that is not tagged now is forwarded as it came.
  */
 
-const PREFIX = Buffer.from(ANOMALY_PREFIX);
-const SPAN_ATTRIBUTES = 9;
+const ATTRIBUTE_TAG = (9 << 3) | WIRE_LEN; // Span.attributes
 
 /**
- * Per span, 1 when it carries an `anomaly.*` attribute; undefined when none does. A request without
- * the prefix anywhere in its bytes (nearly all) costs one memchr-speed search.
+ * Per span, 1 when it carries an `anomaly.*` attribute; undefined when none does. Read from the
+ * index: the scan (or the receiver's validation) looks at each attribute's key as it passes it.
  */
-export function spansCarrying(
-  bytes: Uint8Array,
-  spans: readonly SpanRef[],
-): Uint8Array | undefined {
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = buf.indexOf(PREFIX);
+export function spansCarrying(spans: readonly SpanRef[]): Uint8Array | undefined {
   let out: Uint8Array | undefined;
-  // Spans come in ascending offsets: walk them along the prefix's occurrences.
-  for (let i = 0; at >= 0 && i < spans.length;) {
-    const s = spans[i]!;
-    if (s.end <= at) {
-      i++;
-    } else if (s.start > at) {
-      at = buf.indexOf(PREFIX, s.start);
-    } else {
-      if (anomalyRanges(bytes, s.start, s.end, undefined)) {
-        (out ??= new Uint8Array(spans.length))[i] = 1;
-      }
-      at = buf.indexOf(PREFIX, s.end);
-      i++;
-    }
+  for (let i = 0; i < spans.length; i++) {
+    if (spans[i]!.anomalyAttributes) (out ??= new Uint8Array(spans.length))[i] = 1;
   }
   return out;
 }
@@ -65,51 +44,21 @@ export function withoutAnomalyAttributes(
   return out;
 }
 
-/**
- * Whether the span's fields hold an `anomaly.*` attribute; with `ranges`, collects the byte range
- * (tag included) of every such attribute field.
- */
-function anomalyRanges(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  ranges: number[] | undefined,
-): boolean {
+/** The byte ranges (tag included) of a span's `anomaly.*` attribute fields, into `ranges`. */
+function anomalyRanges(b: Uint8Array, start: number, end: number, ranges: number[]): void {
   const c: Cursor = { pos: start };
-  let found = false;
   while (c.pos < end) {
     const fieldStart = c.pos;
     const tag = readVarint32(b, c, end);
-    if (tag !== ((SPAN_ATTRIBUTES << 3) | WIRE_LEN)) {
+    if (tag !== ATTRIBUTE_TAG) {
       skipField(b, c, tag & 7, end);
       continue;
     }
     const len = readVarint32(b, c, end);
     const kvStart = c.pos;
     c.pos += len;
-    if (!keyHasPrefix(b, kvStart, c.pos)) continue;
-    found = true;
-    if (!ranges) return true;
-    ranges.push(fieldStart, c.pos);
+    if (isAnomalyKeyValue(b, kvStart, c.pos)) ranges.push(fieldStart, c.pos);
   }
-  return found;
-}
-
-/** KeyValue {key 1, value 2}: whether its key starts with `anomaly.`. */
-function keyHasPrefix(b: Uint8Array, start: number, end: number): boolean {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((1 << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    if (len < PREFIX.length) return false;
-    for (let i = 0; i < PREFIX.length; i++) if (b[c.pos + i] !== PREFIX[i]) return false;
-    return true;
-  }
-  return false;
 }
 
 /**

@@ -92,7 +92,7 @@ export function scoreBatch(
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
-  const carried = spansCarrying(bytes, spans);
+  const carried = spansCarrying(spans);
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
