@@ -364,21 +364,8 @@ export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): bo
 
 /** The general case (a key not written first): finds field 1 and compares its prefix. */
 function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((1 << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    if (len < ANOMALY_PREFIX.length) return false;
-    for (let i = 0; i < ANOMALY_PREFIX.length; i++) {
-      if (b[c.pos + i] !== ANOMALY_PREFIX[i]) return false;
-    }
-    return true;
-  }
-  return false;
+  keyValueAt(b, start, end, kv);
+  return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
 }
 
 function readStatusCode(b: Uint8Array, start: number, end: number): number {
@@ -432,6 +419,69 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
 }
 
 /**
+ * The ranges of a KeyValue message {key 1, value 2} in `b[start, end)`, into `out`: key start, key
+ * end, value start, value end; -1 for what it does not have.
+ */
+export function keyValueAt(b: Uint8Array, start: number, end: number, out: number[]): void {
+  out[0] = out[1] = out[2] = out[3] = -1;
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if ((tag & 7) !== WIRE_LEN) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    const field = tag >>> 3;
+    if (field === 1 || field === 2) {
+      out[field * 2 - 2] = c.pos;
+      out[field * 2 - 1] = c.pos + len;
+    }
+    c.pos += len;
+  }
+}
+
+/**
+ * Calls `fn` with the range of each of a span's attributes (KeyValue messages), and where its
+ * field starts, in the span's fields `b[start, end)`.
+ */
+export function forEachAttribute(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  fn: (kvStart: number, kvEnd: number, fieldStart: number) => void,
+): void {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const fieldStart = c.pos;
+    const tag = readVarint32(b, c, end);
+    if (tag !== ((9 << 3) | WIRE_LEN)) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    c.pos += len;
+    fn(c.pos - len, c.pos, fieldStart);
+  }
+}
+
+const kv: number[] = [-1, -1, -1, -1];
+
+/** Whether `b[start, end)` starts with the bytes `prefix` (`exact`: is exactly them). */
+function bytesAre(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  prefix: Uint8Array,
+  exact: boolean,
+): boolean {
+  const len = end - start;
+  if (start < 0 || len < prefix.length || (exact && len !== prefix.length)) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
  * The AnyValue range `[start, end)` of a KeyValue message {key 1, value 2} whose key is `key`
  * (compared as bytes, without decoding it); undefined when the key is another or there is no value.
  */
@@ -441,29 +491,9 @@ export function valueOfKey(
   end: number,
   key: Uint8Array,
 ): [number, number] | undefined {
-  const c: Cursor = { pos: start };
-  let isKey = false;
-  let valueStart = -1;
-  let valueEnd = -1;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (tag >>> 3 === 1) {
-      if (len !== key.length) return undefined;
-      for (let i = 0; i < len; i++) if (b[vs + i] !== key[i]) return undefined;
-      isKey = true;
-    } else if (tag >>> 3 === 2) {
-      valueStart = vs;
-      valueEnd = vs + len;
-    }
-  }
-  return isKey && valueStart >= 0 ? [valueStart, valueEnd] : undefined;
+  keyValueAt(b, start, end, kv);
+  if (!bytesAre(b, kv[0]!, kv[1]!, key, true) || kv[2]! < 0) return undefined;
+  return [kv[2]!, kv[3]!];
 }
 
 function u32(b: Uint8Array, p: number): number {

@@ -87,7 +87,7 @@ describe('indexFromLayout (the offsets the receiver records while validating)', 
   });
 
   it('notes the spans that carry anomaly.* attributes (tagged before), by scan and by layout alike', () => {
-    const attributes = [
+    const attributes: Record<string, string>[] = [
       { 'http.route': '/a' },
       { 'http.route': '/a', 'anomaly.severity': 'SEV2' },
       { 'anomaly.reason': 'slow_span', 'user.id': 'u' },

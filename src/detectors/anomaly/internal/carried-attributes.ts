@@ -1,14 +1,11 @@
 import type { ItemReplacement } from '../../../otlp/rewrite.js';
-import { isAnomalyKeyValue, type SpanRef } from '../../../otlp/trace-index.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../../otlp/wire.js';
+import { forEachAttribute, isAnomalyKeyValue, type SpanRef } from '../../../otlp/trace-index.js';
 
 /**
  * Spans that arrive already carrying `anomaly.*` attributes: a second hourglass in the path, a
  * replay of tagged spans, a loop through other hops. Tagging such a span again replaces those
  * attributes (never duplicates them); a span that is not tagged now is forwarded as it came.
  */
-
-const ATTRIBUTE_TAG = (9 << 3) | WIRE_LEN; // Span.attributes
 
 /**
  * Per span, 1 when it carries an `anomaly.*` attribute; undefined when none does. Read from the
@@ -46,19 +43,9 @@ export function withoutAnomalyAttributes(
 
 /** The byte ranges (tag included) of a span's `anomaly.*` attribute fields, into `ranges`. */
 function anomalyRanges(b: Uint8Array, start: number, end: number, ranges: number[]): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const fieldStart = c.pos;
-    const tag = readVarint32(b, c, end);
-    if (tag !== ATTRIBUTE_TAG) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const kvStart = c.pos;
-    c.pos += len;
-    if (isAnomalyKeyValue(b, kvStart, c.pos)) ranges.push(fieldStart, c.pos);
-  }
+  forEachAttribute(b, start, end, (kvStart, kvEnd, fieldStart) => {
+    if (isAnomalyKeyValue(b, kvStart, kvEnd)) ranges.push(fieldStart, kvEnd);
+  });
 }
 
 /**

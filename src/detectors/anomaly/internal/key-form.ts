@@ -1,5 +1,10 @@
 import { MAX_NAME_BYTES, boundText } from '../../../otlp/bounded-text.js';
-import { internedString, type SpanRef } from '../../../otlp/trace-index.js';
+import {
+  forEachAttribute,
+  internedString,
+  keyValueAt,
+  type SpanRef,
+} from '../../../otlp/trace-index.js';
 import {
   WIRE_I64,
   WIRE_LEN,
@@ -47,7 +52,6 @@ const SERVER_ADDRESS = 2;
 const NET_PEER_NAME = 3; // `server.address` before semantic conventions 1.21
 const HTTP_KEYS = ['http.route', 'url.template', 'server.address', 'net.peer.name'];
 
-const SPAN_ATTRIBUTES = 9;
 /** Operations formed and cached before the cache starts over (bounded memory). */
 const CACHE_MAX = 16_384;
 
@@ -140,54 +144,15 @@ function readAttributes(
   from: number,
   out: (string | undefined)[],
 ): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((SPAN_ATTRIBUTES << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const kvEnd = c.pos + len;
-    readKeyValue(b, c.pos, kvEnd, wanted, from, out);
-    c.pos = kvEnd;
-  }
-}
-
-/** KeyValue {key 1, value 2}: stores the value when the key is one of `wanted`. */
-function readKeyValue(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  wanted: readonly Uint8Array[],
-  from: number,
-  out: (string | undefined)[],
-): void {
-  const c: Cursor = { pos: start };
-  let which = -1;
-  let valueStart = -1;
-  let valueEnd = -1;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (tag >>> 3 === 1) {
-      which = indexOfKey(b, vs, len, wanted, from);
-      if (which < 0) return;
-    } else if (tag >>> 3 === 2) {
-      valueStart = vs;
-      valueEnd = vs + len;
-    }
-  }
-  if (which >= 0 && valueStart >= 0) {
-    const text = anyValueText(b, valueStart, valueEnd);
+  const kv = [-1, -1, -1, -1];
+  forEachAttribute(b, start, end, (kvStart, kvEnd) => {
+    keyValueAt(b, kvStart, kvEnd, kv);
+    if (kv[0]! < 0 || kv[2]! < 0) return;
+    const which = indexOfKey(b, kv[0]!, kv[1]! - kv[0]!, wanted, from);
+    if (which < 0) return;
+    const text = anyValueText(b, kv[2]!, kv[3]!);
     if (text !== undefined && text !== '') out[which] = text;
-  }
+  });
 }
 
 function indexOfKey(
