@@ -50,7 +50,7 @@ export class AnomalyDetector {
   private readonly summaries: PendingSummaries;
   private readonly recent = new RecentSpans(MAX_RECENT_IDS);
   private repeated = 0;
-  private reported = { storage: 0, keys: 0, history: 0, repeated: 0, unchecked: 0, evicted: 0 };
+  private loggedKeysLimit = false;
   private flushFailing = false;
 
   constructor(
@@ -298,27 +298,22 @@ export class AnomalyDetector {
 
   /** Moves counters kept as plain numbers on the hot path into the metrics. */
   private report(): void {
-    const r = this.reported;
-    if (r.keys === 0 && this.model.refusedKeys > 0) {
+    const refusedKeys = this.model.refusedKeys;
+    if (!this.loggedKeysLimit && refusedKeys > 0) {
+      this.loggedKeysLimit = true;
       this.settings.logger.warn(
         { maxKeys: this.config.max_keys },
         'max_keys reached: new keys take the place of cold keys without a baseline (or of services over their share); spans of keys that cannot are forwarded untagged, counted in hourglass_anomaly_dropped_total{reason="keys_limit"} (logged once)',
       );
     }
-    this.metrics.storageFailed(this.storage.failures - r.storage);
-    this.metrics.droppedItems('keys_limit', this.model.refusedKeys - r.keys);
-    this.metrics.droppedItems('history', this.feed.dropped - r.history);
-    this.metrics.evictedKeys('max_keys', this.model.evictedKeys - r.evicted);
-    this.metrics.repeatedSpans('not_learned', this.repeated - r.repeated);
-    this.metrics.repeatedSpans('unchecked', this.recent.unchecked - r.unchecked);
-    this.reported = {
-      storage: this.storage.failures,
-      keys: this.model.refusedKeys,
-      history: this.feed.dropped,
+    this.metrics.report({
+      storageFailures: this.storage.failures,
+      refusedKeys,
+      evictedKeys: this.model.evictedKeys,
+      droppedHistory: this.feed.dropped,
       repeated: this.repeated,
       unchecked: this.recent.unchecked,
-      evicted: this.model.evictedKeys,
-    };
-    this.metrics.keyCount(this.model.size);
+      keys: this.model.size,
+    });
   }
 }

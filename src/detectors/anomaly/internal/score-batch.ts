@@ -143,8 +143,9 @@ export function scoreBatch(
         if (slot === bucket && sev !== 0 && sev <= 2) severe[i] = 1;
       }
     }
+    // The worse of the two readings; `anomaly.reason` says which one it was.
     const byLevel = shift !== 0 && (sev === 0 || shift < sev);
-    if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
+    if (byLevel) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
     const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
