@@ -104,6 +104,7 @@ export class BaselineModel {
   /** Forgets every database id (the database was opened anew: ids are looked up again). */
   clearIds(): void {
     this.byId.clear();
+    this.evictedIds = [];
     for (const key of this.keys()) key.id = undefined;
   }
 
