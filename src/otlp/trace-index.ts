@@ -170,8 +170,12 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos = vs + len;
-      if (field === 9) anomaly ||= isAnomalyKeyValue(b, vs, vs + len);
-      else if (field === 5) name = internedString(b, vs, vs + len);
+      if (field === 9) {
+        // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
+        if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
+          anomaly = isAnomalyKeyValue(b, vs, vs + len);
+        }
+      } else if (field === 5) name = internedString(b, vs, vs + len);
       else if (field === 1) traceIdAt = vs;
       else if (field === 2) spanIdAt = vs;
       else if (field === 4 && len === 8) parentSpanIdAt = vs;
@@ -345,6 +349,8 @@ export function indexFromLayout(layout: SpanLayout): TraceIndex {
 
 // "anomaly." as bytes: the prefix of every attribute the anomaly processor writes.
 const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
+const PREFIX_FIRST = ANOMALY_PREFIX[0]!;
+const KEY_TAG = (1 << 3) | WIRE_LEN;
 
 /**
  * Whether a KeyValue message `b[start, end)` has a key starting with `anomaly.`: a look at its
@@ -353,8 +359,8 @@ const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
  */
 export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): boolean {
   const p = ANOMALY_PREFIX;
-  if (b[start] !== ((1 << 3) | WIRE_LEN) || b[start + 2] !== p[0]) {
-    return b[start] !== ((1 << 3) | WIRE_LEN) && keyFieldHasPrefix(b, start, end);
+  if (b[start] !== KEY_TAG || b[start + 2] !== p[0]) {
+    return b[start] !== KEY_TAG && keyFieldHasPrefix(b, start, end);
   }
   const len = b[start + 1]!;
   if (len < p.length || start + 2 + p.length > end) return false;
