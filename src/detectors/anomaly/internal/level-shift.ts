@@ -33,8 +33,16 @@ export function carriesShift(
   const p50 = thr[at + THR_P50]!;
   if (!(d > p50)) return false;
   if (d - p50 >= minDeltaMs) return true;
+  return p50 * (levelRatio(thr, at, v) - 1) >= minDeltaMs;
+}
+
+/**
+ * The slowdown level `v` implies for the operation (`anomaly.operation.ratio`): its median's
+ * ratio to the slot's, read as above (2 for an operation whose spans are all about 2x slower).
+ */
+export function levelRatio(thr: Float32Array, at: number, v: number): number {
   let i = 0;
   while (i < MEAN_U.length - 1 && MEAN_U[i + 1]! <= v) i++;
-  const spread = Math.log(thr[at + THR_P95]! / p50) / Z95;
-  return p50 * (Math.exp(i * SHIFT_STEP * spread) - 1) >= minDeltaMs;
+  const spread = Math.log(thr[at + THR_P95]! / thr[at + THR_P50]!) / Z95;
+  return Math.exp(i * SHIFT_STEP * spread);
 }
