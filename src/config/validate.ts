@@ -6,8 +6,13 @@ import { parseId } from '../component/id.js';
 import { ConfigError } from '../component/errors.js';
 import type { ComponentConfig, Config, PipelineConfig, TelemetryConfig } from './config.js';
 import { deepFreeze } from './config.js';
-import { formatIssues } from './issues.js';
+import { checkAddresses } from './address-checks.js';
+import { thisHost, type HostIdentity } from './addresses.js';
+import type { EnvOrigins } from './env.js';
+import { explainEnvProblems, shownAs } from './env-problems.js';
+import { formatIssues, type IssueContext } from './issues.js';
 import { hostPort } from './schema.js';
+import { didYouMean } from './suggest.js';
 
 const SECTIONS = ['receivers', 'processors', 'exporters', 'extensions'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -42,7 +47,7 @@ export function staticResolver(factories: Factories): FactoryResolver {
     const factory = map.get(type);
     if (!factory) {
       const known = [...map.keys()].sort();
-      return `unknown ${kind} type "${type}"; known types: ${known.join(', ') || '(none)'}`;
+      return `unknown ${kind} type "${type}"${didYouMean(type, known)}; known types: ${known.join(', ') || '(none)'}`;
     }
     return { factory, raw };
   };
@@ -81,12 +86,26 @@ const SERVICE_KEYS = ['extensions', 'pipelines', 'telemetry'];
  * Validates a whole config document (already parsed from YAML and env-substituted) and returns it
  * frozen. Every problem is collected and reported at once in one `ConfigError`, each with its path.
  */
+export interface ValidateOptions {
+  /** Variables referenced without a default and not set. */
+  readonly unsetEnv?: readonly string[];
+  /** Which values came from `${env:...}` (see `substituteEnv`). */
+  readonly origins?: EnvOrigins;
+  /** This host, for the self-loop check (tests inject one). */
+  readonly identity?: HostIdentity;
+}
+
 export async function validateConfig(
   doc: unknown,
   resolve: FactoryResolver,
   source: string,
-  unsetEnv: readonly string[] = [],
+  options: ValidateOptions = {},
 ): Promise<Config> {
+  const origins: EnvOrigins = options.origins ?? new Map();
+  const shown = (path: string) => {
+    const o = origins.get(path);
+    return o && o.references.some((r) => r.resolution === 'set') ? shownAs(o) : undefined;
+  };
   const problems: string[] = [];
   if (doc === null || doc === undefined) {
     throw new ConfigError([`${source}: the file is empty; it needs at least "service.pipelines"`]);
@@ -104,7 +123,7 @@ export async function validateConfig(
       key !== 'connectors'
     ) {
       problems.push(
-        `${key}: unknown section (expected receivers, processors, exporters, extensions or service)`,
+        `${key}: unknown section (expected receivers, processors, exporters, extensions or service)${didYouMean(key, [...SECTIONS, 'service'])}`,
       );
     }
   }
@@ -115,16 +134,32 @@ export async function validateConfig(
   const sections = {} as Record<Section, Map<string, ComponentConfig>>;
   const invalid = new Set<string>();
   for (const section of SECTIONS) {
-    sections[section] = await validateSection(section, top[section], resolve, problems, invalid);
+    sections[section] = await validateSection(
+      section,
+      top[section],
+      resolve,
+      problems,
+      invalid,
+      shown,
+    );
   }
 
   const {
     pipelines,
     extensions: serviceExtensions,
     telemetry,
-  } = validateService(top['service'], sections, problems, invalid);
+  } = validateService(top['service'], sections, problems, invalid, shown);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  const explained = explainEnvProblems(problems, origins);
+  // These name addresses (host:port), never raw values, and their own variables.
+  explained.push(
+    ...(await checkAddresses(
+      { ...sections, pipelines, serviceExtensions, telemetry },
+      origins,
+      options.identity ?? thisHost(),
+    )),
+  );
+  if (explained.length > 0) throw new ConfigError(explained);
   return Object.freeze({
     source,
     receivers: sections.receivers,
@@ -132,7 +167,8 @@ export async function validateConfig(
     exporters: sections.exporters,
     extensions: sections.extensions,
     service: deepFreeze({ extensions: serviceExtensions, pipelines, telemetry: telemetry! }),
-    unsetEnv: Object.freeze([...unsetEnv]),
+    unsetEnv: Object.freeze([...(options.unsetEnv ?? [])]),
+    env: origins,
   });
 }
 
@@ -142,6 +178,7 @@ function validateService(
   sections: Record<Section, Map<string, ComponentConfig>>,
   problems: string[],
   invalid: ReadonlySet<string>,
+  shown: IssueContext['shown'],
 ): { pipelines: PipelineConfig[]; extensions: string[]; telemetry: TelemetryConfig | undefined } {
   const out = {
     pipelines: [] as PipelineConfig[],
@@ -158,11 +195,17 @@ function validateService(
   }
   const service = value as Record<string, unknown>;
   for (const key of Object.keys(service)) {
-    if (!SERVICE_KEYS.includes(key)) problems.push(`service.${key}: unknown setting`);
+    if (!SERVICE_KEYS.includes(key)) {
+      problems.push(`service.${key}: unknown setting${didYouMean(key, SERVICE_KEYS)}`);
+    }
   }
   const telemetry = telemetrySchema.safeParse(service['telemetry'], { reportInput: true });
   if (telemetry.success) out.telemetry = telemetry.data;
-  else problems.push(...formatIssues('service.telemetry', telemetry.error));
+  else {
+    problems.push(
+      ...formatIssues('service.telemetry', telemetry.error, { schema: telemetrySchema, shown }),
+    );
+  }
 
   const extensions = z
     .array(z.string())
@@ -172,11 +215,13 @@ function validateService(
     out.extensions = extensions.data;
     for (const ext of extensions.data) {
       if (!sections.extensions.has(ext) && !invalid.has(`extensions/${ext}`)) {
-        problems.push(`service.extensions: references extension "${ext}" which is not configured`);
+        problems.push(
+          `service.extensions: references extension "${ext}" which is not configured${didYouMean(ext, configuredIds('extensions', sections, invalid))}`,
+        );
       }
     }
   } else {
-    problems.push(...formatIssues('service.extensions', extensions.error));
+    problems.push(...formatIssues('service.extensions', extensions.error, { shown }));
   }
 
   const pipelines = service['pipelines'];
@@ -195,7 +240,11 @@ function validateService(
   for (const [id, def] of Object.entries(pipelines)) {
     const parsed = pipelineSchema.safeParse(def ?? {}, { reportInput: true });
     if (parsed.success) defs[id] = parsed.data;
-    else problems.push(...formatIssues(`service.pipelines.${id}`, parsed.error));
+    else {
+      problems.push(
+        ...formatIssues(`service.pipelines.${id}`, parsed.error, { schema: pipelineSchema, shown }),
+      );
+    }
   }
   out.pipelines = validatePipelines(defs, sections, problems, invalid);
   return out;
@@ -207,6 +256,7 @@ async function validateSection(
   resolve: FactoryResolver,
   problems: string[],
   invalid: Set<string>,
+  shown: IssueContext['shown'],
 ): Promise<Map<string, ComponentConfig>> {
   const out = new Map<string, ComponentConfig>();
   if (value === undefined || value === null) return out;
@@ -239,7 +289,9 @@ async function validateSection(
     }
     const parsed = resolved.factory.configSchema.safeParse(resolved.raw, { reportInput: true });
     if (!parsed.success) {
-      problems.push(...formatIssues(path, parsed.error));
+      problems.push(
+        ...formatIssues(path, parsed.error, { schema: resolved.factory.configSchema, shown }),
+      );
       continue;
     }
     invalid.delete(`${section}/${id}`);
@@ -276,7 +328,7 @@ function validatePipelines(
     }
     if (!(SIGNALS as readonly string[]).includes(parsedId.type)) {
       problems.push(
-        `${path}: unknown signal "${parsedId.type}"; pipelines are traces, metrics or logs (optionally "traces/name")`,
+        `${path}: unknown signal "${parsedId.type}"; pipelines are traces, metrics or logs (optionally "traces/name")${didYouMean(parsedId.type, SIGNALS)}`,
       );
       continue;
     }
@@ -290,7 +342,9 @@ function validatePipelines(
         const c = sections[section].get(ref);
         if (!c) {
           if (invalid.has(`${section}/${ref}`)) continue;
-          problems.push(`${path}.${section}: references ${kind} "${ref}" which is not configured`);
+          problems.push(
+            `${path}.${section}: references ${kind} "${ref}" which is not configured${didYouMean(ref, configuredIds(section, sections, invalid))}`,
+          );
           continue;
         }
         const signals = 'signals' in c.factory ? c.factory.signals : SIGNALS;
@@ -305,4 +359,17 @@ function validatePipelines(
     out.push({ id, signal, ...def });
   }
   return out;
+}
+
+/** Every id configured in a section, valid or not (for "did you mean"). */
+function configuredIds(
+  section: Section,
+  sections: Record<Section, Map<string, ComponentConfig>>,
+  invalid: ReadonlySet<string>,
+): string[] {
+  const prefix = `${section}/`;
+  return [
+    ...sections[section].keys(),
+    ...[...invalid].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+  ];
 }

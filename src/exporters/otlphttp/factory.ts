@@ -9,6 +9,13 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   type: 'otlphttp',
   signals: ['traces', 'metrics', 'logs'],
   configSchema: otlpHttpExporterSchema,
+  targets: (config, signal) => {
+    const url = signalUrl(config, signal);
+    if (url === undefined) return [];
+    return [
+      { setting: config[`${signal}_endpoint`] ? `${signal}_endpoint` : 'endpoint', address: url },
+    ];
+  },
   create: (settings, config, signal) =>
     new QueuedExporter(settings, signal, config, () => {
       const url = signalUrl(config, signal);
