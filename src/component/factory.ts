@@ -13,6 +13,12 @@ export interface CreateSettings {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: SelfMetrics;
+  /**
+   * How to name one of this component's settings to a user who must change it:
+   * `JAEGER_OTLP_ENDPOINT (exporters.otlp/jaeger.endpoint)` when its value came from an
+   * environment variable, else its path. Absent when the component was not built from a config.
+   */
+  readonly settingToChange?: (setting: string) => string;
 }
 
 /** A setting that names a network address, and its value (for the start-up address checks). */

@@ -30,6 +30,14 @@ export function explainEnvProblems(problems: readonly string[], origins: EnvOrig
   });
 }
 
+/** For `formatIssues`: how to show the value at a path that came from a set variable. */
+export function shownFor(origins: EnvOrigins): (path: string) => string | undefined {
+  return (path) => {
+    const o = origins.get(path);
+    return o && o.references.some((r) => r.resolution === 'set') ? shownAs(o) : undefined;
+  };
+}
+
 /** How a message shows a value that came from the environment. */
 export function shownAs(origin: EnvOrigin): string {
   return origin.whole

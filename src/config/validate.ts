@@ -9,7 +9,7 @@ import { deepFreeze } from './config.js';
 import { checkAddresses } from './address-checks.js';
 import { thisHost, type HostIdentity } from './addresses.js';
 import type { EnvOrigins } from './env.js';
-import { explainEnvProblems, shownAs } from './env-problems.js';
+import { explainEnvProblems, shownFor } from './env-problems.js';
 import { formatIssues, type IssueContext } from './issues.js';
 import { hostPort } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -67,6 +67,18 @@ const telemetrySchema = z
   })
   .prefault({});
 
+/**
+ * Only `service.telemetry` of a parsed, env-substituted document, with its defaults (for
+ * `hourglass healthcheck`, which needs the telemetry address and nothing else).
+ */
+export function telemetrySettings(doc: unknown): TelemetryConfig | string[] {
+  const service = (doc as { service?: { telemetry?: unknown } } | null)?.service;
+  const parsed = telemetrySchema.safeParse(service?.telemetry, { reportInput: true });
+  return parsed.success
+    ? parsed.data
+    : formatIssues('service.telemetry', parsed.error, { schema: telemetrySchema });
+}
+
 const pipelineSchema = z
   .strictObject({
     receivers: z.array(z.string()).default([]),
@@ -102,10 +114,7 @@ export async function validateConfig(
   options: ValidateOptions = {},
 ): Promise<Config> {
   const origins: EnvOrigins = options.origins ?? new Map();
-  const shown = (path: string) => {
-    const o = origins.get(path);
-    return o && o.references.some((r) => r.resolution === 'set') ? shownAs(o) : undefined;
-  };
+  const shown = shownFor(origins);
   const problems: string[] = [];
   if (doc === null || doc === undefined) {
     throw new ConfigError([`${source}: the file is empty; it needs at least "service.pipelines"`]);

@@ -11,5 +11,11 @@ export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
   configSchema: otlpExporterSchema,
   targets: (config) => [{ setting: 'endpoint', address: config.endpoint }],
   create: (settings, config, signal) =>
-    new QueuedExporter(settings, signal, config, () => new GrpcTransport(config, signal)),
+    new QueuedExporter(
+      settings,
+      signal,
+      config,
+      () => new GrpcTransport(config, signal),
+      'endpoint',
+    ),
 };
