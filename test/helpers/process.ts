@@ -44,12 +44,18 @@ export class SidecarProcess {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  /** With `closedStdout`, its stdout's reading end is closed at once (`hourglass run | head`). */
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    options: { closedStdout?: boolean } = {},
+  ) {
     this.child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (options.closedStdout) this.child.stdout!.destroy();
     let partial = '';
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderrText += d.toString();
@@ -65,7 +71,9 @@ export class SidecarProcess {
       }
       for (const l of this.listeners) l();
     });
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    if (!options.closedStdout) {
+      this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    }
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code) => {
         resolve(code);
