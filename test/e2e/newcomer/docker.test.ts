@@ -1,15 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { builtinFactories } from '../../../src/components.js';
 import type { Config } from '../../../src/config/config.js';
 import { loadConfigFile } from '../../../src/config/load.js';
 import { staticResolver } from '../../../src/config/validate.js';
-import { parseDockerfile, type Stage } from '../../helpers/dockerfile.js';
+import { parseDockerfile } from '../../helpers/dockerfile.js';
 import { OtlpSink } from '../../helpers/otlp-sink.js';
 import { shippedEndpoints } from '../../helpers/ports.js';
 import { assertBuilt, ROOT, type LogLine } from '../../helpers/process.js';
