@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { staticResolver } from '../../../src/config/validate.js';
 import { parseDockerfile } from '../../helpers/dockerfile.js';
 import { OtlpSink } from '../../helpers/otlp-sink.js';
 import { shippedEndpoints } from '../../helpers/ports.js';
-import { assertBuilt, ROOT, type LogLine } from '../../helpers/process.js';
+import { assertBuilt, LoggedProcess, ROOT, type LogLine } from '../../helpers/process.js';
 
 /**
  * The Dockerfile and docker-compose.yml, without a Docker engine: both are parsed, and the very
@@ -86,49 +86,18 @@ function mapEnv(
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, mapPath(v, data, mounts)]));
 }
 
-/** Runs an image's exec-form command (`node ...`) from the checkout. */
-function runImageCommand(command: string[], env: Record<string, string>) {
+/** Runs an image's exec-form command (`node ...`) from the checkout, with that environment only. */
+function runImageCommand(command: string[], env: Record<string, string>): LoggedProcess {
   expect(command[0]).toBe('node');
-  const child = spawn(process.execPath, command.slice(1), {
+  const p = new LoggedProcess(process.execPath, command.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env['PATH']!, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: LogLine[] = [];
-  const waiters = new Set<() => void>();
-  let partial = '';
-  child.stderr.on('data', (d: Buffer) => {
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        logs.push({ level: 'text', msg: line });
-      }
-    }
-    for (const w of waiters) w();
-  });
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  cleanups.push(() => child.kill('SIGKILL'));
-  const waitForLog = (msg: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (logs.some((l) => l.msg === msg)) {
-          waiters.delete(check);
-          resolve();
-        } else if (child.exitCode !== null) {
-          waiters.delete(check);
-          reject(new Error(`exited before "${msg}":\n${logs.map((l) => l.msg).join('\n')}`));
-        }
-      };
-      waiters.add(check);
-      void exited.then(check);
-      check();
-    });
-  return { child, logs, exited, waitForLog };
+  cleanups.push(() => p.kill('SIGKILL'));
+  return p;
 }
+
+const running = (l: LogLine) => l.msg === 'hourglass is running';
 
 function healthcheck(env: Record<string, string>): number | null {
   const cmd = runtime.healthcheck!.cmd;
@@ -207,9 +176,9 @@ describe('the Docker image (Dockerfile, last stage)', () => {
     const env = { ...mapEnv(runtime.env, data), ...(await shippedEndpoints()) };
     expect(healthcheck(env)).toBe(1);
     const sidecar = runImageCommand([...runtime.entrypoint, ...runtime.cmd], env);
-    await sidecar.waitForLog('hourglass is running');
+    await sidecar.waitForLog(running);
     expect(healthcheck(env)).toBe(0);
-    sidecar.child.kill('SIGTERM');
+    sidecar.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
     expect(existsSync(join(data, 'hourglass.db'))).toBe(true);
   });
@@ -318,7 +287,7 @@ describe('docker-compose.yml', () => {
     const ports = await shippedEndpoints();
     const hourglassEnv = { ...env({}, data), ...ports, JAEGER_OTLP_ENDPOINT: jaeger.grpcEndpoint };
     const sidecar = runImageCommand([...runtime.entrypoint, ...runtime.cmd], hourglassEnv);
-    await sidecar.waitForLog('hourglass is running');
+    await sidecar.waitForLog(running);
     expect(healthcheck(hourglassEnv)).toBe(0);
 
     const demo = stages.find((s) => s.name === 'demo')!;
@@ -329,9 +298,9 @@ describe('docker-compose.yml', () => {
     );
     const shop = runImageCommand([...demo.entrypoint, ...demo.cmd], shopEnv);
     await jaeger.waitFor(40, 'traces', 20_000);
-    shop.child.kill('SIGTERM');
+    shop.kill('SIGTERM');
     await shop.exited;
-    sidecar.child.kill('SIGTERM');
+    sidecar.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
     expect(existsSync(join(data, 'hourglass.db'))).toBe(true);
     expect(existsSync(join(data, 'summaries.db'))).toBe(true);

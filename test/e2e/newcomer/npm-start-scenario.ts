@@ -10,12 +10,12 @@
  * SCENARIO_ENDPOINTS (JSON: the HOURGLASS_*_ENDPOINT variables to set when the shipped ports
  * cannot be used). Prints one JSON object on stdout.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { LoggedProcess } from '../../helpers/process.js';
 import { makeSpans } from '../../helpers/spans.js';
 
 const root = process.env['SCENARIO_ROOT'] ?? fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,9 +32,8 @@ const start = (
   }
 ).scripts.start;
 const data = mkdtempSync(join(tmpdir(), 'hourglass-newcomer-'));
-const logs: { level: string; msg: string; [k: string]: unknown }[] = [];
 // Its own process group, so that the whole command can be stopped whatever `start` spawns.
-const child = spawn('sh', ['-c', start], {
+const child = new LoggedProcess('sh', ['-c', start], {
   cwd: root,
   // The stores go to a temporary directory (HOURGLASS_STORAGE: what older checkouts read).
   env: {
@@ -43,44 +42,8 @@ const child = spawn('sh', ['-c', start], {
     HOURGLASS_DATA_DIR: data,
     HOURGLASS_STORAGE: join(data, 'hourglass.db'),
   },
-  stdio: ['ignore', 'ignore', 'pipe'],
   detached: true,
 });
-const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-const changed = new Set<() => void>();
-child.once('exit', () => changed.forEach((f) => f()));
-let partial = '';
-child.stderr.on('data', (d: Buffer) => {
-  const lines = (partial + d.toString()).split('\n');
-  partial = lines.pop()!;
-  for (const line of lines) {
-    try {
-      logs.push(JSON.parse(line) as (typeof logs)[number]);
-    } catch {
-      logs.push({ level: 'text', msg: line });
-    }
-  }
-  changed.forEach((f) => f());
-});
-
-/** Resolves once `check` holds, checked at each log line; rejects if the sidecar exits first. */
-function until(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      changed.delete(test);
-      if (err) reject(err);
-      else resolve();
-    };
-    const test = () => {
-      if (check()) done();
-      else if (child.exitCode !== null) done(new Error(`the sidecar exited before ${what}`));
-    };
-    changed.add(test);
-    test();
-  });
-}
 
 async function accepted(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://${telemetry}/metrics`)).text();
@@ -95,7 +58,7 @@ async function accepted(): Promise<Record<string, number>> {
 
 let result: Record<string, unknown>;
 try {
-  await until(() => logs.some((l) => l.msg === 'hourglass is running'), 'start-up', 30_000);
+  await child.waitForLog((l) => l.msg === 'hourglass is running', 30_000);
   const exporter = new OTLPTraceExporter({ url: `http://${http}/v1/traces` });
   const sent = makeSpans(
     'checkout',
@@ -111,13 +74,13 @@ try {
 } catch (err) {
   result = { error: String(err) };
 }
-process.kill(-child.pid!, 'SIGTERM');
+process.kill(-child.pid, 'SIGTERM');
 let timer: NodeJS.Timeout | undefined;
 const code = await Promise.race([
-  exited,
+  child.exited,
   new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 30_000))),
 ]);
 clearTimeout(timer);
-if (code === 'timeout') process.kill(-child.pid!, 'SIGKILL');
+if (code === 'timeout') process.kill(-child.pid, 'SIGKILL');
 rmSync(data, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ ...result, exitCode: code, logs })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, exitCode: code, logs: child.logs })}\n`);

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { netnsAvailable, runScript } from '../../helpers/netns.js';
 import { shippedEndpoints } from '../../helpers/ports.js';
-import { assertBuilt, ROOT, type LogLine } from '../../helpers/process.js';
+import { assertBuilt, LoggedProcess, ROOT, type LogLine } from '../../helpers/process.js';
 
 /**
  * A newcomer's first run: `npm start` with the shipped otel-config.yaml, no Jaeger anywhere.
@@ -58,13 +57,7 @@ describe('the shipped otel-config.yaml, started as npm start starts it', () => {
 });
 
 /** `npm run start` as a child, in its own process group, with its stderr read as log lines. */
-class NpmStart {
-  readonly logs: LogLine[] = [];
-  readonly child: ChildProcess;
-  /** Resolves when every process holding the npm's stderr (npm, the sidecar) has exited. */
-  readonly allExited: Promise<void>;
-  private readonly waiters = new Set<() => void>();
-
+class NpmStart extends LoggedProcess {
   constructor(env: Record<string, string>) {
     // `--ignore-scripts` skips only prestart (the build): npm test has built dist/ already, and a
     // build here would rewrite dist/ under the other test files running at the same time.
@@ -72,50 +65,13 @@ class NpmStart {
     const [cmd, ...args] = npm
       ? [process.execPath, npm, 'run', 'start', '--ignore-scripts']
       : ['npm', 'run', 'start', '--ignore-scripts'];
-    this.child = spawn(cmd!, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
-    });
-    let partial = '';
-    this.child.stderr!.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          // npm's own lines
-        }
-      }
-      for (const w of this.waiters) w();
-    });
-    this.allExited = new Promise((resolve) => this.child.stderr!.once('close', () => resolve()));
-  }
-
-  waitForLog(msg: string, timeoutMs = 20_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no "${msg}" within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const check = () => {
-        if (!this.logs.some((l) => l.msg === msg)) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      this.waiters.add(check);
-      check();
-    });
+    super(cmd!, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true });
   }
 
   /** The pids of npm's children (the sidecar's node, since `start` execs it). */
   children(): number[] {
-    const pid = this.child.pid!;
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8')
+    return readdirSync(`/proc/${this.pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${this.pid}/task/${t}/children`, 'utf8')
         .trim()
         .split(/\s+/)
         .filter(Boolean)
@@ -137,12 +93,12 @@ describe('npm start', () => {
     const npm = new NpmStart({ ...(await shippedEndpoints()), HOURGLASS_DATA_DIR: data });
     cleanups.push(() => {
       try {
-        process.kill(-npm.child.pid!, 'SIGKILL');
+        process.kill(-npm.pid, 'SIGKILL');
       } catch {
         // already gone
       }
     });
-    await npm.waitForLog('hourglass is running');
+    await npm.waitForLog((l) => l.msg === 'hourglass is running');
     const children = npm.children();
     expect(children).toHaveLength(1);
     return { npm, sidecar: children[0]! };
@@ -151,8 +107,8 @@ describe('npm start', () => {
   it('stops the sidecar when npm itself gets SIGTERM: it drains and exits, no orphan is left', async () => {
     const { npm, sidecar } = await start();
     expect(readFileSync(`/proc/${sidecar}/cmdline`, 'utf8')).toContain('dist/cli.js');
-    npm.child.kill('SIGTERM'); // npm only, as a process manager or `kill <npm pid>` would
-    await npm.allExited; // npm and the sidecar both gone (they held the pipe)
+    npm.kill('SIGTERM'); // npm only, as a process manager or `kill <npm pid>` would
+    await npm.stderrClosed; // npm and the sidecar both gone (both held the pipe)
     expect(existsSync(`/proc/${sidecar}`)).toBe(false);
     const messages = npm.logs.map((l) => l.msg);
     expect(messages).toContain('shutdown complete');
@@ -161,8 +117,8 @@ describe('npm start', () => {
 
   it('Ctrl-C (SIGINT to npm and the sidecar, which npm forwards again) drains once', async () => {
     const { npm, sidecar } = await start();
-    process.kill(-npm.child.pid!, 'SIGINT'); // the terminal signals the whole foreground group
-    await npm.allExited;
+    process.kill(-npm.pid, 'SIGINT'); // the terminal signals the whole foreground group
+    await npm.stderrClosed;
     expect(existsSync(`/proc/${sidecar}`)).toBe(false);
     const messages = npm.logs.map((l) => l.msg);
     expect(messages.filter((m) => m.startsWith('shutting down'))).toHaveLength(1);
