@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +181,25 @@ describe('the Docker image (Dockerfile, last stage)', () => {
     sidecar.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
     expect(existsSync(join(data, 'hourglass.db'))).toBe(true);
+  });
+});
+
+describe('the build stages', () => {
+  it("the deps stage's npm ci runs the prepare script without the sources: it must pass there", () => {
+    const deps = stages.find((st) => st.name === 'deps')!;
+    expect(deps.run).toContain('npm ci');
+    const dir = tempDir();
+    for (const c of deps.copies) {
+      for (const src of c.sources) {
+        writeFileSync(join(dir, src), readFileSync(join(ROOT, src)));
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const r = spawnSync('sh', ['-c', pkg.scripts['prepare']!], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
   });
 });
 
