@@ -6,7 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { substituteEnv } from '../config/env.js';
 import { explainEnvProblems } from '../config/env-problems.js';
 import { parseYamlText } from '../config/load.js';
-import { telemetrySettings } from '../config/validate.js';
+import { telemetrySettings } from '../config/service-section.js';
 import { defaultConfigPath } from '../main.js';
 import { printProblems } from './problems.js';
 
