@@ -12,6 +12,7 @@ import type { AdminExtensionConfig } from './config.js';
 import { anomalyJson } from './internal/anomaly-json.js';
 import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
+import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {
@@ -23,7 +24,7 @@ import {
   type StreamFilter,
 } from './internal/routes.js';
 
-const ALL_ROUTES = [...ROUTES, ...FEEDBACK_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...COUNT_ROUTES, ...FEEDBACK_ROUTES];
 
 /**
  * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live

@@ -138,6 +138,7 @@ describe('admin API', () => {
           operation: 'GET /cart',
           kind: 'server',
           samples: 40,
+          has_baseline: true,
         },
       ],
     });
