@@ -9,6 +9,7 @@ import type { AnomalyDetector } from '../detectors/anomaly/detector.js';
 import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
 import { summarySources, type SummarySource } from '../exporters/llm-summary/feedback.js';
 import type { AdminExtensionConfig } from './config.js';
+import { ConsoleFiles } from './console/static-routes.js';
 import { anomalyJson } from './internal/anomaly-json.js';
 import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
@@ -37,6 +38,7 @@ export class AdminExtension implements Extension, AdminContext {
   private host: Host | undefined;
   private auth: ServerAuthenticator | undefined;
   private readonly streams = new Set<EventStream>();
+  private readonly console = new ConsoleFiles();
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -131,6 +133,8 @@ export class AdminExtension implements Extension, AdminContext {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
+    // The web console's shell and files hold no data: served without credentials.
+    if (this.console.serve(req, res, url.pathname)) return;
     const routes = ALL_ROUTES.flatMap((r) => {
       const path = matchPath(r.path, url.pathname);
       return path ? [{ ...r, params: path }] : [];
