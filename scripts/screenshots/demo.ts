@@ -3,7 +3,7 @@
  * Europe/Berlin, the built-in `llm_summary`, the `admin` extension with the console), fed by the
  * demo shop of examples/demo (frontend, cart, payments instrumented with the OpenTelemetry SDK):
  * three weeks of seasonal history up to now, thresholds recalculated, then the last hours of
- * ordinary traffic and a card-processor slowdown (6x) over the last 40 minutes. Real clock: what
+ * ordinary traffic and a card-processor slowdown (12x) over the last 40 minutes. Real clock: what
  * the console shows as "now" is now.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +31,51 @@ export interface ConsoleDemo {
   stop(): Promise<void>;
 }
 
+/**
+ * The config of the demo and of the console's browser tests: OTLP/HTTP in, the `anomaly`
+ * processor (Europe/Berlin, 20 samples make a baseline), a `file` exporter standing in for Jaeger,
+ * the built-in `llm_summary` summarizing every tagged trace within a second, and the `admin`
+ * extension (behind `bearertokenauth` with `token`).
+ */
+export function consoleSidecarConfig(dir: string, o: { token?: string } = {}): string {
+  const auth = o.token !== undefined;
+  return stringify({
+    receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+    processors: {
+      anomaly: { storage: join(dir, 'hourglass.db'), timezone: ZONE, min_samples: 20 },
+    },
+    exporters: {
+      file: { path: join(dir, 'spans.jsonl') },
+      llm_summary: {
+        provider: 'builtin',
+        storage: join(dir, 'summaries.db'),
+        min_severity: 'SEV5',
+        trace_window: '200ms',
+        batch: { timeout: '200ms' },
+      },
+    },
+    extensions: {
+      ...(auth ? { bearertokenauth: { token: o.token } } : {}),
+      admin: {
+        endpoint: '127.0.0.1:0',
+        jaeger_ui_url: 'http://localhost:16686',
+        ...(auth ? { auth: { authenticator: 'bearertokenauth' } } : {}),
+      },
+    },
+    service: {
+      extensions: [...(auth ? ['bearertokenauth'] : []), 'admin'],
+      pipelines: {
+        traces: {
+          receivers: ['otlp'],
+          processors: ['anomaly'],
+          exporters: ['file', 'llm_summary'],
+        },
+      },
+      telemetry: { metrics: { level: 'none' } },
+    },
+  });
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -42,33 +87,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000)
 export async function startConsoleDemo(o: { weeks?: number } = {}): Promise<ConsoleDemo> {
   const dir = mkdtempSync(join(tmpdir(), 'hourglass-console-demo-'));
   const config = await loadConfigText(
-    stringify({
-      receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
-      processors: {
-        anomaly: { storage: join(dir, 'hourglass.db'), timezone: ZONE, min_samples: 20 },
-      },
-      exporters: {
-        file: { path: join(dir, 'spans.jsonl') },
-        llm_summary: {
-          provider: 'builtin',
-          storage: join(dir, 'summaries.db'),
-          trace_window: '1s',
-          batch: { timeout: '1s' },
-        },
-      },
-      extensions: { admin: { endpoint: '127.0.0.1:0', jaeger_ui_url: 'http://localhost:16686' } },
-      service: {
-        extensions: ['admin'],
-        pipelines: {
-          traces: {
-            receivers: ['otlp'],
-            processors: ['anomaly'],
-            exporters: ['file', 'llm_summary'],
-          },
-        },
-        telemetry: { metrics: { level: 'none' } },
-      },
-    }),
+    consoleSidecarConfig(dir),
     'console-demo.yaml',
     staticResolver(builtinFactories()),
   );
@@ -91,7 +110,7 @@ export async function startConsoleDemo(o: { weeks?: number } = {}): Promise<Cons
   await play(recent - (o.weeks ?? 3) * 7 * DAY, recent);
   const recalc = await fetch(`${admin}/api/v1/recalculate`, { method: 'POST' });
   if (!recalc.ok) throw new Error(`recalculation failed: ${recalc.status} ${await recalc.text()}`);
-  await play(recent, now, { from: now - 40 * 60_000, factor: 6 });
+  await play(recent, now, { from: now - 40 * 60_000, factor: 12 });
   await waitFor('the first summaries', async () => {
     const res = await fetch(`${admin}/api/v1/anomalies?limit=50&min_severity=SEV3`);
     const { anomalies } = (await res.json()) as { anomalies: { summary: string | null }[] };

@@ -37,9 +37,10 @@ function ProfileView({ p, reload }: { p: Profile; reload: () => void }) {
   const common = { now, selected, onSelect: setSelected };
   return html`<div class="profile">
     <p class="profile-meta">
-      Time zone <strong>${p.timezone}</strong> · ${count(p.global.samples)} samples in the window ·
-      a bucket needs ${p.min_samples} to score on its own · thresholds
-      ${p.thresholds_computed_at ? `computed ${time(p.thresholds_computed_at)}` : 'not computed yet'}
+      <span>Time zone <strong>${p.timezone}</strong></span>
+      <span
+        >${`${count(p.global.samples)} samples in the window · a bucket needs ${p.min_samples} to score on its own · thresholds ${p.thresholds_computed_at ? `computed ${time(p.thresholds_computed_at)}` : 'not computed yet'}`}</span
+      >
       <${Recalculate} onDone=${reload} />
     </p>
     ${

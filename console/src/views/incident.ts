@@ -31,8 +31,8 @@ function Detail({ i }: { i: Incident }) {
           ${listOf(i.services).map(
             (s) =>
               html`<li>
-                <a href=${href('live', { service: s.service })}>${s.service}</a>: ${count(s.count)}
-                spans
+                <a href=${href('live', { service: s.service })}>${s.service}</a
+                >${`: ${count(s.count)} spans`}
               </li>`,
           )}
         </ul>
@@ -45,7 +45,7 @@ function Detail({ i }: { i: Incident }) {
               html`<li>
                 <a href=${href('baselines', { service: o.service, operation: o.operation })}
                   >${o.service} ${o.operation}</a
-                >: ${count(o.count)} spans
+                >${`: ${count(o.count)} spans`}
               </li>`,
           )}
         </ul>

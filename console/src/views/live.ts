@@ -37,8 +37,7 @@ function Row({ a }: { a: Anomaly }) {
         </dd>
         <dt>Baseline</dt>
         <dd>
-          ${a.baseline.window} (${a.baseline.scope}): mean ${ms(a.baseline.mean_ms)}, p99
-          ${ms(a.baseline.p99_ms)}, ${a.baseline.samples} samples; score ${a.score.toFixed(1)} σ
+          ${`${a.baseline.window} (${a.baseline.scope}): mean ${ms(a.baseline.mean_ms)}, p99 ${ms(a.baseline.p99_ms)}, ${a.baseline.samples} samples; score ${a.score.toFixed(1)} σ`}
         </dd>
         <dt>Trace</dt>
         <dd>
