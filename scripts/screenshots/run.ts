@@ -12,7 +12,7 @@ import { launchChromium, watchProblems } from '../../test/helpers/chromium.js';
 import { startConsoleDemo } from './demo.js';
 
 const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 375, height: 740 } };
+const WIDTHS = { desktop: { width: 1280, height: 720 }, phone: { width: 375, height: 667 } };
 const BASELINE = '#/baselines?service=payments&operation=POST%20%2Fv1%2Fauthorize&kind=client';
 const NOT_ENABLED = ['/api/v1/incidents', '/api/v1/health', '/api/v1/incidents/stream'];
 

@@ -2,7 +2,9 @@ import { accessSync, constants } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 
 /** Debian's `chromium` package; HOURGLASS_CHROMIUM names another build. */
-export const CHROMIUM = process.env['HOURGLASS_CHROMIUM'] || '/usr/bin/chromium';
+export function chromiumPath(): string {
+  return process.env['HOURGLASS_CHROMIUM'] || '/usr/bin/chromium';
+}
 
 /**
  * Flags for a headless Chromium on a machine without a network: without the background-network
@@ -22,16 +24,17 @@ const FLAGS = [
 
 /** Launches headless Chromium; fails, saying what to install, when there is none. */
 export async function launchChromium(): Promise<Browser> {
+  const path = chromiumPath();
   try {
-    accessSync(CHROMIUM, constants.X_OK);
+    accessSync(path, constants.X_OK);
   } catch {
     throw new Error(
-      `no Chromium at ${CHROMIUM}: the console's browser tests and screenshots need it. ` +
+      `no Chromium at ${path}: the console's browser tests and screenshots need it. ` +
         'Install it with `apt-get update && apt-get install -y chromium` (Debian; .ci/run does), ' +
         'or set HOURGLASS_CHROMIUM to a Chromium binary.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, chromiumSandbox: false });
+  return chromium.launch({ executablePath: path, args: FLAGS, chromiumSandbox: false });
 }
 
 /** What the page said on its console and threw, kept for the test to check. */
