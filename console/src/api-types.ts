@@ -52,8 +52,6 @@ export interface Counts {
 export interface Slot {
   readonly scope: string;
   readonly window: string;
-  readonly day_of_week: string | null;
-  readonly hour: number | null;
   readonly samples: number;
   readonly mean_ms: number | null;
   readonly stddev_ms: number | null;

@@ -20,15 +20,19 @@ export async function apiFetch(path: string, init: RequestInit = {}): Promise<Re
   return res;
 }
 
-async function errorOf(res: Response): Promise<ApiError> {
-  let message = `${res.status} ${res.statusText}`;
+/** The API's `{"error": "..."}` message, or the status line. */
+export async function errorText(res: Response): Promise<string> {
   try {
     const body = (await res.json()) as { error?: unknown };
-    if (typeof body.error === 'string') message = body.error;
+    if (typeof body.error === 'string') return body.error;
   } catch {
-    // Not JSON: keep the status line.
+    // Not JSON: the status line.
   }
-  return new ApiError(res.status, message);
+  return `${res.status} ${res.statusText}`;
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  return new ApiError(res.status, await errorText(res));
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {

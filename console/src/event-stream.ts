@@ -1,4 +1,4 @@
-import { apiFetch } from './api.js';
+import { apiFetch, errorText } from './api.js';
 
 export type StreamState = 'connecting' | 'open' | 'retrying' | 'unavailable' | 'unauthorized';
 
@@ -29,7 +29,7 @@ export function openEventStream(
           headers: { Accept: 'text/event-stream' },
         });
         if (res.status === 401) return onState('unauthorized');
-        if (res.status === 404) return onState('unavailable', await res.text());
+        if (res.status === 404) return onState('unavailable', await errorText(res));
         if (!res.ok || !res.body) throw new Error(`${res.status} ${res.statusText}`);
         onState('open');
         retryMs = await read(res.body, onEvent, retryMs);

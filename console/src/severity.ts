@@ -1,4 +1,5 @@
 import { html } from './html.js';
+import { Choice } from './views/choice.js';
 
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -32,8 +33,8 @@ export function SeverityBadge({ severity, short }: { severity: string; short?: b
   >`;
 }
 
-/** A select of "any severity" or "SEVn and worse". */
-export function SeveritySelect({
+/** The severity filter: "any severity" or "SEVn and worse". */
+export function SeverityChoice({
   id,
   value,
   onChange,
@@ -42,17 +43,15 @@ export function SeveritySelect({
   value: string;
   onChange: (v: string) => void;
 }) {
-  return html`<select
+  return html`<${Choice}
     id=${id}
+    label="Severity"
     value=${value}
-    onChange=${(e: Event) => onChange((e.currentTarget as HTMLSelectElement).value)}
-  >
-    <option value="">any severity</option>
-    ${SEVERITIES.map(
-      (s) =>
-        html`<option value=${s}>
-          ${s === 'SEV1' ? 'SEV1 only' : `${s} and worse`} (${SEVERITY_LABELS[s]})
-        </option>`,
-    )}
-  </select>`;
+    all="any severity"
+    options=${SEVERITIES.map((s) => [
+      s,
+      `${s === 'SEV1' ? 'SEV1 only' : `${s} and worse`} (${SEVERITY_LABELS[s]})`,
+    ])}
+    onChange=${onChange}
+  />`;
 }

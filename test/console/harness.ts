@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
 import { Fleet } from '../../examples/demo/fleet.js';
+import { bucketOfDayHour, TimeBuckets } from '../../src/detectors/anomaly/internal/time-buckets.js';
 import { consoleSidecarConfig, ZONE } from '../../scripts/screenshots/demo.js';
 import { launchChromium, watchProblems, type PageProblems } from '../helpers/chromium.js';
 import { startTestSidecar, type TestSidecar } from '../helpers/sidecar.js';
@@ -75,36 +76,17 @@ export function useConsoleBed(o: { auth?: boolean } = {}): () => ConsoleBed {
   return () => bed!;
 }
 
-/** Epoch ms of `hour`:`minute` in Europe/Berlin on the day `daysAgo` days before now. */
-export function berlinTime(daysAgo: number, hour: number, minute: number): number {
-  const day = new Date(Date.now() - daysAgo * 24 * H);
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE })
-    .format(day)
-    .split('-')
-    .map(Number) as [number, number, number];
-  for (const offset of [1, 2]) {
-    const t = Date.UTC(y, m - 1, d, hour, minute) - offset * H;
-    const back = new Intl.DateTimeFormat('en-GB', {
-      timeZone: ZONE,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).format(t);
-    if (back === `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`) return t;
-  }
-  throw new Error(`no ${hour}:${minute} in ${ZONE} ${daysAgo} days ago`);
+const buckets = new TimeBuckets(ZONE);
+
+/** The day-of-week x hour bucket (Monday 00:00 is 0) of `t` in Europe/Berlin, as the processor sees it. */
+export function berlinBucket(t: number): number {
+  return bucketOfDayHour(buckets.dayHour(t));
 }
 
-/** The console's bucket index (Monday 00:00 is 0) of `t` in Europe/Berlin. */
-export function berlinBucket(t: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: ZONE,
-    weekday: 'short',
-    hour: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(t);
-  const day = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(
-    parts.find((p) => p.type === 'weekday')!.value,
-  );
-  return day * 24 + (Number(parts.find((p) => p.type === 'hour')!.value) % 24);
+/** Epoch ms of `hour`:`minute` in Europe/Berlin on the day `daysAgo` days before now. */
+export function berlinTime(daysAgo: number, hour: number, minute: number): number {
+  const day = Date.now() - daysAgo * 24 * H;
+  let t = day - (day % H) + minute * 60_000;
+  while (berlinBucket(t) % 24 !== hour) t -= H;
+  return t;
 }

@@ -5,6 +5,7 @@ import { count, ms, time } from '../format.js';
 import { html } from '../html.js';
 import { replaceParams, type Place } from '../router.js';
 import { useApi } from '../use-api.js';
+import { Choice } from './choice.js';
 import { bucketAt, Heatmap } from './heatmap.js';
 import { Empty, whenLoaded } from './notice.js';
 import { learningText } from './overview.js';
@@ -116,32 +117,26 @@ export function Baselines({ place }: { place: Place }) {
       const withBaseline = list.filter((k) => k.has_baseline).length;
       return html`<p class="learning" role="status">${learningText(withBaseline, list.length)}</p>
         <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
-          <label
-            >Service
-            <select
-              id="baseline-service"
-              value=${service}
-              onChange=${(e: Event) => set({ service: (e.currentTarget as HTMLSelectElement).value, operation: '', kind: '' })}
-            >
-              <option value="">choose a service</option>
-              ${services.map((s) => html`<option value=${s}>${s}</option>`)}
-            </select>
-          </label>
-          <label
-            >Operation
-            <select
-              id="baseline-operation"
-              value=${chosen < 0 ? '' : String(chosen)}
-              disabled=${!service}
-              onChange=${(e: Event) => {
-                const k = ops[Number((e.currentTarget as HTMLSelectElement).value)];
-                set({ operation: k?.operation ?? '', kind: k?.kind ?? '' });
-              }}
-            >
-              <option value="">choose an operation</option>
-              ${ops.map((k, i) => html`<option value=${String(i)}>${k.operation} (${k.kind}, ${count(k.samples)} samples${k.has_baseline ? '' : ', learning'})</option>`)}
-            </select>
-          </label>
+          <${Choice}
+            id="baseline-service"
+            label="Service"
+            value=${service}
+            all="choose a service"
+            options=${services}
+            onChange=${(v: string) => set({ service: v, operation: '', kind: '' })}
+          />
+          <${Choice}
+            id="baseline-operation"
+            label="Operation"
+            value=${chosen < 0 ? '' : String(chosen)}
+            all="choose an operation"
+            disabled=${!service}
+            options=${ops.map((k, i) => [String(i), `${k.operation} (${k.kind}, ${count(k.samples)} samples${k.has_baseline ? '' : ', learning'})`])}
+            onChange=${(v: string) => {
+              const k = ops[Number(v)];
+              set({ operation: k?.operation ?? '', kind: k?.kind ?? '' });
+            }}
+          />
         </form>
         ${
           !service || !operation

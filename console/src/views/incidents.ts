@@ -5,7 +5,8 @@ import { openEventStream } from '../event-stream.js';
 import { html } from '../html.js';
 import { INCIDENT_STREAM, INCIDENTS, type Incident } from '../incident-model.js';
 import { replaceParams, type Place } from '../router.js';
-import { SeveritySelect } from '../severity.js';
+import { SeverityChoice } from '../severity.js';
+import { Choice } from './choice.js';
 import { useApi } from '../use-api.js';
 import { IncidentTable } from './incident-table.js';
 import { Empty, IncidentsNotEnabled, whenLoaded } from './notice.js';
@@ -52,35 +53,26 @@ export function Incidents({ place }: { place: Place }) {
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Incidents</h1>
     <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
-      <label
-        >Status
-        <select
-          value=${status}
-          onChange=${(e: Event) => set('status', (e.currentTarget as HTMLSelectElement).value)}
-        >
-          <option value="open">open</option>
-          <option value="resolved">resolved</option>
-          <option value="all">all</option>
-        </select>
-      </label>
-      <label
-        >Service
-        <select
-          value=${service}
-          onChange=${(e: Event) => set('service', (e.currentTarget as HTMLSelectElement).value)}
-        >
-          <option value="">all services</option>
-          ${services.map((s) => html`<option value=${s}>${s}</option>`)}
-        </select>
-      </label>
-      <label
-        >Severity
-        <${SeveritySelect}
-          id="incident-severity"
-          value=${severity}
-          onChange=${(v: string) => set('min_severity', v)}
-        />
-      </label>
+      <${Choice}
+        id="incident-status"
+        label="Status"
+        value=${status}
+        options=${['open', 'resolved', 'all']}
+        onChange=${(v: string) => set('status', v)}
+      />
+      <${Choice}
+        id="incident-service"
+        label="Service"
+        value=${service}
+        all="all services"
+        options=${services}
+        onChange=${(v: string) => set('service', v)}
+      />
+      <${SeverityChoice}
+        id="incident-severity"
+        value=${severity}
+        onChange=${(v: string) => set('min_severity', v)}
+      />
     </form>
     ${whenLoaded(list, 'incidents', ({ incidents }) =>
       incidents.length === 0

@@ -4,7 +4,8 @@ import { ms, ratio, time } from '../format.js';
 import { html } from '../html.js';
 import { useLiveFeed } from '../live-feed.js';
 import { replaceParams, type Place } from '../router.js';
-import { SeverityBadge, SeveritySelect, severityNumber } from '../severity.js';
+import { SeverityBadge, SeverityChoice, severityNumber } from '../severity.js';
+import { Choice } from './choice.js';
 import { useApi } from '../use-api.js';
 import { SummaryFeedback } from './feedback.js';
 import { Empty } from './notice.js';
@@ -83,34 +84,31 @@ export function Live({ place }: { place: Place }) {
       (!operation || a.operation === operation) &&
       severityNumber(a.severity) <= max,
   );
-  const onSelect = (k: string) => (e: Event) =>
-    set(k, (e.currentTarget as HTMLSelectElement).value);
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Live anomalies</h1>
     <div class="toolbar">
       <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
-        <label
-          >Service
-          <select id="live-service" value=${service} onChange=${onSelect('service')}>
-            <option value="">all services</option>
-            ${services.map((s) => html`<option value=${s}>${s}</option>`)}
-          </select>
-        </label>
-        <label
-          >Operation
-          <select id="live-operation" value=${operation} onChange=${onSelect('operation')}>
-            <option value="">all operations</option>
-            ${operations.map((o) => html`<option value=${o}>${o}</option>`)}
-          </select>
-        </label>
-        <label
-          >Severity
-          <${SeveritySelect}
-            id="live-severity"
-            value=${severity}
-            onChange=${(v: string) => set('min_severity', v)}
-          />
-        </label>
+        <${Choice}
+          id="live-service"
+          label="Service"
+          value=${service}
+          all="all services"
+          options=${services}
+          onChange=${(v: string) => set('service', v)}
+        />
+        <${Choice}
+          id="live-operation"
+          label="Operation"
+          value=${operation}
+          all="all operations"
+          options=${operations}
+          onChange=${(v: string) => set('operation', v)}
+        />
+        <${SeverityChoice}
+          id="live-severity"
+          value=${severity}
+          onChange=${(v: string) => set('min_severity', v)}
+        />
       </form>
       <div class="stream-controls">
         <span class=${`stream-state stream-${feed.state}`} role="status">
