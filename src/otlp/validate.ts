@@ -14,7 +14,15 @@ import {
   L_TRACE_ID,
   SpanLayout,
 } from './trace-index.js';
-import { WIRE_LEN, WireError, readVarint32, skipField, type Cursor } from './wire.js';
+import {
+  WIRE_LEN,
+  WireError,
+  readUint32,
+  readVarint32,
+  readVarintNumber,
+  skipField,
+  type Cursor,
+} from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
 const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
@@ -135,7 +143,7 @@ function walk(
     const fieldStart = cursor.pos;
     let field: FieldSpec | undefined;
     try {
-      const tag = readVarint32(buf, cursor, end);
+      const tag = readUint32(buf, cursor, end);
       const number = tag >>> 3;
       const wire = tag & 7;
       if (number === 0) throw new WireError('field number 0 is invalid');
@@ -146,7 +154,7 @@ function walk(
       }
       if (wire !== field.wire) {
         if (field.packable && wire === WIRE_LEN) {
-          skipField(buf, cursor, wire, end);
+          checkPacked(buf, cursor, end, field);
           continue;
         }
         throw new WireError(`wire type ${wire} does not match the field's type ${field.type}`);
@@ -160,7 +168,7 @@ function walk(
         skipField(buf, cursor, wire, end);
         continue;
       }
-      const len = readVarint32(buf, cursor, end);
+      const len = readUint32(buf, cursor, end);
       const valueStart = cursor.pos;
       const valueEnd = valueStart + len;
       if (len > end - valueStart) throw new WireError('length runs past the end of its message');
@@ -234,6 +242,31 @@ function walkItem(
   ctx.itemStart = -1;
 }
 
+/**
+ * A packed run of repeated scalars (`bucket_counts`, `explicit_bounds`) must hold whole values:
+ * fixed64 and double runs a multiple of 8 bytes, fixed32 and float of 4, varint runs varints that
+ * end exactly at its end (none overflowing 64 bits). Strict decoders reject anything else, and
+ * one such request in a batch would make the downstream reject the whole batch.
+ */
+function checkPacked(buf: Uint8Array, cursor: Cursor, end: number, field: FieldSpec): void {
+  const len = readUint32(buf, cursor, end);
+  const start = cursor.pos;
+  if (len > end - start) throw new WireError('length runs past the end of its message');
+  const runEnd = start + len;
+  const kind = field.kind;
+  const size = kind === 'i64' || kind === 'double' ? 8 : kind === 'i32' || kind === 'float' ? 4 : 0;
+  if (size > 0) {
+    if (len % size !== 0) {
+      throw new WireError(
+        `packed ${field.type} values take ${len} bytes, not a multiple of ${size}`,
+      );
+    }
+  } else {
+    while (cursor.pos < runEnd) readVarintNumber(buf, cursor, runEnd);
+  }
+  cursor.pos = runEnd;
+}
+
 /** Ids must have their exact length and not be all zero; empty is allowed where the spec allows it. */
 function checkId(
   buf: Uint8Array,
@@ -286,7 +319,8 @@ function withPath(
       : new PathError(err instanceof Error ? err.message : String(err));
   if (field) {
     let label = field.name;
-    if (field.repeated) {
+    // An index says which element failed; a packed scalar run has none (it is one field).
+    if (field.repeated && !field.packable) {
       let index = 0;
       const c: Cursor = { pos: msgStart };
       try {
