@@ -14,11 +14,14 @@ import {
   readMessage,
 } from '../../otlp/grpc.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
+import { BodyHold } from './body-hold.js';
 import type { GrpcConfig } from './config.js';
+import { limitConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest } from './decode.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
 const OK = 0;
+const CANCELLED = 1;
 const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
 const UNIMPLEMENTED = 12;
@@ -47,6 +50,7 @@ export class OtlpGrpcServer {
     { signal: Signal; consumer: Consumer; layout: boolean }
   >();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly idle = new WeakMap<http2.ServerHttp2Session, IdleSession>();
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private readonly maxBytes: number;
@@ -57,6 +61,7 @@ export class OtlpGrpcServer {
     private readonly logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly auth: ServerAuthenticator | undefined,
+    private readonly connections: ConnectionMetrics,
   ) {
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const consumer = next[signal];
@@ -68,17 +73,27 @@ export class OtlpGrpcServer {
   }
 
   async start(): Promise<void> {
-    const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW };
-    if (this.config.max_concurrent_streams > 0) {
-      settings.maxConcurrentStreams = this.config.max_concurrent_streams;
-    }
+    const settings: http2.Settings = {
+      initialWindowSize: STREAM_WINDOW,
+      maxConcurrentStreams: this.config.max_concurrent_streams,
+    };
     const options = { settings, maxSessionMemory: 256 };
     const server = this.config.tls
-      ? http2.createSecureServer({ ...serverTlsOptions(this.config.tls), ...options })
+      ? http2.createSecureServer({
+          ...serverTlsOptions(this.config.tls),
+          ...options,
+          handshakeTimeout: this.config.read_header_timeout || 120_000,
+        })
       : http2.createServer(options);
+    limitConnections(server, this.config.max_connections, this.connections);
     server.on('session', (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
+      const idle = new IdleSession(session, this.config, this.connections);
+      this.idle.set(session, idle);
+      session.on('close', () => {
+        this.sessions.delete(session);
+        idle.stop();
+      });
       session.on('error', () => undefined); // the streams see it; nothing to add
       try {
         session.setLocalWindowSize(CONNECTION_WINDOW);
@@ -87,6 +102,9 @@ export class OtlpGrpcServer {
       }
     });
     server.on('stream', (stream, headers) => {
+      const idle = this.idle.get(stream.session as http2.ServerHttp2Session);
+      idle?.streamOpened();
+      stream.once('close', () => idle?.streamClosed());
       this.inFlight++;
       this.handle(stream, headers)
         .catch((err: unknown) => {
@@ -167,6 +185,12 @@ export class OtlpGrpcServer {
       }
     }
     const { signal, consumer, layout } = route;
+    // Refused anyway? Then answer before reading the message.
+    const early = consumer.refusal?.();
+    if (early) {
+      this.metrics.refusedUndecoded(signal);
+      return this.fail(stream, answerFor(early));
+    }
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     let expired = false;
     const timer =
@@ -176,12 +200,18 @@ export class OtlpGrpcServer {
             expired = true;
             this.fail(stream, grpcAnswer(DEADLINE_EXCEEDED, 'Deadline exceeded'));
           }, timeoutMs);
+    const hold = new BodyHold(consumer);
     try {
-      const body = await this.readBody(stream);
+      const body = await this.readBody(stream, hold, signal);
       if (body === undefined || expired) return;
       const message =
         readMessage(body, headers['grpc-encoding'] as string | undefined, this.maxBytes) ??
         Buffer.alloc(0);
+      const refused = hold.add(body[0] === 1 ? message.length : 0);
+      if (refused) {
+        this.metrics.refusedUndecoded(signal);
+        return this.fail(stream, answerFor(refused));
+      }
       // Refused anyway? Then do not spend the CPU to decode it.
       const refusal = consumer.refusal?.();
       if (refusal) {
@@ -220,37 +250,75 @@ export class OtlpGrpcServer {
       throw err;
     } finally {
       clearTimeout(timer);
+      hold.release();
     }
   }
 
-  /** The whole body, or undefined when it is over the limit (answered here) or the client left. */
-  private readBody(stream: http2.ServerHttp2Stream): Promise<Buffer | undefined> {
+  /**
+   * The whole body, or undefined when it was answered here: over the size limit, refused by the
+   * memory_limiter as it arrived, not whole within `read_timeout` (the stream is reset), or the
+   * client left.
+   */
+  private readBody(
+    stream: http2.ServerHttp2Stream,
+    hold: BodyHold,
+    signal: Signal,
+  ): Promise<Buffer | undefined> {
     const limit = this.maxBytes + 5;
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      let over = false;
+      let done = false;
+      const stop = (a: Answer | undefined) => {
+        done = true;
+        clearTimeout(timer);
+        if (a) this.fail(stream, a);
+        resolve(undefined);
+      };
+      const readTimeout = this.config.read_timeout;
+      const timer =
+        readTimeout > 0
+          ? setTimeout(() => {
+              if (done) return;
+              this.connections.timedOut();
+              stop(undefined);
+              // Answered, then the stream is reset: the rest of the message is not read.
+              this.fail(
+                stream,
+                grpcAnswer(
+                  CANCELLED,
+                  `the request message did not arrive within read_timeout (${readTimeout} ms)`,
+                ),
+              );
+            }, readTimeout).unref()
+          : undefined;
       stream.on('data', (chunk: Buffer) => {
-        if (over) return;
+        if (done) return;
         size += chunk.length;
         if (size > limit) {
-          over = true;
-          this.fail(
-            stream,
+          return stop(
             grpcAnswer(
               RESOURCE_EXHAUSTED,
               `Received message larger than max (${size - 5} vs. ${this.maxBytes})`,
             ),
           );
-          resolve(undefined);
-          return;
+        }
+        const refused = hold.add(chunk.length);
+        if (refused) {
+          this.metrics.refusedUndecoded(signal);
+          return stop(answerFor(refused));
         }
         chunks.push(chunk);
       });
       stream.once('end', () => {
-        if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       });
-      stream.once('close', () => resolve(undefined));
+      stream.once('close', () => {
+        if (!done) stop(undefined);
+      });
     });
   }
 
@@ -287,4 +355,53 @@ export class OtlpGrpcServer {
 
 function grpcAnswer(code: number, message: string): Answer {
   return { http: 0, grpc: code, message, retryAfterMs: undefined };
+}
+
+/**
+ * Closes a connection that carries no call: one that opened no call within
+ * `read_header_timeout` of connecting (a silent newcomer, or one that sent only the HTTP/2
+ * preface) is destroyed; one idle for `keepalive.server_parameters.max_connection_idle` after its
+ * last call is sent GOAWAY and closed, as grpc-go servers do (clients reconnect when they need to).
+ */
+class IdleSession {
+  private streams = 0;
+  private served = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: http2.ServerHttp2Session,
+    private readonly config: GrpcConfig,
+    private readonly connections: ConnectionMetrics,
+  ) {
+    this.arm(config.read_header_timeout);
+  }
+
+  streamOpened(): void {
+    this.served = true;
+    this.streams++;
+    clearTimeout(this.timer);
+  }
+
+  streamClosed(): void {
+    if (--this.streams === 0) this.arm(this.config.keepalive.server_parameters.max_connection_idle);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    if (ms <= 0) return;
+    this.timer = setTimeout(() => {
+      if (this.streams > 0 || this.session.destroyed) return;
+      if (this.served) {
+        this.connections.idleClosed();
+        this.session.close();
+      } else {
+        this.connections.timedOut();
+        this.session.destroy();
+      }
+    }, ms).unref();
+  }
 }

@@ -1,14 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
+import { RefusedError } from '../../component/errors.js';
 import { parseHostPort } from '../../config/schema.js';
 import { serverTlsOptions } from '../../config/tls.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { readBody } from './body.js';
+import { BodyHold } from './body-hold.js';
 import type { HttpConfig } from './config.js';
+import { limitConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest, type Encoding } from './decode.js';
 import {
   answerFor,
@@ -45,6 +48,7 @@ export class OtlpHttpServer {
     private readonly logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly auth: ServerAuthenticator | undefined,
+    private readonly connections: ConnectionMetrics,
   ) {
     this.routes.set(config.traces_url_path, 'traces');
     this.routes.set(config.metrics_url_path, 'metrics');
@@ -65,13 +69,21 @@ export class OtlpHttpServer {
           if (--this.inFlight === 0) this.drained?.();
         });
     };
+    const { read_header_timeout: header, read_timeout: body, idle_timeout: idle } = this.config;
+    const options: http.ServerOptions = {
+      // Node checks headersTimeout and requestTimeout this often (30 s by default).
+      connectionsCheckingInterval: 1000,
+      headersTimeout: body > 0 && header > 0 ? Math.min(header, body) : header,
+      requestTimeout: body,
+      keepAliveTimeout: idle,
+    };
     const server = this.config.tls
-      ? https.createServer(serverTlsOptions(this.config.tls), handler)
-      : http.createServer(handler);
-    // Longer than the keep-alive of SDK HTTP agents, so the client closes idle connections first.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 70_000;
-    server.requestTimeout = 120_000;
+      ? https.createServer(
+          { ...serverTlsOptions(this.config.tls), ...options, handshakeTimeout: header || 120_000 },
+          handler,
+        )
+      : http.createServer(options, handler);
+    this.guard(server);
     const { host, port } = parseHostPort(this.config.endpoint)!;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -84,6 +96,42 @@ export class OtlpHttpServer {
       server.listen(port, host, () => resolve());
     });
     this.server = server;
+  }
+
+  /**
+   * Connection limits around Node's own timeouts: the cap on connections; a new connection that
+   * sends no request within `read_header_timeout` is closed (Node's headersTimeout only starts
+   * with a request's first byte); idle keep-alive closes and request timeouts are counted.
+   */
+  private guard(server: http.Server): void {
+    limitConnections(server, this.config.max_connections, this.connections);
+    const served = new WeakSet<Socket>();
+    const header = this.config.read_header_timeout;
+    server.on(this.config.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (header > 0) socket.setTimeout(header);
+    });
+    server.on('request', (req: http.IncomingMessage) => {
+      if (served.has(req.socket)) return;
+      served.add(req.socket);
+      req.socket.setTimeout(0); // Node's keep-alive and request timeouts take over
+    });
+    // Listening to 'timeout' means closing the socket here: idle keep-alive, or a silent newcomer.
+    server.on('timeout', (socket: Socket) => {
+      if (served.has(socket)) this.connections.idleClosed();
+      else this.connections.timedOut();
+      socket.destroy();
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.connections.timedOut();
+      const answered = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+      if (!socket.writable || err.code === 'ECONNRESET' || answered?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      socket.end(
+        `HTTP/1.1 ${CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`,
+      );
+    });
   }
 
   /** The bound address (`127.0.0.1:4318`), useful when the configured port is 0. */
@@ -144,9 +192,33 @@ export class OtlpHttpServer {
       });
     }
 
+    // Refused anyway? Then answer before reading the body, and close (it is left unread).
+    const early = consumer.refusal?.();
+    if (early) {
+      this.metrics.refusedUndecoded(signal);
+      res.setHeader('Connection', 'close');
+      return answer(res, encoding, answerFor(early));
+    }
+    const hold = new BodyHold(consumer);
+    try {
+      await this.receive(req, res, signal, consumer, encoding, hold, started);
+    } finally {
+      hold.release();
+    }
+  }
+
+  private async receive(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    signal: Signal,
+    consumer: Consumer,
+    encoding: Encoding,
+    hold: BodyHold,
+    started: number,
+  ): Promise<void> {
     let decoded;
     try {
-      const body = await readBody(req, this.config.max_request_body_size);
+      const body = await readBody(req, this.config.max_request_body_size, hold);
       // Refused anyway? Then do not spend the CPU to decode it.
       const refusal = consumer.refusal?.();
       if (refusal) {
@@ -157,6 +229,11 @@ export class OtlpHttpServer {
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');
+      if (err instanceof RefusedError) {
+        // Refused while the body arrived: the rest of it is not read.
+        this.metrics.refusedUndecoded(signal);
+        res.setHeader('Connection', 'close');
+      }
       return answer(res, encoding, a);
     }
     const { batch } = decoded;
@@ -199,6 +276,11 @@ export class OtlpHttpServer {
     }
   }
 }
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+};
 
 function wildcard(pattern: string): RegExp {
   return new RegExp(
