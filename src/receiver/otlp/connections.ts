@@ -75,18 +75,75 @@ export function connectionMetrics(
 }
 
 /**
- * Caps the connections a server keeps open: past `max`, new connections are closed as they
- * arrive (the server's own `maxConnections`) and counted; open ones are counted in a gauge.
+ * The connections a server keeps open, at most `max`. When a new one arrives and all slots are
+ * taken, the oldest idle connection makes room for it: first one that never sent a request (a
+ * flood of silent connections cannot lock services out), then one idle between requests (its
+ * client reconnects when it needs to); connections with a request in progress are never closed
+ * for this. Only when every slot is busy is the newcomer closed (refused). Keys are the sockets
+ * (HTTP/1) or sessions (HTTP/2) the protocol layer sees.
  */
-export function limitConnections(
+export class ConnectionSlots<K> {
+  private readonly slots = new Map<K, { served: boolean; busy: number; close: () => void }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly metrics: ConnectionMetrics,
+  ) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Takes a slot for `key` (`close` ends it); false when refused (the caller closes it). */
+  admit(key: K, close: () => void): boolean {
+    if (this.slots.size >= this.max && !this.evictIdle()) {
+      this.metrics.refused();
+      return false;
+    }
+    this.slots.set(key, { served: false, busy: 0, close });
+    this.metrics.opened();
+    return true;
+  }
+
+  requestStarted(key: K): void {
+    const slot = this.slots.get(key);
+    if (!slot) return;
+    slot.served = true;
+    slot.busy++;
+  }
+
+  requestEnded(key: K): void {
+    const slot = this.slots.get(key);
+    if (slot && slot.busy > 0) slot.busy--;
+  }
+
+  release(key: K): void {
+    if (this.slots.delete(key)) this.metrics.closed();
+  }
+
+  private evictIdle(): boolean {
+    for (const served of [false, true]) {
+      for (const [key, slot] of this.slots) {
+        if (slot.busy > 0 || slot.served !== served) continue;
+        this.release(key);
+        this.metrics.idleClosed();
+        slot.close();
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * The TCP-level backstop under `ConnectionSlots`: connections still in their TLS handshake are
+ * not in the slots yet; past twice the cap the server closes new ones as they arrive (counted).
+ */
+export function backstopConnections(
   server: net.Server,
   max: number,
   metrics: ConnectionMetrics,
 ): void {
-  server.maxConnections = max;
-  server.on('connection', (socket: net.Socket) => {
-    metrics.opened();
-    socket.once('close', () => metrics.closed());
-  });
+  server.maxConnections = 2 * max;
   server.on('drop', () => metrics.refused());
 }

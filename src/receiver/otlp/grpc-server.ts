@@ -16,7 +16,7 @@ import {
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { BodyHold } from './body-hold.js';
 import type { GrpcConfig } from './config.js';
-import { limitConnections, type ConnectionMetrics } from './connections.js';
+import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest } from './decode.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
@@ -51,6 +51,7 @@ export class OtlpGrpcServer {
   >();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly idle = new WeakMap<http2.ServerHttp2Session, IdleSession>();
+  private slots: ConnectionSlots<http2.ServerHttp2Session> | undefined;
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private readonly maxBytes: number;
@@ -85,13 +86,23 @@ export class OtlpGrpcServer {
           handshakeTimeout: this.config.read_header_timeout || 120_000,
         })
       : http2.createServer(options);
-    limitConnections(server, this.config.max_connections, this.connections);
+    backstopConnections(server, this.config.max_connections, this.connections);
+    const slots = new ConnectionSlots<http2.ServerHttp2Session>(
+      this.config.max_connections,
+      this.connections,
+    );
+    this.slots = slots;
     server.on('session', (session: http2.ServerHttp2Session) => {
+      if (!slots.admit(session, () => session.destroy())) {
+        session.destroy();
+        return;
+      }
       this.sessions.add(session);
       const idle = new IdleSession(session, this.config, this.connections);
       this.idle.set(session, idle);
       session.on('close', () => {
         this.sessions.delete(session);
+        slots.release(session);
         idle.stop();
       });
       session.on('error', () => undefined); // the streams see it; nothing to add
@@ -102,9 +113,14 @@ export class OtlpGrpcServer {
       }
     });
     server.on('stream', (stream, headers) => {
-      const idle = this.idle.get(stream.session as http2.ServerHttp2Session);
+      const session = stream.session as http2.ServerHttp2Session;
+      const idle = this.idle.get(session);
       idle?.streamOpened();
-      stream.once('close', () => idle?.streamClosed());
+      this.slots?.requestStarted(session);
+      stream.once('close', () => {
+        idle?.streamClosed();
+        this.slots?.requestEnded(session);
+      });
       this.inFlight++;
       this.handle(stream, headers)
         .catch((err: unknown) => {

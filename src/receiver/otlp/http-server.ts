@@ -7,11 +7,12 @@ import type { Consumer, Signal } from '../../component/consumer.js';
 import { RefusedError } from '../../component/errors.js';
 import { parseHostPort } from '../../config/schema.js';
 import { serverTlsOptions } from '../../config/tls.js';
+import { maxJsonValues } from '../../otlp/json-bounds.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { readBody } from './body.js';
 import { BodyHold } from './body-hold.js';
 import type { HttpConfig } from './config.js';
-import { limitConnections, type ConnectionMetrics } from './connections.js';
+import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest, type Encoding } from './decode.js';
 import {
   answerFor,
@@ -41,6 +42,7 @@ export class OtlpHttpServer {
   private closing = false;
   /** Record span layouts of trace requests (a pipeline reads them). */
   private readonly layout: boolean;
+  private readonly jsonMaxValues: number;
 
   constructor(
     private readonly config: HttpConfig,
@@ -55,6 +57,7 @@ export class OtlpHttpServer {
     this.routes.set(config.logs_url_path, 'logs');
     // Whether to record span layouts is settled once: the pipelines are built before receivers.
     this.layout = next.traces?.readsSpanLayout?.() === true;
+    this.jsonMaxValues = maxJsonValues(config.max_request_body_size);
   }
 
   async start(): Promise<void> {
@@ -104,16 +107,26 @@ export class OtlpHttpServer {
    * with a request's first byte); idle keep-alive closes and request timeouts are counted.
    */
   private guard(server: http.Server): void {
-    limitConnections(server, this.config.max_connections, this.connections);
+    const max = this.config.max_connections;
+    backstopConnections(server, max, this.connections);
+    const slots = new ConnectionSlots<Socket>(max, this.connections);
     const served = new WeakSet<Socket>();
     const header = this.config.read_header_timeout;
     server.on(this.config.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (!slots.admit(socket, () => socket.destroy())) {
+        socket.destroy();
+        return;
+      }
+      socket.once('close', () => slots.release(socket));
       if (header > 0) socket.setTimeout(header);
     });
-    server.on('request', (req: http.IncomingMessage) => {
-      if (served.has(req.socket)) return;
-      served.add(req.socket);
-      req.socket.setTimeout(0); // Node's keep-alive and request timeouts take over
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      slots.requestStarted(socket);
+      res.once('close', () => slots.requestEnded(socket));
+      if (served.has(socket)) return;
+      served.add(socket);
+      socket.setTimeout(0); // Node's keep-alive and request timeouts take over
     });
     // Listening to 'timeout' means closing the socket here: idle keep-alive, or a silent newcomer.
     server.on('timeout', (socket: Socket) => {
@@ -225,7 +238,9 @@ export class OtlpHttpServer {
         this.metrics.refusedUndecoded(signal);
         return answer(res, encoding, answerFor(refusal));
       }
-      decoded = decodeRequest(signal, body, encoding, this.layout);
+      // A large body is decoded in one go: let waiting I/O (other clients, /healthz) run first.
+      if (body.length > YIELD_ABOVE_BYTES) await new Promise((resolve) => setImmediate(resolve));
+      decoded = decodeRequest(signal, body, encoding, this.layout, this.jsonMaxValues);
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');
@@ -276,6 +291,9 @@ export class OtlpHttpServer {
     }
   }
 }
+
+/** Bodies above this are decoded on a later turn of the event loop. */
+const YIELD_ABOVE_BYTES = 1024 * 1024;
 
 const CLIENT_ERROR_STATUS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',

@@ -60,6 +60,7 @@ function connect(address: string): Promise<net.Socket> {
 
 const closed = (s: net.Socket) =>
   new Promise<string>((resolve) => {
+    if (s.closed) return resolve('');
     let data = '';
     s.on('data', (d: Buffer) => (data += d.toString()));
     s.on('error', () => undefined);
@@ -102,16 +103,41 @@ describe('OTLP/HTTP connection limits', () => {
     expect(await counter('connections_idle_closed_total', 'http')).toBe(before + 1);
   });
 
-  it('refuses connections over max_connections, counts them, and serves again once some close', async () => {
+  it('makes room for a new client by closing the oldest silent connection when all slots are taken', async () => {
+    const before = await counter('connections_idle_closed_total', 'http');
+    const silent = await Promise.all(Array.from({ length: MAX }, () => connect(sidecar.http)));
+    const first = closed(silent[0]!);
+    // A service exporting while silent connections take every slot is still served.
+    expect(await sdkExport(`http://${sidecar.http}/v1/traces`)).toBe(0);
+    await first;
+    expect(await counter('connections_idle_closed_total', 'http')).toBeGreaterThan(before);
+    for (const s of silent) s.destroy();
+    await Promise.all(silent.map((s) => closed(s)));
+  });
+
+  it('refuses a connection when every slot has a request in progress, and counts it', async () => {
     const before = await counter('connections_refused_total', 'http');
-    const held = await Promise.all(Array.from({ length: MAX }, () => connect(sidecar.http)));
-    const extra = await connect(sidecar.http);
-    await closed(extra);
-    // Accepted in order: once the extra one is refused, the server has counted the others.
-    expect(await counter('connections_open', 'http')).toBe(MAX);
-    expect(await counter('connections_refused_total', 'http')).toBe(before + 1);
-    for (const s of held) s.destroy();
-    await Promise.all(held.map((s) => closed(s)));
+    const busy: net.Socket[] = [];
+    try {
+      for (let i = 0; i < MAX; i++) {
+        const s = await connect(sidecar.http);
+        s.on('error', () => undefined);
+        busy.push(s);
+        // "100 Continue" comes back once the server has taken the request in.
+        const taken = new Promise((resolve) => s.once('data', resolve));
+        s.write(
+          'POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n',
+        );
+        await taken;
+      }
+      const extra = await connect(sidecar.http);
+      await closed(extra);
+      expect(await counter('connections_open', 'http')).toBe(MAX);
+      expect(await counter('connections_refused_total', 'http')).toBe(before + 1);
+    } finally {
+      for (const s of busy) s.destroy();
+    }
+    await Promise.all(busy.map((s) => closed(s)));
     expect(await sdkExport(`http://${sidecar.http}/v1/traces`)).toBe(0);
   });
 });
@@ -211,12 +237,12 @@ describe('OTLP/gRPC connection limits', () => {
     session.destroy();
   });
 
-  it('refuses connections over max_connections and counts them', async () => {
-    const before = await counter('connections_refused_total', 'grpc');
-    const held = await Promise.all(Array.from({ length: MAX }, () => connect(sidecar.grpc)));
-    const extra = await connect(sidecar.grpc);
-    await closed(extra);
-    expect(await counter('connections_refused_total', 'grpc')).toBe(before + 1);
-    for (const s of held) s.destroy();
+  it('closes the oldest silent connection when every slot is taken and a client calls', async () => {
+    const silent = await Promise.all(Array.from({ length: MAX }, () => grpcSession()));
+    const first = new Promise((resolve) => silent[0]!.once('close', resolve));
+    const session = await grpcSession();
+    expect((await call(session, message(traceRequest(1)))).status).toBe('0');
+    await first;
+    for (const s of [...silent, session]) s.destroy();
   });
 });
