@@ -44,8 +44,9 @@ export class SidecarProcess {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  /** `cli`: another build of the CLI (benchmarks compare against a reference build). */
+  constructor(args: string[], env: Record<string, string> = {}, options: { cli?: string } = {}) {
+    this.child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,6 +77,11 @@ export class SidecarProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** Whether the process has not exited. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   kill(signal: NodeJS.Signals): void {

@@ -39,7 +39,8 @@ export class GrpcTransport implements ExportTransport {
     signal: Signal,
   ) {
     const https = config.endpoint.startsWith('https://');
-    this.endpoint = config.endpoint.replace(/^https?:\/\//, '');
+    // host:port; user info (`user:pass@`) means nothing to gRPC and must not reach a log line.
+    this.endpoint = config.endpoint.replace(/^https?:\/\//, '').replace(/^[^@/]*@/, '');
     this.path = exportPath(signal);
     const tls = clientTlsOptions(https ? { ...config.tls, insecure: false } : config.tls);
     this.authority = `${tls ? 'https' : 'http'}://${this.endpoint}`;

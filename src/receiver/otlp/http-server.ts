@@ -98,6 +98,12 @@ export class OtlpHttpServer {
       );
       server.listen(port, host, () => resolve());
     });
+    // Past listening, an error (EMFILE accepting a connection) must not crash the process.
+    let told = false;
+    server.on('error', (err) => {
+      if (!told) this.logger.warn({ err }, '%s server error; still serving', 'OTLP/HTTP');
+      told = true;
+    });
     this.server = server;
   }
 
