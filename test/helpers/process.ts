@@ -44,9 +44,17 @@ export class SidecarProcess {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<() => void>();
 
-  /** `cli`: another build of the CLI (benchmarks compare against a reference build). */
-  constructor(args: string[], env: Record<string, string> = {}, options: { cli?: string } = {}) {
-    this.child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
+  /**
+   * `cli`: another build of the CLI (benchmarks compare against a reference build); `prefix`: a
+   * command that runs node (`prlimit --nofile=512:512`, for a lowered open-file limit).
+   */
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    options: { cli?: string; prefix?: readonly string[] } = {},
+  ) {
+    const command = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
+    this.child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,6 +48,20 @@ export async function idleConnections(
   return { sockets, closedByServer: () => closedByServer };
 }
 
+/** True when `what` was still open after `ms` (the server never cut it). */
+function closedBy(
+  what: { once(e: 'close', f: () => void): unknown },
+  ms: number,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    what.once('close', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
 export const HTTP2_PREFACE = Buffer.concat([
   Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
   Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), // an empty SETTINGS frame
@@ -57,7 +71,11 @@ export const HTTP2_PREFACE = Buffer.concat([
  * `n` gRPC calls, each on its own connection, sending 3.9 MiB of a 4 MiB message and never
  * ending it. Resolves with the grpc-status of each (or 'reset' when cut without one).
  */
-export async function slowGrpcStreams(address: string, n: number): Promise<string[]> {
+export async function slowGrpcStreams(
+  address: string,
+  n: number,
+  deadlineMs = 60_000,
+): Promise<string[]> {
   const chunk = Buffer.concat([
     framePrefix(4 * 1024 * 1024 - 5, false),
     Buffer.alloc(3.9 * 1024 * 1024),
@@ -80,9 +98,9 @@ export async function slowGrpcStreams(address: string, n: number): Promise<strin
       stream.on('trailers', read);
       stream.resume();
       stream.write(chunk);
-      await new Promise((resolve) => stream.once('close', resolve));
+      const held = await closedBy(stream, deadlineMs);
       session.destroy();
-      return status ?? 'reset';
+      return held ? 'held' : (status ?? 'reset');
     }),
   );
 }
@@ -95,6 +113,7 @@ export async function slowHttpBodies(
   address: string,
   n: number,
   bodyBytes: number,
+  deadlineMs = 60_000,
 ): Promise<string[]> {
   const [host, port] = hostPort(address);
   const body = Buffer.alloc(bodyBytes - 1024);
@@ -112,7 +131,10 @@ export async function slowHttpBodies(
           });
           s.on('data', (d: Buffer) => (answer ||= d.toString().split('\r\n')[0]!));
           s.on('error', () => undefined);
-          s.on('close', () => resolve(answer || 'closed'));
+          void closedBy(s, deadlineMs).then((held) => {
+            s.destroy();
+            resolve(held ? 'held' : answer || 'closed');
+          });
         }),
     ),
   );

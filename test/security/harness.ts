@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ export interface Target {
 
 export interface TargetOptions {
   readonly limitMib?: number;
-  /** Lowers the process's open-file limit once it runs (prlimit), as a small container would. */
+  /** The process's open-file limit (prlimit), as a small container would have. */
   readonly fdLimit?: number;
   /** Extra receiver settings, per protocol (YAML flow mappings without braces). */
   readonly grpc?: string;
@@ -95,15 +94,15 @@ service:
   const sidecar = new SidecarProcess(
     ['run', '--config', file],
     {},
-    options.cli === undefined ? {} : { cli: options.cli },
+    {
+      ...(options.cli === undefined ? {} : { cli: options.cli }),
+      // Set before node starts, so that defaults derived from it (max_connections) follow it.
+      ...(options.fdLimit === undefined
+        ? {}
+        : { prefix: ['prlimit', `--nofile=${options.fdLimit}:${options.fdLimit}`] }),
+    },
   );
   await sidecar.waitForLog((l) => l.msg === 'hourglass is running', 30_000);
-  if (options.fdLimit !== undefined) {
-    execFileSync('prlimit', [
-      `--pid=${sidecar.pid}`,
-      `--nofile=${options.fdLimit}:${options.fdLimit}`,
-    ]);
-  }
   const status = (field: string) =>
     Number(
       new RegExp(`${field}:\\s+(\\d+)`).exec(
