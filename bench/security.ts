@@ -145,6 +145,8 @@ const attacks: Array<[string, (t: Target) => Promise<string>, number?]> = [
   ['admin API probed without a token', async (t) => summary(await adminEnumeration(t.admin))],
 ];
 
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const rows: Row[] = [];
 for (const [name, f, fdLimit] of attacks) {
   process.stderr.write(`${name} ...\n`);

@@ -35,6 +35,7 @@ export async function idleConnections(
               if (preface) s.write(preface);
               resolve();
             });
+            s.resume(); // read (and drop) what the server sends, so that its close is seen
             s.on('error', () => resolve());
             s.on('close', () => {
               closedByServer++;

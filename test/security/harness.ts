@@ -40,6 +40,12 @@ export interface TargetOptions {
 
 export const ADMIN_TOKEN = 'admin-s3cret';
 
+/** Sidecars still running, killed if this process exits first (no orphan keeps its ports). */
+const running = new Set<SidecarProcess>();
+process.once('exit', () => {
+  for (const s of running) s.kill('SIGKILL');
+});
+
 async function freeAddresses(n: number): Promise<string[]> {
   const out: string[] = [];
   while (out.length < n) {
@@ -102,6 +108,8 @@ service:
         : { prefix: ['prlimit', `--nofile=${options.fdLimit}:${options.fdLimit}`] }),
     },
   );
+  running.add(sidecar);
+  void sidecar.exited.then(() => running.delete(sidecar));
   await sidecar.waitForLog((l) => l.msg === 'hourglass is running', 30_000);
   const status = (field: string) =>
     Number(
