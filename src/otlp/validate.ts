@@ -30,6 +30,13 @@ const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
 /** Deepest message nesting accepted (AnyValue inside ArrayValue inside ...); deeper is an attack. */
 export const MAX_DEPTH = 64;
 
+/**
+ * Items with invalid ids cut out of one request at most; past this the request is refused whole.
+ * Each costs a record, and a 20 MiB body holds ten million 2-byte empty spans: without a bound,
+ * their records alone would take gigabytes.
+ */
+export const MAX_REJECTED_ITEMS = 4096;
+
 export interface ValidationResult {
   /** Spans, metric data points or log records in the request, including rejected ones. */
   items: number;
@@ -236,6 +243,11 @@ function walkItem(
     else if ((ctx.idsSeen & 2) === 0) ctx.itemBad ??= 'span_id is missing';
   }
   if (ctx.itemBad !== undefined) {
+    if (ctx.rejected.length >= MAX_REJECTED_ITEMS) {
+      throw new WireError(
+        `more than ${MAX_REJECTED_ITEMS} items with invalid ids (${ctx.rejectedReason}); the request is refused whole`,
+      );
+    }
     ctx.rejected.push({ start, end });
     ctx.rejectedReason ??= ctx.itemBad;
   }

@@ -131,3 +131,26 @@ describe('validateRequest, strict as a Go downstream', () => {
     );
   });
 });
+
+describe('validateRequest, bounded work on hostile bodies', () => {
+  it('refuses a request of millions of empty spans whole instead of recording each one', () => {
+    // resource_spans { scope_spans { spans {} x 1,000,000 } }: 2 MB, every span without ids.
+    const spans = Buffer.alloc(2_000_000);
+    for (let i = 0; i < spans.length; i += 2) spans[i] = 0x12;
+    const w = new ProtoWriter();
+    w.fork().fork().raw(spans).join(2).join(1);
+    expect(() => validateRequest('traces', w.finish(), { layout: true })).toThrow(
+      'more than 4096 items with invalid ids (trace_id is missing); the request is refused whole',
+    );
+  });
+
+  it('still cuts out a few spans with invalid ids (partial success)', () => {
+    const w = new ProtoWriter();
+    w.fork()
+      .fork()
+      .raw(Buffer.from([0x12, 0x00, 0x12, 0x00]))
+      .join(2)
+      .join(1);
+    expect(validateRequest('traces', w.finish()).rejected).toHaveLength(2);
+  });
+});
