@@ -18,12 +18,12 @@ import { BodyHold } from './body-hold.js';
 import type { GrpcConfig } from './config.js';
 import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest } from './decode.js';
+import { grpcError, readGrpcBody } from './grpc-body.js';
+import { IdleSession } from './idle-session.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
 const OK = 0;
-const CANCELLED = 1;
 const DEADLINE_EXCEEDED = 4;
-const RESOURCE_EXHAUSTED = 8;
 const UNIMPLEMENTED = 12;
 const UNAUTHENTICATED = 16;
 
@@ -197,13 +197,13 @@ export class OtlpGrpcServer {
     if (!route || headers[':method'] !== 'POST') {
       return this.fail(
         stream,
-        grpcAnswer(UNIMPLEMENTED, `The server does not implement the method ${headers[':path']}`),
+        grpcError(UNIMPLEMENTED, `The server does not implement the method ${headers[':path']}`),
       );
     }
     if (this.auth) {
       const value = headers['authorization'];
       if (!this.auth.authenticate(Array.isArray(value) ? value[0] : value)) {
-        return this.fail(stream, grpcAnswer(UNAUTHENTICATED, 'missing or invalid bearer token'));
+        return this.fail(stream, grpcError(UNAUTHENTICATED, 'missing or invalid bearer token'));
       }
     }
     const { signal, consumer, layout } = route;
@@ -220,11 +220,18 @@ export class OtlpGrpcServer {
         ? undefined
         : setTimeout(() => {
             expired = true;
-            this.fail(stream, grpcAnswer(DEADLINE_EXCEEDED, 'Deadline exceeded'));
+            this.fail(stream, grpcError(DEADLINE_EXCEEDED, 'Deadline exceeded'));
           }, timeoutMs);
     const hold = new BodyHold(consumer);
     try {
-      const body = await this.readBody(stream, hold, signal);
+      const body = await readGrpcBody(stream, {
+        maxBytes: this.maxBytes,
+        readTimeoutMs: this.config.read_timeout,
+        hold,
+        answer: (a) => this.fail(stream, a),
+        timedOut: () => this.connections.timedOut(),
+        refused: () => this.metrics.refusedUndecoded(signal),
+      });
       if (body === undefined || expired) return;
       const message =
         readMessage(body, headers['grpc-encoding'] as string | undefined, this.maxBytes) ??
@@ -267,81 +274,12 @@ export class OtlpGrpcServer {
       ) as Uint8Array;
       this.succeed(stream, response);
     } catch (err) {
-      if (err instanceof GrpcFrameError)
-        return this.fail(stream, grpcAnswer(err.code, err.message));
+      if (err instanceof GrpcFrameError) return this.fail(stream, grpcError(err.code, err.message));
       throw err;
     } finally {
       clearTimeout(timer);
       hold.release();
     }
-  }
-
-  /**
-   * The whole body, or undefined when it was answered here: over the size limit, refused by the
-   * memory_limiter as it arrived, not whole within `read_timeout` (the stream is reset), or the
-   * client left.
-   */
-  private readBody(
-    stream: http2.ServerHttp2Stream,
-    hold: BodyHold,
-    signal: Signal,
-  ): Promise<Buffer | undefined> {
-    const limit = this.maxBytes + 5;
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      const stop = (a: Answer | undefined) => {
-        done = true;
-        clearTimeout(timer);
-        if (a) this.fail(stream, a);
-        resolve(undefined);
-      };
-      const readTimeout = this.config.read_timeout;
-      const timer =
-        readTimeout > 0
-          ? setTimeout(() => {
-              if (done) return;
-              this.connections.timedOut();
-              stop(undefined);
-              // Answered, then the stream is reset: the rest of the message is not read.
-              this.fail(
-                stream,
-                grpcAnswer(
-                  CANCELLED,
-                  `the request message did not arrive within read_timeout (${readTimeout} ms)`,
-                ),
-              );
-            }, readTimeout).unref()
-          : undefined;
-      stream.on('data', (chunk: Buffer) => {
-        if (done) return;
-        size += chunk.length;
-        if (size > limit) {
-          return stop(
-            grpcAnswer(
-              RESOURCE_EXHAUSTED,
-              `Received message larger than max (${size - 5} vs. ${this.maxBytes})`,
-            ),
-          );
-        }
-        const refused = hold.add(chunk.length);
-        if (refused) {
-          this.metrics.refusedUndecoded(signal);
-          return stop(answerFor(refused));
-        }
-        chunks.push(chunk);
-      });
-      stream.once('end', () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-      });
-      stream.once('close', () => {
-        if (!done) stop(undefined);
-      });
-    });
   }
 
   private succeed(stream: http2.ServerHttp2Stream, response: Uint8Array): void {
@@ -372,58 +310,5 @@ export class OtlpGrpcServer {
     );
     // The client may still be sending (an oversized body): stop reading it.
     if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-  }
-}
-
-function grpcAnswer(code: number, message: string): Answer {
-  return { http: 0, grpc: code, message, retryAfterMs: undefined };
-}
-
-/**
- * Closes a connection that carries no call: one that opened no call within
- * `read_header_timeout` of connecting (a silent newcomer, or one that sent only the HTTP/2
- * preface) is destroyed; one idle for `keepalive.server_parameters.max_connection_idle` after its
- * last call is sent GOAWAY and closed, as grpc-go servers do (clients reconnect when they need to).
- */
-class IdleSession {
-  private streams = 0;
-  private served = false;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly session: http2.ServerHttp2Session,
-    private readonly config: GrpcConfig,
-    private readonly connections: ConnectionMetrics,
-  ) {
-    this.arm(config.read_header_timeout);
-  }
-
-  streamOpened(): void {
-    this.served = true;
-    this.streams++;
-    clearTimeout(this.timer);
-  }
-
-  streamClosed(): void {
-    if (--this.streams === 0) this.arm(this.config.keepalive.server_parameters.max_connection_idle);
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  private arm(ms: number): void {
-    clearTimeout(this.timer);
-    if (ms <= 0) return;
-    this.timer = setTimeout(() => {
-      if (this.streams > 0 || this.session.destroyed) return;
-      if (this.served) {
-        this.connections.idleClosed();
-        this.session.close();
-      } else {
-        this.connections.timedOut();
-        this.session.destroy();
-      }
-    }, ms).unref();
   }
 }

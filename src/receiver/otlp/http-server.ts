@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
@@ -12,7 +12,8 @@ import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { readBody } from './body.js';
 import { BodyHold } from './body-hold.js';
 import type { HttpConfig } from './config.js';
-import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
+import type { ConnectionMetrics } from './connections.js';
+import { guardHttpServer } from './http-guard.js';
 import { decodeRequest, type Encoding } from './decode.js';
 import {
   answerFor,
@@ -86,7 +87,7 @@ export class OtlpHttpServer {
           handler,
         )
       : http.createServer(options, handler);
-    this.guard(server);
+    guardHttpServer(server, this.config, this.connections);
     const { host, port } = parseHostPort(this.config.endpoint)!;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -105,52 +106,6 @@ export class OtlpHttpServer {
       told = true;
     });
     this.server = server;
-  }
-
-  /**
-   * Connection limits around Node's own timeouts: the cap on connections; a new connection that
-   * sends no request within `read_header_timeout` is closed (Node's headersTimeout only starts
-   * with a request's first byte); idle keep-alive closes and request timeouts are counted.
-   */
-  private guard(server: http.Server): void {
-    const max = this.config.max_connections;
-    backstopConnections(server, max, this.connections);
-    const slots = new ConnectionSlots<Socket>(max, this.connections);
-    const served = new WeakSet<Socket>();
-    const header = this.config.read_header_timeout;
-    server.on(this.config.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-      if (!slots.admit(socket, () => socket.destroy())) {
-        socket.destroy();
-        return;
-      }
-      socket.once('close', () => slots.release(socket));
-      if (header > 0) socket.setTimeout(header);
-    });
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const socket = req.socket;
-      slots.requestStarted(socket);
-      res.once('close', () => slots.requestEnded(socket));
-      if (served.has(socket)) return;
-      served.add(socket);
-      socket.setTimeout(0); // Node's keep-alive and request timeouts take over
-    });
-    // Listening to 'timeout' means closing the socket here: idle keep-alive, or a silent newcomer.
-    server.on('timeout', (socket: Socket) => {
-      if (served.has(socket)) this.connections.idleClosed();
-      else this.connections.timedOut();
-      socket.destroy();
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.connections.timedOut();
-      const answered = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
-      if (!socket.writable || err.code === 'ECONNRESET' || answered?.headersSent) {
-        socket.destroy();
-        return;
-      }
-      socket.end(
-        `HTTP/1.1 ${CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`,
-      );
-    });
   }
 
   /** The bound address (`127.0.0.1:4318`), useful when the configured port is 0. */
@@ -300,11 +255,6 @@ export class OtlpHttpServer {
 
 /** Bodies above this are decoded on a later turn of the event loop. */
 const YIELD_ABOVE_BYTES = 1024 * 1024;
-
-const CLIENT_ERROR_STATUS: Record<string, string> = {
-  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
-  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
-};
 
 function wildcard(pattern: string): RegExp {
   return new RegExp(
