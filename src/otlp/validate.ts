@@ -14,15 +14,7 @@ import {
   L_TRACE_ID,
   SpanLayout,
 } from './trace-index.js';
-import {
-  WIRE_LEN,
-  WireError,
-  readUint32,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-  type Cursor,
-} from './wire.js';
+import { WIRE_LEN, WireError, readUint32, readVarint32, skipField, type Cursor } from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
 const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
@@ -274,7 +266,18 @@ function checkPacked(buf: Uint8Array, cursor: Cursor, end: number, field: FieldS
       );
     }
   } else {
-    while (cursor.pos < runEnd) readVarintNumber(buf, cursor, runEnd);
+    // Varints back to back: each ends at a byte below 0x80, within 10 bytes, the 10th at most 1.
+    let run = 0;
+    for (let i = start; i < runEnd; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) {
+        if (++run === 10) throw new WireError('varint longer than 10 bytes');
+      } else {
+        if (run === 9 && b > 1) throw new WireError('varint overflows 64 bits');
+        run = 0;
+      }
+    }
+    if (run !== 0) throw new WireError('truncated varint');
   }
   cursor.pos = runEnd;
 }
