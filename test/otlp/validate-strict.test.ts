@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/component/consumer.js';
+import { indexFromLayout, indexSpans } from '../../src/otlp/trace-index.js';
 import { validateRequest } from '../../src/otlp/validate.js';
 import { ProtoWriter, WIRE_LEN, WIRE_VARINT } from '../../src/otlp/wire.js';
 import { logsBatch, metricsBatch } from '../exporters/batches.js';
@@ -152,5 +153,23 @@ describe('validateRequest, bounded work on hostile bodies', () => {
       .join(2)
       .join(1);
     expect(validateRequest('traces', w.finish()).rejected).toHaveLength(2);
+  });
+});
+
+describe('span layouts of hostile bodies', () => {
+  it('records no resource for a ResourceSpans without spans (ten million of them fit in 20 MiB)', () => {
+    const empty = Buffer.alloc(2_000_000);
+    for (let i = 0; i < empty.length; i += 2) empty[i] = 0x0a; // resource_spans {} x 1,000,000
+    const result = validateRequest('traces', empty, { layout: true });
+    expect(result.items).toBe(0);
+    expect(result.layout!.resources).toEqual([]);
+  });
+
+  it('still records the resource of every ResourceSpans that has spans, in order', () => {
+    const withSpans = traceRequest(3);
+    const bytes = Buffer.concat([Buffer.from([0x0a, 0x00]), withSpans, Buffer.from([0x0a, 0x00])]);
+    const layout = validateRequest('traces', bytes, { layout: true }).layout!;
+    expect(layout.resources).toHaveLength(2);
+    expect(indexFromLayout(layout)).toEqual(indexSpans(bytes));
   });
 });

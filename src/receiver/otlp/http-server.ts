@@ -214,7 +214,8 @@ export class OtlpHttpServer {
     }
     const { batch } = decoded;
     try {
-      if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
+      // A request without items is answered at once, as the Collector does: nothing to forward.
+      if (batch.items > 0) await consumer.consume(batch);
     } catch (err) {
       this.metrics.refused(signal, batch.items);
       return answer(res, encoding, answerFor(err));
