@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { redactUrlCredentials } from '../exporters/helper/redact-url.js';
+import { redactUrlCredentials } from './redact-url.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

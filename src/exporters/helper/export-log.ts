@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RetryConfig } from './config.js';
 import type { ExportPermanent, ExportResult, ExportRetryable } from './export-result.js';
-import { redactUrlCredentials } from './redact-url.js';
+import { redactUrlCredentials } from '../../telemetry/redact-url.js';
 
 /** Distinct kinds of event remembered for "log the first of a kind"; more are just counted. */
 const MAX_KINDS = 256;

@@ -7,7 +7,7 @@ import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.j
 import { clientTlsOptions } from '../../config/tls.js';
 import { protoToJson } from '../../otlp/json-encode.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
-import { redactUrlCredentials } from '../helper/redact-url.js';
+import { redactUrlCredentials } from '../../telemetry/redact-url.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpHttpExporterConfig } from './config.js';
 import { httpResult } from './http-status.js';
