@@ -132,9 +132,16 @@ export class AdminExtension implements Extension, AdminContext {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // The web console's shell and files hold no data: served to anyone (its API calls need the token).
     const url = new URL(req.url ?? '/', 'http://admin');
-    // The web console's shell and files hold no data: served without credentials.
     if (this.console.serve(req, res, url.pathname)) return;
+    // Credentials first: without them, not even which paths and methods exist is told (404/405).
+    if (this.auth && !this.auth.authenticate(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.setHeader('Connection', 'close');
+      json(res, 401, { error: 'missing or invalid credentials' });
+      return;
+    }
     const routes = ALL_ROUTES.flatMap((r) => {
       const path = matchPath(r.path, url.pathname);
       return path ? [{ ...r, params: path }] : [];
@@ -147,11 +154,6 @@ export class AdminExtension implements Extension, AdminContext {
     if (!route) {
       res.setHeader('Allow', routes.map((r) => r.method).join(', '));
       json(res, 405, { error: `${req.method ?? ''} is not allowed on ${url.pathname}` });
-      return;
-    }
-    if (this.auth && !this.auth.authenticate(req.headers.authorization)) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      json(res, 401, { error: 'missing or invalid credentials' });
       return;
     }
     if (!route.readsBody) req.resume(); // drain whatever was sent

@@ -42,6 +42,13 @@ export interface Consumer {
    */
   refusal?(): RefusedError | undefined;
   /**
+   * Optional: a receiver holds `delta` more bytes of request bodies it is still reading or
+   * decoding (negative: it let go of them, whatever became of the request). Returns the error to
+   * refuse the growing request with when memory, counting them, is above the limit (the
+   * memory_limiter), so that slow or many bodies are refused while they arrive.
+   */
+  holdBody?(delta: number): RefusedError | undefined;
+  /**
    * Optional: whether this consumer, or one it passes batches to unchanged, reads
    * `OtlpBatch.layout` (the anomaly processor does). Receivers record the layout only then, so
    * that a pipeline without detection does not pay for it.

@@ -1,4 +1,5 @@
 import type { Signal } from '../component/consumer.js';
+import { redactUrlCredentials } from '../telemetry/redact-url.js';
 import type { Config } from './config.js';
 
 /** Where a network exporter sends, as the start-up log and `hourglass validate` say it. */
@@ -22,7 +23,7 @@ export function destinations(config: Config): Destination[] {
       if (c?.factory.kind !== 'exporter' || !c.factory.targets) continue;
       for (const t of c.factory.targets(c.config, p.signal)) {
         const setting = `exporters.${id}.${t.setting}`;
-        const address = withoutCredentials(t.address);
+        const address = redactUrlCredentials(t.address);
         const key = `${id}\u0000${setting}\u0000${address}`;
         let entry = out.get(key);
         if (!entry) {
@@ -55,17 +56,4 @@ function sourceOf(config: Config, path: string): string {
   if (refs.length > 0)
     return `(the default; set ${refs.map((r) => r.name).join(', ')} to change it)`;
   return `(${path})`;
-}
-
-/** `http://user:secret@host/` -> `http://host/`: credentials never go into a log line. */
-export function withoutCredentials(address: string): string {
-  if (!address.includes('@') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return address;
-  try {
-    const url = new URL(address);
-    url.username = '';
-    url.password = '';
-    return url.href;
-  } catch {
-    return address;
-  }
 }

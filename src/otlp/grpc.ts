@@ -72,7 +72,11 @@ export function readMessage(
 ): Buffer | undefined {
   if (body.length === 0) return undefined;
   if (body.length < 5) throw new GrpcFrameError(INTERNAL, 'truncated gRPC message prefix');
-  const compressed = body[0] === 1;
+  const flag = body[0]!;
+  if (flag > 1) {
+    throw new GrpcFrameError(INTERNAL, `invalid gRPC compressed flag ${flag} (must be 0 or 1)`);
+  }
+  const compressed = flag === 1;
   const length = body.readUInt32BE(1);
   if (length !== body.length - 5) {
     throw new GrpcFrameError(
@@ -133,8 +137,14 @@ const TIMEOUT_UNIT_MS: Record<string, number> = {
   n: 1e-6,
 };
 
-/** `grpc-timeout` (`5000m`, `30S`) in ms, or undefined when absent or malformed. */
+/** The longest delay a Node timer takes (about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `grpc-timeout` (`5000m`, `30S`) in ms, or undefined when absent or malformed. The header allows
+ * up to 99,999,999 hours; deadlines past what a timer can wait are clamped to it.
+ */
 export function parseGrpcTimeout(value: string | undefined): number | undefined {
   const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
-  return m ? Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]! : undefined;
+  return m ? Math.min(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!, MAX_TIMER_MS) : undefined;
 }

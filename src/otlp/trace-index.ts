@@ -129,6 +129,8 @@ function scanResourceSpans(
     }
     c.pos = ve;
   }
+  // A ResourceSpans without spans is not kept (a 20 MiB body holds ten million empty ones).
+  if (spans.length === 0 || spans[spans.length - 1]!.resource !== resourceIndex) resources.pop();
 }
 
 function scanScopeSpans(
@@ -271,17 +273,31 @@ export class SpanLayout {
   /** L_STRIDE int32 per span, in request order. */
   data = new Int32Array(64 * L_STRIDE);
   count = 0;
-  /** Per ResourceSpans: the offset and end of its Resource message value, or -1, -1. */
+  /**
+   * Per ResourceSpans that holds spans: the offset and end of its Resource message value, or
+   * -1, -1. One without spans is not recorded (a 20 MiB body holds ten million empty ones).
+   */
   readonly resources: number[] = [];
+  /** The ResourceSpans being walked, until its first span records it. */
+  private pending = false;
+  private pendingStart = -1;
+  private pendingEnd = -1;
 
   constructor(readonly bytes: Uint8Array) {}
 
   /** A ResourceSpans begins: the spans that follow belong to it. */
   addResource(): void {
-    this.resources.push(-1, -1);
+    this.pending = true;
+    this.pendingStart = -1;
+    this.pendingEnd = -1;
   }
 
   setResource(start: number, end: number): void {
+    if (this.pending) {
+      this.pendingStart = start;
+      this.pendingEnd = end;
+      return;
+    }
     const n = this.resources.length;
     if (n === 0) return;
     this.resources[n - 2] = start;
@@ -290,6 +306,10 @@ export class SpanLayout {
 
   /** Starts a span's record; returns where its fields go in `data`. */
   beginSpan(start: number, end: number): number {
+    if (this.pending) {
+      this.pending = false;
+      this.resources.push(this.pendingStart, this.pendingEnd);
+    }
     let data = this.data;
     const at = this.count * L_STRIDE;
     if (at + L_STRIDE > data.length) {

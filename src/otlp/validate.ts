@@ -16,13 +16,20 @@ import {
   SpanLayout,
   isAnomalyKeyValue,
 } from './trace-index.js';
-import { WIRE_LEN, WireError, readVarint32, skipField, type Cursor } from './wire.js';
+import { WIRE_LEN, WireError, readUint32, readVarint32, skipField, type Cursor } from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
 const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
 
 /** Deepest message nesting accepted (AnyValue inside ArrayValue inside ...); deeper is an attack. */
 export const MAX_DEPTH = 64;
+
+/**
+ * Items with invalid ids cut out of one request at most; past this the request is refused whole.
+ * Each costs a record, and a 20 MiB body holds ten million 2-byte empty spans: without a bound,
+ * their records alone would take gigabytes.
+ */
+export const MAX_REJECTED_ITEMS = 4096;
 
 export interface ValidationResult {
   /** Spans, metric data points or log records in the request, including rejected ones. */
@@ -137,7 +144,7 @@ function walk(
     const fieldStart = cursor.pos;
     let field: FieldSpec | undefined;
     try {
-      const tag = readVarint32(buf, cursor, end);
+      const tag = readUint32(buf, cursor, end);
       const number = tag >>> 3;
       const wire = tag & 7;
       if (number === 0) throw new WireError('field number 0 is invalid');
@@ -148,7 +155,7 @@ function walk(
       }
       if (wire !== field.wire) {
         if (field.packable && wire === WIRE_LEN) {
-          skipField(buf, cursor, wire, end);
+          checkPacked(buf, cursor, end, field);
           continue;
         }
         throw new WireError(`wire type ${wire} does not match the field's type ${field.type}`);
@@ -162,7 +169,7 @@ function walk(
         skipField(buf, cursor, wire, end);
         continue;
       }
-      const len = readVarint32(buf, cursor, end);
+      const len = readUint32(buf, cursor, end);
       const valueStart = cursor.pos;
       const valueEnd = valueStart + len;
       if (len > end - valueStart) throw new WireError('length runs past the end of its message');
@@ -232,10 +239,51 @@ function walkItem(
     else if ((ctx.idsSeen & 2) === 0) ctx.itemBad ??= 'span_id is missing';
   }
   if (ctx.itemBad !== undefined) {
+    if (ctx.rejected.length >= MAX_REJECTED_ITEMS) {
+      throw new WireError(
+        `more than ${MAX_REJECTED_ITEMS} items with invalid ids (${ctx.rejectedReason}); the request is refused whole`,
+      );
+    }
     ctx.rejected.push({ start, end });
     ctx.rejectedReason ??= ctx.itemBad;
   }
   ctx.itemStart = -1;
+}
+
+/**
+ * A packed run of repeated scalars (`bucket_counts`, `explicit_bounds`) must hold whole values:
+ * fixed64 and double runs a multiple of 8 bytes, fixed32 and float of 4, varint runs varints that
+ * end exactly at its end (none overflowing 64 bits). Strict decoders reject anything else, and
+ * one such request in a batch would make the downstream reject the whole batch.
+ */
+function checkPacked(buf: Uint8Array, cursor: Cursor, end: number, field: FieldSpec): void {
+  const len = readUint32(buf, cursor, end);
+  const start = cursor.pos;
+  if (len > end - start) throw new WireError('length runs past the end of its message');
+  const runEnd = start + len;
+  const kind = field.kind;
+  const size = kind === 'i64' || kind === 'double' ? 8 : kind === 'i32' || kind === 'float' ? 4 : 0;
+  if (size > 0) {
+    if (len % size !== 0) {
+      throw new WireError(
+        `packed ${field.type} values take ${len} bytes, not a multiple of ${size}`,
+      );
+    }
+  } else {
+    // Varints back to back: each ends at a byte below 0x80, within 10 bytes, the 10th at most 1.
+    let run = 0;
+    for (let i = start; i < runEnd; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) {
+        if (++run === 10) throw new WireError('varint longer than 10 bytes');
+      } else {
+        if (run === 9 && b > 1) throw new WireError('varint overflows 64 bits');
+        run = 0;
+      }
+    }
+    if (run !== 0) throw new WireError('truncated varint');
+  }
+  cursor.pos = runEnd;
 }
 
 /** Ids must have their exact length and not be all zero; empty is allowed where the spec allows it. */
@@ -290,7 +338,8 @@ function withPath(
       : new PathError(err instanceof Error ? err.message : String(err));
   if (field) {
     let label = field.name;
-    if (field.repeated) {
+    // An index says which element failed; a packed scalar run has none (it is one field).
+    if (field.repeated && !field.packable) {
       let index = 0;
       const c: Cursor = { pos: msgStart };
       try {

@@ -36,7 +36,34 @@ export function readVarint32(buf: Uint8Array, cursor: Cursor, end: number): numb
   throw new WireError('varint longer than 10 bytes');
 }
 
-/** Reads a varint as a JS number (exact up to 2^53). */
+/**
+ * Reads a varint that must fit in 32 bits: a tag or a length. A larger value is an error, as a
+ * strict decoder (Go's) sees it, where `readVarint32` would keep its low 32 bits and read a
+ * different field or length than the downstream will. Non-minimal encodings (zero payload bytes
+ * with the continuation bit) are accepted, as protobuf allows, up to 10 bytes.
+ */
+export function readUint32(buf: Uint8Array, cursor: Cursor, end: number): number {
+  let pos = cursor.pos;
+  let result = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (pos >= end) throw new WireError('truncated varint');
+    const b = buf[pos++]!;
+    // The 5th byte holds bits 28..31 (and 3 more that must be 0); later bytes must be 0.
+    const over = shift < 28 ? 0 : shift === 28 ? b & 0x70 : b & 0x7f;
+    if (over !== 0) throw new WireError('varint tag or length larger than 32 bits');
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      cursor.pos = pos;
+      return result >>> 0;
+    }
+  }
+  throw new WireError('varint longer than 10 bytes');
+}
+
+/**
+ * Reads a varint as a JS number (exact up to 2^53). A 10-byte varint whose last byte carries
+ * more than the 64th bit overflows 64 bits and is an error, as in Go's `protowire`.
+ */
 export function readVarintNumber(buf: Uint8Array, cursor: Cursor, end: number): number {
   let pos = cursor.pos;
   let result = 0;
@@ -46,6 +73,7 @@ export function readVarintNumber(buf: Uint8Array, cursor: Cursor, end: number): 
     const b = buf[pos++]!;
     result += (b & 0x7f) * mul;
     if (b < 0x80) {
+      if (i === 9 && b > 1) throw new WireError('varint overflows 64 bits');
       cursor.pos = pos;
       return result;
     }
@@ -65,7 +93,7 @@ export function skipField(buf: Uint8Array, cursor: Cursor, wireType: number, end
       cursor.pos += 8;
       return;
     case WIRE_LEN: {
-      const len = readVarint32(buf, cursor, end);
+      const len = readUint32(buf, cursor, end);
       if (len > end - cursor.pos)
         throw new WireError('length-delimited field runs past its message');
       cursor.pos += len;

@@ -18,6 +18,16 @@ export class FanOut implements Consumer {
     return undefined;
   }
 
+  /** Every consumer hears of every byte (each balances its own count); the first refusal wins. */
+  holdBody(delta: number): RefusedError | undefined {
+    let refused: RefusedError | undefined;
+    for (const c of this.consumers) {
+      const r = c.holdBody?.(delta);
+      refused ??= r;
+    }
+    return refused;
+  }
+
   readsSpanLayout(): boolean {
     return this.consumers.some((c) => c.readsSpanLayout?.() === true);
   }

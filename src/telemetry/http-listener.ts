@@ -11,7 +11,12 @@ export function listen(server: http.Server, endpoint: string, what: string): Pro
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(`cannot listen for ${what} on ${endpoint}: ${err.code ?? err.message}`)),
     );
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      // Once listening, an error is a connection that could not be accepted (EMFILE while
+      // descriptors are exhausted): that connection is lost, the server and the process go on.
+      server.on('error', () => undefined);
+      resolve();
+    });
   });
 }
 

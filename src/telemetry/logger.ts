@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { redactUrlCredentials } from './redact-url.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -24,6 +25,8 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
         ],
         censor: '[REDACTED]',
       },
+      // Credentials in URLs (`http://user:pass@host`), wherever they appear in a line.
+      hooks: { streamWrite: redactUrlCredentials },
     },
     destination ?? pino.destination({ fd: 2, sync: false }),
   );

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -316,5 +317,35 @@ describe('admin API', () => {
     expect(denied.headers.get('www-authenticate')).toBe('Bearer');
     const ok = await get('/api/v1/anomalies', { headers: { Authorization: 'Bearer s3cret' } });
     expect(ok).toEqual({ status: 200, body: { anomalies: [] } });
+  });
+
+  it('checks credentials before telling which paths and methods exist', async () => {
+    await start({ auth: { authenticator: 'testtoken' } }, { testtoken: { token: 's3cret' } });
+    expect((await fetch(`${base}/api/v1/nothing`)).status).toBe(401);
+    expect((await fetch(`${base}/api/v1/anomalies`, { method: 'DELETE' })).status).toBe(401);
+    const auth = { Authorization: 'Bearer s3cret' };
+    expect((await fetch(`${base}/api/v1/nothing`, { headers: auth })).status).toBe(404);
+    const wrong = await fetch(`${base}/api/v1/anomalies`, { method: 'DELETE', headers: auth });
+    expect(wrong.status).toBe(405);
+  });
+
+  it('closes the socket and frees the slot of an event-stream client that half-closes', async () => {
+    await start({ max_stream_clients: 1 });
+    const { port } = new URL(base);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    const headers = new Promise<string>((resolve) =>
+      socket.once('data', (d) => resolve(String(d))),
+    );
+    socket.write(`GET /api/v1/anomalies/stream HTTP/1.1\r\nHost: admin\r\n\r\n`);
+    expect(await headers).toMatch(/^HTTP\/1\.1 200 /);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.end(); // FIN: the client is gone, its socket half-open on the server until closed
+    await closed;
+    const next = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${base}/api/v1/anomalies/stream`, resolve),
+    );
+    expect(next.statusCode).toBe(200);
+    next.destroy();
   });
 });

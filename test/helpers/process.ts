@@ -86,6 +86,11 @@ export class LoggedProcess {
     return this.child.pid!;
   }
 
+  /** True until the process has exited. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }
@@ -120,17 +125,23 @@ export class LoggedProcess {
   }
 }
 
-/** The built sidecar (`node dist/cli.js ...args`) from the checkout's root, as a child process. */
+/**
+ * The built sidecar (`node dist/cli.js ...args`) from the checkout's root, as a child process.
+ * `cli`: another build of the CLI (benchmarks compare against a reference build); `prefix`: a
+ * command that runs node (`prlimit --nofile=512:512`, for a lowered open-file limit).
+ */
 export class SidecarProcess extends LoggedProcess {
   constructor(
     args: string[],
     env: Record<string, string> = {},
-    options: { closedStdout?: boolean } = {},
+    options: { closedStdout?: boolean; cli?: string; prefix?: readonly string[] } = {},
   ) {
-    super(process.execPath, [CLI, ...args], {
+    const { cli, prefix, ...rest } = options;
+    const command = [...(prefix ?? []), process.execPath, cli ?? CLI, ...args];
+    super(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      ...options,
+      ...rest,
     });
   }
 }

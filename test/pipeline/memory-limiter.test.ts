@@ -23,7 +23,7 @@ function setup(raw: Record<string, unknown>, totalMemory = 8192 * MiB) {
     'traces',
     next,
     () => used + garbage,
-    totalMemory,
+    { bytes: totalMemory, source: 'machine memory' },
     () => {
       collections++;
       garbage = 0;

@@ -28,17 +28,26 @@ export class EventStream {
     res.write('retry: 5000\n: connected\n\n');
     this.heartbeat = clock.setInterval(() => this.write(': keep-alive\n\n'), heartbeatMs).unref();
     res.on('close', () => this.close());
+    // A client that leaves may only half-close (FIN): its socket would stay open, and the
+    // subscription with it, until a write failed. It sends nothing after its request, so the end
+    // of its side is the end of the stream.
+    res.socket?.once('end', () => this.close());
+    // A client whose host vanished sends neither FIN nor RST: TCP keep-alive probes find it.
+    res.socket?.setKeepAlive(true, heartbeatMs);
   }
 
   send(event: string, id: string, data: unknown): void {
     this.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** Ends the stream, closes its connection (never kept alive for another request), unsubscribes. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.heartbeat?.cancel();
+    const socket = this.res.socket;
     if (!this.res.writableEnded) this.res.end();
+    socket?.destroySoon();
     this.onClose();
   }
 
@@ -46,6 +55,7 @@ export class EventStream {
     if (this.closed) return;
     if (this.res.writableLength > MAX_BUFFERED) {
       this.close();
+      this.res.destroy(); // what it did not read is dropped with its connection
       return;
     }
     this.res.write(text);

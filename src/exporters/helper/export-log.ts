@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RetryConfig } from './config.js';
 import type { ExportPermanent, ExportResult, ExportRetryable } from './export-result.js';
+import { redactUrlCredentials } from '../../telemetry/redact-url.js';
 
 /** Distinct kinds of event remembered for "log the first of a kind"; more are just counted. */
 const MAX_KINDS = 256;
@@ -17,16 +18,20 @@ const QUEUE_FULL = 'queue-full';
 export class ExportLog {
   private failedAttempts = 0;
   private readonly kinds = new Set<string>();
+  /** Where data goes, with any credentials in the URL replaced. */
+  private readonly endpoint: string;
 
   constructor(
     private readonly logger: Logger,
-    private readonly endpoint: string,
+    endpoint: string,
     private readonly queued: boolean,
     /** `spans`, `metric_points` or `log_records`. */
     private readonly item: string,
     /** The setting that decides the destination (`JAEGER_OTLP_ENDPOINT (exporters...endpoint)`). */
     private readonly setting?: string,
-  ) {}
+  ) {
+    this.endpoint = redactUrlCredentials(endpoint);
+  }
 
   /** Records one attempt's result. */
   attempt(result: ExportResult): void {

@@ -8,11 +8,13 @@ const SCHEME = /^(?:(https?):\/\/|dns:\/\/[^/]*\/)/;
 /**
  * The `host:port` an `endpoint` names, and whether it asks for TLS. As for the Collector's otlp
  * exporter, `endpoint` is `host:port`, optionally written `http://host:port`, `https://host:port`
- * (TLS on, whatever `tls.insecure` says) or as a gRPC target `dns:///host:port`.
+ * (TLS on, whatever `tls.insecure` says) or as a gRPC target `dns:///host:port`. User info
+ * (`user:pass@`) means nothing to gRPC and is dropped, so it never reaches a log line.
  */
 export function grpcTarget(endpoint: string): { hostPort: string; https: boolean } {
   const m = SCHEME.exec(endpoint);
-  return { hostPort: endpoint.slice(m?.[0].length ?? 0), https: m?.[1] === 'https' };
+  const hostPort = endpoint.slice(m?.[0].length ?? 0).replace(/^[^@/]*@/, '');
+  return { hostPort, https: m?.[1] === 'https' };
 }
 
 const endpoint = requiredString(

@@ -7,6 +7,7 @@ import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.j
 import { clientTlsOptions } from '../../config/tls.js';
 import { protoToJson } from '../../otlp/json-encode.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
+import { redactUrlCredentials } from '../../telemetry/redact-url.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import type { OtlpHttpExporterConfig } from './config.js';
 import { httpResult } from './http-status.js';
@@ -33,7 +34,7 @@ export class HttpTransport implements ExportTransport {
     private readonly clock: Clock,
   ) {
     const target = new URL(url);
-    this.endpoint = url;
+    this.endpoint = redactUrlCredentials(url);
     this.path = `${target.pathname}${target.search}`;
     const tls =
       target.protocol === 'https:'
@@ -58,6 +59,11 @@ export class HttpTransport implements ExportTransport {
       'user-agent': 'hourglass',
     };
     if (config.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
+    // Credentials in the URL are sent as Basic auth, as Go's HTTP client (the Collector's) does.
+    if (target.username !== '' && this.headers['authorization'] === undefined) {
+      const user = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+      this.headers['authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
+    }
   }
 
   async send(batch: OtlpBatch, attempt: AttemptInfo): Promise<ExportResult> {

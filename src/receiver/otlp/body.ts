@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { DecodeError, PayloadTooLargeError } from '../../component/errors.js';
+import type { BodyHold } from './body-hold.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -10,9 +11,15 @@ const inflateRaw = promisify(zlib.inflateRaw);
 /**
  * Reads a request body, decompressing it when `Content-Encoding` says so, and never holding more
  * than `limit` bytes: the compressed body is capped as it streams in, and decompression stops at
- * `limit` bytes of output (so a gzip bomb costs `limit`, not its expanded size).
+ * `limit` bytes of output (so a gzip bomb costs `limit`, not its expanded size). Every byte read
+ * and decompressed is reported to `hold` as it comes; when memory is over the limit the read stops
+ * and the memory_limiter's `RefusedError` is thrown.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  hold: BodyHold,
+): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity' && !DECOMPRESS[encoding]) {
     throw new DecodeError(
@@ -25,11 +32,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
       `request body of ${declared} bytes is over the limit of ${limit} bytes (max_request_body_size)`,
     );
   }
-  const raw = await collect(req, limit);
+  const raw = await collect(req, limit, hold);
   const decompress = DECOMPRESS[encoding];
   if (!decompress) return raw;
+  let out: Buffer;
   try {
-    return await decompress(raw, limit);
+    out = await decompress(raw, limit);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new PayloadTooLargeError(
@@ -40,6 +48,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
       cause: err,
     });
   }
+  const refused = hold.add(out.length);
+  if (refused) throw refused;
+  return out;
 }
 
 /**
@@ -64,12 +75,18 @@ const DECOMPRESS: Record<string, ((b: Buffer, limit: number) => Promise<Buffer>)
     }),
 };
 
-function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
+function collect(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
+      const refused = hold.add(chunk.length);
+      if (refused) {
+        cleanup();
+        reject(refused);
+        return;
+      }
       if (size > limit) {
         cleanup();
         req.resume();

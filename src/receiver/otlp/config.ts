@@ -1,15 +1,39 @@
 import { z } from 'zod';
-import { hostPort, tlsServer } from '../../config/schema.js';
+import { duration, hostPort, tlsServer } from '../../config/schema.js';
+import { defaultMaxConnections } from './connections.js';
 
 /** `auth` on a server: the id of an authenticator extension, as in the Collector (`bearertokenauth`). */
 export const serverAuth = z.strictObject({ authenticator: z.string().min(1) });
+
+/** Connections open at once; more are closed as they arrive (0: the default). */
+const maxConnections = z
+  .number()
+  .int()
+  .nonnegative()
+  .default(0)
+  .transform((n) => (n === 0 ? defaultMaxConnections() : n));
 
 const grpcSchema = z.strictObject({
   endpoint: hostPort('0.0.0.0:4317'),
   /** Largest message accepted, after decompression (the Collector's default is 4 MiB). */
   max_recv_msg_size_mib: z.number().positive().default(4),
-  /** Requests handled at once; more wait in grpc-js (0 = no limit). */
-  max_concurrent_streams: z.number().int().nonnegative().default(0),
+  /** Calls open at once on one connection, advertised in HTTP/2 SETTINGS. */
+  max_concurrent_streams: z.number().int().positive().default(100),
+  max_connections: maxConnections,
+  /** A new connection must open its first call (TLS handshake included) within this. */
+  read_header_timeout: duration(10_000),
+  /** A call's request message must arrive whole within this after its headers. */
+  read_timeout: duration(30_000),
+  keepalive: z
+    .strictObject({
+      server_parameters: z
+        .strictObject({
+          /** A connection with no call in progress for this long is sent GOAWAY and closed. */
+          max_connection_idle: duration(60_000),
+        })
+        .default({ max_connection_idle: 60_000 }),
+    })
+    .default({ server_parameters: { max_connection_idle: 60_000 } }),
   tls: tlsServer.optional(),
   auth: serverAuth.optional(),
 });
@@ -28,6 +52,13 @@ const httpSchema = z.strictObject({
     .int()
     .positive()
     .default(20 * 1024 * 1024),
+  max_connections: maxConnections,
+  /** A request's headers (on a new connection: its first bytes too) must arrive within this. */
+  read_header_timeout: duration(10_000),
+  /** A whole request, body included, must arrive within this. */
+  read_timeout: duration(30_000),
+  /** A keep-alive connection waits this long for its next request. */
+  idle_timeout: duration(65_000),
   traces_url_path: path('/v1/traces'),
   metrics_url_path: path('/v1/metrics'),
   logs_url_path: path('/v1/logs'),

@@ -1,5 +1,6 @@
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
-import { DecodeError } from '../../component/errors.js';
+import { DecodeError, PayloadTooLargeError } from '../../component/errors.js';
+import { checkJsonBounds } from '../../otlp/json-bounds.js';
 import { jsonToProto } from '../../otlp/json-decode.js';
 import { rewriteItems } from '../../otlp/rewrite.js';
 import { validateRequest } from '../../otlp/validate.js';
@@ -20,23 +21,27 @@ const REQUEST_NAME: Record<Signal, string> = {
 };
 
 /**
- * Turns a request body into the batch the pipeline carries: JSON is converted to protobuf, the
- * protobuf is validated once, and items with invalid ids are cut out (and reported) so that one
- * bad span does not cost the rest of the request. With `layout`, a trace request's span layout is
- * recorded on the way (`OtlpBatch.layout`), for a pipeline that reads it.
+ * Turns a request body into the batch the pipeline carries: JSON is converted to protobuf (after
+ * a pass that bounds its values and nesting, `jsonMaxValues`), the protobuf is validated once, and
+ * items with invalid ids are cut out (and reported) so that one bad span does not cost the rest of
+ * the request. With `layout`, a trace request's span layout is recorded on the way
+ * (`OtlpBatch.layout`), for a pipeline that reads it.
  */
 export function decodeRequest(
   signal: Signal,
   body: Uint8Array,
   encoding: Encoding,
   layout = false,
+  jsonMaxValues = Infinity,
 ): Decoded {
   let bytes: Uint8Array;
   let result;
   try {
+    if (encoding === 'json') checkJsonBounds(body, jsonMaxValues);
     bytes = encoding === 'json' ? jsonToProto(signal, utf8Text(body)) : body;
     result = validateRequest(signal, bytes, { layout });
   } catch (err) {
+    if (err instanceof PayloadTooLargeError) throw err;
     throw new DecodeError(
       `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'protobuf'} ${REQUEST_NAME[signal]}: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },

@@ -14,13 +14,16 @@ import {
   readMessage,
 } from '../../otlp/grpc.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
+import { BodyHold } from './body-hold.js';
 import type { GrpcConfig } from './config.js';
+import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
 import { decodeRequest } from './decode.js';
+import { grpcError, readGrpcBody } from './grpc-body.js';
+import { IdleSession } from './idle-session.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
 const OK = 0;
 const DEADLINE_EXCEEDED = 4;
-const RESOURCE_EXHAUSTED = 8;
 const UNIMPLEMENTED = 12;
 const UNAUTHENTICATED = 16;
 
@@ -47,6 +50,8 @@ export class OtlpGrpcServer {
     { signal: Signal; consumer: Consumer; layout: boolean }
   >();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly idle = new WeakMap<http2.ServerHttp2Session, IdleSession>();
+  private slots: ConnectionSlots<http2.ServerHttp2Session> | undefined;
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private readonly maxBytes: number;
@@ -57,6 +62,7 @@ export class OtlpGrpcServer {
     private readonly logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly auth: ServerAuthenticator | undefined,
+    private readonly connections: ConnectionMetrics,
   ) {
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const consumer = next[signal];
@@ -68,17 +74,37 @@ export class OtlpGrpcServer {
   }
 
   async start(): Promise<void> {
-    const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW };
-    if (this.config.max_concurrent_streams > 0) {
-      settings.maxConcurrentStreams = this.config.max_concurrent_streams;
-    }
+    const settings: http2.Settings = {
+      initialWindowSize: STREAM_WINDOW,
+      maxConcurrentStreams: this.config.max_concurrent_streams,
+    };
     const options = { settings, maxSessionMemory: 256 };
     const server = this.config.tls
-      ? http2.createSecureServer({ ...serverTlsOptions(this.config.tls), ...options })
+      ? http2.createSecureServer({
+          ...serverTlsOptions(this.config.tls),
+          ...options,
+          handshakeTimeout: this.config.read_header_timeout || 120_000,
+        })
       : http2.createServer(options);
+    backstopConnections(server, this.config.max_connections, this.connections);
+    const slots = new ConnectionSlots<http2.ServerHttp2Session>(
+      this.config.max_connections,
+      this.connections,
+    );
+    this.slots = slots;
     server.on('session', (session: http2.ServerHttp2Session) => {
+      if (!slots.admit(session, () => session.destroy())) {
+        session.destroy();
+        return;
+      }
       this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
+      const idle = new IdleSession(session, this.config, this.connections);
+      this.idle.set(session, idle);
+      session.on('close', () => {
+        this.sessions.delete(session);
+        slots.release(session);
+        idle.stop();
+      });
       session.on('error', () => undefined); // the streams see it; nothing to add
       try {
         session.setLocalWindowSize(CONNECTION_WINDOW);
@@ -87,6 +113,14 @@ export class OtlpGrpcServer {
       }
     });
     server.on('stream', (stream, headers) => {
+      const session = stream.session as http2.ServerHttp2Session;
+      const idle = this.idle.get(session);
+      idle?.streamOpened();
+      this.slots?.requestStarted(session);
+      stream.once('close', () => {
+        idle?.streamClosed();
+        this.slots?.requestEnded(session);
+      });
       this.inFlight++;
       this.handle(stream, headers)
         .catch((err: unknown) => {
@@ -112,6 +146,12 @@ export class OtlpGrpcServer {
         ),
       );
       server.listen(port, host, () => resolve());
+    });
+    // Past listening, an error (EMFILE accepting a connection) must not crash the process.
+    let told = false;
+    server.on('error', (err) => {
+      if (!told) this.logger.warn({ err }, '%s server error; still serving', 'OTLP/gRPC');
+      told = true;
     });
     this.server = server;
   }
@@ -157,16 +197,22 @@ export class OtlpGrpcServer {
     if (!route || headers[':method'] !== 'POST') {
       return this.fail(
         stream,
-        grpcAnswer(UNIMPLEMENTED, `The server does not implement the method ${headers[':path']}`),
+        grpcError(UNIMPLEMENTED, `The server does not implement the method ${headers[':path']}`),
       );
     }
     if (this.auth) {
       const value = headers['authorization'];
       if (!this.auth.authenticate(Array.isArray(value) ? value[0] : value)) {
-        return this.fail(stream, grpcAnswer(UNAUTHENTICATED, 'missing or invalid bearer token'));
+        return this.fail(stream, grpcError(UNAUTHENTICATED, 'missing or invalid bearer token'));
       }
     }
     const { signal, consumer, layout } = route;
+    // Refused anyway? Then answer before reading the message.
+    const early = consumer.refusal?.();
+    if (early) {
+      this.metrics.refusedUndecoded(signal);
+      return this.fail(stream, answerFor(early));
+    }
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     let expired = false;
     const timer =
@@ -174,14 +220,27 @@ export class OtlpGrpcServer {
         ? undefined
         : setTimeout(() => {
             expired = true;
-            this.fail(stream, grpcAnswer(DEADLINE_EXCEEDED, 'Deadline exceeded'));
+            this.fail(stream, grpcError(DEADLINE_EXCEEDED, 'Deadline exceeded'));
           }, timeoutMs);
+    const hold = new BodyHold(consumer);
     try {
-      const body = await this.readBody(stream);
+      const body = await readGrpcBody(stream, {
+        maxBytes: this.maxBytes,
+        readTimeoutMs: this.config.read_timeout,
+        hold,
+        answer: (a) => this.fail(stream, a),
+        timedOut: () => this.connections.timedOut(),
+        refused: () => this.metrics.refusedUndecoded(signal),
+      });
       if (body === undefined || expired) return;
       const message =
         readMessage(body, headers['grpc-encoding'] as string | undefined, this.maxBytes) ??
         Buffer.alloc(0);
+      const refused = hold.add(body[0] === 1 ? message.length : 0);
+      if (refused) {
+        this.metrics.refusedUndecoded(signal);
+        return this.fail(stream, answerFor(refused));
+      }
       // Refused anyway? Then do not spend the CPU to decode it.
       const refusal = consumer.refusal?.();
       if (refusal) {
@@ -196,7 +255,8 @@ export class OtlpGrpcServer {
       }
       const { batch } = decoded;
       try {
-        if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
+        // A request without items is answered at once, as the Collector does: nothing to forward.
+        if (batch.items > 0) await consumer.consume(batch);
       } catch (err) {
         this.metrics.refused(signal, batch.items);
         if (!expired) this.fail(stream, answerFor(err));
@@ -215,43 +275,12 @@ export class OtlpGrpcServer {
       ) as Uint8Array;
       this.succeed(stream, response);
     } catch (err) {
-      if (err instanceof GrpcFrameError)
-        return this.fail(stream, grpcAnswer(err.code, err.message));
+      if (err instanceof GrpcFrameError) return this.fail(stream, grpcError(err.code, err.message));
       throw err;
     } finally {
       clearTimeout(timer);
+      hold.release();
     }
-  }
-
-  /** The whole body, or undefined when it is over the limit (answered here) or the client left. */
-  private readBody(stream: http2.ServerHttp2Stream): Promise<Buffer | undefined> {
-    const limit = this.maxBytes + 5;
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      stream.on('data', (chunk: Buffer) => {
-        if (over) return;
-        size += chunk.length;
-        if (size > limit) {
-          over = true;
-          this.fail(
-            stream,
-            grpcAnswer(
-              RESOURCE_EXHAUSTED,
-              `Received message larger than max (${size - 5} vs. ${this.maxBytes})`,
-            ),
-          );
-          resolve(undefined);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.once('end', () => {
-        if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-      });
-      stream.once('close', () => resolve(undefined));
-    });
   }
 
   private succeed(stream: http2.ServerHttp2Stream, response: Uint8Array): void {
@@ -283,8 +312,4 @@ export class OtlpGrpcServer {
     // The client may still be sending (an oversized body): stop reading it.
     if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
-}
-
-function grpcAnswer(code: number, message: string): Answer {
-  return { http: 0, grpc: code, message, retryAfterMs: undefined };
 }

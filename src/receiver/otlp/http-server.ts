@@ -4,11 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
+import { RefusedError } from '../../component/errors.js';
 import { parseHostPort } from '../../config/schema.js';
 import { serverTlsOptions } from '../../config/tls.js';
+import { maxJsonValues } from '../../otlp/json-bounds.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { readBody } from './body.js';
+import { BodyHold } from './body-hold.js';
 import type { HttpConfig } from './config.js';
+import type { ConnectionMetrics } from './connections.js';
+import { guardHttpServer } from './http-guard.js';
 import { decodeRequest, type Encoding } from './decode.js';
 import {
   answerFor,
@@ -38,6 +43,7 @@ export class OtlpHttpServer {
   private closing = false;
   /** Record span layouts of trace requests (a pipeline reads them). */
   private readonly layout: boolean;
+  private readonly jsonMaxValues: number;
 
   constructor(
     private readonly config: HttpConfig,
@@ -45,12 +51,14 @@ export class OtlpHttpServer {
     private readonly logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly auth: ServerAuthenticator | undefined,
+    private readonly connections: ConnectionMetrics,
   ) {
     this.routes.set(config.traces_url_path, 'traces');
     this.routes.set(config.metrics_url_path, 'metrics');
     this.routes.set(config.logs_url_path, 'logs');
     // Whether to record span layouts is settled once: the pipelines are built before receivers.
     this.layout = next.traces?.readsSpanLayout?.() === true;
+    this.jsonMaxValues = maxJsonValues(config.max_request_body_size);
   }
 
   async start(): Promise<void> {
@@ -65,13 +73,21 @@ export class OtlpHttpServer {
           if (--this.inFlight === 0) this.drained?.();
         });
     };
+    const { read_header_timeout: header, read_timeout: body, idle_timeout: idle } = this.config;
+    const options: http.ServerOptions = {
+      // Node checks headersTimeout and requestTimeout this often (30 s by default).
+      connectionsCheckingInterval: 1000,
+      headersTimeout: body > 0 && header > 0 ? Math.min(header, body) : header,
+      requestTimeout: body,
+      keepAliveTimeout: idle,
+    };
     const server = this.config.tls
-      ? https.createServer(serverTlsOptions(this.config.tls), handler)
-      : http.createServer(handler);
-    // Longer than the keep-alive of SDK HTTP agents, so the client closes idle connections first.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 70_000;
-    server.requestTimeout = 120_000;
+      ? https.createServer(
+          { ...serverTlsOptions(this.config.tls), ...options, handshakeTimeout: header || 120_000 },
+          handler,
+        )
+      : http.createServer(options, handler);
+    guardHttpServer(server, this.config, this.connections);
     const { host, port } = parseHostPort(this.config.endpoint)!;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -82,6 +98,12 @@ export class OtlpHttpServer {
         ),
       );
       server.listen(port, host, () => resolve());
+    });
+    // Past listening, an error (EMFILE accepting a connection) must not crash the process.
+    let told = false;
+    server.on('error', (err) => {
+      if (!told) this.logger.warn({ err }, '%s server error; still serving', 'OTLP/HTTP');
+      told = true;
     });
     this.server = server;
   }
@@ -144,24 +166,56 @@ export class OtlpHttpServer {
       });
     }
 
+    // Refused anyway? Then answer before reading the body, and close (it is left unread).
+    const early = consumer.refusal?.();
+    if (early) {
+      this.metrics.refusedUndecoded(signal);
+      res.setHeader('Connection', 'close');
+      return answer(res, encoding, answerFor(early));
+    }
+    const hold = new BodyHold(consumer);
+    try {
+      await this.receive(req, res, signal, consumer, encoding, hold, started);
+    } finally {
+      hold.release();
+    }
+  }
+
+  private async receive(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    signal: Signal,
+    consumer: Consumer,
+    encoding: Encoding,
+    hold: BodyHold,
+    started: number,
+  ): Promise<void> {
     let decoded;
     try {
-      const body = await readBody(req, this.config.max_request_body_size);
+      const body = await readBody(req, this.config.max_request_body_size, hold);
       // Refused anyway? Then do not spend the CPU to decode it.
       const refusal = consumer.refusal?.();
       if (refusal) {
         this.metrics.refusedUndecoded(signal);
         return answer(res, encoding, answerFor(refusal));
       }
-      decoded = decodeRequest(signal, body, encoding, this.layout);
+      // A large body is decoded in one go: let waiting I/O (other clients, /healthz) run first.
+      if (body.length > YIELD_ABOVE_BYTES) await new Promise((resolve) => setImmediate(resolve));
+      decoded = decodeRequest(signal, body, encoding, this.layout, this.jsonMaxValues);
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');
+      if (err instanceof RefusedError) {
+        // Refused while the body arrived: the rest of it is not read.
+        this.metrics.refusedUndecoded(signal);
+        res.setHeader('Connection', 'close');
+      }
       return answer(res, encoding, a);
     }
     const { batch } = decoded;
     try {
-      if (batch.items > 0 || decoded.rejected === 0) await consumer.consume(batch);
+      // A request without items is answered at once, as the Collector does: nothing to forward.
+      if (batch.items > 0) await consumer.consume(batch);
     } catch (err) {
       this.metrics.refused(signal, batch.items);
       return answer(res, encoding, answerFor(err));
@@ -199,6 +253,9 @@ export class OtlpHttpServer {
     }
   }
 }
+
+/** Bodies above this are decoded on a later turn of the event loop. */
+const YIELD_ABOVE_BYTES = 1024 * 1024;
 
 function wildcard(pattern: string): RegExp {
   return new RegExp(

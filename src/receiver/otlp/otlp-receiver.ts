@@ -3,6 +3,7 @@ import type { Host, Receiver } from '../../component/component.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { OtlpReceiverConfig } from './config.js';
+import { connectionMetrics } from './connections.js';
 import { OtlpGrpcServer } from './grpc-server.js';
 import { OtlpHttpServer } from './http-server.js';
 
@@ -27,7 +28,14 @@ export class OtlpReceiver implements Receiver {
         grpc.auth?.authenticator,
         `receivers.${id}.protocols.grpc`,
       );
-      this.grpc = new OtlpGrpcServer(grpc, this.next, logger, metrics.receiver(id, 'grpc'), auth);
+      this.grpc = new OtlpGrpcServer(
+        grpc,
+        this.next,
+        logger,
+        metrics.receiver(id, 'grpc'),
+        auth,
+        connectionMetrics(metrics, id, 'grpc'),
+      );
       await this.grpc.start();
       logger.info({ endpoint: this.grpc.address() }, 'OTLP/gRPC receiver listening');
     }
@@ -37,7 +45,14 @@ export class OtlpReceiver implements Receiver {
         http.auth?.authenticator,
         `receivers.${id}.protocols.http`,
       );
-      this.http = new OtlpHttpServer(http, this.next, logger, metrics.receiver(id, 'http'), auth);
+      this.http = new OtlpHttpServer(
+        http,
+        this.next,
+        logger,
+        metrics.receiver(id, 'http'),
+        auth,
+        connectionMetrics(metrics, id, 'http'),
+      );
       await this.http.start();
       logger.info({ endpoint: this.http.address() }, 'OTLP/HTTP receiver listening');
     }

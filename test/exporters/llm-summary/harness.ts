@@ -7,9 +7,9 @@ import type { Consumer } from '../../../src/component/consumer.js';
 import type { AnyFactory } from '../../../src/component/factory.js';
 import type { LlmSummaryExporter } from '../../../src/exporters/llm-summary/llm-summary-exporter.js';
 import type { SummaryEngine } from '../../../src/exporters/llm-summary/summary-engine.js';
-import type { Sidecar } from '../../../src/main.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { OtlpSink, type SinkSpan } from '../../helpers/otlp-sink.js';
+import type { Sidecar } from '../../../src/main.js';
 import { startTestSidecar } from '../../helpers/sidecar.js';
 import { encodeTrace, T0, type TestSpan } from './trace-data.js';
 
@@ -105,19 +105,4 @@ export function useSummaryBed() {
   };
 }
 
-/** The value of a self-metric (summed over series matching `labels`). */
-export async function metricValue(
-  sidecar: Sidecar,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const m = sidecar.metrics.registry.getSingleMetric(name);
-  if (!m) return 0;
-  const { values } = await m.get();
-  return values
-    .filter((v) =>
-      Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x),
-    )
-    .filter((v) => !('metricName' in v) || !String(v.metricName).endsWith('_bucket'))
-    .reduce((n, v) => n + v.value, 0);
-}
+export { metricValue } from '../../helpers/self-metrics.js';
