@@ -6,6 +6,7 @@ import { builtinFactories } from '../components.js';
 import { loadConfigFile } from '../config/load.js';
 import { backfillCommand } from '../detectors/anomaly/cli/backfill-command.js';
 import { recalculateCommand } from '../detectors/anomaly/cli/recalculate-command.js';
+import { replayCommand } from '../detectors/anomaly/cli/replay-command.js';
 import { pluginResolver } from '../config/plugins.js';
 import { defaultConfigPath, startSidecar, type Sidecar } from '../main.js';
 
@@ -16,6 +17,7 @@ import { defaultConfigPath, startSidecar, type Sidecar } from '../main.js';
  *   validate     check a config file and print every problem
  *   recalculate  recalculate the anomaly thresholds now
  *   backfill     seed baselines from a Jaeger query API or OTLP JSON files
+ *   replay       run trace files through the anomaly processor offline
  */
 const USAGE = `usage: hourglass <command> [--config FILE]
 
@@ -27,6 +29,8 @@ commands:
                in the anomaly processor's SQLite file (see hourglass recalculate --help)
   backfill     seed baselines from OTLP JSON files (--file) or a Jaeger query API
                (--jaeger URL), then recalculate (see hourglass backfill --help)
+  replay       run trace files through the anomaly processor offline and print
+               what would have been tagged (see hourglass replay --help)
 
 options:
   --config FILE  the Collector-style YAML config
@@ -43,6 +47,7 @@ const commands = new Map<string, Command>([
   ['validate', { summary: 'check a config file', run: validateCommand }],
   ['recalculate', { summary: 'recalculate anomaly thresholds now', run: recalculateCommand }],
   ['backfill', { summary: 'seed baselines from history', run: backfillCommand }],
+  ['replay', { summary: 'replay trace files through the anomaly processor', run: replayCommand }],
 ]);
 
 function configOption(args: string[]): { config: string; rest: string[] } {

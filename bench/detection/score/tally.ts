@@ -2,6 +2,14 @@ import type { Fault, Schedule } from '../sim/faults.js';
 import type { Fleet } from '../sim/fleet.js';
 import { HOUR } from '../sim/seasonality.js';
 import { MONDAY_PROBE, SUNDAY_PROBE, type SimSpan } from '../sim/traffic.js';
+import { counts, type Counts } from '../../../src/detectors/anomaly/replay/metrics.js';
+
+export {
+  atOrWorse,
+  counts,
+  total,
+  type Counts,
+} from '../../../src/detectors/anomaly/replay/metrics.js';
 
 /**
  * Ground truth per span, as an SRE would count it:
@@ -29,23 +37,6 @@ export function truthOf(s: SimSpan): Truth {
   }
   if (s.factor > 1 + EPSILON) return 'ambiguous';
   return 'negative';
-}
-
-/** Counts by severity: index 0 untagged, 1..5 SEV1..SEV5. */
-export type Counts = Float64Array;
-export const counts = (): Counts => new Float64Array(6);
-
-/** Spans tagged SEV1 .. SEV`cut` (the "SEV<=cut" of the report). */
-export function atOrWorse(c: Counts, cut: number): number {
-  let n = 0;
-  for (let s = 1; s <= cut; s++) n += c[s]!;
-  return n;
-}
-
-export function total(c: Counts): number {
-  let n = 0;
-  for (let s = 0; s <= 5; s++) n += c[s]!;
-  return n;
 }
 
 export interface FaultTally {
