@@ -3,16 +3,17 @@ import { ID_BYTES, type SpanTable } from './span-table.js';
 
 /**
  * Encodes spans `[first, first + count)` of a table as an OTLP `ExportTraceServiceRequest`, one
- * ResourceSpans per resource (`service.name`, `k8s.pod.name`), as the services' SDKs would have
- * sent them. For inputs that are not OTLP already (the Nezha/TraStrainer CSV).
+ * ResourceSpans per run of spans of one resource (`service.name`, `k8s.pod.name`), as the
+ * services' SDKs would have sent them, the spans in table order (verdicts are read back by
+ * position). For inputs that are not OTLP already (the Nezha/TraStrainer CSV).
  */
 export function encodeTableRequest(t: SpanTable, first: number, count: number): Uint8Array {
-  const byResource = new Map<number, number[]>();
+  const byResource: [number, number[]][] = [];
   for (let i = first; i < first + count; i++) {
     const r = t.resource[i]!;
-    let list = byResource.get(r);
-    if (!list) byResource.set(r, (list = []));
-    list.push(i);
+    const run = byResource[byResource.length - 1];
+    if (run && run[0] === r) run[1].push(i);
+    else byResource.push([r, [i]]);
   }
   const w = new ProtoWriter(256 + count * 96);
   for (const [r, spans] of byResource) {

@@ -57,12 +57,17 @@ export function readStream(paths: readonly string[], shiftNs = 0n): ReplayStream
   const requests: PlayedRequest[] = [];
   const seen = new Set<number>();
   let duplicates = 0;
-  let open: { at: number; first: number } | undefined;
-  const close = () => {
-    if (open && table.count > open.first) {
-      requests.push({ ...open, count: table.count - open.first, bytes: undefined });
-    }
-    open = undefined;
+  let batch: number[] = [];
+  let at = Number.NEGATIVE_INFINITY;
+  const send = () => {
+    if (batch.length === 0) return;
+    // One ResourceSpans per resource: the request lists spans grouped by resource, in this order.
+    const first = table.count;
+    const order = batch.map((i, k) => [csv.resource[i]!, k, i] as const);
+    order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const [, , i] of order) csv.copyTo(table, i);
+    requests.push({ at, first, count: batch.length, bytes: undefined });
+    batch = [];
   };
   for (const i of byEnd(csv)) {
     const key = csv.spanKey(i);
@@ -72,11 +77,13 @@ export function readStream(paths: readonly string[], shiftNs = 0n): ReplayStream
     }
     seen.add(key);
     const end = csv.endMs(i);
-    if (open && (end >= open.at || table.count - open.first >= CSV_BATCH_MAX)) close();
-    open ??= { at: (Math.floor(end / CSV_BATCH_MS) + 1) * CSV_BATCH_MS, first: table.count };
-    csv.copyTo(table, i);
+    if (end >= at || batch.length >= CSV_BATCH_MAX) {
+      send();
+      at = (Math.floor(end / CSV_BATCH_MS) + 1) * CSV_BATCH_MS;
+    }
+    batch.push(i);
   }
-  close();
+  send();
   for (const f of files) if (!isCsvPath(f)) requests.push(...readOtlpSpans(f, table, shiftNs));
   requests.sort((a, b) => a.at - b.at || a.first - b.first);
   return { table, requests, duplicates, files: files.length };

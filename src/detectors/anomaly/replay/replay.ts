@@ -16,7 +16,7 @@ import { BaselineStore } from '../internal/store/baseline-store.js';
 import { openDatabase } from '../internal/store/open-database.js';
 import { encodeTableRequest } from './encode-table.js';
 import { readStream, type ReplayStream } from './inputs.js';
-import type { SpanTable } from './span-table.js';
+import { SpanTable } from './span-table.js';
 import { severitiesOf } from './verdicts.js';
 
 export interface ReplaySettings {
@@ -26,6 +26,8 @@ export interface ReplaySettings {
   readonly files: readonly string[];
   /** Learned first, as `hourglass backfill` would, then thresholds recalculated. */
   readonly history?: readonly string[];
+  /** More history, already read (a benchmark's selection of spans); learned after the files. */
+  readonly historyTable?: SpanTable;
   /** Moves every timestamp (ms; e.g. whole weeks, to replay old data as recent weeks). */
   readonly shiftMs?: number;
   /** Instead of `shiftMs`: by whole weeks, so that the last span falls in the week before now. */
@@ -83,7 +85,7 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
   try {
     const first = stream.requests[0]!.at;
     const history =
-      s.history && s.history.length > 0
+      (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
     const severity = await play(stream, config, logger, s.onForwarded);
@@ -112,8 +114,12 @@ async function learnHistory(
   shift: bigint,
   logger: Logger,
 ) {
-  const hs = readStream(s.history!, shift + BigInt(Math.round(s.historyShiftMs ?? 0)) * MS_NS);
-  const t = hs.table;
+  const historyShift = shift + BigInt(Math.round(s.historyShiftMs ?? 0)) * MS_NS;
+  const t =
+    s.history && s.history.length > 0 ? readStream(s.history, historyShift).table : new SpanTable();
+  if (s.historyTable) {
+    for (let i = 0; i < s.historyTable.count; i++) s.historyTable.copyTo(t, i, historyShift);
+  }
   const judgedKeys = new Set<number>();
   for (let i = 0; i < judged.table.count; i++) judgedKeys.add(judged.table.spanKey(i));
   let last = firstJudged;

@@ -91,11 +91,11 @@ export class SpanTable {
     return idKey(this.ids, i * ID_BYTES, i * ID_BYTES + 24);
   }
 
-  /** Appends span `from` to `into` (building a reordered table). */
-  copyTo(into: SpanTable, from: number): void {
+  /** Appends span `from` to `into` (a reordered or filtered table), times moved by `shiftNs`. */
+  copyTo(into: SpanTable, from: number, shiftNs = 0n): void {
     into.push(
-      this.startNs[from]!,
-      this.endNs[from]!,
+      this.startNs[from]! + shiftNs,
+      this.endNs[from]! + shiftNs,
       this.ids,
       from * ID_BYTES,
       this.names[this.name[from]!]!,
