@@ -44,6 +44,12 @@ export interface FaultMetrics {
   /** Clean spans of the related operations in the hour after, and the share tagged SEV<=3. */
   readonly afterSpans: number;
   readonly afterTagged3: number;
+  /**
+   * Seconds from the end of the fault to the last tag of the faulted operation in the run of tags
+   * that followed it (tags less than TAG_RUN_GAP_S apart, the first within that of the end); 0
+   * when tagging stopped with the fault.
+   */
+  readonly lastTagAfterSeconds: number;
 }
 
 export interface DetectorReport {
@@ -128,7 +134,20 @@ function faultMetrics(f: FaultTally, fleet: Fleet): FaultMetrics {
     errorTagged3: ratio(atOrWorse(f.errors, 3), total(f.errors)),
     afterSpans: total(f.after),
     afterTagged3: ratio(atOrWorse(f.after, 3), total(f.after)),
+    lastTagAfterSeconds: lastTagAfter(f.afterTags, fault.to),
   };
+}
+
+/** Tags of one operation less than this apart are one run of tags (issue 10's "tags went on"). */
+export const TAG_RUN_GAP_S = 120;
+
+function lastTagAfter(tags: readonly number[], end: number): number {
+  let last = end;
+  for (const t of [...tags].sort((a, b) => a - b)) {
+    if (t - last >= TAG_RUN_GAP_S * 1000) break;
+    last = t;
+  }
+  return (last - end) / 1000;
 }
 
 /** Target spans and recall at `cut` over the step faults of one factor. */

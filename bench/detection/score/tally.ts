@@ -51,6 +51,8 @@ export interface FaultTally {
   readonly errors: Counts;
   /** Negative spans of the related operations in the hour after the fault ended. */
   readonly after: Counts;
+  /** Starts of the faulted operation's spans tagged (any severity) in the hour after it ended. */
+  readonly afterTags: number[];
   /** Per cut 1..5: start of the earliest positive span tagged at that cut or worse. */
   readonly firstTag: Float64Array;
   /** Start of the earliest positive span. */
@@ -98,6 +100,7 @@ export class Tally {
         ambiguous: counts(),
         errors: counts(),
         after: counts(),
+        afterTags: [],
         firstTag: new Float64Array(6).fill(Number.POSITIVE_INFINITY),
         firstPositive: Number.POSITIVE_INFINITY,
       })),
@@ -131,7 +134,9 @@ export class Tally {
     if (truth === 'negative') {
       for (const f of d.faults) {
         const { to } = f.fault;
-        if (s.startMs >= to && s.startMs < to + HOUR && f.related.has(s.op)) f.after[severity]!++;
+        if (s.startMs < to || s.startMs >= to + HOUR || !f.related.has(s.op)) continue;
+        f.after[severity]!++;
+        if (severity > 0 && s.op === f.fault.op) f.afterTags.push(s.startMs);
       }
     }
   }
