@@ -10,11 +10,11 @@ import {
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
-import { carriesShift } from './level-shift.js';
+import { cappedSeverity, carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
-import { scopeOfSlot } from './slots.js';
+import { DOW_BASE, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
@@ -112,18 +112,24 @@ export function scoreBatch(
     const m = key.m;
     const thr = key.thr;
     const at = slot * THR_STRIDE;
+    const mean = m[slot * 3 + 1]!;
     // The key's level: every successful span moves it (a fast failure says nothing of latency).
+    // It judges the operation only against a baseline of the same time of day (dow_hour, hour):
+    // against another time's, a sustained difference is the season, not an incident.
     let shift = 0;
     if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
-      const v = key.level.observe(thr, at, d);
+      const v = key.level.observe(thr, at, d, span.startMs + d);
       const lt = key.level.thresholds;
-      if (lt !== undefined && v >= lt[0]!) {
+      if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
         shift = severityOf(v, lt);
+        // Rare enough to be an incident: kept out of the baseline, whatever its size.
         if (slot === bucket && shift <= 3) severe[i] = 1;
-        if (!carriesShift(thr, at, d, v, minDeltaMs)) shift = 0;
+        const ratio = key.level.ratio();
+        shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
+          ? cappedSeverity(shift, ratio)
+          : 0;
       }
     }
-    const mean = m[slot * 3 + 1]!;
     let sev = 0;
     let stddev = Number.NaN;
     if (d - mean >= minDeltaMs) {
@@ -133,7 +139,6 @@ export function scoreBatch(
         // Cold start: fixed thresholds in standard deviations of the live baseline.
         stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
         sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
-        if (slot === bucket && sev !== 0 && sev <= 2) severe[i] = 1;
       }
     }
     if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
