@@ -7,14 +7,19 @@ import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
-import { splitPercentiles } from './internal/level.js';
+import { coldLevelThresholds, splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
 import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
-import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
+import {
+  scoreBatch,
+  supportOf,
+  type ScoredBatch,
+  type ScoringContext,
+} from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
 import { AttributeEncoder } from './internal/tagger.js';
 import { pendingWritten, writePending } from './internal/write-pending.js';
@@ -71,6 +76,9 @@ export class AnomalyDetector {
       flush: () => this.flush(),
     });
     const windows = windowLabels(config.timezone);
+    const percentiles = splitPercentiles(
+      bySeverity(config.severity_percentiles).map((p) => p / 100),
+    );
     this.scoring = {
       model: this.model,
       buckets: this.buckets,
@@ -78,6 +86,8 @@ export class AnomalyDetector {
       minDeltaMs: config.min_delta_ms,
       minSeverity: config.min_severity,
       fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
+      support: supportOf(percentiles.point),
+      coldLevel: coldLevelThresholds(percentiles.level),
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),

@@ -10,11 +10,11 @@ import {
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
-import { cappedSeverity, carriesShift } from './level-shift.js';
+import { cappedSeverity, carriesShift, SEASON_RATIO } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
-import { DOW_BASE, scopeOfSlot } from './slots.js';
+import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
@@ -28,6 +28,13 @@ export interface ScoringContext {
   readonly minSeverity: number;
   /** Cold-start thresholds `[sev5 .. sev1]` in standard deviations. */
   readonly fixed: Float64Array;
+  /**
+   * Spans of history a key needs for a single span to be SEV1 .. SEV5 (`supportOf`): index
+   * severity - 1.
+   */
+  readonly support: Float64Array;
+  /** Level thresholds of a key that has not learned its own yet (`coldLevelThresholds`). */
+  readonly coldLevel: Float64Array;
   /** `anomaly.baseline.window` of each slot. */
   readonly windows: readonly string[];
   /** Encodes the attributes of a tagged span (built with the same window labels). */
@@ -59,9 +66,29 @@ export interface ScoredBatch {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * How far beyond its history a single span's rarity may be claimed: a key that has seen N spans
+ * can call one rarer than 1 in N / SUPPORT_EXTRAPOLATION at most, one decade beyond what it has
+ * seen (the tail shape extrapolates that far with some confidence). So SEV3 (a point rate of 1 in
+ * 2,000 by default) needs 200 spans of history, SEV2 2,000, SEV1 20,000; a young key's extreme
+ * span is SEV3 until its history says more.
+ */
+export const SUPPORT_EXTRAPOLATION = 100;
+
+/** The spans of history each severity (index severity - 1) needs, from the point percentiles. */
+export function supportOf(pointPercentiles: readonly number[]): Float64Array {
+  // pointPercentiles: [sev5 .. sev1] as fractions.
+  return Float64Array.from(
+    [4, 3, 2, 1, 0],
+    (k) => 1 / (SUPPORT_EXTRAPOLATION * (1 - pointPercentiles[k]!)),
+  );
+}
+
 // p99 of a normal distribution, used for `anomaly.baseline.p99_ms` until a recalculation has
 // read the slot's real p99 from its sketch.
 const Z99 = 2.326;
+/** Where SEV3's threshold is in a slot's `thr` (`[sev5 .. sev1]` first). */
+const SEV3_AT = 2;
 const STATUS_ERROR = 2;
 
 /**
@@ -86,7 +113,7 @@ export function scoreBatch(
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array> | undefined;
-  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
+  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
   let lastDayHour = Number.NaN;
@@ -141,6 +168,8 @@ export function scoreBatch(
         sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
       }
     }
+    // No rarer than the key's history can tell (`supportOf`).
+    while (sev !== 0 && sev < 5 && m[GLOBAL_SLOT * 3]! < support[sev - 1]!) sev++;
     if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
