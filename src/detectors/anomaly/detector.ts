@@ -7,7 +7,7 @@ import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
-import { coldLevelThresholds, splitPercentiles } from './internal/level.js';
+import { splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
@@ -87,7 +87,6 @@ export class AnomalyDetector {
       minSeverity: config.min_severity,
       fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
       support: supportOf(percentiles.point),
-      coldLevel: coldLevelThresholds(percentiles.level),
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),

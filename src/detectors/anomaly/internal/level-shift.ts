@@ -13,13 +13,6 @@ import { THR_P50 } from './thr-layout.js';
 export const LEVEL_MIN_RATIO = [1.1, 1.2, 1.35, 3, Number.POSITIVE_INFINITY] as const;
 
 /**
- * The least slowdown a slow operation is tagged for against a baseline of another time of the
- * week (a `dow` or `global` fallback): as much as a major one. A call 1.5x slower at 04:00 than
- * over the week may just be 04:00; 3x slower, or 50x, is not the season.
- */
-export const SEASON_RATIO = LEVEL_MIN_RATIO[3];
-
-/**
  * The severity of a slow operation: its rarity `severity` (1..5), no worse than its size allows;
  * 0 when it is too small to tag.
  */

@@ -150,25 +150,6 @@ export class LevelState {
 }
 
 /**
- * How much wider than independent spans make it a young key's level is taken to wander, until its
- * own histogram says (LEVEL_MIN_SAMPLES): neighbouring requests share load, caches and pauses.
- */
-const COLD_WIDTH = 2;
-
-/**
- * Level thresholds for a key that has not counted LEVEL_MIN_SAMPLES spans yet: the normal reading
- * of independent spans (median and spread of u's average, with its skewness), COLD_WIDTH times as
- * wide. A young key's run of slow spans (a call made a few times a minute, slowed 50x) is tagged
- * on its size and rarity from its first minute, not after a thousand spans.
- */
-export function coldLevelThresholds(percentiles: readonly number[]): Float64Array {
-  return Float64Array.from(percentiles, (q) => {
-    const z = probit(1 - (1 - q) / 2);
-    return U_MEAN + COLD_WIDTH * LEVEL_SD_INDEPENDENT * (z + ((z * z - 1) * LEVEL_SKEW) / 6);
-  });
-}
-
-/**
  * Thresholds on the level for `percentiles`: the higher of two readings of the histogram, (1) its
  * median and interquartile spread as a normal distribution, with the skewness of independent spans
  * (Cornish-Fisher), never narrower than independent spans make it, and (2) its own upper tail,

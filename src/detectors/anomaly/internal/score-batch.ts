@@ -10,7 +10,7 @@ import {
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import type { KeyState } from './key-state.js';
-import { cappedSeverity, carriesShift, SEASON_RATIO } from './level-shift.js';
+import { cappedSeverity, carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
@@ -33,8 +33,6 @@ export interface ScoringContext {
    * severity - 1.
    */
   readonly support: Float64Array;
-  /** Level thresholds of a key that has not learned its own yet (`coldLevelThresholds`). */
-  readonly coldLevel: Float64Array;
   /** `anomaly.baseline.window` of each slot. */
   readonly windows: readonly string[];
   /** Encodes the attributes of a tagged span (built with the same window labels). */
@@ -68,10 +66,10 @@ export interface ScoredBatch {
 
 /**
  * How far beyond its history a single span's rarity may be claimed: a key that has seen N spans
- * can call one rarer than 1 in N / SUPPORT_EXTRAPOLATION at most, one decade beyond what it has
- * seen (the tail shape extrapolates that far with some confidence). So SEV3 (a point rate of 1 in
- * 2,000 by default) needs 200 spans of history, SEV2 2,000, SEV1 20,000; a young key's extreme
- * span is SEV3 until its history says more.
+ * can call one rarer than 1 in N x SUPPORT_EXTRAPOLATION at most, two decades beyond what it has
+ * seen (as far as the tail shape extrapolates with some confidence). With the default
+ * percentiles (point rates of 1 in 20,000 for SEV2, 1 in 200,000 for SEV1) SEV2 needs 200 spans
+ * of history and SEV1 2,000: a young key's extreme span is SEV3 until its history says more.
  */
 export const SUPPORT_EXTRAPOLATION = 100;
 
@@ -87,8 +85,6 @@ export function supportOf(pointPercentiles: readonly number[]): Float64Array {
 // p99 of a normal distribution, used for `anomaly.baseline.p99_ms` until a recalculation has
 // read the slot's real p99 from its sketch.
 const Z99 = 2.326;
-/** Where SEV3's threshold is in a slot's `thr` (`[sev5 .. sev1]` first). */
-const SEV3_AT = 2;
 const STATUS_ERROR = 2;
 
 /**
