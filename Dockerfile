@@ -27,8 +27,13 @@ USER node
 CMD ["node", "--import", "tsx", "examples/demo-service/service.ts"]
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# HOURGLASS_CONFIG is the config "run" and "healthcheck" both read: mount another file and point
+# this variable at it (rather than passing --config to run), so the HEALTHCHECK reads the same
+# file and follows its telemetry address. Every store (baselines, summaries, the persistent
+# sending queue) lives under HOURGLASS_DATA_DIR, the one volume, owned by the non-root user.
 ENV NODE_ENV=production \
-    HOURGLASS_STORAGE=/var/lib/hourglass/hourglass.db
+    HOURGLASS_CONFIG=/app/otel-config.yaml \
+    HOURGLASS_DATA_DIR=/var/lib/hourglass
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -37,11 +42,13 @@ COPY package.json otel-config.yaml ./
 RUN mkdir -p /var/lib/hourglass && chown node:node /var/lib/hourglass
 USER node
 VOLUME ["/var/lib/hourglass"]
-# OTLP gRPC, OTLP HTTP, Prometheus /metrics + /healthz + /readyz.
-EXPOSE 4317 4318 8888
-HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8888/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# OTLP gRPC, OTLP HTTP, Prometheus /metrics + /healthz + /readyz, the admin API (bound to
+# localhost inside the container unless HOURGLASS_ADMIN_ENDPOINT says otherwise).
+EXPOSE 4317 4318 8888 8890
+# GET /readyz on the configured service.telemetry.metrics.address (hourglass healthcheck --help).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "dist/cli.js", "healthcheck"]
 # SIGTERM stops the receivers, drains the pipeline and flushes the exporters, then exits 0.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "--initial-old-space-size=128", "dist/cli.js"]
-CMD ["run", "--config", "/app/otel-config.yaml"]
+CMD ["run"]

@@ -105,20 +105,29 @@ async function play(
 }
 
 try {
-  for (let day = 0; day < WEEKS * 7; day++) {
+  // The first two days one by one, then the rest of each week: the lines add up to the total.
+  const periods: [number, number][] = [
+    [0, 1],
+    [1, 2],
+    [2, 7],
+  ];
+  for (let w = 1; w < WEEKS; w++) periods.push([w * 7, (w + 1) * 7]);
+  let firstWeekTags = 0;
+  for (const [from, to] of periods) {
     const before = printer.tagged.length;
     const spansBefore = printer.spans;
-    await play(START + day * DAY, START + (day + 1) * DAY);
-    if (day % 7 === 6 || day < 2) {
-      const tagged = printer.tagged.slice(before);
-      console.log(
-        `${local(START + day * DAY).slice(0, 10)}: ${printer.spans - spansBefore} spans, tagged: ${severityCounts(tagged)}`,
-      );
-    }
-    if (day === 1) console.log('  ...');
+    for (let day = from; day < to; day++) await play(START + day * DAY, START + (day + 1) * DAY);
+    const tagged = printer.tagged.slice(before);
+    if (to <= 7) firstWeekTags += tagged.length;
+    const days =
+      to - from === 1
+        ? local(START + from * DAY).slice(0, 10)
+        : `${local(START + from * DAY).slice(0, 10)} .. ${local(START + (to - 1) * DAY).slice(0, 10)}`;
+    console.log(`${days}: ${printer.spans - spansBefore} spans, tagged: ${severityCounts(tagged)}`);
   }
+  const share = (n: number, of: number) => `${((100 * n) / of).toFixed(2)}%`;
   console.log(
-    `\nafter ${WEEKS} weeks: ${printer.spans} spans; tagged ${printer.tagged.length} (${((100 * printer.tagged.length) / printer.spans).toFixed(2)}%), mostly while buckets were new`,
+    `\nafter ${WEEKS} weeks: ${printer.spans} spans, tagged ${printer.tagged.length} (${share(printer.tagged.length, printer.spans)}); ${firstWeekTags} of them in the first week, while buckets were new`,
   );
 
   // Saturday 03:00 of the last week: slow by nature, and known to be.
@@ -135,11 +144,17 @@ try {
   await play(START + WEEKS * 7 * DAY, START + WEEKS * 7 * DAY + 12 * H, { ...INCIDENT, factor: 6 });
   const monday = printer.tagged.slice(incidentStart);
   const during = monday.filter((s) => s.startMs >= INCIDENT.from && s.startMs < INCIDENT.to);
+  const after = monday.filter((s) => s.startMs >= INCIDENT.to);
   console.log(
     `\nMonday ${local(INCIDENT.from).slice(4, 10)}, 10:00-10:30: the card processor is 6x slower (~${Math.round(6 * traffic.authorizeMedian(0, 10))} ms)`,
   );
+  const lastTag =
+    after.length > 0
+      ? `, the last at ${local(Math.max(...after.map((s) => s.startMs))).slice(-5)}`
+      : '';
   console.log(
-    `tagged during the incident: ${severityCounts(during)}; the rest of the morning: ${severityCounts(monday.filter((s) => !during.includes(s)))}\n`,
+    `tagged before 10:00: ${severityCounts(monday.filter((s) => s.startMs < INCIDENT.from))}; ` +
+      `during the incident: ${severityCounts(during)}; after it ended (10:30-12:00): ${severityCounts(after)}${lastTag}\n`,
   );
   console.log('a few of them, as they leave the sidecar for Jaeger:');
   const shown = new Set<string>();
@@ -156,13 +171,19 @@ try {
     );
   }
 
-  const history = (await (
-    await fetch(`${admin}/api/v1/anomalies?min_severity=SEV2&limit=1`)
-  ).json()) as {
-    anomalies: unknown[];
+  // The history is written at each flush: let one pass, so that it holds the whole morning.
+  clock.advance(60_000);
+  await detector.idle();
+  const query = `service=payments&min_severity=SEV1&since=${new Date(INCIDENT.from).toISOString()}&limit=1000`;
+  const history = (await (await fetch(`${admin}/api/v1/anomalies?${query}`)).json()) as {
+    anomalies: { start: string; operation: string }[];
   };
-  console.log(`\nGET ${admin}/api/v1/anomalies?min_severity=SEV2&limit=1`);
-  console.log(JSON.stringify(history.anomalies[0], null, 2).replace(/^/gm, '  '));
+  // The newest come first: show the first one of the incident.
+  const first = history.anomalies
+    .filter((a) => Date.parse(a.start) < INCIDENT.to && a.operation === 'POST /v1/authorize')
+    .at(-1);
+  console.log(`\nGET ${admin}/api/v1/anomalies?${query} (the first during the incident):`);
+  console.log(JSON.stringify(first, null, 2).replace(/^/gm, '  '));
   console.log(
     `\nmore: GET /api/v1/baselines?service=payments&operation=POST%20/v1/authorize (168 buckets),`,
   );

@@ -6,5 +6,6 @@ export const adminExtensionFactory: ExtensionFactory<AdminExtensionConfig> = {
   kind: 'extension',
   type: 'admin',
   configSchema: adminExtensionSchema,
+  listeners: (config) => [{ setting: 'endpoint', address: config.endpoint }],
   create: (settings, config) => new AdminExtension(settings, config),
 };

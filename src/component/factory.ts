@@ -13,6 +13,20 @@ export interface CreateSettings {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: SelfMetrics;
+  /**
+   * How to name one of this component's settings to a user who must change it:
+   * `JAEGER_OTLP_ENDPOINT (exporters.otlp/jaeger.endpoint)` when its value came from an
+   * environment variable, else its path. Absent when the component was not built from a config.
+   */
+  readonly settingToChange?: (setting: string) => string;
+}
+
+/** A setting that names a network address, and its value (for the start-up address checks). */
+export interface AddressSetting {
+  /** The setting's path inside the component's config, e.g. `protocols.grpc.endpoint`. */
+  readonly setting: string;
+  /** `host:port` for a server; for an exporter, `host:port` or a URL. */
+  readonly address: string;
 }
 
 interface FactoryBase<C> {
@@ -29,6 +43,8 @@ interface FactoryBase<C> {
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'receiver';
   readonly signals: readonly Signal[];
+  /** The addresses it listens on (checked for clashes, and against exporters sending to them). */
+  listeners?(config: C): readonly AddressSetting[];
   /** `next` holds one consumer per signal that has a pipeline using this receiver. */
   create(settings: CreateSettings, config: C, next: Partial<Record<Signal, Consumer>>): Receiver;
 }
@@ -43,12 +59,19 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'exporter';
   readonly signals: readonly Signal[];
+  /**
+   * Where it sends a signal's data (network exporters): checked at start-up so that no exporter
+   * sends to this process's own receivers, and logged once.
+   */
+  targets?(config: C, signal: Signal): readonly AddressSetting[];
   /** One instance per signal that uses the exporter; pipelines of one signal share it. */
   create(settings: CreateSettings, config: C, signal: Signal): Exporter;
 }
 
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'extension';
+  /** The addresses it listens on, as for receivers. */
+  listeners?(config: C): readonly AddressSetting[];
   create(settings: CreateSettings, config: C): Extension;
 }
 

@@ -2,6 +2,7 @@ import type { Kind } from '../component/component.js';
 import type { Signal } from '../component/consumer.js';
 import type { AnyFactory } from '../component/factory.js';
 import type { LogLevel } from '../telemetry/logger.js';
+import type { EnvOrigins } from './env.js';
 
 /** One configured component: its id, the factory that builds it and its validated, frozen config. */
 export interface ComponentConfig {
@@ -44,6 +45,11 @@ export interface Config {
   };
   /** Environment variables referenced without a default and not set (they expanded to ""). */
   readonly unsetEnv: readonly string[];
+  /**
+   * Which values came from `${env:...}` references, by path (`exporters.otlp/jaeger.endpoint`):
+   * messages name the variable to change and never echo a value that came from one.
+   */
+  readonly env: EnvOrigins;
 }
 
 export function deepFreeze<T>(value: T): T {

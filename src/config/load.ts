@@ -3,7 +3,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../component/errors.js';
 import type { Config } from './config.js';
 import { substituteEnv } from './env.js';
-import { validateConfig, type FactoryResolver } from './validate.js';
+import { validateConfig, type FactoryResolver, type ValidateOptions } from './validate.js';
 
 /** Parses YAML text; syntax errors become config problems with their line and column. */
 export function parseYamlText(text: string, source: string): unknown {
@@ -26,11 +26,12 @@ export async function loadConfigText(
   source: string,
   resolve: FactoryResolver,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: Pick<ValidateOptions, 'identity'> = {},
 ): Promise<Config> {
   const raw = parseYamlText(text, source);
-  const { value, unset, problems } = substituteEnv(raw, env);
+  const { value, unset, problems, origins } = substituteEnv(raw, env);
   if (problems.length > 0) throw new ConfigError(problems);
-  return validateConfig(value, resolve, source, unset);
+  return validateConfig(value, resolve, source, { ...options, unsetEnv: unset, origins });
 }
 
 /** Reads, parses, substitutes and validates a config file. Throws one ConfigError listing every problem. */
@@ -38,6 +39,7 @@ export async function loadConfigFile(
   path: string,
   resolve: FactoryResolver,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: Pick<ValidateOptions, 'identity'> = {},
 ): Promise<Config> {
   let text: string;
   try {
@@ -50,5 +52,5 @@ export async function loadConfigFile(
         : `${path}: cannot read the file (${code ?? String(err)})`,
     ]);
   }
-  return loadConfigText(text, path, resolve, env);
+  return loadConfigText(text, path, resolve, env, options);
 }

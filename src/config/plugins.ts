@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { SIGNALS } from '../component/consumer.js';
 import { errorMessage } from '../component/errors.js';
 import type { ExporterFactory, Factories } from '../component/factory.js';
@@ -36,6 +38,7 @@ export function pluginResolver(
   factories: Factories,
   baseDir: string,
   load: ModuleLoader = importModule,
+  options: { execute?: boolean } = {},
 ): FactoryResolver {
   const builtin = staticResolver(factories);
   const loaded = new Map<string, Promise<ExporterFactory | string>>();
@@ -46,6 +49,10 @@ export function pluginResolver(
       return `"module" must name the module that exports the exporter factory (a path relative to the config file, an absolute path or a package name), got ${module === undefined ? 'nothing' : JSON.stringify(module)}`;
     }
     const specifier = resolveSpecifier(module, baseDir);
+    if (options.execute === false) {
+      const missing = moduleMissing(module, specifier);
+      return missing ?? { factory: unloadedPlugin(module), raw: settings };
+    }
     let factory = loaded.get(specifier);
     if (!factory) {
       factory = loadFactory(module, specifier, load);
@@ -116,4 +123,38 @@ export function factoryProblem(value: unknown): string | undefined {
   if (typeof schema?.safeParse !== 'function') return 'configSchema is not a zod schema';
   if (typeof f['create'] !== 'function') return 'create is not a function';
   return undefined;
+}
+
+const UNLOADED = Symbol('hourglass.unloadedPlugin');
+
+/**
+ * What `hourglass validate` (without `--load-plugins`) uses for a plugin exporter: the module was
+ * found but not run, so its settings are not checked. Importing a module runs its code: a config
+ * naming plugin modules is code, and checking a config should not run it unasked.
+ */
+function unloadedPlugin(module: string): ExporterFactory & { [UNLOADED]: string } {
+  return {
+    kind: 'exporter',
+    type: PLUGIN_TYPE,
+    signals: SIGNALS,
+    configSchema: z.record(z.string(), z.unknown()),
+    create: () => {
+      throw new Error(`plugin module "${module}" was not loaded`);
+    },
+    [UNLOADED]: module,
+  };
+}
+
+/** The module of a plugin exporter that was found but not loaded, or undefined. */
+export function unloadedModule(factory: unknown): string | undefined {
+  return (factory as { [UNLOADED]?: string } | null)?.[UNLOADED];
+}
+
+/**
+ * Why a module file cannot be found, without running it; undefined when it exists. (A package
+ * that cannot be resolved without importing it, ESM-only, is left to the load.)
+ */
+function moduleMissing(module: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('file:') || existsSync(fileURLToPath(specifier))) return undefined;
+  return `cannot load module "${module}" (${specifier}): no such file`;
 }

@@ -1,22 +1,29 @@
 import { ProtoWriter, WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
 
+/** An edit that replaces an item's value (its fields) with `replace`. */
+export interface ItemReplacement {
+  readonly replace: Uint8Array;
+}
+
 /**
  * Edits the items (spans, log records) of an encoded trace or logs export request without decoding
- * it: `edits` maps the start offset of an item's value to `null` (drop the item) or to bytes to
+ * it: `edits` maps the start offset of an item's value to `null` (drop the item), to bytes to
  * append to it (extra fields, such as the anomaly attributes: protobuf merges a repeated field
- * that appears again). Resource and scope entries without an edited item are copied as they are;
- * only the enclosing lengths of edited ones are rewritten.
+ * that appears again), or to a replacement of its value. Resource and scope entries without an
+ * edited item are copied as they are; only the enclosing lengths of edited ones are rewritten.
  *
  * Both requests have the same three levels: request.1 -> resource entry.2 -> scope entry.2 -> item.
  */
 export function rewriteItems(
   buf: Uint8Array,
-  edits: ReadonlyMap<number, Uint8Array | null>,
+  edits: ReadonlyMap<number, Uint8Array | ItemReplacement | null>,
 ): Uint8Array {
   if (edits.size === 0) return buf;
   const keys = Float64Array.from(edits.keys()).sort();
   let extra = 0;
-  for (const e of edits.values()) if (e) extra += e.length + 10;
+  for (const e of edits.values()) {
+    if (e) extra += (e instanceof Uint8Array ? e.length : e.replace.length) + 10;
+  }
   const w = new ProtoWriter(buf.length + extra + 64);
   const c: Cursor = { pos: 0 };
   let next = 0;
@@ -41,7 +48,11 @@ export function rewriteItems(
         const edit = edits.get(valueStart);
         if (tagStart > runStart) w.raw(buf.subarray(runStart, tagStart));
         runStart = inner.pos;
-        if (edit) w.fork().raw(buf.subarray(valueStart, inner.pos)).raw(edit).join(2);
+        if (edit instanceof Uint8Array) {
+          w.fork().raw(buf.subarray(valueStart, inner.pos)).raw(edit).join(2);
+        } else if (edit) {
+          w.fork().raw(edit.replace).join(2);
+        }
       }
       if (se > runStart) w.raw(buf.subarray(runStart, se));
     });

@@ -1,10 +1,12 @@
+import { decodeBounded } from './bounded-text.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
 
 /**
  * A fast scan of a validated trace export request that finds what detection needs about each
  * span without decoding the rest: its service, name, kind, times, ids and status, and where its
- * bytes are (to tag it in place with `rewriteItems`). Strings are decoded for the few fields read;
- * ids stay as offsets into the buffer until asked for.
+ * bytes are (to tag it in place with `rewriteItems`). Strings are decoded for the few fields read,
+ * and bounded: a name longer than MAX_NAME_BYTES (bounded-text.ts) is cut and marked, and only
+ * that much of it is decoded. Ids stay as offsets into the buffer until asked for.
  */
 export interface SpanRef {
   /** Offset and end of the Span message value in the request bytes. */
@@ -25,6 +27,8 @@ export interface SpanRef {
   readonly parentSpanIdAt: number;
   /** Status code (0 unset, 1 ok, 2 error). */
   readonly statusCode: number;
+  /** Whether one of its attributes has a key starting with `anomaly.` (it was tagged before). */
+  readonly anomalyAttributes: boolean;
 }
 
 export interface ResourceRef {
@@ -43,15 +47,17 @@ const decoder = new TextDecoder();
 // Span names repeat: the same few hundred in every request. Decoding each one (and hashing the
 // new string again in every Map lookup made with it) was the largest cost of the scan, so short
 // names are interned: the bytes are hashed (FNV-1a), compared with the cached ones, and the cached
-// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names.
+// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names. Longer texts
+// are decoded each time, at most MAX_NAME_BYTES of them.
 const INTERN_MAX = 8192;
 const INTERN_MAX_BYTES = 128;
 const interned = new Map<number, { bytes: Uint8Array; value: string }[]>();
 let internedCount = 0;
 
-function internedString(b: Uint8Array, start: number, end: number): string {
+/** The UTF-8 text `b[start, end)`, interned when short, cut and marked beyond MAX_NAME_BYTES. */
+export function internedString(b: Uint8Array, start: number, end: number): string {
   const len = end - start;
-  if (len > INTERN_MAX_BYTES) return decoder.decode(b.subarray(start, end));
+  if (len > INTERN_MAX_BYTES) return decodeBounded(b, start, end);
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
   let list = interned.get(h);
@@ -154,6 +160,7 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
   let spanIdAt = -1;
   let parentSpanIdAt = -1;
   let statusCode = 0;
+  let anomaly = false;
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
@@ -163,7 +170,12 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos = vs + len;
-      if (field === 5) name = internedString(b, vs, vs + len);
+      if (field === 9) {
+        // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
+        if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
+          anomaly = isAnomalyKeyValue(b, vs, vs + len);
+        }
+      } else if (field === 5) name = internedString(b, vs, vs + len);
       else if (field === 1) traceIdAt = vs;
       else if (field === 2) spanIdAt = vs;
       else if (field === 4 && len === 8) parentSpanIdAt = vs;
@@ -191,6 +203,7 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
     spanIdAt,
     parentSpanIdAt,
     statusCode,
+    anomaly,
   );
 }
 
@@ -207,6 +220,7 @@ function spanRef(
   spanIdAt: number,
   parentSpanIdAt: number,
   statusCode: number,
+  anomalyAttributes: boolean,
 ): SpanRef {
   const startMs = startAt < 0 ? 0 : nanosToMs(b, startAt);
   const durationMs = startAt < 0 || endAt < 0 ? 0 : diffNanosToMs(b, endAt, startAt);
@@ -222,6 +236,7 @@ function spanRef(
     spanIdAt,
     parentSpanIdAt,
     statusCode,
+    anomalyAttributes,
   };
 }
 
@@ -242,7 +257,9 @@ export const L_PARENT_SPAN_ID = 10;
 /** Offset and end of the Status message value. */
 export const L_STATUS = 11;
 export const L_STATUS_END = 12;
-export const L_STRIDE = 13;
+/** 1 when one of the span's attributes has a key starting with `anomaly.` (isAnomalyKeyValue). */
+export const L_ANOMALY = 13;
+export const L_STRIDE = 14;
 
 /**
  * Where the fields detection reads lie in a trace request: offsets only, recorded by the
@@ -324,9 +341,37 @@ export function indexFromLayout(layout: SpanLayout): TraceIndex {
       d[at + L_SPAN_ID]!,
       d[at + L_PARENT_SPAN_ID]!,
       statusAt < 0 ? 0 : readStatusCode(b, statusAt, d[at + L_STATUS_END]!),
+      d[at + L_ANOMALY] === 1,
     );
   }
   return { bytes: b, resources, spans };
+}
+
+// "anomaly." as bytes: the prefix of every attribute the anomaly processor writes.
+const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
+const PREFIX_FIRST = ANOMALY_PREFIX[0]!;
+const KEY_TAG = (1 << 3) | WIRE_LEN;
+
+/**
+ * Whether a KeyValue message `b[start, end)` has a key starting with `anomaly.`: a look at its
+ * first bytes (key tag, length, first character), as cheap as a span's scan can afford per
+ * attribute; the rest of the prefix is compared only for keys starting with `a`.
+ */
+export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): boolean {
+  const p = ANOMALY_PREFIX;
+  if (b[start] !== KEY_TAG || b[start + 2] !== p[0]) {
+    return b[start] !== KEY_TAG && keyFieldHasPrefix(b, start, end);
+  }
+  const len = b[start + 1]!;
+  if (len < p.length || start + 2 + p.length > end) return false;
+  for (let i = 1; i < p.length; i++) if (b[start + 2 + i] !== p[i]) return false;
+  return true;
+}
+
+/** The general case (a key not written first): finds field 1 and compares its prefix. */
+function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
+  keyValueAt(b, start, end, kv);
+  return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
 }
 
 function readStatusCode(b: Uint8Array, start: number, end: number): number {
@@ -340,7 +385,7 @@ function readStatusCode(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * The `service.name` of a Resource message:
+ * The `service.name` of a Resource message (cut and marked beyond MAX_NAME_BYTES):
  * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
  */
 export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
@@ -380,6 +425,69 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
 }
 
 /**
+ * The ranges of a KeyValue message {key 1, value 2} in `b[start, end)`, into `out`: key start, key
+ * end, value start, value end; -1 for what it does not have.
+ */
+export function keyValueAt(b: Uint8Array, start: number, end: number, out: number[]): void {
+  out[0] = out[1] = out[2] = out[3] = -1;
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if ((tag & 7) !== WIRE_LEN) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    const field = tag >>> 3;
+    if (field === 1 || field === 2) {
+      out[field * 2 - 2] = c.pos;
+      out[field * 2 - 1] = c.pos + len;
+    }
+    c.pos += len;
+  }
+}
+
+/**
+ * Calls `fn` with the range of each of a span's attributes (KeyValue messages), and where its
+ * field starts, in the span's fields `b[start, end)`.
+ */
+export function forEachAttribute(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  fn: (kvStart: number, kvEnd: number, fieldStart: number) => void,
+): void {
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const fieldStart = c.pos;
+    const tag = readVarint32(b, c, end);
+    if (tag !== ((9 << 3) | WIRE_LEN)) {
+      skipField(b, c, tag & 7, end);
+      continue;
+    }
+    const len = readVarint32(b, c, end);
+    c.pos += len;
+    fn(c.pos - len, c.pos, fieldStart);
+  }
+}
+
+const kv: number[] = [-1, -1, -1, -1];
+
+/** Whether `b[start, end)` starts with the bytes `prefix` (`exact`: is exactly them). */
+function bytesAre(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  prefix: Uint8Array,
+  exact: boolean,
+): boolean {
+  const len = end - start;
+  if (start < 0 || len < prefix.length || (exact && len !== prefix.length)) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
  * The AnyValue range `[start, end)` of a KeyValue message {key 1, value 2} whose key is `key`
  * (compared as bytes, without decoding it); undefined when the key is another or there is no value.
  */
@@ -389,29 +497,9 @@ export function valueOfKey(
   end: number,
   key: Uint8Array,
 ): [number, number] | undefined {
-  const c: Cursor = { pos: start };
-  let isKey = false;
-  let valueStart = -1;
-  let valueEnd = -1;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (tag >>> 3 === 1) {
-      if (len !== key.length) return undefined;
-      for (let i = 0; i < len; i++) if (b[vs + i] !== key[i]) return undefined;
-      isKey = true;
-    } else if (tag >>> 3 === 2) {
-      valueStart = vs;
-      valueEnd = vs + len;
-    }
-  }
-  return isKey && valueStart >= 0 ? [valueStart, valueEnd] : undefined;
+  keyValueAt(b, start, end, kv);
+  if (!bytesAre(b, kv[0]!, kv[1]!, key, true) || kv[2]! < 0) return undefined;
+  return [kv[2]!, kv[3]!];
 }
 
 function u32(b: Uint8Array, p: number): number {

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Signal } from '../component/consumer.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
 import {
+  L_ANOMALY,
   L_END_TIME,
   L_KIND,
   L_NAME,
@@ -13,6 +14,7 @@ import {
   L_STATUS_END,
   L_TRACE_ID,
   SpanLayout,
+  isAnomalyKeyValue,
 } from './trace-index.js';
 import { WIRE_LEN, WireError, readVarint32, skipField, type Cursor } from './wire.js';
 
@@ -179,6 +181,8 @@ function walk(
             if (at >= 0 && number === 15) {
               data![at + L_STATUS] = valueStart;
               data![at + L_STATUS_END] = valueEnd;
+            } else if (at >= 0 && number === 9 && isAnomalyKeyValue(buf, valueStart, valueEnd)) {
+              data![at + L_ANOMALY] = 1; // an attribute anomaly.*: tagged before (detection)
             }
           }
           break;

@@ -16,6 +16,7 @@ import type {
   ReceiverFactory,
 } from '../component/factory.js';
 import type { Config } from '../config/config.js';
+import { destinations, settingToChange } from '../config/destinations.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import { fanOut } from './fanout.js';
 
@@ -74,6 +75,7 @@ export class Service implements Host {
       logger: this.settings.logger.child({ component: `${kind}/${id}`, ...extra }),
       clock: this.settings.clock,
       metrics: this.settings.metrics,
+      settingToChange: (setting) => settingToChange(this.config, `${kind}s.${id}.${setting}`),
     };
   }
 
@@ -160,6 +162,7 @@ export class Service implements Host {
       const c = config.receivers.get(id)!;
       const next: Partial<Record<Signal, Consumer>> = {};
       for (const [signal, list] of bySignal) next[signal] = fanOut(list);
+      this.settings.metrics.declareReceiver(id, [...bySignal.keys()]);
       const instance = (c.factory as ReceiverFactory).create(
         this.settingsFor('receiver', id),
         c.config,
@@ -198,6 +201,15 @@ export class Service implements Host {
       throw err;
     }
     this.state = 'running';
+    // One line per network exporter: where the data goes, and which setting decides it.
+    for (const d of destinations(this.config)) {
+      this.settings.logger
+        .child({ component: `exporter/${d.exporter}` })
+        .info(
+          { endpoint: d.address, signals: d.signals, setting: d.setting },
+          `sending ${d.signals.join(', ')} to ${d.address} ${d.source}`,
+        );
+    }
   }
 
   /**

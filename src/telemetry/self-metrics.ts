@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signal } from '../component/consumer.js';
-import { ITEM_NAME } from '../component/consumer.js';
+import { ITEM_NAME, SIGNALS } from '../component/consumer.js';
 
 /**
  * The sidecar's own metrics, named as the OpenTelemetry Collector names them
@@ -13,6 +13,7 @@ export class SelfMetrics {
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
+  private readonly receiverSignals = new Map<string, readonly Signal[]>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -35,10 +36,29 @@ export class SelfMetrics {
           this.set(read());
         },
       });
-    gauge(
+    // Monotonic sums in the Collector (process_uptime, process_cpu_seconds): counters here.
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counter(
       'otelcol_process_uptime_seconds_total',
       'Uptime of the process.',
       () => (Date.now() - started) / 1000,
+    );
+    counter(
+      'otelcol_process_cpu_seconds_total',
+      'Total CPU user and system time in seconds.',
+      () => {
+        const c = process.cpuUsage();
+        return (c.user + c.system) / 1e6;
+      },
     );
     gauge('otelcol_process_memory_rss_bytes', 'Total physical memory (resident set size).', () =>
       process.memoryUsage.rss(),
@@ -59,10 +79,6 @@ export class SelfMetrics {
         return m.heapTotal + m.external;
       },
     );
-    gauge('otelcol_process_cpu_seconds_total', 'Total CPU user and system time in seconds.', () => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1e6;
-    });
   }
 
   /** A counter, created on first use; the same name always returns the same counter. */
@@ -98,23 +114,39 @@ export class SelfMetrics {
     return h;
   }
 
-  /** Counters of one receiver and transport: accepted (pipeline took it), refused (it did not). */
+  /**
+   * The signals a receiver serves (the service declares them before building it), so that its
+   * accepted and refused series exist from the start, at 0, for exactly those signals.
+   */
+  declareReceiver(id: string, signals: readonly Signal[]): void {
+    this.receiverSignals.set(id, signals);
+  }
+
+  /**
+   * Counters of one receiver and transport: accepted (pipeline took it), refused (it did not).
+   * Both start at 0 for each signal it serves, so that dashboard ratios show numbers at once.
+   */
   receiver(id: string, transport: string): ReceiverMetrics {
+    const labels = { receiver: id, transport };
+    const accepted = (signal: Signal) =>
+      this.counter(
+        `otelcol_receiver_accepted_${ITEM_NAME[signal]}_total`,
+        `Number of ${ITEM_NAME[signal]} successfully pushed into the pipeline.`,
+        ['receiver', 'transport'],
+      );
+    const refused = (signal: Signal) =>
+      this.counter(
+        `otelcol_receiver_refused_${ITEM_NAME[signal]}_total`,
+        `Number of ${ITEM_NAME[signal]} that could not be pushed into the pipeline.`,
+        ['receiver', 'transport'],
+      );
+    for (const signal of this.receiverSignals.get(id) ?? SIGNALS) {
+      accepted(signal).inc(labels, 0);
+      refused(signal).inc(labels, 0);
+    }
     return {
-      accepted: (signal, n) => {
-        this.counter(
-          `otelcol_receiver_accepted_${ITEM_NAME[signal]}_total`,
-          `Number of ${ITEM_NAME[signal]} successfully pushed into the pipeline.`,
-          ['receiver', 'transport'],
-        ).inc({ receiver: id, transport }, n);
-      },
-      refused: (signal, n) => {
-        this.counter(
-          `otelcol_receiver_refused_${ITEM_NAME[signal]}_total`,
-          `Number of ${ITEM_NAME[signal]} that could not be pushed into the pipeline.`,
-          ['receiver', 'transport'],
-        ).inc({ receiver: id, transport }, n);
-      },
+      accepted: (signal, n) => accepted(signal).inc(labels, n),
+      refused: (signal, n) => refused(signal).inc(labels, n),
       duration: (signal, seconds) => {
         this.histogram(
           'hourglass_receiver_request_duration_seconds',
@@ -133,33 +165,34 @@ export class SelfMetrics {
     };
   }
 
-  /** Counters and gauges of one exporter instance (one per signal). */
+  /**
+   * Counters and gauges of one exporter instance (one per signal). The sent, send-failed and
+   * enqueue-failed series start at 0.
+   */
   exporter(id: string, signal: Signal): ExporterMetrics {
     const item = ITEM_NAME[signal];
     const labels = { exporter: id };
     const queueLabels = { exporter: id, data_type: signal };
+    const sent = this.counter(
+      `otelcol_exporter_sent_${item}_total`,
+      `Number of ${item} successfully sent to destination.`,
+      ['exporter'],
+    );
+    const sendFailed = this.counter(
+      `otelcol_exporter_send_failed_${item}_total`,
+      `Number of ${item} in failed attempts to send to destination (dropped).`,
+      ['exporter'],
+    );
+    const enqueueFailed = this.counter(
+      `otelcol_exporter_enqueue_failed_${item}_total`,
+      `Number of ${item} failed to be added to the sending queue.`,
+      ['exporter'],
+    );
+    for (const c of [sent, sendFailed, enqueueFailed]) c.inc(labels, 0);
     return {
-      sent: (n) => {
-        this.counter(
-          `otelcol_exporter_sent_${item}_total`,
-          `Number of ${item} successfully sent to destination.`,
-          ['exporter'],
-        ).inc(labels, n);
-      },
-      sendFailed: (n) => {
-        this.counter(
-          `otelcol_exporter_send_failed_${item}_total`,
-          `Number of ${item} in failed attempts to send to destination (dropped).`,
-          ['exporter'],
-        ).inc(labels, n);
-      },
-      enqueueFailed: (n) => {
-        this.counter(
-          `otelcol_exporter_enqueue_failed_${item}_total`,
-          `Number of ${item} failed to be added to the sending queue.`,
-          ['exporter'],
-        ).inc(labels, n);
-      },
+      sent: (n) => sent.inc(labels, n),
+      sendFailed: (n) => sendFailed.inc(labels, n),
+      enqueueFailed: (n) => enqueueFailed.inc(labels, n),
       queueSize: (n) => {
         this.gauge('otelcol_exporter_queue_size', 'Current size of the retry queue (in batches).', [
           'exporter',

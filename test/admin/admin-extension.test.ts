@@ -182,6 +182,7 @@ describe('admin API', () => {
       severity_number: 1,
       severity_label: 'critical',
       detector: 'latency',
+      reason: 'slow_span',
       baseline: { samples: 40, scope: 'dow_hour', window: 'Mon 09:00-10:00 UTC' },
       summary: null,
       jaeger_url: `http://jaeger:16686/trace/${'a'.repeat(32)}?uiFind=${'b'.repeat(16)}`,

@@ -50,21 +50,21 @@ describe('config loading', () => {
     expect(config.unsetEnv).toEqual([]);
   });
 
-  it('reports unset variables without a default (they expand to "")', async () => {
-    await expect(loadConfigFile(fixture('valid.yaml'), resolver, {})).rejects.toThrow(
-      'receivers.otlp.protocols.http.max_request_body_size: expected a number, got ""',
-    );
+  it('names an unset variable without a default instead of complaining about an empty value', async () => {
+    expect(await problems('valid.yaml')).toEqual([
+      'receivers.otlp.protocols.http.max_request_body_size: ${env:MAX_BODY} is not set and has no default: set MAX_BODY, or give a default as in ${env:MAX_BODY:-value}',
+    ]);
   });
 
   it('lists every problem at once, each with its path', async () => {
     expect(await problems('many-problems.yaml')).toEqual([
       'receivers.otlp.protocols.grpc.endpoint: "localhost" is not a host:port address such as "0.0.0.0:4317" or "localhost:4317"',
       'receivers.otlp.protocols.grpc.max_recv_msg_size_mib: must be greater than 0, got number -1',
-      'receivers.otlp.protocols.htp: unknown setting',
+      'receivers.otlp.protocols.htp: unknown setting; did you mean "http"?',
       'receivers.zipkin: unknown receiver type "zipkin"; known types: otlp',
       'processors.batch.timeout: expected a duration with a unit such as "5s" or "200ms", got 5',
       'processors.memory_limiter.check_interval: "soon" is not a duration: write it as "200ms", "5s", "1m30s" or "1h"',
-      'exporters.capture.labl: unknown setting',
+      'exporters.capture.labl: unknown setting; did you mean "label"?',
       'extensions.bad id!: invalid component id "bad id!": the type must start with a letter and contain only letters, digits and "_"',
       'service.telemetry.logs.level: "loud" is not one of "debug", "info", "warn", "error"',
       'service.extensions: references extension "health_check" which is not configured',

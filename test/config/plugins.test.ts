@@ -184,19 +184,34 @@ describe('exporter plugins', () => {
     expect(config.exporters.get('plugin/summaries')!.factory.type).toBe('llm_summary');
   });
 
-  it('hourglass validate checks plugin exporters', async () => {
+  it('hourglass validate finds plugin modules without loading them; --load-plugins checks their settings', async () => {
     const dir = tempDir();
     const good = join(dir, 'good.yaml');
     const bad = join(dir, 'bad.yaml');
+    const wrong = join(dir, 'wrong.yaml');
     writeFileSync(good, configWith(`  plugin/log: { module: ${EXAMPLE}, path: ./x.jsonl }`));
     writeFileSync(bad, configWith(`  plugin/log: { module: ./nope.js, path: ./x.jsonl }`));
+    writeFileSync(wrong, configWith(`  plugin/log: { module: ${EXAMPLE}, colour: blue }`));
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    expect(await main(['validate', '--config', good])).toBe(0);
+    const validate = async (...args: string[]) => {
+      out.length = 0;
+      return main(['validate', ...args]);
+    };
+    expect(await validate('--config', good)).toBe(0);
     expect(out.join('')).toContain('valid (1 receivers, 0 processors, 1 exporters');
-    out.length = 0;
-    expect(await main(['validate', '--config', bad])).toBe(1);
+    expect(await validate('--config', bad)).toBe(1);
+    expect(out.join('')).toContain(
+      `exporters.plugin/log: cannot load module "./nope.js" (${pathToFileURL(join(dir, 'nope.js')).href}): no such file`,
+    );
+    // Its settings are the module's to check: only once it is loaded.
+    expect(await validate('--config', wrong)).toBe(0);
+    expect(out.join('')).toContain('its settings were not checked');
+    expect(await validate('--config', wrong, '--load-plugins')).toBe(1);
+    expect(out.join('')).toContain('exporters.plugin/log.colour: unknown setting');
+    expect(await validate('--config', good, '--load-plugins')).toBe(0);
+    expect(await validate('--config', bad, '--load-plugins')).toBe(1);
     expect(out.join('')).toContain('exporters.plugin/log: cannot load module "./nope.js"');
   });
 

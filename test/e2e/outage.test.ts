@@ -69,7 +69,7 @@ service:
 
     await jaeger.restart();
     // The longest backoff (max_interval, 30s) passes; queued batches go out.
-    const delivered = jaeger.waitFor(acknowledged.size, 'traces', 20_000);
+    const delivered = jaeger.waitForSpans(acknowledged, 20_000);
     let done = false;
     void delivered.then(() => (done = true));
     for (let i = 0; i < 120 && !done; i++) await advance(clock, 1000, 500);

@@ -124,7 +124,8 @@ describe('overload', () => {
     sink.answerAll({ delayMs: 30 });
     const { sidecar, http, telemetry } = await start(16, sink);
     const sent = await load(http, 48, 512, 8);
-    await sink.waitFor(sent.size, 'traces', 30_000);
+    // Distinct span ids: a retried request delivers some twice, which must not end the wait early.
+    await sink.waitForSpans(sent, 30_000);
     expect(new Set(sink.spanIds())).toEqual(sent);
     expect(await metric(telemetry, 'otelcol_exporter_enqueue_failed_spans_total')).toBeGreaterThan(
       0,
@@ -150,7 +151,7 @@ describe('overload', () => {
     sink.answerNext(1, { delayMs: 3000 }); // Jaeger stalls for 3 s, then keeps up again.
     const { sidecar, http, telemetry } = await start(100_000, sink, limitMib);
     const sent = await load(http, 32, 2048, 8, 1024);
-    await sink.waitFor(sent.size, 'traces', 60_000);
+    await sink.waitForSpans(sent, 60_000);
     expect(new Set(sink.spanIds())).toEqual(sent);
     // Refused by the memory_limiter, or by the receiver before decoding while it refuses.
     const refused =

@@ -186,7 +186,7 @@ describe('hourglass run', () => {
     }
     await sidecar.waitForLog((l) => l.level === 'warn' && /cannot export to/.test(l.msg));
     await jaeger.restart();
-    await jaeger.waitFor(100);
+    await jaeger.waitForSpans(sent);
     await sidecar.waitForLog((l) => /recovered after \d+ failed attempt/.test(l.msg));
     const warnings = sidecar.logs.filter(
       (l) => l.level === 'warn' && /cannot export to/.test(l.msg),
@@ -250,7 +250,7 @@ describe('hourglass run', () => {
     await jaeger.restart();
     const second = new SidecarProcess(['run', '--config', file]);
     cleanups.push(() => second.kill('SIGKILL'));
-    await jaeger.waitFor(500, 'traces', 20_000);
+    await jaeger.waitForSpans(acknowledged, 20_000);
     for (const id of acknowledged) expect(jaeger.spanIds()).toContain(id);
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);

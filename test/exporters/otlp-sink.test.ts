@@ -129,4 +129,26 @@ describe('otlp-sink', () => {
   it('rejects waitFor with what it received when the items never come', async () => {
     await expect(sink.waitFor(5, 'traces', 50)).rejects.toThrow('received 0 of 5 traces items');
   });
+
+  it('waitForSpans waits for every distinct span id: a retried request cannot end it early', async () => {
+    const exporter = new ProtoTraceExporter({ url: `${sink.httpEndpoint}/v1/traces` });
+    const [first, second] = [finishedSpans(4), finishedSpans(4)];
+    const ids = new Set([...first, ...second].map((s) => s.spanContext().spanId));
+    const all = sink.waitForSpans(ids, 5000);
+    let done = false;
+    void all.then(() => (done = true));
+    // The first request twice (a retry whose first answer was lost): 8 items, 4 distinct spans.
+    expect((await exportWith(exporter, first)).code).toBe(0);
+    expect((await exportWith(exporter, first)).code).toBe(0);
+    await sink.waitFor(8); // counting items, duplicates included, this would be "all of them"
+    expect(sink.deliveredSpanIds().size).toBe(4);
+    expect(done).toBe(false);
+    expect((await exportWith(exporter, second)).code).toBe(0);
+    await all;
+    expect(sink.deliveredSpanIds()).toEqual(ids);
+    await exporter.shutdown();
+    await expect(sink.waitForSpans(new Set(['0123456789abcdef']), 50)).rejects.toThrow(
+      'the sink has 0 of the 1 span ids awaited',
+    );
+  });
 });

@@ -8,6 +8,7 @@ import { jsonToProto } from '../../src/otlp/json-decode.js';
 import { protoToJson } from '../../src/otlp/json-encode.js';
 import { validateRequest } from '../../src/otlp/validate.js';
 import { exportDefinition } from '../../src/otlp/grpc.js';
+import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
 import {
   encodeStatus,
   exportResponse,
@@ -95,6 +96,9 @@ export class OtlpSink {
   private httpPort = 0;
   private readonly waiters = new Set<() => void>();
   private readonly held = new Set<() => void>();
+  private readonly distinct = new Set<string>();
+  /** Requests already read into `distinct`. */
+  private indexed = 0;
 
   private constructor(private readonly tls: SinkTls | undefined) {}
 
@@ -131,7 +135,11 @@ export class OtlpSink {
   /** Forgets programmed answers (back to plain success) and, optionally, recorded requests. */
   reset(options: { requests?: boolean } = {}): void {
     this.script.length = 0;
-    if (options.requests) this.requests.length = 0;
+    if (options.requests) {
+      this.requests.length = 0;
+      this.distinct.clear();
+      this.indexed = 0;
+    }
   }
 
   /** Requests answered with success. */
@@ -182,6 +190,38 @@ export class OtlpSink {
     return this.until(
       () => this.items(signal) >= n,
       () => `the sink received ${this.items(signal)} of ${n} ${signal} items`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * The distinct span ids delivered so far. Each accepted request is indexed once, when this is
+   * next called (a retried request delivers some ids twice: they count once here).
+   */
+  deliveredSpanIds(): ReadonlySet<string> {
+    for (; this.indexed < this.requests.length; this.indexed++) {
+      const r = this.requests[this.indexed]!;
+      if (!r.accepted || r.signal !== 'traces') continue;
+      for (const s of indexSpans(r.bytes).spans) this.distinct.add(hexAt(r.bytes, s.spanIdAt, 8));
+    }
+    return this.distinct;
+  }
+
+  /**
+   * Resolves once every span id in `ids` has been delivered; rejects after `timeoutMs`. Unlike
+   * `waitFor(n)`, duplicates (a request retried after its answer was lost) cannot end the wait
+   * before the last span lands.
+   */
+  waitForSpans(ids: ReadonlySet<string>, timeoutMs = 10_000): Promise<void> {
+    const missing = () => {
+      const got = this.deliveredSpanIds();
+      let n = 0;
+      for (const id of ids) if (!got.has(id)) n++;
+      return n;
+    };
+    return this.until(
+      () => missing() === 0,
+      () => `the sink has ${ids.size - missing()} of the ${ids.size} span ids awaited`,
       timeoutMs,
     );
   }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,37 +35,45 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** The built sidecar as a child process, with its stdout and its pino JSON logs (stderr) kept. */
-export class SidecarProcess {
+/**
+ * A child process whose stderr carries pino JSON log lines: its logs (other lines are kept as
+ * `{ level: 'text' }`), its stdout, and a way to await a log line or its exit.
+ */
+export class LoggedProcess {
   readonly logs: LogLine[] = [];
   stdout = '';
   stderrText = '';
   readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
+  /** Resolves once every process holding its stderr has exited (children it left included). */
+  readonly stderrClosed: Promise<void>;
+  readonly child: ChildProcess;
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** With `closedStdout`, its stdout's reading end is closed at once (`hourglass run | head`). */
+  constructor(
+    command: string,
+    args: readonly string[],
+    options: SpawnOptions & { closedStdout?: boolean },
+  ) {
+    const { closedStdout, ...spawnOptions } = options;
+    this.child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (closedStdout) this.child.stdout!.destroy();
+    else this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     let partial = '';
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderrText += d.toString();
-      partial += d.toString();
-      const lines = partial.split('\n');
+      const lines = (partial + d.toString()).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
         try {
           this.logs.push(JSON.parse(line) as LogLine);
         } catch {
-          // not a log line (a usage message)
+          this.logs.push({ level: 'text', msg: line });
         }
       }
       for (const l of this.listeners) l();
     });
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.stderrClosed = new Promise((resolve) => this.child.stderr!.once('close', () => resolve()));
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code) => {
         resolve(code);
@@ -90,7 +98,7 @@ export class SidecarProcess {
         if (found) done(() => resolve(found));
         else if (this.child.exitCode !== null || this.child.signalCode !== null) {
           done(() =>
-            reject(new Error(`the sidecar exited before the log line:\n${this.stderrText}`)),
+            reject(new Error(`the process exited before the log line:\n${this.stderrText}`)),
           );
         }
       };
@@ -108,6 +116,21 @@ export class SidecarProcess {
       };
       this.listeners.add(check);
       check();
+    });
+  }
+}
+
+/** The built sidecar (`node dist/cli.js ...args`) from the checkout's root, as a child process. */
+export class SidecarProcess extends LoggedProcess {
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    options: { closedStdout?: boolean } = {},
+  ) {
+    super(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      ...options,
     });
   }
 }

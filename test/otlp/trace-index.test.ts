@@ -21,7 +21,10 @@ describe('indexSpans', () => {
     for (let round = 0; round < 2; round++) {
       const index = indexSpans(bytes);
       const reference = decodeSpans(bytes);
-      expect(index.spans.map((s) => s.name)).toEqual(reference.map((s) => s.name));
+      // Names beyond MAX_NAME_BYTES (256) are cut and marked; the others are read exactly.
+      expect(index.spans.map((s) => s.name)).toEqual(
+        reference.map((s) => (s.name.length > 256 ? `${'x'.repeat(256)}…` : s.name)),
+      );
       expect(index.spans.map((s) => index.resources[s.resource]!.serviceName)).toEqual(
         reference.map((s) => s.service),
       );
@@ -29,6 +32,17 @@ describe('indexSpans', () => {
     // The same name decoded twice is the same string.
     const [a, b] = [indexSpans(bytes), indexSpans(bytes)];
     expect(a.spans[0]!.name).toBe(b.spans[0]!.name);
+  });
+
+  it('bounds names and services: cut at a character boundary within 256 bytes, marked', () => {
+    const long = `${'a'.repeat(255)}ü${'b'.repeat(1 << 20)}`; // ü's two bytes straddle byte 256
+    const bytes = traceRequest([
+      { service: `svc-${'€'.repeat(200)}`, name: long, startMs: 1_700_000_000_000, durationMs: 1 },
+    ]);
+    const index = indexSpans(bytes);
+    expect(index.spans[0]!.name).toBe(`${'a'.repeat(255)}…`);
+    expect(index.resources[0]!.serviceName).toBe(`svc-${'€'.repeat(84)}…`);
+    expect(Buffer.byteLength(index.resources[0]!.serviceName)).toBeLessThanOrEqual(256 + 3);
   });
 
   it('keeps the interning cache bounded', () => {
@@ -69,6 +83,33 @@ describe('indexFromLayout (the offsets the receiver records while validating)', 
     );
     const scanned = indexSpans(bytes);
     expect(scanned.resources.length).toBe(3);
+    expect(viaLayout(bytes)).toEqual(scanned);
+  });
+
+  it('notes the spans that carry anomaly.* attributes (tagged before), by scan and by layout alike', () => {
+    const attributes: Record<string, string>[] = [
+      { 'http.route': '/a' },
+      { 'http.route': '/a', 'anomaly.severity': 'SEV2' },
+      { 'anomaly.reason': 'slow_span', 'user.id': 'u' },
+      { anomaly: 'not ours', 'anomaly_x.y': 'nor this', note: 'anomaly.severity in a value' },
+      {},
+    ];
+    const bytes = traceRequest(
+      attributes.map((a, i) => ({
+        name: 'op',
+        startMs: 1_700_000_000_000 + i,
+        durationMs: 1,
+        attributes: a,
+      })),
+    );
+    const scanned = indexSpans(bytes);
+    expect(scanned.spans.map((s) => s.anomalyAttributes)).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(viaLayout(bytes)).toEqual(scanned);
   });
 

@@ -22,6 +22,8 @@ export function anomalyJson(
     severity_number: r.severity,
     severity_label: severityLabel(r.severity),
     detector: r.detector,
+    reason: r.reason,
+    ...(Number.isFinite(r.operationRatio) ? { operation_ratio: r.operationRatio } : {}),
     score: r.score,
     ratio: r.ratio,
     baseline: {

@@ -70,6 +70,11 @@ export const anomalyProcessorSchema = z.strictObject({
   exclude_severe_from_baseline: z.boolean().default(true),
   learn_from_errors: z.boolean().default(false),
   max_keys: z.number().int().positive().default(10_000),
+  key_attributes: z
+    .array(z.string().min(1).max(128))
+    .max(8)
+    .default([])
+    .refine((keys) => new Set(keys).size === keys.length, { message: 'lists an attribute twice' }),
 });
 
 export type AnomalyProcessorConfig = z.output<typeof anomalyProcessorSchema>;

@@ -7,10 +7,12 @@ import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
 import { JobQueue } from './internal/job-queue.js';
+import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
+import { RecentSpans, checkRepeats } from './internal/recent-spans.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
 import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
@@ -22,12 +24,17 @@ import {
 } from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
 import { AttributeEncoder } from './internal/tagger.js';
-import { pendingWritten, writePending } from './internal/write-pending.js';
+import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
+import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
 const MAX_PENDING_ROWS = 200_000;
+/** A summary kept with the history (any exporter may attach one): cut beyond this. */
+const MAX_SUMMARY_BYTES = 16 * 1024;
+/** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
+const MAX_RECENT_IDS = 50_000;
 
 /**
  * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
@@ -46,7 +53,9 @@ export class AnomalyDetector {
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
   private readonly summaries: PendingSummaries;
-  private reported = { storage: 0, keys: 0, history: 0 };
+  private readonly recent = new RecentSpans(MAX_RECENT_IDS);
+  private repeated = 0;
+  private loggedKeysLimit = false;
   private flushFailing = false;
 
   constructor(
@@ -54,7 +63,7 @@ export class AnomalyDetector {
     private readonly settings: CreateSettings,
     readonly config: AnomalyProcessorConfig,
   ) {
-    this.model = new BaselineModel(config.max_keys);
+    this.model = new BaselineModel(config.max_keys, config.min_samples);
     this.buckets = new TimeBuckets(config.timezone);
     this.storage = new Storage(config.storage, config.timezone, settings.logger);
     this.feed = new AnomalyFeed(config.max_history_pending);
@@ -81,6 +90,7 @@ export class AnomalyDetector {
     );
     this.scoring = {
       model: this.model,
+      keyForm: new KeyForm(config.key_attributes),
       buckets: this.buckets,
       minSamples: config.min_samples,
       minDeltaMs: config.min_delta_ms,
@@ -126,17 +136,28 @@ export class AnomalyDetector {
   /** Learns from a batch accepted downstream and publishes its anomalies. */
   accept(scored: ScoredBatch): void {
     const today = this.buckets.day(this.settings.clock.now());
-    learnBatch(scored, {
-      learnErrors: this.config.learn_from_errors,
-      excludeSevere: this.config.exclude_severe_from_baseline,
-      firstDay: today - this.config.window_days + 1,
-      lastDay: today + 1,
-    });
-    if (scored.anomalies.length === 0) return;
+    const repeats = checkRepeats(scored, this.recent);
+    learnBatch(
+      scored,
+      {
+        learnErrors: this.config.learn_from_errors,
+        excludeSevere: this.config.exclude_severe_from_baseline,
+        firstDay: today - this.config.window_days + 1,
+        lastDay: today + 1,
+      },
+      repeats?.skip,
+    );
+    let anomalies = scored.anomalies;
+    if (repeats) {
+      // The same span seen again is the same anomaly: published and counted once.
+      this.repeated += repeats.ids.size;
+      anomalies = anomalies.filter((a) => !repeats.ids.has(a.id));
+    }
+    if (anomalies.length === 0) return;
     const counts = new Uint32Array(6);
-    for (const a of scored.anomalies) counts[a.severity]!++;
+    for (const a of anomalies) counts[a.severity]!++;
     this.metrics.taggedSpans(counts);
-    this.feed.publish(scored.anomalies);
+    this.feed.publish(anomalies);
   }
 
   /** Writes the learning and anomalies of the last interval in one transaction. */
@@ -157,6 +178,7 @@ export class AnomalyDetector {
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
+            deleteEvicted(b, this.model);
             const w = writePending(b, this.model);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
@@ -168,6 +190,7 @@ export class AnomalyDetector {
       return;
     }
     pendingWritten(this.model, written);
+    this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
@@ -176,6 +199,10 @@ export class AnomalyDetector {
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
   private flushSafely(): void {
+    // Spans tagged are remembered from one timer flush to the next but one (recent-spans.ts);
+    // keys not seen since the last one are cold (key-limit.ts).
+    this.recent.turn();
+    this.model.tick();
     try {
       this.flush();
       this.flushFailing = false;
@@ -198,10 +225,13 @@ export class AnomalyDetector {
   }
 
   keys(filter: { service?: string; operation?: string; kind?: number }): KeyState[] {
+    // Names are kept cut at MAX_NAME_BYTES: a longer name asked for is cut the same way.
+    const service = filter.service === undefined ? undefined : boundText(filter.service);
+    const operation = filter.operation === undefined ? undefined : boundText(filter.operation);
     const out: KeyState[] = [];
     for (const k of this.model.keys()) {
-      if (filter.service !== undefined && k.service !== filter.service) continue;
-      if (filter.operation !== undefined && k.operation !== filter.operation) continue;
+      if (service !== undefined && k.service !== service) continue;
+      if (operation !== undefined && k.operation !== operation) continue;
       if (filter.kind !== undefined && k.kind !== filter.kind) continue;
       out.push(k);
     }
@@ -225,7 +255,12 @@ export class AnomalyDetector {
     });
   }
 
-  history(q: AnomalyQuery): AnomalyRecord[] {
+  history(query: AnomalyQuery): AnomalyRecord[] {
+    const q = {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+      operation: query.operation === undefined ? undefined : boundText(query.operation),
+    };
     let stored: AnomalyRecord[] = [];
     try {
       stored = this.storage.anomalies?.query(q) ?? [];
@@ -243,7 +278,7 @@ export class AnomalyDetector {
    * at once, written onto their rows by the next flush.
    */
   attachSummary(anomalyIds: readonly string[], summary: string): void {
-    this.summaries.add(anomalyIds, summary);
+    this.summaries.add(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
   }
 
   subscribe(listener: AnomalyListener): () => void {
@@ -272,15 +307,22 @@ export class AnomalyDetector {
 
   /** Moves counters kept as plain numbers on the hot path into the metrics. */
   private report(): void {
-    const r = this.reported;
-    this.metrics.storageFailed(this.storage.failures - r.storage);
-    this.metrics.droppedItems('keys_limit', this.model.refusedKeys - r.keys);
-    this.metrics.droppedItems('history', this.feed.dropped - r.history);
-    this.reported = {
-      storage: this.storage.failures,
-      keys: this.model.refusedKeys,
-      history: this.feed.dropped,
-    };
-    this.metrics.keyCount(this.model.size);
+    const refusedKeys = this.model.refusedKeys;
+    if (!this.loggedKeysLimit && refusedKeys > 0) {
+      this.loggedKeysLimit = true;
+      this.settings.logger.warn(
+        { maxKeys: this.config.max_keys },
+        'max_keys reached: new keys take the place of cold keys without a baseline (or of services over their share); spans of keys that cannot are forwarded untagged, counted in hourglass_anomaly_dropped_total{reason="keys_limit"} (logged once)',
+      );
+    }
+    this.metrics.report({
+      storageFailures: this.storage.failures,
+      refusedKeys,
+      evictedKeys: this.model.evictedKeys,
+      droppedHistory: this.feed.dropped,
+      repeated: this.repeated,
+      unchecked: this.recent.unchecked,
+      keys: this.model.size,
+    });
   }
 }

@@ -3,6 +3,7 @@ import { protoToJson } from '../../otlp/json-encode.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../otlp/wire.js';
 import type { DebugExporterConfig } from './config.js';
 import { jsonScalar, jsonServiceName, type JsonKeyValue } from '../../otlp/json-attributes.js';
+import { ANOMALY_ATTRIBUTES as A } from '../../detectors/anomaly/attributes.js';
 
 /** What the debug exporter prints for one batch (with a trailing newline). */
 export function formatBatch(
@@ -80,7 +81,7 @@ function traceLines(doc: JsonDoc, color: boolean, lines: string[]): void {
           Number(BigInt(s['endTimeUnixNano'] ?? 0) - BigInt(s['startTimeUnixNano'] ?? 0)) / 1e6;
         const a = attrs(s['attributes']);
         let line = `  ${svc} ${JSON.stringify(s['name'] ?? '')} ${ms.toFixed(3)}ms ${STATUS[s['status']?.['code'] ?? 0] ?? 'UNSET'} trace=${s['traceId']} span=${s['spanId']}`;
-        const severity = a.get('anomaly.severity');
+        const severity = a.get(A.severity);
         if (severity !== undefined) line = anomalyLine(line, String(severity), a, color);
         lines.push(line);
       }
@@ -94,11 +95,16 @@ function anomalyLine(
   a: Map<string, unknown>,
   color: boolean,
 ): string {
-  const ratio = Number(a.get('anomaly.ratio'));
-  const mean = Number(a.get('anomaly.baseline.mean_ms'));
-  const label = a.get('anomaly.severity_label');
-  const window = a.get('anomaly.baseline.window');
-  const flag = `ANOMALY ${severity}${label ? ` (${String(label)})` : ''}: ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '?x'} baseline ${Number.isFinite(mean) ? `${mean.toFixed(1)}ms` : '?'}${window ? ` [${String(window)}]` : ''}`;
+  const ratio = Number(a.get(A.ratio));
+  const mean = Number(a.get(A.meanMs));
+  const label = a.get(A.severityLabel);
+  const window = a.get(A.window);
+  const operation = Number(a.get(A.operationRatio));
+  const why =
+    a.get(A.reason) === 'slow_operation'
+      ? `, operation ${Number.isFinite(operation) ? `${operation.toFixed(2)}x` : '?x'} slower`
+      : '';
+  const flag = `ANOMALY ${severity}${label ? ` (${String(label)})` : ''}: ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '?x'} baseline ${Number.isFinite(mean) ? `${mean.toFixed(1)}ms` : '?'}${why}${window ? ` [${String(window)}]` : ''}`;
   if (!color) return `!! ${line} ${flag}`;
   return `${SEVERITY_COLOR[severity] ?? '\x1b[31m'}!! ${line} ${flag}\x1b[0m`;
 }

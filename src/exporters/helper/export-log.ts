@@ -24,6 +24,8 @@ export class ExportLog {
     private readonly queued: boolean,
     /** `spans`, `metric_points` or `log_records`. */
     private readonly item: string,
+    /** The setting that decides the destination (`JAEGER_OTLP_ENDPOINT (exporters...endpoint)`). */
+    private readonly setting?: string,
   ) {}
 
   /** Records one attempt's result. */
@@ -31,11 +33,13 @@ export class ExportLog {
     if (result.type === 'retryable') {
       if (this.failedAttempts++ === 0) {
         const error = result.error.message;
+        const elsewhere =
+          this.setting === undefined ? '' : `; if it is elsewhere, set ${this.setting}`;
         this.logger.warn(
           { endpoint: this.endpoint, reason: result.reason, error },
           this.queued
-            ? `cannot export to ${this.endpoint}: ${error}; data is kept in the sending queue and retried until the downstream is back`
-            : `cannot export to ${this.endpoint}: ${error}; requests are retried, then refused upstream (503) if retries run out`,
+            ? `cannot export to ${this.endpoint}: ${error}; data is kept in the sending queue and retried until the downstream is back${elsewhere}`
+            : `cannot export to ${this.endpoint}: ${error}; requests are retried, then refused upstream (503) if retries run out${elsewhere}`,
         );
       }
       return;

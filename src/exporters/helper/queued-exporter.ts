@@ -53,6 +53,8 @@ export class QueuedExporter implements Exporter {
     private readonly signal: Signal,
     private readonly config: ExporterHelperConfig,
     private readonly makeTransport: () => ExportTransport,
+    /** The setting that names the destination (`endpoint`): the first failure names it. */
+    private readonly endpointSetting?: string,
   ) {
     this.metrics = settings.metrics.exporter(settings.id, signal);
   }
@@ -62,11 +64,13 @@ export class QueuedExporter implements Exporter {
     const transport = this.makeTransport();
     const q = this.config.sending_queue;
     this.transport = transport;
+    const setting = this.endpointSetting;
     this.log = new ExportLog(
       this.settings.logger,
       transport.endpoint,
       q.enabled,
       ITEM_NAME[this.signal],
+      setting === undefined ? undefined : (this.settings.settingToChange?.(setting) ?? setting),
     );
     if (q.enabled) {
       const queue = q.storage

@@ -3,14 +3,22 @@ import { duration, headers, parseHostPort, tlsClient } from '../../config/schema
 import { compressionParams } from '../helper/compression.js';
 import { exportTimeout, requiredString, retryOnFailure, sendingQueue } from '../helper/config.js';
 
+const SCHEME = /^(?:(https?):\/\/|dns:\/\/[^/]*\/)/;
+
 /**
- * `endpoint` is `host:port`, as for the Collector's otlp exporter. An `http://` or `https://`
- * prefix is accepted and dropped; `https://` turns TLS on whatever `tls.insecure` says.
+ * The `host:port` an `endpoint` names, and whether it asks for TLS. As for the Collector's otlp
+ * exporter, `endpoint` is `host:port`, optionally written `http://host:port`, `https://host:port`
+ * (TLS on, whatever `tls.insecure` says) or as a gRPC target `dns:///host:port`.
  */
+export function grpcTarget(endpoint: string): { hostPort: string; https: boolean } {
+  const m = SCHEME.exec(endpoint);
+  return { hostPort: endpoint.slice(m?.[0].length ?? 0), https: m?.[1] === 'https' };
+}
+
 const endpoint = requiredString(
   'the host:port of the OTLP/gRPC server, e.g. "jaeger:4317"',
   (v, ctx) => {
-    const hostPort = v.replace(/^https?:\/\//, '');
+    const { hostPort } = grpcTarget(v);
     const parsed = parseHostPort(hostPort);
     if (!parsed || parsed.port === 0 || hostPort.startsWith(':')) {
       ctx.addIssue({

@@ -9,6 +9,13 @@ export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
   type: 'otlp',
   signals: ['traces', 'metrics', 'logs'],
   configSchema: otlpExporterSchema,
+  targets: (config) => [{ setting: 'endpoint', address: config.endpoint }],
   create: (settings, config, signal) =>
-    new QueuedExporter(settings, signal, config, () => new GrpcTransport(config, signal)),
+    new QueuedExporter(
+      settings,
+      signal,
+      config,
+      () => new GrpcTransport(config, signal),
+      'endpoint',
+    ),
 };

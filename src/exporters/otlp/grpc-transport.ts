@@ -4,7 +4,7 @@ import { clientTlsOptions } from '../../config/tls.js';
 import { gzipParts } from '../helper/compression.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
-import type { OtlpExporterConfig } from './config.js';
+import { grpcTarget, type OtlpExporterConfig } from './config.js';
 import { decodeGrpcMessage, exportPath, framePrefix, readMessage } from '../../otlp/grpc.js';
 import { codeForHttpStatus, grpcResult } from './grpc-status.js';
 
@@ -38,8 +38,8 @@ export class GrpcTransport implements ExportTransport {
     private readonly config: OtlpExporterConfig,
     signal: Signal,
   ) {
-    const https = config.endpoint.startsWith('https://');
-    this.endpoint = config.endpoint.replace(/^https?:\/\//, '');
+    const { hostPort, https } = grpcTarget(config.endpoint);
+    this.endpoint = hostPort;
     this.path = exportPath(signal);
     const tls = clientTlsOptions(https ? { ...config.tls, insecure: false } : config.tls);
     this.authority = `${tls ? 'https' : 'http'}://${this.endpoint}`;

@@ -60,3 +60,8 @@ export function signalUrl(config: OtlpHttpExporterConfig, signal: Signal): strin
     ? `${config.endpoint}v1/${signal}`
     : `${config.endpoint}/v1/${signal}`;
 }
+
+/** The setting `signalUrl` takes a signal's URL from: `<signal>_endpoint` or `endpoint`. */
+export function urlSetting(config: OtlpHttpExporterConfig, signal: Signal): string {
+  return config[`${signal}_endpoint`] ? `${signal}_endpoint` : 'endpoint';
+}

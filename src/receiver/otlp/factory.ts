@@ -7,5 +7,9 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   type: 'otlp',
   signals: ['traces', 'metrics', 'logs'],
   configSchema: otlpReceiverSchema,
+  listeners: ({ protocols: { grpc, http } }) => [
+    ...(grpc ? [{ setting: 'protocols.grpc.endpoint', address: grpc.endpoint }] : []),
+    ...(http ? [{ setting: 'protocols.http.endpoint', address: http.endpoint }] : []),
+  ],
   create: (settings, config, next) => new OtlpReceiver(settings, config, next),
 };

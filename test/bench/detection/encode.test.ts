@@ -74,7 +74,10 @@ describe('detection benchmark: OTLP encoding of simulated spans', () => {
     const edits = new Map([
       [
         index.spans[1]!.start,
-        tagger.encode({ ...record, samples: 500, scope: 'dow_hour' } as AnomalyRecord, 9),
+        tagger.encode(
+          { ...record, samples: 500, scope: 'dow_hour', reason: 'slow_span' } as AnomalyRecord,
+          9,
+        ),
       ],
     ]);
     const found: [number, number][] = [];

@@ -13,6 +13,8 @@ const record = (i: number, severity = 3): AnomalyRecord => ({
   durationMs: 10,
   severity,
   detector: 'latency',
+  reason: 'slow_span',
+  operationRatio: Number.NaN,
   score: 9,
   ratio: 3,
   meanMs: 3,

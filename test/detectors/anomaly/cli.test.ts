@@ -141,6 +141,41 @@ describe('hourglass recalculate and backfill', () => {
     expect(twice.out).toContain('250 duplicates');
   });
 
+  it('forms keys as the processor does: semantic-convention HTTP keys, key_attributes, max_keys', async () => {
+    writeConfig({
+      anomaly: { storage: dbFile, window_days: 7, key_attributes: ['tenant'], max_keys: 3 },
+    });
+    const start = history(1, 1)[0]!.startMs;
+    const spans: SpanSpec[] = [
+      { name: 'GET', startMs: start, durationMs: 25, attributes: { 'http.route': '/fast' } },
+      { name: 'GET', startMs: start + 1, durationMs: 50, attributes: { 'http.route': '/pay' } },
+      { name: 'GET', startMs: start + 2, durationMs: 50, attributes: { 'http.route': '/pay' } },
+      { name: 'job', startMs: start + 3, durationMs: 5, attributes: { tenant: 'a' } },
+      { name: 'job', startMs: start + 4, durationMs: 5, attributes: { tenant: 'b' } },
+    ];
+    writeFileSync(
+      join(dir, 'semconv.json'),
+      JSON.stringify(protoToJson('traces', traceRequest(spans))),
+    );
+    const r = await hourglass(
+      'backfill',
+      '--config',
+      config,
+      '--file',
+      join(dir, 'semconv.json'),
+      '--no-recalculate',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('learned 4 of 5 span(s) into 3 key(s)');
+    expect(r.out).toContain('1 beyond max_keys');
+    const db = new Database(dbFile, { readonly: true });
+    const ops = db
+      .prepare<[], { operation: string }>('SELECT operation FROM keys ORDER BY id')
+      .all();
+    db.close();
+    expect(ops.map((o) => o.operation)).toEqual(['GET /fast', 'GET /pay', 'job [tenant=a]']);
+  });
+
   it('backfills from a Jaeger query API, one service and time step at a time', async () => {
     const spans = [...history(2, 60, 'checkout'), ...history(2, 40, 'payments')];
     const seen: URLSearchParams[] = [];

@@ -41,6 +41,7 @@ describe('anomaly processor config', () => {
       exclude_severe_from_baseline: true,
       learn_from_errors: false,
       max_keys: 10_000,
+      key_attributes: [],
     });
   });
 

@@ -116,6 +116,7 @@ describe('anomaly processor', () => {
       'anomaly.severity_number',
       'anomaly.severity_label',
       'anomaly.detector',
+      'anomaly.reason',
       'anomaly.score',
       'anomaly.ratio',
       'anomaly.baseline.mean_ms',

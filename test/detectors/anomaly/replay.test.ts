@@ -117,7 +117,7 @@ interface ReplayJson {
   tags: {
     spans: number;
     bySeverity: number[];
-    runs: { service: string; operation: string; tags: number }[];
+    runs: { service: string; operation: string; tags: number; bySeverity: number[] }[];
   };
   notes: string[];
   scoring?: {

@@ -24,6 +24,8 @@ function tag(record: Partial<AnomalyRecord>, slot: number) {
     durationMs: 5,
     severity: 1,
     detector: 'latency',
+    reason: 'slow_span',
+    operationRatio: Number.NaN,
     score: 12.5,
     ratio: 3.25,
     meanMs: 1.5,
@@ -48,6 +50,7 @@ describe('anomaly attribute encoding', () => {
       'anomaly.severity_number': severity,
       'anomaly.severity_label': ['critical', 'major', 'moderate', 'minor', 'low'][severity - 1],
       'anomaly.detector': 'latency',
+      'anomaly.reason': 'slow_span',
       'anomaly.score': 12.5,
       'anomaly.ratio': 3.25,
       'anomaly.baseline.mean_ms': 1.5,
@@ -76,5 +79,15 @@ describe('anomaly attribute encoding', () => {
     expect(a['anomaly.baseline.samples']).toBe(123_456_789);
     expect(a['anomaly.score']).toBe(1 / 3);
     expect(a['anomaly.ratio']).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('says why: a slow operation carries its slowdown, a slow span does not', () => {
+    const operation = tag({ reason: 'slow_operation', operationRatio: 3.5, ratio: 1.2 }, 0);
+    expect(operation.attributes['anomaly.reason']).toBe('slow_operation');
+    expect(operation.attributes['anomaly.operation.ratio']).toBe(3.5);
+    expect(operation.attributes['anomaly.ratio']).toBe(1.2);
+    const span = tag({ reason: 'slow_span', operationRatio: 3.5 }, 0);
+    expect(span.attributes['anomaly.reason']).toBe('slow_span');
+    expect(span.attributes).not.toHaveProperty('anomaly.operation.ratio');
   });
 });

@@ -12,7 +12,7 @@ export interface SpanSpec {
   readonly status?: number;
   readonly traceId?: string;
   readonly spanId?: string;
-  readonly attributes?: Record<string, string>;
+  readonly attributes?: Record<string, string | number | boolean>;
 }
 
 let counter = 0;
@@ -25,6 +25,12 @@ const nanos = (ms: number) => {
   const whole = Math.floor(ms);
   return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 };
+
+function anyValue(v: string | number | boolean): Record<string, unknown> {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  return Number.isInteger(v) ? { intValue: v } : { doubleValue: v };
+}
 
 /** An encoded ExportTraceServiceRequest with one resource per service, as an SDK sends it. */
 export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
@@ -53,7 +59,7 @@ export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
               endTimeUnixNano: (nanos(s.startMs) + nanos(s.durationMs)).toString(),
               attributes: Object.entries(s.attributes ?? {}).map(([key, v]) => ({
                 key,
-                value: { stringValue: v },
+                value: anyValue(v),
               })),
               status: s.status ? { code: s.status } : undefined,
             };

@@ -155,6 +155,18 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
     expect(proxy.recorded['gzip']).toBeLessThan(big.bytes.length / 20);
   });
 
+  it('takes its endpoint as host:port, http://host:port or the gRPC target dns:///host:port', async () => {
+    for (const endpoint of [
+      bed.sink.grpcEndpoint,
+      `http://${bed.sink.grpcEndpoint}`,
+      `dns:///${bed.sink.grpcEndpoint}`,
+    ]) {
+      const { exporter } = await make({ endpoint });
+      await exporter.consume(traceBatch(1));
+    }
+    expect(bed.sink.accepted().map((r) => r.items)).toEqual([1, 1, 1]);
+  });
+
   it('starts while the downstream is unreachable', async () => {
     await bed.sink.stop();
     const { exporter, h } = await make({ sending_queue: { enabled: true } });

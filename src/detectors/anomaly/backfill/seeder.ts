@@ -1,5 +1,6 @@
 import { hexAt, indexSpans } from '../../../otlp/trace-index.js';
 import { BaselineModel } from '../internal/baseline-model.js';
+import { KeyForm } from '../internal/key-form.js';
 import type { BaselineStore } from '../internal/store/baseline-store.js';
 import { bucketOfDayHour, TimeBuckets } from '../internal/time-buckets.js';
 import { pendingWritten, writePending } from '../internal/write-pending.js';
@@ -8,6 +9,10 @@ export interface SeedOptions {
   readonly timeZone: string;
   readonly windowDays: number;
   readonly learnErrors: boolean;
+  /** The processor's `key_attributes`: keys are formed as it forms them. */
+  readonly keyAttributes: readonly string[];
+  /** The processor's `max_keys`: spans of further keys are not learned (counted). */
+  readonly maxKeys: number;
   /** The current time: spans older than the window (or in the future) are skipped. */
   readonly now: number;
 }
@@ -20,6 +25,8 @@ export interface SeedCounts {
   noDuration: number;
   errors: number;
   duplicates: number;
+  /** Spans of keys beyond `max_keys`. */
+  keysLimit: number;
 }
 
 const FLUSH_EVERY = 100_000;
@@ -32,7 +39,8 @@ const MAX_REMEMBERED_IDS = 5_000_000;
  * the same file given twice) is learned once.
  */
 export class Seeder {
-  private readonly model = new BaselineModel(Number.POSITIVE_INFINITY);
+  private readonly model: BaselineModel;
+  private readonly keyForm: KeyForm;
   private readonly buckets: TimeBuckets;
   private readonly seen = new Set<string>();
   private unflushed = 0;
@@ -43,6 +51,7 @@ export class Seeder {
     noDuration: 0,
     errors: 0,
     duplicates: 0,
+    keysLimit: 0,
   };
 
   constructor(
@@ -50,6 +59,8 @@ export class Seeder {
     private readonly options: SeedOptions,
   ) {
     this.buckets = new TimeBuckets(options.timeZone);
+    this.model = new BaselineModel(options.maxKeys);
+    this.keyForm = new KeyForm(options.keyAttributes);
   }
 
   /** Learns the spans of one encoded ExportTraceServiceRequest. */
@@ -58,7 +69,7 @@ export class Seeder {
     for (const span of index.spans) {
       this.learn(
         index.resources[span.resource]!.serviceName,
-        span.name,
+        this.keyForm.operation(bytes, span),
         span.kind,
         span.startMs,
         span.durationMs,
@@ -69,13 +80,14 @@ export class Seeder {
   }
 
   /**
-   * Learns one span (`hourglass replay` learns its history this way): skipped when it has no
-   * positive duration, is an error (unless learn_from_errors), lies outside the window, or its
-   * `id` (trace and span id) was learned before.
+   * Learns one span of key (`service`, `operation` as the processor forms it, `kind`); `hourglass
+   * replay` learns its history this way. Skipped when it has no positive duration, is an error
+   * (unless learn_from_errors), lies outside the window, its `id` (trace and span id) was learned
+   * before, or its key would pass max_keys.
    */
   learn(
     service: string,
-    name: string,
+    operation: string,
     kind: number,
     startMs: number,
     durationMs: number,
@@ -103,9 +115,13 @@ export class Seeder {
       c.duplicates++;
       return;
     }
+    const key = this.model.key(service, operation, kind);
+    if (!key) {
+      c.keysLimit++;
+      return;
+    }
     if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.clear();
     this.seen.add(id);
-    const key = this.model.key(service, name, kind)!;
     key.learn(dayHour, bucketOfDayHour(dayHour), durationMs);
     c.learned++;
     if (++this.unflushed >= FLUSH_EVERY) this.flush();

@@ -94,6 +94,8 @@ export async function backfillCommand(args: string[]): Promise<number> {
       timeZone: config.timezone,
       windowDays: config.window_days,
       learnErrors: config.learn_from_errors,
+      keyAttributes: config.key_attributes,
+      maxKeys: config.max_keys,
       now,
     });
     for (const file of values.file) {
@@ -124,7 +126,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
     seeder.flush();
     const c = seeder.counts;
     process.stdout.write(
-      `learned ${c.learned} of ${c.spans} span(s) into ${seeder.keys} key(s) of ${target.id} (${config.storage}); skipped: ${c.outsideWindow} outside the ${config.window_days}-day window, ${c.errors} errors, ${c.noDuration} without a duration, ${c.duplicates} duplicates\n`,
+      `learned ${c.learned} of ${c.spans} span(s) into ${seeder.keys} key(s) of ${target.id} (${config.storage}); skipped: ${c.outsideWindow} outside the ${config.window_days}-day window, ${c.errors} errors, ${c.noDuration} without a duration, ${c.duplicates} duplicates, ${c.keysLimit} beyond max_keys\n`,
     );
     if (!values['no-recalculate']) {
       process.stdout.write(`${formatReport(await recalculateTarget(target, now))}\n`);

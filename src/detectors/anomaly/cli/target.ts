@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../../component/errors.js';
 import { parseId } from '../../../component/id.js';
 import { substituteEnv } from '../../../config/env.js';
+import { explainEnvProblems, shownFor } from '../../../config/env-problems.js';
 import { formatIssues } from '../../../config/issues.js';
 import { parseYamlText } from '../../../config/load.js';
 import { silentLogger } from '../../../telemetry/logger.js';
@@ -70,7 +71,7 @@ async function anomalyProcessors(
       `${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     ]);
   }
-  const { value, problems } = substituteEnv(parseYamlText(text, path), process.env);
+  const { value, problems, origins } = substituteEnv(parseYamlText(text, path), process.env);
   if (problems.length > 0) throw new ConfigError(problems);
   const processors = (value as { processors?: unknown } | null)?.processors;
   if (processors === undefined || processors === null) return [];
@@ -82,11 +83,16 @@ async function anomalyProcessors(
   for (const [id, raw] of Object.entries(processors as Record<string, unknown>)) {
     const parsed = parseId(id);
     if (typeof parsed === 'string' || parsed.type !== 'anomaly') continue;
-    const result = anomalyProcessorSchema.safeParse(raw ?? {});
-    if (result.success) out.push({ id, config: result.data });
-    else issues.push(...formatIssues(`processors.${id}`, result.error));
+    const result = anomalyProcessorSchema.safeParse(raw ?? {}, { reportInput: true });
+    if (result.success) {
+      out.push({ id, config: result.data });
+    } else {
+      const context = { schema: anomalyProcessorSchema, shown: shownFor(origins) };
+      issues.push(...formatIssues(`processors.${id}`, result.error, context));
+    }
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  // Values from environment variables are named, never echoed (as at start-up).
+  if (issues.length > 0) throw new ConfigError(explainEnvProblems(issues, origins));
   return out;
 }
 

@@ -1,3 +1,4 @@
+import type { Reason } from '../attributes.js';
 import type { Scope } from './slots.js';
 
 /** One tagged span, as kept in the anomaly history and served by the admin API. */
@@ -15,6 +16,10 @@ export interface AnomalyRecord {
   /** 1 (SEV1, critical) .. 5 (SEV5, low). */
   readonly severity: number;
   readonly detector: string;
+  /** `slow_span` (the span alone is rare) or `slow_operation` (its operation's level). */
+  readonly reason: Reason;
+  /** With `slow_operation`: the operation's current slowdown (its level's ratio to normal); else NaN. */
+  readonly operationRatio: number;
   readonly score: number;
   readonly ratio: number;
   readonly meanMs: number;

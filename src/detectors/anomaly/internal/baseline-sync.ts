@@ -54,6 +54,8 @@ export class BaselineSync {
     this.loaded = true;
     this.day = this.c.buckets.day(now);
     try {
+      // Nothing of a file beyond this version's bounds is read before it is trimmed.
+      if (!this.c.storage.trim(this.c.config.max_keys, this.sinceDay())) return;
       this.retention(now);
       await this.rebuild();
       this.reloadThresholds();
@@ -200,13 +202,31 @@ export class BaselineSync {
 
   private retention(now: number): void {
     const day = this.sinceDay();
-    const retentionMs = this.c.config.history_retention;
-    const removed = this.c.storage.write((b, a) => ({
-      anomalies: a.deleteRecordedBefore(now - retentionMs),
-      ...b.deleteBefore(day),
-    }));
-    if (removed && (removed.rows > 0 || removed.anomalies > 0)) {
-      this.c.logger.info(removed, 'retention: removed old daily rows and anomalies');
+    const yesterday = this.c.buckets.day(now) - 1;
+    const { model, config } = this.c;
+    const removed = this.c.storage.write((b, a) => {
+      const anomalies = a.deleteRecordedBefore(now - config.history_retention);
+      const old = b.deleteBefore(day);
+      // Keys without a baseline (fewer than min_samples spans in the window) and without a span
+      // today or yesterday are forgotten: junk names do not stay for the whole window.
+      const idle = b
+        .idleKeys(day, config.min_samples, yesterday)
+        .filter((id) => (model.withId(id)?.pending.length ?? 0) === 0);
+      b.deleteKeys(idle);
+      return { anomalies, ...old, idle };
+    });
+    if (!removed) return;
+    for (const id of removed.idle) {
+      const key = model.withId(id);
+      if (key) model.remove(key);
+    }
+    const { rows, keys, anomalies, idle } = removed;
+    if (rows > 0 || anomalies > 0 || idle.length > 0) {
+      this.c.metrics.evictedKeys('idle', idle.length);
+      this.c.logger.info(
+        { rows, keys, anomalies, idleKeys: idle.length },
+        'retention: removed old daily rows, anomalies and idle keys without a baseline',
+      );
     }
   }
 }

@@ -2,6 +2,28 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { SelfMetrics } from '../../../telemetry/self-metrics.js';
 import { severityName } from './severity.js';
 
+/** Counters the hot path keeps as plain numbers: totals since start. */
+export interface HotCounts {
+  readonly storageFailures: number;
+  readonly refusedKeys: number;
+  readonly evictedKeys: number;
+  readonly droppedHistory: number;
+  readonly repeated: number;
+  readonly unchecked: number;
+  /** Keys in memory now. */
+  readonly keys: number;
+}
+
+const ZERO: HotCounts = {
+  storageFailures: 0,
+  refusedKeys: 0,
+  evictedKeys: 0,
+  droppedHistory: 0,
+  repeated: 0,
+  unchecked: 0,
+  keys: 0,
+};
+
 /**
  * The anomaly processor's own metrics (`hourglass_anomaly_*`, labelled by processor id). Counted
  * per batch or per flush, never per span.
@@ -14,8 +36,11 @@ export class DetectorMetrics {
   private readonly keys: Gauge;
   private readonly flushSeconds: Histogram;
   private readonly recalculations: Counter;
+  private readonly repeated: Counter;
+  private readonly evicted: Counter;
   private readonly labels: { processor: string };
   private readonly bySeverity: { processor: string; severity: string }[];
+  private last = ZERO;
 
   constructor(metrics: SelfMetrics, id: string) {
     this.labels = { processor: id };
@@ -56,6 +81,37 @@ export class DetectorMetrics {
       'Threshold recalculations, by result.',
       ['processor', 'result'],
     );
+    this.repeated = metrics.counter(
+      'hourglass_anomaly_repeated_spans_total',
+      'Spans that came back carrying anomaly attributes: not_learned (seen within the flush interval, not learned again), unchecked (the bounded memory of recent span ids was full).',
+      ['processor', 'result'],
+    );
+    this.evicted = metrics.counter(
+      'hourglass_anomaly_keys_evicted_total',
+      'Keys forgotten with their stored rows: max_keys (a cold key without a baseline, or of a service over its share, made room for a new key), idle (no baseline and no span today or yesterday).',
+      ['processor', 'reason'],
+    );
+  }
+
+  /** Adds what the hot-path counters gained since the last report. */
+  report(now: HotCounts): void {
+    const last = this.last;
+    this.storageFailed(now.storageFailures - last.storageFailures);
+    this.droppedItems('keys_limit', now.refusedKeys - last.refusedKeys);
+    this.droppedItems('history', now.droppedHistory - last.droppedHistory);
+    this.evictedKeys('max_keys', now.evictedKeys - last.evictedKeys);
+    this.repeatedSpans('not_learned', now.repeated - last.repeated);
+    this.repeatedSpans('unchecked', now.unchecked - last.unchecked);
+    this.keyCount(now.keys);
+    this.last = now;
+  }
+
+  evictedKeys(reason: 'max_keys' | 'idle', n: number): void {
+    if (n > 0) this.evicted.inc({ ...this.labels, reason }, n);
+  }
+
+  repeatedSpans(result: 'not_learned' | 'unchecked', n: number): void {
+    if (n > 0) this.repeated.inc({ ...this.labels, result }, n);
   }
 
   taggedSpans(counts: Uint32Array): void {

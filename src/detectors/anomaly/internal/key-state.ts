@@ -31,6 +31,8 @@ export class KeyState {
   /** THR_STRIDE numbers per slot; NaN: no learned thresholds (the fixed ones apply). */
   thr: Float32Array = NO_THRESHOLDS;
   pending: PendingRow[] = [];
+  /** The flush interval (`KeyLimit.epoch`) the key was last seen in. */
+  seen = 0;
   /** Global sample count when thresholds were last computed for this key. */
   refreshedAt = 0;
   /** The recent level of the key's spans (sustained slowdowns). */

@@ -14,15 +14,16 @@ const STATUS_ERROR = 2;
 
 /**
  * Learns a scored batch once it has been accepted downstream: each span's duration goes into its
- * key's slots and pending daily row. Returns how many spans were learned.
+ * key's slots and pending daily row, except spans marked in `skip` (seen before: recent-spans.ts).
+ * Returns how many spans were learned.
  */
-export function learnBatch(scored: ScoredBatch, rules: LearningRules): number {
+export function learnBatch(scored: ScoredBatch, rules: LearningRules, skip?: Uint8Array): number {
   const { keys, dayHours, buckets, severe } = scored;
   const spans = scored.index.spans;
   let learned = 0;
   for (let i = 0; i < spans.length; i++) {
     const key = keys[i];
-    if (key === undefined) continue;
+    if (key === undefined || skip?.[i] === 1) continue;
     const span = spans[i]!;
     if (!rules.learnErrors && span.statusCode === STATUS_ERROR) continue;
     if (rules.excludeSevere && severe[i] === 1) continue;

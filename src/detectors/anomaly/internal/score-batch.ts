@@ -1,4 +1,4 @@
-import { rewriteItems } from '../../../otlp/rewrite.js';
+import { rewriteItems, type ItemReplacement } from '../../../otlp/rewrite.js';
 import {
   hexAt,
   indexFromLayout,
@@ -9,6 +9,8 @@ import {
 } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
+import { spansCarrying, tagEdit } from './carried-attributes.js';
+import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { cappedSeverity, carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
@@ -21,6 +23,8 @@ import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
+  /** The operation of each span's key (key-form.ts). */
+  readonly keyForm: KeyForm;
   readonly buckets: TimeBuckets;
   readonly minSamples: number;
   readonly minDeltaMs: number;
@@ -60,6 +64,8 @@ export interface ScoredBatch {
   readonly severe: Uint8Array;
   /** The spans tagged (severity at least `minSeverity`). */
   readonly anomalies: AnomalyRecord[];
+  /** Per span, 1 when it arrived carrying `anomaly.*` attributes; undefined when none did. */
+  readonly carried: Uint8Array | undefined;
   /** The request with the tagged spans' attributes added; the input itself when none was. */
   readonly bytes: Uint8Array;
 }
@@ -108,7 +114,8 @@ export function scoreBatch(
   const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
-  let edits: Map<number, Uint8Array> | undefined;
+  let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
+  const carried = spansCarrying(spans);
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
@@ -120,7 +127,7 @@ export function scoreBatch(
     if (!(d > 0) || !(span.startMs > 0)) continue;
     const service = index.resources[span.resource]!.serviceName;
     const ops = (opsByResource[span.resource] ??= model.operations(service));
-    const key = model.key(service, span.name, span.kind, ops);
+    const key = model.key(service, ctx.keyForm.operation(bytes, span), span.kind, ops);
     if (!key) continue;
     const dayHour = buckets.dayHour(span.startMs);
     if (dayHour !== lastDayHour) {
@@ -166,12 +173,15 @@ export function scoreBatch(
     }
     // No rarer than the key's history can tell (`supportOf`).
     while (sev !== 0 && sev < 5 && m[GLOBAL_SLOT * 3]! < support[sev - 1]!) sev++;
-    if (shift !== 0 && (sev === 0 || shift < sev)) sev = shift;
+    // The worse of the two readings; `anomaly.reason` says which one it was.
+    const byLevel = shift !== 0 && (sev === 0 || shift < sev);
+    if (byLevel) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
-    const record = anomalyRecord(bytes, span, service, slot, key, sev, stddev, now, ctx);
+    const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
     anomalies.push(record);
-    (edits ??= new Map()).set(span.start, ctx.encoder.encode(record, slot));
+    const attributes = ctx.encoder.encode(record, slot);
+    (edits ??= new Map()).set(span.start, tagEdit(bytes, span, carried?.[i] === 1, attributes));
   }
   return {
     index,
@@ -180,6 +190,7 @@ export function scoreBatch(
     buckets: spanBuckets,
     severe,
     anomalies,
+    carried,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,
   };
 }
@@ -187,31 +198,34 @@ export function scoreBatch(
 function anomalyRecord(
   bytes: Uint8Array,
   span: SpanRef,
-  service: string,
-  slot: number,
   key: KeyState,
+  slot: number,
   severity: number,
+  byLevel: boolean,
   stddev: number,
   now: number,
   ctx: ScoringContext,
 ): AnomalyRecord {
   const m = key.m;
+  const at = slot * THR_STRIDE;
   const mean = m[slot * 3 + 1]!;
   const d = span.durationMs;
-  const p99 = key.thr[slot * THR_STRIDE + THR_P99]!;
+  const p99 = key.thr[at + THR_P99]!;
   const traceId = hexAt(bytes, span.traceIdAt, 16);
   const spanId = hexAt(bytes, span.spanIdAt, 8);
   return {
     id: `${traceId}-${spanId}`,
     traceId,
     spanId,
-    service,
-    operation: span.name,
+    service: key.service,
+    operation: key.operation,
     kind: span.kind,
     startMs: span.startMs,
     durationMs: d,
     severity,
     detector: ctx.detector,
+    reason: byLevel ? 'slow_operation' : 'slow_span',
+    operationRatio: byLevel ? key.level.ratio() : Number.NaN,
     score: (d - mean) / effectiveStddev(mean, stddev),
     ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
     meanMs: mean,

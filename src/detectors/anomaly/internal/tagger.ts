@@ -1,4 +1,5 @@
 import { ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../../otlp/wire.js';
+import { ANOMALY_ATTRIBUTES as A, REASONS, type Reason } from '../attributes.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import { SEVERITY_LABELS, SEVERITY_NAMES } from './severity.js';
 import { SCOPES, SLOT_COUNT, type Scope } from './slots.js';
@@ -11,8 +12,8 @@ import { SCOPES, SLOT_COUNT, type Scope } from './slots.js';
  *
  * Hot enough to matter (about 1% of all spans are tagged, and every tagged span used to cost
  * microseconds of string encoding): every attribute whose value comes from a small set (severity,
- * label, detector, scope, the 200 window labels) is encoded once, up front; doubles are templates
- * whose 8 value bytes are patched; only `samples` is a varint written per span.
+ * label, detector, reason, scope, the 200 window labels) is encoded once, up front; doubles are
+ * templates whose 8 value bytes are patched; only `samples` is a varint written per span.
  */
 const SPAN_ATTRIBUTES = 9;
 const STRING_VALUE = 1;
@@ -34,21 +35,15 @@ const intAttribute = (key: string, v: number) =>
 const doubleTemplate = (key: string) =>
   keyValue(key, (w) => w.tag(DOUBLE_VALUE, WIRE_I64).double(0));
 
-const SEVERITY = SEVERITY_NAMES.map((s) => stringAttribute('anomaly.severity', s));
-const SEVERITY_NUMBER = [1, 2, 3, 4, 5].map((n) => intAttribute('anomaly.severity_number', n));
-const SEVERITY_LABEL = SEVERITY_LABELS.map((l) => stringAttribute('anomaly.severity_label', l));
-const SCOPE = new Map<Scope, Uint8Array>(
-  SCOPES.map((s) => [s, stringAttribute('anomaly.baseline.scope', s)]),
-);
-const DOUBLES = [
-  'anomaly.score',
-  'anomaly.ratio',
-  'anomaly.baseline.mean_ms',
-  'anomaly.baseline.stddev_ms',
-  'anomaly.baseline.p99_ms',
-].map(doubleTemplate);
+const SEVERITY = SEVERITY_NAMES.map((s) => stringAttribute(A.severity, s));
+const SEVERITY_NUMBER = [1, 2, 3, 4, 5].map((n) => intAttribute(A.severityNumber, n));
+const SEVERITY_LABEL = SEVERITY_LABELS.map((l) => stringAttribute(A.severityLabel, l));
+const REASON = new Map<Reason, Uint8Array>(REASONS.map((r) => [r, stringAttribute(A.reason, r)]));
+const SCOPE = new Map<Scope, Uint8Array>(SCOPES.map((s) => [s, stringAttribute(A.scope, s)]));
+const DOUBLES = [A.score, A.ratio, A.meanMs, A.stddevMs, A.p99Ms].map(doubleTemplate);
+const OPERATION_RATIO = doubleTemplate(A.operationRatio);
 // samples: KeyValue(9) { key(1) "anomaly.baseline.samples", value(2) { int(3) varint } }
-const SAMPLES_KEY = new TextEncoder().encode('anomaly.baseline.samples');
+const SAMPLES_KEY = new TextEncoder().encode(A.samples);
 
 export class AttributeEncoder {
   private readonly detector: Uint8Array;
@@ -58,8 +53,8 @@ export class AttributeEncoder {
   /** `windows[slot]` is the `anomaly.baseline.window` text of each of the 200 slots. */
   constructor(detector: string, windows: readonly string[]) {
     if (windows.length !== SLOT_COUNT) throw new Error(`expected ${SLOT_COUNT} window labels`);
-    this.detector = stringAttribute('anomaly.detector', detector);
-    this.windows = windows.map((w) => stringAttribute('anomaly.baseline.window', w));
+    this.detector = stringAttribute(A.detector, detector);
+    this.windows = windows.map((w) => stringAttribute(A.window, w));
   }
 
   encode(a: AnomalyRecord, slot: number): Uint8Array {
@@ -68,9 +63,11 @@ export class AttributeEncoder {
       SEVERITY_NUMBER[a.severity - 1]!,
       SEVERITY_LABEL[a.severity - 1]!,
       this.detector,
+      REASON.get(a.reason)!,
     ];
     const window = this.windows[slot]!;
     const scope = SCOPE.get(a.scope)!;
+    const withOperation = a.reason === 'slow_operation';
     const samples = Math.max(0, Math.round(a.samples));
     const samplesSize = varintSize(samples);
     // value(2){ tag(3) varint }, key(1){ bytes }, KeyValue(9){ ... }
@@ -79,6 +76,7 @@ export class AttributeEncoder {
     let size = 2 + kvLen + scope.length + window.length;
     for (const p of parts) size += p.length;
     for (const d of DOUBLES) size += d.length;
+    if (withOperation) size += OPERATION_RATIO.length;
     const out = new Uint8Array(size);
     let pos = 0;
     for (const p of parts) {
@@ -86,13 +84,8 @@ export class AttributeEncoder {
       pos += p.length;
     }
     const values = [a.score, a.ratio, a.meanMs, a.stddevMs, a.p99Ms];
-    for (let k = 0; k < 5; k++) {
-      const t = DOUBLES[k]!;
-      out.set(t, pos);
-      pos += t.length;
-      this.scratch.setFloat64(0, values[k]!, true);
-      for (let b = 0; b < 8; b++) out[pos - 8 + b] = this.scratch.getUint8(b);
-    }
+    for (let k = 0; k < 5; k++) pos = this.double(out, pos, DOUBLES[k]!, values[k]!);
+    if (withOperation) pos = this.double(out, pos, OPERATION_RATIO, a.operationRatio);
     out[pos++] = (SPAN_ATTRIBUTES << 3) | WIRE_LEN;
     out[pos++] = kvLen;
     out[pos++] = (1 << 3) | WIRE_LEN;
@@ -112,6 +105,15 @@ export class AttributeEncoder {
     pos += scope.length;
     out.set(window, pos);
     return out;
+  }
+
+  /** Copies a double attribute's template to `pos` with `value` patched in; returns the end. */
+  private double(out: Uint8Array, pos: number, template: Uint8Array, value: number): number {
+    out.set(template, pos);
+    pos += template.length;
+    this.scratch.setFloat64(0, value, true);
+    for (let b = 0; b < 8; b++) out[pos - 8 + b] = this.scratch.getUint8(b);
+    return pos;
   }
 }
 

@@ -32,3 +32,12 @@ export function pendingWritten(model: BaselineModel, w: PendingWrite): void {
   for (const [key, id] of w.assigned) model.setId(key, id);
   for (const key of w.written) key.pending = [];
 }
+
+/**
+ * Deletes the stored rows of keys evicted to make room (call inside the flush's transaction, before
+ * `writePending`, so a key of the same name created since gets a row of its own). A key back in
+ * memory under the same id since (a reload) keeps its rows.
+ */
+export function deleteEvicted(b: BaselineStore, model: BaselineModel): void {
+  b.deleteKeys(model.evictedIds.filter((id) => model.withId(id) === undefined));
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isCsvPath, readCsvSpans } from './csv-spans.js';
 import { readOtlpSpans, type PlayedRequest } from './otlp-spans.js';
 import { SpanTable } from './span-table.js';
+import { KeyForm } from '../internal/key-form.js';
 
 /** Spans to replay, and the requests that carry them, in the order they are played. */
 export interface ReplayStream {
@@ -48,8 +49,14 @@ export function expandPaths(paths: readonly string[]): string[] {
  * Reads trace files (Nezha/TraStrainer CSV, or OTLP/JSON) into one stream, times moved by
  * `shiftNs`. OTLP requests are played as they were exported; CSV spans, which carry no request,
  * are sorted by end time, read once when files overlap, and sent in one request per second.
+ * OTLP spans are named by the operation of their key, formed with `keyAttributes` as the
+ * processor forms it.
  */
-export function readStream(paths: readonly string[], shiftNs = 0n): ReplayStream {
+export function readStream(
+  paths: readonly string[],
+  shiftNs = 0n,
+  keyAttributes: readonly string[] = [],
+): ReplayStream {
   const files = expandPaths(paths);
   const csv = new SpanTable();
   for (const f of files) if (isCsvPath(f)) readCsvSpans(f, csv, shiftNs);
@@ -84,7 +91,10 @@ export function readStream(paths: readonly string[], shiftNs = 0n): ReplayStream
     batch.push(i);
   }
   send();
-  for (const f of files) if (!isCsvPath(f)) requests.push(...readOtlpSpans(f, table, shiftNs));
+  const keyForm = new KeyForm(keyAttributes);
+  for (const f of files) {
+    if (!isCsvPath(f)) requests.push(...readOtlpSpans(f, table, shiftNs, keyForm));
+  }
   requests.sort((a, b) => a.at - b.at || a.first - b.first);
   return { table, requests, duplicates, files: files.length };
 }

@@ -3,6 +3,7 @@ import { L_END_TIME, L_START_TIME, L_STRIDE, indexFromLayout } from '../../../ot
 import { validateRequest } from '../../../otlp/validate.js';
 import { readFixed64BigInt } from '../../../otlp/wire.js';
 import { readOtlpJsonFile } from '../backfill/otlp-json.js';
+import { KeyForm } from '../internal/key-form.js';
 import { ID_BYTES, type SpanTable } from './span-table.js';
 
 /** One request as replay plays it: spans `[first, first + count)` of the table, sent at `at`. */
@@ -22,9 +23,15 @@ interface JsonResource {
 /**
  * Reads OTLP/JSON trace data (what the `file` exporter writes, or any form `hourglass backfill`
  * reads) into the table, request by request, as they were sent: each request keeps its bytes,
- * times moved by `shiftNs`. The pod of a span is its resource's `k8s.pod.name`, else its service.
+ * times moved by `shiftNs`. The pod of a span is its resource's `k8s.pod.name`, else its service;
+ * its name in the table, the operation of its key as the processor forms it (`keyForm`).
  */
-export function readOtlpSpans(path: string, into: SpanTable, shiftNs = 0n): PlayedRequest[] {
+export function readOtlpSpans(
+  path: string,
+  into: SpanTable,
+  shiftNs = 0n,
+  keyForm = new KeyForm([]),
+): PlayedRequest[] {
   const out: PlayedRequest[] = [];
   const ids = new Uint8Array(ID_BYTES);
   readOtlpJsonFile(path).forEach((bytes, k) => {
@@ -67,7 +74,7 @@ export function readOtlpSpans(path: string, into: SpanTable, shiftNs = 0n): Play
         ids.set(bytes.subarray(span.parentSpanIdAt, span.parentSpanIdAt + 8), 24);
       }
       const service = index.resources[span.resource]!.serviceName;
-      into.push(start, end, ids, 0, span.name, span.kind, {
+      into.push(start, end, ids, 0, keyForm.operation(bytes, span), span.kind, {
         service,
         pod: pods[span.resource] ?? service,
       });

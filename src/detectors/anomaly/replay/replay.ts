@@ -68,12 +68,13 @@ const MS_NS = 1_000_000n;
  */
 export async function replay(s: ReplaySettings): Promise<ReplayRun> {
   let shiftMs = Math.round(s.shiftMs ?? 0);
-  let stream = readStream(s.files, BigInt(shiftMs) * MS_NS);
+  const keys = s.config.key_attributes;
+  let stream = readStream(s.files, BigInt(shiftMs) * MS_NS, keys);
   if (stream.requests.length === 0) throw new Error('no spans to replay in the files given');
   if (s.shiftToRecentWeeks) {
     const last = stream.requests[stream.requests.length - 1]!.at;
     shiftMs = Math.floor((Date.now() - last) / WEEK_MS) * WEEK_MS;
-    if (shiftMs !== 0) stream = readStream(s.files, BigInt(shiftMs) * MS_NS);
+    if (shiftMs !== 0) stream = readStream(s.files, BigInt(shiftMs) * MS_NS, keys);
   }
   const shift = BigInt(shiftMs) * MS_NS;
   const tmp = s.store === undefined ? mkdtempSync(join(tmpdir(), 'hourglass-replay-')) : undefined;
@@ -116,7 +117,9 @@ async function learnHistory(
 ) {
   const historyShift = shift + BigInt(Math.round(s.historyShiftMs ?? 0)) * MS_NS;
   const t =
-    s.history && s.history.length > 0 ? readStream(s.history, historyShift).table : new SpanTable();
+    s.history && s.history.length > 0
+      ? readStream(s.history, historyShift, config.key_attributes).table
+      : new SpanTable();
   if (s.historyTable) {
     for (let i = 0; i < s.historyTable.count; i++) s.historyTable.copyTo(t, i, historyShift);
   }
@@ -131,6 +134,8 @@ async function learnHistory(
       timeZone: config.timezone,
       windowDays: config.window_days,
       learnErrors: config.learn_from_errors,
+      keyAttributes: config.key_attributes,
+      maxKeys: config.max_keys,
       now: last,
     });
     let alsoJudged = 0;

@@ -1,3 +1,4 @@
+import { ANOMALY_ATTRIBUTES } from '../attributes.js';
 import { indexSpans, valueOfKey } from '../../../otlp/trace-index.js';
 import {
   WIRE_LEN,
@@ -11,7 +12,7 @@ import {
  * Reads what a user gets from the processor: the `anomaly.severity_number` attribute of each span
  * of an encoded trace request (0 where a span has none).
  */
-const KEY = new TextEncoder().encode('anomaly.severity_number');
+const KEY = new TextEncoder().encode(ANOMALY_ATTRIBUTES.severityNumber);
 const ATTRIBUTES = 9;
 
 /** The severity of every span of a request, in request order (the processor keeps the order). */

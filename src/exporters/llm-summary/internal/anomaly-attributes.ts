@@ -1,3 +1,4 @@
+import { ANOMALY_ATTRIBUTES as A } from '../../../detectors/anomaly/attributes.js';
 import type { AnomalyRecord } from '../../../detectors/anomaly/internal/anomaly-record.js';
 import type { SpanInfo } from './span-decode.js';
 
@@ -9,6 +10,7 @@ export type SpanAnomaly = Pick<
   AnomalyRecord,
   | 'severity'
   | 'detector'
+  | 'operationRatio'
   | 'score'
   | 'ratio'
   | 'meanMs'
@@ -16,12 +18,16 @@ export type SpanAnomaly = Pick<
   | 'p99Ms'
   | 'samples'
   | 'window'
-> & { readonly scope: string };
+> & {
+  readonly scope: string;
+  /** `slow_span`, `slow_operation`, or '' from a processor that did not write it. */
+  readonly reason: string;
+};
 
 /** The anomaly attributes of a decoded span, or undefined when it was not tagged. */
 export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
   const a = span.attributes;
-  const severity = a.get('anomaly.severity_number');
+  const severity = a.get(A.severityNumber);
   if (typeof severity !== 'number' || severity < 1 || severity > 5) return undefined;
   const num = (key: string) => {
     const v = a.get(key);
@@ -33,21 +39,23 @@ export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
   };
   return {
     severity,
-    detector: str('anomaly.detector'),
-    score: num('anomaly.score'),
-    ratio: num('anomaly.ratio'),
-    meanMs: num('anomaly.baseline.mean_ms'),
-    stddevMs: num('anomaly.baseline.stddev_ms'),
-    p99Ms: num('anomaly.baseline.p99_ms'),
-    samples: num('anomaly.baseline.samples'),
-    scope: str('anomaly.baseline.scope'),
-    window: str('anomaly.baseline.window'),
+    detector: str(A.detector),
+    reason: str(A.reason),
+    operationRatio: num(A.operationRatio),
+    score: num(A.score),
+    ratio: num(A.ratio),
+    meanMs: num(A.meanMs),
+    stddevMs: num(A.stddevMs),
+    p99Ms: num(A.p99Ms),
+    samples: num(A.samples),
+    scope: str(A.scope),
+    window: str(A.window),
   };
 }
 
 // The key the anomaly processor writes on every tagged span; searched for as bytes, so a batch
 // without any tagged span costs one memchr-speed scan.
-const KEY = Buffer.from('anomaly.severity_number');
+const KEY = Buffer.from(A.severityNumber);
 
 /** True when the request may hold a tagged span (the key's bytes appear in it). */
 export function mayHoldAnomalies(bytes: Uint8Array): boolean {

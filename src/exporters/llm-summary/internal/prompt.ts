@@ -87,7 +87,11 @@ export function buildPrompt(ctx: SummaryContext, r: Redactor): Prompt {
 function chainEntry(s: AnalysedSpan, r: Redactor): string {
   const base = `${spanLabel(s, r)} ${ms(s.span.durationMs)}`;
   if (!s.anomaly) return `${base}, not anomalous`;
-  return `${base}, ${severityText(s.anomaly.severity)}, ${times(s.anomaly.ratio)} its mean of ${ms(s.anomaly.meanMs)}`;
+  const operation =
+    s.anomaly.reason === 'slow_operation' && Number.isFinite(s.anomaly.operationRatio)
+      ? ` (tagged because its operation's recent spans are ${times(s.anomaly.operationRatio)} their normal)`
+      : '';
+  return `${base}, ${severityText(s.anomaly.severity)}, ${times(s.anomaly.ratio)} its mean of ${ms(s.anomaly.meanMs)}${operation}`;
 }
 
 function originLine(o: AnalysedSpan, top: AnalysedSpan, r: Redactor): string {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Reason } from '../../attributes.js';
 import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
 import type { Scope } from '../slots.js';
 
@@ -23,6 +24,8 @@ interface Row {
   baseline_window: string;
   recorded_at: number;
   summary: string | null;
+  reason: Reason;
+  operation_ratio: number | null;
 }
 
 /**
@@ -38,8 +41,9 @@ export class AnomalyStore {
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO anomalies (id, trace_id, span_id, service, operation, kind, start_ms,
          duration_ms, severity, detector, score, ratio, baseline_mean_ms, baseline_stddev_ms,
-         baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary,
+         reason, operation_ratio)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
     this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
@@ -78,6 +82,8 @@ export class AnomalyStore {
         r.window,
         r.recordedAt,
         r.summary,
+        r.reason,
+        Number.isFinite(r.operationRatio) ? r.operationRatio : null,
       );
     }
   }
@@ -131,5 +137,7 @@ function fromRow(r: Row): AnomalyRecord {
     window: r.baseline_window,
     recordedAt: r.recorded_at,
     summary: r.summary,
+    reason: r.reason,
+    operationRatio: r.operation_ratio ?? Number.NaN,
   };
 }

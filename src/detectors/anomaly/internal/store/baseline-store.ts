@@ -82,6 +82,12 @@ export class BaselineStore {
       deleteOrphanThresholds: db.prepare(
         'DELETE FROM thresholds WHERE key_id NOT IN (SELECT id FROM keys)',
       ),
+      deleteKeyRows: db.prepare('DELETE FROM daily_stats WHERE key_id = ?'),
+      deleteKey: db.prepare('DELETE FROM keys WHERE id = ?'),
+      idleKeys: db.prepare<[number, number, number], { key_id: number }>(
+        `SELECT key_id FROM daily_stats WHERE day >= ? GROUP BY key_id
+         HAVING SUM(count) < ? AND MAX(day) < ?`,
+      ),
       thresholds: db.prepare<[], ThresholdRow>('SELECT * FROM thresholds'),
       keyThresholds: db.prepare<[number], ThresholdRow>(
         'SELECT * FROM thresholds WHERE key_id = ? ORDER BY slot',
@@ -152,6 +158,23 @@ export class BaselineStore {
       if (keys > 0) this.s.deleteOrphanThresholds.run();
       return { rows, keys };
     });
+  }
+
+  /** Deletes keys with their daily rows and thresholds (call inside `transaction`). */
+  deleteKeys(ids: readonly number[]): void {
+    for (const id of ids) {
+      this.s.deleteKeyRows.run(id);
+      this.s.deleteKeyThresholds.run(id);
+      this.s.deleteKey.run(id);
+    }
+  }
+
+  /**
+   * Keys with fewer than `minSamples` spans in the window from `sinceDay` (no baseline) and none
+   * from local day `beforeDay` on: the junk of names with ids in them, or operations gone.
+   */
+  idleKeys(sinceDay: number, minSamples: number, beforeDay: number): number[] {
+    return this.s.idleKeys.all(sinceDay, minSamples, beforeDay).map((r) => r.key_id);
   }
 
   thresholds(keyId?: number): Map<number, SlotThresholds[]> {

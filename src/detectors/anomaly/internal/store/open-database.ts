@@ -11,7 +11,7 @@ export class StorageError extends HourglassError {
   }
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS anomalies (
   baseline_scope TEXT NOT NULL,
   baseline_window TEXT NOT NULL,
   recorded_at INTEGER NOT NULL,
-  summary TEXT
+  summary TEXT,
+  reason TEXT NOT NULL DEFAULT 'slow_span',
+  operation_ratio REAL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS anomalies_by_start ON anomalies (start_ms);
 CREATE INDEX IF NOT EXISTS anomalies_by_service ON anomalies (service, start_ms);
@@ -145,5 +147,30 @@ function migrate(db: Database.Database): void {
     );
   }
   db.exec(SCHEMA);
-  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  if (version < SCHEMA_VERSION) {
+    addMissingColumns(db, 'anomalies', ADDED_COLUMNS);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+}
+
+/** Columns added after version 1, for files an older hourglass created. */
+const ADDED_COLUMNS: readonly [string, string][] = [
+  ['reason', "TEXT NOT NULL DEFAULT 'slow_span'"],
+  ['operation_ratio', 'REAL'],
+];
+
+function addMissingColumns(
+  db: Database.Database,
+  table: string,
+  columns: readonly [string, string][],
+): void {
+  const have = new Set(
+    db
+      .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+      .all()
+      .map((c) => c.name),
+  );
+  for (const [name, type] of columns) {
+    if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
 import { openDatabase } from './open-database.js';
+import { trimStore } from './trim-store.js';
 
 export type OpenState = 'open' | 'reopened' | 'unavailable';
 
@@ -78,6 +79,27 @@ export class Storage {
       this.fail(err, 'writing to the baseline database failed; will retry at the next flush');
       this.close();
       return undefined;
+    }
+  }
+
+  /**
+   * Trims what does not fit this version's bounds (names longer than MAX_NAME_BYTES, more keys
+   * than `maxKeys`) before the baselines are read; logs what it did. False when it failed.
+   */
+  trim(maxKeys: number, sinceDay: number): boolean {
+    if (!this.db) return false;
+    try {
+      const r = trimStore(this.db, maxKeys, sinceDay);
+      if (r.namesCut > 0 || r.keysDeleted > 0) {
+        this.logger.warn(
+          { storage: this.file, ...r, maxKeys },
+          'the baseline database held names longer than 256 bytes or more keys than max_keys: names cut, keys beyond the limit deleted',
+        );
+      }
+      return true;
+    } catch (err) {
+      this.fail(err, 'cannot trim the baseline database to its bounds');
+      return false;
     }
   }
 

@@ -1,0 +1,271 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { protoToJson } from '../../../src/otlp/json-encode.js';
+import { shippedEndpoints } from '../../helpers/ports.js';
+import { assertBuilt, CLI, ROOT, SidecarProcess } from '../../helpers/process.js';
+import { traceRequest } from '../../helpers/spans.js';
+
+/**
+ * Every command as a newcomer runs it from a checkout: the built CLI (what `npx hourglass` and
+ * the package's "bin" run), the shipped otel-config.yaml, the environment variables it reads.
+ * Stores go to a temporary HOURGLASS_DATA_DIR; ports, where a sidecar runs, to free ones through
+ * the HOURGLASS_*_ENDPOINT variables (other test files run at the same time).
+ */
+beforeAll(() => assertBuilt());
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hourglass-newcomer-cli-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `node dist/cli.js ...args` from the checkout's root. With `closedStdout`, the reading end of its
+ * stdout is closed before it writes anything: `hourglass ... | head` after head has exited.
+ */
+function hourglass(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { closedStdout?: boolean } = {},
+): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  if (options.closedStdout) child.stdout.destroy();
+  else child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** OTLP/JSON lines (the file exporter's output), `files` files of 40 spans each. */
+function otlpJsonFiles(dir: string, files: number): string[] {
+  return Array.from({ length: files }, (_, i) => {
+    const file = join(dir, `spans-${i}.jsonl`);
+    writeFileSync(file, `${JSON.stringify(protoToJson('traces', traceRequest(40, 'checkout')))}\n`);
+    return file;
+  });
+}
+
+const STACK = /^\s+at .+\(.*:\d+:\d+\)$/m;
+
+describe('npx hourglass', () => {
+  it('runs the checkout\'s own CLI (dist/ is built by npm ci\'s "prepare")', () => {
+    // --no-install: never fetch a package of that name from a registry.
+    const r = spawnSync('npx', ['--no-install', 'hourglass', '--version'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  }, 60_000);
+});
+
+describe('hourglass validate', () => {
+  it('accepts the shipped config and says where it sends, and which variable decides it', async () => {
+    const r = await hourglass(['validate', '--config', 'otel-config.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '  otlp/jaeger sends traces to jaeger:4317 (the default; set JAEGER_OTLP_ENDPOINT to change it)\n',
+    );
+    const set = await hourglass(['validate', '--config', 'otel-config.yaml'], {
+      JAEGER_OTLP_ENDPOINT: 'localhost:14317',
+    });
+    expect(set.stdout).toContain(
+      '  otlp/jaeger sends traces to localhost:14317 (JAEGER_OTLP_ENDPOINT)\n',
+    );
+  });
+
+  it("refuses the shipped config pointed at hourglass's own receiver, naming the variable", async () => {
+    const r = await hourglass(['validate', '--config', 'otel-config.yaml'], {
+      JAEGER_OTLP_ENDPOINT: 'localhost:4317',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'otel-config.yaml: 1 problem(s):\n' +
+        "  exporters.otlp/jaeger.endpoint: sends to localhost:4317, which is this process's own receiver (receivers.otlp.protocols.grpc.endpoint listens on 0.0.0.0:4317): the data would come back in and loop forever; point it at the backend (Jaeger, a Collector) instead (set by JAEGER_OTLP_ENDPOINT)\n",
+    );
+    // hourglass run refuses it the same way, before listening anywhere.
+    const run = await hourglass(['run', '--config', 'otel-config.yaml'], {
+      JAEGER_OTLP_ENDPOINT: '127.0.0.1:4317',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('exporters.otlp/jaeger.endpoint: sends to 127.0.0.1:4317');
+  });
+
+  it('never echoes a secret from the environment in a problem', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'otel-config.yaml');
+    writeFileSync(
+      file,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } } }
+processors: { batch: { send_batch_size: "\${env:BATCH_SIZE}" } }
+exporters: { otlphttp: { endpoint: "\${env:BACKEND_URL}" } }
+service: { pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlphttp] } } }
+`,
+    );
+    const r = await hourglass(['validate', '--config', file], {
+      BATCH_SIZE: 's3cr3t-token-1',
+      BACKEND_URL: 'hxxp://user:s3cr3t-token-2@backend',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `${file}: 2 problem(s):\n` +
+        '  processors.batch.send_batch_size: expected a number, got the value of ${env:BATCH_SIZE} (a string)\n' +
+        '  exporters.otlphttp.endpoint: the value of ${env:BACKEND_URL} is not an http:// or https:// URL such as "http://jaeger:4318"\n',
+    );
+  });
+
+  it('does not run plugin modules unless --load-plugins is given', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'the-module-ran');
+    writeFileSync(
+      join(dir, 'plugin.js'),
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default 42;\n`,
+    );
+    const file = join(dir, 'otel-config.yaml');
+    writeFileSync(
+      file,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } } }
+exporters: { plugin/mine: { module: ./plugin.js, anything: 1 } }
+service: { pipelines: { traces: { receivers: [otlp], exporters: [plugin/mine] } } }
+`,
+    );
+    const r = await hourglass(['validate', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'note: exporters.plugin/mine: module "./plugin.js" found but not loaded, so its settings were not checked; --load-plugins loads it (running its code)',
+    );
+    expect(existsSync(marker)).toBe(false);
+    const loaded = await hourglass(['validate', '--config', file, '--load-plugins']);
+    expect(loaded.code).toBe(1);
+    expect(loaded.stderr).toContain(
+      'exporters.plugin/mine: module "./plugin.js" does not export an exporter factory (got number)',
+    );
+    expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('hourglass backfill and recalculate, on the shipped config', () => {
+  it('seeds baselines from OTLP JSON files into HOURGLASS_DATA_DIR, then recalculates', async () => {
+    const dir = tempDir();
+    const env = { HOURGLASS_DATA_DIR: dir };
+    const files = otlpJsonFiles(dir, 2);
+    const backfill = await hourglass(['backfill', ...files.flatMap((f) => ['--file', f])], env);
+    expect(backfill.stderr).toBe('');
+    expect(backfill.code).toBe(0);
+    expect(backfill.stdout).toContain(
+      `learned 80 of 80 span(s) into 1 key(s) of anomaly (${join(dir, 'hourglass.db')})`,
+    );
+    expect(existsSync(join(dir, 'hourglass.db'))).toBe(true);
+    const recalculate = await hourglass(['recalculate', '--json'], env);
+    expect(recalculate.stderr).toBe('');
+    expect(recalculate.code).toBe(0);
+    expect(JSON.parse(recalculate.stdout)).toMatchObject({ processor: 'anomaly', keys: 1 });
+  });
+});
+
+describe('a closed stdout (hourglass ... | head) ends every command quietly', () => {
+  it.each([
+    ['--help'],
+    ['validate', '--config', 'otel-config.yaml'],
+    ['recalculate'],
+    ['backfill', 'FILES'],
+  ])('hourglass %s', async (...args: string[]) => {
+    const dir = tempDir();
+    const argv = args.flatMap((a) =>
+      a === 'FILES' ? otlpJsonFiles(dir, 3).flatMap((f) => ['--file', f]) : [a],
+    );
+    const r = await hourglass(argv, { HOURGLASS_DATA_DIR: dir }, { closedStdout: true });
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.code).toBe(0);
+  });
+
+  it('hourglass run: stops gracefully, as on SIGTERM', async () => {
+    const dir = tempDir();
+    const endpoints = await shippedEndpoints();
+    const file = join(dir, 'otel-config.yaml');
+    writeFileSync(
+      file,
+      `receivers: { otlp: { protocols: { http: { endpoint: "${endpoints['HOURGLASS_HTTP_ENDPOINT']}" } } } }
+exporters: { debug: { verbosity: detailed } }
+service:
+  pipelines: { traces: { receivers: [otlp], exporters: [debug] } }
+  telemetry: { metrics: { level: none } }
+`,
+    );
+    const sidecar = new SidecarProcess(['run', '--config', file], {}, { closedStdout: true });
+    cleanups.push(() => sidecar.kill('SIGKILL'));
+    await sidecar.waitForLog((l) => l.msg === 'hourglass is running');
+    const res = await fetch(`http://${endpoints['HOURGLASS_HTTP_ENDPOINT']}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: traceRequest(3),
+    });
+    expect(res.status).toBe(200);
+    expect(await sidecar.exited).toBe(0);
+    expect(sidecar.logs).toContainEqual(
+      expect.objectContaining({
+        signal: 'stdout closed',
+        msg: 'shutting down: stopping receivers, draining the pipeline',
+      }),
+    );
+    expect(sidecar.stderrText).not.toMatch(STACK);
+  });
+});
+
+describe('hourglass healthcheck', () => {
+  it('follows the telemetry address of the config that run reads (HOURGLASS_CONFIG)', async () => {
+    const dir = tempDir();
+    const env: Record<string, string> = {
+      ...(await shippedEndpoints()),
+      HOURGLASS_DATA_DIR: dir,
+      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+    };
+    const down = await hourglass(['healthcheck'], env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toBe(
+      `http://${env['HOURGLASS_TELEMETRY_ENDPOINT']}/readyz: no answer (ECONNREFUSED)\n`,
+    );
+    const sidecar = new SidecarProcess(['run'], env);
+    cleanups.push(() => sidecar.kill('SIGKILL'));
+    await sidecar.waitForLog((l) => l.msg === 'hourglass is running');
+    const up = await hourglass(['healthcheck'], env);
+    expect(up.stdout).toBe(`http://${env['HOURGLASS_TELEMETRY_ENDPOINT']}/readyz: ready\n`);
+    expect(up.code).toBe(0);
+    sidecar.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+  });
+
+  it('asks the loopback address when the telemetry endpoint listens on every interface', async () => {
+    const dir = tempDir();
+    const [address] = Object.values(await shippedEndpoints());
+    const port = address!.split(':')[1]!;
+    const r = await hourglass(['healthcheck', '--timeout', '500ms'], {
+      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+      HOURGLASS_TELEMETRY_ENDPOINT: `0.0.0.0:${port}`,
+      HOURGLASS_DATA_DIR: dir,
+    });
+    expect(r.stderr).toBe(`http://127.0.0.1:${port}/readyz: no answer (ECONNREFUSED)\n`);
+    expect(r.code).toBe(1);
+  });
+});
