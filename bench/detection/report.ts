@@ -100,6 +100,9 @@ function faultTable(hg: DetectorReport, all: readonly DetectorReport[]): string 
       other,
       `${first(5)} / ${first(3)} (first span ${f.firstSpanSeconds?.toFixed(0) ?? '-'} s)`,
       `${pct(f.afterTagged3, 2)} of ${f.afterSpans}`,
+      f.kind === 'step' || f.kind === 'downstream' || f.kind === 'rush-at-night'
+        ? `${f.lastTagAfterSeconds.toFixed(0)} s`
+        : '-',
       ...refRecall,
     ];
   });
@@ -109,6 +112,7 @@ function faultTable(hg: DetectorReport, all: readonly DetectorReport[]): string 
       'hourglass SEV<=2 / <=3 / <=5',
       'first tag SEV<=5 / <=3',
       'hour after: SEV<=3',
+      'last tag after the end',
       ...refs.map((d) => `${d.name} SEV<=3`),
     ],
     rows,

@@ -1,5 +1,6 @@
 import { backfillCommand } from '../detectors/anomaly/cli/backfill-command.js';
 import { recalculateCommand } from '../detectors/anomaly/cli/recalculate-command.js';
+import { replayCommand } from '../detectors/anomaly/cli/replay-command.js';
 import type { Command } from './command.js';
 import { healthcheckCommand } from './healthcheck-command.js';
 import { runCommand } from './run-command.js';
@@ -39,6 +40,14 @@ export const COMMANDS: ReadonlyArray<readonly [string, Command]> = [
       summary:
         'seed baselines from OTLP JSON files (--file) or a Jaeger query API\n(--jaeger URL), then recalculate',
       run: backfillCommand,
+    },
+  ],
+  [
+    'replay',
+    {
+      summary:
+        'run trace files through the anomaly processor offline and print what\nwould have been tagged; score it against a fault list',
+      run: replayCommand,
     },
   ],
   [

@@ -8,7 +8,7 @@ export interface Destination {
   readonly signals: readonly Signal[];
   /** The setting's full path, `exporters.otlp/jaeger.endpoint`. */
   readonly setting: string;
-  /** The endpoint or URL, without credentials. */
+  /** The endpoint or URL, credentials replaced by `[REDACTED]`. */
   readonly address: string;
   /** `(JAEGER_OTLP_ENDPOINT)`, `(the default; set JAEGER_OTLP_ENDPOINT to change it)`, ... */
   readonly source: string;

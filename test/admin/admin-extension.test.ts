@@ -40,6 +40,15 @@ function spans(n: number, extra: Partial<SpanSpec> = {}): SpanSpec[] {
   }));
 }
 
+/** 2,000 spans the day before, another bucket: history enough for a SEV1 (40 spans give SEV3). */
+function dayBefore(): SpanSpec[] {
+  return Array.from({ length: 2000 }, (_, i) => ({
+    name: 'GET /cart',
+    startMs: MONDAY - 21 * H + i * 1000,
+    durationMs: 90 + (i % 21),
+  }));
+}
+
 async function send(entry: Consumer, list: SpanSpec[]): Promise<void> {
   await entry.consume({ signal: 'traces', bytes: traceRequest(list), items: list.length });
 }
@@ -148,7 +157,7 @@ describe('admin API', () => {
 
   it('serves the anomaly history with filters and Jaeger links', async () => {
     await start();
-    await send(entry, spans(40));
+    await send(entry, [...spans(40), ...dayBefore()]);
     await send(entry, [
       {
         name: 'GET /cart',
@@ -161,7 +170,8 @@ describe('admin API', () => {
       { service: 'shop', name: 'GET /cart', startMs: MONDAY + 9 * H, durationMs: 5 },
     ]);
     clock.advance(10_000); // the first is flushed to SQLite, the next stays in memory
-    await send(entry, [{ name: 'GET /cart', startMs: MONDAY + 10 * H, durationMs: 3000 }]);
+    // Against Monday's baseline, which learned the 2 s span (SEV2 at 3 s, SEV1 at 30 s).
+    await send(entry, [{ name: 'GET /cart', startMs: MONDAY + 10 * H, durationMs: 30_000 }]);
 
     const all = await get('/api/v1/anomalies');
     expect(all.status).toBe(200);
@@ -192,7 +202,9 @@ describe('admin API', () => {
     const severe = await get('/api/v1/anomalies?min_severity=SEV2');
     expect(severe.body.anomalies).toHaveLength(2);
     const since = await get(`/api/v1/anomalies?since=${new Date(MONDAY + 9.5 * H).toISOString()}`);
-    expect(since.body.anomalies.map((a: { duration_ms: number }) => a.duration_ms)).toEqual([3000]);
+    expect(since.body.anomalies.map((a: { duration_ms: number }) => a.duration_ms)).toEqual([
+      30_000,
+    ]);
     expect((await get('/api/v1/anomalies?limit=1')).body.anomalies).toHaveLength(1);
     expect((await get('/api/v1/anomalies?service=shop')).body.anomalies).toEqual([]);
   });
@@ -217,7 +229,7 @@ describe('admin API', () => {
 
   it('streams new anomalies as server-sent events', async () => {
     await start();
-    await send(entry, spans(40));
+    await send(entry, [...spans(40), ...dayBefore()]);
     const events: string[] = [];
     const req = http.get(`${base}/api/v1/anomalies/stream?min_severity=SEV2`);
     const response = await new Promise<http.IncomingMessage>((resolve) =>

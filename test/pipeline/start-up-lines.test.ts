@@ -116,9 +116,11 @@ service:
     );
     expect(lines.filter((l) => l.msg.startsWith('sending ')).map((l) => l.msg)).toEqual([
       'sending traces to jaeger.invalid:4317 (exporters.otlp/jaeger.endpoint)',
-      'sending traces to https://collector.invalid/v1/traces (exporters.otlphttp.endpoint)',
-      'sending metrics to https://collector.invalid/v1/metrics (exporters.otlphttp.endpoint)',
+      // Credentials are shown as every log line of the process shows them: replaced, not removed.
+      'sending traces to https://[REDACTED]@collector.invalid/v1/traces (exporters.otlphttp.endpoint)',
+      'sending metrics to https://[REDACTED]@collector.invalid/v1/metrics (exporters.otlphttp.endpoint)',
     ]);
     expect(JSON.stringify(lines)).not.toContain('pa55word');
+    expect(JSON.stringify(lines)).not.toContain('user:');
   });
 });

@@ -1,5 +1,7 @@
 import type { SimSpan } from '../sim/traffic.js';
 
+export { ladderSeverity, SIGMA_LADDER } from '../../../src/detectors/anomaly/replay/references.js';
+
 /**
  * A detector under test: sees each request (the simulated spans and their OTLP encoding) when it
  * is sent, and answers a severity per span, in the request's order: 0 untagged, 1 (SEV1) .. 5.
@@ -10,17 +12,6 @@ export interface BenchDetector {
   readonly description: string;
   score(spans: readonly SimSpan[], bytes: Uint8Array, sentAt: number): Promise<Uint8Array>;
   close(): Promise<void>;
-}
-
-/** The sigma ladder of the simple detectors: 3, 4, 5, 7, 10 sigma start SEV5 .. SEV1. */
-export const SIGMA_LADDER = [3, 4, 5, 7, 10] as const;
-
-/** The severity (1..5, 0 none) of a deviation on a ladder `[sev5 .. sev1]`. */
-export function ladderSeverity(score: number, ladder: readonly number[] = SIGMA_LADDER): number {
-  if (!(score >= ladder[0]!)) return 0;
-  let sev = 5;
-  for (let k = 1; k < ladder.length && score >= ladder[k]!; k++) sev--;
-  return sev;
 }
 
 /** A detector that scores span by span, in the order the spans were sent. */

@@ -67,6 +67,18 @@ export function figures(r: SeedResult): Figure[] {
     });
   }
   seasonality(hg, out);
+  // Issue 10: tagging stops within a minute of a slowdown ending (the faulted operation's run of
+  // tags after the end), for the slowdowns that end (steps, downstream faults, the night rush).
+  const ended = hg.faults.filter((f) => ['step', 'downstream', 'rush-at-night'].includes(f.kind));
+  if (ended.length > 0) {
+    const worst = ended.reduce((w, f) => (f.lastTagAfterSeconds > w.lastTagAfterSeconds ? f : w));
+    out.push({
+      name: `last tag after a slowdown ends (worst of ${ended.length})`,
+      target: `<= ${MINUTE_S} s`,
+      value: `${worst.lastTagAfterSeconds.toFixed(0)} s (${worst.description})`,
+      pass: worst.lastTagAfterSeconds <= MINUTE_S,
+    });
+  }
   const f1 = hg.cuts[2]!.f1;
   for (const name of ['global-3sigma', 'ewma-3sigma']) {
     const ref = r.detectors.find((d) => d.name === name)!;

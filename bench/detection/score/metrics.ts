@@ -3,27 +3,20 @@ import type { Fleet } from '../sim/fleet.js';
 import {
   atOrWorse,
   counts,
+  CUTS,
+  cutMetrics,
+  ratio,
+  shares,
   total,
   type Counts,
-  type DetectorTally,
-  type FaultTally,
-} from './tally.js';
+  type CutMetrics,
+} from '../../../src/detectors/anomaly/replay/metrics.js';
+import type { DetectorTally, FaultTally } from './tally.js';
+
+export { CUTS, cutMetrics, type CutMetrics };
 
 /** Nominal share of clean spans tagged SEV<=1 .. SEV<=5 (the default severity percentiles). */
 export const NOMINAL = [0.00001, 0.0001, 0.001, 0.005, 0.01] as const;
-export const CUTS = [1, 2, 3, 4, 5] as const;
-
-export interface CutMetrics {
-  readonly cut: number;
-  readonly tp: number;
-  readonly fp: number;
-  readonly fn: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  /** False positives per hour of the evaluation period. */
-  readonly fpPerHour: number;
-}
 
 export interface FaultMetrics {
   readonly id: number;
@@ -51,6 +44,12 @@ export interface FaultMetrics {
   /** Clean spans of the related operations in the hour after, and the share tagged SEV<=3. */
   readonly afterSpans: number;
   readonly afterTagged3: number;
+  /**
+   * Seconds from the end of the fault to the last tag of the faulted operation in the run of tags
+   * that followed it (tags less than TAG_RUN_GAP_S apart, the first within that of the end); 0
+   * when tagging stopped with the fault.
+   */
+  readonly lastTagAfterSeconds: number;
 }
 
 export interface DetectorReport {
@@ -74,25 +73,6 @@ export interface DetectorReport {
     readonly mondayProbes: { readonly spans: number; readonly tagged3: number };
     readonly sundayProbes: { readonly spans: number; readonly tagged3: number };
   };
-}
-
-const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
-const shares = (c: Counts) => CUTS.map((cut) => ratio(atOrWorse(c, cut), total(c)));
-
-/** Precision, recall and F1 at one cut from positive and negative counts. */
-export function cutMetrics(
-  positive: Counts,
-  negative: Counts,
-  cut: number,
-  hours: number,
-): CutMetrics {
-  const tp = atOrWorse(positive, cut);
-  const fn = total(positive) - tp;
-  const fp = atOrWorse(negative, cut);
-  const precision = tp + fp > 0 ? tp / (tp + fp) : 1;
-  const recall = ratio(tp, tp + fn);
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { cut, tp, fp, fn, precision, recall, f1, fpPerHour: ratio(fp, hours) };
 }
 
 export function detectorReport(
@@ -154,7 +134,20 @@ function faultMetrics(f: FaultTally, fleet: Fleet): FaultMetrics {
     errorTagged3: ratio(atOrWorse(f.errors, 3), total(f.errors)),
     afterSpans: total(f.after),
     afterTagged3: ratio(atOrWorse(f.after, 3), total(f.after)),
+    lastTagAfterSeconds: lastTagAfter(f.afterTags, fault.to),
   };
+}
+
+/** Tags of one operation less than this apart are one run of tags (issue 10's "tags went on"). */
+export const TAG_RUN_GAP_S = 120;
+
+function lastTagAfter(tags: readonly number[], end: number): number {
+  let last = end;
+  for (const t of [...tags].sort((a, b) => a - b)) {
+    if (t - last >= TAG_RUN_GAP_S * 1000) break;
+    last = t;
+  }
+  return (last - end) / 1000;
 }
 
 /** Target spans and recall at `cut` over the step faults of one factor. */

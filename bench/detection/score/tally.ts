@@ -2,6 +2,14 @@ import type { Fault, Schedule } from '../sim/faults.js';
 import type { Fleet } from '../sim/fleet.js';
 import { HOUR } from '../sim/seasonality.js';
 import { MONDAY_PROBE, SUNDAY_PROBE, type SimSpan } from '../sim/traffic.js';
+import { counts, type Counts } from '../../../src/detectors/anomaly/replay/metrics.js';
+
+export {
+  atOrWorse,
+  counts,
+  total,
+  type Counts,
+} from '../../../src/detectors/anomaly/replay/metrics.js';
 
 /**
  * Ground truth per span, as an SRE would count it:
@@ -31,23 +39,6 @@ export function truthOf(s: SimSpan): Truth {
   return 'negative';
 }
 
-/** Counts by severity: index 0 untagged, 1..5 SEV1..SEV5. */
-export type Counts = Float64Array;
-export const counts = (): Counts => new Float64Array(6);
-
-/** Spans tagged SEV1 .. SEV`cut` (the "SEV<=cut" of the report). */
-export function atOrWorse(c: Counts, cut: number): number {
-  let n = 0;
-  for (let s = 1; s <= cut; s++) n += c[s]!;
-  return n;
-}
-
-export function total(c: Counts): number {
-  let n = 0;
-  for (let s = 0; s <= 5; s++) n += c[s]!;
-  return n;
-}
-
 export interface FaultTally {
   readonly fault: Fault;
   /** Operations it touches: the target and its callers (an outage: the entry and its calls). */
@@ -60,6 +51,8 @@ export interface FaultTally {
   readonly errors: Counts;
   /** Negative spans of the related operations in the hour after the fault ended. */
   readonly after: Counts;
+  /** Starts of the faulted operation's spans tagged (any severity) in the hour after it ended. */
+  readonly afterTags: number[];
   /** Per cut 1..5: start of the earliest positive span tagged at that cut or worse. */
   readonly firstTag: Float64Array;
   /** Start of the earliest positive span. */
@@ -107,6 +100,7 @@ export class Tally {
         ambiguous: counts(),
         errors: counts(),
         after: counts(),
+        afterTags: [],
         firstTag: new Float64Array(6).fill(Number.POSITIVE_INFINITY),
         firstPositive: Number.POSITIVE_INFINITY,
       })),
@@ -140,7 +134,9 @@ export class Tally {
     if (truth === 'negative') {
       for (const f of d.faults) {
         const { to } = f.fault;
-        if (s.startMs >= to && s.startMs < to + HOUR && f.related.has(s.op)) f.after[severity]!++;
+        if (s.startMs < to || s.startMs >= to + HOUR || !f.related.has(s.op)) continue;
+        f.after[severity]!++;
+        if (severity > 0 && s.op === f.fault.op) f.afterTags.push(s.startMs);
       }
     }
   }

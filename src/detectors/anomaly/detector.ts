@@ -22,7 +22,12 @@ import { RecentSpans, checkRepeats } from './internal/recent-spans.js';
 import { buildProfile, type BaselineProfile } from './internal/profile.js';
 import type { RecalcReport } from './internal/recalculate.js';
 import { scheduleCron } from './internal/schedule.js';
-import { scoreBatch, type ScoredBatch, type ScoringContext } from './internal/score-batch.js';
+import {
+  scoreBatch,
+  supportOf,
+  type ScoredBatch,
+  type ScoringContext,
+} from './internal/score-batch.js';
 import { windowLabels } from './internal/slots.js';
 import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
@@ -87,6 +92,9 @@ export class AnomalyDetector {
       flush: () => this.flush(),
     });
     const windows = windowLabels(config.timezone);
+    const percentiles = splitPercentiles(
+      bySeverity(config.severity_percentiles).map((p) => p / 100),
+    );
     this.scoring = {
       model: this.model,
       keyForm: new KeyForm(config.key_attributes),
@@ -95,6 +103,7 @@ export class AnomalyDetector {
       minDeltaMs: config.min_delta_ms,
       minSeverity: config.min_severity,
       fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
+      support: supportOf(percentiles.point),
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { main } from '../../../src/cli/main.js';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { Capture } from '../helpers/capture-exporter.js';
+import { hourglass } from '../helpers/cli.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
@@ -20,26 +20,6 @@ const SEV1 = 4;
 
 const H = 3_600_000;
 const DAY = 24 * H;
-
-/** Runs `hourglass ...args` in-process and returns its exit code and output. */
-async function hourglass(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** Spans at 09:xx UTC on each of the last `days` days: the CLI runs on the system clock. */
 function history(days: number, perDay: number, service = 'checkout'): SpanSpec[] {

@@ -6,7 +6,10 @@ import {
   LevelState,
   splitPercentiles,
 } from '../../../src/detectors/anomaly/internal/level.js';
-import { carriesShift } from '../../../src/detectors/anomaly/internal/level-shift.js';
+import {
+  cappedSeverity,
+  carriesShift,
+} from '../../../src/detectors/anomaly/internal/level-shift.js';
 import { severityOf } from '../../../src/detectors/anomaly/internal/severity.js';
 import { THR_P50, THR_P95, THR_P99 } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { Random } from '../helpers/random.js';
@@ -132,14 +135,46 @@ describe('sustained slowdowns: the level', () => {
 
   it('lets a span carry its operation slowdown only when it, or the slowdown, is min_delta_ms', () => {
     const thr = slot(0.3).map((v) => v / 5); // median 20 ms, p95 33 ms
-    const slow = 2.9; // the level of an operation several times slower
-    const slight = 0.9; // the level of one about 1.2x slower: 4 ms
-    expect(carriesShift(thr, 0, 19, slow, 5)).toBe(false); // faster than the median
-    expect(carriesShift(thr, 0, 23, slow, 5)).toBe(true); // 3 ms over, of a large slowdown
-    expect(carriesShift(thr, 0, 23, slight, 5)).toBe(false); // 3 ms over, of a 4 ms slowdown
-    expect(carriesShift(thr, 0, 26, slight, 5)).toBe(true); // itself 6 ms slower
+    const mean = 21;
+    const slow = 3; // an operation three times slower: 40 ms over the median
+    const slight = 1.2; // one about 1.2x slower: 4 ms
+    expect(carriesShift(thr, 0, 19, mean, slow, 5)).toBe(false); // faster than the median
+    expect(carriesShift(thr, 0, 20.5, mean, slow, 5)).toBe(false); // faster than the mean
+    expect(carriesShift(thr, 0, 23, mean, slow, 5)).toBe(true); // 3 ms over, of a large slowdown
+    expect(carriesShift(thr, 0, 23, mean, slight, 5)).toBe(false); // 3 ms over, of a 4 ms slowdown
+    expect(carriesShift(thr, 0, 26, mean, slight, 5)).toBe(true); // itself 6 ms slower
     // A 1 ms call several times slower is still a few ms: not an incident (min_delta_ms).
     const fast = slot(0.3).map((v) => v / 100);
-    expect(carriesShift(fast, 0, 1.03, slow, 5)).toBe(false);
+    expect(carriesShift(fast, 0, 1.03, 1.01, slow, 5)).toBe(false);
+  });
+
+  it('bounds a slow operation by its size: never critical, major from 3x, moderate from 1.5x', () => {
+    expect(cappedSeverity(1, 100)).toBe(2);
+    expect(cappedSeverity(1, 3)).toBe(2);
+    expect(cappedSeverity(1, 2.9)).toBe(3);
+    expect(cappedSeverity(2, 1.5)).toBe(3);
+    expect(cappedSeverity(1, 1.3)).toBe(4);
+    expect(cappedSeverity(1, 1.15)).toBe(5);
+    expect(cappedSeverity(4, 5)).toBe(4); // no more severe than its rarity
+    expect(cappedSeverity(1, 1.05)).toBe(0); // a slowdown that is over: not tagged
+  });
+
+  it('measures the size of a slowdown over the last minute of a call made a few times a minute', () => {
+    const thr = slot(0.3);
+    const state = new LevelState();
+    let t = 1_000_000;
+    for (let i = 0; i < 20; i++) state.observe(thr, 0, 500, (t += 20_000)); // 5x slower
+    expect(state.ratio()).toBeGreaterThan(4.5);
+    const after: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      state.observe(thr, 0, 100, (t += 20_000)); // back to normal
+      after.push(state.ratio());
+    }
+    // Within a minute (three calls) the slowdown is too small to tag; the rarity still remembers.
+    expect(cappedSeverity(2, after[2]!)).toBe(0);
+    expect(state.value).toBeGreaterThan(1.5);
+    // A busy call averages by count: 30 normal spans in a second bring it back.
+    for (let i = 0; i < 40; i++) state.observe(thr, 0, 100, (t += 25));
+    expect(state.ratio()).toBeLessThan(1.1);
   });
 });

@@ -211,7 +211,11 @@ describe('anomaly storage (SQLite)', () => {
     const clock = new FakeClock(MONDAY + 12 * H);
     const { sidecar, entry, lines } = await start(clock);
     expect(lines.some((l) => l.level === 50 && String(l.msg).includes('cannot open'))).toBe(true);
-    await send(entry, spansAt(MONDAY + 9 * H, Array(40).fill(100)));
+    // 40 spans at Monday 09:00 and 2,000 the day before: history enough for a SEV1.
+    await send(entry, [
+      ...spansAt(MONDAY + 9 * H, Array(40).fill(100)),
+      ...spansAt(MONDAY - 20 * H, Array(2000).fill(100)),
+    ]);
     await send(entry, spansAt(MONDAY + 9 * H, [900]));
     clock.advance(10_000);
     expect(capture.batches).toHaveLength(2);

@@ -66,42 +66,65 @@ export class Seeder {
   /** Learns the spans of one encoded ExportTraceServiceRequest. */
   add(bytes: Uint8Array): void {
     const index = indexSpans(bytes);
-    const today = this.buckets.day(this.options.now);
-    const firstDay = today - this.options.windowDays + 1;
-    const c = this.counts;
     for (const span of index.spans) {
-      c.spans++;
-      if (!(span.durationMs > 0) || !(span.startMs > 0)) {
-        c.noDuration++;
-        continue;
-      }
-      if (!this.options.learnErrors && span.statusCode === 2) {
-        c.errors++;
-        continue;
-      }
-      const dayHour = this.buckets.dayHour(span.startMs);
-      const day = Math.floor(dayHour / 24);
-      if (day < firstDay || day > today) {
-        c.outsideWindow++;
-        continue;
-      }
-      const id = hexAt(bytes, span.traceIdAt, 16) + hexAt(bytes, span.spanIdAt, 8);
-      if (this.seen.has(id)) {
-        c.duplicates++;
-        continue;
-      }
-      const service = index.resources[span.resource]!.serviceName;
-      const key = this.model.key(service, this.keyForm.operation(bytes, span), span.kind);
-      if (!key) {
-        c.keysLimit++;
-        continue;
-      }
-      if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.clear();
-      this.seen.add(id);
-      key.learn(dayHour, bucketOfDayHour(dayHour), span.durationMs);
-      c.learned++;
-      if (++this.unflushed >= FLUSH_EVERY) this.flush();
+      this.learn(
+        index.resources[span.resource]!.serviceName,
+        this.keyForm.operation(bytes, span),
+        span.kind,
+        span.startMs,
+        span.durationMs,
+        span.statusCode,
+        hexAt(bytes, span.traceIdAt, 16) + hexAt(bytes, span.spanIdAt, 8),
+      );
     }
+  }
+
+  /**
+   * Learns one span of key (`service`, `operation` as the processor forms it, `kind`); `hourglass
+   * replay` learns its history this way. Skipped when it has no positive duration, is an error
+   * (unless learn_from_errors), lies outside the window, its `id` (trace and span id) was learned
+   * before, or its key would pass max_keys.
+   */
+  learn(
+    service: string,
+    operation: string,
+    kind: number,
+    startMs: number,
+    durationMs: number,
+    statusCode: number,
+    id: string,
+  ): void {
+    const c = this.counts;
+    c.spans++;
+    if (!(durationMs > 0) || !(startMs > 0)) {
+      c.noDuration++;
+      return;
+    }
+    if (!this.options.learnErrors && statusCode === 2) {
+      c.errors++;
+      return;
+    }
+    const today = this.buckets.day(this.options.now);
+    const dayHour = this.buckets.dayHour(startMs);
+    const day = Math.floor(dayHour / 24);
+    if (day < today - this.options.windowDays + 1 || day > today) {
+      c.outsideWindow++;
+      return;
+    }
+    if (this.seen.has(id)) {
+      c.duplicates++;
+      return;
+    }
+    const key = this.model.key(service, operation, kind);
+    if (!key) {
+      c.keysLimit++;
+      return;
+    }
+    if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.clear();
+    this.seen.add(id);
+    key.learn(dayHour, bucketOfDayHour(dayHour), durationMs);
+    c.learned++;
+    if (++this.unflushed >= FLUSH_EVERY) this.flush();
   }
 
   /** Writes what was learned (one transaction) and tells running sidecars to reload. */

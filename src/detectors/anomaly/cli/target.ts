@@ -35,6 +35,16 @@ export async function openTarget(
   processor: string | undefined,
   clock: Clock,
 ): Promise<Target> {
+  const { id, config } = await chooseProcessor(configPath, processor);
+  const db = openDatabase(config.storage, silentLogger(), clock.now());
+  return { id, config, db, store: new BaselineStore(db) };
+}
+
+/** The settings of the anomaly processor a command works on (`--processor` picks one of several). */
+export async function chooseProcessor(
+  configPath: string,
+  processor: string | undefined,
+): Promise<{ id: string; config: AnomalyProcessorConfig }> {
   const found = await anomalyProcessors(configPath);
   const chosen = processor === undefined ? found : found.filter((p) => p.id === processor);
   if (chosen.length !== 1) {
@@ -47,9 +57,7 @@ export async function openTarget(
           : `${configPath}: several anomaly processors (${ids.join(', ')}); pick one with --processor`,
     ]);
   }
-  const { id, config } = chosen[0]!;
-  const db = openDatabase(config.storage, silentLogger(), clock.now());
-  return { id, config, db, store: new BaselineStore(db) };
+  return chosen[0]!;
 }
 
 async function anomalyProcessors(

@@ -9,7 +9,7 @@ import type { KeyState } from './key-state.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
 import type { Storage } from './store/storage.js';
-import type { TimeBuckets } from './time-buckets.js';
+import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 
 const REFRESH_KEYS_PER_FLUSH = 64;
 
@@ -101,10 +101,18 @@ export class BaselineSync {
       }
     }
     if (this.refreshQueued) return;
+    // Keys whose history doubled since their thresholds were computed (new keys), and keys whose
+    // current hour's bucket (or its hour, day) reached min_samples since: thresholds as soon as a
+    // key or a bucket has the data, not at the next night.
+    const bucket = bucketOfDayHour(this.c.buckets.dayHour(now));
     const stale: number[] = [];
     for (const k of model.keys()) {
       const n = k.count();
-      if (k.id !== undefined && n >= config.min_samples && n >= 2 * k.refreshedAt) {
+      if (
+        k.id !== undefined &&
+        n >= config.min_samples &&
+        (n >= 2 * k.refreshedAt || k.lacksThresholds(bucket, config.min_samples))
+      ) {
         stale.push(k.id);
         if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
       }

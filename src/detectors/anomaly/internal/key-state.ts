@@ -128,11 +128,33 @@ export class KeyState {
     this.m = window;
   }
 
-  /** Installs thresholds computed by a recalculation (slots not listed get none). */
+  /**
+   * Whether a slot that serves dow_hour `bucket` has `minSamples` but no percentiles yet, though
+   * the key grew since they were last computed: a bucket that filled since (a new hour of a new
+   * install) is computed at the next flush, not at the next night.
+   */
+  lacksThresholds(bucket: number, minSamples: number): boolean {
+    if (this.count() <= this.refreshedAt) return false;
+    for (const slot of slotsOfBucket(bucket)) {
+      if (
+        this.m[slot * 3]! >= minSamples &&
+        this.thr[slot * THR_STRIDE + THR_P50] !== this.thr[slot * THR_STRIDE + THR_P50]
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Installs thresholds computed by a recalculation (slots not listed get none). None at all (a
+   * key loaded from a database no recalculation has run on: a backfill) leaves the key to be
+   * computed at the next flush.
+   */
   setThresholds(slots: readonly SlotThresholds[]): void {
     if (slots.length === 0) {
       this.thr = NO_THRESHOLDS;
-      this.refreshedAt = this.count();
+      this.refreshedAt = 0;
       return;
     }
     const thr = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);

@@ -1,48 +1,45 @@
-import { cumulativeStdNormalProbability, probit } from 'simple-statistics';
-import { THR_P50, THR_P95 } from './thr-layout.js';
+import { THR_P50 } from './thr-layout.js';
 
-/** Whether a span in a slowdown of its operation carries it (level.ts). */
-
-const Z95 = probit(0.95);
-const Z99 = probit(0.99);
-const SHIFT_STEP = 0.02;
-// u's mean as a function of a log-normal operation's shift (in its own log-spreads): 0.56 .. 3.
-const MEAN_U = Float64Array.from({ length: 401 }, (_, i) => {
-  const shift = i * SHIFT_STEP;
-  return (
-    cumulativeStdNormalProbability(shift) +
-    cumulativeStdNormalProbability(shift - Z95) +
-    cumulativeStdNormalProbability(shift - Z99)
-  );
-});
+/** What a slowdown of an operation (level.ts) means for its spans. */
 
 /**
- * Whether a span carries its operation's slowdown (level `v`, in alarm): it is slower than the
- * slot's median, and either it or the slowdown the level implies is at least `minDeltaMs` slower.
- * The slowdown is read from the level as the shift of a log-normal distribution with the slot's
- * p50..p95 spread that would make u average `v`: an operation 5x slower is slower by 4x its
- * median, although some of its spans are no slower than the slow ones of a normal hour.
+ * The least slowdown (the level's `ratio()`: its recent spans over their slots' medians) each
+ * severity of a slow operation needs, `[sev5 .. sev1]`. A slowdown's rarity says how sure it is;
+ * its size says how much it matters: a call 1.3x slower all afternoon is certain and minor. So a
+ * slow operation is never critical on its own (SEV1 is for a span that is itself extraordinary),
+ * major from 3x (the simulator's 5x steps are SEV2), moderate from 1.5x (its 2x steps are SEV3),
+ * minor from 1.25x, low from 1.1x; below that (a slowdown that ended a minute ago), not tagged.
+ */
+export const LEVEL_MIN_RATIO = [1.1, 1.2, 1.35, 3, Number.POSITIVE_INFINITY] as const;
+
+/**
+ * The severity of a slow operation: its rarity `severity` (1..5), no worse than its size allows;
+ * 0 when it is too small to tag.
+ */
+export function cappedSeverity(severity: number, ratio: number): number {
+  if (!(ratio >= LEVEL_MIN_RATIO[0])) return 0;
+  let allowed = 5;
+  while (allowed > 1 && ratio >= LEVEL_MIN_RATIO[6 - allowed]!) allowed--;
+  return Math.max(severity, allowed);
+}
+
+/**
+ * Whether a span carries its operation's slowdown (`ratio`, the level's): it is
+ * slower than its baseline (the slot's mean and median: a span faster than the baseline is never
+ * tagged for its operation), and either it or the slowdown is at least `minDeltaMs` slower than
+ * the median. An operation 5x slower is slower by 4x its median, although some of its spans are
+ * no slower than the slow ones of a normal hour; a sub-millisecond call 3x slower is still only a
+ * few ms slower and is not tagged.
  */
 export function carriesShift(
   thr: Float32Array,
   at: number,
   d: number,
-  v: number,
+  mean: number,
+  ratio: number,
   minDeltaMs: number,
 ): boolean {
   const p50 = thr[at + THR_P50]!;
-  if (!(d > p50)) return false;
-  if (d - p50 >= minDeltaMs) return true;
-  return p50 * (levelRatio(thr, at, v) - 1) >= minDeltaMs;
-}
-
-/**
- * The slowdown level `v` implies for the operation (`anomaly.operation.ratio`): its median's
- * ratio to the slot's, read as above (2 for an operation whose spans are all about 2x slower).
- */
-export function levelRatio(thr: Float32Array, at: number, v: number): number {
-  let i = 0;
-  while (i < MEAN_U.length - 1 && MEAN_U[i + 1]! <= v) i++;
-  const spread = Math.log(thr[at + THR_P95]! / thr[at + THR_P50]!) / Z95;
-  return Math.exp(i * SHIFT_STEP * spread);
+  if (!(d > p50) || !(d > mean)) return false;
+  return d - p50 >= minDeltaMs || p50 * (ratio - 1) >= minDeltaMs;
 }

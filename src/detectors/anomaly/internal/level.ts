@@ -16,6 +16,17 @@ import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
  * The histogram forgets 15% at every recalculation, so it follows the last week or so.
  */
 export const LEVEL_ALPHA = 1 / 16;
+/**
+ * The size of a slowdown (`LevelState.ratio()`) also forgets with time: a span that comes `dt`
+ * after the key's previous one weighs at least `1 - exp(-dt / LEVEL_TAU_MS)`. A busy call (many
+ * spans a second) averages its last 30 or so spans; a call made a few times a minute mostly its
+ * last minute, so that tagging stops within a minute of its slowdown ending rather than after its
+ * next 30 calls. The rarity (`value`) keeps averaging 30 spans: a 2x slowdown of a call made once
+ * a minute shows in no single span.
+ */
+export const LEVEL_TAU_MS = 20_000;
+// Below this gap the time weight is under LEVEL_ALPHA: no exp() on the hot path of busy calls.
+const TAU_FREE_MS = -LEVEL_TAU_MS * Math.log(1 - LEVEL_ALPHA);
 /** Share of each severity's false-alarm budget (1 - its percentile) given to sustained slowdowns. */
 export const LEVEL_SHARE = 0.5;
 /** Spans a key's histogram needs before its level thresholds are set. */
@@ -27,6 +38,8 @@ const COUNT_EVERY = 4;
  * that a slowdown creeping in over a day or two does not become its normal.
  */
 const KEEP = 0.85;
+/** One span moves the size of a slowdown by at most a factor e^3 (20x) either way. */
+const LOG_RATIO_MAX = 3;
 /** Index of SEV3 in `[sev5 .. sev1]` thresholds. */
 const SEV3 = 2;
 const STEP = 0.005;
@@ -63,32 +76,55 @@ export function splitPercentiles(percentiles: readonly number[]): {
 export class LevelState {
   /** The moving average of u. */
   value = U_MEAN;
+  /**
+   * The moving average of ln(duration / the slot's p50) (clamped to +-LOG_RATIO_MAX), weighted by
+   * count and time (LEVEL_TAU_MS): how much slower the operation's recent spans are than its
+   * median, the size of a slowdown (`ratio()`), where `value` is its rarity.
+   */
+  logRatio = 0;
   /** Where SEV5 .. SEV1 start on `value`; undefined until learned. */
   thresholds: Float64Array | undefined;
   /** Spans counted in the histogram (decayed). */
   samples = 0;
+  /** End time (ms) of the last span observed with a time; 0 before the first. */
+  private last = 0;
   private tick = 0;
   private histogram: Float32Array | undefined;
 
   /**
-   * Adds a span of duration `d` scored against slot `at` of `thr` (`KeyState.thr`): u, how many of
-   * the slot's p50, p95 and p99 it exceeds. Returns the new level. Every COUNT_EVERY spans the
-   * level is counted in the histogram, unless it is a sustained slowdown of SEV3 or worse: what the
-   * histogram learns is what normal traffic does.
+   * Adds a span of duration `d` scored against slot `at` of `thr` (`KeyState.thr`), ending at `t`
+   * (ms; omitted: weighted by count only): u, how many of the slot's p50, p95 and p99 it exceeds.
+   * Returns the new level. Every COUNT_EVERY spans the level is counted in the histogram, unless
+   * it is a sustained slowdown of SEV3 or worse: what the histogram learns is what normal traffic
+   * does.
    */
-  observe(thr: Float32Array, at: number, d: number): number {
+  observe(thr: Float32Array, at: number, d: number, t?: number): number {
     const u =
       (d > thr[at + THR_P50]! ? 1 : 0) +
       (d > thr[at + THR_P95]! ? 1 : 0) +
       (d > thr[at + THR_P99]! ? 1 : 0);
     const v = this.value + LEVEL_ALPHA * (u - this.value);
     this.value = v;
+    let alpha = LEVEL_ALPHA;
+    if (t !== undefined) {
+      const dt = t - this.last;
+      if (this.last > 0 && dt > TAU_FREE_MS) alpha = 1 - Math.exp(-dt / LEVEL_TAU_MS);
+      if (t > this.last) this.last = t;
+    }
+    let lr = Math.log(d / thr[at + THR_P50]!);
+    lr = lr > LOG_RATIO_MAX ? LOG_RATIO_MAX : lr < -LOG_RATIO_MAX ? -LOG_RATIO_MAX : lr;
+    this.logRatio += alpha * (lr - this.logRatio);
     if (++this.tick === COUNT_EVERY) {
       this.tick = 0;
       const t = this.thresholds;
       if (t === undefined || v < t[SEV3]!) this.count(v);
     }
     return v;
+  }
+
+  /** How much slower than their slots' medians the key's recent spans are (1: as usual). */
+  ratio(): number {
+    return Math.exp(this.logRatio);
   }
 
   private count(v: number): void {

@@ -12,11 +12,11 @@ import type { BaselineModel, Operations } from './baseline-model.js';
 import { spansCarrying, tagEdit } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
-import { carriesShift, levelRatio } from './level-shift.js';
+import { cappedSeverity, carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { stddevOf } from './moments.js';
 import { severityOf } from './severity.js';
-import { scopeOfSlot } from './slots.js';
+import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
@@ -32,6 +32,11 @@ export interface ScoringContext {
   readonly minSeverity: number;
   /** Cold-start thresholds `[sev5 .. sev1]` in standard deviations. */
   readonly fixed: Float64Array;
+  /**
+   * Spans of history a key needs for a single span to be SEV1 .. SEV5 (`supportOf`): index
+   * severity - 1.
+   */
+  readonly support: Float64Array;
   /** `anomaly.baseline.window` of each slot. */
   readonly windows: readonly string[];
   /** Encodes the attributes of a tagged span (built with the same window labels). */
@@ -65,6 +70,24 @@ export interface ScoredBatch {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * How far beyond its history a single span's rarity may be claimed: a key that has seen N spans
+ * can call one rarer than 1 in N x SUPPORT_EXTRAPOLATION at most, two decades beyond what it has
+ * seen (as far as the tail shape extrapolates with some confidence). With the default
+ * percentiles (point rates of 1 in 20,000 for SEV2, 1 in 200,000 for SEV1) SEV2 needs 200 spans
+ * of history and SEV1 2,000: a young key's extreme span is SEV3 until its history says more.
+ */
+export const SUPPORT_EXTRAPOLATION = 100;
+
+/** The spans of history each severity (index severity - 1) needs, from the point percentiles. */
+export function supportOf(pointPercentiles: readonly number[]): Float64Array {
+  // pointPercentiles: [sev5 .. sev1] as fractions.
+  return Float64Array.from(
+    [4, 3, 2, 1, 0],
+    (k) => 1 / (SUPPORT_EXTRAPOLATION * (1 - pointPercentiles[k]!)),
+  );
+}
+
 // p99 of a normal distribution, used for `anomaly.baseline.p99_ms` until a recalculation has
 // read the slot's real p99 from its sketch.
 const Z99 = 2.326;
@@ -93,7 +116,7 @@ export function scoreBatch(
   const anomalies: AnomalyRecord[] = [];
   let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
   const carried = spansCarrying(spans);
-  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed } = ctx;
+  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support } = ctx;
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
   let lastDayHour = Number.NaN;
@@ -119,18 +142,24 @@ export function scoreBatch(
     const m = key.m;
     const thr = key.thr;
     const at = slot * THR_STRIDE;
+    const mean = m[slot * 3 + 1]!;
     // The key's level: every successful span moves it (a fast failure says nothing of latency).
+    // It judges the operation only against a baseline of the same time of day (dow_hour, hour):
+    // against another time's, a sustained difference is the season, not an incident.
     let shift = 0;
     if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
-      const v = key.level.observe(thr, at, d);
+      const v = key.level.observe(thr, at, d, span.startMs + d);
       const lt = key.level.thresholds;
-      if (lt !== undefined && v >= lt[0]!) {
+      if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
         shift = severityOf(v, lt);
+        // Rare enough to be an incident: kept out of the baseline, whatever its size.
         if (slot === bucket && shift <= 3) severe[i] = 1;
-        if (!carriesShift(thr, at, d, v, minDeltaMs)) shift = 0;
+        const ratio = key.level.ratio();
+        shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
+          ? cappedSeverity(shift, ratio)
+          : 0;
       }
     }
-    const mean = m[slot * 3 + 1]!;
     let sev = 0;
     let stddev = Number.NaN;
     if (d - mean >= minDeltaMs) {
@@ -140,9 +169,10 @@ export function scoreBatch(
         // Cold start: fixed thresholds in standard deviations of the live baseline.
         stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
         sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
-        if (slot === bucket && sev !== 0 && sev <= 2) severe[i] = 1;
       }
     }
+    // No rarer than the key's history can tell (`supportOf`).
+    while (sev !== 0 && sev < 5 && m[GLOBAL_SLOT * 3]! < support[sev - 1]!) sev++;
     // The worse of the two readings; `anomaly.reason` says which one it was.
     const byLevel = shift !== 0 && (sev === 0 || shift < sev);
     if (byLevel) sev = shift;
@@ -195,7 +225,7 @@ function anomalyRecord(
     severity,
     detector: ctx.detector,
     reason: byLevel ? 'slow_operation' : 'slow_span',
-    operationRatio: byLevel ? levelRatio(key.thr, at, key.level.value) : Number.NaN,
+    operationRatio: byLevel ? key.level.ratio() : Number.NaN,
     score: (d - mean) / effectiveStddev(mean, stddev),
     ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
     meanMs: mean,

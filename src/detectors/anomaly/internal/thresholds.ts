@@ -26,6 +26,16 @@ import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
 export { TAIL_MIN };
 export const LEARN_MIN = 200;
 const MIN_STEP = 0.01;
+/**
+ * A span an order of magnitude slower than its slot's median is at least SEV3 on a key whose own
+ * history (LEARN_MIN spans or more) shows such spans less often than SEV3's rate: the SEV3
+ * threshold, and those below it, never lie above TENFOLD x the slot's p50 there. The tail shape
+ * extrapolated from a bimodal key (a cache hit at 5 ms, a miss at 80) can put SEV3 at hundreds of
+ * times the median; the key's own history says a 10x span is rarer than that.
+ */
+export const TENFOLD = 10;
+const TENFOLD_RATE = 0.001;
+const SEV3 = 2;
 
 export type ThresholdSource = 'learned' | 'fixed';
 
@@ -86,6 +96,7 @@ export function learnKey(
     return z;
   });
   const learnable = zq.every((z) => !Number.isNaN(z));
+  const tenfoldRare = m[GLOBAL_SLOT * 3]! >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
   const out: SlotThresholds[] = [];
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const sketch = sketches[slot];
@@ -113,6 +124,9 @@ export function learnKey(
     const z = o.percentiles.map((q, k) => {
       let ms = Math.exp(s.location + s.scale * zq[k]!);
       if (n * (1 - q) >= TAIL_MIN) ms = Math.max(ms, sketch.quantile(q));
+      if (tenfoldRare && k <= SEV3) {
+        ms = Math.min(ms, (TENFOLD * base.p50) / (1 + MIN_STEP) ** (SEV3 - k));
+      }
       if (k > 0 && ms < last * (1 + MIN_STEP)) ms = last * (1 + MIN_STEP);
       last = ms;
       return (ms - mean) / sd;
@@ -120,6 +134,28 @@ export function learnKey(
     out.push({ ...base, z, source: 'learned' });
   }
   return out;
+}
+
+/**
+ * The share of a key's spans at least TENFOLD x the median of their dow_hour bucket (of the
+ * buckets with a sketch), or of the key's median when no bucket has one.
+ */
+function tenfoldShare(m: Float64Array, sketches: readonly (Sketch | undefined)[]): number {
+  let beyond = 0;
+  let total = 0;
+  const count = (sketch: Sketch) => {
+    const limit = TENFOLD * sketch.quantile(0.5);
+    sketch.forEachBin((value, c) => {
+      if (value >= limit) beyond += c;
+    });
+    total += sketch.count;
+  };
+  for (let slot = 0; slot < HOUR_BASE; slot++) {
+    const sketch = sketches[slot];
+    if (sketch && m[slot * 3]! > 0) count(sketch);
+  }
+  if (total === 0 && sketches[GLOBAL_SLOT]) count(sketches[GLOBAL_SLOT]);
+  return total > 0 ? beyond / total : 1;
 }
 
 type Level = readonly [from: number, to: number];

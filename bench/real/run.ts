@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:real`: `hourglass replay` over the real traces of the Nezha dataset
+ * (IntelligentDDS, MIT; OnlineBoutique and TrainTicket with injected faults), read from
+ * `../shared/datasets/nezha` (or `--data PATH`), never from the repository. Each day is judged
+ * after its history (README.md here), in two states: after a recalculation of thresholds, and as
+ * a fresh install before its first night (no recalculation). Prints the issue's figures per day
+ * beside the simulator's (`npm run bench:detection -- --quick`), and writes every number as JSON.
+ *
+ *   npm run bench:real
+ *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDefaultConfig } from '../../src/detectors/anomaly/config.js';
+import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
+import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
+import { replay } from '../../src/detectors/anomaly/replay/replay.js';
+import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
+import { runSeed } from '../detection/play.js';
+import { figures } from '../detection/score/figures.js';
+import { DAYS, missing, negativesOf, type Day } from './days.js';
+import { realFigures, type RealFigure } from './figures.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/datasets/nezha' },
+    days: { type: 'string' },
+    'no-sim': { type: 'boolean', default: false },
+    'no-fresh': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/real.json' },
+  },
+});
+
+const HISTORY_SHIFT_MS = -7 * 86_400_000;
+const data = resolve(values.data);
+const wanted = values.days?.split(',') ?? DAYS.map((d) => d.day);
+const days = DAYS.filter((d) => wanted.includes(d.day));
+
+if (!existsSync(data)) {
+  console.log(
+    `bench:real skipped: the Nezha dataset is not at ${data} (give --data PATH; it stays outside the repository)`,
+  );
+  process.exit(0);
+}
+const runnable = days.filter((d) => {
+  const gone = missing(data, d);
+  if (gone.length > 0) console.log(`${d.day} skipped: missing ${gone.join(', ')} under ${data}`);
+  return gone.length === 0;
+});
+if (runnable.length === 0) {
+  console.log('bench:real skipped: no day has all its files');
+  process.exit(0);
+}
+
+interface DayResult {
+  readonly day: string;
+  readonly state: 'recalculated' | 'fresh install';
+  readonly seconds: number;
+  readonly scoring: Scoring;
+  readonly figures: RealFigure[];
+}
+
+async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
+  const started = performance.now();
+  const run = await replay({
+    config: createDefaultConfig(),
+    files: [join(data, d.day, 'trace')],
+    history: [join(data, d.faultFree)],
+    historyTable: negativesOf(data, d.otherDays),
+    historyShiftMs: HISTORY_SHIFT_MS,
+    recalculate,
+  });
+  const { faults } = readFaultList(join(data, d.day, 'fault_list.json'));
+  const scoring = scoreReplay(run, faults);
+  const result: DayResult = {
+    day: d.day,
+    state: recalculate ? 'recalculated' : 'fresh install',
+    seconds: (performance.now() - started) / 1000,
+    scoring,
+    figures: realFigures(scoring),
+  };
+  console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
+  if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
+  return result;
+}
+
+const results: DayResult[] = [];
+for (const state of values['no-fresh'] ? [true] : [true, false]) {
+  for (const d of runnable) results.push(await judge(d, state));
+}
+
+console.log(
+  '\n## Real traffic: Nezha (IntelligentDDS, MIT), OnlineBoutique and TrainTicket with injected faults\n',
+);
+for (const state of ['recalculated', 'fresh install'] as const) {
+  const rows = results.filter((r) => r.state === state);
+  if (rows.length === 0) continue;
+  console.log(
+    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}\n`,
+  );
+  const names = rows[0]!.figures.map((f) => f.name);
+  console.log(
+    markdownTable(
+      ['figure', 'target', ...rows.map((r) => r.day)],
+      names.map((name, k) => [
+        name,
+        rows[0]!.figures[k]!.target.replace(/ \(.*/, ''),
+        ...rows.map((r) => {
+          const f = r.figures[k]!;
+          return `${f.pass === false ? '**' : ''}${f.value}${f.pass === false ? '**' : ''}${k >= 4 ? ` (target ${f.target.replace(/ \(.*/, '')})` : ''}`;
+        }),
+      ]),
+      false,
+    ),
+  );
+}
+
+let simulator;
+if (!values['no-sim']) {
+  console.error('simulator: seed 1, 3 weeks (npm run bench:detection -- --quick)');
+  const result = await runSeed({
+    seed: 1,
+    weeks: 3,
+    warmupWeeks: 2,
+    volume: 0.12,
+    intervalMs: 10_000,
+  });
+  simulator = figures(result);
+  console.log('\n### Simulator (npm run bench:detection -- --quick: seed 1, 3 weeks)\n');
+  console.log(
+    markdownTable(
+      ['figure', 'target', 'measured'],
+      simulator.map((f) => [f.name, f.target, f.pass === false ? `**${f.value}**` : f.value]),
+      false,
+    ),
+  );
+}
+
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(
+  values.out,
+  JSON.stringify(
+    { generatedAt: new Date().toISOString(), data, days: results, simulator },
+    null,
+    2,
+  ),
+);
+console.log(`\nwrote ${values.out}`);

@@ -1,0 +1,150 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../../../config/duration.js';
+import { defaultConfigPath } from '../../../main.js';
+import { createLogger } from '../../../telemetry/logger.js';
+import { readFaultList } from '../replay/faults.js';
+import { formatScoring, formatTags } from '../replay/format.js';
+import { replay } from '../replay/replay.js';
+import { scoreReplay } from '../replay/score.js';
+import { taggedSpansJson } from '../replay/tagged-json.js';
+import { tagSummary } from '../replay/tag-runs.js';
+import { chooseProcessor } from './target.js';
+
+export const REPLAY_USAGE = `usage: hourglass replay [--config FILE] [--processor ID] FILE... [options]
+
+Runs trace files through the anomaly processor, built from the config's settings, offline and
+deterministically: the spans' own timestamps drive its clock (flushes, the daily window roll and
+the scheduled recalculation happen in replay time) and two runs give the same verdicts. Prints
+what would have been tagged. Never touches the sidecar's database (see --store).
+
+inputs:
+  FILE...                 trace files to judge: OTLP/JSON (one request, an array, or JSON lines
+                          as the file exporter writes them) or the Nezha/TraStrainer trace CSV
+                          (.csv, .csv.gz); a directory stands for the trace files in it
+  --history FILE          learned first, as hourglass backfill learns it, then the thresholds are
+                          recalculated; repeatable (spans also among FILE are judged, not learned)
+  --no-recalculate        keep the cold-start thresholds after the history (a fresh install
+                          before its first nightly recalculation)
+  --shift DURATION        move every timestamp (and the fault list), e.g. 168h or -336h; "weeks"
+                          moves by whole weeks to the last week before now (the hours of the week
+                          are kept)
+  --history-shift DURATION  move the history's timestamps further, e.g. -168h (last week's copy)
+  --store FILE            start from this baseline database and leave what was learned in it
+                          (default: a temporary one, removed at the end)
+  --faults FILE           a fault list (the datasets' fault_list.json): score the verdicts against
+                          it, beside the per-operation mean + k sigma rules and the rollingspanlatency
+                          EWMA on the same stream
+
+output:
+  --spans FILE            write the tagged spans as OTLP/JSON lines (- for standard output)
+  --runs N                runs of tags listed (default 40)
+  --json                  print the report as JSON`;
+
+export async function replayCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      processor: { type: 'string' },
+      history: { type: 'string', multiple: true, default: [] },
+      'no-recalculate': { type: 'boolean', default: false },
+      shift: { type: 'string' },
+      'history-shift': { type: 'string' },
+      store: { type: 'string' },
+      faults: { type: 'string' },
+      spans: { type: 'string' },
+      runs: { type: 'string', default: '40' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${REPLAY_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) throw new Error(`no trace files given\n${REPLAY_USAGE}`);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 0) {
+    throw new Error(`--runs: "${values.runs}" must be a whole number`);
+  }
+  const { config } = await chooseProcessor(values.config ?? defaultConfigPath(), values.processor);
+  const shiftMs = values.shift === 'weeks' ? undefined : signedDuration('shift', values.shift);
+  const historyShiftMs = signedDuration('history-shift', values['history-shift']);
+  let out: WriteStream | NodeJS.WriteStream | undefined;
+  if (values.spans !== undefined) {
+    out = values.spans === '-' ? process.stdout : createWriteStream(values.spans);
+  }
+  const run = await replay({
+    config,
+    files: positionals,
+    history: values.history,
+    recalculate: !values['no-recalculate'],
+    shiftMs,
+    shiftToRecentWeeks: values.shift === 'weeks',
+    historyShiftMs,
+    store: values.store,
+    logger: createLogger('warn'),
+    onForwarded: out
+      ? (bytes, severities) => {
+          const line = taggedSpansJson(bytes, severities);
+          if (line !== undefined) out!.write(`${line}\n`);
+        }
+      : undefined,
+  });
+  if (out && out !== process.stdout) {
+    const file = out as WriteStream;
+    await new Promise<void>((resolve, reject) => file.end(() => resolve()).on('error', reject));
+  }
+  const tags = tagSummary(run);
+  const faults = values.faults ? readFaultList(values.faults, run.shiftMs) : undefined;
+  const scoring = faults ? scoreReplay(run, faults.faults) : undefined;
+  const report = out === process.stdout ? process.stderr : process.stdout;
+  if (values.json) {
+    report.write(
+      `${JSON.stringify({ replay: describe(run), tags, notes: faults?.notes ?? [], scoring }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const d = describe(run);
+  report.write(
+    `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}\n\n`,
+  );
+  report.write(`${formatTags(tags, runs)}\n`);
+  for (const note of faults?.notes ?? []) report.write(`\nnote: ${note}\n`);
+  if (scoring) report.write(`\n${formatScoring(scoring)}\n`);
+  return 0;
+}
+
+function describe(run: Awaited<ReturnType<typeof replay>>) {
+  const r = run.stream.requests;
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return {
+    spans: run.stream.table.count,
+    files: run.stream.files,
+    requests: r.length,
+    duplicates: run.stream.duplicates,
+    from: iso(run.stream.table.startMs(r[0]!.first)),
+    to: iso(r[r.length - 1]!.at),
+    shift_ms: run.shiftMs,
+    history: run.history && {
+      spans: run.history.counts.spans + run.history.judged,
+      learned: run.history.counts.learned,
+      judged: run.history.judged,
+      recalculated: run.recalculated,
+    },
+  };
+}
+
+/** A duration with an optional sign (`-168h`), in ms; 0 when not given. */
+function signedDuration(name: string, text: string | undefined): number {
+  if (text === undefined) return 0;
+  const negative = text.trim().startsWith('-');
+  const ms = parseDuration(negative ? text.trim().slice(1) : text);
+  if (ms === undefined) {
+    throw new Error(`--${name}: "${text}" is not a duration (write e.g. 168h or -336h)`);
+  }
+  return negative ? -ms : ms;
+}

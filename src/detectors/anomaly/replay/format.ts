@@ -1,0 +1,132 @@
+import type { Scoring } from './score.js';
+import type { TagSummary } from './tag-runs.js';
+
+/** Markdown tables (they read in a terminal and paste into a README); numbers right-aligned. */
+export function markdownTable(head: string[], rows: string[][], right = true): string {
+  const align = head.map((_, i) => (i === 0 || !right ? '---' : '---:'));
+  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+export const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
+const f3 = (x: number) => x.toFixed(3);
+const time = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+const secs = (s: number | null) => (s === null ? '-' : `${s.toFixed(0)} s`);
+const SEV = ['', 'SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'];
+
+/** What was tagged: per severity, then the runs of tags (at most `limit`, most severe first). */
+export function formatTags(s: TagSummary, limit: number): string {
+  const tagged = s.bySeverity.slice(1).reduce((a, b) => a + b, 0);
+  const out = [
+    `tagged ${tagged} of ${s.spans} spans (${pct(tagged / Math.max(1, s.spans))}): ${[1, 2, 3, 4, 5]
+      .map((n) => `${SEV[n]} ${s.bySeverity[n]}`)
+      .join(', ')}`,
+  ];
+  if (s.runs.length === 0) return out.join('\n');
+  const worst = (r: TagSummary['runs'][number]) => r.bySeverity.findIndex((c, i) => i > 0 && c > 0);
+  const shown = [...s.runs]
+    .sort((a, b) => worst(a) - worst(b) || b.tags - a.tags)
+    .slice(0, limit)
+    .sort((a, b) => a.first - b.first);
+  out.push(
+    `\n${s.runs.length} runs of tags (tags of one operation less than a minute apart)${s.runs.length > shown.length ? `; the ${shown.length} most severe` : ''}:\n`,
+  );
+  out.push(
+    markdownTable(
+      [
+        'first tag (UTC)',
+        'last tag',
+        'service',
+        'operation',
+        'worst',
+        'tags',
+        'of spans',
+        'SEV1..5',
+      ],
+      shown.map((r) => [
+        time(r.first),
+        time(r.last).slice(11),
+        r.service,
+        r.operation,
+        SEV[worst(r)]!,
+        String(r.tags),
+        String(r.spans),
+        r.bySeverity.slice(1).join('/'),
+      ]),
+      false,
+    ),
+  );
+  return out.join('\n');
+}
+
+/** The scores against the fault list, and the references on the same stream. */
+export function formatScoring(s: Scoring): string {
+  const out: string[] = [];
+  const l = s.spans.leftOut;
+  out.push(
+    `positives ${s.spans.positive}, negatives ${s.spans.negative}; left out: ${l.near} near another injection, ${l.pod} on an injected pod, ${l.callers} up the trace from it (${s.hours.toFixed(2)} h of traffic)\n`,
+  );
+  out.push(
+    markdownTable(
+      ['detector', 'precision', 'recall', 'F1', 'negatives flagged'],
+      [
+        ...s.hourglass.cuts.map((c, i) => [
+          `hourglass SEV<=${c.cut}`,
+          f3(c.precision),
+          f3(c.recall),
+          f3(c.f1),
+          pct(s.hourglass.negativeShares[i]!, 3),
+        ]),
+        ...[...s.sigma, ...s.ewma].map((r) => [
+          r.name,
+          f3(r.precision),
+          f3(r.recall),
+          f3(r.f1),
+          pct(r.negativeRate, 3),
+        ]),
+      ],
+    ),
+  );
+  const a = s.atHourglassRate;
+  out.push(
+    `\nAt hourglass's SEV<=3 false-alarm rate (${pct(a.negativeRate, 3)} of negatives), mean + k sigma needs k = ${a.k.toFixed(1)}: recall ${f3(a.ruleRecall)} against hourglass's ${f3(a.hourglassRecall)}.\n`,
+  );
+  out.push('Latency faults (time: from the injection to the end of the span):\n');
+  out.push(
+    markdownTable(
+      [
+        'injected (UTC)',
+        'pod',
+        'type',
+        'positives',
+        'SEV<=2 / <=3 / <=5',
+        'first positive',
+        'first SEV<=2',
+        'first SEV<=3',
+        'first 3 sigma',
+      ],
+      s.faults.map((f) => [
+        f.at.slice(0, 19).replace('T', ' '),
+        f.pod,
+        f.type,
+        String(f.positives),
+        f.positives === 0 ? '-' : [1, 2, 4].map((k) => pct(f.recall[k]!, 1)).join(' / '),
+        secs(f.firstPositiveS),
+        secs(f.firstTagS[1]!),
+        secs(f.firstTagS[2]!),
+        secs(f.firstSigma3S),
+      ]),
+      false,
+    ),
+  );
+  const t = s.tenfold;
+  const req = t.required.reduce((a, b) => a + b, 0);
+  const hit = t.required[1]! + t.required[2]! + t.required[3]!;
+  out.push(
+    `\nSpans 10x their operation's median at that hour, on keys with 200 spans of history that show such spans less than once in a thousand: ${req}; tagged SEV<=3 ${hit} (${pct(hit / Math.max(1, req), 1)}), SEV4/5 ${t.required[4]! + t.required[5]!}, untagged ${t.required[0]}; the 3-sigma rule flags ${t.sigma3}. Not required: ${t.youngKey} on keys with less history, ${t.usual} on keys whose history shows them.`,
+  );
+  const missed = t.byKey.filter((k) => k.missed > 0).slice(0, 8);
+  if (missed.length > 0) {
+    out.push(`Most missed: ${missed.map((k) => `${k.key} ${k.missed}/${k.required}`).join('; ')}`);
+  }
+  return out.join('\n');
+}

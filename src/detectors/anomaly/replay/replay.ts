@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Host } from '../../../component/component.js';
+import type { OtlpBatch } from '../../../component/consumer.js';
+import { ManualClock } from '../../../component/manual-clock.js';
+import { silentLogger } from '../../../telemetry/logger.js';
+import { SelfMetrics } from '../../../telemetry/self-metrics.js';
+import type { AnomalyProcessor } from '../anomaly-processor.js';
+import { Seeder, type SeedCounts } from '../backfill/seeder.js';
+import { recalculateTarget } from '../cli/target.js';
+import type { AnomalyProcessorConfig } from '../config.js';
+import { anomalyProcessorFactory } from '../factory.js';
+import { BaselineStore } from '../internal/store/baseline-store.js';
+import { openDatabase } from '../internal/store/open-database.js';
+import { encodeTableRequest } from './encode-table.js';
+import { readStream, type ReplayStream } from './inputs.js';
+import { SpanTable } from './span-table.js';
+import { severitiesOf } from './verdicts.js';
+
+export interface ReplaySettings {
+  /** The processor's settings (its `storage` is replaced: replay never touches a live database). */
+  readonly config: AnomalyProcessorConfig;
+  /** The trace files to judge (a directory stands for its trace files). */
+  readonly files: readonly string[];
+  /** Learned first, as `hourglass backfill` would, then thresholds recalculated. */
+  readonly history?: readonly string[];
+  /** More history, already read (a benchmark's selection of spans); learned after the files. */
+  readonly historyTable?: SpanTable;
+  /** Moves every timestamp (ms; e.g. whole weeks, to replay old data as recent weeks). */
+  readonly shiftMs?: number;
+  /** Instead of `shiftMs`: by whole weeks, so that the last span falls in the week before now. */
+  readonly shiftToRecentWeeks?: boolean;
+  /** Moves the history's timestamps further (ms; e.g. -7 days: last week's copy of the traffic). */
+  readonly historyShiftMs?: number;
+  /** Start from this baseline database, and leave what was learned in it (default: a temporary one). */
+  readonly store?: string;
+  /** Recalculate thresholds after the history (default true; false: a fresh install before its night). */
+  readonly recalculate?: boolean;
+  readonly logger?: Logger;
+  /** Each request as the processor forwarded it, with its spans' severities (0: untagged). */
+  readonly onForwarded?: (bytes: Uint8Array, severities: Uint8Array) => void;
+}
+
+export interface ReplayRun {
+  readonly stream: ReplayStream;
+  /** Per span of `stream.table`: the severity it was tagged with, 0 when untagged. */
+  readonly severity: Uint8Array;
+  readonly history:
+    { readonly table: SpanTable; readonly counts: SeedCounts; readonly judged: number } | undefined;
+  readonly config: AnomalyProcessorConfig;
+  /** How far the timestamps were moved (ms). */
+  readonly shiftMs: number;
+  /** Whether thresholds were recalculated after the history. */
+  readonly recalculated: boolean;
+}
+
+const WEEK_MS = 7 * 86_400_000;
+const host: Host = { components: () => [], getExtension: () => undefined };
+const MS_NS = 1_000_000n;
+
+/**
+ * Plays trace files through the `anomaly` processor, built by its factory with the given settings,
+ * offline and deterministically: a clock moved by the spans' own timestamps fires the flushes, the
+ * window roll and the scheduled recalculations in replay time, and background jobs finish before
+ * the next request, so two runs give the same verdicts.
+ */
+export async function replay(s: ReplaySettings): Promise<ReplayRun> {
+  let shiftMs = Math.round(s.shiftMs ?? 0);
+  const keys = s.config.key_attributes;
+  let stream = readStream(s.files, BigInt(shiftMs) * MS_NS, keys);
+  if (stream.requests.length === 0) throw new Error('no spans to replay in the files given');
+  if (s.shiftToRecentWeeks) {
+    const last = stream.requests[stream.requests.length - 1]!.at;
+    shiftMs = Math.floor((Date.now() - last) / WEEK_MS) * WEEK_MS;
+    if (shiftMs !== 0) stream = readStream(s.files, BigInt(shiftMs) * MS_NS, keys);
+  }
+  const shift = BigInt(shiftMs) * MS_NS;
+  const tmp = s.store === undefined ? mkdtempSync(join(tmpdir(), 'hourglass-replay-')) : undefined;
+  const config: AnomalyProcessorConfig = {
+    ...s.config,
+    storage: s.store ?? join(tmp!, 'replay.db'),
+  };
+  const logger = s.logger ?? silentLogger();
+  try {
+    const first = stream.requests[0]!.at;
+    const history =
+      (s.history && s.history.length > 0) || s.historyTable
+        ? await learnHistory(s, config, stream, first, shift, logger)
+        : undefined;
+    const severity = await play(stream, config, logger, s.onForwarded);
+    return {
+      stream,
+      severity,
+      history,
+      config,
+      shiftMs,
+      recalculated: !!history && s.recalculate !== false,
+    };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The history, learned into the database as `hourglass backfill` learns it (spans also among the
+ * judged ones are left out), then thresholds recalculated unless asked not to.
+ */
+async function learnHistory(
+  s: ReplaySettings,
+  config: AnomalyProcessorConfig,
+  judged: ReplayStream,
+  firstJudged: number,
+  shift: bigint,
+  logger: Logger,
+) {
+  const historyShift = shift + BigInt(Math.round(s.historyShiftMs ?? 0)) * MS_NS;
+  const t =
+    s.history && s.history.length > 0
+      ? readStream(s.history, historyShift, config.key_attributes).table
+      : new SpanTable();
+  if (s.historyTable) {
+    for (let i = 0; i < s.historyTable.count; i++) s.historyTable.copyTo(t, i, historyShift);
+  }
+  const judgedKeys = new Set<number>();
+  for (let i = 0; i < judged.table.count; i++) judgedKeys.add(judged.table.spanKey(i));
+  let last = firstJudged;
+  for (let i = 0; i < t.count; i++) last = Math.max(last, t.endMs(i));
+  const db = openDatabase(config.storage, logger, last);
+  try {
+    const store = new BaselineStore(db);
+    const seeder = new Seeder(store, {
+      timeZone: config.timezone,
+      windowDays: config.window_days,
+      learnErrors: config.learn_from_errors,
+      keyAttributes: config.key_attributes,
+      maxKeys: config.max_keys,
+      now: last,
+    });
+    let alsoJudged = 0;
+    for (let i = 0; i < t.count; i++) {
+      const key = t.spanKey(i);
+      if (judgedKeys.has(key)) {
+        alsoJudged++;
+        continue;
+      }
+      const k = t.keys[t.key[i]!]!;
+      seeder.learn(k.service, k.name, k.kind, t.startMs(i), t.durationMs(i), 0, String(key));
+    }
+    seeder.flush();
+    if (s.recalculate !== false) {
+      await recalculateTarget({ id: 'anomaly', config, db, store }, last);
+    }
+    return { table: t, counts: seeder.counts, judged: alsoJudged };
+  } finally {
+    db.close();
+  }
+}
+
+async function play(
+  stream: ReplayStream,
+  config: AnomalyProcessorConfig,
+  logger: Logger,
+  onForwarded: ReplaySettings['onForwarded'],
+): Promise<Uint8Array> {
+  const { table, requests } = stream;
+  const clock = new ManualClock(requests[0]!.at - 1);
+  let forwarded: OtlpBatch | undefined;
+  const processor = anomalyProcessorFactory().create(
+    {
+      id: 'anomaly',
+      logger,
+      clock,
+      metrics: new SelfMetrics({ processMetrics: false }),
+    },
+    config,
+    'traces',
+    {
+      consume: (batch: OtlpBatch) => {
+        forwarded = batch;
+        return Promise.resolve();
+      },
+    },
+  ) as AnomalyProcessor;
+  const severity = new Uint8Array(table.count);
+  await processor.start(host);
+  try {
+    for (const r of requests) {
+      if (r.at > clock.now()) clock.set(r.at);
+      await processor.detector.idle();
+      const bytes = r.bytes ?? encodeTableRequest(table, r.first, r.count);
+      forwarded = undefined;
+      await processor.consume({ signal: 'traces', bytes, items: r.count });
+      const out = forwarded as OtlpBatch | undefined;
+      if (!out) throw new Error('the processor forwarded nothing');
+      const sev = out.bytes === bytes ? new Uint8Array(r.count) : severitiesOf(out.bytes);
+      if (sev.length !== r.count) throw new Error('the processor changed the number of spans');
+      severity.set(sev, r.first);
+      onForwarded?.(out.bytes, sev);
+    }
+    // The last flush interval, so that what is left in memory is written as the sidecar would.
+    clock.advance(config.flush_interval);
+    await processor.detector.idle();
+  } finally {
+    await processor.shutdown();
+  }
+  return severity;
+}

@@ -1,0 +1,335 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { protoToJson } from '../../../src/otlp/json-encode.js';
+import { hourglass } from '../helpers/cli.js';
+import { Random } from '../helpers/random.js';
+import { traceRequest, type SpanSpec } from '../helpers/traces.js';
+
+const MIN = 60_000;
+const H = 60 * MIN;
+/** Monday 2026-01-05 09:00 UTC: the judged traffic; its history is the Monday before. */
+const JUDGED = Date.UTC(2026, 0, 5, 9);
+const WEEK = 7 * 24 * H;
+const CART = 'cartservice-5d8c7b9f6-abcde';
+const CHECKOUT = 'checkoutservice-7f9c8d6b5-xyz12';
+
+interface Row {
+  trace: string;
+  span: string;
+  parent: string;
+  pod: string;
+  op: string;
+  startMs: number;
+  durationMs: number;
+}
+
+let ids = 0;
+const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
+
+/**
+ * `n` traces from `from`, one a second: checkout's PlaceOrder, which calls cart's GetCart (a
+ * client span on checkout, the server span on cart), and an unrelated checkout ListOrders. Cart's
+ * work is `slow(t)` times slower at time t.
+ */
+function traffic(from: number, n: number, r: Random, slow = (_t: number) => 1): Row[] {
+  const rows: Row[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = from + i * 1000;
+    const trace = hex(++ids, 16);
+    const root = hex(++ids, 8);
+    const client = hex(++ids, 8);
+    const cart = r.latency(2, 0.2) * slow(t);
+    rows.push(
+      {
+        trace,
+        span: root,
+        parent: 'root',
+        pod: CHECKOUT,
+        op: 'PlaceOrder',
+        startMs: t,
+        durationMs: cart + 10,
+      },
+      {
+        trace,
+        span: client,
+        parent: root,
+        pod: CHECKOUT,
+        op: 'hipstershop.CartService/GetCart',
+        startMs: t + 1,
+        durationMs: cart + 1,
+      },
+      {
+        trace,
+        span: hex(++ids, 8),
+        parent: client,
+        pod: CART,
+        op: 'GetCart',
+        startMs: t + 1.5,
+        durationMs: cart,
+      },
+      {
+        trace: hex(++ids, 16),
+        span: hex(++ids, 8),
+        parent: 'root',
+        pod: CHECKOUT,
+        op: 'ListOrders',
+        startMs: t + 500,
+        durationMs: r.latency(20, 0.2),
+      },
+    );
+  }
+  return rows;
+}
+
+const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+
+/** The Nezha/TraStrainer trace CSV; gzipped when the name ends in .gz. */
+function writeCsv(path: string, rows: readonly Row[]): string {
+  const lines = [
+    'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration',
+  ];
+  for (const r of rows) {
+    lines.push(
+      [
+        r.trace,
+        r.span,
+        r.parent,
+        r.pod,
+        r.op,
+        nanos(r.startMs),
+        nanos(r.startMs + r.durationMs),
+        Math.round(r.durationMs * 1000),
+      ].join(','),
+    );
+  }
+  const text = `${lines.join('\n')}\n`;
+  writeFileSync(path, path.endsWith('.gz') ? gzipSync(text) : text);
+  return path;
+}
+
+interface ReplayJson {
+  replay: { spans: number; history: { learned: number; judged: number } | undefined };
+  tags: {
+    spans: number;
+    bySeverity: number[];
+    runs: { service: string; operation: string; tags: number; bySeverity: number[] }[];
+  };
+  notes: string[];
+  scoring?: {
+    spans: {
+      positive: number;
+      negative: number;
+      leftOut: { near: number; pod: number; callers: number };
+    };
+    hourglass: { cuts: { recall: number; precision: number }[]; negativeShares: number[] };
+    sigma: { name: string; recall: number }[];
+    ewma: { name: string }[];
+    atHourglassRate: { k: number; ruleRecall: number; hourglassRecall: number };
+    faults: {
+      pod: string;
+      type: string;
+      positives: number;
+      firstTagS: (number | null)[];
+      recall: number[];
+    }[];
+  };
+}
+
+describe('hourglass replay', () => {
+  let dir: string;
+  let config: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hourglass-replay-'));
+    config = join(dir, 'otel-config.yaml');
+    // The sidecar's config: replay reads the anomaly processor's settings, never its database.
+    writeFileSync(
+      config,
+      stringify({
+        receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
+        processors: { anomaly: { storage: join(dir, 'live.db') } },
+        exporters: { debug: {} },
+        service: {
+          pipelines: {
+            traces: { receivers: ['otlp'], processors: ['anomaly'], exporters: ['debug'] },
+          },
+        },
+      }),
+    );
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** History: an hour a week before; judged: 10 minutes, cart 40x slower from minute 5 to 9. */
+  function dataset() {
+    const r = new Random(7);
+    const injected = JUDGED + 5 * MIN;
+    const history = writeCsv(join(dir, 'history.csv.gz'), traffic(JUDGED - WEEK, 3600, r));
+    const judged = writeCsv(
+      join(dir, '09_05_trace.csv'),
+      traffic(JUDGED, 600, r, (t) => (t >= injected && t < injected + 4 * MIN ? 40 : 1)),
+    );
+    const faults = join(dir, 'fault_list.json');
+    writeFileSync(
+      faults,
+      JSON.stringify({
+        '09': [
+          {
+            inject_time: '2026-01-05 09:05:00',
+            inject_timestamp: String(injected / 1000),
+            inject_pod: CART,
+            inject_type: 'cpu_contention',
+          },
+        ],
+      }),
+    );
+    return { history, judged, faults, injected };
+  }
+
+  it('plays the Nezha CSV through the processor after its history and scores it against the faults', async () => {
+    const { history, judged, faults } = dataset();
+    const args = [
+      'replay',
+      '--config',
+      config,
+      judged,
+      '--history',
+      history,
+      '--faults',
+      faults,
+      '--json',
+    ];
+    const run = await hourglass(...args);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.out) as ReplayJson;
+    expect(report.replay.spans).toBe(2400);
+    expect(report.replay.history).toMatchObject({ learned: 14400, judged: 0 });
+    // Only what the slowdown touched is tagged: cart's spans and its callers' (the same requests
+    // carry checkout's ListOrders, which is never tagged: verdicts are read back span by span).
+    const tagged = new Set(report.tags.runs.map((r) => `${r.service} ${r.operation}`));
+    expect(tagged.has('cartservice GetCart')).toBe(true);
+    // ListOrders, in the same requests, is tagged at its calibrated rate at most (SEV4/5 only).
+    for (const run of report.tags.runs.filter((x) => x.operation === 'ListOrders')) {
+      expect(run.bySeverity.slice(1, 4)).toEqual([0, 0, 0]);
+    }
+    const s = report.scoring!;
+    // Positives: cart's 240 spans of the four minutes. Left out: cart's spans in the minute after
+    // (the fault may linger), and every span up the trace from cart's (its callers wait for it).
+    expect(s.spans.positive).toBe(240);
+    expect(s.spans.leftOut).toEqual({ near: 0, pod: 60, callers: 600 });
+    expect(s.spans.negative).toBe(2400 - 240 - 60 - 600);
+    const sev3 = s.hourglass.cuts[2]!;
+    expect(sev3.recall).toBeGreaterThan(0.95);
+    expect(sev3.precision).toBe(1);
+    expect(s.faults).toHaveLength(1);
+    expect(s.faults[0]).toMatchObject({ pod: CART, type: 'cpu_contention', positives: 240 });
+    expect(s.faults[0]!.firstTagS[1]).toBeLessThanOrEqual(2); // SEV<=2 on the first slow span
+    expect(s.sigma.map((r) => r.name)).toEqual([3, 4, 5, 6, 8].map((k) => `mean + ${k} sigma`));
+    expect(s.ewma).toHaveLength(2);
+    // Deterministic: the spans' own times drive the clock; a second run says the same.
+    expect((await hourglass(...args)).out).toBe(run.out);
+  });
+
+  it('reads the OTLP/JSON lines the file exporter writes and writes the tagged spans the same way', async () => {
+    const r = new Random(3);
+    const spans = (from: number, n: number, slowAt = -1): SpanSpec[] =>
+      Array.from({ length: n }, (_, i) => ({
+        service: i % 2 === 0 ? 'cart' : 'checkout',
+        name: i % 2 === 0 ? 'GetCart' : 'ListOrders',
+        startMs: from + i * 500,
+        durationMs: (i === slowAt ? 50 : 1) * r.latency(i % 2 === 0 ? 2 : 20, 0.2),
+      }));
+    const lines = (list: SpanSpec[]) =>
+      Array.from({ length: Math.ceil(list.length / 100) }, (_, k) =>
+        JSON.stringify(protoToJson('traces', traceRequest(list.slice(k * 100, k * 100 + 100)))),
+      ).join('\n');
+    writeFileSync(join(dir, 'history.jsonl'), lines(spans(JUDGED - WEEK, 4000)));
+    writeFileSync(join(dir, 'judged.jsonl'), lines(spans(JUDGED, 400, 200)));
+    const out = join(dir, 'tagged.jsonl');
+    const run = await hourglass(
+      'replay',
+      '--config',
+      config,
+      join(dir, 'judged.jsonl'),
+      '--history',
+      join(dir, 'history.jsonl'),
+      '--spans',
+      out,
+    );
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('replayed 400 spans of 1 file(s)');
+    const tagged = Number(/tagged (\d+) of 400 spans/.exec(run.out)?.[1]);
+    expect(tagged).toBeGreaterThanOrEqual(1);
+    expect(tagged).toBeLessThanOrEqual(5); // the slow span, and SEV4/5 at their rates
+    type JsonSpan = {
+      name: string;
+      attributes: { key: string; value: { stringValue?: string } }[];
+    };
+    const written = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { resourceSpans: { scopeSpans: { spans: JsonSpan[] }[] }[] });
+    const spansOut = written.flatMap((w) =>
+      w.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)),
+    );
+    // Exactly the tagged spans, each with its severity; the 50x GetCart is SEV1.
+    expect(spansOut).toHaveLength(tagged);
+    const severity = (sp: JsonSpan) =>
+      sp.attributes.find((a) => a.key === 'anomaly.severity')?.value.stringValue;
+    expect(spansOut.every((sp) => severity(sp) !== undefined)).toBe(true);
+    expect(spansOut.filter((sp) => severity(sp) === 'SEV1').map((sp) => sp.name)).toEqual([
+      'GetCart',
+    ]);
+  });
+
+  it('runs the flushes and the nightly recalculation in replay time, and leaves the baselines in --store', async () => {
+    const r = new Random(11);
+    // From Monday 22:00 to Tuesday 04:00: the 03:00 recalculation falls inside the replay.
+    const from = Date.UTC(2026, 0, 5, 22);
+    const rows = traffic(from, 6 * 3600, r);
+    const judged = writeCsv(join(dir, 'night.csv.gz'), rows);
+    const store = join(dir, 'replayed.db');
+    const run = await hourglass('replay', '--config', config, judged, '--store', store);
+    expect(run.code).toBe(0);
+    const db = new Database(store, { readonly: true });
+    try {
+      const computed = db.prepare('SELECT DISTINCT computed_at FROM thresholds').all() as {
+        computed_at: number;
+      }[];
+      // The scheduled recalculation ran in the replay's 03:00 minute (once the requests before
+      // it were scored), not at the wall-clock time of the test.
+      const at3 = Date.UTC(2026, 0, 6, 3);
+      expect(computed.some((c) => c.computed_at >= at3 && c.computed_at < at3 + MIN)).toBe(true);
+      const learned = db.prepare('SELECT SUM(count) AS n FROM daily_stats').get() as { n: number };
+      expect(learned.n).toBeGreaterThan(0.95 * rows.length);
+    } finally {
+      db.close();
+    }
+    // The sidecar's own database was never created.
+    expect(() => readFileSync(join(dir, 'live.db'))).toThrow();
+  });
+
+  it('says what is wrong with a file it cannot read', async () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'TraceID,SpanID,PodName,OperationName\nabc,def,pod-a-b,op\n');
+    const missing = await hourglass('replay', '--config', config, bad);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain(
+      `${bad}:1: not a Nezha/TraStrainer trace CSV: no column ParentID, StartTimeUnixNano, EndTimeUnixNano`,
+    );
+    const rows = traffic(JUDGED, 2, new Random(1));
+    writeCsv(bad, rows);
+    writeFileSync(bad, readFileSync(bad, 'utf8').replace(rows[1]!.span, 'not-hex-at-all!!'));
+    const id = await hourglass('replay', '--config', config, bad);
+    expect(id.code).toBe(2);
+    expect(id.err).toContain(`${bad}:3: SpanID "not-hex-at-all!!" is not 16 hex digits`);
+    const none = await hourglass('replay', '--config', config);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('no trace files given');
+  });
+});
