@@ -17,6 +17,9 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
+# The web console (console/), bundled into dist/console by scripts/build-console.ts.
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # The instrumented demo service of docker-compose.yml (uses the dev dependencies: the SDK, tsx).

@@ -9,9 +9,11 @@ import type { AnomalyDetector } from '../detectors/anomaly/detector.js';
 import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
 import { summarySources, type SummarySource } from '../exporters/llm-summary/feedback.js';
 import type { AdminExtensionConfig } from './config.js';
+import { ConsoleFiles } from './console/static-routes.js';
 import { anomalyJson } from './internal/anomaly-json.js';
 import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
+import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {
@@ -23,7 +25,7 @@ import {
   type StreamFilter,
 } from './internal/routes.js';
 
-const ALL_ROUTES = [...ROUTES, ...FEEDBACK_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...COUNT_ROUTES, ...FEEDBACK_ROUTES];
 
 /**
  * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live
@@ -36,6 +38,7 @@ export class AdminExtension implements Extension, AdminContext {
   private host: Host | undefined;
   private auth: ServerAuthenticator | undefined;
   private readonly streams = new Set<EventStream>();
+  private readonly console = new ConsoleFiles();
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -129,6 +132,9 @@ export class AdminExtension implements Extension, AdminContext {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // The web console's shell and files hold no data: served to anyone (its API calls need the token).
+    const url = new URL(req.url ?? '/', 'http://admin');
+    if (this.console.serve(req, res, url.pathname)) return;
     // Credentials first: without them, not even which paths and methods exist is told (404/405).
     if (this.auth && !this.auth.authenticate(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
@@ -136,7 +142,6 @@ export class AdminExtension implements Extension, AdminContext {
       json(res, 401, { error: 'missing or invalid credentials' });
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://admin');
     const routes = ALL_ROUTES.flatMap((r) => {
       const path = matchPath(r.path, url.pathname);
       return path ? [{ ...r, params: path }] : [];

@@ -148,6 +148,7 @@ describe('admin API', () => {
           operation: 'GET /cart',
           kind: 'server',
           samples: 40,
+          has_baseline: true,
         },
       ],
     });

@@ -49,6 +49,19 @@ export class Params {
     );
   }
 
+  /** A positive duration (`10m`, `1h`), in milliseconds. */
+  duration(name: string): number | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) {
+      throw new BadRequest(
+        `${name}: "${v}" is not a duration; use a positive one such as 10m or 1h`,
+      );
+    }
+    return ms;
+  }
+
   integer(name: string, fallback: number, min: number, max: number): number {
     const v = this.text(name);
     if (v === undefined) return fallback;

@@ -69,7 +69,7 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function detectorsOr404(
+export function detectorsOr404(
   res: http.ServerResponse,
   ctx: AdminContext,
   processor: string | undefined,
@@ -109,6 +109,8 @@ export const ROUTES: readonly Route[] = [
             operation: k.operation,
             kind: spanKindName(k.kind),
             samples: k.count(),
+            // Enough spans to be scored: what the console's "learning: N of M" counts.
+            has_baseline: k.count() >= detector.config.min_samples,
           })),
         );
         json(res, 200, { keys });

@@ -1,6 +1,12 @@
 import type { Timer } from '../../component/clock.js';
 import type { CreateSettings } from '../../component/factory.js';
 import { bySeverity, type AnomalyProcessorConfig } from './config.js';
+import {
+  countRows,
+  sumRows,
+  type CountQuery,
+  type ServiceCounts,
+} from './internal/anomaly-counts.js';
 import { AnomalyFeed, type AnomalyListener } from './internal/anomaly-feed.js';
 import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
@@ -25,6 +31,7 @@ import {
 import { windowLabels } from './internal/slots.js';
 import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
+import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
 import { boundText } from '../../otlp/bounded-text.js';
@@ -261,16 +268,31 @@ export class AnomalyDetector {
       service: query.service === undefined ? undefined : boundText(query.service),
       operation: query.operation === undefined ? undefined : boundText(query.operation),
     };
-    let stored: AnomalyRecord[] = [];
+    const stored = this.readHistory((a) => a.query(q));
+    return this.summaries.apply(this.feed.query(q, stored));
+  }
+
+  /** Tagged spans per service over time: the history's and those not written yet. */
+  counts(query: CountQuery): ServiceCounts[] {
+    const q = {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+    };
+    const stored = this.readHistory((a) => a.counts(q));
+    return sumRows([...stored, ...countRows(this.feed.unflushed(), q)], q);
+  }
+
+  /** Reads the stored history; while it cannot be read, only what is not written yet is served. */
+  private readHistory<T>(read: (a: AnomalyStore) => T[]): T[] {
     try {
-      stored = this.storage.anomalies?.query(q) ?? [];
+      return this.storage.anomalies ? read(this.storage.anomalies) : [];
     } catch (err) {
       this.settings.logger.warn(
         { err },
         'cannot read the anomaly history; serving recent anomalies only',
       );
+      return [];
     }
-    return this.summaries.apply(this.feed.query(q, stored));
   }
 
   /**

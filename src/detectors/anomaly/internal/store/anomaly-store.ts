@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Reason } from '../../attributes.js';
+import type { CountQuery, CountRow } from '../anomaly-counts.js';
 import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
 import type { Scope } from '../slots.js';
 
@@ -107,6 +108,23 @@ export class AnomalyStore {
       .prepare<(string | number)[], Row>(sql)
       .all(...args, q.limit)
       .map(fromRow);
+  }
+
+  /** Tagged spans per service, severity and step of `q` (by span start time). */
+  counts(q: CountQuery): CountRow[] {
+    const where = ['start_ms >= ?', 'start_ms < ?'];
+    const args: (string | number)[] = [q.sinceMs, q.stepMs, q.sinceMs, q.untilMs];
+    if (q.service !== undefined) {
+      where.push('service = ?');
+      args.push(q.service);
+    }
+    if (q.minSeverity !== undefined) {
+      where.push('severity <= ?');
+      args.push(q.minSeverity);
+    }
+    const sql = `SELECT service, severity, CAST((start_ms - ?) / ? AS INTEGER) AS step, COUNT(*) AS n
+      FROM anomalies WHERE ${where.join(' AND ')} GROUP BY service, severity, step`;
+    return this.db.prepare<(string | number)[], CountRow>(sql).all(...args);
   }
 
   /** Retention: drops anomalies recorded before `ms`. */

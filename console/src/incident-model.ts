@@ -1,0 +1,59 @@
+/**
+ * The incidents API (issue 13, DESIGN.md "Admin API") as the console reads it. Every field the
+ * views use is read here, so a change in the API's shape is a change in this file only.
+ *
+ * GET /api/v1/incidents?status=&service=&min_severity=  -> { incidents: Incident[] }
+ * GET /api/v1/incidents/{id}                            -> Incident
+ * GET /api/v1/incidents/stream                          -> server-sent `event: incident`, data: Incident
+ * GET /api/v1/health                                    -> { services: Health[] }
+ * Each answers 404 when no incidents component is configured.
+ */
+
+export interface Incident {
+  readonly id: string;
+  readonly status: 'open' | 'resolved' | string;
+  readonly severity: string;
+  readonly opened_at: string;
+  readonly updated_at: string;
+  readonly resolved_at: string | null;
+  /** Where the time was lost: a service's operation, or a call edge to `peer_service`. */
+  readonly origin: {
+    readonly service: string;
+    readonly operation?: string | null;
+    readonly peer_service?: string | null;
+  } | null;
+  readonly services: readonly { readonly service: string; readonly count: number }[];
+  readonly operations: readonly {
+    readonly service: string;
+    readonly operation: string;
+    readonly count: number;
+  }[];
+  /** Severity over time: each change, oldest first. */
+  readonly severity_timeline: readonly { readonly at: string; readonly severity: string }[];
+  readonly sample_traces: readonly { readonly trace_id: string; readonly jaeger_url?: string }[];
+  /** `anomaly_id`: an anomaly of the summarized trace, the id the feedback API takes. */
+  readonly summary: { readonly text: string; readonly anomaly_id: string } | null;
+}
+
+export interface Health {
+  readonly service: string;
+  readonly status: 'ok' | 'degraded' | 'critical' | string;
+  readonly incidents: readonly string[];
+}
+
+export const INCIDENTS = '/api/v1/incidents';
+export const INCIDENT_STREAM = '/api/v1/incidents/stream';
+export const HEALTH = '/api/v1/health';
+
+/** Lists may be missing from an answer: the views read them through these. */
+export function listOf<T>(v: readonly T[] | null | undefined): readonly T[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** `payments POST /charge`, or `checkout → payments` for time lost on a call edge. */
+export function originText(o: Incident['origin']): string {
+  if (!o) return 'not known yet';
+  if (o.peer_service)
+    return `${o.service} → ${o.peer_service}${o.operation ? ` (${o.operation})` : ''}`;
+  return o.operation ? `${o.service} ${o.operation}` : o.service;
+}
