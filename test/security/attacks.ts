@@ -21,10 +21,16 @@ export async function idleConnections(
   address: string,
   n: number,
   preface?: Buffer,
-): Promise<{ sockets: net.Socket[]; closedByServer: () => number }> {
+): Promise<{
+  sockets: net.Socket[];
+  closedByServer: () => number;
+  /** Resolves once the server has closed at least `count` of them, or after `ms` with the count. */
+  closedAtLeast: (count: number, ms: number) => Promise<number>;
+}> {
   const [host, port] = hostPort(address);
   const sockets: net.Socket[] = [];
   let closedByServer = 0;
+  const waiters = new Set<() => void>();
   for (let i = 0; i < n; i += 100) {
     await Promise.all(
       Array.from(
@@ -39,6 +45,7 @@ export async function idleConnections(
             s.on('error', () => resolve());
             s.on('close', () => {
               closedByServer++;
+              for (const w of waiters) w();
               resolve();
             });
             sockets.push(s);
@@ -46,7 +53,21 @@ export async function idleConnections(
       ),
     );
   }
-  return { sockets, closedByServer: () => closedByServer };
+  const closedAtLeast = (count: number, ms: number) =>
+    new Promise<number>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(closedByServer);
+      };
+      const check = () => {
+        if (closedByServer >= count) done();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(check);
+      check();
+    });
+  return { sockets, closedByServer: () => closedByServer, closedAtLeast };
 }
 
 /** True when `what` was still open after `ms` (the server never cut it). */
