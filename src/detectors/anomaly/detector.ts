@@ -34,6 +34,8 @@ import { deleteEvicted, pendingWritten, writePending } from './internal/write-pe
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets } from './internal/time-buckets.js';
+import { IncidentEngine } from './incidents/engine.js';
+import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
@@ -42,6 +44,8 @@ const MAX_PENDING_ROWS = 200_000;
 const MAX_SUMMARY_BYTES = 16 * 1024;
 /** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
 const MAX_RECENT_IDS = 50_000;
+/** How often incidents are checked for their quiet period (and their gauges set). */
+const TICK_MS = 1_000;
 
 /**
  * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
@@ -53,6 +57,8 @@ export class AnomalyDetector {
   readonly model: BaselineModel;
   readonly storage: Storage;
   readonly feed: AnomalyFeed;
+  /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
+  readonly incidents: IncidentEngine | undefined;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
   private readonly jobs: JobQueue;
@@ -91,6 +97,12 @@ export class AnomalyDetector {
       percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100)),
       flush: () => this.flush(),
     });
+    this.incidents = config.incidents.enabled
+      ? new IncidentEngine(
+          config.incidents,
+          new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
+        )
+      : undefined;
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
@@ -107,13 +119,21 @@ export class AnomalyDetector {
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),
+      incidents: this.incidents,
     };
   }
 
   async start(): Promise<void> {
     const { clock, logger } = this.settings;
     const now = clock.now();
-    if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    if (this.storage.ensureOpen(now) !== 'unavailable') {
+      await this.sync.load(now);
+      this.loadIncidents();
+    }
+    const incidents = this.incidents;
+    if (incidents) {
+      this.timers.push(clock.setInterval(() => incidents.tick(clock.now()), TICK_MS).unref());
+    }
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
     );
@@ -189,6 +209,8 @@ export class AnomalyDetector {
             const w = writePending(b, this.model);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
+            if (this.incidents && this.storage.incidents)
+              this.incidents.write(this.storage.incidents, now);
             return w;
           });
     this.report();
@@ -301,6 +323,17 @@ export class AnomalyDetector {
    */
   attachSummary(anomalyIds: readonly string[], summary: string): void {
     this.summaries.add(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+    this.incidents?.attachSummary(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+  }
+
+  /** Incidents left open at the last shutdown carry on (a failure to read them is logged). */
+  private loadIncidents(): void {
+    if (!this.incidents || !this.storage.incidents) return;
+    try {
+      this.incidents.load(this.storage.incidents);
+    } catch (err) {
+      this.settings.logger.warn({ err }, 'cannot read the open incidents; starting without them');
+    }
   }
 
   subscribe(listener: AnomalyListener): () => void {
@@ -310,6 +343,7 @@ export class AnomalyDetector {
   async shutdown(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
+    this.incidents?.tick(this.settings.clock.now());
     this.flush();
     this.storage.close();
   }

@@ -20,6 +20,8 @@ import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
+import { incidentAttribute } from '../incidents/incident-attribute.js';
+import type { TaggedSpan } from '../incidents/trace-groups.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
@@ -42,6 +44,13 @@ export interface ScoringContext {
   /** Encodes the attributes of a tagged span (built with the same window labels). */
   readonly encoder: AttributeEncoder;
   readonly detector: string;
+  /** The incident engine: each tagged span's incident, written as `anomaly.incident_id`. */
+  readonly incidents?: IncidentTagging | undefined;
+}
+
+/** The hook the incident engine offers the tagging path (incidents/engine.ts). */
+export interface IncidentTagging {
+  assign(index: TraceIndex, tagged: readonly TaggedSpan[], now: number): (string | undefined)[];
 }
 
 /** A batch after scoring, kept until the batch is accepted downstream and then learned from. */
@@ -114,6 +123,7 @@ export function scoreBatch(
   const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
+  const tagged: (TaggedSpan & { slot: number })[] = [];
   let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
   const carried = spansCarrying(spans);
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support } = ctx;
@@ -180,7 +190,16 @@ export function scoreBatch(
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
     const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
     anomalies.push(record);
-    const attributes = ctx.encoder.encode(record, slot);
+    tagged.push({ span: i, record, slot });
+  }
+  // Encoded once all are known: the incident of a span depends on the others of its trace.
+  const incidents = tagged.length > 0 ? ctx.incidents?.assign(index, tagged, now) : undefined;
+  for (let k = 0; k < tagged.length; k++) {
+    const { span: i, record, slot } = tagged[k]!;
+    const span = spans[i]!;
+    let attributes = ctx.encoder.encode(record, slot);
+    const incident = incidents?.[k];
+    if (incident !== undefined) attributes = incidentAttribute(attributes, incident);
     (edits ??= new Map()).set(span.start, tagEdit(bytes, span, carried?.[i] === 1, attributes));
   }
   return {

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
+import { IncidentStore } from '../../incidents/incident-store.js';
 import { openDatabase } from './open-database.js';
 import { trimStore } from './trim-store.js';
 
@@ -18,6 +19,7 @@ export type OpenState = 'open' | 'reopened' | 'unavailable';
 export class Storage {
   baselines: BaselineStore | undefined;
   anomalies: AnomalyStore | undefined;
+  incidents: IncidentStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -53,6 +55,7 @@ export class Storage {
       this.db = db;
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
+      this.incidents = new IncidentStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -112,6 +115,7 @@ export class Storage {
     this.db = undefined;
     this.baselines = undefined;
     this.anomalies = undefined;
+    this.incidents = undefined;
   }
 
   private fail(err: unknown, message: string): void {
