@@ -115,8 +115,8 @@ export class IncidentStore {
 
 /** The stored state without what only the engine needs. */
 function viewOf(s: IncidentState): IncidentView {
-  const view: Partial<IncidentState> = { ...s };
-  delete view.lastSeen;
-  delete view.origins;
-  return view as IncidentView;
+  const view: Record<string, unknown> = { ...s };
+  delete view['lastSeen'];
+  delete view['origins'];
+  return view as unknown as IncidentView;
 }
