@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
 import {
   L_ANOMALY,
