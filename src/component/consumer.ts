@@ -8,7 +8,7 @@
 
 import type { RefusedError } from './errors.js';
 import type { Signal } from '../otlp/signal.js';
-import type { SpanLayout } from '../otlp/trace-index.js';
+import type { SpanLayout } from '../otlp/span-layout.js';
 
 export { ITEM_NAME, SIGNALS, type Signal } from '../otlp/signal.js';
 
