@@ -5,7 +5,7 @@ import type { Extension, Host } from '../component/component.js';
 import type { CreateSettings } from '../component/factory.js';
 import { serverTlsOptions } from '../config/tls.js';
 import { ANOMALY_HISTORY, type AnomalyHistory } from '../detectors/anomaly/contract.js';
-import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
+import { boundAddress, closeNow, listen } from '../net/listen.js';
 import {
   SUMMARY_STORE,
   summarySources,
