@@ -1,8 +1,9 @@
 import {
+  severityLabel,
+  severityName,
   spanKindName,
   type AnomalyRecord,
-} from '../../detectors/anomaly/internal/anomaly-record.js';
-import { severityLabel, severityName } from '../../detectors/anomaly/internal/severity.js';
+} from '../../detectors/anomaly/contract.js';
 
 /** An anomaly as the admin API serves it (history and event stream alike). */
 export function anomalyJson(

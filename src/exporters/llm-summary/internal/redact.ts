@@ -1,4 +1,4 @@
-import type { AttrValue } from './span-decode.js';
+import type { AttrValue } from '../../../otlp/span-decode.js';
 
 /**
  * What may leave the process in a prompt, a webhook or a summary: span attributes pass only if
