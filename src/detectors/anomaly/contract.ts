@@ -49,6 +49,8 @@ export type AnomalyHistory = Pick<
   | 'profile'
   | 'history'
   | 'counts'
+  | 'loadHistory'
+  | 'loadCounts'
   | 'recalculate'
   | 'subscribe'
   | 'incidents'

@@ -244,16 +244,20 @@ export class AnomalyDetector {
    * Writes what is pending and resolves once written (or failed: it is kept); with a shared
    * database, also picks up what the other instances wrote.
    */
-  flushNow(): Promise<void> {
-    if (this.fleet) return this.fleet.flush();
+  async flushNow(): Promise<void> {
+    if (this.fleet) {
+      await this.fleet.flush();
+      this.report();
+      return;
+    }
     this.flush();
-    return Promise.resolve();
   }
 
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
     if (this.fleet) {
       this.fleet.tick();
+      this.report();
       return;
     }
     const started = performance.now();
@@ -391,6 +395,49 @@ export class AnomalyDetector {
     return this.summaries.apply(this.feed.query(q, stored));
   }
 
+  /**
+   * The history as `history` serves it, read from wherever it is kept: with a shared database,
+   * every instance's anomalies (the admin API reads this).
+   */
+  async loadHistory(query: AnomalyQuery): Promise<AnomalyRecord[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.history(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.history(q));
+    return this.summaries.apply(this.feed.query(q, stored));
+  }
+
+  /** `counts`, read from wherever the history is kept (the admin API reads this). */
+  async loadCounts(query: CountQuery): Promise<ServiceCounts[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.counts(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.counts(q));
+    return sumRows([...stored, ...countRows(this.feed.unflushed(), q)], q);
+  }
+
+  private boundQuery<Q extends { service?: string | undefined; operation?: string | undefined }>(
+    query: Q,
+  ): Q {
+    return {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+      operation: query.operation === undefined ? undefined : boundText(query.operation),
+    };
+  }
+
+  private async readShared<T>(read: () => Promise<T[]>): Promise<T[]> {
+    try {
+      return await read();
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        "cannot read the shared anomaly history; serving this instance's recent anomalies only",
+      );
+      return [];
+    }
+  }
+
   /** Tagged spans per service over time: the history's and those not written yet. */
   counts(query: CountQuery): ServiceCounts[] {
     const q = {
@@ -404,7 +451,8 @@ export class AnomalyDetector {
   /** Reads the stored history; while it cannot be read, only what is not written yet is served. */
   private readHistory<T>(read: (a: AnomalyStore) => T[]): T[] {
     try {
-      return this.storage.anomalies ? read(this.storage.anomalies) : [];
+      // A fleet's history is read by loadHistory / loadCounts (asynchronously).
+      return this.storage.anomalies && !this.fleet ? read(this.storage.anomalies) : [];
     } catch (err) {
       this.settings.logger.warn(
         { err },
