@@ -15,7 +15,7 @@ import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
 import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
-import { incidentJson } from './internal/incident-json.js';
+import { incidentJson } from '../detectors/anomaly/incidents/incident-json.js';
 import { INCIDENT_ROUTES } from './internal/incident-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {

@@ -3,7 +3,7 @@ import type { AnomalyDetector } from '../../detectors/anomaly/detector.js';
 import type { IncidentEngine } from '../../detectors/anomaly/incidents/engine.js';
 import type { IncidentQuery } from '../../detectors/anomaly/incidents/incident-store.js';
 import type { IncidentView } from '../../detectors/anomaly/incidents/incident.js';
-import { incidentJson } from './incident-json.js';
+import { incidentJson } from '../../detectors/anomaly/incidents/incident-json.js';
 import { BadRequest, type Params } from './params.js';
 import { json, type AdminContext, type Route } from './routes.js';
 

@@ -152,9 +152,9 @@ export class Redactor {
     return { kept, withheld };
   }
 
-  /** A text with secrets and personal data masked (when `mask_values`), and cut to size. */
-  text(value: string): string {
-    let s = value.length > MAX_VALUE_CHARS * 4 ? value.slice(0, MAX_VALUE_CHARS * 4) : value;
+  /** A text with secrets and personal data masked (when `mask_values`), and cut to `max` chars. */
+  text(value: string, max = MAX_VALUE_CHARS): string {
+    let s = value.length > max * 4 ? value.slice(0, max * 4) : value;
     if (this.config.mask_values) {
       for (const m of MASKS) {
         s =
@@ -163,7 +163,7 @@ export class Redactor {
             : s.replace(m.pattern, m.replace);
       }
     }
-    return s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}...` : s;
+    return s.length > max ? `${s.slice(0, max)}...` : s;
   }
 }
 
