@@ -33,9 +33,13 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
-import { TimeBuckets } from './internal/time-buckets.js';
 import { IncidentEngine } from './incidents/engine.js';
 import { IncidentMetrics } from './incidents/incident-metrics.js';
+import { incidentSource, type IncidentSource } from './incidents/incident-source.js';
+import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { dropRecord } from './internal/rates/drop-record.js';
+import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
+import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
 import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
@@ -59,8 +63,12 @@ export class AnomalyDetector {
   readonly feed: AnomalyFeed;
   /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
   readonly incidents: IncidentEngine | undefined;
+  /** The incidents as other components read them (the `anomaly.incidents` capability). */
+  readonly incidentSource: IncidentSource | undefined;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
+  /** The error and traffic detectors (undefined when both are off). */
+  private readonly rates: RateDetector | undefined;
   private readonly jobs: JobQueue;
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
@@ -96,6 +104,7 @@ export class AnomalyDetector {
       metrics: this.metrics,
       percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100)),
       flush: () => this.flush(),
+      rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
     this.incidents = config.incidents.enabled
       ? new IncidentEngine(
@@ -103,10 +112,33 @@ export class AnomalyDetector {
           new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
         )
       : undefined;
+    this.incidentSource =
+      this.incidents &&
+      incidentSource(
+        this.incidents,
+        () => this.storage.incidents,
+        () => [...new Set(Array.from(this.model.keys(), (k) => k.service))],
+        () => settings.clock.now(),
+        settings.logger,
+      );
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
     );
+    const rates = new RateDetector(
+      {
+        errors: config.errors.enabled,
+        traffic: config.traffic.enabled,
+        minSeverity: config.min_severity,
+        exponents: Float64Array.from(
+          bySeverity(config.severity_percentiles),
+          (p) => -Math.log(1 - p / 100),
+        ),
+      },
+      this.buckets,
+      (drop) => this.dropped(drop),
+    );
+    this.rates = rates.enabled ? rates : undefined;
     this.scoring = {
       model: this.model,
       keyForm: new KeyForm(config.key_attributes),
@@ -120,6 +152,8 @@ export class AnomalyDetector {
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),
       incidents: this.incidents,
+      latency: config.latency.enabled,
+      rates: this.rates,
     };
   }
 
@@ -197,16 +231,21 @@ export class AnomalyDetector {
       this.sync.loaded = true;
       this.jobs.submit('load baselines', () => this.sync.load(this.settings.clock.now()));
     }
+    // Minutes that ended are judged (drops) and learned even when no span arrives.
+    this.rates?.tick(now, this.model);
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
     const summaries = this.summaries.entries();
     let summarized: Set<string> | undefined;
+    let rateWrite: ReturnType<typeof writeRatePending> | undefined;
     const written =
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
             deleteEvicted(b, this.model);
             const w = writePending(b, this.model);
+            const rates = this.storage.rates;
+            rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
             if (this.incidents && this.storage.incidents)
@@ -219,11 +258,41 @@ export class AnomalyDetector {
       return;
     }
     pendingWritten(this.model, written);
+    if (rateWrite) ratesWritten(this.model, rateWrite);
     this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /** A traffic drop: an anomaly without a span, published to the history and the stream. */
+  private dropped(drop: TrafficDrop): void {
+    const record = dropRecord(drop, this.scoring.windows, this.settings.clock.now());
+    const counts = new Uint32Array(6);
+    counts[record.severity] = 1;
+    this.metrics.taggedSpans(counts);
+    this.feed.publish([record]);
+    // A drop of SEV3 or worse is an incident of its operation (no span shows it).
+    if (record.severity <= 3) {
+      this.incidents?.openIncident(
+        {
+          service: record.service,
+          operation: record.operation,
+          reason: record.reason,
+          severity: record.severity,
+        },
+        this.settings.clock.now(),
+      );
+    }
+  }
+
+  /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
+  private loadRates(sinceDay: number): void {
+    const rates = this.storage.rates;
+    if (!rates) return;
+    this.storage.write(() => rates.deleteBefore(sinceDay));
+    loadRates(rates, this.model, sinceDay, bucketOfDayHour);
   }
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
-import { severitySetting } from '../../detectors/anomaly/internal/severity.js';
+import { severitySetting } from '../../detectors/anomaly/contract.js';
 
 /** The settings of the `incident_notifier` extension; README.md documents each with its default. */
 

@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { Extension, Host } from '../../component/component.js';
 import type { CreateSettings } from '../../component/factory.js';
-import { AnomalyProcessor } from '../../detectors/anomaly/anomaly-processor.js';
-import type { IncidentChange } from '../../detectors/anomaly/incidents/engine.js';
-import { Redactor } from '../../exporters/llm-summary/internal/redact.js';
+import { ANOMALY_INCIDENTS, type IncidentChange } from '../../detectors/anomaly/contract.js';
 import type { IncidentNotifierConfig, ReceiverConfig } from './config.js';
 import {
   pagerDutyEvent,
@@ -15,6 +13,7 @@ import {
 import { NotifierMetrics } from './internal/notifier-metrics.js';
 import { PostJson } from './internal/post-json.js';
 import { ReceiverQueue, type Job } from './internal/receiver-queue.js';
+import { Redactor } from './internal/redactor.js';
 import { receiversFor } from './internal/routing.js';
 
 /** Incidents remembered with the receivers told of them (entries go when they resolve). */
@@ -50,11 +49,7 @@ export class IncidentNotifier implements Extension {
     private readonly config: IncidentNotifierConfig,
   ) {
     this.logger = settings.logger;
-    this.redactor = new Redactor({
-      allow_attributes: [],
-      deny_attributes: [],
-      mask_values: config.redaction.mask_values,
-    });
+    this.redactor = new Redactor(config.redaction.mask_values);
     this.links = { consoleUrl: config.console_url, jaegerUiUrl: config.jaeger_ui_url };
     this.metrics = new NotifierMetrics(settings.metrics, settings.id);
   }
@@ -82,17 +77,14 @@ export class IncidentNotifier implements Extension {
       );
       this.receivers.set(name, { name, config: rc, post, queue });
     }
-    // One engine per processor id, shared by the pipelines that list it: subscribed once.
-    const engines = new Set<unknown>();
-    for (const b of host.components()) {
-      if (b.kind !== 'processor' || !(b.instance instanceof AnomalyProcessor)) continue;
-      if (c.processor !== undefined && b.id !== c.processor) continue;
-      const engine = b.instance.detector.incidents;
-      if (!engine || engines.has(engine)) continue;
-      engines.add(engine);
-      this.unsubscribe.push(engine.subscribe((change) => this.changed(b.id, change)));
+    // One source per processor id (found once, whatever the pipelines that list it).
+    const sources = host
+      .lookup(ANOMALY_INCIDENTS)
+      .filter((p) => c.processor === undefined || p.id === c.processor);
+    for (const { id, value } of sources) {
+      this.unsubscribe.push(value.subscribe((change) => this.changed(id, change)));
     }
-    if (engines.size === 0) {
+    if (sources.length === 0) {
       this.logger.warn(
         { processor: c.processor },
         'incident_notifier: no anomaly processor with incidents enabled; nothing will be notified',

@@ -35,7 +35,9 @@ export function incidentJson(
     })),
     sample_traces: v.samples.map((s) => ({
       trace_id: s.traceId,
-      ...(jaegerUiUrl ? { jaeger_url: `${jaegerUiUrl}/trace/${s.traceId}?uiFind=${s.spanId}` } : {}),
+      ...(jaegerUiUrl
+        ? { jaeger_url: `${jaegerUiUrl}/trace/${s.traceId}?uiFind=${s.spanId}` }
+        : {}),
     })),
     summary: v.summary && { text: v.summary.text, anomaly_id: v.summary.anomalyId },
     spans: v.spans,

@@ -1,7 +1,9 @@
-import { incidentJson } from '../../../detectors/anomaly/incidents/incident-json.js';
-import type { IncidentView } from '../../../detectors/anomaly/incidents/incident.js';
-import { severityName } from '../../../detectors/anomaly/internal/severity.js';
-import type { Redactor } from '../../../exporters/llm-summary/internal/redact.js';
+import {
+  incidentJson,
+  severityName,
+  type IncidentView,
+} from '../../../detectors/anomaly/contract.js';
+import type { Redactor } from './redactor.js';
 
 /** What a receiver is told: an incident opened, got worse, got its summary, or resolved. */
 export type NotificationKind = 'opened' | 'worse' | 'summary' | 'resolved';

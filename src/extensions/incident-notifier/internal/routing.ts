@@ -1,4 +1,4 @@
-import type { IncidentView } from '../../../detectors/anomaly/incidents/incident.js';
+import type { IncidentView } from '../../../detectors/anomaly/contract.js';
 import type { IncidentNotifierConfig } from '../config.js';
 
 /** The receivers whose routes take this incident as it is now (its severity and services). */

@@ -6,6 +6,7 @@ import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
 import { IncidentStore } from '../../incidents/incident-store.js';
 import { openDatabase } from './open-database.js';
+import { RateStore } from './rate-store.js';
 import { trimStore } from './trim-store.js';
 
 export type OpenState = 'open' | 'reopened' | 'unavailable';
@@ -20,6 +21,8 @@ export class Storage {
   baselines: BaselineStore | undefined;
   anomalies: AnomalyStore | undefined;
   incidents: IncidentStore | undefined;
+  /** The error and traffic baselines (rates/). */
+  rates: RateStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -56,6 +59,7 @@ export class Storage {
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
       this.incidents = new IncidentStore(db);
+      this.rates = new RateStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -116,6 +120,7 @@ export class Storage {
     this.baselines = undefined;
     this.anomalies = undefined;
     this.incidents = undefined;
+    this.rates = undefined;
   }
 
   private fail(err: unknown, message: string): void {
