@@ -20,8 +20,14 @@ import {
   memoryLogger,
   startTestSidecar,
 } from '../../detectors/helpers/sidecar.js';
-import { traceRequest, type SpanSpec } from '../../detectors/helpers/traces.js';
-import { checkoutTrace, history, H, MONDAY } from '../../detectors/anomaly/incidents/traffic.js';
+import type { SpanSpec } from '../../detectors/helpers/traces.js';
+import {
+  checkoutTrace,
+  H,
+  learnHistory,
+  MONDAY,
+  postSpans,
+} from '../../detectors/anomaly/incidents/traffic.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const SLACK_PATH = '/services/T0001/B0002/s3cr3tW3bh00kT0k3n';
@@ -169,16 +175,8 @@ describe('incident_notifier', () => {
   it('notifies a SEV1 within 5 s of its first SEV1 span, through two failed attempts', async () => {
     await start({ retry: { initial_interval: '1s', max_interval: '4s', max_elapsed_time: '1m' } });
     const otlp = httpEndpoint(sidecar!);
-    const post = async (spans: SpanSpec[]) => {
-      const res = await fetch(`${otlp}/v1/traces`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-protobuf' },
-        body: traceRequest(spans),
-      });
-      expect(res.status).toBe(200);
-    };
-    const h = history(5_000_000);
-    for (let i = 0; i < h.length; i += 1500) await post(h.slice(i, i + 1500));
+    const post = (spans: SpanSpec[]) => postSpans(otlp, spans);
+    await learnHistory(otlp, 5_000_000);
     expect(pd.received).toEqual([]);
 
     pd.failNext(500, 503);
@@ -274,16 +272,8 @@ describe('incident_notifier', () => {
   it('adds the summary when it arrives, to the receivers told of the incident', async () => {
     await start();
     const otlp = httpEndpoint(sidecar!);
-    const post = async (spans: SpanSpec[]) => {
-      const res = await fetch(`${otlp}/v1/traces`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-protobuf' },
-        body: traceRequest(spans),
-      });
-      expect(res.status).toBe(200);
-    };
-    const h = history(7_000_000);
-    for (let i = 0; i < h.length; i += 1500) await post(h.slice(i, i + 1500));
+    const post = (spans: SpanSpec[]) => postSpans(otlp, spans);
+    await learnHistory(otlp, 7_000_000);
     const trace = checkoutTrace(2, clock.now(), { paymentsMs: 3_000 });
     await post(trace);
     await notifier.idle();
