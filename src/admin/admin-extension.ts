@@ -4,7 +4,13 @@ import { resolveAuthenticator, type ServerAuthenticator } from '../component/aut
 import type { Extension, Host } from '../component/component.js';
 import type { CreateSettings } from '../component/factory.js';
 import { serverTlsOptions } from '../config/tls.js';
-import { ANOMALY_HISTORY, type AnomalyHistory } from '../detectors/anomaly/contract.js';
+import {
+  ANOMALY_HISTORY,
+  ANOMALY_INCIDENTS,
+  incidentJson,
+  type AnomalyHistory,
+  type IncidentSource,
+} from '../detectors/anomaly/contract.js';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
 import {
   SUMMARY_STORE,
@@ -18,7 +24,6 @@ import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
 import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
-import { incidentJson } from './internal/incident-json.js';
 import { INCIDENT_ROUTES } from './internal/incident-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {
@@ -93,6 +98,12 @@ export class AdminExtension implements Extension, AdminContext {
       .map((p) => ({ id: p.id, detector: p.value }));
   }
 
+  incidents(processor: string | undefined): { id: string; source: IncidentSource }[] {
+    return (this.host?.lookup(ANOMALY_INCIDENTS) ?? [])
+      .filter((p) => processor === undefined || p.id === processor)
+      .map((p) => ({ id: p.id, source: p.value }));
+  }
+
   summaries(exporter: string | undefined): SummarySource[] {
     return summarySources(this.host?.lookup(SUMMARY_STORE) ?? [], exporter);
   }
@@ -116,14 +127,15 @@ export class AdminExtension implements Extension, AdminContext {
   openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean {
     const opened = this.newStream(res);
     if (!opened) return false;
-    for (const { id, detector } of this.detectors(processor)) {
-      const u = detector.incidents?.subscribe((c) => {
-        opened.stream.send('incident', `${c.incident.id}-${c.incident.updatedAt}`, {
-          change: c.type,
-          ...incidentJson(id, c.incident, this.jaegerUiUrl),
-        });
-      });
-      if (u) opened.unsubscribe.push(u);
+    for (const { id, source } of this.incidents(processor)) {
+      opened.unsubscribe.push(
+        source.subscribe((c) => {
+          opened.stream.send('incident', `${c.incident.id}-${c.incident.updatedAt}`, {
+            change: c.type,
+            ...incidentJson(id, c.incident, this.jaegerUiUrl),
+          });
+        }),
+      );
     }
     return true;
   }

@@ -1,29 +1,19 @@
 import type http from 'node:http';
-import type { AnomalyHistory } from '../../detectors/anomaly/contract.js';
-import type { IncidentEngine } from '../../detectors/anomaly/incidents/engine.js';
-import type { IncidentQuery } from '../../detectors/anomaly/incidents/incident-store.js';
-import type { IncidentView } from '../../detectors/anomaly/incidents/incident.js';
-import { incidentJson } from './incident-json.js';
+import {
+  incidentJson,
+  type IncidentQuery,
+  type IncidentSource,
+} from '../../detectors/anomaly/contract.js';
 import { BadRequest, type Params } from './params.js';
 import { json, type AdminContext, type Route } from './routes.js';
 
-interface Source {
-  readonly id: string;
-  readonly detector: AnomalyHistory;
-  readonly engine: IncidentEngine;
-}
-
 /** The anomaly processors with incidents on; answers 404 (and undefined) when there is none. */
-export function incidentSources(
+function sourcesOr404(
   res: http.ServerResponse,
   ctx: AdminContext,
   processor: string | undefined,
-): Source[] | undefined {
-  const list = ctx
-    .detectors(processor)
-    .flatMap(({ id, detector }) =>
-      detector.incidents ? [{ id, detector, engine: detector.incidents }] : [],
-    );
+): { id: string; source: IncidentSource }[] | undefined {
+  const list = ctx.incidents(processor);
   if (list.length > 0) return list;
   json(res, 404, {
     error:
@@ -36,15 +26,6 @@ function statusOf(q: Params): IncidentQuery['status'] {
   const v = q.text('status');
   if (v === undefined || v === 'open' || v === 'resolved') return v;
   throw new BadRequest(`status: "${v}" must be open or resolved`);
-}
-
-/** Reads the stored incidents; while the database cannot be read, those in memory are served. */
-function listOf(s: Source, query: IncidentQuery): IncidentView[] {
-  try {
-    return s.engine.list(query, s.detector.incidentStore());
-  } catch {
-    return s.engine.list(query, undefined);
-  }
 }
 
 /**
@@ -64,10 +45,10 @@ export const INCIDENT_ROUTES: readonly Route[] = [
         sinceMs: q.time('since', ctx.now()),
         limit: q.integer('limit', 100, 1, 1_000),
       };
-      const list = incidentSources(res, ctx, q.text('processor'));
+      const list = sourcesOr404(res, ctx, q.text('processor'));
       if (!list) return;
       const incidents = list
-        .flatMap((s) => listOf(s, query).map((v) => ({ id: s.id, v })))
+        .flatMap(({ id, source }) => source.list(query).map((v) => ({ id, v })))
         .sort((a, b) => b.v.openedAt - a.v.openedAt)
         .slice(0, query.limit)
         .map(({ id, v }) => incidentJson(id, v, ctx.jaegerUiUrl));
@@ -79,7 +60,7 @@ export const INCIDENT_ROUTES: readonly Route[] = [
     path: '/api/v1/incidents/stream',
     handle(_req, res, q, ctx) {
       const processor = q.text('processor');
-      if (!incidentSources(res, ctx, processor)) return;
+      if (!sourcesOr404(res, ctx, processor)) return;
       if (!ctx.openIncidentStream(res, processor)) {
         res.setHeader('Retry-After', '5');
         json(res, 503, { error: 'too many event-stream clients; retry later' });
@@ -90,17 +71,12 @@ export const INCIDENT_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/incidents/{id}',
     handle(_req, res, q, ctx, path) {
-      const list = incidentSources(res, ctx, q.text('processor'));
+      const list = sourcesOr404(res, ctx, q.text('processor'));
       if (!list) return;
-      for (const s of list) {
-        let v: IncidentView | undefined;
-        try {
-          v = s.engine.get(path.id!, s.detector.incidentStore());
-        } catch {
-          v = s.engine.get(path.id!, undefined);
-        }
+      for (const { id, source } of list) {
+        const v = source.get(path.id!);
         if (v) {
-          json(res, 200, incidentJson(s.id, v, ctx.jaegerUiUrl));
+          json(res, 200, incidentJson(id, v, ctx.jaegerUiUrl));
           return;
         }
       }
@@ -111,14 +87,14 @@ export const INCIDENT_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/health',
     handle(_req, res, q, ctx) {
-      const list = incidentSources(res, ctx, q.text('processor'));
+      const list = sourcesOr404(res, ctx, q.text('processor'));
       if (!list) return;
       const services = new Map<string, { worst: number; incidents: string[] }>();
-      for (const s of list) {
-        for (const k of s.detector.keys({})) {
-          if (!services.has(k.service)) services.set(k.service, { worst: 0, incidents: [] });
+      for (const { source } of list) {
+        for (const service of source.services()) {
+          if (!services.has(service)) services.set(service, { worst: 0, incidents: [] });
         }
-        for (const v of s.engine.openIncidents()) {
+        for (const v of source.openIncidents()) {
           for (const { service } of v.services) {
             const h = services.get(service) ?? { worst: 0, incidents: [] };
             if (h.worst === 0 || v.severity < h.worst) h.worst = v.severity;

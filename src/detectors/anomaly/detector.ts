@@ -35,9 +35,9 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
+import { incidentSource, type IncidentSource } from './incidents/incident-source.js';
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
 import { IncidentEngine } from './incidents/engine.js';
-import type { IncidentStore } from './incidents/incident-store.js';
 import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { dropRecord } from './internal/rates/drop-record.js';
 import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
@@ -67,6 +67,8 @@ export class AnomalyDetector {
   readonly feed: AnomalyFeed;
   /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
   readonly incidents: IncidentEngine | undefined;
+  /** The incidents as other components read them (the `anomaly.incidents` capability). */
+  readonly incidentSource: IncidentSource | undefined;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
   /** The error and traffic detectors (undefined when both are off). */
@@ -129,6 +131,15 @@ export class AnomalyDetector {
           new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
         )
       : undefined;
+    this.incidentSource =
+      this.incidents &&
+      incidentSource(
+        this.incidents,
+        () => this.storage.incidents,
+        () => [...new Set(Array.from(this.model.keys(), (k) => k.service))],
+        () => settings.clock.now(),
+        settings.logger,
+      );
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
@@ -310,6 +321,18 @@ export class AnomalyDetector {
     counts[record.severity] = 1;
     this.metrics.taggedSpans(counts);
     this.feed.publish([record]);
+    // A drop of SEV3 or worse is an incident of its operation (no span shows it).
+    if (record.severity <= 3) {
+      this.incidents?.openIncident(
+        {
+          service: record.service,
+          operation: record.operation,
+          reason: record.reason,
+          severity: record.severity,
+        },
+        this.settings.clock.now(),
+      );
+    }
   }
 
   /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
@@ -472,11 +495,6 @@ export class AnomalyDetector {
   }
 
   /** Incidents left open at the last shutdown carry on (a failure to read them is logged). */
-  /** The stored incidents (SQLite), read by the incidents API beside the engine's own. */
-  incidentStore(): IncidentStore | undefined {
-    return this.storage.incidents;
-  }
-
   private loadIncidents(): void {
     if (!this.incidents || !this.storage.incidents) return;
     try {

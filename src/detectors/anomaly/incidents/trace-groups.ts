@@ -45,7 +45,8 @@ export function groupByTrace(index: TraceIndex, tagged: readonly TaggedSpan[]): 
   for (let k = 0; k < m; k++) {
     const t = tagged[k]!;
     taggedAt[t.span] = k;
-    excess[k] = Math.max(0, t.record.durationMs - t.record.meanMs);
+    // Only latency tags carry a baseline mean; an error or traffic tag says nothing of time.
+    excess[k] = t.record.meanMs > 0 ? Math.max(0, t.record.durationMs - t.record.meanMs) : 0;
     const key = u32(bytes, spans[t.span]!.spanIdAt);
     const head = bySpanId.get(key);
     if (head !== undefined) next[k] = head;

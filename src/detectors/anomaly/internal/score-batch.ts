@@ -20,9 +20,9 @@ import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
+import type { TaggedSpan } from '../incidents/trace-groups.js';
 import { BatchTags } from './rates/batch-tags.js';
 import type { RateDetector } from './rates/rate-detector.js';
-import type { TaggedSpan } from '../incidents/trace-groups.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
@@ -197,7 +197,7 @@ export function scoreBatch(
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
     tags.latencyTag(i, anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx), slot);
   }
-  // Encoded once all are known: the incident of a span depends on the others of its trace.
+  // The incident of a span depends on the others of its trace: assigned once all are known.
   const incidents = ctx.incidents;
   const edits = tags.finish(
     rates?.verdicts ?? [],

@@ -9,8 +9,8 @@ import { FakeClock } from '../../../helpers/fake-clock.js';
 import { metricValue } from '../../../helpers/self-metrics.js';
 import { Capture } from '../../helpers/capture-exporter.js';
 import { detectorOf, httpEndpoint, startTestSidecar } from '../../helpers/sidecar.js';
-import { decodeSpans, traceRequest, type SpanSpec } from '../../helpers/traces.js';
-import { checkoutTrace, history, H, MONDAY } from './traffic.js';
+import { decodeSpans, type SpanSpec } from '../../helpers/traces.js';
+import { checkoutTrace, H, learnHistory, MONDAY, postSpans } from './traffic.js';
 
 /** Incidents end to end: OTLP requests to the real sidecar, its SQLite file, its admin API. */
 describe('incidents', () => {
@@ -44,19 +44,10 @@ describe('incidents', () => {
     otlp = httpEndpoint(sidecar);
   }
 
-  async function post(spans: readonly SpanSpec[]): Promise<void> {
-    const res = await fetch(`${otlp}/v1/traces`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-protobuf' },
-      body: traceRequest(spans),
-    });
-    expect(res.status).toBe(200);
-    await res.arrayBuffer();
-  }
+  const post = (spans: readonly SpanSpec[]) => postSpans(otlp, spans);
 
   async function learn(): Promise<void> {
-    const h = history(1_000_000);
-    for (let i = 0; i < h.length; i += 1500) await post(h.slice(i, i + 1500));
+    await learnHistory(otlp, 1_000_000);
     capture.clear();
   }
 

@@ -1,4 +1,4 @@
-import type { SpanSpec } from '../../helpers/traces.js';
+import { traceRequest, type SpanSpec } from '../../helpers/traces.js';
 
 export const MONDAY = Date.UTC(2026, 0, 12);
 export const H = 3_600_000;
@@ -58,4 +58,21 @@ export function history(first: number): SpanSpec[] {
   return Array.from({ length: 2000 }, (_, i) =>
     checkoutTrace(first + i, MONDAY - 21 * H + i * 1000),
   ).flat();
+}
+
+/** One OTLP/HTTP protobuf request to the sidecar's receiver (`otlp`: its base URL), as an SDK sends it. */
+export async function postSpans(otlp: string, spans: readonly SpanSpec[]): Promise<void> {
+  const res = await fetch(`${otlp}/v1/traces`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-protobuf' },
+    body: traceRequest(spans),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`the receiver answered ${res.status}`);
+}
+
+/** `history(first)` sent in requests of 1,500 spans. */
+export async function learnHistory(otlp: string, first: number): Promise<void> {
+  const h = history(first);
+  for (let i = 0; i < h.length; i += 1500) await postSpans(otlp, h.slice(i, i + 1500));
 }

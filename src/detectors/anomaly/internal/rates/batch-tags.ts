@@ -1,9 +1,9 @@
 import type { ItemReplacement } from '../../../../otlp/rewrite.js';
 import { hexAt, type SpanRef } from '../../../../otlp/trace-index.js';
 import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
+import type { AnomalyRecord } from '../anomaly-record.js';
 import { incidentAttribute } from '../../incidents/incident-attribute.js';
 import type { TaggedSpan } from '../../incidents/trace-groups.js';
-import type { AnomalyRecord } from '../anomaly-record.js';
 import { tagEdit } from '../carried-attributes.js';
 import type { KeyState } from '../key-state.js';
 import { scopeOfSlot } from '../slots.js';
@@ -20,6 +20,7 @@ import { topType } from './rate-state.js';
  */
 export class BatchTags {
   private latency: Map<number, [AnomalyRecord, number]> | undefined;
+  private readonly tagged: (TaggedSpan & { attributes: Uint8Array })[] = [];
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -38,9 +39,7 @@ export class BatchTags {
 
   /**
    * Every tag: the records into `anomalies`, the edits of the request (undefined: none).
-   * `incidents` answers each tagged span's incident, once every tag of the request is known
-   * (a span's incident depends on the others of its trace); it is written as
-   * `anomaly.incident_id`.
+   * `incidents` names each tagged span's incident (`anomaly.incident_id`), given them all.
    */
   finish(
     verdicts: readonly RateVerdict[],
@@ -48,13 +47,13 @@ export class BatchTags {
     incidents?: (tagged: readonly TaggedSpan[]) => (string | undefined)[],
   ): Map<number, Uint8Array | ItemReplacement> | undefined {
     if (this.latency === undefined && verdicts.length === 0) return undefined;
-    const edits: Tagged[] = [];
+    const edits = new Map<number, Uint8Array | ItemReplacement>();
     const rated = new Map<number, RateVerdict>();
     for (const v of verdicts) rated.set(v.index, v);
     for (const [i, [record, slot]] of this.latency ?? []) {
       const v = rated.get(i);
       if (v === undefined) {
-        this.tag(i, this.encoder.encode(record, slot), record, anomalies, edits);
+        this.tag(i, this.encoder.encode(record, slot), record, anomalies);
         continue;
       }
       rated.delete(i);
@@ -62,7 +61,7 @@ export class BatchTags {
       if (record.severity <= rate.severity) {
         const merged = { ...record, ...rateNumbers(rate) };
         const attrs = concat(this.encoder.encode(record, slot), rateAttributes(rate, false));
-        this.tag(i, attrs, merged, anomalies, edits);
+        this.tag(i, attrs, merged, anomalies);
       } else {
         const merged = {
           ...rate,
@@ -72,34 +71,33 @@ export class BatchTags {
           operationRatio: record.operationRatio,
         };
         const attrs = concat(rateAttributes(rate, true), this.encoder.encode(record, slot, true));
-        this.tag(i, attrs, merged, anomalies, edits);
+        this.tag(i, attrs, merged, anomalies);
       }
     }
     for (const [i, v] of rated) {
       const rate = this.rateRecord(v);
-      this.tag(i, rateAttributes(rate, true), rate, anomalies, edits);
+      this.tag(i, rateAttributes(rate, true), rate, anomalies);
     }
-    const ids = incidents?.(edits);
-    const out = new Map<number, Uint8Array | ItemReplacement>();
-    for (let k = 0; k < edits.length; k++) {
-      const { span: i, attributes } = edits[k]!;
+    const ids = incidents?.(this.tagged);
+    for (let k = 0; k < this.tagged.length; k++) {
+      const { span: i, attributes } = this.tagged[k]!;
       const id = ids?.[k];
       const span = this.spans[i]!;
       const attrs = id === undefined ? attributes : incidentAttribute(attributes, id);
-      out.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attrs));
+      edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attrs));
     }
-    return out;
+    return edits;
   }
 
+  /** Records a tag; its edit is made in `finish`, once the incidents are known. */
   private tag(
     i: number,
     attributes: Uint8Array,
     record: AnomalyRecord,
     anomalies: AnomalyRecord[],
-    edits: Tagged[],
   ): void {
     anomalies.push(record);
-    edits.push({ span: i, record, attributes });
+    this.tagged.push({ span: i, record, attributes });
   }
 
   private rateRecord(v: RateVerdict): AnomalyRecord {
@@ -141,11 +139,6 @@ export class BatchTags {
         : { observedRate: v.rate, expectedRate: v.baseline }),
     };
   }
-}
-
-/** A tagged span with its encoded attributes, before its incident is known. */
-interface Tagged extends TaggedSpan {
-  readonly attributes: Uint8Array;
 }
 
 /** A rate record's own numbers, kept on a record another detector won. */

@@ -20,9 +20,9 @@ export type OpenState = 'open' | 'reopened' | 'unavailable';
 export class Storage {
   baselines: BaselineStore | undefined;
   anomalies: AnomalyStore | undefined;
+  incidents: IncidentStore | undefined;
   /** The error and traffic baselines (rates/). */
   rates: RateStore | undefined;
-  incidents: IncidentStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -58,8 +58,8 @@ export class Storage {
       this.db = db;
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
-      this.rates = new RateStore(db);
       this.incidents = new IncidentStore(db);
+      this.rates = new RateStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -119,8 +119,8 @@ export class Storage {
     this.db = undefined;
     this.baselines = undefined;
     this.anomalies = undefined;
-    this.rates = undefined;
     this.incidents = undefined;
+    this.rates = undefined;
   }
 
   private fail(err: unknown, message: string): void {

@@ -1,10 +1,12 @@
-import type { IncidentView } from '../../detectors/anomaly/incidents/incident.js';
-import { severityName } from '../../detectors/anomaly/contract.js';
-import { jaegerTraceUrl } from './anomaly-json.js';
+import { severityName } from '../internal/severity.js';
+import type { IncidentView } from './incident.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** An incident as the admin API serves it (console/src/incident-model.ts reads this shape). */
+/**
+ * An incident as JSON: what the admin API serves (console/src/incident-model.ts reads this shape)
+ * and what the generic webhook of `incident_notifier` posts.
+ */
 export function incidentJson(
   processor: string,
   v: IncidentView,
@@ -33,7 +35,9 @@ export function incidentJson(
     })),
     sample_traces: v.samples.map((s) => ({
       trace_id: s.traceId,
-      ...(jaegerUiUrl ? { jaeger_url: jaegerTraceUrl(jaegerUiUrl, s.traceId, s.spanId) } : {}),
+      ...(jaegerUiUrl
+        ? { jaeger_url: `${jaegerUiUrl}/trace/${s.traceId}?uiFind=${s.spanId}` }
+        : {}),
     })),
     summary: v.summary && { text: v.summary.text, anomaly_id: v.summary.anomalyId },
     spans: v.spans,
