@@ -87,6 +87,12 @@ const CASES: Record<string, Case> = {
   },
   'extension/bearertokenauth': { config: () => ({ token: 's3cret' }) },
   'extension/admin': { config: () => ({ endpoint: '127.0.0.1:0' }) },
+  'extension/incident_notifier': {
+    config: () => ({
+      receivers: { hook: { type: 'webhook', url: 'http://127.0.0.1:9/incidents' } },
+      routes: [{ receivers: ['hook'] }],
+    }),
+  },
 };
 
 const BATCH: Record<Signal, () => OtlpBatch> = {

@@ -127,8 +127,10 @@ describe('the commented example in otel-config.yaml', () => {
       fileURLToPath(new URL('../../../otel-config.yaml', import.meta.url)),
       'utf8',
     );
+    // Only the llm_summary block: the lines after `  # llm_summary:` that stay indented under it.
+    const block = /^ {2}# llm_summary:.*\n(?: {2}# {3}.*\n)*/m;
     const text = shipped
-      .replace(/^ {2}# (llm_summary:| {2}[a-z_]+:.*)$/gm, '  $1')
+      .replace(block, (b) => b.replace(/^ {2}# (llm_summary:| {2}[a-z_]+:.*)$/gm, '  $1'))
       .replace(/^ {4}# (traces\/summaries:.*| {2}(receivers|exporters):.*)$/gm, '    $1')
       .replace('exporters: [otlp/jaeger] #', 'exporters: [otlp/jaeger, llm_summary] #')
       .replace('exporters: [debug] # [debug, llm_summary]', 'exporters: [debug, llm_summary] #');
