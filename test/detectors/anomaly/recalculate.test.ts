@@ -13,7 +13,7 @@ import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
-import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+import { THR_P50, THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 
 /** Index of SEV1's threshold in a slot's `[sev5 .. sev1]`. */
 const SEV1 = 4;
@@ -100,6 +100,70 @@ describe('threshold recalculation', () => {
     const p99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
     const reported = tagged.attributes['anomaly.baseline.p99_ms'] as number;
     expect(Math.abs(reported - p99) / p99).toBeLessThan(0.011);
+  });
+
+  /**
+   * A sidecar on Monday `hour`:01 whose key learned last Tuesday's `hour` (a shape: its first
+   * thresholds), and `now(n, ms)`: n spans of this hour, the last ones ending now.
+   */
+  async function keyWithHistory(hour: number, seed: number) {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + hour * H + 60_000);
+    const entry = await start(clock);
+    const detector = detectorOf(sidecar!);
+    const r = new Random(seed);
+    await send(entry, traffic(r, monday - 6 * 24 * H + hour * H, 300, 100));
+    clock.advance(10_000);
+    await detector.idle();
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    const at = clock.now();
+    const spans = (n: number, ms: number) =>
+      send(
+        entry,
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: at - 50_000 + i * 100,
+          durationMs: wholeNanos(r.latency(ms, 0.2)),
+        })),
+      );
+    const flush = async () => {
+      clock.advance(10_000);
+      await detector.idle();
+    };
+    return { detector, key, spans, flush };
+  }
+
+  it('recomputes a bucket that has doubled since its thresholds were read from its first spans', async () => {
+    const { key, spans, flush } = await keyWithHistory(10, 24);
+    const p50 = () => key.thr[10 * THR_STRIDE + THR_P50]!;
+    // This Monday 10:00 starts with 30 fast spans (an incident's fast failures): they are its
+    // first percentiles, at the next flush.
+    await spans(30, 20);
+    await flush();
+    expect(p50()).toBeLessThan(30);
+    // 300 more spans of normal traffic (the bucket doubled): recomputed at the next flush, not at
+    // the next night.
+    const before = p50();
+    await spans(300, 100);
+    await flush();
+    expect(p50()).toBeGreaterThan(before);
+    expect(p50()).toBeGreaterThan(85);
+  });
+
+  it("keeps the level's histogram through the background refresh of a key (it forgets nightly)", async () => {
+    const { detector, key, spans, flush } = await keyWithHistory(9, 25);
+    // Spans of this hour move the level and are counted in its histogram.
+    await spans(400, 100);
+    const counted = key.level.samples;
+    expect(counted).toBeGreaterThan(0);
+    const refreshed = key.refreshedAt;
+    // This Monday 09:00 reached min_samples: its thresholds are computed in the background.
+    await flush();
+    expect(key.refreshedAt).toBeGreaterThan(refreshed);
+    expect(key.level.samples).toBe(counted);
+    // The nightly recalculation forgets 15% of it.
+    await detector.recalculate();
+    expect(key.level.samples).toBeCloseTo(counted * 0.85, 6);
   });
 
   it('recalculates on demand and reports what changed', async () => {
