@@ -16,5 +16,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // A component's internal/ is its own: others import its contract (contract.ts) or its
+    // public modules. Its own files reach it as ./internal/... or ../internal/...; a path that
+    // names another folder before internal/ reaches into another component.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+([^./][^/]*/)+internal/',
+              message:
+                "another component's internal/ is private to it: import its contract.ts (or a public module) instead",
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

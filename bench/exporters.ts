@@ -5,6 +5,7 @@
  * Run: npx tsx bench/exporters.ts
  */
 import { batchOf, type OtlpBatch } from '../src/component/consumer.js';
+import { NO_HOST } from '../src/component/component.js';
 import type { ExporterFactory } from '../src/component/factory.js';
 import { otlpExporterFactory } from '../src/exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from '../src/exporters/otlphttp/factory.js';
@@ -76,7 +77,7 @@ async function measure(
     factory.configSchema.parse({ ...raw, sending_queue: { enabled: false } }),
     'traces',
   );
-  await exporter.start({ components: () => [], getExtension: () => undefined });
+  await exporter.start(NO_HOST);
   for (let i = 0; i < 20; i++) await exporter.consume(batch); // warm up
   let sent = 0;
   const cpu = process.cpuUsage();

@@ -18,6 +18,7 @@ import { SummaryEngine } from '../src/exporters/llm-summary/summary-engine.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { SelfMetrics } from '../src/telemetry/self-metrics.js';
 import { systemClock } from '../src/component/clock.js';
+import { NO_HOST } from '../src/component/component.js';
 import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
 import { makeResourceMetrics } from '../test/helpers/metrics.js';
@@ -49,7 +50,7 @@ async function engine(): Promise<SummaryEngine> {
     // A window longer than the run: held traces stay held, the holder fills up to max_traces.
     llmSummaryExporterSchema.parse({ storage: join(dir, 'summaries.db'), trace_window: '1h' }),
   );
-  await e.start({ components: () => [], getExtension: () => undefined });
+  await e.start(NO_HOST);
   return e;
 }
 

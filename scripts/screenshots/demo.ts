@@ -46,6 +46,8 @@ export function consoleSidecarConfig(dir: string, o: { token?: string } = {}): s
     },
     exporters: {
       file: { path: join(dir, 'spans.jsonl') },
+    },
+    connectors: {
       llm_summary: {
         provider: 'builtin',
         storage: join(dir, 'summaries.db'),
@@ -70,6 +72,7 @@ export function consoleSidecarConfig(dir: string, o: { token?: string } = {}): s
           processors: ['anomaly'],
           exporters: ['file', 'llm_summary'],
         },
+        'traces/summaries': { receivers: ['llm_summary'], exporters: ['file'] },
       },
       telemetry: { metrics: { level: 'none' } },
     },

@@ -4,10 +4,13 @@ import { resolveAuthenticator, type ServerAuthenticator } from '../component/aut
 import type { Extension, Host } from '../component/component.js';
 import type { CreateSettings } from '../component/factory.js';
 import { serverTlsOptions } from '../config/tls.js';
-import { AnomalyProcessor } from '../detectors/anomaly/anomaly-processor.js';
-import type { AnomalyDetector } from '../detectors/anomaly/detector.js';
+import { ANOMALY_HISTORY, type AnomalyHistory } from '../detectors/anomaly/contract.js';
 import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
-import { summarySources, type SummarySource } from '../exporters/llm-summary/feedback.js';
+import {
+  SUMMARY_STORE,
+  summarySources,
+  type SummarySource,
+} from '../exporters/llm-summary/contract.js';
 import type { AdminExtensionConfig } from './config.js';
 import { ConsoleFiles } from './console/static-routes.js';
 import { anomalyJson } from './internal/anomaly-json.js';
@@ -31,7 +34,7 @@ const ALL_ROUTES = [...ROUTES, ...COUNT_ROUTES, ...FEEDBACK_ROUTES];
  * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live
  * anomaly stream, recalculation, feedback on summaries and the training-data export) over HTTP,
  * bound to localhost by default, optionally with TLS and an authenticator extension. It finds the
- * anomaly processors and the llm_summary exporters through the host.
+ * anomaly history and the summary stores through the host, as capabilities (`host.lookup`).
  */
 export class AdminExtension implements Extension, AdminContext {
   private server: http.Server | undefined;
@@ -82,22 +85,14 @@ export class AdminExtension implements Extension, AdminContext {
     return boundAddress(this.server);
   }
 
-  detectors(processor: string | undefined): { id: string; detector: AnomalyDetector }[] {
-    const seen = new Set<AnomalyDetector>();
-    const out: { id: string; detector: AnomalyDetector }[] = [];
-    for (const c of this.host?.components() ?? []) {
-      if (c.kind !== 'processor' || !(c.instance instanceof AnomalyProcessor)) continue;
-      if (processor !== undefined && c.id !== processor) continue;
-      const detector = c.instance.detector;
-      if (seen.has(detector)) continue;
-      seen.add(detector);
-      out.push({ id: c.id, detector });
-    }
-    return out;
+  detectors(processor: string | undefined): { id: string; detector: AnomalyHistory }[] {
+    return (this.host?.lookup(ANOMALY_HISTORY) ?? [])
+      .filter((p) => processor === undefined || p.id === processor)
+      .map((p) => ({ id: p.id, detector: p.value }));
   }
 
   summaries(exporter: string | undefined): SummarySource[] {
-    return summarySources(this.host, exporter);
+    return summarySources(this.host?.lookup(SUMMARY_STORE) ?? [], exporter);
   }
 
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean {

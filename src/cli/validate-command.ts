@@ -35,17 +35,19 @@ export async function validateCommand(args: string[]): Promise<number> {
     const n = (m: ReadonlyMap<string, unknown>) => m.size;
     const lines = [
       `${path}: valid (${n(config.receivers)} receivers, ${n(config.processors)} processors, ` +
-        `${n(config.exporters)} exporters, ${n(config.extensions)} extensions; pipelines: ` +
+        `${n(config.exporters)} exporters, ` +
+        (config.connectors.size > 0 ? `${n(config.connectors)} connectors, ` : '') +
+        `${n(config.extensions)} extensions; pipelines: ` +
         `${config.service.pipelines.map((p) => p.id).join(', ')})`,
     ];
     for (const d of destinations(config)) {
       lines.push(`  ${d.exporter} sends ${d.signals.join(', ')} to ${d.address} ${d.source}`);
     }
-    for (const [id, c] of config.exporters) {
+    for (const [id, c] of [...config.exporters, ...config.connectors]) {
       const module = unloadedModule(c.factory);
       if (module !== undefined) {
         lines.push(
-          `note: exporters.${id}: module "${module}" found but not loaded, so its settings were not checked; --load-plugins loads it (running its code)`,
+          `note: ${c.kind}s.${id}: module "${module}" found but not loaded, so its settings were not checked; --load-plugins loads it (running its code)`,
         );
       }
     }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import type { Clock } from './clock.js';
-import type { Exporter, Extension, Kind, Processor, Receiver } from './component.js';
+import type { Connector, Exporter, Extension, Kind, Processor, Receiver } from './component.js';
 import type { Consumer, Signal } from './consumer.js';
 
 /** Everything a factory needs to build a component: no module-level singletons. */
@@ -68,6 +68,25 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings, config: C, signal: Signal): Exporter;
 }
 
+/**
+ * A connector (`connectors:` in the config): listed under `exporters` of pipelines of its `from`
+ * signals and under `receivers` of pipelines of its `to` signals. One instance per id.
+ */
+export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'connector';
+  /** The signals it takes in (the pipelines that list it under `exporters`). */
+  readonly from: readonly Signal[];
+  /** The signals it sends (the pipelines that list it under `receivers`). */
+  readonly to: readonly Signal[];
+  /**
+   * How to wire it, in a line of config (told to a user who configured it elsewhere, such as an
+   * old config listing it under `exporters`).
+   */
+  readonly usage: string;
+  /** `next` holds, per `to` signal, the pipelines that list it under `receivers`. */
+  create(settings: CreateSettings, config: C, next: Partial<Record<Signal, Consumer>>): Connector;
+}
+
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'extension';
   /** The addresses it listens on, as for receivers. */
@@ -76,13 +95,18 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
 }
 
 export type AnyFactory =
-  ReceiverFactory<any> | ProcessorFactory<any> | ExporterFactory<any> | ExtensionFactory<any>;
+  | ReceiverFactory<any>
+  | ProcessorFactory<any>
+  | ExporterFactory<any>
+  | ConnectorFactory<any>
+  | ExtensionFactory<any>;
 
 /** The factories available to a build, by kind and type. */
 export interface Factories {
   readonly receivers: ReadonlyMap<string, ReceiverFactory<any>>;
   readonly processors: ReadonlyMap<string, ProcessorFactory<any>>;
   readonly exporters: ReadonlyMap<string, ExporterFactory<any>>;
+  readonly connectors: ReadonlyMap<string, ConnectorFactory<any>>;
   readonly extensions: ReadonlyMap<string, ExtensionFactory<any>>;
 }
 
@@ -90,18 +114,29 @@ export function makeFactories(list: readonly AnyFactory[]): Factories {
   const receivers = new Map<string, ReceiverFactory<any>>();
   const processors = new Map<string, ProcessorFactory<any>>();
   const exporters = new Map<string, ExporterFactory<any>>();
+  const connectors = new Map<string, ConnectorFactory<any>>();
   const extensions = new Map<string, ExtensionFactory<any>>();
+  const maps = { receivers, processors, exporters, connectors, extensions };
   for (const f of list) {
-    const map: Map<string, AnyFactory> =
-      f.kind === 'receiver'
-        ? receivers
-        : f.kind === 'processor'
-          ? processors
-          : f.kind === 'exporter'
-            ? exporters
-            : extensions;
+    const map = factoriesOfKind(maps, f.kind) as Map<string, AnyFactory>;
     if (map.has(f.type)) throw new Error(`duplicate ${f.kind} factory for type "${f.type}"`);
     map.set(f.type, f);
   }
-  return { receivers, processors, exporters, extensions };
+  return maps;
+}
+
+/** The factories of one kind, by type. */
+export function factoriesOfKind(factories: Factories, kind: Kind): ReadonlyMap<string, AnyFactory> {
+  switch (kind) {
+    case 'receiver':
+      return factories.receivers;
+    case 'processor':
+      return factories.processors;
+    case 'exporter':
+      return factories.exporters;
+    case 'connector':
+      return factories.connectors;
+    case 'extension':
+      return factories.extensions;
+  }
 }

@@ -14,7 +14,7 @@ export interface ComponentConfig {
 }
 
 export interface PipelineConfig {
-  /** `traces`, `traces/jaeger`, `metrics`, ... */
+  /** `traces`, `traces/jaeger`, `metrics`, ... Receivers and exporters include connectors. */
   readonly id: string;
   readonly signal: Signal;
   readonly receivers: readonly string[];
@@ -37,6 +37,8 @@ export interface Config {
   readonly receivers: ReadonlyMap<string, ComponentConfig>;
   readonly processors: ReadonlyMap<string, ComponentConfig>;
   readonly exporters: ReadonlyMap<string, ComponentConfig>;
+  /** Exporters of some pipelines and receivers of others (`llm_summary`). */
+  readonly connectors: ReadonlyMap<string, ComponentConfig>;
   readonly extensions: ReadonlyMap<string, ComponentConfig>;
   readonly service: {
     readonly extensions: readonly string[];

@@ -5,10 +5,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SIGNALS } from '../component/consumer.js';
 import { errorMessage } from '../component/errors.js';
-import type { ExporterFactory, Factories } from '../component/factory.js';
+import type { Kind } from '../component/component.js';
+import type { ConnectorFactory, ExporterFactory, Factories } from '../component/factory.js';
 import { staticResolver, type FactoryResolver } from './validate.js';
 
-/** The component type of exporters loaded from a module: `exporters: { plugin/<name>: ... }`. */
+/**
+ * The component type of exporters and connectors loaded from a module:
+ * `exporters: { plugin/<name>: ... }`, `connectors: { plugin/<name>: ... }`.
+ */
 export const PLUGIN_TYPE = 'plugin';
 
 /** Imports a module by URL or package name (injected so tests can count the loads). */
@@ -17,9 +21,13 @@ export type ModuleLoader = (specifier: string) => Promise<Record<string, unknown
 const importModule: ModuleLoader = (specifier) =>
   import(specifier) as Promise<Record<string, unknown>>;
 
+/** A factory a plugin module may export. */
+type PluginFactory = ExporterFactory | ConnectorFactory;
+type PluginKind = PluginFactory['kind'];
+
 /**
  * The resolver `hourglass run` and `hourglass validate` use: built-in types from `factories`, and
- * exporters of type `plugin` from the module named in their `module` setting. The other settings
+ * exporters and connectors of type `plugin` from the module named in their `module` setting. The other settings
  * of a plugin exporter are its own, validated by the plugin's `configSchema`:
  *
  * ```yaml
@@ -30,7 +38,8 @@ const importModule: ModuleLoader = (specifier) =>
  * ```
  *
  * A module exports its factory as `default` (or as `factory`): an object of the same shape as the
- * built-in factories (`{ kind: 'exporter', type, signals, configSchema, create }`), or a function
+ * built-in factories (`{ kind: 'exporter', type, signals, configSchema, create }`, or for a
+ * connector `{ kind: 'connector', type, from, to, usage, configSchema, create }`), or a function
  * returning one, called once per build (for factories that keep per-build state). Each module is
  * loaded once per resolver, so two ids naming the same module share its factory.
  */
@@ -41,17 +50,17 @@ export function pluginResolver(
   options: { execute?: boolean } = {},
 ): FactoryResolver {
   const builtin = staticResolver(factories);
-  const loaded = new Map<string, Promise<ExporterFactory | string>>();
+  const loaded = new Map<string, Promise<PluginFactory | string>>();
   return async (kind, type, raw, path) => {
-    if (kind !== 'exporter' || type !== PLUGIN_TYPE) return builtin(kind, type, raw, path);
+    if (!isPluginKind(kind) || type !== PLUGIN_TYPE) return builtin(kind, type, raw, path);
     const { module, ...settings } = raw;
     if (typeof module !== 'string' || module.trim() === '') {
-      return `"module" must name the module that exports the exporter factory (a path relative to the config file, an absolute path or a package name), got ${module === undefined ? 'nothing' : JSON.stringify(module)}`;
+      return `"module" must name the module that exports the ${kind} factory (a path relative to the config file, an absolute path or a package name), got ${module === undefined ? 'nothing' : JSON.stringify(module)}`;
     }
     const specifier = resolveSpecifier(module, baseDir);
     if (options.execute === false) {
       const missing = moduleMissing(module, specifier);
-      return missing ?? { factory: unloadedPlugin(module), raw: settings };
+      return missing ?? { factory: unloadedPlugin(module, kind), raw: settings };
     }
     let factory = loaded.get(specifier);
     if (!factory) {
@@ -59,7 +68,11 @@ export function pluginResolver(
       loaded.set(specifier, factory);
     }
     const result = await factory;
-    return typeof result === 'string' ? result : { factory: result, raw: settings };
+    if (typeof result === 'string') return result;
+    if (result.kind !== kind) {
+      return `module "${module}" exports ${article(result.kind)} factory; configure it under "${result.kind}s:", not "${kind}s:"`;
+    }
+    return { factory: result, raw: settings };
   };
 }
 
@@ -76,11 +89,17 @@ export function resolveSpecifier(module: string, baseDir: string): string {
   }
 }
 
+function isPluginKind(kind: Kind): kind is PluginKind {
+  return kind === 'exporter' || kind === 'connector';
+}
+
+const article = (kind: PluginKind) => (kind === 'exporter' ? 'an exporter' : 'a connector');
+
 async function loadFactory(
   module: string,
   specifier: string,
   load: ModuleLoader,
-): Promise<ExporterFactory | string> {
+): Promise<PluginFactory | string> {
   let exports: Record<string, unknown>;
   try {
     exports = await load(specifier);
@@ -100,25 +119,34 @@ async function loadFactory(
   if (problem !== undefined) {
     return `module "${module}" does not export an exporter factory (${problem}); export default { kind: 'exporter', type, signals, configSchema, create }`;
   }
-  return candidate as ExporterFactory;
+  return candidate as PluginFactory;
 }
 
-/** What is wrong with a value meant to be an exporter factory, or undefined when it is one. */
+/**
+ * What is wrong with a value meant to be an exporter (or connector) factory, or undefined when it
+ * is one.
+ */
 export function factoryProblem(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') {
     return value === undefined ? 'no "default" or "factory" export' : `got ${typeof value}`;
   }
   const f = value as Record<string, unknown>;
-  if (f['kind'] !== 'exporter') return `kind is ${JSON.stringify(f['kind'])}, not "exporter"`;
-  if (typeof f['type'] !== 'string' || f['type'] === '') return 'type is not a non-empty string';
-  const signals = f['signals'];
-  if (
-    !Array.isArray(signals) ||
-    signals.length === 0 ||
-    !signals.every((s) => (SIGNALS as readonly unknown[]).includes(s))
-  ) {
-    return 'signals must list some of traces, metrics, logs';
+  if (f['kind'] !== 'exporter' && f['kind'] !== 'connector') {
+    return `kind is ${JSON.stringify(f['kind'])}, not "exporter"`;
   }
+  if (typeof f['type'] !== 'string' || f['type'] === '') return 'type is not a non-empty string';
+  const lists = f['kind'] === 'exporter' ? ['signals'] : ['from', 'to'];
+  for (const key of lists) {
+    const signals = f[key];
+    if (
+      !Array.isArray(signals) ||
+      signals.length === 0 ||
+      !signals.every((s) => (SIGNALS as readonly unknown[]).includes(s))
+    ) {
+      return `${key} must list some of traces, metrics, logs`;
+    }
+  }
+  if (f['kind'] === 'connector' && typeof f['usage'] !== 'string') return 'usage is not a string';
   const schema = f['configSchema'] as { safeParse?: unknown } | undefined;
   if (typeof schema?.safeParse !== 'function') return 'configSchema is not a zod schema';
   if (typeof f['create'] !== 'function') return 'create is not a function';
@@ -132,17 +160,18 @@ const UNLOADED = Symbol('hourglass.unloadedPlugin');
  * found but not run, so its settings are not checked. Importing a module runs its code: a config
  * naming plugin modules is code, and checking a config should not run it unasked.
  */
-function unloadedPlugin(module: string): ExporterFactory & { [UNLOADED]: string } {
-  return {
-    kind: 'exporter',
+function unloadedPlugin(module: string, kind: PluginKind): PluginFactory & { [UNLOADED]: string } {
+  const common = {
     type: PLUGIN_TYPE,
-    signals: SIGNALS,
     configSchema: z.record(z.string(), z.unknown()),
-    create: () => {
+    create: (): never => {
       throw new Error(`plugin module "${module}" was not loaded`);
     },
     [UNLOADED]: module,
   };
+  return kind === 'exporter'
+    ? { kind, signals: SIGNALS, ...common }
+    : { kind, from: SIGNALS, to: SIGNALS, usage: `see the plugin's documentation`, ...common };
 }
 
 /** The module of a plugin exporter that was found but not loaded, or undefined. */

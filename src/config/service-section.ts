@@ -152,23 +152,37 @@ function validatePipelines(
       continue;
     }
     const signal = parsedId.type as Signal;
-    const check = (section: Section, ids: readonly string[]) => {
+    const check = (section: 'receivers' | 'processors' | 'exporters', ids: readonly string[]) => {
       const seen = new Set<string>();
       for (const ref of ids) {
         const kind = KIND_OF[section];
         if (seen.has(ref)) problems.push(`${path}.${section}: "${ref}" is listed twice`);
         seen.add(ref);
-        const c = sections[section].get(ref);
+        // A connector is an exporter of some pipelines and a receiver of others.
+        const connector = section === 'processors' ? undefined : sections.connectors.get(ref);
+        const c = sections[section].get(ref) ?? connector;
         if (!c) {
-          if (invalid.has(`${section}/${ref}`)) continue;
+          if (invalid.has(`${section}/${ref}`) || invalid.has(`connectors/${ref}`)) continue;
+          const known = configuredIds(section, sections, invalid);
+          if (section !== 'processors')
+            known.push(...configuredIds('connectors', sections, invalid));
           problems.push(
-            `${path}.${section}: references ${kind} "${ref}" which is not configured${didYouMean(ref, configuredIds(section, sections, invalid))}`,
+            `${path}.${section}: references ${kind} "${ref}" which is not configured${didYouMean(ref, known)}`,
           );
           continue;
         }
-        const signals = 'signals' in c.factory ? c.factory.signals : SIGNALS;
+        const f = c.factory;
+        const signals =
+          f.kind === 'connector'
+            ? section === 'exporters'
+              ? f.from
+              : f.to
+            : 'signals' in f
+              ? f.signals
+              : SIGNALS;
         if (!signals.includes(signal)) {
-          problems.push(`${path}.${section}: ${kind} "${ref}" does not support ${signal}`);
+          const as = f.kind === 'connector' ? ` as ${KIND_OF[section]}` : '';
+          problems.push(`${path}.${section}: ${f.kind} "${ref}" does not support ${signal}${as}`);
         }
       }
     };
@@ -177,7 +191,78 @@ function validatePipelines(
     check('exporters', def.exporters);
     out.push({ id, signal, ...def });
   }
+  checkConnectors(out, sections, problems);
   return out;
+}
+
+/**
+ * Each connector is used both ways (as the Collector requires: one side alone is a mistake), no
+ * id is both a connector and a receiver or exporter, and no pipeline feeds itself through
+ * connectors (data would go round forever).
+ */
+function checkConnectors(
+  pipelines: readonly PipelineConfig[],
+  sections: Sections,
+  problems: string[],
+): void {
+  for (const [id, c] of sections.connectors) {
+    for (const section of ['receivers', 'exporters'] as const) {
+      if (sections[section].has(id)) {
+        problems.push(`connectors.${id}: ${section}.${id} has the same id; rename one of them`);
+      }
+    }
+    const asExporter = pipelines.filter((p) => p.exporters.includes(id));
+    const asReceiver = pipelines.filter((p) => p.receivers.includes(id));
+    if (asExporter.length === 0 && asReceiver.length === 0) continue;
+    const usage = c.factory.kind === 'connector' ? `; ${c.factory.usage}` : '';
+    if (asReceiver.length === 0) {
+      problems.push(
+        `connectors.${id}: exports in ${asExporter.map((p) => p.id).join(', ')} but no pipeline lists it under "receivers"${usage}`,
+      );
+    } else if (asExporter.length === 0) {
+      problems.push(
+        `connectors.${id}: receives in ${asReceiver.map((p) => p.id).join(', ')} but no pipeline lists it under "exporters"${usage}`,
+      );
+    }
+  }
+  const cycle = pipelineCycle(pipelines, sections);
+  if (cycle) {
+    problems.push(
+      `service.pipelines: ${cycle.join(' -> ')}: a pipeline would receive its own data again through connectors; break the cycle`,
+    );
+  }
+}
+
+/** A cycle of pipelines through connectors (`traces -> llm_summary -> traces/x -> ...`), if any. */
+function pipelineCycle(
+  pipelines: readonly PipelineConfig[],
+  sections: Sections,
+): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (p: PipelineConfig): string[] | undefined => {
+    const s = state.get(p.id);
+    if (s === 'done') return undefined;
+    if (s === 'visiting') return [...path.slice(path.indexOf(p.id)), p.id];
+    state.set(p.id, 'visiting');
+    path.push(p.id);
+    for (const c of p.exporters.filter((e) => sections.connectors.has(e))) {
+      path.push(c);
+      for (const next of pipelines.filter((q) => q.receivers.includes(c))) {
+        const found = visit(next);
+        if (found) return found;
+      }
+      path.pop();
+    }
+    path.pop();
+    state.set(p.id, 'done');
+    return undefined;
+  };
+  for (const p of pipelines) {
+    const found = visit(p);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Every id configured in a section, valid or not (for "did you mean"). */

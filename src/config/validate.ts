@@ -1,5 +1,5 @@
 import type { Kind } from '../component/component.js';
-import type { AnyFactory, Factories } from '../component/factory.js';
+import { factoriesOfKind, type AnyFactory, type Factories } from '../component/factory.js';
 import { parseId } from '../component/id.js';
 import { ConfigError } from '../component/errors.js';
 import type { ComponentConfig, Config } from './config.js';
@@ -25,19 +25,21 @@ export type FactoryResolver = (
 ) => Promise<{ factory: AnyFactory; raw: Record<string, unknown> } | string>;
 
 export function staticResolver(factories: Factories): FactoryResolver {
-  return async (kind, type, raw) => {
-    const map =
-      kind === 'receiver'
-        ? factories.receivers
-        : kind === 'processor'
-          ? factories.processors
-          : kind === 'exporter'
-            ? factories.exporters
-            : factories.extensions;
+  return async (kind, type, raw, path) => {
+    const map = factoriesOfKind(factories, kind);
     const factory = map.get(type);
+    const connector = factories.connectors.get(type);
+    if (!factory && connector && (kind === 'exporter' || kind === 'receiver')) {
+      return `"${type}" is a connector, not ${kind === 'exporter' ? 'an exporter' : 'a receiver'}: move "${path}" under "connectors:" and ${connector.usage}`;
+    }
     if (!factory) {
       const known = [...map.keys()].sort();
-      return `unknown ${kind} type "${type}"${didYouMean(type, known)}; known types: ${known.join(', ') || '(none)'}`;
+      const connectors = [...factories.connectors.keys()].sort();
+      const also =
+        kind === 'exporter' && connectors.length > 0
+          ? `; connectors (under "connectors:"): ${connectors.join(', ')}`
+          : '';
+      return `unknown ${kind} type "${type}"${didYouMean(type, known)}; known types: ${known.join(', ') || '(none)'}${also}`;
     }
     return { factory, raw };
   };
@@ -75,18 +77,11 @@ export async function validateConfig(
   }
   const top = doc as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (
-      !(SECTIONS as readonly string[]).includes(key) &&
-      key !== 'service' &&
-      key !== 'connectors'
-    ) {
+    if (!(SECTIONS as readonly string[]).includes(key) && key !== 'service') {
       problems.push(
-        `${key}: unknown section (expected receivers, processors, exporters, extensions or service)${didYouMean(key, [...SECTIONS, 'service'])}`,
+        `${key}: unknown section (expected receivers, processors, exporters, connectors, extensions or service)${didYouMean(key, [...SECTIONS, 'service'])}`,
       );
     }
-  }
-  if (top['connectors'] !== undefined) {
-    problems.push('connectors: connectors are not supported by hourglass');
   }
 
   const sections = {} as Sections;
@@ -123,6 +118,7 @@ export async function validateConfig(
     receivers: sections.receivers,
     processors: sections.processors,
     exporters: sections.exporters,
+    connectors: sections.connectors,
     extensions: sections.extensions,
     service: deepFreeze({ extensions: serviceExtensions, pipelines, telemetry: telemetry! }),
     unsetEnv: Object.freeze([...(options.unsetEnv ?? [])]),

@@ -1,21 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../component/clock.js';
-import type {
-  BuiltComponent,
-  Component,
-  Exporter,
-  Extension,
-  Host,
-} from '../component/component.js';
+import type { Capability, Published } from '../component/capability.js';
+import type { BuiltComponent, Component, Extension, Host } from '../component/component.js';
 import type { Consumer, Signal } from '../component/consumer.js';
 import type {
+  ConnectorFactory,
   CreateSettings,
   ExporterFactory,
   ExtensionFactory,
   ProcessorFactory,
   ReceiverFactory,
 } from '../component/factory.js';
-import type { Config } from '../config/config.js';
+import type { Config, PipelineConfig } from '../config/config.js';
 import { destinations, settingToChange } from '../config/destinations.js';
 import type { SelfMetrics } from '../telemetry/self-metrics.js';
 import { fanOut } from './fanout.js';
@@ -28,11 +24,15 @@ export interface ServiceSettings {
 
 /**
  * The running graph: builds every component from a validated config, starts them downstream first
- * (extensions, exporters, processors, receivers) and shuts them down in reverse, so that nothing
+ * (extensions, then each component after everything it sends to: exporters, connectors and the
+ * pipelines they feed, processors, receivers) and shuts them down in reverse, so that nothing
  * accepted is dropped on SIGTERM. It is the `Host` components see.
  */
 export class Service implements Host {
   private readonly built: BuiltComponent[] = [];
+  /** What each built component sends to (the edges of the graph), for the start order. */
+  private readonly sendsTo = new Map<BuiltComponent, BuiltComponent[]>();
+  private readonly published = new Map<string, Published<unknown>[]>();
   private readonly extensionsById = new Map<string, Extension>();
   private started: BuiltComponent[] = [];
   private state: 'built' | 'starting' | 'running' | 'stopping' | 'stopped' = 'built';
@@ -53,6 +53,10 @@ export class Service implements Host {
 
   getExtension(id: string): Extension | undefined {
     return this.extensionsById.get(id);
+  }
+
+  lookup<T>(capability: Capability<T>): readonly Published<T>[] {
+    return (this.published.get(capability.name) ?? []) as Published<T>[];
   }
 
   /** True once every component has started and until shutdown begins (the /readyz answer). */
@@ -88,18 +92,18 @@ export class Service implements Host {
         c.config,
       );
       this.extensionsById.set(id, instance);
-      this.built.push({
-        kind: 'extension',
-        id,
-        signal: undefined,
-        pipeline: undefined,
-        pipelines: [],
-        instance,
-      });
+      this.add('extension', id, undefined, undefined, [], instance);
     }
 
-    const exporters = new Map<string, { instance: Consumer; pipelines: string[] }>();
-    const exporterFor = (id: string, signal: Signal, pipeline: string): Consumer => {
+    // Each pipeline is built after the pipelines it feeds through connectors (validation has
+    // ruled out cycles), so that a connector is created with the consumers it sends to.
+    const entries = new Map<string, { consumer: Consumer; first: BuiltComponent[] }>();
+    const exporters = new Map<string, { consumer: Consumer; built: BuiltComponent }>();
+    const connectors = new Map<string, { consumer: Consumer; built: BuiltComponent }>();
+    const pipelinesOf = (id: string, side: 'receivers' | 'exporters') =>
+      config.service.pipelines.filter((p) => p[side].includes(id)).map((p) => p.id);
+
+    const exporterFor = (id: string, signal: Signal) => {
       const key = `${id}\u0000${signal}`;
       let e = exporters.get(key);
       if (!e) {
@@ -109,25 +113,52 @@ export class Service implements Host {
           c.config,
           signal,
         );
-        e = { instance, pipelines: [] };
-        this.built.push({
-          kind: 'exporter',
-          id,
-          signal,
-          pipeline: undefined,
-          pipelines: e.pipelines,
-          instance,
-        });
+        const pipelines = config.service.pipelines
+          .filter((p) => p.signal === signal && p.exporters.includes(id))
+          .map((p) => p.id);
+        e = {
+          consumer: instance,
+          built: this.add('exporter', id, signal, undefined, pipelines, instance),
+        };
         exporters.set(key, e);
       }
-      e.pipelines.push(pipeline);
-      return e.instance;
+      return e;
     };
 
-    const receiverInputs = new Map<string, Map<Signal, Consumer[]>>();
-    const receiverPipelines = new Map<string, string[]>();
-    for (const p of config.service.pipelines) {
-      let next: Consumer = fanOut(p.exporters.map((id) => exporterFor(id, p.signal, p.id)));
+    const connectorFor = (id: string) => {
+      let e = connectors.get(id);
+      if (!e) {
+        const c = config.connectors.get(id)!;
+        const factory = c.factory as ConnectorFactory;
+        const next: Partial<Record<Signal, Consumer>> = {};
+        const downstream: BuiltComponent[] = [];
+        for (const signal of factory.to) {
+          const fed = config.service.pipelines.filter(
+            (p) => p.signal === signal && p.receivers.includes(id),
+          );
+          if (fed.length === 0) continue;
+          const list = fed.map(buildPipeline);
+          next[signal] = fanOut(list.map((l) => l.consumer));
+          for (const l of list) downstream.push(...l.first);
+        }
+        const instance = factory.create(this.settingsFor('connector', id), c.config, next);
+        const pipelines = [...pipelinesOf(id, 'exporters'), ...pipelinesOf(id, 'receivers')];
+        const built = this.add('connector', id, undefined, undefined, pipelines, instance);
+        this.sendsTo.set(built, downstream);
+        e = { consumer: instance, built };
+        connectors.set(id, e);
+      }
+      return e;
+    };
+
+    const buildPipeline = (p: PipelineConfig) => {
+      const done = entries.get(p.id);
+      if (done) return done;
+      const ends = p.exporters.map((id) =>
+        config.connectors.has(id) ? connectorFor(id) : exporterFor(id, p.signal),
+      );
+      let next: Consumer = fanOut(ends.map((e) => e.consumer));
+      let first = ends.map((e) => e.built);
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const id = p.processors[i]!;
         const c = config.processors.get(id)!;
@@ -137,63 +168,92 @@ export class Service implements Host {
           p.signal,
           next,
         );
-        this.built.push({
-          kind: 'processor',
-          id,
-          signal: p.signal,
-          pipeline: p.id,
-          pipelines: [p.id],
-          instance,
-        });
+        const built = this.add('processor', id, p.signal, p.id, [p.id], instance);
+        this.sendsTo.set(built, first);
+        first = [built];
         next = instance;
       }
+      const entry = { consumer: next, first };
+      entries.set(p.id, entry);
       this.pipelineEntries.set(p.id, next);
+      return entry;
+    };
+
+    const receiverInputs = new Map<string, Map<Signal, PipelineConfig[]>>();
+    for (const p of config.service.pipelines) {
+      buildPipeline(p);
       for (const r of p.receivers) {
-        receiverPipelines.set(r, [...(receiverPipelines.get(r) ?? []), p.id]);
+        if (config.connectors.has(r)) continue;
         let bySignal = receiverInputs.get(r);
         if (!bySignal) receiverInputs.set(r, (bySignal = new Map()));
-        const list = bySignal.get(p.signal) ?? [];
-        list.push(next);
-        bySignal.set(p.signal, list);
+        bySignal.set(p.signal, [...(bySignal.get(p.signal) ?? []), p]);
       }
     }
 
     for (const [id, bySignal] of receiverInputs) {
       const c = config.receivers.get(id)!;
       const next: Partial<Record<Signal, Consumer>> = {};
-      for (const [signal, list] of bySignal) next[signal] = fanOut(list);
+      const downstream: BuiltComponent[] = [];
+      for (const [signal, list] of bySignal) {
+        next[signal] = fanOut(list.map((p) => entries.get(p.id)!.consumer));
+        for (const p of list) downstream.push(...entries.get(p.id)!.first);
+      }
       this.settings.metrics.declareReceiver(id, [...bySignal.keys()]);
       const instance = (c.factory as ReceiverFactory).create(
         this.settingsFor('receiver', id),
         c.config,
         next,
       );
-      this.built.push({
-        kind: 'receiver',
+      const built = this.add(
+        'receiver',
         id,
-        signal: undefined,
-        pipeline: undefined,
-        pipelines: receiverPipelines.get(id) ?? [],
+        undefined,
+        undefined,
+        pipelinesOf(id, 'receivers'),
         instance,
-      });
+      );
+      this.sendsTo.set(built, downstream);
+    }
+
+    for (const b of this.built) {
+      for (const { capability, value } of b.instance.capabilities?.() ?? []) {
+        const list = this.published.get(capability.name) ?? [];
+        const same = list.find((p) => p.value === value && p.id === b.id && p.kind === b.kind);
+        if (same) {
+          const pipelines = same.pipelines as string[];
+          for (const p of b.pipelines) if (!pipelines.includes(p)) pipelines.push(p);
+        } else {
+          list.push({ value, kind: b.kind, id: b.id, pipelines: [...b.pipelines] });
+        }
+        this.published.set(capability.name, list);
+      }
     }
   }
 
+  private add(
+    kind: BuiltComponent['kind'],
+    id: string,
+    signal: Signal | undefined,
+    pipeline: string | undefined,
+    pipelines: readonly string[],
+    instance: Component,
+  ): BuiltComponent {
+    const b: BuiltComponent = { kind, id, signal, pipeline, pipelines, instance };
+    this.built.push(b);
+    return b;
+  }
+
   /**
-   * Starts extensions, then exporters, processors (last of each pipeline first) and receivers.
+   * Starts extensions, then each component once everything it sends to has started (`startOrder`).
    * If one fails, what already started is shut down and the error is rethrown.
    */
   async start(): Promise<void> {
     if (this.state !== 'built') throw new Error(`cannot start a service that is ${this.state}`);
     this.state = 'starting';
-    const order: BuiltComponent['kind'][] = ['extension', 'exporter', 'processor', 'receiver'];
     try {
-      for (const kind of order) {
-        // Processors were built last-to-first within each pipeline: start them in that order.
-        for (const b of this.ofKind(kind)) {
-          await b.instance.start(this);
-          this.started.push(b);
-        }
+      for (const b of this.startOrder()) {
+        await b.instance.start(this);
+        this.started.push(b);
       }
     } catch (err) {
       this.settings.logger.error({ err }, 'start-up failed; stopping what was started');
@@ -213,10 +273,9 @@ export class Service implements Host {
   }
 
   /**
-   * Receivers first (no new data), then processors from the first of each pipeline to the last
-   * (each flushes into the next, still running), then exporters in reverse start order (drain their
-   * queues; an exporter feeding the others flushes into them first), extensions.
-   * Runs once; safe before start.
+   * The reverse of the start order: receivers first (no new data), then each component once
+   * everything that sends to it has stopped (each flushes into the next, still running: a
+   * connector into the pipelines it feeds), extensions last. Runs once; safe before start.
    */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.doShutdown();
@@ -225,32 +284,44 @@ export class Service implements Host {
 
   private async doShutdown(): Promise<void> {
     this.state = 'stopping';
-    const started = new Set(this.started);
-    const stop = async (list: BuiltComponent[]) => {
-      for (const b of list) {
-        if (!started.has(b)) continue;
-        try {
-          await b.instance.shutdown();
-        } catch (err) {
-          this.settings.logger.error({ err, component: `${b.kind}/${b.id}` }, 'shutdown failed');
-        }
+    for (const b of [...this.started].reverse()) {
+      try {
+        await b.instance.shutdown();
+      } catch (err) {
+        this.settings.logger.error({ err, component: `${b.kind}/${b.id}` }, 'shutdown failed');
       }
-    };
-    await stop(this.ofKind('receiver'));
-    await stop(this.ofKind('processor').reverse());
-    await stop(this.ofKind('exporter').reverse());
-    await stop(this.ofKind('extension').reverse());
+    }
     this.state = 'stopped';
   }
 
   /**
-   * The components of one kind in start order. Exporters that feed the other exporters of their
-   * pipelines (`feedsPipelineExporters`) come after those: started last, shut down first.
+   * Extensions first; then, repeatedly, of the components whose downstream has all started, the
+   * first by kind (exporters, connectors, processors, receivers) and then by build order. Without
+   * connectors this is: exporters, the processors of each pipeline from last to first, receivers.
    */
-  private ofKind(kind: BuiltComponent['kind']): BuiltComponent[] {
-    const list = this.built.filter((b) => b.kind === kind);
-    if (kind !== 'exporter') return list;
-    const feeds = (b: BuiltComponent) => (b.instance as Exporter).feedsPipelineExporters === true;
-    return [...list.filter((b) => !feeds(b)), ...list.filter(feeds)];
+  private startOrder(): BuiltComponent[] {
+    const rank: Record<BuiltComponent['kind'], number> = {
+      extension: 0,
+      exporter: 1,
+      connector: 2,
+      processor: 3,
+      receiver: 4,
+    };
+    const order: BuiltComponent[] = [];
+    const placed = new Set<BuiltComponent>();
+    const left = [...this.built];
+    while (left.length > 0) {
+      let best = -1;
+      for (let i = 0; i < left.length; i++) {
+        const b = left[i]!;
+        if (!(this.sendsTo.get(b) ?? []).every((d) => placed.has(d))) continue;
+        if (best < 0 || rank[b.kind] < rank[left[best]!.kind]) best = i;
+      }
+      if (best < 0) throw new Error('the pipeline graph has a cycle'); // validation rules it out
+      const [b] = left.splice(best, 1);
+      order.push(b!);
+      placed.add(b!);
+    }
+    return order;
   }
 }

@@ -82,7 +82,7 @@ const CASES: Record<string, Case> = {
       expect(Object.keys(JSON.parse(lines[0]!) as object)).toEqual([RESOURCE_KEY[signal]]);
     },
   },
-  'exporter/llm_summary': {
+  'connector/llm_summary': {
     config: () => ({ storage: join(tempDir(), 'summaries.db') }),
   },
   'extension/bearertokenauth': { config: () => ({ token: 's3cret' }) },
@@ -100,11 +100,13 @@ const all: AnyFactory[] = [
   ...factories.receivers.values(),
   ...factories.processors.values(),
   ...factories.exporters.values(),
+  ...factories.connectors.values(),
   ...factories.extensions.values(),
 ];
 const cases = all.flatMap((f) => {
   const name = `${f.kind}/${f.type}`;
-  const signals: readonly Signal[] = 'signals' in f ? f.signals : ['traces'];
+  const signals: readonly Signal[] =
+    'signals' in f ? f.signals : f.kind === 'connector' ? f.from : ['traces'];
   return signals.map((signal) => [name, signal, CASES[name]?.factory ?? f] as const);
 });
 
@@ -123,6 +125,8 @@ function create(
       return factory.create(h.settings, config, signal, next);
     case 'exporter':
       return factory.create(h.settings, config, signal);
+    case 'connector':
+      return factory.create(h.settings, config, { traces: next });
     case 'extension':
       return factory.create(h.settings, config);
   }
@@ -151,7 +155,9 @@ describe('component lifecycle', () => {
         await c.consume(batch);
         await c.shutdown();
         await CASES[name]!.delivered?.(signal, batch.items, next);
-        if (name.startsWith('exporter/')) await expect(c.consume(batch)).rejects.toThrow();
+        if (name.startsWith('exporter/') || name.startsWith('connector/')) {
+          await expect(c.consume(batch)).rejects.toThrow();
+        }
       } else {
         await c.shutdown();
       }

@@ -116,10 +116,10 @@ service:
     traces: { receivers: [otlp], exporters: [otlp/jager], procesors: [] }
 `),
     ).toEqual([
-      'recievers: unknown section (expected receivers, processors, exporters, extensions or service); did you mean "receivers"?',
+      'recievers: unknown section (expected receivers, processors, exporters, connectors, extensions or service); did you mean "receivers"?',
       'receivers.otlp.protocols.grpc.endpont: unknown setting; did you mean "endpoint"?',
       'exporters.otlp/jaeger.retry_on_failure.max_intervall: unknown setting; did you mean "max_interval"?',
-      'exporters.debugg: unknown exporter type "debugg"; did you mean "debug"?; known types: debug, file, llm_summary, otlp, otlphttp',
+      'exporters.debugg: unknown exporter type "debugg"; did you mean "debug"?; known types: debug, file, otlp, otlphttp; connectors (under "connectors:"): llm_summary',
       'service.telemetry.logs.level: "debgu" is not one of "debug", "info", "warn", "error"; did you mean "debug"?',
       'service.pipelines.traces.procesors: unknown setting; did you mean "processors"?',
       'service.pipelines.trace: unknown signal "trace"; pipelines are traces, metrics or logs (optionally "traces/name"); did you mean "traces"?',

@@ -167,21 +167,44 @@ describe('exporter plugins', () => {
     });
   });
 
-  it('loads the llm_summary exporter itself as a plugin module', async () => {
+  it('loads the llm_summary connector itself as a plugin module', async () => {
     const dir = tempDir();
     const module = fileURLToPath(
       new URL('../../src/exporters/llm-summary/factory.ts', import.meta.url),
     );
+    const yaml = `
+receivers:
+  otlp:
+    protocols:
+      http: { endpoint: 127.0.0.1:0 }
+exporters:
+  debug: {}
+connectors:
+  plugin/summaries: { module: ${module}, storage: ${join(dir, 's.db')} }
+service:
+  pipelines:
+    traces: { receivers: [otlp], exporters: [plugin/summaries] }
+    traces/summaries: { receivers: [plugin/summaries], exporters: [debug] }
+  telemetry: { metrics: { level: none } }
+`;
     const config = await loadConfigText(
-      configWith(
-        `  plugin/summaries: { module: ${module}, storage: ${join(dir, 's.db')} }`,
-        '[plugin/summaries]',
-      ),
+      yaml,
       'test.yaml',
       pluginResolver(builtinFactories(), dir),
       {},
     );
-    expect(config.exporters.get('plugin/summaries')!.factory.type).toBe('llm_summary');
+    expect(config.connectors.get('plugin/summaries')!.factory.type).toBe('llm_summary');
+    // The same module configured as an exporter: told where it belongs.
+    await expect(
+      loadConfigText(
+        configWith(`  plugin/summaries: { module: ${module} }`, '[plugin/summaries]'),
+        'test.yaml',
+        pluginResolver(builtinFactories(), dir),
+        {},
+      ),
+    ).rejects.toThrow(
+      `exporters.plugin/summaries: module "${module}" exports a connector factory; configure it under "connectors:", not "exporters:"`,
+    );
   });
 
   it('hourglass validate finds plugin modules without loading them; --load-plugins checks their settings', async () => {

@@ -129,6 +129,7 @@ exporters:
     tls: { insecure: true }
     headers: { authorization: Bearer ${SECRET}, x-api-key: ${SECRET} }
     retry_on_failure: { initial_interval: 100ms }
+connectors:
   llm_summary:
     provider: openai
     endpoint: http://127.0.0.1:1
@@ -138,6 +139,7 @@ service:
   extensions: [bearertokenauth]
   pipelines:
     traces: { receivers: [otlp], exporters: [otlp/jaeger, llm_summary] }
+    traces/summaries: { receivers: [llm_summary], exporters: [otlp/jaeger] }
   telemetry:
     logs: { level: debug }
     metrics: { address: ${ports.telemetry} }

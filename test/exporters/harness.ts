@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import type { Clock, Timer } from '../../src/component/clock.js';
-import type { Exporter, Host } from '../../src/component/component.js';
+import { NO_HOST, type Exporter, type Host } from '../../src/component/component.js';
 import type { Signal } from '../../src/component/consumer.js';
 import type { CreateSettings, ExporterFactory } from '../../src/component/factory.js';
 import { SelfMetrics } from '../../src/telemetry/self-metrics.js';
@@ -20,7 +20,7 @@ export const TEST_RETRY = {
   max_elapsed_time: '1m',
 };
 
-export const HOST: Host = { components: () => [], getExtension: () => undefined };
+export const HOST: Host = NO_HOST;
 
 export interface Made {
   readonly exporter: Exporter;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Exporter } from '../../src/component/component.js';
-import type { ExporterFactory } from '../../src/component/factory.js';
+import type { Connector, Exporter } from '../../src/component/component.js';
+import type { ConnectorFactory, ExporterFactory } from '../../src/component/factory.js';
 import { builtinFactories } from '../../src/components.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { staticResolver } from '../../src/config/validate.js';
@@ -11,18 +11,36 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { testLogger } from '../helpers/sidecar.js';
 
 /** Exporters that write what happens to them into one shared list. */
-function recordingFactory(events: string[]): ExporterFactory<{ feeds: boolean }> {
+function recordingFactory(events: string[]): ExporterFactory {
   return {
     kind: 'exporter',
     type: 'rec',
     signals: ['traces', 'metrics'],
-    configSchema: z.strictObject({ feeds: z.boolean().default(false) }),
-    create(settings, config, signal): Exporter {
+    configSchema: z.strictObject({}),
+    create(settings, _config, signal): Exporter {
       const name = `${settings.id}/${signal}`;
       return {
-        feedsPipelineExporters: config.feeds,
         start: async () => void events.push(`start ${name}`),
         shutdown: async () => void events.push(`stop ${name}`),
+        consume: async () => undefined,
+      };
+    },
+  };
+}
+
+/** A connector (traces and metrics in, traces out) that records the same. */
+function recordingConnector(events: string[]): ConnectorFactory {
+  return {
+    kind: 'connector',
+    type: 'sum',
+    from: ['traces', 'metrics'],
+    to: ['traces'],
+    usage: 'test',
+    configSchema: z.strictObject({}),
+    create(settings): Connector {
+      return {
+        start: async () => void events.push(`start ${settings.id}`),
+        shutdown: async () => void events.push(`stop ${settings.id}`),
         consume: async () => undefined,
       };
     },
@@ -36,14 +54,16 @@ receivers:
 processors:
   batch: {}
 exporters:
-  rec/summary: { feeds: true }
   rec/jaeger: {}
   rec/metrics: {}
+connectors:
+  sum/summary: {}
 service:
   pipelines:
-    metrics: { receivers: [otlp], exporters: [rec/summary, rec/metrics] }
-    traces: { receivers: [otlp], processors: [batch], exporters: [rec/summary, rec/jaeger] }
+    metrics: { receivers: [otlp], exporters: [sum/summary, rec/metrics] }
+    traces: { receivers: [otlp], processors: [batch], exporters: [sum/summary, rec/jaeger] }
     traces/copy: { receivers: [otlp], exporters: [rec/jaeger] }
+    traces/summaries: { receivers: [sum/summary], exporters: [rec/jaeger] }
   telemetry: { metrics: { level: none } }
 `;
 
@@ -52,7 +72,7 @@ async function build(): Promise<{ service: Service; events: string[] }> {
   const config = await loadConfigText(
     YAML,
     'test.yaml',
-    staticResolver(builtinFactories([recordingFactory(events)])),
+    staticResolver(builtinFactories([recordingFactory(events), recordingConnector(events)])),
     {},
   );
   const service = new Service(config, {
@@ -72,26 +92,28 @@ describe('service graph', () => {
         .find(
           (c) => c.kind === kind && c.id === id && (signal === undefined || c.signal === signal),
         )!.pipelines;
-    expect(of('exporter', 'rec/jaeger', 'traces')).toEqual(['traces', 'traces/copy']);
-    expect(of('exporter', 'rec/summary', 'traces')).toEqual(['traces']);
-    expect(of('exporter', 'rec/summary', 'metrics')).toEqual(['metrics']);
+    expect(of('exporter', 'rec/jaeger', 'traces')).toEqual([
+      'traces',
+      'traces/copy',
+      'traces/summaries',
+    ]);
+    expect(of('connector', 'sum/summary')).toEqual(['metrics', 'traces', 'traces/summaries']);
+    expect(of('exporter', 'rec/metrics', 'metrics')).toEqual(['metrics']);
     expect(of('processor', 'batch')).toEqual(['traces']);
     expect(of('receiver', 'otlp')).toEqual(['metrics', 'traces', 'traces/copy']);
   });
 
-  it('starts exporters that feed other exporters last and shuts them down first', async () => {
+  it('starts a connector after the pipelines it feeds and shuts it down before them', async () => {
     const { service, events } = await build();
     await service.start();
     await service.shutdown();
     expect(events).toEqual([
-      'start rec/metrics/metrics',
       'start rec/jaeger/traces',
-      'start rec/summary/metrics',
-      'start rec/summary/traces',
-      'stop rec/summary/traces',
-      'stop rec/summary/metrics',
-      'stop rec/jaeger/traces',
+      'start rec/metrics/metrics',
+      'start sum/summary',
+      'stop sum/summary',
       'stop rec/metrics/metrics',
+      'stop rec/jaeger/traces',
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Host, Processor } from '../../../src/component/component.js';
+import { NO_HOST, type Host, type Processor } from '../../../src/component/component.js';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import type { AnomalyProcessor } from '../../../src/detectors/anomaly/anomaly-processor.js';
 import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
@@ -13,7 +13,7 @@ import { readSeverities } from '../otlp/verdicts.js';
 import type { SimSpan } from '../sim/traffic.js';
 import type { BenchDetector } from './detector.js';
 
-const host: Host = { components: () => [], getExtension: () => undefined };
+const host: Host = NO_HOST;
 
 /**
  * hourglass as users run it: the `anomaly` processor built by its factory with its default

@@ -1,4 +1,4 @@
-import { severityName } from '../../detectors/anomaly/internal/severity.js';
+import { severityName } from '../../detectors/anomaly/contract.js';
 import { BadRequest } from './params.js';
 import { detectorsOr404, json, type Route } from './routes.js';
 

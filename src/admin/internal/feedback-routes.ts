@@ -3,8 +3,8 @@ import type http from 'node:http';
 import type {
   Feedback,
   StoredSummary,
-} from '../../exporters/llm-summary/internal/summary-store.js';
-import type { SummarySource } from '../../exporters/llm-summary/feedback.js';
+  SummarySource,
+} from '../../exporters/llm-summary/contract.js';
 import { readJsonObject } from './body.js';
 import { BadRequest } from './params.js';
 import type { Route } from './routes.js';

@@ -1,6 +1,5 @@
 import { parseDuration } from '../../config/duration.js';
-import { parseSpanKind } from '../../detectors/anomaly/internal/anomaly-record.js';
-import { parseSeverity } from '../../detectors/anomaly/internal/severity.js';
+import { parseSeverity, parseSpanKind } from '../../detectors/anomaly/contract.js';
 
 /** A query parameter was wrong: answered 400 with this message. */
 export class BadRequest extends Error {}

@@ -1,19 +1,19 @@
 import type http from 'node:http';
-import type { AnomalyDetector } from '../../detectors/anomaly/detector.js';
 import {
   matches,
   spanKindName,
+  type AnomalyHistory,
   type AnomalyRecord,
-} from '../../detectors/anomaly/internal/anomaly-record.js';
-import type { SummarySource } from '../../exporters/llm-summary/feedback.js';
+} from '../../detectors/anomaly/contract.js';
+import type { SummarySource } from '../../exporters/llm-summary/contract.js';
 import { anomalyJson } from './anomaly-json.js';
 import type { Params } from './params.js';
 
 /** What the routes need from the extension. */
 export interface AdminContext {
   /** The anomaly processors of the running graph (one entry per processor id). */
-  detectors(processor: string | undefined): { id: string; detector: AnomalyDetector }[];
-  /** The summary stores of the running llm_summary exporters (one entry per exporter id). */
+  detectors(processor: string | undefined): { id: string; detector: AnomalyHistory }[];
+  /** The summary stores of the running llm_summary connectors (one entry per id). */
   summaries(exporter: string | undefined): SummarySource[];
   readonly jaegerUiUrl: string | undefined;
   now(): number;
@@ -73,7 +73,7 @@ export function detectorsOr404(
   res: http.ServerResponse,
   ctx: AdminContext,
   processor: string | undefined,
-): { id: string; detector: AnomalyDetector }[] | undefined {
+): { id: string; detector: AnomalyHistory }[] | undefined {
   const list = ctx.detectors(processor);
   if (list.length > 0) return list;
   json(res, 404, {

@@ -1,7 +1,9 @@
+import { provide, type Provided } from '../../component/capability.js';
 import type { Host, Processor } from '../../component/component.js';
 import type { Consumer, OtlpBatch } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { ProcessorMetrics } from '../../telemetry/self-metrics.js';
+import { ANOMALY_HISTORY, SUMMARY_SINK } from './contract.js';
 import type { AnomalyDetector } from './detector.js';
 import type { ScoredBatch } from './internal/score-batch.js';
 import type { SharedDetector } from './internal/shared-detector.js';
@@ -27,6 +29,11 @@ export class AnomalyProcessor implements Processor {
 
   get detector(): AnomalyDetector {
     return this.shared.detector;
+  }
+
+  /** The history (admin API) and where summaries go (llm_summary): one detector per id. */
+  capabilities(): readonly Provided[] {
+    return [provide(ANOMALY_HISTORY, this.detector), provide(SUMMARY_SINK, this.detector)];
   }
 
   async start(_host: Host): Promise<void> {

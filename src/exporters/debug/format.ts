@@ -3,7 +3,7 @@ import { protoToJson } from '../../otlp/json-encode.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../otlp/wire.js';
 import type { DebugExporterConfig } from './config.js';
 import { jsonScalar, jsonServiceName, type JsonKeyValue } from '../../otlp/json-attributes.js';
-import { ANOMALY_ATTRIBUTES as A } from '../../detectors/anomaly/attributes.js';
+import { ANOMALY_ATTRIBUTES as A } from '../../detectors/anomaly/contract.js';
 
 /** What the debug exporter prints for one batch (with a trailing newline). */
 export function formatBatch(

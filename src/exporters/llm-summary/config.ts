@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { duration, headers } from '../../config/schema.js';
-import { severitySetting } from '../../detectors/anomaly/internal/severity.js';
+import { severitySetting } from '../../detectors/anomaly/contract.js';
 import { READINGS, type Reading } from './internal/metric-readings.js';
 import { DEFAULT_QUERIES } from './internal/prometheus.js';
 import { DEFAULT_ALLOW, DEFAULT_DENY } from './internal/redact.js';
 
-/** The settings of the `llm_summary` exporter; README.md documents each with its default. */
+/** The settings of the `llm_summary` connector; README.md documents each with its default. */
 
 /** A nested object whose fields all have defaults (`duration()` keys read as optional at run time). */
 const defaults = <T extends z.ZodType>(schema: T) => z.prefault(schema, {} as z.input<T>);

@@ -1,30 +1,23 @@
-import type { ExporterFactory } from '../../component/factory.js';
+import type { ConnectorFactory } from '../../component/factory.js';
 import { llmSummaryExporterSchema, type LlmSummaryExporterConfig } from './config.js';
-import { SharedEngine } from './internal/shared-engine.js';
-import { LlmSummaryExporter } from './llm-summary-exporter.js';
-import { SummaryEngine } from './summary-engine.js';
+import { LlmSummaryConnector } from './llm-summary-connector.js';
 
 /**
- * The `llm_summary` exporter factory. A function: each build gets its own factory, holding the
- * engines its traces and metrics instances share (one per exporter id). Written against the
- * plugin interface only, so this module also loads as `plugin/<name>: { module: ... }`.
+ * The `llm_summary` connector factory: from traces (and metrics, for its metrics window) to traces
+ * (the summary spans). A function, as plugin factories may be. Written against the plugin
+ * interface only, so this module also loads as `connectors: { plugin/<name>: { module: ... } }`.
  */
-export function llmSummaryExporterFactory(): ExporterFactory<LlmSummaryExporterConfig> {
-  const shared = new Map<string, SharedEngine>();
+export function llmSummaryConnectorFactory(): ConnectorFactory<LlmSummaryExporterConfig> {
   return {
-    kind: 'exporter',
+    kind: 'connector',
     type: 'llm_summary',
-    signals: ['traces', 'metrics'],
+    from: ['traces', 'metrics'],
+    to: ['traces'],
+    usage:
+      'list it under "exporters" of the traces pipeline (and of the metrics pipeline, for its metrics window) and under "receivers" of a pipeline that sends the summary spans on, e.g. "traces/summaries: {receivers: [llm_summary], exporters: [otlp/jaeger]}" (see src/exporters/llm-summary/README.md)',
     configSchema: llmSummaryExporterSchema,
-    create(settings, config, signal) {
-      let s = shared.get(settings.id);
-      if (!s) {
-        s = new SharedEngine(settings.id, new SummaryEngine(settings, config));
-        shared.set(settings.id, s);
-      }
-      return new LlmSummaryExporter(settings, s, signal);
-    },
+    create: (settings, config, next) => new LlmSummaryConnector(settings, config, next),
   };
 }
 
-export default llmSummaryExporterFactory;
+export default llmSummaryConnectorFactory;

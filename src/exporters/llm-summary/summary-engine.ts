@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Timer } from '../../component/clock.js';
 import type { Host } from '../../component/component.js';
+import type { Consumer } from '../../component/consumer.js';
 import { errorMessage } from '../../component/errors.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { LlmSummaryExporterConfig } from './config.js';
 import { BatchQueue } from './internal/batch-queue.js';
 import { CircuitBreaker } from './internal/circuit-breaker.js';
-import { hostLinks, type HostLinks } from './internal/host-links.js';
 import { Incidents } from './internal/incidents.js';
 import { MetricsWindow } from './internal/metrics-window.js';
 import { openOutside, type Outside } from './internal/outside.js';
@@ -14,12 +14,13 @@ import { publish, type PublishTargets } from './internal/publish.js';
 import { RecentAnomalies } from './internal/recent-anomalies.js';
 import { Redactor } from './internal/redact.js';
 import { Summarizer, type SummaryResult } from './internal/summarize.js';
+import { summaryLinks, type SummaryLinks } from './internal/summary-links.js';
 import type { SummaryStore } from './internal/summary-store.js';
 import { SummaryMetrics } from './internal/summary-metrics.js';
 import { TraceHolder, type HeldTrace } from './internal/trace-holder.js';
 
 /**
- * The engine of one `llm_summary` exporter id, shared by its traces and metrics instances. The
+ * The engine of one `llm_summary` connector. The
  * consume side never waits: trace requests are scanned for anomalies and the spans of anomalous
  * traces copied into a bounded holder; metrics requests feed the window. A tick hands traces whose
  * window has passed to a bounded queue (most severe kept when full); every `batch.timeout`, or as
@@ -41,7 +42,7 @@ export class SummaryEngine {
   private readonly models = new AbortController();
   /** Cancels webhook and Prometheus requests once shutdown has published what it could. */
   private readonly closing = new AbortController();
-  private links: HostLinks = { traceExporters: [], historySinks: [], pipelines: [] };
+  private links: SummaryLinks = { spans: undefined, historySinks: [] };
   private outside: Outside | undefined;
   private summarizer: Summarizer | undefined;
   private readonly queue: BatchQueue;
@@ -51,6 +52,8 @@ export class SummaryEngine {
   constructor(
     private readonly settings: CreateSettings,
     private readonly config: LlmSummaryExporterConfig,
+    /** Where summary spans go: the pipelines that receive from the connector. */
+    private readonly spans?: Consumer,
   ) {
     this.metrics = new SummaryMetrics(settings.metrics, settings.id);
     this.incidents = new Incidents(settings.logger);
@@ -107,13 +110,7 @@ export class SummaryEngine {
     if (this.state !== 'created') return;
     const { config, settings } = this;
     const { clock, logger } = settings;
-    this.links = hostLinks(host, settings.id);
-    if (this.links.pipelines.length > 0 && this.links.traceExporters.length === 0) {
-      logger.warn(
-        { pipelines: this.links.pipelines },
-        'no other trace exporter is in the pipelines of this exporter: summary spans have nowhere to go',
-      );
-    }
+    this.links = summaryLinks(host, settings.id, this.spans);
     this.outside = openOutside(config, clock, logger, this.incidents);
     const { provider, prometheus } = this.outside;
     this.summarizer = new Summarizer({
@@ -143,7 +140,7 @@ export class SummaryEngine {
         provider: config.provider,
         model: config.model,
         minSeverity: `SEV${config.min_severity}`,
-        traceExporters: this.links.traceExporters.map((e) => e.id),
+        histories: this.links.historySinks.length,
       },
       'anomaly summaries started',
     );

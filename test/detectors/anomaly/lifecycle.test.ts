@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { adminExtensionFactory } from '../../../src/admin/factory.js';
-import type { Host } from '../../../src/component/component.js';
+import { NO_HOST, type Host } from '../../../src/component/component.js';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import type { CreateSettings } from '../../../src/component/factory.js';
 import { builtinFactories } from '../../../src/components.js';
@@ -20,7 +20,7 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { Capture } from '../helpers/capture-exporter.js';
 import { traceRequest } from '../helpers/traces.js';
 
-const host: Host = { components: () => [], getExtension: () => undefined };
+const host: Host = NO_HOST;
 const MONDAY = Date.UTC(2026, 0, 12);
 
 describe('lifecycle of the anomaly processor and the admin extension', () => {

@@ -127,6 +127,7 @@ function stores(config: Config): string[] {
     config.receivers,
     config.processors,
     config.exporters,
+    config.connectors,
     config.extensions,
   ]) {
     for (const c of section.values()) walk(c.config, '');
@@ -274,7 +275,12 @@ describe('docker-compose.yml', () => {
     const loaded = await loadWith(env(shell));
     const traces = loaded.service.pipelines.find((p) => p.id === 'traces')!;
     expect(traces.exporters).toContain('llm_summary/ollama');
-    const summary = loaded.exporters.get('llm_summary/ollama')!.config as {
+    // Its summary spans go on to Jaeger through the pipeline that receives from it.
+    expect(loaded.service.pipelines.find((p) => p.id === 'traces/summaries')).toMatchObject({
+      receivers: ['llm_summary/ollama'],
+      exporters: ['otlp/jaeger'],
+    });
+    const summary = loaded.connectors.get('llm_summary/ollama')!.config as {
       provider: string;
       endpoint: string;
       model: string;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/component/errors.js';
 import { builtinFactories } from '../../../src/components.js';
 import { loadConfigText } from '../../../src/config/load.js';
 import { staticResolver } from '../../../src/config/validate.js';
@@ -10,24 +9,21 @@ import {
   llmSummaryExporterSchema,
 } from '../../../src/exporters/llm-summary/config.js';
 import { DEFAULT_ALLOW, DEFAULT_DENY } from '../../../src/exporters/llm-summary/internal/redact.js';
+import { configProblems } from '../../helpers/config-problems.js';
 
 async function problems(settings: string): Promise<string[]> {
   const yaml = `
 receivers: { otlp: { protocols: { http: {} } } }
-exporters:
+exporters: { debug: {} }
+connectors:
   llm_summary:
 ${settings}
 service:
   pipelines:
     traces: { receivers: [otlp], exporters: [llm_summary] }
+    traces/summaries: { receivers: [llm_summary], exporters: [debug] }
 `;
-  try {
-    await loadConfigText(yaml, 'test.yaml', staticResolver(builtinFactories()), {});
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
+  return configProblems(yaml);
 }
 
 describe('llm_summary config', () => {
@@ -106,21 +102,21 @@ describe('llm_summary config', () => {
     webhook: {}
 `),
     ).toEqual([
-      'exporters.llm_summary.provider: "claude" is not one of "builtin", "ollama", "openai"',
-      'exporters.llm_summary.endpoint: must be an http(s) URL such as "http://localhost:11434"',
-      'exporters.llm_summary.min_severity: "SEV9" is not a severity: write SEV1 .. SEV5',
-      'exporters.llm_summary.trace_window: expected a duration with a unit such as "5s" or "200ms", got 10',
-      'exporters.llm_summary.batch.max_anomalies: must be at least 1, got number 0',
-      'exporters.llm_summary.batch.size: unknown setting',
-      'exporters.llm_summary.prometheus.queries.gpu: unknown reading; use cpu, memory, request_rate, error_rate, latency_p50, latency_p95, latency_p99',
-      'exporters.llm_summary.webhook.endpoint: expected a string, got nothing',
+      'connectors.llm_summary.provider: "claude" is not one of "builtin", "ollama", "openai"',
+      'connectors.llm_summary.endpoint: must be an http(s) URL such as "http://localhost:11434"',
+      'connectors.llm_summary.min_severity: "SEV9" is not a severity: write SEV1 .. SEV5',
+      'connectors.llm_summary.trace_window: expected a duration with a unit such as "5s" or "200ms", got 10',
+      'connectors.llm_summary.batch.max_anomalies: must be at least 1, got number 0',
+      'connectors.llm_summary.batch.size: unknown setting',
+      'connectors.llm_summary.prometheus.queries.gpu: unknown reading; use cpu, memory, request_rate, error_rate, latency_p50, latency_p95, latency_p99',
+      'connectors.llm_summary.webhook.endpoint: expected a string, got nothing',
     ]);
   });
 
   it('says when a model setting is given to the builtin provider', async () => {
     expect(await problems(`    model: llama3.2:1b\n    api_key: x`)).toEqual([
-      'exporters.llm_summary.model: is not used by the builtin provider; set provider to ollama or openai',
-      'exporters.llm_summary.api_key: is not used by the builtin provider; set provider to ollama or openai',
+      'connectors.llm_summary.model: is not used by the builtin provider; set provider to ollama or openai',
+      'connectors.llm_summary.api_key: is not used by the builtin provider; set provider to ollama or openai',
     ]);
   });
 });
@@ -133,6 +129,7 @@ describe('the commented example in otel-config.yaml', () => {
     );
     const text = shipped
       .replace(/^ {2}# (llm_summary:| {2}[a-z_]+:.*)$/gm, '  $1')
+      .replace(/^ {4}# (traces\/summaries:.*| {2}(receivers|exporters):.*)$/gm, '    $1')
       .replace('exporters: [otlp/jaeger] #', 'exporters: [otlp/jaeger, llm_summary] #')
       .replace('exporters: [debug] # [debug, llm_summary]', 'exporters: [debug, llm_summary] #');
     const config = await loadConfigText(
@@ -141,7 +138,7 @@ describe('the commented example in otel-config.yaml', () => {
       staticResolver(builtinFactories()),
       {},
     );
-    expect(config.exporters.get('llm_summary')!.config).toMatchObject({
+    expect(config.connectors.get('llm_summary')!.config).toMatchObject({
       provider: 'builtin',
       min_severity: 3,
       batch: { timeout: 30_000, max_anomalies: 10 },
@@ -155,5 +152,9 @@ describe('the commented example in otel-config.yaml', () => {
       'otlp/jaeger',
       'llm_summary',
     ]);
+    expect(config.service.pipelines.find((p) => p.id === 'traces/summaries')).toMatchObject({
+      receivers: ['llm_summary'],
+      exporters: ['otlp/jaeger'],
+    });
   });
 });

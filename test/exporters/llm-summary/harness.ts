@@ -5,7 +5,7 @@ import { afterEach } from 'vitest';
 import { stringify } from 'yaml';
 import type { Consumer } from '../../../src/component/consumer.js';
 import type { AnyFactory } from '../../../src/component/factory.js';
-import type { LlmSummaryExporter } from '../../../src/exporters/llm-summary/llm-summary-exporter.js';
+import type { LlmSummaryConnector } from '../../../src/exporters/llm-summary/llm-summary-connector.js';
 import type { SummaryEngine } from '../../../src/exporters/llm-summary/summary-engine.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { OtlpSink, type SinkSpan } from '../../helpers/otlp-sink.js';
@@ -30,7 +30,8 @@ export interface SummaryBed {
 
 /**
  * Per test: a real sidecar whose traces pipeline fans out to a real OTLP exporter (Jaeger: an
- * OtlpSink) and the llm_summary exporter, and whose metrics pipeline feeds llm_summary; a fake
+ * OtlpSink) and the llm_summary connector, whose metrics pipeline feeds llm_summary, and whose
+ * traces/summaries pipeline takes the summary spans from llm_summary to Jaeger; a fake
  * clock; everything stopped afterwards.
  */
 export function useSummaryBed() {
@@ -65,9 +66,9 @@ export function useSummaryBed() {
           tls: { insecure: true },
           sending_queue: { enabled: false },
         },
-        llm_summary: { storage: join(dir, 'summaries.db'), ...summary },
         ...o.extraExporters,
       },
+      connectors: { llm_summary: { storage: join(dir, 'summaries.db'), ...summary } },
       extensions: o.extensions ?? {},
       service: {
         extensions: Object.keys(o.extensions ?? {}),
@@ -78,6 +79,7 @@ export function useSummaryBed() {
             exporters: ['otlp/jaeger', 'llm_summary'],
           },
           metrics: { receivers: ['otlp'], exporters: ['llm_summary'] },
+          'traces/summaries': { receivers: ['llm_summary'], exporters: ['otlp/jaeger'] },
           ...o.extraPipelines,
         },
         telemetry: { metrics: { level: 'none' } },
@@ -87,7 +89,7 @@ export function useSummaryBed() {
     cleanups.push(() => sidecar.shutdown());
     const traces = sidecar.service.pipelineEntries.get('traces')!;
     const metrics = sidecar.service.pipelineEntries.get('metrics')!;
-    const engine = sidecar.service.find<LlmSummaryExporter>('exporter', 'llm_summary')!.engine;
+    const engine = sidecar.service.find<LlmSummaryConnector>('connector', 'llm_summary')!.engine;
     return {
       sidecar,
       sink,

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { builtinSummary } from '../../../src/exporters/llm-summary/internal/builtin-summary.js';
 import type { SummaryContext } from '../../../src/exporters/llm-summary/internal/context.js';
 import { MetricsWindow } from '../../../src/exporters/llm-summary/internal/metrics-window.js';
-import { analyseTrace } from '../../../src/exporters/llm-summary/internal/origin.js';
+import { analyseTrace } from '../../../src/analysis/origin.js';
 import { buildPrompt, SYSTEM_PROMPT } from '../../../src/exporters/llm-summary/internal/prompt.js';
 import {
   DEFAULT_ALLOW,
   DEFAULT_DENY,
   Redactor,
 } from '../../../src/exporters/llm-summary/internal/redact.js';
-import { decodeSpan } from '../../../src/exporters/llm-summary/internal/span-decode.js';
+import { decodeSpan } from '../../../src/otlp/span-decode.js';
 import { indexSpans } from '../../../src/otlp/trace-index.js';
 import { metricsRequest } from './metric-data.js';
 import { checkoutTrace, encodeTrace, T0, type TestSpan } from './trace-data.js';

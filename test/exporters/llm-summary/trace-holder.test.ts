@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSpan } from '../../../src/exporters/llm-summary/internal/span-decode.js';
+import { decodeSpan } from '../../../src/otlp/span-decode.js';
 import {
   TraceHolder,
   type HeldTrace,

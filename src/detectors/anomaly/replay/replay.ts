@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Host } from '../../../component/component.js';
+import { NO_HOST, type Host } from '../../../component/component.js';
 import type { OtlpBatch } from '../../../component/consumer.js';
 import { ManualClock } from '../../../component/manual-clock.js';
 import { silentLogger } from '../../../telemetry/logger.js';
@@ -57,7 +57,7 @@ export interface ReplayRun {
 }
 
 const WEEK_MS = 7 * 86_400_000;
-const host: Host = { components: () => [], getExtension: () => undefined };
+const host: Host = NO_HOST;
 const MS_NS = 1_000_000n;
 
 /**

@@ -1,5 +1,5 @@
 import type { ReadingSummary } from './metrics-window.js';
-import type { AnalysedSpan, TraceAnalysis } from './origin.js';
+import type { AnalysedSpan, TraceAnalysis } from '../../../analysis/origin.js';
 
 /** Anomalies of other traces near the same time, grouped by service and operation. */
 export interface ConcurrentAnomalies {

@@ -1,6 +1,6 @@
 import type { Reading } from './metric-readings.js';
 import type { ReadingSummary } from './metrics-window.js';
-import type { AnalysedSpan } from './origin.js';
+import type { AnalysedSpan } from '../../../analysis/origin.js';
 import type { Redactor } from './redact.js';
 
 /** Wording shared by the prompt and the built-in summary, so both state numbers the same way. */

@@ -9,7 +9,7 @@ import {
   spanLabel,
   times,
 } from './format.js';
-import type { AnalysedSpan } from './origin.js';
+import type { AnalysedSpan } from '../../../analysis/origin.js';
 import type { Redactor } from './redact.js';
 
 /** The exact text sent to a model (kept with the summary as training data). */

@@ -1,10 +1,10 @@
 import { batchOf } from '../../../component/consumer.js';
 import { errorMessage } from '../../../component/errors.js';
 import { severityText } from './format.js';
-import type { HostLinks } from './host-links.js';
 import type { Incidents } from './incidents.js';
 import type { Redactor } from './redact.js';
 import type { SummaryResult } from './summarize.js';
+import type { SummaryLinks } from './summary-links.js';
 import { encodeSummarySpans, newSpanId } from './summary-span.js';
 import type { SummaryMetrics } from './summary-metrics.js';
 import type { SummaryStore } from './summary-store.js';
@@ -12,7 +12,7 @@ import type { Webhook, WebhookItem } from './webhook.js';
 import { webhookMessage } from './webhook.js';
 
 export interface PublishTargets {
-  readonly links: HostLinks;
+  readonly links: SummaryLinks;
   readonly store: SummaryStore | undefined;
   readonly webhook: Webhook | undefined;
   readonly jaegerUiUrl: string | undefined;
@@ -56,8 +56,8 @@ export function summaryAttributes(
 }
 
 /**
- * Delivers one batch of summaries: one request of summary spans to each trace exporter next to
- * this one, the summary onto every anomaly of the trace in the history, the prompt and completion
+ * Delivers one batch of summaries: one request of summary spans to the pipelines the connector
+ * feeds, the summary onto every anomaly of the trace in the history, the prompt and completion
  * into the summary store, one webhook message. Each target failing is counted and logged once;
  * none stops the others.
  */
@@ -77,17 +77,19 @@ export async function publish(
     attributes: summaryAttributes(r, t.redactor),
   }));
   const batch = batchOf('traces', encodeSummarySpans(spans, t.resource, t.version), spans.length);
-  await Promise.all(
-    t.links.traceExporters.map(async ({ id, consumer }) => {
-      try {
-        await consumer.consume(batch);
-        t.incidents.recovered(`span:${id}`, `summary spans reach ${id} again`);
-      } catch (err) {
-        t.metrics.deliveryFailed('span');
-        t.incidents.failed(`span:${id}`, `${id} refused summary spans: ${errorMessage(err)}`, err);
-      }
-    }),
-  );
+  if (t.links.spans) {
+    try {
+      await t.links.spans.consume(batch);
+      t.incidents.recovered('span', 'the pipelines after this connector take summary spans again');
+    } catch (err) {
+      t.metrics.deliveryFailed('span');
+      t.incidents.failed(
+        'span',
+        `the pipelines after this connector refused summary spans: ${errorMessage(err)}`,
+        err,
+      );
+    }
+  }
   for (const sink of t.links.historySinks) {
     try {
       for (const r of results) sink.attachSummary(anomalyIds(r), r.summary);

@@ -87,7 +87,7 @@ const SELECT = `SELECT s.*, (SELECT json_group_array(anomaly_id) FROM summary_an
   WHERE a.summary_id = s.id) AS anomaly_ids FROM summaries s`;
 
 /**
- * The summaries of one `llm_summary` exporter in their own SQLite file (WAL): what the admin API's
+ * The summaries of one `llm_summary` connector in their own SQLite file (WAL): what the admin API's
  * feedback endpoint rates and its training-data export reads. Unrated summaries are deleted after
  * the retention; rated ones are kept (they are the training data).
  */

@@ -1,7 +1,11 @@
 import { hexAt } from '../../../otlp/trace-index.js';
-import { anomalyOf, mayHoldAnomalies, spansWithAnomalyKey } from './anomaly-attributes.js';
-import { decodeSpan } from './span-decode.js';
-import { traceIdOffset, walkSpans } from './span-walk.js';
+import {
+  anomalyOf,
+  mayHoldAnomalies,
+  spansWithAnomalyKey,
+} from '../../../analysis/anomaly-attributes.js';
+import { decodeSpan } from '../../../otlp/span-decode.js';
+import { traceIdOffset, walkSpans } from '../../../otlp/span-walk.js';
 
 /** A span copied out of a request, with its service (the resource's `service.name`). */
 export interface HeldSpan {

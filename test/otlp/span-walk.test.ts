@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { traceIdOffset, walkSpans } from '../../../src/exporters/llm-summary/internal/span-walk.js';
-import { ProtoWriter, WIRE_LEN } from '../../../src/otlp/wire.js';
-import { hexAt, indexSpans } from '../../../src/otlp/trace-index.js';
-import { traceRequest } from '../../helpers/spans.js';
-import { checkoutTrace, encodeTrace } from './trace-data.js';
+import { traceIdOffset, walkSpans } from '../../src/otlp/span-walk.js';
+import { ProtoWriter, WIRE_LEN } from '../../src/otlp/wire.js';
+import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
+import { traceRequest } from '../helpers/spans.js';
+import { checkoutTrace, encodeTrace } from '../exporters/llm-summary/trace-data.js';
 
 describe('header-only span walk', () => {
   it('finds the same spans, resources and trace ids as the full index', () => {

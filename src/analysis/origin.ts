@@ -1,5 +1,5 @@
 import { anomalyOf, type SpanAnomaly } from './anomaly-attributes.js';
-import type { SpanInfo } from './span-decode.js';
+import type { SpanInfo } from '../otlp/span-decode.js';
 
 /** A span of an analysed trace, with what the analysis worked out about it. */
 export interface AnalysedSpan {

@@ -1,6 +1,5 @@
-import { ANOMALY_ATTRIBUTES as A } from '../../../detectors/anomaly/attributes.js';
-import type { AnomalyRecord } from '../../../detectors/anomaly/internal/anomaly-record.js';
-import type { SpanInfo } from './span-decode.js';
+import { ANOMALY_ATTRIBUTES as A, type AnomalyRecord } from '../detectors/anomaly/contract.js';
+import type { SpanInfo } from '../otlp/span-decode.js';
 
 /**
  * What the anomaly processor wrote on a tagged span (DESIGN.md, "Attributes"): the verdict part

@@ -1,5 +1,5 @@
-import { findServiceName } from '../../../otlp/trace-index.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../../otlp/wire.js';
+import { findServiceName } from './trace-index.js';
+import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
 
 /**
  * Where the spans of a (validated) trace request are, found by walking only the message headers

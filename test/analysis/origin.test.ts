@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTrace, unionWithin } from '../../../src/exporters/llm-summary/internal/origin.js';
-import {
-  decodeSpan,
-  type SpanInfo,
-} from '../../../src/exporters/llm-summary/internal/span-decode.js';
-import { indexSpans } from '../../../src/otlp/trace-index.js';
+import { analyseTrace, unionWithin } from '../../src/analysis/origin.js';
+import { decodeSpan, type SpanInfo } from '../../src/otlp/span-decode.js';
+import { indexSpans } from '../../src/otlp/trace-index.js';
 import {
   checkoutTrace,
   encodeTrace,
@@ -12,7 +9,7 @@ import {
   T0,
   traceIdOf,
   type TestSpan,
-} from './trace-data.js';
+} from '../exporters/llm-summary/trace-data.js';
 
 /** The spans of a request as the exporter decodes what it held. */
 function decoded(spans: readonly TestSpan[]): SpanInfo[] {

@@ -1,4 +1,4 @@
-import { hexAt } from '../../../otlp/trace-index.js';
+import { hexAt } from './trace-index.js';
 import {
   WIRE_I64,
   WIRE_LEN,
@@ -8,7 +8,7 @@ import {
   readVarintNumber,
   skipField,
   type Cursor,
-} from '../../../otlp/wire.js';
+} from './wire.js';
 
 /** An attribute value as the summary needs it (arrays and maps as compact JSON text). */
 export type AttrValue = string | number | boolean;
