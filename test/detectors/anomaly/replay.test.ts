@@ -289,11 +289,9 @@ describe('hourglass replay', () => {
 
   it('runs the flushes and the nightly recalculation in replay time, and leaves the baselines in --store', async () => {
     const r = new Random(11);
-    // From Monday 22:00 to Tuesday 03:00:45: the 03:00 recalculation falls inside the replay
-    // (and the replay ends before the background refreshes of the 03:00 buckets as they double
-    // replace its rows).
+    // From Monday 22:00 to Tuesday 04:00: the 03:00 recalculation falls inside the replay.
     const from = Date.UTC(2026, 0, 5, 22);
-    const rows = traffic(from, 5 * 3600 + 45, r);
+    const rows = traffic(from, 6 * 3600, r);
     const judged = writeCsv(join(dir, 'night.csv.gz'), rows);
     const store = join(dir, 'replayed.db');
     const run = await hourglass('replay', '--config', config, judged, '--store', store);

@@ -17,21 +17,12 @@ export interface PendingRow {
 // Every key starts without thresholds and shares this all-NaN array until it has some (it is
 // never written: `setThresholds` installs a new array). Float32 halves the memory of a key.
 const NO_THRESHOLDS = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
-const NO_COUNTS = new Float32Array(SLOT_COUNT);
-
-/**
- * A slot whose thresholds were read from fewer spans than this is recomputed, before the night,
- * once it has REFRESH_GROWTH times as many (`lacksThresholds`): a percentile read from a few dozen
- * spans is noisy, and from a bucket's first minutes it may be an incident's.
- */
-export const REFRESH_BELOW = 1000;
-export const REFRESH_GROWTH = 2;
 
 /**
  * The hot state of one key (service, span name, span kind): the window's moments for its 200
  * slots (see slots.ts), the thresholds learned for them, its recent level (level.ts), and the
  * learning of the current flush interval as daily rows with sketches. Nothing here touches the
- * database. About 15 KB a key.
+ * database. About 14 KB a key.
  */
 export class KeyState {
   /** Row id in the `keys` table, once the key has been flushed. */
@@ -45,8 +36,6 @@ export class KeyState {
   seen = 0;
   /** Global sample count when thresholds were last computed for this key. */
   refreshedAt = 0;
-  /** Per slot, the spans its thresholds were computed from (0: none). */
-  private computedFrom: Float32Array = NO_COUNTS;
   /** The recent level of the key's spans (sustained slowdowns). */
   readonly level = new LevelState();
   /** Its error share and traffic (rates/), once the error or traffic detector has seen it. */
@@ -143,23 +132,19 @@ export class KeyState {
   }
 
   /**
-   * Whether the thresholds of a slot that serves dow_hour `bucket` are due before the next night,
-   * the key having grown since they were last computed: the slot has `minSamples` but no
-   * percentiles yet (a bucket that filled since: a new hour of a new install), or it has doubled
-   * since they were read from fewer than REFRESH_BELOW spans. A bucket learned from its first
-   * 30 spans (its first minutes, perhaps during an incident) would otherwise judge the rest of the
-   * hour by them: its median, p95 and p99 set what the level counts as slow.
+   * Whether a slot that serves dow_hour `bucket` has `minSamples` but no percentiles yet, though
+   * the key grew since they were last computed: a bucket that filled since (a new hour of a new
+   * install) is computed at the next flush, not at the next night.
    */
   lacksThresholds(bucket: number, minSamples: number): boolean {
     if (this.count() <= this.refreshedAt) return false;
-    const from = this.computedFrom;
     for (const slot of slotsOfBucket(bucket)) {
-      const n = this.m[slot * 3]!;
-      if (n < minSamples) continue;
-      const p50 = this.thr[slot * THR_STRIDE + THR_P50]!;
-      if (p50 !== p50) return true;
-      const was = from[slot]!;
-      if (was < REFRESH_BELOW && n >= REFRESH_GROWTH * was) return true;
+      if (
+        this.m[slot * 3]! >= minSamples &&
+        this.thr[slot * THR_STRIDE + THR_P50] !== this.thr[slot * THR_STRIDE + THR_P50]
+      ) {
+        return true;
+      }
     }
     return false;
   }
@@ -172,14 +157,11 @@ export class KeyState {
   setThresholds(slots: readonly SlotThresholds[]): void {
     if (slots.length === 0) {
       this.thr = NO_THRESHOLDS;
-      this.computedFrom = NO_COUNTS;
       this.refreshedAt = 0;
       return;
     }
     const thr = new Float32Array(SLOT_COUNT * THR_STRIDE).fill(Number.NaN);
-    const from = new Float32Array(SLOT_COUNT);
     for (const t of slots) {
-      from[t.slot] = t.samples;
       const at = t.slot * THR_STRIDE;
       const ms = thresholdDurations(t);
       if (ms) for (let k = 0; k < 5; k++) thr[at + k] = ms[k]!;
@@ -188,7 +170,6 @@ export class KeyState {
       thr[at + THR_P95] = t.p95;
     }
     this.thr = thr;
-    this.computedFrom = from;
     this.refreshedAt = this.count();
   }
 }
