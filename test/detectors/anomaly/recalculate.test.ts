@@ -102,6 +102,53 @@ describe('threshold recalculation', () => {
     expect(Math.abs(reported - p99) / p99).toBeLessThan(0.011);
   });
 
+  /**
+   * A sidecar on Monday `hour`:01 whose key learned last Tuesday's `hour` (a shape: its first
+   * thresholds), `spans(n, ms)`: n spans of this hour, the last ones ending now, and `flush()`.
+   */
+  async function keyWithHistory(hour: number, seed: number) {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + hour * H + 60_000);
+    const entry = await start(clock);
+    const detector = detectorOf(sidecar!);
+    const r = new Random(seed);
+    await send(entry, traffic(r, monday - 6 * 24 * H + hour * H, 300, 100));
+    clock.advance(10_000);
+    await detector.idle();
+    const key = detector.model.get('checkout', 'GET /cart', 2)!;
+    const at = clock.now();
+    const spans = (n: number, ms: number) =>
+      send(
+        entry,
+        Array.from({ length: n }, (_, i) => ({
+          name: 'GET /cart',
+          startMs: at - 50_000 + i * 100,
+          durationMs: wholeNanos(r.latency(ms, 0.2)),
+        })),
+      );
+    const flush = async () => {
+      clock.advance(10_000);
+      await detector.idle();
+    };
+    return { detector, key, spans, flush };
+  }
+
+  it("keeps the level's histogram through the background refresh of a key (it forgets nightly)", async () => {
+    const { detector, key, spans, flush } = await keyWithHistory(9, 25);
+    // Spans of this hour move the level and are counted in its histogram.
+    await spans(400, 100);
+    const counted = key.level.samples;
+    expect(counted).toBeGreaterThan(0);
+    const refreshed = key.refreshedAt;
+    // This Monday 09:00 reached min_samples: its thresholds are computed in the background.
+    await flush();
+    expect(key.refreshedAt).toBeGreaterThan(refreshed);
+    expect(key.level.samples).toBe(counted);
+    // The nightly recalculation forgets 15% of it.
+    await detector.recalculate();
+    expect(key.level.samples).toBeCloseTo(counted * 0.85, 6);
+  });
+
   it('recalculates on demand and reports what changed', async () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + 12 * H);

@@ -140,7 +140,9 @@ export class BaselineSync {
         onKey: (row, window, slots) => {
           const key = this.install(row, window);
           key?.setThresholds(slots);
-          key?.level.recompute(this.c.percentiles.level);
+          // The level's histogram forgets at full recalculations (nightly) only: a young key's
+          // background refreshes (each new hour's bucket) would make it forget within hours.
+          key?.level.recompute(this.c.percentiles.level, keyIds === undefined);
         },
       });
       this.generations.thresholds = b.generation('thresholds');

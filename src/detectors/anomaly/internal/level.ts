@@ -13,7 +13,8 @@ import { THR_P50, THR_P95, THR_P99 } from './thr-layout.js';
  * and each recalculation sets the level thresholds at the share of the severity percentiles given
  * to sustained slowdowns, from the histogram's median and interquartile spread (robust to the few
  * incidents in it), with a skewness correction, never below what independent spans would give.
- * The histogram forgets 15% at every recalculation, so it follows the last week or so.
+ * The histogram forgets 15% at every full recalculation (nightly), so it follows the last week or
+ * so.
  */
 export const LEVEL_ALPHA = 1 / 16;
 /**
@@ -136,7 +137,7 @@ export class LevelState {
 
   /**
    * Sets the thresholds from the histogram for `percentiles` (`[sev5 .. sev1]`, fractions), then
-   * (at a recalculation) forgets 15% of it. Keeps the previous thresholds while fewer than
+   * (at a full recalculation) forgets 15% of it. Keeps the previous thresholds while fewer than
    * LEVEL_MIN_SAMPLES spans have been counted.
    */
   recompute(percentiles: readonly number[], forget = true): void {
