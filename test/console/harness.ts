@@ -14,7 +14,7 @@ export { ZONE };
 export const TOKEN = 'console-test-token';
 const H = 3_600_000;
 
-/** Incidents API paths that answer 404 until an incidents component exists. */
+/** Incidents API paths that answer 404 when incidents are off (`incidents: false`). */
 export const INCIDENTS_404 = ['/api/v1/incidents', '/api/v1/health', '/api/v1/incidents/stream'];
 
 export interface ConsoleBed {
@@ -34,14 +34,17 @@ export interface ConsoleBed {
  * the console on the admin port, optionally behind `bearertokenauth`), the demo shop's services
  * sending to it with the OpenTelemetry SDK, and headless Chromium.
  */
-export function useConsoleBed(o: { auth?: boolean } = {}): () => ConsoleBed {
+export function useConsoleBed(o: { auth?: boolean; incidents?: boolean } = {}): () => ConsoleBed {
   let bed: ConsoleBed | undefined;
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hourglass-console-'));
     const browser = await launchChromium();
     const sidecar = await startTestSidecar(
-      consoleSidecarConfig(dir, o.auth ? { token: TOKEN } : {}),
+      consoleSidecarConfig(dir, {
+        ...(o.auth ? { token: TOKEN } : {}),
+        incidents: o.incidents ?? true,
+      }),
     );
     const admin = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
     const headers: Record<string, string> = o.auth ? { authorization: `Bearer ${TOKEN}` } : {};
