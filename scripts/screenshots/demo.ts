@@ -49,7 +49,7 @@ export function consoleSidecarConfig(
         storage: join(dir, 'hourglass.db'),
         timezone: ZONE,
         min_samples: 20,
-        incidents: { enabled: o.incidents ?? true },
+        ...(o.incidents === false ? { incidents: { enabled: false } } : {}),
       },
     },
     exporters: {

@@ -11,7 +11,7 @@ import {
   type AnomalyHistory,
   type IncidentSource,
 } from '../detectors/anomaly/contract.js';
-import { boundAddress, closeNow, listen } from '../telemetry/http-listener.js';
+import { boundAddress, closeNow, listen } from '../net/listen.js';
 import {
   SUMMARY_STORE,
   summarySources,

@@ -43,7 +43,7 @@ export function useConsoleBed(o: { auth?: boolean; incidents?: boolean } = {}): 
     const sidecar = await startTestSidecar(
       consoleSidecarConfig(dir, {
         ...(o.auth ? { token: TOKEN } : {}),
-        incidents: o.incidents ?? true,
+        ...(o.incidents === false ? { incidents: false } : {}),
       }),
     );
     const admin = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;

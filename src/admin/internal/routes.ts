@@ -138,7 +138,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies',
-    handle(_req, res, q, ctx) {
+    async handle(_req, res, q, ctx) {
       const query = {
         service: q.text('service'),
         operation: q.text('operation'),
@@ -148,10 +148,13 @@ export const ROUTES: readonly Route[] = [
       };
       const list = detectorsOr404(res, ctx, q.text('processor'));
       if (!list) return;
-      const anomalies = list
-        .flatMap(({ id, detector }) =>
-          detector.history(query).map((r) => ({ processor: id, record: r })),
-        )
+      const read = await Promise.all(
+        list.map(async ({ id, detector }) =>
+          (await detector.loadHistory(query)).map((r) => ({ processor: id, record: r })),
+        ),
+      );
+      const anomalies = read
+        .flat()
         .sort((a, b) => b.record.startMs - a.record.startMs)
         .slice(0, query.limit)
         .map(({ processor, record }) => ({ processor, ...anomalyJson(record, ctx.jaegerUiUrl) }));

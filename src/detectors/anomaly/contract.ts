@@ -45,7 +45,15 @@ export type { AnomalyProcessorConfig } from './config.js';
  */
 export type AnomalyHistory = Pick<
   AnomalyDetector,
-  'config' | 'keys' | 'profile' | 'history' | 'counts' | 'recalculate' | 'subscribe'
+  | 'config'
+  | 'keys'
+  | 'profile'
+  | 'history'
+  | 'counts'
+  | 'loadHistory'
+  | 'loadCounts'
+  | 'recalculate'
+  | 'subscribe'
 >;
 
 /** Offered by every `anomaly` processor (`host.lookup(ANOMALY_HISTORY)`). */

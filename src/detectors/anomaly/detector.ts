@@ -12,6 +12,8 @@ import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
+import { FleetSync } from './internal/fleet-sync.js';
+import { isPostgresUrl } from './internal/store/pg-connect.js';
 import { JobQueue } from './internal/job-queue.js';
 import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
@@ -33,10 +35,10 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
-import { IncidentEngine } from './incidents/engine.js';
-import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { incidentSource, type IncidentSource } from './incidents/incident-source.js';
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { IncidentEngine } from './incidents/engine.js';
+import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { dropRecord } from './internal/rates/drop-record.js';
 import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
 import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
@@ -60,6 +62,8 @@ const TICK_MS = 1_000;
 export class AnomalyDetector {
   readonly model: BaselineModel;
   readonly storage: Storage;
+  /** The shared PostgreSQL database when `storage` is a postgres:// URL (SQLite otherwise). */
+  readonly fleet: FleetSync | undefined;
   readonly feed: AnomalyFeed;
   /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
   readonly incidents: IncidentEngine | undefined;
@@ -93,6 +97,21 @@ export class AnomalyDetector {
     this.jobs = new JobQueue((err, job) => {
       settings.logger.error({ err, job }, 'anomaly background job failed');
     });
+    const levels = splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100));
+    this.fleet = isPostgresUrl(config.storage)
+      ? new FleetSync({
+          model: this.model,
+          buckets: this.buckets,
+          config,
+          logger: settings.logger,
+          clock: settings.clock,
+          metrics: this.metrics,
+          feed: this.feed,
+          summaries: this.summaries,
+          jobs: this.jobs,
+          percentiles: levels,
+        })
+      : undefined;
     this.sync = new BaselineSync({
       model: this.model,
       storage: this.storage,
@@ -151,16 +170,18 @@ export class AnomalyDetector {
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),
-      incidents: this.incidents,
       latency: config.latency.enabled,
       rates: this.rates,
+      incidents: this.incidents,
     };
   }
 
   async start(): Promise<void> {
     const { clock, logger } = this.settings;
     const now = clock.now();
-    if (this.storage.ensureOpen(now) !== 'unavailable') {
+    const fleet = this.fleet;
+    if (fleet) await fleet.start();
+    else if (this.storage.ensureOpen(now) !== 'unavailable') {
       await this.sync.load(now);
       this.loadIncidents();
     }
@@ -175,12 +196,21 @@ export class AnomalyDetector {
     if (recalculation.enabled) {
       this.timers.push(
         scheduleCron(clock, recalculation.schedule, timezone, () => {
-          this.jobs.submit('scheduled recalculation', () => this.sync.recalc(undefined));
+          // A fleet claims the run by its scheduled minute: one instance recalculates for all.
+          const minute = Math.floor(clock.now() / 60_000) * 60_000;
+          this.jobs.submit('scheduled recalculation', () =>
+            fleet ? fleet.recalc(undefined, minute) : this.sync.recalc(undefined),
+          );
         }),
       );
     }
     logger.info(
-      { storage: this.storage.file, keys: this.model.size, timezone },
+      {
+        storage: fleet ? fleet.label : this.storage.file,
+        ...(fleet ? { instance: fleet.instance } : {}),
+        keys: this.model.size,
+        timezone,
+      },
       'anomaly detection started',
     );
   }
@@ -221,8 +251,26 @@ export class AnomalyDetector {
     this.feed.publish(anomalies);
   }
 
+  /**
+   * Writes what is pending and resolves once written (or failed: it is kept); with a shared
+   * database, also picks up what the other instances wrote.
+   */
+  async flushNow(): Promise<void> {
+    if (this.fleet) {
+      await this.fleet.flush();
+      this.report();
+      return;
+    }
+    this.flush();
+  }
+
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
+    if (this.fleet) {
+      this.fleet.tick();
+      this.report();
+      return;
+    }
     const started = performance.now();
     const now = this.settings.clock.now();
     const state = this.storage.ensureOpen(now);
@@ -314,6 +362,8 @@ export class AnomalyDetector {
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
+    const fleet = this.fleet;
+    if (fleet) return this.jobs.run('recalculation', async () => (await fleet.recalc(undefined))!);
     return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
   }
 
@@ -341,7 +391,12 @@ export class AnomalyDetector {
   profile(key: KeyState): BaselineProfile {
     let stored;
     try {
-      stored = key.id === undefined ? undefined : this.storage.baselines?.thresholds(key.id);
+      stored =
+        key.id === undefined
+          ? undefined
+          : this.fleet
+            ? new Map([[key.id, this.fleet.storedThresholds(key.id)]])
+            : this.storage.baselines?.thresholds(key.id);
     } catch {
       stored = undefined;
     }
@@ -363,6 +418,49 @@ export class AnomalyDetector {
     return this.summaries.apply(this.feed.query(q, stored));
   }
 
+  /**
+   * The history as `history` serves it, read from wherever it is kept: with a shared database,
+   * every instance's anomalies (the admin API reads this).
+   */
+  async loadHistory(query: AnomalyQuery): Promise<AnomalyRecord[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.history(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.history(q));
+    return this.summaries.apply(this.feed.query(q, stored));
+  }
+
+  /** `counts`, read from wherever the history is kept (the admin API reads this). */
+  async loadCounts(query: CountQuery): Promise<ServiceCounts[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.counts(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.counts(q));
+    return sumRows([...stored, ...countRows(this.feed.unflushed(), q)], q);
+  }
+
+  private boundQuery<Q extends { service?: string | undefined; operation?: string | undefined }>(
+    query: Q,
+  ): Q {
+    return {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+      operation: query.operation === undefined ? undefined : boundText(query.operation),
+    };
+  }
+
+  private async readShared<T>(read: () => Promise<T[]>): Promise<T[]> {
+    try {
+      return await read();
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        "cannot read the shared anomaly history; serving this instance's recent anomalies only",
+      );
+      return [];
+    }
+  }
+
   /** Tagged spans per service over time: the history's and those not written yet. */
   counts(query: CountQuery): ServiceCounts[] {
     const q = {
@@ -376,7 +474,8 @@ export class AnomalyDetector {
   /** Reads the stored history; while it cannot be read, only what is not written yet is served. */
   private readHistory<T>(read: (a: AnomalyStore) => T[]): T[] {
     try {
-      return this.storage.anomalies ? read(this.storage.anomalies) : [];
+      // A fleet's history is read by loadHistory / loadCounts (asynchronously).
+      return this.storage.anomalies && !this.fleet ? read(this.storage.anomalies) : [];
     } catch (err) {
       this.settings.logger.warn(
         { err },
@@ -413,6 +512,10 @@ export class AnomalyDetector {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
     this.incidents?.tick(this.settings.clock.now());
+    if (this.fleet) {
+      await this.fleet.close();
+      return;
+    }
     this.flush();
     this.storage.close();
   }
@@ -441,7 +544,7 @@ export class AnomalyDetector {
       );
     }
     this.metrics.report({
-      storageFailures: this.storage.failures,
+      storageFailures: (this.fleet ?? this.storage).failures,
       refusedKeys,
       evictedKeys: this.model.evictedKeys,
       droppedHistory: this.feed.dropped,

@@ -10,9 +10,9 @@ import { SelfMetrics } from '../../../telemetry/self-metrics.js';
 import type { AnomalyProcessor } from '../anomaly-processor.js';
 import type { IncidentView } from '../incidents/incident.js';
 import { Seeder, type SeedCounts } from '../backfill/seeder.js';
-import { recalculateTarget } from '../cli/target.js';
 import type { AnomalyProcessorConfig } from '../config.js';
 import { anomalyProcessorFactory } from '../factory.js';
+import { recalculateStore } from '../offline.js';
 import { BaselineStore } from '../internal/store/baseline-store.js';
 import { openDatabase } from '../internal/store/open-database.js';
 import { encodeTableRequest } from './encode-table.js';
@@ -154,7 +154,7 @@ async function learnHistory(
     }
     seeder.flush();
     if (s.recalculate !== false) {
-      await recalculateTarget({ id: 'anomaly', config, db, store }, last);
+      await recalculateStore(store, config, last);
     }
     return { table: t, counts: seeder.counts, judged: alsoJudged };
   } finally {
