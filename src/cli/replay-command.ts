@@ -4,7 +4,7 @@ import { parseDuration } from '../config/duration.js';
 import { defaultConfigPath } from './config-path.js';
 import { createLogger } from '../telemetry/logger.js';
 import { readFaultList } from '../detectors/anomaly/replay/faults.js';
-import { formatScoring, formatTags } from '../detectors/anomaly/replay/format.js';
+import { formatIncidents, formatScoring, formatTags } from '../detectors/anomaly/replay/format.js';
 import { replay } from '../detectors/anomaly/replay/replay.js';
 import { scoreReplay } from '../detectors/anomaly/replay/score.js';
 import { taggedSpansJson } from '../detectors/anomaly/replay/tagged-json.js';
@@ -104,7 +104,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   const report = out === process.stdout ? process.stderr : process.stdout;
   if (values.json) {
     report.write(
-      `${JSON.stringify({ replay: describe(run), tags, notes: faults?.notes ?? [], scoring }, null, 2)}\n`,
+      `${JSON.stringify({ replay: describe(run), tags, incidents: run.incidents, notes: faults?.notes ?? [], scoring }, null, 2)}\n`,
     );
     return 0;
   }
@@ -113,6 +113,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}\n\n`,
   );
   report.write(`${formatTags(tags, runs)}\n`);
+  report.write(`\n${formatIncidents(run.incidents, runs)}\n`);
   for (const note of faults?.notes ?? []) report.write(`\nnote: ${note}\n`);
   if (scoring) report.write(`\n${formatScoring(scoring)}\n`);
   return 0;

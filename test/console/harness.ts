@@ -14,7 +14,7 @@ export { ZONE };
 export const TOKEN = 'console-test-token';
 const H = 3_600_000;
 
-/** Incidents API paths that answer 404 until an incidents component exists. */
+/** Incidents API paths that answer 404 when incidents are off (`incidents: false`). */
 export const INCIDENTS_404 = ['/api/v1/incidents', '/api/v1/health', '/api/v1/incidents/stream'];
 
 export interface ConsoleBed {

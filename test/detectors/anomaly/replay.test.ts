@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
+import type { IncidentScoring } from '../../../src/detectors/anomaly/replay/incident-score.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
@@ -120,7 +121,9 @@ interface ReplayJson {
     runs: { service: string; operation: string; tags: number; bySeverity: number[] }[];
   };
   notes: string[];
+  incidents: { id: string }[];
   scoring?: {
+    incidents: IncidentScoring;
     spans: {
       positive: number;
       negative: number;
@@ -231,6 +234,11 @@ describe('hourglass replay', () => {
     expect(s.faults[0]!.firstTagS[1]).toBeLessThanOrEqual(2); // SEV<=2 on the first slow span
     expect(s.sigma.map((r) => r.name)).toEqual([3, 4, 5, 6, 8].map((k) => `mean + ${k} sigma`));
     expect(s.ewma).toHaveLength(2);
+    // One incident for the fault, opened within seconds of its first slow span, named after cart.
+    expect(report.incidents.length).toBeGreaterThan(0);
+    expect(s.incidents).toMatchObject({ latencyFaults: 1, detected: 1, perDetectedFault: 1 });
+    expect(s.incidents.faults[0]).toMatchObject({ service: 'cartservice', originCorrect: true });
+    expect(s.incidents.faults[0]!.toIncidentS).toBeLessThanOrEqual(5);
     // Deterministic: the spans' own times drive the clock; a second run says the same.
     expect((await hourglass(...args)).out).toBe(run.out);
   });

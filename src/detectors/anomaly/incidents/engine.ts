@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { TraceIndex } from '../../../otlp/trace-index.js';
 import type { IncidentsConfig } from './config.js';
 import { Incident, stateOf, restoreIncident, type IncidentView, type Origin } from './incident.js';
@@ -38,6 +38,16 @@ export function opensIncident(r: { severity: number; reason: string }): boolean 
 }
 
 /**
+ * A slowdown is sustained, as an operation's level would say, when this many of its spans are
+ * tagged SEV3 or worse within `SUSTAINED_MS` (a key too young for its level to judge, or judged
+ * against another hour's baseline, still opens an incident when it keeps being slow).
+ */
+const SUSTAINED_TAGS = 5;
+const SUSTAINED_MS = 60_000;
+/** Operations whose recent SEV3-or-worse tags are counted at once. */
+const MAX_COUNTED_KEYS = 10_000;
+
+/**
  * The incident engine of one `anomaly` processor. The processor hands it the spans it tags in a
  * request, synchronously, before the request is forwarded (`assign`); it answers with each span's
  * incident id, which the processor writes as `anomaly.incident_id`. All in memory, bounded; the
@@ -62,6 +72,8 @@ export class IncidentEngine {
   private readonly updated = new Set<Incident>();
   private readonly listeners = new Set<IncidentListener>();
   private lastUpdates = 0;
+  /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
+  private readonly recentSevere = new Map<string, { since: number; count: number }>();
 
   constructor(
     readonly config: IncidentsConfig,
@@ -96,7 +108,10 @@ export class IncidentEngine {
     const key = keyOf(req.service, req.operation);
     let incident = this.byKey.get(key) ?? this.byService.get(req.service);
     if (!incident) {
-      incident = this.create(req.severity, req.reason, now);
+      const seed = createHash('sha256')
+        .update(`${req.service}\u0000${req.operation}\u0000${req.reason}`)
+        .digest('hex');
+      incident = this.create(req.severity, req.reason, now, seed);
       if (!incident) return undefined;
     }
     const origin: Origin = { service: req.service, operation: req.operation, peerService: null };
@@ -108,6 +123,9 @@ export class IncidentEngine {
 
   /** Resolves incidents quiet for `quiet_period`, sends due `updated` events, sets the gauges. */
   tick(now: number): void {
+    for (const [k, c] of this.recentSevere) {
+      if (now - c.since > SUSTAINED_MS) this.recentSevere.delete(k);
+    }
     for (const i of [...this.open.values()]) {
       if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
     }
@@ -195,19 +213,43 @@ export class IncidentEngine {
     if (found) return found;
     let worst: TaggedSpan | undefined;
     for (const t of g.members) {
-      if (opensIncident(t.record) && (!worst || t.record.severity < worst.record.severity))
-        worst = t;
+      const opens = opensIncident(t.record) || this.sustained(t.record, now);
+      if (opens && (!worst || t.record.severity < worst.record.severity)) worst = t;
     }
     if (!worst) return undefined;
-    return this.create(worst.record.severity, worst.record.reason, now);
+    return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
   }
 
-  private create(severity: number, reason: string, now: number): Incident | undefined {
+  /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
+  private sustained(
+    r: { service: string; operation: string; severity: number },
+    now: number,
+  ): boolean {
+    if (r.severity > 3) return false;
+    const key = keyOf(r.service, r.operation);
+    let c = this.recentSevere.get(key);
+    if (!c || now - c.since > SUSTAINED_MS) {
+      if (!c && this.recentSevere.size >= MAX_COUNTED_KEYS) return false;
+      c = { since: now, count: 0 };
+      this.recentSevere.set(key, c);
+    }
+    c.count++;
+    return c.count >= SUSTAINED_TAGS;
+  }
+
+  private create(
+    severity: number,
+    reason: string,
+    now: number,
+    seed: string,
+  ): Incident | undefined {
     if (this.open.size >= this.config.max_open) {
       this.metrics.refused();
       return undefined;
     }
-    const i = new Incident(newId(now), now, severity, reason);
+    let id = newId(now, seed);
+    for (let k = 2; this.open.has(id) || this.recent.has(id); k++) id = `${newId(now, seed)}-${k}`;
+    const i = new Incident(id, now, severity, reason);
     this.open.set(i.id, i);
     this.dirty.add(i);
     this.metrics.opened(severity);
@@ -311,9 +353,13 @@ function firstOf<T, R>(list: readonly T[], f: (t: T) => R | undefined): R | unde
   return undefined;
 }
 
-/** Stable and unique across restarts and instances: the opening time and 48 random bits. */
-function newId(now: number): string {
-  return `inc-${Math.floor(now / 1000).toString(36)}-${randomBytes(6).toString('hex')}`;
+/**
+ * Stable, and unique across restarts and instances: the opening time and 48 bits of the trace that
+ * opened it (random, as trace ids are), or of a hash of what opened it. Deterministic, so that two
+ * replays of the same traces name their incidents alike.
+ */
+function newId(now: number, seed: string): string {
+  return `inc-${Math.floor(now / 1000).toString(36)}-${seed.slice(0, 12)}`;
 }
 
 export function matches(v: IncidentView, q: IncidentQuery): boolean {

@@ -1,3 +1,5 @@
+import type { IncidentView } from '../incidents/incident.js';
+import { originText, type IncidentScoring } from './incident-score.js';
 import type { Scoring } from './score.js';
 import type { TagSummary } from './tag-runs.js';
 
@@ -128,5 +130,57 @@ export function formatScoring(s: Scoring): string {
   if (missed.length > 0) {
     out.push(`Most missed: ${missed.map((k) => `${k.key} ${k.missed}/${k.required}`).join('; ')}`);
   }
+  out.push(`\n${formatIncidentScoring(s.incidents)}`);
+  return out.join('\n');
+}
+
+/** The incidents a replay opened (at most `limit`, in order). */
+export function formatIncidents(list: readonly IncidentView[], limit: number): string {
+  if (list.length === 0) return 'no incident opened';
+  const shown = [...list].sort((a, b) => a.openedAt - b.openedAt).slice(0, limit);
+  return [
+    `${list.length} incident${list.length === 1 ? '' : 's'} opened${list.length > shown.length ? `; the first ${shown.length}` : ''}:\n`,
+    markdownTable(
+      ['opened (UTC)', 'resolved', 'severity', 'origin', 'services', 'spans'],
+      shown.map((v) => [
+        time(v.openedAt),
+        v.resolvedAt === null ? 'open' : time(v.resolvedAt).slice(11),
+        SEV[v.severity]!,
+        originText(v),
+        v.services.map((x) => x.service).join(', '),
+        String(v.spans),
+      ]),
+      false,
+    ),
+  ].join('\n');
+}
+
+function formatIncidentScoring(s: IncidentScoring): string {
+  const out = [
+    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident (and notification), median ${secs(s.medianToIncidentS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour).\n`,
+  ];
+  out.push(
+    markdownTable(
+      [
+        'injected (UTC)',
+        'service',
+        'fault',
+        'incidents',
+        'origin of the first',
+        'right',
+        'to incident',
+      ],
+      s.faults.map((f) => [
+        f.at,
+        f.service,
+        f.type,
+        String(f.incidents),
+        f.origin ?? '-',
+        f.originCorrect === null ? '-' : f.originCorrect ? 'yes' : 'no',
+        secs(f.toIncidentS),
+      ]),
+      false,
+    ),
+  );
   return out.join('\n');
 }

@@ -8,6 +8,7 @@ import { ManualClock } from '../../../component/manual-clock.js';
 import { silentLogger } from '../../../telemetry/logger.js';
 import { SelfMetrics } from '../../../telemetry/self-metrics.js';
 import type { AnomalyProcessor } from '../anomaly-processor.js';
+import type { IncidentView } from '../incidents/incident.js';
 import { Seeder, type SeedCounts } from '../backfill/seeder.js';
 import type { AnomalyProcessorConfig } from '../config.js';
 import { anomalyProcessorFactory } from '../factory.js';
@@ -54,6 +55,8 @@ export interface ReplayRun {
   readonly shiftMs: number;
   /** Whether thresholds were recalculated after the history. */
   readonly recalculated: boolean;
+  /** The incidents it opened, as they were at the end (empty when incidents are off). */
+  readonly incidents: readonly IncidentView[];
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -89,10 +92,11 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
       (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
-    const severity = await play(stream, config, logger, s.onForwarded);
+    const { severity, incidents } = await play(stream, config, logger, s.onForwarded);
     return {
       stream,
       severity,
+      incidents,
       history,
       config,
       shiftMs,
@@ -163,7 +167,7 @@ async function play(
   config: AnomalyProcessorConfig,
   logger: Logger,
   onForwarded: ReplaySettings['onForwarded'],
-): Promise<Uint8Array> {
+): Promise<{ severity: Uint8Array; incidents: IncidentView[] }> {
   const { table, requests } = stream;
   const clock = new ManualClock(requests[0]!.at - 1);
   let forwarded: OtlpBatch | undefined;
@@ -184,6 +188,9 @@ async function play(
     },
   ) as AnomalyProcessor;
   const severity = new Uint8Array(table.count);
+  // Each incident as it was last heard of (it opens, grows, resolves in replay time).
+  const incidents = new Map<string, IncidentView>();
+  processor.detector.incidents?.subscribe((c) => incidents.set(c.incident.id, c.incident));
   await processor.start(host);
   try {
     for (const r of requests) {
@@ -205,5 +212,6 @@ async function play(
   } finally {
     await processor.shutdown();
   }
-  return severity;
+  for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
+  return { severity, incidents: [...incidents.values()] };
 }

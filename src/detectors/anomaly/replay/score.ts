@@ -1,3 +1,4 @@
+import { scoreIncidents, type IncidentScoring } from './incident-score.js';
 import type { Fault } from './faults.js';
 import {
   counts,
@@ -70,6 +71,8 @@ export interface Scoring {
   };
   readonly faults: FaultScore[];
   readonly tenfold: TenfoldFigure;
+  /** The incidents against the latency faults (incident-score.ts). */
+  readonly incidents: IncidentScoring;
 }
 
 /** Scores a replay against a fault list with the datasets' protocol (protocol.ts). */
@@ -91,6 +94,7 @@ export function scoreReplay(run: ReplayRun, faults: readonly Fault[]): Scoring {
   return {
     spans: { positive: total(positive), negative: total(negative), leftOut: labels.leftOut },
     hours,
+    incidents: scoreIncidents(run, faults, labels, hours),
     hourglass: { cuts, negativeShares: shares(negative) },
     sigma: SIGMA_KS.map((k) => rule(`mean + ${k} sigma`, refs.sigma, k)),
     ewma: EWMA_KS.map((k) => rule(`rollingspanlatency EWMA ${k} sigma`, refs.ewma, k)),

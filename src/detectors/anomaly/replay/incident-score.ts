@@ -1,0 +1,121 @@
+import type { IncidentView } from '../incidents/incident.js';
+import type { Fault } from './faults.js';
+import { FAULT_MS, POSITIVE, type Labels } from './protocol.js';
+import type { ReplayRun } from './replay.js';
+
+/** How the incidents of a replay answer one latency fault. */
+export interface FaultIncidents {
+  readonly at: string;
+  readonly service: string;
+  readonly type: string;
+  /** Incidents opened for it (within its four minutes, touching its service). */
+  readonly incidents: number;
+  /** The origin of the first of them, as text; null when none opened. */
+  readonly origin: string | null;
+  /** The origin names the injected service (or, for a network delay, the call edge into it). */
+  readonly originCorrect: boolean | null;
+  /** Seconds from the end of its first tagged positive span to the first incident's opening. */
+  readonly toIncidentS: number | null;
+}
+
+export interface IncidentScoring {
+  readonly faults: FaultIncidents[];
+  readonly latencyFaults: number;
+  /** Faults with at least one incident. */
+  readonly detected: number;
+  /** Incidents per detected fault (the goal is 1). */
+  readonly perDetectedFault: number;
+  /** Share of detected faults whose first incident names the injected service or edge. */
+  readonly originAccuracy: number;
+  /** Median seconds from the first slow span to the incident (and so its notification). */
+  readonly medianToIncidentS: number | null;
+  /** Incidents that match no fault, and per hour of traffic judged. */
+  readonly unmatched: number;
+  readonly unmatchedPerHour: number;
+}
+
+/** Where the time was lost, as `payments POST /charge` or `checkout → payments (POST /charge)`. */
+export function originText(v: IncidentView): string {
+  const o = v.origin;
+  if (!o) return '-';
+  return o.peerService
+    ? `${o.service} → ${o.peerService} (${o.operation})`
+    : `${o.service} ${o.operation}`;
+}
+
+function touches(v: IncidentView, service: string): boolean {
+  return (
+    v.origin?.service === service ||
+    v.origin?.peerService === service ||
+    v.services.some((s) => s.service === service)
+  );
+}
+
+/**
+ * Scores a replay's incidents against its latency faults: an incident is a fault's when it opened
+ * within the fault's four minutes (from its injection) and touches the injected service (its
+ * origin, the peer of its call edge, or one of its services). A CPU fault's origin is right when
+ * it names the injected service; a network delay's when it is the call edge into it (or the
+ * injected service itself).
+ */
+export function scoreIncidents(
+  run: ReplayRun,
+  faults: readonly Fault[],
+  labels: Labels,
+  hours: number,
+): IncidentScoring {
+  const latency = faults.filter((f) => f.latency);
+  const incidents = [...run.incidents].sort((a, b) => a.openedAt - b.openedAt);
+  const used = new Set<string>();
+  const t = run.stream.table;
+  // The end of each fault's first tagged positive span.
+  const firstSlow = new Map<number, number>();
+  for (let i = 0; i < t.count; i++) {
+    if (labels.label[i] !== POSITIVE || run.severity[i] === 0) continue;
+    const f = labels.fault[i]!;
+    const end = t.endMs(i);
+    if (!(end >= (firstSlow.get(f) ?? Number.POSITIVE_INFINITY))) firstSlow.set(f, end);
+  }
+  const rows: FaultIncidents[] = latency.map((f) => {
+    const mine = incidents.filter(
+      (v) => v.openedAt >= f.at && v.openedAt < f.at + FAULT_MS && touches(v, f.service),
+    );
+    for (const v of mine) used.add(v.id);
+    const first = mine[0];
+    const o = first?.origin;
+    const correct =
+      o === undefined || o === null
+        ? null
+        : f.type === 'network_delay'
+          ? o.peerService === f.service || o.service === f.service
+          : o.service === f.service;
+    const slow = firstSlow.get(faults.indexOf(f));
+    return {
+      at: new Date(f.at).toISOString().slice(0, 19).replace('T', ' '),
+      service: f.service,
+      type: f.type,
+      incidents: mine.length,
+      origin: first ? originText(first) : null,
+      originCorrect: first ? correct === true : null,
+      toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,
+    };
+  });
+  const detected = rows.filter((r) => r.incidents > 0);
+  const times = detected
+    .map((r) => r.toIncidentS)
+    .filter((s): s is number => s !== null)
+    .sort((a, b) => a - b);
+  const unmatched = incidents.filter((v) => !used.has(v.id)).length;
+  return {
+    faults: rows,
+    latencyFaults: latency.length,
+    detected: detected.length,
+    perDetectedFault:
+      detected.length === 0 ? 0 : detected.reduce((n, r) => n + r.incidents, 0) / detected.length,
+    originAccuracy:
+      detected.length === 0 ? 0 : detected.filter((r) => r.originCorrect).length / detected.length,
+    medianToIncidentS: times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)]!,
+    unmatched,
+    unmatchedPerHour: hours > 0 ? unmatched / hours : 0,
+  };
+}
