@@ -73,6 +73,8 @@ export class AnomalyDetector {
     readonly id: string,
     private readonly settings: CreateSettings,
     readonly config: AnomalyProcessorConfig,
+    /** `fleetSchema`: the shared database's schema version to run (a test's previous release). */
+    options: { readonly fleetSchema?: number } = {},
   ) {
     this.model = new BaselineModel(config.max_keys, config.min_samples);
     this.buckets = new TimeBuckets(config.timezone);
@@ -96,6 +98,7 @@ export class AnomalyDetector {
           summaries: this.summaries,
           jobs: this.jobs,
           percentiles: levels,
+          schemaVersion: options.fleetSchema,
         })
       : undefined;
     this.sync = new BaselineSync({
