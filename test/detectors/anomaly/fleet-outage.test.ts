@@ -7,7 +7,8 @@ import { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { PG_PASSWORD, usePgCluster } from '../../helpers/postgres.js';
+import { PG_PASSWORD } from '../../helpers/postgres.js';
+import { usePgCluster } from '../../helpers/use-postgres.js';
 import { traceRequest } from '../helpers/traces.js';
 
 // A real PostgreSQL server (Debian's postgresql 15), stopped and started by the tests.
