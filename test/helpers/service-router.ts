@@ -15,8 +15,9 @@ interface ResourceSpans {
  * A stand-in for the OpenTelemetry Collector's `loadbalancing` exporter with
  * `routing_key: service` (the Collector itself cannot be installed here): an OTLP/HTTP protobuf
  * server that splits each export request by the `service.name` of its resources and sends each
- * service's part to the backend a consistent hash ring picks for that name (crc32 positions,
- * 100 per endpoint, on a ring of 36,000, as the exporter's ring does). So every span of a service
+ * service's part to the backend a consistent hash ring picks for that name, built as the
+ * exporter's `consistent_hashing.go` builds it (100 positions per endpoint, crc32 of the endpoint
+ * and one byte of the position's index, on a ring of 36,000; the name's crc32 finds the next one). So every span of a service
  * reaches the same hourglass instance, and adding or removing an instance moves only the services
  * whose ring segment changed hands. It answers 200 only when every part was accepted.
  */
@@ -48,9 +49,15 @@ export class ServiceRouter {
   /** Changes the backends (what the exporter's resolver does when instances come or go). */
   setEndpoints(endpoints: readonly string[]): void {
     const ring: { position: number; endpoint: string }[] = [];
+    const taken = new Set<number>();
     for (const endpoint of endpoints) {
       for (let i = 0; i < POSITIONS_PER_ENDPOINT; i++) {
-        ring.push({ position: crc32(`${endpoint}${i}`) % RING_SIZE, endpoint });
+        // crc32 of the endpoint's bytes and one byte of i; a position taken already is skipped.
+        const position =
+          crc32(Buffer.concat([Buffer.from(endpoint), Buffer.from([i])])) % RING_SIZE;
+        if (taken.has(position)) continue;
+        taken.add(position);
+        ring.push({ position, endpoint });
       }
     }
     this.ring = ring.sort((a, b) => a.position - b.position);

@@ -7,6 +7,7 @@ import { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { runCli } from '../../helpers/process.js';
 import { PG_PASSWORD } from '../../helpers/postgres.js';
 import { usePgCluster } from '../../helpers/use-postgres.js';
 import { traceRequest } from '../helpers/traces.js';
@@ -241,4 +242,30 @@ describe('a rolling update of the fleet', () => {
     send(refused.d, clock.now() + 600_000, 10);
     expect(refused.d.keys({ service: 'checkout' })[0]!.count()).toBe(10);
   }, 120_000);
+});
+
+describe('the operational commands with a shared database', () => {
+  it('say that they work on a SQLite file and where to recalculate a fleet, naming no password', async () => {
+    const file = join(tempDir(), 'otel-config.yaml');
+    writeFileSync(
+      file,
+      `
+receivers:
+  otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } }
+processors:
+  anomaly: { storage: "postgres://hourglass:s3cret-in-url@db.example:5432/hourglass" }
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces: { receivers: [otlp], processors: [anomaly], exporters: [debug] }
+`,
+    );
+    const r = await runCli(['recalculate', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "processors.anomaly.storage is a shared PostgreSQL database (postgres://hourglass@db.example:5432/hourglass): this command works on a SQLite file; recalculate a fleet's thresholds with POST /api/v1/recalculate on any of its instances",
+    );
+    expect(r.stderr + r.stdout).not.toContain('s3cret-in-url');
+  }, 60_000);
 });

@@ -12,7 +12,8 @@ import { anomalyProcessorSchema, bySeverity, type AnomalyProcessorConfig } from 
 import { splitPercentiles } from '../internal/level.js';
 import { recalculate, type RecalcReport } from '../internal/recalculate.js';
 import { BaselineStore } from '../internal/store/baseline-store.js';
-import { openDatabase } from '../internal/store/open-database.js';
+import { openDatabase, StorageError } from '../internal/store/open-database.js';
+import { isPostgresUrl, redactUrl } from '../internal/store/pg-connect.js';
 import { TimeBuckets } from '../internal/time-buckets.js';
 
 /** The anomaly processor a CLI command works on, and its open database. */
@@ -36,6 +37,11 @@ export async function openTarget(
   clock: Clock,
 ): Promise<Target> {
   const { id, config } = await chooseProcessor(configPath, processor);
+  if (isPostgresUrl(config.storage)) {
+    throw new StorageError(
+      `processors.${id}.storage is a shared PostgreSQL database (${redactUrl(config.storage)}): this command works on a SQLite file; recalculate a fleet's thresholds with POST /api/v1/recalculate on any of its instances`,
+    );
+  }
   const db = openDatabase(config.storage, silentLogger(), clock.now());
   return { id, config, db, store: new BaselineStore(db) };
 }
