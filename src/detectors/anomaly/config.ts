@@ -85,6 +85,9 @@ export const anomalyProcessorSchema = z.strictObject({
   exclude_severe_from_baseline: z.boolean().default(true),
   learn_from_errors: z.boolean().default(false),
   max_keys: z.number().int().positive().default(10_000),
+  latency: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  errors: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  traffic: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   key_attributes: z
     .array(z.string().min(1).max(128))
     .max(8)

@@ -35,7 +35,10 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
-import { TimeBuckets } from './internal/time-buckets.js';
+import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { dropRecord } from './internal/rates/drop-record.js';
+import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
+import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
 import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
@@ -59,6 +62,8 @@ export class AnomalyDetector {
   readonly feed: AnomalyFeed;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
+  /** The error and traffic detectors (undefined when both are off). */
+  private readonly rates: RateDetector | undefined;
   private readonly jobs: JobQueue;
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
@@ -112,11 +117,26 @@ export class AnomalyDetector {
       metrics: this.metrics,
       percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100)),
       flush: () => this.flush(),
+      rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
     );
+    const rates = new RateDetector(
+      {
+        errors: config.errors.enabled,
+        traffic: config.traffic.enabled,
+        minSeverity: config.min_severity,
+        exponents: Float64Array.from(
+          bySeverity(config.severity_percentiles),
+          (p) => -Math.log(1 - p / 100),
+        ),
+      },
+      this.buckets,
+      (drop) => this.dropped(drop),
+    );
+    this.rates = rates.enabled ? rates : undefined;
     this.scoring = {
       model: this.model,
       keyForm: new KeyForm(config.key_attributes),
@@ -129,6 +149,8 @@ export class AnomalyDetector {
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),
+      latency: config.latency.enabled,
+      rates: this.rates,
     };
   }
 
@@ -206,6 +228,7 @@ export class AnomalyDetector {
    */
   async flushNow(): Promise<void> {
     if (this.fleet) {
+      this.beforeFleetFlush();
       await this.fleet.flush();
       this.report();
       return;
@@ -216,6 +239,7 @@ export class AnomalyDetector {
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
     if (this.fleet) {
+      this.beforeFleetFlush();
       this.fleet.tick();
       this.report();
       return;
@@ -228,16 +252,21 @@ export class AnomalyDetector {
       this.sync.loaded = true;
       this.jobs.submit('load baselines', () => this.sync.load(this.settings.clock.now()));
     }
+    // Minutes that ended are judged (drops) and learned even when no span arrives.
+    this.rates?.tick(now, this.model);
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
     const summaries = this.summaries.entries();
     let summarized: Set<string> | undefined;
+    let rateWrite: ReturnType<typeof writeRatePending> | undefined;
     const written =
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
             deleteEvicted(b, this.model);
             const w = writePending(b, this.model);
+            const rates = this.storage.rates;
+            rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
             return w;
@@ -248,11 +277,39 @@ export class AnomalyDetector {
       return;
     }
     pendingWritten(this.model, written);
+    if (rateWrite) ratesWritten(this.model, rateWrite);
     this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /**
+   * With a shared database: minutes that ended are judged and learned (as the SQLite flush does).
+   * The error and traffic baselines are not shared by a fleet yet: they stay in this instance's
+   * memory, and their rows for the database are not kept.
+   */
+  private beforeFleetFlush(): void {
+    this.rates?.tick(this.settings.clock.now(), this.model);
+    for (const k of this.model.keys()) if (k.rates) k.rates.pending = [];
+  }
+
+  /** A traffic drop: an anomaly without a span, published to the history and the stream. */
+  private dropped(drop: TrafficDrop): void {
+    const record = dropRecord(drop, this.scoring.windows, this.settings.clock.now());
+    const counts = new Uint32Array(6);
+    counts[record.severity] = 1;
+    this.metrics.taggedSpans(counts);
+    this.feed.publish([record]);
+  }
+
+  /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
+  private loadRates(sinceDay: number): void {
+    const rates = this.storage.rates;
+    if (!rates) return;
+    this.storage.write(() => rates.deleteBefore(sinceDay));
+    loadRates(rates, this.model, sinceDay, bucketOfDayHour);
   }
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */

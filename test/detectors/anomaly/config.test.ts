@@ -42,8 +42,37 @@ describe('anomaly processor config', () => {
       exclude_severe_from_baseline: true,
       learn_from_errors: false,
       max_keys: 10_000,
+      latency: { enabled: true },
+      errors: { enabled: true },
+      traffic: { enabled: true },
       key_attributes: [],
     });
+  });
+
+  it('turns each detector off, and names a wrong switch', async () => {
+    expect(
+      await problems(`
+processors:
+  anomaly:
+    latency: { enabled: false }
+    errors: { enabled: false }
+    traffic: { enabled: false }
+${pipeline}`),
+    ).toEqual([
+      'service.pipelines.traces.exporters: references exporter "nothing" which is not configured',
+    ]);
+    const found = await problems(`
+processors:
+  anomaly:
+    errors: { enabled: sometimes }
+    traffic: { on: true }
+${pipeline}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^processors\.anomaly\.errors\.enabled: /),
+        'processors.anomaly.traffic.on: unknown setting',
+      ]),
+    );
   });
 
   it('reports every wrong setting with its path', async () => {

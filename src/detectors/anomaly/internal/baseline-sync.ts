@@ -26,6 +26,8 @@ export interface SyncContext {
   readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
   /** Writes what is pending (a recalculation reads the database, so it flushes first). */
   readonly flush: () => void;
+  /** After the window's moments were read again (at start, at the daily roll): the rates' turn. */
+  readonly rebuilt?: (sinceDay: number) => void;
 }
 
 /**
@@ -168,8 +170,9 @@ export class BaselineSync {
     this.generations.baselines = b.generation('baselines');
     const { model } = this.c;
     for (const k of [...model.keys()]) {
-      if (k.count() === 0 && k.pending.length === 0) model.remove(k);
+      if (k.count() === 0 && k.pending.length === 0 && k.rates === undefined) model.remove(k);
     }
+    this.c.rebuilt?.(this.sinceDay());
   }
 
   private install(row: KeyRow, window: Float64Array): KeyState | undefined {

@@ -28,6 +28,12 @@ export interface AnomalyRow {
   summary: string | null;
   reason: Reason;
   operation_ratio: number | null;
+  error_rate: number | null;
+  baseline_error_rate: number | null;
+  error_type: string | null;
+  observed_rate: number | null;
+  expected_rate: number | null;
+  window_end_ms: number | null;
 }
 
 /**
@@ -44,8 +50,9 @@ export class AnomalyStore {
       `INSERT OR IGNORE INTO anomalies (id, trace_id, span_id, service, operation, kind, start_ms,
          duration_ms, severity, detector, score, ratio, baseline_mean_ms, baseline_stddev_ms,
          baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary,
-         reason, operation_ratio)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         reason, operation_ratio, error_rate, baseline_error_rate, error_type, observed_rate,
+         expected_rate, window_end_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
     this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
@@ -135,7 +142,13 @@ export function rowValues(r: AnomalyRecord): (string | number | null)[] {
     r.recordedAt,
     r.summary,
     r.reason,
-    Number.isFinite(r.operationRatio) ? r.operationRatio : null,
+    finite(r.operationRatio),
+    finite(r.errorRate),
+    finite(r.baselineErrorRate),
+    r.errorType ?? null,
+    finite(r.observedRate),
+    finite(r.expectedRate),
+    finite(r.windowEndMs),
   ];
 }
 
@@ -163,5 +176,17 @@ export function fromRow(r: AnomalyRow): AnomalyRecord {
     summary: r.summary,
     reason: r.reason,
     operationRatio: r.operation_ratio ?? Number.NaN,
+    ...(r.error_rate !== null && {
+      errorRate: r.error_rate,
+      baselineErrorRate: r.baseline_error_rate ?? Number.NaN,
+      ...(r.error_type !== null && { errorType: r.error_type }),
+    }),
+    ...(r.observed_rate !== null && {
+      observedRate: r.observed_rate,
+      expectedRate: r.expected_rate ?? Number.NaN,
+      ...(r.window_end_ms !== null && { windowEndMs: r.window_end_ms }),
+    }),
   };
 }
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);

@@ -28,18 +28,34 @@ const COLUMNS: readonly { name: string; type: string }[] = [
   { name: 'operation_ratio', type: 'float8' },
 ];
 
-/** The columns an instance of schema `version` writes (version 2 added `instance`). */
+/** The error and traffic detectors' columns (schema version 3), in `rowValues`' order. */
+const DETECTOR_COLUMNS: readonly { name: string; type: string }[] = [
+  { name: 'error_rate', type: 'float8' },
+  { name: 'baseline_error_rate', type: 'float8' },
+  { name: 'error_type', type: 'text' },
+  { name: 'observed_rate', type: 'float8' },
+  { name: 'expected_rate', type: 'float8' },
+  { name: 'window_end_ms', type: 'float8' },
+];
+const INSTANCE = { name: 'instance', type: 'text' };
+
+/**
+ * The columns an instance of schema `version` writes (version 2 added `instance`, version 3 the
+ * error and traffic detectors' columns).
+ */
 export function anomalyColumns(version: number): readonly { name: string; type: string }[] {
-  return version >= 2 ? [...COLUMNS, { name: 'instance', type: 'text' }] : COLUMNS;
+  if (version >= 3) return [...COLUMNS, INSTANCE, ...DETECTOR_COLUMNS];
+  return version >= 2 ? [...COLUMNS, INSTANCE] : COLUMNS;
 }
 
-/** One record's values in the order of `anomalyColumns` (the instance last; cut off for v1). */
+/** One record's values in the order of `anomalyColumns(3)`; older versions take a prefix. */
 export function anomalyRow(r: AnomalyRecord, instance: string): unknown[] {
-  return [...rowValues(r), instance];
+  const values = rowValues(r);
+  return [...values.slice(0, COLUMNS.length), instance, ...values.slice(COLUMNS.length)];
 }
 
 /** The history's query (newest first by span start), as the SQLite store runs it. */
-export function historyQuery(q: AnomalyQuery): { sql: string; args: unknown[] } {
+export function historyQuery(q: AnomalyQuery, version: number): { sql: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   const filter = (column: string, op: string, value: string | number | undefined) => {
@@ -52,7 +68,9 @@ export function historyQuery(q: AnomalyQuery): { sql: string; args: unknown[] } 
   filter('severity', '<=', q.minSeverity);
   filter('start_ms', '>=', q.sinceMs);
   args.push(q.limit);
-  const cols = COLUMNS.map((c) => c.name).join(', ');
+  const detectorCols = version >= 3 ? DETECTOR_COLUMNS.map((c) => c.name) : [];
+  const nulls = version >= 3 ? [] : DETECTOR_COLUMNS.map((c) => `NULL AS ${c.name}`);
+  const cols = [...COLUMNS.map((c) => c.name), ...detectorCols, ...nulls].join(', ');
   return {
     sql: `SELECT ${cols} FROM hg_anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ms DESC LIMIT $${args.length}`,

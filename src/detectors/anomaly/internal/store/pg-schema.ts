@@ -8,7 +8,7 @@ import { StorageError } from './open-database.js';
  * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
  * migration that breaks older code must raise it (none does yet).
  */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
 const MIN_READER = 1;
@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS hg_instances (
 );
 -- Which instance recorded an anomaly (NULL: one of version 1).
 ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS instance TEXT;
+`,
+  ],
+  [
+    3,
+    `
+-- The error and traffic detectors' fields of an anomaly (NULL for latency anomalies).
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS error_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS baseline_error_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS error_type TEXT;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS observed_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS expected_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS window_end_ms DOUBLE PRECISION;
 `,
   ],
 ];

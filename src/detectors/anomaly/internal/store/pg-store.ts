@@ -371,7 +371,7 @@ export class PgStore {
   }
 
   async history(q: AnomalyQuery): Promise<AnomalyRecord[]> {
-    const { sql, args } = historyQuery(q);
+    const { sql, args } = historyQuery(q, this.version);
     const r = await this.pool.query<AnomalyRow>(sql, args);
     return r.rows.map(fromAnomalyRow);
   }
