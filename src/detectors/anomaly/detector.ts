@@ -293,6 +293,8 @@ export class AnomalyDetector {
   private beforeFleetFlush(): void {
     this.rates?.tick(this.settings.clock.now(), this.model);
     for (const k of this.model.keys()) if (k.rates) k.rates.pending = [];
+    // Keys evicted here may be served by other instances: their rows stay (retention ends them).
+    this.model.evictedIds = [];
   }
 
   /** A traffic drop: an anomaly without a span, published to the history and the stream. */
