@@ -4,6 +4,7 @@ import {
   spanKindName,
   type AnomalyHistory,
   type AnomalyRecord,
+  type IncidentSource,
 } from '../../detectors/anomaly/contract.js';
 import type { SummarySource } from '../../exporters/llm-summary/contract.js';
 import { anomalyJson } from './anomaly-json.js';
@@ -13,12 +14,16 @@ import type { Params } from './params.js';
 export interface AdminContext {
   /** The anomaly processors of the running graph (one entry per processor id). */
   detectors(processor: string | undefined): { id: string; detector: AnomalyHistory }[];
+  /** The incidents of the anomaly processors that have them on (one entry per processor id). */
+  incidents(processor: string | undefined): { id: string; source: IncidentSource }[];
   /** The summary stores of the running llm_summary connectors (one entry per id). */
   summaries(exporter: string | undefined): SummarySource[];
   readonly jaegerUiUrl: string | undefined;
   now(): number;
   /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean;
+  /** Serves `res` as an event stream of incident changes; false when full. */
+  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean;
 }
 
 export interface StreamFilter {
