@@ -9,7 +9,7 @@
  *   - peak RSS.
  * Each figure is the median of BENCH_REPEATS runs (default 3). Results: a table on stdout and
  * bench/results/throughput.json. With BENCH_CPU_AT=<spans/s>, only the CPU of both pipelines at
- * that fixed load (see cpuAtRate).
+ * that fixed load (see cpuAtRate). With BENCH_FLEET=1, the fleet mode instead (bench/fleet.ts).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runFleet } from '../fleet.js';
 import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 
@@ -446,4 +447,5 @@ async function cpuAtRate(spansPerSecond: number): Promise<void> {
 }
 
 const cpuAt = Number(process.env['BENCH_CPU_AT'] ?? 0);
-await (cpuAt > 0 ? cpuAtRate(cpuAt) : main());
+if (process.env['BENCH_FLEET']) await runFleet();
+else await (cpuAt > 0 ? cpuAtRate(cpuAt) : main());

@@ -12,6 +12,7 @@ import {
   type AnomalyProcessorConfig,
 } from '../detectors/anomaly/config.js';
 import {
+  assertSqliteStorage,
   openStore,
   recalculateStore,
   type BaselineStore,
@@ -39,6 +40,7 @@ export async function openTarget(
   clock: Clock,
 ): Promise<Target> {
   const { id, config } = await chooseProcessor(configPath, processor);
+  assertSqliteStorage(id, config);
   return { id, config, ...openStore(config, clock.now()) };
 }
 

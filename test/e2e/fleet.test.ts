@@ -6,7 +6,8 @@ import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
 import { traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
 import { OtlpSink } from '../helpers/otlp-sink.js';
 import { freeAddresses } from '../helpers/ports.js';
-import { PG_PASSWORD, usePgCluster } from '../helpers/postgres.js';
+import { PG_PASSWORD } from '../helpers/postgres.js';
+import { usePgCluster } from '../helpers/use-postgres.js';
 import { assertBuilt, SidecarProcess } from '../helpers/process.js';
 
 /**

@@ -87,6 +87,8 @@ export class AnomalyDetector {
     readonly id: string,
     private readonly settings: CreateSettings,
     readonly config: AnomalyProcessorConfig,
+    /** `fleetSchema`: the shared database's schema version to run (a test's previous release). */
+    options: { readonly fleetSchema?: number } = {},
   ) {
     this.model = new BaselineModel(config.max_keys, config.min_samples);
     this.buckets = new TimeBuckets(config.timezone);
@@ -110,6 +112,7 @@ export class AnomalyDetector {
           summaries: this.summaries,
           jobs: this.jobs,
           percentiles: levels,
+          schemaVersion: options.fleetSchema,
         })
       : undefined;
     this.sync = new BaselineSync({
@@ -257,6 +260,7 @@ export class AnomalyDetector {
    */
   async flushNow(): Promise<void> {
     if (this.fleet) {
+      this.beforeFleetFlush();
       await this.fleet.flush();
       this.report();
       return;
@@ -267,6 +271,7 @@ export class AnomalyDetector {
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
     if (this.fleet) {
+      this.beforeFleetFlush();
       this.fleet.tick();
       this.report();
       return;
@@ -312,6 +317,18 @@ export class AnomalyDetector {
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /**
+   * With a shared database: minutes that ended are judged and learned (as the SQLite flush does).
+   * The error and traffic baselines are not shared by a fleet yet: they stay in this instance's
+   * memory, and their rows for the database are not kept.
+   */
+  private beforeFleetFlush(): void {
+    this.rates?.tick(this.settings.clock.now(), this.model);
+    for (const k of this.model.keys()) if (k.rates) k.rates.pending = [];
+    // Keys evicted here may be served by other instances: their rows stay (retention ends them).
+    this.model.evictedIds = [];
   }
 
   /** A traffic drop: an anomaly without a span, published to the history and the stream. */

@@ -4,7 +4,8 @@ import { bySeverity, type AnomalyProcessorConfig } from './config.js';
 import { splitPercentiles } from './internal/level.js';
 import { recalculate, type RecalcReport } from './internal/recalculate.js';
 import { BaselineStore } from './internal/store/baseline-store.js';
-import { openDatabase } from './internal/store/open-database.js';
+import { openDatabase, StorageError } from './internal/store/open-database.js';
+import { isPostgresUrl, redactUrl } from './internal/store/pg-connect.js';
 import { TimeBuckets } from './internal/time-buckets.js';
 
 /**
@@ -14,6 +15,14 @@ import { TimeBuckets } from './internal/time-buckets.js';
  */
 export type { BaselineStore } from './internal/store/baseline-store.js';
 export type { RecalcReport } from './internal/recalculate.js';
+
+/** Throws, saying what to do instead, when processor `id` keeps its baselines in PostgreSQL. */
+export function assertSqliteStorage(id: string, config: AnomalyProcessorConfig): void {
+  if (!isPostgresUrl(config.storage)) return;
+  throw new StorageError(
+    `processors.${id}.storage is a shared PostgreSQL database (${redactUrl(config.storage)}): this command works on a SQLite file; recalculate a fleet's thresholds with POST /api/v1/recalculate on any of its instances`,
+  );
+}
 
 /** Opens a processor's SQLite file (WAL: the running sidecar may have it open too). */
 export function openStore(

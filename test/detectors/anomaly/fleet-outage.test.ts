@@ -4,10 +4,13 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
 import { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
+import { PG_SCHEMA_VERSION } from '../../../src/detectors/anomaly/internal/store/pg-schema.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { PG_PASSWORD, usePgCluster } from '../../helpers/postgres.js';
+import { runCli } from '../../helpers/process.js';
+import { PG_PASSWORD } from '../../helpers/postgres.js';
+import { usePgCluster } from '../../helpers/use-postgres.js';
 import { traceRequest } from '../helpers/traces.js';
 
 // A real PostgreSQL server (Debian's postgresql 15), stopped and started by the tests.
@@ -40,6 +43,7 @@ async function detector(
   clock: FakeClock,
   storage: string,
   settings: Record<string, unknown> = {},
+  fleetSchema?: number,
 ): Promise<Captured> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
@@ -52,7 +56,9 @@ async function detector(
     postgres: { timeout: '1s', password_file: passwordFile() },
     ...settings,
   });
-  const d = new AnomalyDetector('anomaly', { id: 'anomaly', logger, clock, metrics }, config);
+  const d = new AnomalyDetector('anomaly', { id: 'anomaly', logger, clock, metrics }, config, {
+    fleetSchema,
+  });
   await d.start();
   detectors.push(d);
   return { d, logs, metrics };
@@ -182,4 +188,85 @@ describe('a fleet whose database fails', () => {
       expect(x.d.profile(key!).thresholds_computed_at).not.toBeNull();
     }
   }, 120_000);
+});
+
+describe('a rolling update of the fleet', () => {
+  it('runs instances of two schema versions side by side on one database, and refuses a version the database no longer admits', async () => {
+    const url = newDatabase();
+    const db = url.split('/').pop()!;
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9));
+    // The previous release (schema 1) runs alone first.
+    const old = await detector(clock, url, {}, 1);
+    send(old.d, clock.now(), 200);
+    expect(send(old.d, clock.now() + 250_000, 1, 900)).toBe(1);
+    await old.d.flushNow();
+    expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
+      '1',
+    );
+    expect(pg.cluster().psql("SELECT to_regclass('hg_instances') IS NULL", db)).toBe('t');
+
+    // The new release starts beside it and migrates the database to its schema (additive).
+    const next = await detector(clock, url);
+    expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
+      String(PG_SCHEMA_VERSION),
+    );
+    expect(next.d.keys({ service: 'checkout' })[0]!.count()).toBe(201); // the fleet's baseline
+    // Both keep learning and recording; each reads the other's rows.
+    send(old.d, clock.now() + 300_000, 100);
+    send(next.d, clock.now() + 400_000, 100);
+    expect(send(old.d, clock.now() + 500_000, 1, 950)).toBe(1);
+    expect(send(next.d, clock.now() + 510_000, 1, 960)).toBe(1);
+    await old.d.flushNow();
+    await next.d.flushNow();
+    await old.d.flushNow();
+    expect(storedCount(db)).toBe(403);
+    for (const x of [old, next]) expect(x.d.keys({ service: 'checkout' })[0]!.count()).toBe(403);
+    expect(pg.cluster().psql('SELECT count(*), count(instance) FROM hg_anomalies', db)).toBe('3|1');
+    expect(
+      pg.cluster().psql('SELECT instance IS NOT NULL, schema_version FROM hg_instances', db),
+    ).toBe(`t|${PG_SCHEMA_VERSION}`);
+    expect([...old.logs, ...next.logs].filter((l) => l['level'] === 50)).toEqual([]);
+
+    // An old instance restarting during the update is admitted (min_reader 1)...
+    const again = await detector(clock, url, {}, 1);
+    expect(again.d.keys({ service: 'checkout' })[0]!.count()).toBe(403);
+    // ...but not once a release that breaks schema 1 has raised min_reader: it says so, and
+    // scores from memory.
+    pg.cluster().psql("UPDATE hg_meta SET value = '2' WHERE name = 'min_reader'", db);
+    const refused = await detector(clock, url, {}, 1);
+    const errors = refused.logs.filter((l) => l['level'] === 50);
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0])).toMatch(
+      /schema version \d+, which needs hourglass of schema version 2 or newer \(this one: 1\); finish the rolling update/,
+    );
+    expect(refused.d.keys({})).toEqual([]);
+    send(refused.d, clock.now() + 600_000, 10);
+    expect(refused.d.keys({ service: 'checkout' })[0]!.count()).toBe(10);
+  }, 120_000);
+});
+
+describe('the operational commands with a shared database', () => {
+  it('say that they work on a SQLite file and where to recalculate a fleet, naming no password', async () => {
+    const file = join(tempDir(), 'otel-config.yaml');
+    writeFileSync(
+      file,
+      `
+receivers:
+  otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } }
+processors:
+  anomaly: { storage: "postgres://hourglass:s3cret-in-url@db.example:5432/hourglass" }
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces: { receivers: [otlp], processors: [anomaly], exporters: [debug] }
+`,
+    );
+    const r = await runCli(['recalculate', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "processors.anomaly.storage is a shared PostgreSQL database (postgres://hourglass@db.example:5432/hourglass): this command works on a SQLite file; recalculate a fleet's thresholds with POST /api/v1/recalculate on any of its instances",
+    );
+    expect(r.stderr + r.stdout).not.toContain('s3cret-in-url');
+  }, 60_000);
 });

@@ -5,7 +5,8 @@ import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js
 import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { PG_PASSWORD, usePgCluster } from '../../helpers/postgres.js';
+import { PG_PASSWORD } from '../../helpers/postgres.js';
+import { usePgCluster } from '../../helpers/use-postgres.js';
 import { standaloneDetector } from '../helpers/detector.js';
 import { traceRequest, type SpanSpec } from '../helpers/traces.js';
 
