@@ -12,6 +12,8 @@ import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
+import { FleetSync } from './internal/fleet-sync.js';
+import { isPostgresUrl } from './internal/store/pg-connect.js';
 import { JobQueue } from './internal/job-queue.js';
 import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
@@ -55,6 +57,8 @@ const MAX_RECENT_IDS = 50_000;
 export class AnomalyDetector {
   readonly model: BaselineModel;
   readonly storage: Storage;
+  /** The shared PostgreSQL database when `storage` is a postgres:// URL (SQLite otherwise). */
+  readonly fleet: FleetSync | undefined;
   readonly feed: AnomalyFeed;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
@@ -84,6 +88,21 @@ export class AnomalyDetector {
     this.jobs = new JobQueue((err, job) => {
       settings.logger.error({ err, job }, 'anomaly background job failed');
     });
+    const levels = splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100));
+    this.fleet = isPostgresUrl(config.storage)
+      ? new FleetSync({
+          model: this.model,
+          buckets: this.buckets,
+          config,
+          logger: settings.logger,
+          clock: settings.clock,
+          metrics: this.metrics,
+          feed: this.feed,
+          summaries: this.summaries,
+          jobs: this.jobs,
+          percentiles: levels,
+        })
+      : undefined;
     this.sync = new BaselineSync({
       model: this.model,
       storage: this.storage,
@@ -135,7 +154,9 @@ export class AnomalyDetector {
   async start(): Promise<void> {
     const { clock, logger } = this.settings;
     const now = clock.now();
-    if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    const fleet = this.fleet;
+    if (fleet) await fleet.start();
+    else if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
     );
@@ -143,12 +164,21 @@ export class AnomalyDetector {
     if (recalculation.enabled) {
       this.timers.push(
         scheduleCron(clock, recalculation.schedule, timezone, () => {
-          this.jobs.submit('scheduled recalculation', () => this.sync.recalc(undefined));
+          // A fleet claims the run by its scheduled minute: one instance recalculates for all.
+          const minute = Math.floor(clock.now() / 60_000) * 60_000;
+          this.jobs.submit('scheduled recalculation', () =>
+            fleet ? fleet.recalc(undefined, minute) : this.sync.recalc(undefined),
+          );
         }),
       );
     }
     logger.info(
-      { storage: this.storage.file, keys: this.model.size, timezone },
+      {
+        storage: fleet ? fleet.label : this.storage.file,
+        ...(fleet ? { instance: fleet.instance } : {}),
+        keys: this.model.size,
+        timezone,
+      },
       'anomaly detection started',
     );
   }
@@ -189,8 +219,22 @@ export class AnomalyDetector {
     this.feed.publish(anomalies);
   }
 
+  /**
+   * Writes what is pending and resolves once written (or failed: it is kept); with a shared
+   * database, also picks up what the other instances wrote.
+   */
+  flushNow(): Promise<void> {
+    if (this.fleet) return this.fleet.flush();
+    this.flush();
+    return Promise.resolve();
+  }
+
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
+    if (this.fleet) {
+      this.fleet.tick();
+      return;
+    }
     const started = performance.now();
     const now = this.settings.clock.now();
     const state = this.storage.ensureOpen(now);
@@ -268,6 +312,8 @@ export class AnomalyDetector {
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
+    const fleet = this.fleet;
+    if (fleet) return this.jobs.run('recalculation', async () => (await fleet.recalc(undefined))!);
     return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
   }
 
@@ -295,7 +341,12 @@ export class AnomalyDetector {
   profile(key: KeyState): BaselineProfile {
     let stored;
     try {
-      stored = key.id === undefined ? undefined : this.storage.baselines?.thresholds(key.id);
+      stored =
+        key.id === undefined
+          ? undefined
+          : this.fleet
+            ? new Map([[key.id, this.fleet.storedThresholds(key.id)]])
+            : this.storage.baselines?.thresholds(key.id);
     } catch {
       stored = undefined;
     }
@@ -355,6 +406,10 @@ export class AnomalyDetector {
   async shutdown(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
+    if (this.fleet) {
+      await this.fleet.close();
+      return;
+    }
     this.flush();
     this.storage.close();
   }
@@ -383,7 +438,7 @@ export class AnomalyDetector {
       );
     }
     this.metrics.report({
-      storageFailures: this.storage.failures,
+      storageFailures: (this.fleet ?? this.storage).failures,
       refusedKeys,
       evictedKeys: this.model.evictedKeys,
       droppedHistory: this.feed.dropped,

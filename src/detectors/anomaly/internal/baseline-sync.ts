@@ -106,19 +106,11 @@ export class BaselineSync {
     // Keys whose history doubled since their thresholds were computed (new keys), and keys whose
     // current hour's bucket (or its hour, day) reached min_samples since: thresholds as soon as a
     // key or a bucket has the data, not at the next night.
-    const bucket = bucketOfDayHour(this.c.buckets.dayHour(now));
-    const stale: number[] = [];
-    for (const k of model.keys()) {
-      const n = k.count();
-      if (
-        k.id !== undefined &&
-        n >= config.min_samples &&
-        (n >= 2 * k.refreshedAt || k.lacksThresholds(bucket, config.min_samples))
-      ) {
-        stale.push(k.id);
-        if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
-      }
-    }
+    const stale = staleKeys(
+      model,
+      bucketOfDayHour(this.c.buckets.dayHour(now)),
+      config.min_samples,
+    );
     if (stale.length === 0) return;
     this.refreshQueued = true;
     jobs.submit('threshold refresh', async () => {
@@ -232,4 +224,24 @@ export class BaselineSync {
       );
     }
   }
+}
+
+/**
+ * Ids of keys whose history doubled since their thresholds were computed, or whose `bucket` (or
+ * its hour, day) reached `minSamples` since: at most REFRESH_KEYS_PER_FLUSH.
+ */
+export function staleKeys(model: BaselineModel, bucket: number, minSamples: number): number[] {
+  const stale: number[] = [];
+  for (const k of model.keys()) {
+    const n = k.count();
+    if (
+      k.id !== undefined &&
+      n >= minSamples &&
+      (n >= 2 * k.refreshedAt || k.lacksThresholds(bucket, minSamples))
+    ) {
+      stale.push(k.id);
+      if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
+    }
+  }
+  return stale;
 }

@@ -4,7 +4,8 @@ import type { CountQuery, CountRow } from '../anomaly-counts.js';
 import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
 import type { Scope } from '../slots.js';
 
-interface Row {
+/** A row of the history table (the same columns in SQLite and PostgreSQL). */
+export interface AnomalyRow {
   id: string;
   trace_id: string;
   span_id: string;
@@ -69,36 +70,7 @@ export class AnomalyStore {
   /** Call inside a transaction. */
   insert(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
-      this.insertStmt.run(
-        r.id,
-        r.traceId,
-        r.spanId,
-        r.service,
-        r.operation,
-        r.kind,
-        r.startMs,
-        r.durationMs,
-        r.severity,
-        r.detector,
-        r.score,
-        r.ratio,
-        r.meanMs,
-        r.stddevMs,
-        r.p99Ms,
-        r.samples,
-        r.scope,
-        r.window,
-        r.recordedAt,
-        r.summary,
-        r.reason,
-        finite(r.operationRatio),
-        finite(r.errorRate),
-        finite(r.baselineErrorRate),
-        r.errorType ?? null,
-        finite(r.observedRate),
-        finite(r.expectedRate),
-        finite(r.windowEndMs),
-      );
+      this.insertStmt.run(...rowValues(r));
     }
   }
 
@@ -118,7 +90,7 @@ export class AnomalyStore {
     const sql = `SELECT * FROM anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ms DESC LIMIT ?`;
     return this.db
-      .prepare<(string | number)[], Row>(sql)
+      .prepare<(string | number)[], AnomalyRow>(sql)
       .all(...args, q.limit)
       .map(fromRow);
   }
@@ -146,7 +118,41 @@ export class AnomalyStore {
   }
 }
 
-function fromRow(r: Row): AnomalyRecord {
+/** A record's column values, in the order of the table's columns. */
+export function rowValues(r: AnomalyRecord): (string | number | null)[] {
+  return [
+    r.id,
+    r.traceId,
+    r.spanId,
+    r.service,
+    r.operation,
+    r.kind,
+    r.startMs,
+    r.durationMs,
+    r.severity,
+    r.detector,
+    r.score,
+    r.ratio,
+    r.meanMs,
+    r.stddevMs,
+    r.p99Ms,
+    r.samples,
+    r.scope,
+    r.window,
+    r.recordedAt,
+    r.summary,
+    r.reason,
+    finite(r.operationRatio),
+    finite(r.errorRate),
+    finite(r.baselineErrorRate),
+    r.errorType ?? null,
+    finite(r.observedRate),
+    finite(r.expectedRate),
+    finite(r.windowEndMs),
+  ];
+}
+
+export function fromRow(r: AnomalyRow): AnomalyRecord {
   return {
     id: r.id,
     traceId: r.trace_id,
