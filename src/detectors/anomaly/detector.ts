@@ -278,11 +278,8 @@ export class AnomalyDetector {
 
   /** A traffic drop: an anomaly without a span, published to the history and the stream. */
   private dropped(drop: TrafficDrop): void {
-    const record = dropRecord(drop, this.scoring.windows, this.settings.clock.now());
-    const counts = new Uint32Array(6);
-    counts[record.severity] = 1;
-    this.metrics.taggedSpans(counts);
-    this.feed.publish([record]);
+    // Not a tagged span: hourglass_anomaly_spans_tagged_total does not count it.
+    this.feed.publish([dropRecord(drop, this.scoring.windows, this.settings.clock.now())]);
   }
 
   /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */

@@ -75,14 +75,20 @@ const ERRORS_MIN_SPANS = 200;
 /** A surge has at least this many spans in a minute, and so many times the usual (SEV5 .. SEV1). */
 const SURGE_MIN_SPANS = 30;
 const SURGE_SIZE = Float64Array.of(2, 2.5, 3, 4, 8);
-/** A drop: an operation usually called at least this often a minute, down to at most this share (SEV5 .. SEV2). */
+/**
+ * A drop: an operation usually called at least this often a minute, down to at most this share of
+ * it (SEV5 .. SEV2). Not half: within an hour whose traffic ramps up (06:00-07:00 of a shop) the
+ * first minutes run at half the hour's mean, every day.
+ */
 const DROP_MIN_RATE = 10;
-const DROP_SIZE = Float64Array.of(0.5, 0.35, 0.2, 0.05);
+const DROP_SIZE = Float64Array.of(0.35, 0.25, 0.15, 0.05);
+/** A drop episode ends when the operation is back to this share of its usual rate. */
+const DROP_RECOVERED = 0.5;
 /** An error share this many times the usual (SEV5 .. SEV1), with at least this many errors. */
 const ERROR_SIZE = Float64Array.of(2, 2.5, 3, 5, 10);
 const ERROR_COUNT = Float64Array.of(1, 1, 2, 3, 5);
-/** Errors come in clusters (a retry, a trace failing in several places): evidence counted at 1/1.5. */
-const ERROR_DISPERSION = 1.5;
+/** Errors come in clusters (a retry, a trace failing in several places): evidence counted at 1/1.25. */
+const ERROR_DISPERSION = 1.25;
 /** The error share is judged over the last 20 s and the last 60 s: the worse counts, at twice the rarity. */
 const ERROR_WINDOWS = [2, 6] as const;
 const LN2 = Math.log(2);
@@ -252,8 +258,9 @@ export class RateDetector {
           left <= DROP_SIZE[3]! ? 2 : left <= DROP_SIZE[2]! ? 3 : left <= DROP_SIZE[1]! ? 4 : 5;
         const sev = lesser(rarity, size);
         if (sev !== 0 && sev <= 3) trafficNormal = false;
-        if (sev !== 0 && !r.dropping) {
-          r.dropping = true;
+        // Recorded once per episode, and again when it gets worse (a flow slowing, then stopped).
+        if (sev !== 0 && (r.dropping === 0 || sev < r.dropping)) {
+          r.dropping = sev;
           if (sev <= this.s.minSeverity) {
             this.onDrop({
               key,
@@ -266,11 +273,11 @@ export class RateDetector {
             });
           }
         }
-      } else {
-        r.dropping = false;
+      } else if (left >= DROP_RECOVERED) {
+        r.dropping = 0;
       }
     } else {
-      r.dropping = false;
+      r.dropping = 0;
     }
     r.learnMinute(dayHour, bucket, spans, minute[1]!, trafficNormal, (alarms & ALARM_ERRORS) === 0);
     decayTypes(r);
