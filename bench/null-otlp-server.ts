@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { exportDefinition } from '../src/otlp/grpc.js';
+import { exportDefinition } from '../test/helpers/grpc-definition.js';
 
 const server = new grpc.Server();
 for (const signal of ['traces', 'metrics', 'logs'] as const) {

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './component/clock.js';
 import type { Factories } from './component/factory.js';
@@ -13,15 +11,6 @@ import { Service } from './pipeline/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
 import { TelemetryServer } from './telemetry/server.js';
-
-/** The config shipped with hourglass, used when no --config is given and ./otel-config.yaml is absent. */
-export const EMBEDDED_CONFIG = fileURLToPath(new URL('../otel-config.yaml', import.meta.url));
-
-/** `--config`, else `$HOURGLASS_CONFIG`, else ./otel-config.yaml, else the embedded default. */
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env['HOURGLASS_CONFIG']) return env['HOURGLASS_CONFIG'];
-  return existsSync('otel-config.yaml') ? 'otel-config.yaml' : EMBEDDED_CONFIG;
-}
 
 export interface RunOptions {
   readonly configPath: string;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultConfigPath } from '../main.js';
+import { defaultConfigPath } from './config-path.js';
 
 /** One `hourglass <command>`. */
 export interface Command {

@@ -1,6 +1,6 @@
-import { backfillCommand } from '../detectors/anomaly/cli/backfill-command.js';
-import { recalculateCommand } from '../detectors/anomaly/cli/recalculate-command.js';
-import { replayCommand } from '../detectors/anomaly/cli/replay-command.js';
+import { backfillCommand } from './backfill-command.js';
+import { recalculateCommand } from './recalculate-command.js';
+import { replayCommand } from './replay-command.js';
 import type { Command } from './command.js';
 import { healthcheckCommand } from './healthcheck-command.js';
 import { runCommand } from './run-command.js';

@@ -7,7 +7,7 @@ import { substituteEnv } from '../config/env.js';
 import { explainEnvProblems } from '../config/env-problems.js';
 import { parseYamlText } from '../config/load.js';
 import { telemetrySettings } from '../config/service-section.js';
-import { defaultConfigPath } from '../main.js';
+import { defaultConfigPath } from './config-path.js';
 import { printProblems } from './problems.js';
 
 export const HEALTHCHECK_USAGE = `usage: hourglass healthcheck [--config FILE] [--timeout DURATION]

@@ -1,4 +1,4 @@
-import type { Kind } from './component.js';
+import type { Kind } from './kind.js';
 
 /**
  * Typed capabilities: what one component offers the others through the `Host`, found by id

@@ -1,7 +1,8 @@
 import type { Capability, Provided, Published } from './capability.js';
 import type { Consumer, Signal } from './consumer.js';
+import type { Kind } from './kind.js';
 
-export type Kind = 'receiver' | 'processor' | 'exporter' | 'connector' | 'extension';
+export type { Kind } from './kind.js';
 
 /**
  * Lifecycle shared by every component. `start` runs once; `shutdown` runs once, is safe before

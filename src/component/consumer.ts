@@ -7,11 +7,10 @@
  */
 
 import type { RefusedError } from './errors.js';
-import type { SpanLayout } from '../otlp/trace-index.js';
+import type { Signal } from '../otlp/signal.js';
+import type { SpanLayout } from '../otlp/span-layout.js';
 
-export type Signal = 'traces' | 'metrics' | 'logs';
-
-export const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+export { ITEM_NAME, SIGNALS, type Signal } from '../otlp/signal.js';
 
 /** The unit of data a consumer receives. Immutable: a processor that changes data makes a new one. */
 export interface OtlpBatch {
@@ -55,13 +54,6 @@ export interface Consumer {
    */
   readsSpanLayout?(): boolean;
 }
-
-/** The item name used in logs and metric names for each signal, as the Collector names them. */
-export const ITEM_NAME: Readonly<Record<Signal, string>> = {
-  traces: 'spans',
-  metrics: 'metric_points',
-  logs: 'log_records',
-};
 
 export function batchOf(signal: Signal, bytes: Uint8Array, items: number): OtlpBatch {
   return { signal, bytes, items };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHostPort } from '../net/host-port.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /**
@@ -43,15 +44,6 @@ export function hostPort(defaultValue: string) {
         });
       }
     });
-}
-
-export function parseHostPort(v: string): { host: string; port: number } | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s/]*):(\d{1,5})$/.exec(v);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port > 65535) return undefined;
-  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
-  return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
 /** A positive size in MiB, returned in bytes. */
@@ -115,4 +107,4 @@ export const bearerAuth = z
 
 export type BearerAuthConfig = z.output<typeof bearerAuth>;
 
-export { formatDuration };
+export { formatDuration, parseHostPort };

@@ -1,6 +1,5 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 
 /**
  * The gRPC wire protocol as far as OTLP's unary Export calls need it, shared by the receiver's
@@ -18,26 +17,33 @@ export function exportPath(signal: Signal): string {
   return `/${SERVICE[signal]}/Export`;
 }
 
-const identity = (b: Buffer): Buffer => b;
-const toBuffer = (b: Uint8Array): Buffer =>
-  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** gRPC status codes (google.rpc.Code), by name. */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatus = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
-/**
- * The Export method for grpc-js (raw bytes in and out), for the test and benchmark stand-ins that
- * check our own client and server against an independent implementation.
- */
-export function exportDefinition(signal: Signal): ServiceDefinition {
-  return {
-    Export: {
-      path: exportPath(signal),
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: toBuffer,
-      responseDeserialize: identity,
-    },
-  };
+const STATUS_NAMES = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k]));
+
+/** `UNAVAILABLE` for 14; undefined for a code gRPC does not define. */
+export function grpcStatusName(code: number): string | undefined {
+  return STATUS_NAMES.get(code);
 }
 
 /** The 5-byte prefix of a message: the compressed flag, then the length as a big-endian uint32. */
@@ -50,7 +56,7 @@ export function framePrefix(length: number, compressed: boolean): Buffer {
 
 export class GrpcFrameError extends Error {
   constructor(
-    readonly code: number,
+    readonly code: GrpcStatus,
     message: string,
   ) {
     super(message);

@@ -1,6 +1,8 @@
-import { PayloadTooLargeError } from '../component/errors.js';
 import { MAX_DEPTH } from './validate.js';
 import { WireError } from './wire.js';
+
+/** An OTLP/JSON body holds more values than its size allows (the receiver answers 413). */
+export class JsonTooLargeError extends Error {}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -41,7 +43,7 @@ export function checkJsonBounds(body: Uint8Array, maxValues: number): void {
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
     else continue;
     if (values > maxValues) {
-      throw new PayloadTooLargeError(
+      throw new JsonTooLargeError(
         `the OTLP/JSON body holds more than ${maxValues} values (at most one per 16 bytes of max_request_body_size); send smaller requests`,
       );
     }

@@ -1,4 +1,4 @@
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
 import { MAX_DEPTH } from './validate.js';
 import { ProtoWriter, WireError } from './wire.js';

@@ -1,7 +1,7 @@
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
-import { hexAt } from './trace-index.js';
+import { hexAt } from './hex.js';
 
 /**
  * Protobuf to OTLP/JSON objects (what the file exporter writes and the debug exporter prints):

@@ -1,4 +1,14 @@
-import { hexAt } from './trace-index.js';
+import {
+  ANY_VALUE,
+  ARRAY_VALUE,
+  KEY_VALUE,
+  KEY_VALUE_LIST,
+  SPAN,
+  STATUS,
+  lenTag,
+  varintTag,
+} from './fields.js';
+import { hexAt } from './hex.js';
 import {
   WIRE_I64,
   WIRE_LEN,
@@ -57,17 +67,20 @@ export function decodeSpan(b: Uint8Array, service: string): SpanInfo {
       const len = readVarint32(b, c, b.length);
       const vs = c.pos;
       c.pos += len;
-      if (field === 1) traceId = hexAt(b, vs, len);
-      else if (field === 2) spanId = hexAt(b, vs, len);
-      else if (field === 4) parentSpanId = hexAt(b, vs, len);
-      else if (field === 5) name = decoder.decode(b.subarray(vs, vs + len));
-      else if (field === 9) readKeyValue(b, vs, vs + len, attributes);
-      else if (field === 15) [statusCode, statusMessage] = readStatus(b, vs, vs + len);
-    } else if (wire === WIRE_I64 && (field === 7 || field === 8)) {
-      if (field === 7) start = readFixed64BigInt(b, c.pos);
+      if (field === SPAN.trace_id) traceId = hexAt(b, vs, len);
+      else if (field === SPAN.span_id) spanId = hexAt(b, vs, len);
+      else if (field === SPAN.parent_span_id) parentSpanId = hexAt(b, vs, len);
+      else if (field === SPAN.name) name = decoder.decode(b.subarray(vs, vs + len));
+      else if (field === SPAN.attributes) readKeyValue(b, vs, vs + len, attributes);
+      else if (field === SPAN.status) [statusCode, statusMessage] = readStatus(b, vs, vs + len);
+    } else if (
+      wire === WIRE_I64 &&
+      (field === SPAN.start_time_unix_nano || field === SPAN.end_time_unix_nano)
+    ) {
+      if (field === SPAN.start_time_unix_nano) start = readFixed64BigInt(b, c.pos);
       else end = readFixed64BigInt(b, c.pos);
       c.pos += 8;
-    } else if (wire === WIRE_VARINT && field === 6) {
+    } else if (wire === WIRE_VARINT && field === SPAN.kind) {
       kind = readVarint32(b, c, b.length);
     } else {
       skipField(b, c, wire, b.length);
@@ -98,9 +111,9 @@ function readStatus(b: Uint8Array, start: number, end: number): [number, string]
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
-    if (tag === ((3 << 3) | WIRE_VARINT)) {
+    if (tag === varintTag(STATUS.code)) {
       code = readVarint32(b, c, end);
-    } else if (tag === ((2 << 3) | WIRE_LEN)) {
+    } else if (tag === lenTag(STATUS.message)) {
       const len = readVarint32(b, c, end);
       message = decoder.decode(b.subarray(c.pos, c.pos + len));
       c.pos += len;
@@ -130,8 +143,8 @@ function readKeyValue(
     const len = readVarint32(b, c, end);
     const vs = c.pos;
     c.pos += len;
-    if (tag >>> 3 === 1) key = decoder.decode(b.subarray(vs, vs + len));
-    else if (tag >>> 3 === 2) value = readAnyValue(b, vs, vs + len);
+    if (tag >>> 3 === KEY_VALUE.key) key = decoder.decode(b.subarray(vs, vs + len));
+    else if (tag >>> 3 === KEY_VALUE.value) value = readAnyValue(b, vs, vs + len);
   }
   if (key !== '' && value !== undefined) out.set(key, value);
 }
@@ -151,22 +164,26 @@ function anyValueJson(b: Uint8Array, start: number, end: number): Json {
     const tag = readVarint32(b, c, end);
     const field = tag >>> 3;
     const wire = tag & 7;
-    if (wire === WIRE_VARINT && field === 2) out = readVarint32(b, c, end) !== 0;
-    else if (wire === WIRE_VARINT && field === 3) out = readInt64(b, c, end);
-    else if (wire === WIRE_I64 && field === 4) {
+    if (wire === WIRE_VARINT && field === ANY_VALUE.bool_value) {
+      out = readVarint32(b, c, end) !== 0;
+    } else if (wire === WIRE_VARINT && field === ANY_VALUE.int_value) out = readInt64(b, c, end);
+    else if (wire === WIRE_I64 && field === ANY_VALUE.double_value) {
       out = new DataView(b.buffer, b.byteOffset + c.pos, 8).getFloat64(0, true);
       c.pos += 8;
     } else if (wire === WIRE_LEN) {
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos += len;
-      if (field === 1) out = decoder.decode(b.subarray(vs, vs + len));
-      else if (field === 5) out = listOf(b, vs, vs + len, (s, e) => anyValueJson(b, s, e));
-      else if (field === 6) {
+      if (field === ANY_VALUE.string_value) out = decoder.decode(b.subarray(vs, vs + len));
+      else if (field === ANY_VALUE.array_value) {
+        out = listOf(b, vs, vs + len, (s, e) => anyValueJson(b, s, e));
+      } else if (field === ANY_VALUE.kvlist_value) {
         const m = new Map<string, AttrValue>();
         listOf(b, vs, vs + len, (s, e) => readKeyValue(b, s, e, m));
         out = Object.fromEntries(m);
-      } else if (field === 7) out = Buffer.from(b.subarray(vs, vs + len)).toString('base64');
+      } else if (field === ANY_VALUE.bytes_value) {
+        out = Buffer.from(b.subarray(vs, vs + len)).toString('base64');
+      }
     } else {
       skipField(b, c, wire, end);
     }
@@ -174,7 +191,10 @@ function anyValueJson(b: Uint8Array, start: number, end: number): Json {
   return out;
 }
 
-/** The values of repeated field 1 (ArrayValue.values, KeyValueList.values). */
+/** The values of ArrayValue.values and KeyValueList.values (the same field number). */
+const VALUES_TAG = lenTag(ARRAY_VALUE.values);
+if (KEY_VALUE_LIST.values !== ARRAY_VALUE.values) throw new Error('proto/: values fields differ');
+
 function listOf<T>(
   b: Uint8Array,
   start: number,
@@ -185,7 +205,7 @@ function listOf<T>(
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
-    if (tag !== ((1 << 3) | WIRE_LEN)) {
+    if (tag !== VALUES_TAG) {
       skipField(b, c, tag & 7, end);
       continue;
     }

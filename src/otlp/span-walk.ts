@@ -1,5 +1,10 @@
-import { findServiceName } from './trace-index.js';
+import { findServiceName } from './span-attributes.js';
+import { EXPORT_TRACE_REQUEST, RESOURCE_SPANS, SCOPE_SPANS, SPAN, lenTag } from './fields.js';
 import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+
+const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
+const SPAN_TAG = lenTag(SCOPE_SPANS.spans);
+const TRACE_ID_TAG = lenTag(SPAN.trace_id);
 
 /**
  * Where the spans of a (validated) trace request are, found by walking only the message headers
@@ -24,7 +29,7 @@ export function walkSpans(b: Uint8Array): SpanSlices {
   const c: Cursor = { pos: 0 };
   while (c.pos < b.length) {
     const tag = readVarint32(b, c, b.length);
-    if (tag !== ((1 << 3) | WIRE_LEN)) {
+    if (tag !== RESOURCE_SPANS_TAG) {
       skipField(b, c, tag & 7, b.length);
       continue;
     }
@@ -32,7 +37,6 @@ export function walkSpans(b: Uint8Array): SpanSlices {
     const rsEnd = c.pos + len;
     const r = resourceRanges.length;
     resourceRanges.push([-1, -1]);
-    // ResourceSpans: resource 1, scope_spans 2.
     while (c.pos < rsEnd) {
       const t = readVarint32(b, c, rsEnd);
       if ((t & 7) !== WIRE_LEN) {
@@ -41,8 +45,10 @@ export function walkSpans(b: Uint8Array): SpanSlices {
       }
       const l = readVarint32(b, c, rsEnd);
       const end = c.pos + l;
-      if (t >>> 3 === 1) resourceRanges[r] = [c.pos, end];
-      else if (t >>> 3 === 2) scopeSpans(b, c.pos, end, r, starts, ends, resource);
+      if (t >>> 3 === RESOURCE_SPANS.resource) resourceRanges[r] = [c.pos, end];
+      else if (t >>> 3 === RESOURCE_SPANS.scope_spans) {
+        scopeSpans(b, c.pos, end, r, starts, ends, resource);
+      }
       c.pos = end;
     }
   }
@@ -75,7 +81,7 @@ function scopeSpans(
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
-    if (tag !== ((2 << 3) | WIRE_LEN)) {
+    if (tag !== SPAN_TAG) {
       skipField(b, c, tag & 7, end);
       continue;
     }
@@ -89,11 +95,11 @@ function scopeSpans(
 
 /** Offset of a span's 16-byte trace id, or -1. SDKs write it first; else the fields are walked. */
 export function traceIdOffset(b: Uint8Array, start: number, end: number): number {
-  if (b[start] === 0x0a && b[start + 1] === 16) return start + 2;
+  if (b[start] === TRACE_ID_TAG && b[start + 1] === 16) return start + 2;
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
-    if (tag === 0x0a) {
+    if (tag === TRACE_ID_TAG) {
       const len = readVarint32(b, c, end);
       return len === 16 ? c.pos : -1;
     }

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { otlpTypes } from './proto.js';
 import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.js';
 

@@ -1,4 +1,4 @@
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { validateRequest } from './validate.js';
 import { ProtoWriter, WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
 

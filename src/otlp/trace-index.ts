@@ -1,5 +1,55 @@
-import { decodeBounded } from './bounded-text.js';
+import { EXPORT_TRACE_REQUEST, RESOURCE_SPANS, SCOPE_SPANS, SPAN, lenTag } from './fields.js';
+import {
+  KEY_TAG,
+  PREFIX_FIRST,
+  findServiceName,
+  isAnomalyKeyValue,
+  readStatusCode,
+} from './span-attributes.js';
+import {
+  L_ANOMALY,
+  L_END,
+  L_END_TIME,
+  L_KIND,
+  L_NAME,
+  L_NAME_END,
+  L_PARENT_SPAN_ID,
+  L_RESOURCE,
+  L_SPAN_ID,
+  L_START,
+  L_START_TIME,
+  L_STATUS,
+  L_STATUS_END,
+  L_STRIDE,
+  L_TRACE_ID,
+  type SpanLayout,
+} from './span-layout.js';
+import { internedString } from './string-cache.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
+
+// What used to live here, for the modules that import it from here.
+export { hexAt } from './hex.js';
+export { internedString } from './string-cache.js';
+export * from './span-layout.js';
+export {
+  findServiceName,
+  forEachAttribute,
+  isAnomalyKeyValue,
+  keyValueAt,
+  valueOfKey,
+} from './span-attributes.js';
+
+const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
+const SPAN_TAG = lenTag(SCOPE_SPANS.spans);
+const F_TRACE_ID = SPAN.trace_id;
+const F_SPAN_ID = SPAN.span_id;
+const F_PARENT_SPAN_ID = SPAN.parent_span_id;
+const F_NAME = SPAN.name;
+const F_KIND = SPAN.kind;
+const F_START_TIME = SPAN.start_time_unix_nano;
+const F_END_TIME = SPAN.end_time_unix_nano;
+const F_ATTRIBUTES = SPAN.attributes;
+const F_STATUS = SPAN.status;
 
 /**
  * A fast scan of a validated trace export request that finds what detection needs about each
@@ -42,45 +92,6 @@ export interface TraceIndex {
   readonly spans: readonly SpanRef[];
 }
 
-const decoder = new TextDecoder();
-
-// Span names repeat: the same few hundred in every request. Decoding each one (and hashing the
-// new string again in every Map lookup made with it) was the largest cost of the scan, so short
-// names are interned: the bytes are hashed (FNV-1a), compared with the cached ones, and the cached
-// string is returned. Bounded: the cache is dropped when it holds INTERN_MAX names. Longer texts
-// are decoded each time, at most MAX_NAME_BYTES of them.
-const INTERN_MAX = 8192;
-const INTERN_MAX_BYTES = 128;
-const interned = new Map<number, { bytes: Uint8Array; value: string }[]>();
-let internedCount = 0;
-
-/** The UTF-8 text `b[start, end)`, interned when short, cut and marked beyond MAX_NAME_BYTES. */
-export function internedString(b: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len > INTERN_MAX_BYTES) return decodeBounded(b, start, end);
-  let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
-  let list = interned.get(h);
-  if (list) {
-    next: for (const e of list) {
-      const eb = e.bytes;
-      if (eb.length !== len) continue;
-      for (let i = 0; i < len; i++) if (eb[i] !== b[start + i]) continue next;
-      return e.value;
-    }
-  }
-  const value = decoder.decode(b.subarray(start, end));
-  if (internedCount >= INTERN_MAX) {
-    interned.clear();
-    internedCount = 0;
-    list = undefined;
-  }
-  if (!list) interned.set(h, (list = []));
-  list.push({ bytes: b.slice(start, end), value });
-  internedCount++;
-  return value;
-}
-
 export function indexSpans(bytes: Uint8Array): TraceIndex {
   const resources: ResourceRef[] = [];
   const spans: SpanRef[] = [];
@@ -88,7 +99,7 @@ export function indexSpans(bytes: Uint8Array): TraceIndex {
   const end = bytes.length;
   while (c.pos < end) {
     const tag = readVarint32(bytes, c, end);
-    if (tag === ((1 << 3) | WIRE_LEN)) {
+    if (tag === RESOURCE_SPANS_TAG) {
       const len = readVarint32(bytes, c, end);
       const rsEnd = c.pos + len;
       scanResourceSpans(bytes, c.pos, rsEnd, resources, spans);
@@ -121,10 +132,10 @@ function scanResourceSpans(
     const vs = c.pos;
     const ve = vs + len;
     const field = tag >>> 3;
-    if (field === 1) {
+    if (field === RESOURCE_SPANS.resource) {
       const name = findServiceName(b, vs, ve);
       if (name !== undefined) resource.serviceName = name;
-    } else if (field === 2) {
+    } else if (field === RESOURCE_SPANS.scope_spans) {
       scanScopeSpans(b, vs, ve, resourceIndex, spans);
     }
     c.pos = ve;
@@ -143,7 +154,7 @@ function scanScopeSpans(
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
-    if (tag === ((2 << 3) | WIRE_LEN)) {
+    if (tag === SPAN_TAG) {
       const len = readVarint32(b, c, end);
       spans.push(scanSpan(b, c.pos, c.pos + len, resource));
       c.pos += len;
@@ -172,21 +183,21 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
       const len = readVarint32(b, c, end);
       const vs = c.pos;
       c.pos = vs + len;
-      if (field === 9) {
+      if (field === F_ATTRIBUTES) {
         // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
         if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
           anomaly = isAnomalyKeyValue(b, vs, vs + len);
         }
-      } else if (field === 5) name = internedString(b, vs, vs + len);
-      else if (field === 1) traceIdAt = vs;
-      else if (field === 2) spanIdAt = vs;
-      else if (field === 4 && len === 8) parentSpanIdAt = vs;
-      else if (field === 15) statusCode = readStatusCode(b, vs, vs + len);
-    } else if (wire === WIRE_I64 && (field === 7 || field === 8)) {
-      if (field === 7) startAt = c.pos;
+      } else if (field === F_NAME) name = internedString(b, vs, vs + len);
+      else if (field === F_TRACE_ID) traceIdAt = vs;
+      else if (field === F_SPAN_ID) spanIdAt = vs;
+      else if (field === F_PARENT_SPAN_ID && len === 8) parentSpanIdAt = vs;
+      else if (field === F_STATUS) statusCode = readStatusCode(b, vs, vs + len);
+    } else if (wire === WIRE_I64 && (field === F_START_TIME || field === F_END_TIME)) {
+      if (field === F_START_TIME) startAt = c.pos;
       else endAt = c.pos;
       c.pos += 8;
-    } else if (wire === WIRE_VARINT && field === 6) {
+    } else if (wire === WIRE_VARINT && field === F_KIND) {
       kind = readVarint32(b, c, end);
     } else {
       skipField(b, c, wire, end);
@@ -242,90 +253,6 @@ function spanRef(
   };
 }
 
-// The int32 fields of a span in a `SpanLayout`; -1 where the span has no such field.
-export const L_START = 0;
-export const L_END = 1;
-export const L_RESOURCE = 2;
-export const L_NAME = 3;
-export const L_NAME_END = 4;
-/** Offset of the kind varint. */
-export const L_KIND = 5;
-/** Offsets of the fixed64 start and end times. */
-export const L_START_TIME = 6;
-export const L_END_TIME = 7;
-export const L_TRACE_ID = 8;
-export const L_SPAN_ID = 9;
-export const L_PARENT_SPAN_ID = 10;
-/** Offset and end of the Status message value. */
-export const L_STATUS = 11;
-export const L_STATUS_END = 12;
-/** 1 when one of the span's attributes has a key starting with `anomaly.` (isAnomalyKeyValue). */
-export const L_ANOMALY = 13;
-export const L_STRIDE = 14;
-
-/**
- * Where the fields detection reads lie in a trace request: offsets only, recorded by the
- * receiver's validation walk as it passes them (`validateRequest(..., { layout: true })`), so that
- * detection does not scan the request a second time. `indexFromLayout` turns it into the same
- * `TraceIndex` as `indexSpans(bytes)`.
- */
-export class SpanLayout {
-  /** L_STRIDE int32 per span, in request order. */
-  data = new Int32Array(64 * L_STRIDE);
-  count = 0;
-  /**
-   * Per ResourceSpans that holds spans: the offset and end of its Resource message value, or
-   * -1, -1. One without spans is not recorded (a 20 MiB body holds ten million empty ones).
-   */
-  readonly resources: number[] = [];
-  /** The ResourceSpans being walked, until its first span records it. */
-  private pending = false;
-  private pendingStart = -1;
-  private pendingEnd = -1;
-
-  constructor(readonly bytes: Uint8Array) {}
-
-  /** A ResourceSpans begins: the spans that follow belong to it. */
-  addResource(): void {
-    this.pending = true;
-    this.pendingStart = -1;
-    this.pendingEnd = -1;
-  }
-
-  setResource(start: number, end: number): void {
-    if (this.pending) {
-      this.pendingStart = start;
-      this.pendingEnd = end;
-      return;
-    }
-    const n = this.resources.length;
-    if (n === 0) return;
-    this.resources[n - 2] = start;
-    this.resources[n - 1] = end;
-  }
-
-  /** Starts a span's record; returns where its fields go in `data`. */
-  beginSpan(start: number, end: number): number {
-    if (this.pending) {
-      this.pending = false;
-      this.resources.push(this.pendingStart, this.pendingEnd);
-    }
-    let data = this.data;
-    const at = this.count * L_STRIDE;
-    if (at + L_STRIDE > data.length) {
-      const grown = new Int32Array(data.length * 2);
-      grown.set(data);
-      this.data = data = grown;
-    }
-    data.fill(-1, at, at + L_STRIDE);
-    data[at + L_START] = start;
-    data[at + L_END] = end;
-    data[at + L_RESOURCE] = (this.resources.length >> 1) - 1;
-    this.count++;
-    return at;
-  }
-}
-
 /** The `TraceIndex` of `layout.bytes`, from the offsets validation recorded: no scan. */
 export function indexFromLayout(layout: SpanLayout): TraceIndex {
   const b = layout.bytes;
@@ -367,161 +294,6 @@ export function indexFromLayout(layout: SpanLayout): TraceIndex {
   return { bytes: b, resources, spans };
 }
 
-// "anomaly." as bytes: the prefix of every attribute the anomaly processor writes.
-const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
-const PREFIX_FIRST = ANOMALY_PREFIX[0]!;
-const KEY_TAG = (1 << 3) | WIRE_LEN;
-
-/**
- * Whether a KeyValue message `b[start, end)` has a key starting with `anomaly.`: a look at its
- * first bytes (key tag, length, first character), as cheap as a span's scan can afford per
- * attribute; the rest of the prefix is compared only for keys starting with `a`.
- */
-export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): boolean {
-  const p = ANOMALY_PREFIX;
-  if (b[start] !== KEY_TAG || b[start + 2] !== p[0]) {
-    return b[start] !== KEY_TAG && keyFieldHasPrefix(b, start, end);
-  }
-  const len = b[start + 1]!;
-  if (len < p.length || start + 2 + p.length > end) return false;
-  for (let i = 1; i < p.length; i++) if (b[start + 2 + i] !== p[i]) return false;
-  return true;
-}
-
-/** The general case (a key not written first): finds field 1 and compares its prefix. */
-function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
-  keyValueAt(b, start, end, kv);
-  return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
-}
-
-function readStatusCode(b: Uint8Array, start: number, end: number): number {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === ((3 << 3) | WIRE_VARINT)) return readVarint32(b, c, end);
-    skipField(b, c, tag & 7, end);
-  }
-  return 0;
-}
-
-/**
- * The `service.name` of a Resource message (cut and marked beyond MAX_NAME_BYTES):
- * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
- */
-export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((1 << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const kvEnd = c.pos + len;
-    const value = serviceNameValue(b, c.pos, kvEnd);
-    if (value !== undefined) return value;
-    c.pos = kvEnd;
-  }
-  return undefined;
-}
-
-// "service.name" as bytes, compared without decoding every attribute key.
-const SERVICE_NAME = new TextEncoder().encode('service.name');
-
-function serviceNameValue(b: Uint8Array, start: number, end: number): string | undefined {
-  const value = valueOfKey(b, start, end, SERVICE_NAME);
-  if (value === undefined) return undefined;
-  const [valueStart, valueEnd] = value;
-  const v: Cursor = { pos: valueStart };
-  while (v.pos < valueEnd) {
-    const tag = readVarint32(b, v, valueEnd);
-    if (tag === ((1 << 3) | WIRE_LEN)) {
-      const len = readVarint32(b, v, valueEnd);
-      return internedString(b, v.pos, v.pos + len);
-    }
-    skipField(b, v, tag & 7, valueEnd);
-  }
-  return undefined;
-}
-
-/**
- * The ranges of a KeyValue message {key 1, value 2} in `b[start, end)`, into `out`: key start, key
- * end, value start, value end; -1 for what it does not have.
- */
-export function keyValueAt(b: Uint8Array, start: number, end: number, out: number[]): void {
-  out[0] = out[1] = out[2] = out[3] = -1;
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    if (field === 1 || field === 2) {
-      out[field * 2 - 2] = c.pos;
-      out[field * 2 - 1] = c.pos + len;
-    }
-    c.pos += len;
-  }
-}
-
-/**
- * Calls `fn` with the range of each of a span's attributes (KeyValue messages), and where its
- * field starts, in the span's fields `b[start, end)`.
- */
-export function forEachAttribute(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  fn: (kvStart: number, kvEnd: number, fieldStart: number) => void,
-): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const fieldStart = c.pos;
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((9 << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    c.pos += len;
-    fn(c.pos - len, c.pos, fieldStart);
-  }
-}
-
-const kv: number[] = [-1, -1, -1, -1];
-
-/** Whether `b[start, end)` starts with the bytes `prefix` (`exact`: is exactly them). */
-function bytesAre(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  prefix: Uint8Array,
-  exact: boolean,
-): boolean {
-  const len = end - start;
-  if (start < 0 || len < prefix.length || (exact && len !== prefix.length)) return false;
-  for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false;
-  return true;
-}
-
-/**
- * The AnyValue range `[start, end)` of a KeyValue message {key 1, value 2} whose key is `key`
- * (compared as bytes, without decoding it); undefined when the key is another or there is no value.
- */
-export function valueOfKey(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  key: Uint8Array,
-): [number, number] | undefined {
-  keyValueAt(b, start, end, kv);
-  if (!bytesAre(b, kv[0]!, kv[1]!, key, true) || kv[2]! < 0) return undefined;
-  return [kv[2]!, kv[3]!];
-}
-
 function u32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
@@ -535,14 +307,4 @@ function diffNanosToMs(b: Uint8Array, endAt: number, startAt: number): number {
   const hi = u32(b, endAt + 4) - u32(b, startAt + 4);
   const lo = u32(b, endAt) - u32(b, startAt);
   return (hi * 4294967296 + lo) / 1e6;
-}
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Lower-case hex of `len` bytes at `at` (trace and span ids, as OTLP JSON and Jaeger write them). */
-export function hexAt(b: Uint8Array, at: number, len: number): string {
-  if (at < 0) return '';
-  let s = '';
-  for (let i = at; i < at + len; i++) s += HEX[b[i]!];
-  return s;
 }

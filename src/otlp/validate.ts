@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import type { Signal } from '../component/consumer.js';
+import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
+import { RESOURCE_SPANS, SPAN as SPAN_FIELD } from './fields.js';
+import { isAnomalyKeyValue } from './span-attributes.js';
 import {
   L_ANOMALY,
   L_END_TIME,
@@ -14,12 +16,22 @@ import {
   L_STATUS_END,
   L_TRACE_ID,
   SpanLayout,
-  isAnomalyKeyValue,
-} from './trace-index.js';
+} from './span-layout.js';
 import { WIRE_LEN, WireError, readUint32, readVarint32, skipField, type Cursor } from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
 const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
+// The span fields a SpanLayout records (fields.ts: read from proto/).
+const F_TRACE_ID = SPAN_FIELD.trace_id;
+const F_SPAN_ID = SPAN_FIELD.span_id;
+const F_PARENT_SPAN_ID = SPAN_FIELD.parent_span_id;
+const F_NAME = SPAN_FIELD.name;
+const F_KIND = SPAN_FIELD.kind;
+const F_START_TIME = SPAN_FIELD.start_time_unix_nano;
+const F_END_TIME = SPAN_FIELD.end_time_unix_nano;
+const F_ATTRIBUTES = SPAN_FIELD.attributes;
+const F_STATUS = SPAN_FIELD.status;
+const F_RESOURCE = RESOURCE_SPANS.resource;
 
 /** Deepest message nesting accepted (AnyValue inside ArrayValue inside ...); deeper is an attack. */
 export const MAX_DEPTH = 64;
@@ -162,9 +174,9 @@ function walk(
       }
       if (wire !== WIRE_LEN) {
         if (at >= 0) {
-          if (number === 7) data![at + L_START_TIME] = cursor.pos;
-          else if (number === 8) data![at + L_END_TIME] = cursor.pos;
-          else if (number === 6) data![at + L_KIND] = cursor.pos;
+          if (number === F_START_TIME) data![at + L_START_TIME] = cursor.pos;
+          else if (number === F_END_TIME) data![at + L_END_TIME] = cursor.pos;
+          else if (number === F_KIND) data![at + L_KIND] = cursor.pos;
         }
         skipField(buf, cursor, wire, end);
         continue;
@@ -181,14 +193,18 @@ function walk(
           } else {
             if (layout !== undefined) {
               if (child === ctx.resourceSpans) layout.addResource();
-              else if (spec === ctx.resourceSpans && number === 1)
+              else if (spec === ctx.resourceSpans && number === F_RESOURCE)
                 layout.setResource(valueStart, valueEnd);
             }
             walk(buf, valueStart, valueEnd, child, depth + 1, ctx);
-            if (at >= 0 && number === 15) {
+            if (at >= 0 && number === F_STATUS) {
               data![at + L_STATUS] = valueStart;
               data![at + L_STATUS_END] = valueEnd;
-            } else if (at >= 0 && number === 9 && isAnomalyKeyValue(buf, valueStart, valueEnd)) {
+            } else if (
+              at >= 0 &&
+              number === F_ATTRIBUTES &&
+              isAnomalyKeyValue(buf, valueStart, valueEnd)
+            ) {
               data![at + L_ANOMALY] = 1; // an attribute anomaly.*: tagged before (detection)
             }
           }
@@ -197,7 +213,7 @@ function walk(
         case 'string':
           if (!utf8(buf, valueStart, valueEnd))
             throw new WireError('invalid UTF-8 in a string field');
-          if (at >= 0 && number === 5) {
+          if (at >= 0 && number === F_NAME) {
             data![at + L_NAME] = valueStart;
             data![at + L_NAME_END] = valueEnd;
           }
@@ -205,9 +221,11 @@ function walk(
         case 'bytes':
           if (field.idBytes !== undefined) checkId(buf, valueStart, len, field, spec, ctx);
           if (at >= 0) {
-            if (number === 1) data![at + L_TRACE_ID] = valueStart;
-            else if (number === 2) data![at + L_SPAN_ID] = valueStart;
-            else if (number === 4) data![at + L_PARENT_SPAN_ID] = len === 8 ? valueStart : -1;
+            if (number === F_TRACE_ID) data![at + L_TRACE_ID] = valueStart;
+            else if (number === F_SPAN_ID) data![at + L_SPAN_ID] = valueStart;
+            else if (number === F_PARENT_SPAN_ID) {
+              data![at + L_PARENT_SPAN_ID] = len === 8 ? valueStart : -1;
+            }
           }
           break;
       }

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Signal } from '../component/consumer.js';
-import { ITEM_NAME, SIGNALS } from '../component/consumer.js';
+import { ITEM_NAME, SIGNALS, type Signal } from '../otlp/signal.js';
 
 /**
  * The sidecar's own metrics, named as the OpenTelemetry Collector names them

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
-import { boundAddress, closeNow, listen } from './http-listener.js';
+import { boundAddress, closeNow, listen } from '../net/listen.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 /**

@@ -7,7 +7,7 @@ import type { Signal } from '../../src/component/consumer.js';
 import { jsonToProto } from '../../src/otlp/json-decode.js';
 import { protoToJson } from '../../src/otlp/json-encode.js';
 import { validateRequest } from '../../src/otlp/validate.js';
-import { exportDefinition } from '../../src/otlp/grpc.js';
+import { exportDefinition } from './grpc-definition.js';
 import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
 import {
   encodeStatus,

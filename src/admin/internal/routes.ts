@@ -19,6 +19,8 @@ export interface AdminContext {
   now(): number;
   /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean;
+  /** Serves `res` as an event stream of incident changes; false when full. */
+  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean;
 }
 
 export interface StreamFilter {

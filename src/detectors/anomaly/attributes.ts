@@ -31,6 +31,8 @@ export const ANOMALY_ATTRIBUTES = {
   trafficRate: 'anomaly.traffic.rate',
   trafficBaselineRate: 'anomaly.traffic.baseline_rate',
   trafficRatio: 'anomaly.traffic.ratio',
+  /** The incident the span belongs to, while one is open (incidents/README.md). */
+  incidentId: 'anomaly.incident_id',
 } as const;
 
 /**

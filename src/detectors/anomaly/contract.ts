@@ -44,7 +44,15 @@ export type { AnomalyProcessorConfig } from './config.js';
  */
 export type AnomalyHistory = Pick<
   AnomalyDetector,
-  'config' | 'keys' | 'profile' | 'history' | 'counts' | 'recalculate' | 'subscribe'
+  | 'config'
+  | 'keys'
+  | 'profile'
+  | 'history'
+  | 'counts'
+  | 'recalculate'
+  | 'subscribe'
+  | 'incidents'
+  | 'incidentStore'
 >;
 
 /** Offered by every `anomaly` processor (`host.lookup(ANOMALY_HISTORY)`). */

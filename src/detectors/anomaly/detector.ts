@@ -36,6 +36,9 @@ import { deleteEvicted, pendingWritten, writePending } from './internal/write-pe
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { IncidentEngine } from './incidents/engine.js';
+import type { IncidentStore } from './incidents/incident-store.js';
+import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { dropRecord } from './internal/rates/drop-record.js';
 import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
 import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
@@ -47,6 +50,8 @@ const MAX_PENDING_ROWS = 200_000;
 const MAX_SUMMARY_BYTES = 16 * 1024;
 /** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
 const MAX_RECENT_IDS = 50_000;
+/** How often incidents are checked for their quiet period (and their gauges set). */
+const TICK_MS = 1_000;
 
 /**
  * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
@@ -60,6 +65,8 @@ export class AnomalyDetector {
   /** The shared PostgreSQL database when `storage` is a postgres:// URL (SQLite otherwise). */
   readonly fleet: FleetSync | undefined;
   readonly feed: AnomalyFeed;
+  /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
+  readonly incidents: IncidentEngine | undefined;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
   /** The error and traffic detectors (undefined when both are off). */
@@ -116,6 +123,12 @@ export class AnomalyDetector {
       flush: () => this.flush(),
       rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
+    this.incidents = config.incidents.enabled
+      ? new IncidentEngine(
+          config.incidents,
+          new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
+        )
+      : undefined;
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
@@ -148,6 +161,7 @@ export class AnomalyDetector {
       encoder: new AttributeEncoder('latency', windows),
       latency: config.latency.enabled,
       rates: this.rates,
+      incidents: this.incidents,
     };
   }
 
@@ -156,7 +170,14 @@ export class AnomalyDetector {
     const now = clock.now();
     const fleet = this.fleet;
     if (fleet) await fleet.start();
-    else if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    else if (this.storage.ensureOpen(now) !== 'unavailable') {
+      await this.sync.load(now);
+      this.loadIncidents();
+    }
+    const incidents = this.incidents;
+    if (incidents) {
+      this.timers.push(clock.setInterval(() => incidents.tick(clock.now()), TICK_MS).unref());
+    }
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
     );
@@ -260,6 +281,8 @@ export class AnomalyDetector {
             rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
+            if (this.incidents && this.storage.incidents)
+              this.incidents.write(this.storage.incidents, now);
             return w;
           });
     this.report();
@@ -394,6 +417,22 @@ export class AnomalyDetector {
    */
   attachSummary(anomalyIds: readonly string[], summary: string): void {
     this.summaries.add(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+    this.incidents?.attachSummary(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+  }
+
+  /** Incidents left open at the last shutdown carry on (a failure to read them is logged). */
+  /** The stored incidents (SQLite), read by the incidents API beside the engine's own. */
+  incidentStore(): IncidentStore | undefined {
+    return this.storage.incidents;
+  }
+
+  private loadIncidents(): void {
+    if (!this.incidents || !this.storage.incidents) return;
+    try {
+      this.incidents.load(this.storage.incidents);
+    } catch (err) {
+      this.settings.logger.warn({ err }, 'cannot read the open incidents; starting without them');
+    }
   }
 
   subscribe(listener: AnomalyListener): () => void {
@@ -403,6 +442,7 @@ export class AnomalyDetector {
   async shutdown(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
+    this.incidents?.tick(this.settings.clock.now());
     if (this.fleet) {
       await this.fleet.close();
       return;

@@ -1,4 +1,4 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GrpcStatus, grpcStatusName } from '../../otlp/grpc.js';
 import { permanent, retryable, success, type ExportResult } from '../helper/export-result.js';
 import { decodePartialSuccess } from '../helper/partial-success.js';
 import { decodeRpcStatus } from '../helper/rpc-status.js';
@@ -18,7 +18,7 @@ const RETRYABLE = new Set<number>([
 ]);
 
 export function codeName(code: number): string {
-  return GrpcStatus[code] ?? `code ${code}`;
+  return grpcStatusName(code) ?? `code ${code}`;
 }
 
 /**

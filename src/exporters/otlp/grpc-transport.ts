@@ -5,19 +5,25 @@ import { gzipParts } from '../helper/compression.js';
 import { retryable, type ExportResult } from '../helper/export-result.js';
 import type { AttemptInfo, ExportTransport } from '../helper/transport.js';
 import { grpcTarget, type OtlpExporterConfig } from './config.js';
-import { decodeGrpcMessage, exportPath, framePrefix, readMessage } from '../../otlp/grpc.js';
+import {
+  GrpcStatus,
+  decodeGrpcMessage,
+  exportPath,
+  framePrefix,
+  readMessage,
+} from '../../otlp/grpc.js';
 import { codeForHttpStatus, grpcResult } from './grpc-status.js';
 
 /** Largest response read (an Export response is tiny; a partial_success message is short). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-const UNAVAILABLE = 14;
+const { UNAVAILABLE } = GrpcStatus;
 
 /**
  * OTLP/gRPC over node:http2: one unary call per export, the encoded request sent as it is (no
  * decoding, no copy: the 5-byte gRPC prefix and the bytes are written separately), compressed
  * with our own gzip level in zlib's thread pool. Written on node:http2 rather than grpc-js because
- * grpc-js compresses at a fixed level 6 and copies each message into its frame; the receiver
- * still uses grpc-js, and the otlp-sink tests check this client against a grpc-js server.
+ * grpc-js compresses at a fixed level 6 and copies each message into its frame (the receiver's
+ * server is on node:http2 too); the otlp-sink tests check this client against a grpc-js server.
  *
  * One HTTP/2 connection, opened lazily (the sidecar starts while the downstream is down) and
  * opened again after it fails or the server sends GOAWAY. Retrying and pacing are the

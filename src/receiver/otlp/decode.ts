@@ -1,6 +1,6 @@
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
 import { DecodeError, PayloadTooLargeError } from '../../component/errors.js';
-import { checkJsonBounds } from '../../otlp/json-bounds.js';
+import { checkJsonBounds, JsonTooLargeError } from '../../otlp/json-bounds.js';
 import { jsonToProto } from '../../otlp/json-decode.js';
 import { rewriteItems } from '../../otlp/rewrite.js';
 import { validateRequest } from '../../otlp/validate.js';
@@ -41,6 +41,7 @@ export function decodeRequest(
     bytes = encoding === 'json' ? jsonToProto(signal, utf8Text(body)) : body;
     result = validateRequest(signal, bytes, { layout });
   } catch (err) {
+    if (err instanceof JsonTooLargeError) throw new PayloadTooLargeError(err.message);
     if (err instanceof PayloadTooLargeError) throw err;
     throw new DecodeError(
       `cannot decode the ${encoding === 'json' ? 'OTLP/JSON' : 'protobuf'} ${REQUEST_NAME[signal]}: ${err instanceof Error ? err.message : String(err)}`,

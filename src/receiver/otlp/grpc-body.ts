@@ -1,9 +1,9 @@
 import type http2 from 'node:http2';
+import { GrpcStatus } from '../../otlp/grpc.js';
 import type { BodyHold } from './body-hold.js';
 import { answerFor, type Answer } from './status.js';
 
-const CANCELLED = 1;
-const RESOURCE_EXHAUSTED = 8;
+const { CANCELLED, RESOURCE_EXHAUSTED } = GrpcStatus;
 
 export interface GrpcBodyOptions {
   /** Largest message (the 5-byte prefix comes on top). */
@@ -83,6 +83,6 @@ export function readGrpcBody(
   });
 }
 
-export function grpcError(code: number, message: string): Answer {
+export function grpcError(code: GrpcStatus, message: string): Answer {
   return { http: 0, grpc: code, message, retryAfterMs: undefined };
 }

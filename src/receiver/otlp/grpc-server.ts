@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
-import { parseHostPort } from '../../config/schema.js';
+import { listen } from '../../net/listen.js';
 import { serverTlsOptions } from '../../config/tls.js';
 import {
   GrpcFrameError,
+  GrpcStatus,
   encodeGrpcMessage,
   exportPath,
   framePrefix,
@@ -22,10 +23,7 @@ import { grpcError, readGrpcBody } from './grpc-body.js';
 import { IdleSession } from './idle-session.js';
 import { answerFor, encodeStatus, exportResponse, type Answer } from './status.js';
 
-const OK = 0;
-const DEADLINE_EXCEEDED = 4;
-const UNIMPLEMENTED = 12;
-const UNAUTHENTICATED = 16;
+const { OK, DEADLINE_EXCEEDED, UNIMPLEMENTED, UNAUTHENTICATED } = GrpcStatus;
 
 /**
  * Flow-control windows, as grpc-go servers (the Collector, Jaeger) size them once their
@@ -136,17 +134,7 @@ export class OtlpGrpcServer {
           if (--this.inFlight === 0) this.drained?.();
         });
     });
-    const { host, port } = parseHostPort(this.config.endpoint)!;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `cannot listen for OTLP/gRPC on ${this.config.endpoint}: ${err.code ?? err.message}`,
-          ),
-        ),
-      );
-      server.listen(port, host, () => resolve());
-    });
+    await listen(server, this.config.endpoint, 'OTLP/gRPC');
     // Past listening, an error (EMFILE accepting a connection) must not crash the process.
     let told = false;
     server.on('error', (err) => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
 import { RefusedError } from '../../component/errors.js';
-import { parseHostPort } from '../../config/schema.js';
+import { listen } from '../../net/listen.js';
 import { serverTlsOptions } from '../../config/tls.js';
 import { maxJsonValues } from '../../otlp/json-bounds.js';
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
@@ -88,17 +88,7 @@ export class OtlpHttpServer {
         )
       : http.createServer(options, handler);
     guardHttpServer(server, this.config, this.connections);
-    const { host, port } = parseHostPort(this.config.endpoint)!;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `cannot listen for OTLP/HTTP on ${this.config.endpoint}: ${err.code ?? err.message}`,
-          ),
-        ),
-      );
-      server.listen(port, host, () => resolve());
-    });
+    await listen(server, this.config.endpoint, 'OTLP/HTTP');
     // Past listening, an error (EMFILE accepting a connection) must not crash the process.
     let told = false;
     server.on('error', (err) => {

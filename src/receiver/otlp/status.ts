@@ -1,4 +1,4 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GrpcStatus } from '../../otlp/grpc.js';
 import {
   DecodeError,
   PayloadTooLargeError,
@@ -24,7 +24,8 @@ import { ProtoWriter, WIRE_LEN, WIRE_VARINT } from '../../otlp/wire.js';
  * | anything unexpected                     | 500  | INTERNAL            |
  *
  * 429 and 503 carry `Retry-After` (HTTP) or a `google.rpc.RetryInfo` detail (gRPC), which the
- * OpenTelemetry SDKs honour. (*) grpc-js itself refuses oversized messages before the handler.
+ * OpenTelemetry SDKs honour. (*) The gRPC server refuses an oversized message while it arrives
+ * (`grpc-body.ts`), with grpc-js's wording, before any decoding.
  */
 export interface Answer {
   readonly http: number;

@@ -9,9 +9,9 @@ import { silentLogger } from '../../../telemetry/logger.js';
 import { SelfMetrics } from '../../../telemetry/self-metrics.js';
 import type { AnomalyProcessor } from '../anomaly-processor.js';
 import { Seeder, type SeedCounts } from '../backfill/seeder.js';
-import { recalculateTarget } from '../cli/target.js';
 import type { AnomalyProcessorConfig } from '../config.js';
 import { anomalyProcessorFactory } from '../factory.js';
+import { recalculateStore } from '../offline.js';
 import { BaselineStore } from '../internal/store/baseline-store.js';
 import { openDatabase } from '../internal/store/open-database.js';
 import { encodeTableRequest } from './encode-table.js';
@@ -150,7 +150,7 @@ async function learnHistory(
     }
     seeder.flush();
     if (s.recalculate !== false) {
-      await recalculateTarget({ id: 'anomaly', config, db, store }, last);
+      await recalculateStore(store, config, last);
     }
     return { table: t, counts: seeder.counts, judged: alsoJudged };
   } finally {

@@ -1,6 +1,8 @@
 import type { ItemReplacement } from '../../../../otlp/rewrite.js';
 import { hexAt, type SpanRef } from '../../../../otlp/trace-index.js';
 import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
+import { incidentAttribute } from '../../incidents/incident-attribute.js';
+import type { TaggedSpan } from '../../incidents/trace-groups.js';
 import type { AnomalyRecord } from '../anomaly-record.js';
 import { tagEdit } from '../carried-attributes.js';
 import type { KeyState } from '../key-state.js';
@@ -34,13 +36,19 @@ export class BatchTags {
     (this.latency ??= new Map()).set(i, [record, slot]);
   }
 
-  /** Every tag: the records into `anomalies`, the edits of the request (undefined: none). */
+  /**
+   * Every tag: the records into `anomalies`, the edits of the request (undefined: none).
+   * `incidents` answers each tagged span's incident, once every tag of the request is known
+   * (a span's incident depends on the others of its trace); it is written as
+   * `anomaly.incident_id`.
+   */
   finish(
     verdicts: readonly RateVerdict[],
     anomalies: AnomalyRecord[],
+    incidents?: (tagged: readonly TaggedSpan[]) => (string | undefined)[],
   ): Map<number, Uint8Array | ItemReplacement> | undefined {
     if (this.latency === undefined && verdicts.length === 0) return undefined;
-    const edits = new Map<number, Uint8Array | ItemReplacement>();
+    const edits: Tagged[] = [];
     const rated = new Map<number, RateVerdict>();
     for (const v of verdicts) rated.set(v.index, v);
     for (const [i, [record, slot]] of this.latency ?? []) {
@@ -71,7 +79,16 @@ export class BatchTags {
       const rate = this.rateRecord(v);
       this.tag(i, rateAttributes(rate, true), rate, anomalies, edits);
     }
-    return edits;
+    const ids = incidents?.(edits);
+    const out = new Map<number, Uint8Array | ItemReplacement>();
+    for (let k = 0; k < edits.length; k++) {
+      const { span: i, attributes } = edits[k]!;
+      const id = ids?.[k];
+      const span = this.spans[i]!;
+      const attrs = id === undefined ? attributes : incidentAttribute(attributes, id);
+      out.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attrs));
+    }
+    return out;
   }
 
   private tag(
@@ -79,11 +96,10 @@ export class BatchTags {
     attributes: Uint8Array,
     record: AnomalyRecord,
     anomalies: AnomalyRecord[],
-    edits: Map<number, Uint8Array | ItemReplacement>,
+    edits: Tagged[],
   ): void {
-    const span = this.spans[i]!;
     anomalies.push(record);
-    edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attributes));
+    edits.push({ span: i, record, attributes });
   }
 
   private rateRecord(v: RateVerdict): AnomalyRecord {
@@ -125,6 +141,11 @@ export class BatchTags {
         : { observedRate: v.rate, expectedRate: v.baseline }),
     };
   }
+}
+
+/** A tagged span with its encoded attributes, before its incident is known. */
+interface Tagged extends TaggedSpan {
+  readonly attributes: Uint8Array;
 }
 
 /** A rate record's own numbers, kept on a record another detector won. */

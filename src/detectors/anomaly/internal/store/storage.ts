@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
+import { IncidentStore } from '../../incidents/incident-store.js';
 import { openDatabase } from './open-database.js';
 import { RateStore } from './rate-store.js';
 import { trimStore } from './trim-store.js';
@@ -21,6 +22,7 @@ export class Storage {
   anomalies: AnomalyStore | undefined;
   /** The error and traffic baselines (rates/). */
   rates: RateStore | undefined;
+  incidents: IncidentStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -57,6 +59,7 @@ export class Storage {
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
       this.rates = new RateStore(db);
+      this.incidents = new IncidentStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -117,6 +120,7 @@ export class Storage {
     this.baselines = undefined;
     this.anomalies = undefined;
     this.rates = undefined;
+    this.incidents = undefined;
   }
 
   private fail(err: unknown, message: string): void {

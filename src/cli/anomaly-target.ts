@@ -1,19 +1,22 @@
 import type Database from 'better-sqlite3';
-import type { Clock } from '../../../component/clock.js';
+import type { Clock } from '../component/clock.js';
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../../../component/errors.js';
-import { parseId } from '../../../component/id.js';
-import { substituteEnv } from '../../../config/env.js';
-import { explainEnvProblems, shownFor } from '../../../config/env-problems.js';
-import { formatIssues } from '../../../config/issues.js';
-import { parseYamlText } from '../../../config/load.js';
-import { silentLogger } from '../../../telemetry/logger.js';
-import { anomalyProcessorSchema, bySeverity, type AnomalyProcessorConfig } from '../config.js';
-import { splitPercentiles } from '../internal/level.js';
-import { recalculate, type RecalcReport } from '../internal/recalculate.js';
-import { BaselineStore } from '../internal/store/baseline-store.js';
-import { openDatabase } from '../internal/store/open-database.js';
-import { TimeBuckets } from '../internal/time-buckets.js';
+import { ConfigError } from '../component/errors.js';
+import { parseId } from '../component/id.js';
+import { substituteEnv } from '../config/env.js';
+import { explainEnvProblems, shownFor } from '../config/env-problems.js';
+import { formatIssues } from '../config/issues.js';
+import { parseYamlText } from '../config/load.js';
+import {
+  anomalyProcessorSchema,
+  type AnomalyProcessorConfig,
+} from '../detectors/anomaly/config.js';
+import {
+  openStore,
+  recalculateStore,
+  type BaselineStore,
+  type RecalcReport,
+} from '../detectors/anomaly/offline.js';
 
 /** The anomaly processor a CLI command works on, and its open database. */
 export interface Target {
@@ -36,8 +39,7 @@ export async function openTarget(
   clock: Clock,
 ): Promise<Target> {
   const { id, config } = await chooseProcessor(configPath, processor);
-  const db = openDatabase(config.storage, silentLogger(), clock.now());
-  return { id, config, db, store: new BaselineStore(db) };
+  return { id, config, ...openStore(config, clock.now()) };
 }
 
 /** The settings of the anomaly processor a command works on (`--processor` picks one of several). */
@@ -98,15 +100,7 @@ async function anomalyProcessors(
 
 /** A full recalculation of a target's thresholds, as the processor's nightly job does it. */
 export function recalculateTarget(t: Target, now: number): Promise<RecalcReport> {
-  const { config } = t;
-  return recalculate(t.store, {
-    sinceDay: new TimeBuckets(config.timezone).day(now) - config.window_days + 1,
-    percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100))
-      .point,
-    minSamples: config.min_samples,
-    now,
-    timeZone: config.timezone,
-  });
+  return recalculateStore(t.store, t.config, now);
 }
 
 /** The report as lines for a terminal. */

@@ -1,11 +1,11 @@
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parseHostPort } from '../config/schema.js';
+import type { AddressInfo, Server } from 'node:net';
+import { parseHostPort } from './host-port.js';
 
-/** Small shared steps of the sidecar's own HTTP servers (telemetry, admin API). */
+/** Small shared steps of the sidecar's servers (OTLP receiver, telemetry, admin API). */
 
 /** Listens on a validated `host:port`; the error names what could not listen and why. */
-export function listen(server: http.Server, endpoint: string, what: string): Promise<void> {
+export function listen(server: Server, endpoint: string, what: string): Promise<void> {
   const { host, port } = parseHostPort(endpoint)!;
   return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -1,15 +1,15 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../../../config/duration.js';
-import { defaultConfigPath } from '../../../main.js';
-import { createLogger } from '../../../telemetry/logger.js';
-import { readFaultList } from '../replay/faults.js';
-import { formatScoring, formatTags } from '../replay/format.js';
-import { replay } from '../replay/replay.js';
-import { scoreReplay } from '../replay/score.js';
-import { taggedSpansJson } from '../replay/tagged-json.js';
-import { tagSummary } from '../replay/tag-runs.js';
-import { chooseProcessor } from './target.js';
+import { parseDuration } from '../config/duration.js';
+import { defaultConfigPath } from './config-path.js';
+import { createLogger } from '../telemetry/logger.js';
+import { readFaultList } from '../detectors/anomaly/replay/faults.js';
+import { formatScoring, formatTags } from '../detectors/anomaly/replay/format.js';
+import { replay } from '../detectors/anomaly/replay/replay.js';
+import { scoreReplay } from '../detectors/anomaly/replay/score.js';
+import { taggedSpansJson } from '../detectors/anomaly/replay/tagged-json.js';
+import { tagSummary } from '../detectors/anomaly/replay/tag-runs.js';
+import { chooseProcessor } from './anomaly-target.js';
 
 export const REPLAY_USAGE = `usage: hourglass replay [--config FILE] [--processor ID] FILE... [options]
 

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { systemClock } from '../../../component/clock.js';
-import { parseDuration } from '../../../config/duration.js';
-import { defaultConfigPath } from '../../../main.js';
-import { queryJaeger } from '../backfill/jaeger-query.js';
-import { readOtlpJsonFile } from '../backfill/otlp-json.js';
-import { Seeder } from '../backfill/seeder.js';
-import { formatReport, openTarget, recalculateTarget } from './target.js';
+import { systemClock } from '../component/clock.js';
+import { parseDuration } from '../config/duration.js';
+import { defaultConfigPath } from './config-path.js';
+import { queryJaeger } from '../detectors/anomaly/backfill/jaeger-query.js';
+import { readOtlpJsonFile } from '../detectors/anomaly/backfill/otlp-json.js';
+import { Seeder } from '../detectors/anomaly/backfill/seeder.js';
+import { formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
 export const BACKFILL_USAGE = `usage: hourglass backfill [--config FILE] [--processor ID] SOURCE... [options]
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { systemClock } from '../../../component/clock.js';
-import { defaultConfigPath } from '../../../main.js';
-import { formatReport, openTarget, recalculateTarget } from './target.js';
+import { systemClock } from '../component/clock.js';
+import { defaultConfigPath } from './config-path.js';
+import { formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
 export const RECALCULATE_USAGE = `usage: hourglass recalculate [--config FILE] [--processor ID] [--json]
 

@@ -1,0 +1,68 @@
+import { requestSpecs } from './spec.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.js';
+
+/**
+ * Field numbers of the OTLP messages the hand-written walkers read (the trace index, the span
+ * walk and decode, the layout validation records), by their proto names. Read from `proto/`
+ * through `spec.ts` once, at load: a name that is not in the definitions fails at start-up, and
+ * no walker spells a field number itself.
+ */
+function numbers<const K extends string>(
+  message: string,
+  names: readonly K[],
+): Readonly<Record<K, number>> {
+  const spec = requestSpecs().byName.get(`opentelemetry.proto.${message}`);
+  if (!spec) throw new Error(`proto/ has no message opentelemetry.proto.${message}`);
+  const out = {} as Record<K, number>;
+  for (const name of names) {
+    const field = spec.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`opentelemetry.proto.${message} has no field ${name}`);
+    out[name] = field.number;
+  }
+  return Object.freeze(out);
+}
+
+export const EXPORT_TRACE_REQUEST = numbers('collector.trace.v1.ExportTraceServiceRequest', [
+  'resource_spans',
+]);
+export const RESOURCE_SPANS = numbers('trace.v1.ResourceSpans', ['resource', 'scope_spans']);
+export const SCOPE_SPANS = numbers('trace.v1.ScopeSpans', ['scope', 'spans']);
+export const SPAN = numbers('trace.v1.Span', [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'name',
+  'kind',
+  'start_time_unix_nano',
+  'end_time_unix_nano',
+  'attributes',
+  'status',
+]);
+export const STATUS = numbers('trace.v1.Status', ['message', 'code']);
+export const RESOURCE = numbers('resource.v1.Resource', ['attributes']);
+export const KEY_VALUE = numbers('common.v1.KeyValue', ['key', 'value']);
+export const ANY_VALUE = numbers('common.v1.AnyValue', [
+  'string_value',
+  'bool_value',
+  'int_value',
+  'double_value',
+  'array_value',
+  'kvlist_value',
+  'bytes_value',
+]);
+
+export const ARRAY_VALUE = numbers('common.v1.ArrayValue', ['values']);
+export const KEY_VALUE_LIST = numbers('common.v1.KeyValueList', ['values']);
+
+/** The tag (field number and wire type) of a length-delimited field: what most walks look for. */
+export function lenTag(field: number): number {
+  return (field << 3) | WIRE_LEN;
+}
+
+export function varintTag(field: number): number {
+  return (field << 3) | WIRE_VARINT;
+}
+
+export function i64Tag(field: number): number {
+  return (field << 3) | WIRE_I64;
+}
