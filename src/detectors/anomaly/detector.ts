@@ -301,8 +301,19 @@ export class AnomalyDetector {
 
   /** A traffic drop: an anomaly without a span, published to the history and the stream. */
   private dropped(drop: TrafficDrop): void {
-    // Not a tagged span: hourglass_anomaly_spans_tagged_total does not count it.
-    this.feed.publish([dropRecord(drop, this.scoring.windows, this.settings.clock.now())]);
+    const now = this.settings.clock.now();
+    // Not a tagged span: hourglass_anomaly_spans_tagged_total does not count it. It opens (or
+    // joins) an incident of its own, so that it reaches the notifications.
+    this.feed.publish([dropRecord(drop, this.scoring.windows, now)]);
+    this.incidents?.openIncident(
+      {
+        service: drop.key.service,
+        operation: drop.key.operation,
+        reason: 'traffic_drop',
+        severity: drop.severity,
+      },
+      now,
+    );
   }
 
   /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
