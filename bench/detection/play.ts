@@ -52,7 +52,13 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
   const encoder = new RequestEncoder(fleet);
   const n = fleet.ops.length;
   const detectors: BenchDetector[] = [
-    await Hourglass.start(START, o.hourglass),
+    // The latency detector alone: the error and traffic detectors have their own benchmark
+    // (`--rates`); their tags would otherwise mix into these latency figures.
+    await Hourglass.start(START, {
+      errors: { enabled: false },
+      traffic: { enabled: false },
+      ...o.hourglass,
+    }),
     new GlobalSigma(n),
     new EwmaSigma(n),
     new SeasonalSigma(n),

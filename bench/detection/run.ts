@@ -5,6 +5,7 @@
  *   npm run bench:detection                 # seeds 1, 2, 3; 5 weeks each (2 of warm-up)
  *   npm run bench:detection -- --quick      # seed 1, 3 weeks: for iterating
  *   npm run bench:detection -- --seeds 4,5 --weeks 6 --out /tmp/detection.json
+ *   npm run bench:detection -- --rates      # the error and traffic detectors (rates/), 3 weeks
  *
  * Prints Markdown tables per seed and the figures of the issue, and writes every number as JSON
  * (default `bench/results/detection.json`). Nothing is asserted: this measures.
@@ -23,9 +24,21 @@ const { values } = parseArgs({
     weeks: { type: 'string' },
     warmup: { type: 'string', default: '2' },
     volume: { type: 'string', default: '0.12' },
-    out: { type: 'string', default: 'bench/results/detection.json' },
+    out: { type: 'string' },
+    rates: { type: 'boolean', default: false },
   },
 });
+
+if (values.rates) {
+  const { runRates } = await import('./rates/run-rates.js');
+  await runRates(
+    (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number),
+    Number(values.weeks ?? 3),
+    Number(values.warmup),
+    values.out ?? 'bench/results/detection-rates.json',
+  );
+  process.exit(0);
+}
 
 const seeds = (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number);
 const weeks = Number(values.weeks ?? (values.quick ? 3 : 5));
@@ -67,9 +80,10 @@ if (results.length > 1) {
   console.log(figureTable(rows));
 }
 
-mkdirSync(dirname(values.out), { recursive: true });
+const out = values.out ?? 'bench/results/detection.json';
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
-  values.out,
+  out,
   JSON.stringify({ generatedAt: new Date().toISOString(), seeds: results }, null, 2),
 );
-console.log(`\nwrote ${values.out}`);
+console.log(`\nwrote ${out}`);

@@ -16,7 +16,7 @@ export function readSeverities(
   }
 }
 
-function readId(b: Uint8Array, at: number): number {
+export function readId(b: Uint8Array, at: number): number {
   let hi = 0;
   let lo = 0;
   for (let k = 0; k < 4; k++) hi = hi * 256 + b[at + k]!;

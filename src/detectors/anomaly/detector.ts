@@ -333,21 +333,20 @@ export class AnomalyDetector {
 
   /** A traffic drop: an anomaly without a span, published to the history and the stream. */
   private dropped(drop: TrafficDrop): void {
-    const record = dropRecord(drop, this.scoring.windows, this.settings.clock.now());
-    const counts = new Uint32Array(6);
-    counts[record.severity] = 1;
-    this.metrics.taggedSpans(counts);
-    this.feed.publish([record]);
-    // A drop of SEV3 or worse is an incident of its operation (no span shows it).
-    if (record.severity <= 3) {
+    const now = this.settings.clock.now();
+    // Not a tagged span: hourglass_anomaly_spans_tagged_total does not count it. A drop of SEV3 or
+    // worse opens (or joins) an incident of its own, as a slowdown of that severity does, so that
+    // it reaches the notifications.
+    this.feed.publish([dropRecord(drop, this.scoring.windows, now)]);
+    if (drop.severity <= 3) {
       this.incidents?.openIncident(
         {
-          service: record.service,
-          operation: record.operation,
-          reason: record.reason,
-          severity: record.severity,
+          service: drop.key.service,
+          operation: drop.key.operation,
+          reason: 'traffic_drop',
+          severity: drop.severity,
         },
-        this.settings.clock.now(),
+        now,
       );
     }
   }

@@ -1,6 +1,7 @@
 import type { SpanRef } from '../../../../otlp/trace-index.js';
 import type { BaselineModel } from '../baseline-model.js';
 import type { KeyState } from '../key-state.js';
+import { DOW_BASE } from '../slots.js';
 import { bucketOfDayHour, type TimeBuckets } from '../time-buckets.js';
 import { errorTypeOf, isErrorSpan } from './error-detail.js';
 import { expectationOf } from './expectation.js';
@@ -67,7 +68,7 @@ export interface TrafficDrop {
 /** A minute is judged and learned this long after it ends (spans arrive after they end). */
 export const LATE_MS = 15_000;
 /** Minutes without any call of the processor beyond this are not learned (it was not running). */
-const MAX_GAP_MINUTES = 120;
+const MAX_GAP_MINUTES = 10;
 /** Observed minutes a slot needs to serve as a traffic baseline: an hour. */
 const TRAFFIC_MIN_MINUTES = 60;
 /** Spans a slot needs to serve as an error-share baseline. */
@@ -75,14 +76,20 @@ const ERRORS_MIN_SPANS = 200;
 /** A surge has at least this many spans in a minute, and so many times the usual (SEV5 .. SEV1). */
 const SURGE_MIN_SPANS = 30;
 const SURGE_SIZE = Float64Array.of(2, 2.5, 3, 4, 8);
-/** A drop: an operation usually called at least this often a minute, down to at most this share (SEV5 .. SEV2). */
-const DROP_MIN_RATE = 10;
-const DROP_SIZE = Float64Array.of(0.5, 0.35, 0.2, 0.05);
+/**
+ * A drop: an operation usually called at least this often a minute (fewer: its minutes vary too much), down to at most this share of
+ * it (SEV5 .. SEV2). Not half: within an hour whose traffic ramps up (06:00-07:00 of a shop) the
+ * first minutes run at half the hour's mean, every day.
+ */
+const DROP_MIN_RATE = 20;
+const DROP_SIZE = Float64Array.of(0.35, 0.25, 0.15, 0.05);
+/** A drop episode ends when the operation is back to this share of its usual rate. */
+const DROP_RECOVERED = 0.5;
 /** An error share this many times the usual (SEV5 .. SEV1), with at least this many errors. */
 const ERROR_SIZE = Float64Array.of(2, 2.5, 3, 5, 10);
 const ERROR_COUNT = Float64Array.of(1, 1, 2, 3, 5);
-/** Errors come in clusters (a retry, a trace failing in several places): evidence counted at 1/1.5. */
-const ERROR_DISPERSION = 1.5;
+/** Errors come in clusters (a retry, a trace failing in several places): evidence counted at 1/1.25. */
+const ERROR_DISPERSION = 1.25;
 /** The error share is judged over the last 20 s and the last 60 s: the worse counts, at twice the rarity. */
 const ERROR_WINDOWS = [2, 6] as const;
 const LN2 = Math.log(2);
@@ -125,8 +132,11 @@ export class RateDetector {
     for (const key of model.keys()) {
       const r = key.rates;
       if (r === undefined || !(r.closedThrough < through)) continue;
-      const from = Math.max(r.closedThrough + 1, through - MAX_GAP_MINUTES + 1);
-      for (let m = from; m <= through; m++) this.closeMinute(key, r, m);
+      // A gap longer than this was not observed (the process was paused, or a test or replay
+      // jumped its clock): its minutes are not learned as empty ones.
+      if (through - r.closedThrough <= MAX_GAP_MINUTES) {
+        for (let m = r.closedThrough + 1; m <= through; m++) this.closeMinute(key, r, m);
+      }
       r.closedThrough = through;
     }
   }
@@ -158,12 +168,15 @@ export class RateDetector {
     const frac = Math.min(1, Math.max(0, (t - c * CELL_MS) / CELL_MS));
     let verdict: RateVerdict | undefined;
     if (s.traffic && r.surge[0]! < Number.POSITIVE_INFINITY) {
+      // (surge counts are only set against a baseline of the bucket's own time of day: refresh)
       const obs = r.window(c, frac, CELLS_PER_MINUTE, false);
       if (obs >= r.surge[0]!) {
         let sev = 5;
         while (sev > 1 && obs >= r.surge[6 - sev]!) sev--;
-        if (sev <= 3) r.alarm(c, ALARM_TRAFFIC);
         const e = r.exp;
+        // Kept out of the baseline only when judged against its own bucket: against a coarser
+        // level a bucket that differs from it would never learn its own (latency does the same).
+        if (sev <= 3 && e.slot === bucket) r.alarm(c, ALARM_TRAFFIC);
         verdict = {
           index,
           detector: 'traffic',
@@ -180,7 +193,7 @@ export class RateDetector {
     if (error) {
       const type = errorTypeOf(bytes, span);
       if (type !== undefined) countType(r, type);
-      const e = this.judgeErrors(r, c, frac, index);
+      const e = this.judgeErrors(r, c, frac, index, bucket);
       if (e !== undefined && (verdict === undefined || e.severity <= verdict.severity)) verdict = e;
     }
     if (verdict !== undefined && verdict.severity <= s.minSeverity) this.verdicts.push(verdict);
@@ -191,6 +204,7 @@ export class RateDetector {
     c: number,
     frac: number,
     index: number,
+    bucket: number,
   ): RateVerdict | undefined {
     const e = r.exp;
     if (e.errSlot < 0) return undefined;
@@ -218,7 +232,7 @@ export class RateDetector {
       }
     }
     if (best === 0) return undefined;
-    if (best <= 3) r.alarm(c, ALARM_ERRORS);
+    if (best <= 3 && e.errSlot === bucket) r.alarm(c, ALARM_ERRORS);
     return {
       index,
       detector: 'errors',
@@ -244,16 +258,19 @@ export class RateDetector {
     const alarms = minute[2]!;
     let trafficNormal = (alarms & ALARM_TRAFFIC) === 0;
     const e = r.exp;
-    if (this.s.traffic && e.slot >= 0 && e.mu >= DROP_MIN_RATE) {
+    // Only against a baseline of the minute's own time of day (its bucket, or its hour over all
+    // days): against its day's or the week's, the hour's own quiet is the season, not a drop.
+    if (this.s.traffic && e.slot >= 0 && e.slot < DOW_BASE && e.mu >= DROP_MIN_RATE) {
       const left = spans / e.mu;
       if (left < DROP_SIZE[0]!) {
         const rarity = severityOfExponent(poissonTail(spans, e.mu) / e.phi, this.s.exponents);
         const size =
           left <= DROP_SIZE[3]! ? 2 : left <= DROP_SIZE[2]! ? 3 : left <= DROP_SIZE[1]! ? 4 : 5;
         const sev = lesser(rarity, size);
-        if (sev !== 0 && sev <= 3) trafficNormal = false;
-        if (sev !== 0 && !r.dropping) {
-          r.dropping = true;
+        if (sev !== 0 && sev <= 3 && e.slot === bucket) trafficNormal = false;
+        // Recorded once per episode, and again when it gets worse (a flow slowing, then stopped).
+        if (sev !== 0 && (r.dropping === 0 || sev < r.dropping)) {
+          r.dropping = sev;
           if (sev <= this.s.minSeverity) {
             this.onDrop({
               key,
@@ -266,11 +283,11 @@ export class RateDetector {
             });
           }
         }
-      } else {
-        r.dropping = false;
+      } else if (left >= DROP_RECOVERED) {
+        r.dropping = 0;
       }
     } else {
-      r.dropping = false;
+      r.dropping = 0;
     }
     r.learnMinute(dayHour, bucket, spans, minute[1]!, trafficNormal, (alarms & ALARM_ERRORS) === 0);
     decayTypes(r);
@@ -282,7 +299,7 @@ export class RateDetector {
     expectationOf(r.stats, bucket, TRAFFIC_MIN_MINUTES, ERRORS_MIN_SPANS, r.exp);
     r.expBucket = bucket;
     const e = r.exp;
-    if (e.slot < 0 || !this.s.traffic) {
+    if (e.slot < 0 || e.slot >= DOW_BASE || !this.s.traffic) {
       r.surge.fill(Number.POSITIVE_INFINITY);
       return;
     }

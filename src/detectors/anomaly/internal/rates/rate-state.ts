@@ -68,8 +68,8 @@ export class RateState {
   };
   /** Spans in a 60 s window from which a surge is SEV5 .. SEV1 (Infinity: never). */
   readonly surge = new Float64Array(5).fill(Number.POSITIVE_INFINITY);
-  /** A drop was recorded and the traffic has not come back to half its usual rate since. */
-  dropping = false;
+  /** The severity of the drop recorded, until the traffic is back to half its usual rate; 0: none. */
+  dropping = 0;
   /** Error types of recent error spans, with decaying counts (at most MAX_TYPES). */
   types: Map<string, number> | undefined;
 
