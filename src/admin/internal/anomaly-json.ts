@@ -12,8 +12,9 @@ export function anomalyJson(
 ): Record<string, unknown> {
   return {
     id: r.id,
-    trace_id: r.traceId,
-    span_id: r.spanId,
+    // A traffic drop has no span: null ids, no Jaeger link.
+    trace_id: r.traceId === '' ? null : r.traceId,
+    span_id: r.spanId === '' ? null : r.spanId,
     service: r.service,
     operation: r.operation,
     kind: spanKindName(r.kind),
@@ -35,9 +36,30 @@ export function anomalyJson(
       scope: r.scope,
       window: r.window,
     },
+    ...(r.errorRate !== undefined && {
+      errors: {
+        rate: r.errorRate,
+        baseline_rate: r.baselineErrorRate,
+        ...(r.errorType !== undefined && { type: r.errorType }),
+      },
+    }),
+    ...(r.observedRate !== undefined && {
+      traffic: {
+        per_minute: r.observedRate,
+        baseline_per_minute: r.expectedRate,
+        ...(r.windowEndMs !== undefined && {
+          window: {
+            start: new Date(r.startMs).toISOString(),
+            end: new Date(r.windowEndMs).toISOString(),
+          },
+        }),
+      },
+    }),
     recorded_at: new Date(r.recordedAt).toISOString(),
     summary: r.summary,
-    ...(jaegerUiUrl ? { jaeger_url: jaegerTraceUrl(jaegerUiUrl, r.traceId, r.spanId) } : {}),
+    ...(jaegerUiUrl && r.traceId !== ''
+      ? { jaeger_url: jaegerTraceUrl(jaegerUiUrl, r.traceId, r.spanId) }
+      : {}),
   };
 }
 

@@ -22,11 +22,28 @@ export const ANOMALY_ATTRIBUTES = {
   samples: 'anomaly.baseline.samples',
   scope: 'anomaly.baseline.scope',
   window: 'anomaly.baseline.window',
+  /** `errors`: the operation's error share now (the window judged) and usually at this hour. */
+  errorsRate: 'anomaly.errors.rate',
+  errorsBaselineRate: 'anomaly.errors.baseline_rate',
+  /** `errors`: the most frequent recent `exception.type` or status message, redacted. */
+  errorsType: 'anomaly.errors.type',
+  /** `traffic`: spans of the operation in the last minute, usually a minute at this hour, their ratio. */
+  trafficRate: 'anomaly.traffic.rate',
+  trafficBaselineRate: 'anomaly.traffic.baseline_rate',
+  trafficRatio: 'anomaly.traffic.ratio',
 } as const;
 
 /**
  * `anomaly.reason`: `slow_span` when the span alone is rare for its bucket (its point thresholds),
- * `slow_operation` when the operation's recent spans together are slower than normal (its level).
+ * `slow_operation` when the operation's recent spans together are slower than normal (its level);
+ * `error_burst` (detector `errors`), `traffic_surge` and `traffic_drop` (detector `traffic`; a
+ * drop has no span, it is only in the anomaly history).
  */
-export const REASONS = ['slow_span', 'slow_operation'] as const;
+export const REASONS = [
+  'slow_span',
+  'slow_operation',
+  'error_burst',
+  'traffic_surge',
+  'traffic_drop',
+] as const;
 export type Reason = (typeof REASONS)[number];

@@ -30,7 +30,22 @@ const cron = (fallback: string) =>
     });
 
 export const anomalyProcessorSchema = z.strictObject({
-  storage: z.string().min(1).default('./data/hourglass.db'),
+  storage: z
+    .string()
+    .min(1)
+    .default('./data/hourglass.db')
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^postgres(ql)?:\/\//i.test(v), {
+      message: 'must be a SQLite file path or a PostgreSQL URL (postgres://user@host:5432/db)',
+    }),
+  // The shared database when `storage` is a postgres:// URL (ignored for a SQLite file).
+  postgres: z
+    .strictObject({
+      password_file: z.string().min(1).optional(),
+      ca_file: z.string().min(1).optional(),
+      instance: z.string().min(1).max(200).optional(),
+      timeout: duration(5000).refine((ms) => ms >= 100, { message: 'must be at least 100ms' }),
+    })
+    .prefault({ timeout: '5s' }),
   timezone: z.string().default('UTC').refine(isValidTimeZone, {
     message: 'is not an IANA time zone; write e.g. "UTC" or "Europe/Berlin"',
   }),
@@ -70,6 +85,9 @@ export const anomalyProcessorSchema = z.strictObject({
   exclude_severe_from_baseline: z.boolean().default(true),
   learn_from_errors: z.boolean().default(false),
   max_keys: z.number().int().positive().default(10_000),
+  latency: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  errors: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  traffic: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   key_attributes: z
     .array(z.string().min(1).max(128))
     .max(8)

@@ -12,6 +12,8 @@ import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
 import { BaselineSync } from './internal/baseline-sync.js';
+import { FleetSync } from './internal/fleet-sync.js';
+import { isPostgresUrl } from './internal/store/pg-connect.js';
 import { JobQueue } from './internal/job-queue.js';
 import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
@@ -33,7 +35,10 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
-import { TimeBuckets } from './internal/time-buckets.js';
+import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { dropRecord } from './internal/rates/drop-record.js';
+import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
+import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
 import { boundText } from '../../otlp/bounded-text.js';
 import type { SpanLayout } from '../../otlp/trace-index.js';
 
@@ -52,9 +57,13 @@ const MAX_RECENT_IDS = 50_000;
 export class AnomalyDetector {
   readonly model: BaselineModel;
   readonly storage: Storage;
+  /** The shared PostgreSQL database when `storage` is a postgres:// URL (SQLite otherwise). */
+  readonly fleet: FleetSync | undefined;
   readonly feed: AnomalyFeed;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
+  /** The error and traffic detectors (undefined when both are off). */
+  private readonly rates: RateDetector | undefined;
   private readonly jobs: JobQueue;
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
@@ -79,6 +88,21 @@ export class AnomalyDetector {
     this.jobs = new JobQueue((err, job) => {
       settings.logger.error({ err, job }, 'anomaly background job failed');
     });
+    const levels = splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100));
+    this.fleet = isPostgresUrl(config.storage)
+      ? new FleetSync({
+          model: this.model,
+          buckets: this.buckets,
+          config,
+          logger: settings.logger,
+          clock: settings.clock,
+          metrics: this.metrics,
+          feed: this.feed,
+          summaries: this.summaries,
+          jobs: this.jobs,
+          percentiles: levels,
+        })
+      : undefined;
     this.sync = new BaselineSync({
       model: this.model,
       storage: this.storage,
@@ -90,11 +114,26 @@ export class AnomalyDetector {
       metrics: this.metrics,
       percentiles: splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100)),
       flush: () => this.flush(),
+      rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
     );
+    const rates = new RateDetector(
+      {
+        errors: config.errors.enabled,
+        traffic: config.traffic.enabled,
+        minSeverity: config.min_severity,
+        exponents: Float64Array.from(
+          bySeverity(config.severity_percentiles),
+          (p) => -Math.log(1 - p / 100),
+        ),
+      },
+      this.buckets,
+      (drop) => this.dropped(drop),
+    );
+    this.rates = rates.enabled ? rates : undefined;
     this.scoring = {
       model: this.model,
       keyForm: new KeyForm(config.key_attributes),
@@ -107,13 +146,17 @@ export class AnomalyDetector {
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),
+      latency: config.latency.enabled,
+      rates: this.rates,
     };
   }
 
   async start(): Promise<void> {
     const { clock, logger } = this.settings;
     const now = clock.now();
-    if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    const fleet = this.fleet;
+    if (fleet) await fleet.start();
+    else if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
     );
@@ -121,12 +164,21 @@ export class AnomalyDetector {
     if (recalculation.enabled) {
       this.timers.push(
         scheduleCron(clock, recalculation.schedule, timezone, () => {
-          this.jobs.submit('scheduled recalculation', () => this.sync.recalc(undefined));
+          // A fleet claims the run by its scheduled minute: one instance recalculates for all.
+          const minute = Math.floor(clock.now() / 60_000) * 60_000;
+          this.jobs.submit('scheduled recalculation', () =>
+            fleet ? fleet.recalc(undefined, minute) : this.sync.recalc(undefined),
+          );
         }),
       );
     }
     logger.info(
-      { storage: this.storage.file, keys: this.model.size, timezone },
+      {
+        storage: fleet ? fleet.label : this.storage.file,
+        ...(fleet ? { instance: fleet.instance } : {}),
+        keys: this.model.size,
+        timezone,
+      },
       'anomaly detection started',
     );
   }
@@ -167,8 +219,22 @@ export class AnomalyDetector {
     this.feed.publish(anomalies);
   }
 
+  /**
+   * Writes what is pending and resolves once written (or failed: it is kept); with a shared
+   * database, also picks up what the other instances wrote.
+   */
+  flushNow(): Promise<void> {
+    if (this.fleet) return this.fleet.flush();
+    this.flush();
+    return Promise.resolve();
+  }
+
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
+    if (this.fleet) {
+      this.fleet.tick();
+      return;
+    }
     const started = performance.now();
     const now = this.settings.clock.now();
     const state = this.storage.ensureOpen(now);
@@ -177,16 +243,21 @@ export class AnomalyDetector {
       this.sync.loaded = true;
       this.jobs.submit('load baselines', () => this.sync.load(this.settings.clock.now()));
     }
+    // Minutes that ended are judged (drops) and learned even when no span arrives.
+    this.rates?.tick(now, this.model);
     const anomalies = this.feed.unflushed();
     const count = anomalies.length;
     const summaries = this.summaries.entries();
     let summarized: Set<string> | undefined;
+    let rateWrite: ReturnType<typeof writeRatePending> | undefined;
     const written =
       state === 'unavailable'
         ? undefined
         : this.storage.write((b, a) => {
             deleteEvicted(b, this.model);
             const w = writePending(b, this.model);
+            const rates = this.storage.rates;
+            rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
             return w;
@@ -197,11 +268,29 @@ export class AnomalyDetector {
       return;
     }
     pendingWritten(this.model, written);
+    if (rateWrite) ratesWritten(this.model, rateWrite);
     this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /** A traffic drop: an anomaly without a span, published to the history and the stream. */
+  private dropped(drop: TrafficDrop): void {
+    const record = dropRecord(drop, this.scoring.windows, this.settings.clock.now());
+    const counts = new Uint32Array(6);
+    counts[record.severity] = 1;
+    this.metrics.taggedSpans(counts);
+    this.feed.publish([record]);
+  }
+
+  /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
+  private loadRates(sinceDay: number): void {
+    const rates = this.storage.rates;
+    if (!rates) return;
+    this.storage.write(() => rates.deleteBefore(sinceDay));
+    loadRates(rates, this.model, sinceDay, bucketOfDayHour);
   }
 
   /** The timer's flush: whatever fails is logged and counted, never thrown into the event loop. */
@@ -223,6 +312,8 @@ export class AnomalyDetector {
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
+    const fleet = this.fleet;
+    if (fleet) return this.jobs.run('recalculation', async () => (await fleet.recalc(undefined))!);
     return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
   }
 
@@ -250,7 +341,12 @@ export class AnomalyDetector {
   profile(key: KeyState): BaselineProfile {
     let stored;
     try {
-      stored = key.id === undefined ? undefined : this.storage.baselines?.thresholds(key.id);
+      stored =
+        key.id === undefined
+          ? undefined
+          : this.fleet
+            ? new Map([[key.id, this.fleet.storedThresholds(key.id)]])
+            : this.storage.baselines?.thresholds(key.id);
     } catch {
       stored = undefined;
     }
@@ -310,6 +406,10 @@ export class AnomalyDetector {
   async shutdown(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
+    if (this.fleet) {
+      await this.fleet.close();
+      return;
+    }
     this.flush();
     this.storage.close();
   }
@@ -338,7 +438,7 @@ export class AnomalyDetector {
       );
     }
     this.metrics.report({
-      storageFailures: this.storage.failures,
+      storageFailures: (this.fleet ?? this.storage).failures,
       refusedKeys,
       evictedKeys: this.model.evictedKeys,
       droppedHistory: this.feed.dropped,

@@ -27,6 +27,7 @@ describe('anomaly processor config', () => {
   it('has the defaults DESIGN.md names', () => {
     expect(createDefaultConfig()).toEqual({
       storage: './data/hourglass.db',
+      postgres: { timeout: 5000 },
       timezone: 'UTC',
       window_days: 30,
       min_samples: 30,
@@ -41,8 +42,37 @@ describe('anomaly processor config', () => {
       exclude_severe_from_baseline: true,
       learn_from_errors: false,
       max_keys: 10_000,
+      latency: { enabled: true },
+      errors: { enabled: true },
+      traffic: { enabled: true },
       key_attributes: [],
     });
+  });
+
+  it('turns each detector off, and names a wrong switch', async () => {
+    expect(
+      await problems(`
+processors:
+  anomaly:
+    latency: { enabled: false }
+    errors: { enabled: false }
+    traffic: { enabled: false }
+${pipeline}`),
+    ).toEqual([
+      'service.pipelines.traces.exporters: references exporter "nothing" which is not configured',
+    ]);
+    const found = await problems(`
+processors:
+  anomaly:
+    errors: { enabled: sometimes }
+    traffic: { on: true }
+${pipeline}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^processors\.anomaly\.errors\.enabled: /),
+        'processors.anomaly.traffic.on: unknown setting',
+      ]),
+    );
   });
 
   it('reports every wrong setting with its path', async () => {
@@ -72,6 +102,29 @@ ${pipeline}`);
     expect(found.find((p) => p.startsWith('processors.anomaly.recalculation.schedule'))).toMatch(
       /"at dawn" is not a cron expression .*; write e.g. "0 3 \* \* \*"/,
     );
+  });
+
+  it('takes a SQLite path or a PostgreSQL URL as storage, and nothing else', async () => {
+    const found = await problems(`
+processors:
+  anomaly:
+    storage: mysql://hourglass@db/hourglass
+    postgres: { timeout: 10ms, user: x }
+${pipeline}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'processors.anomaly.storage: must be a SQLite file path or a PostgreSQL URL (postgres://user@host:5432/db)',
+        'processors.anomaly.postgres.timeout: must be at least 100ms',
+        'processors.anomaly.postgres.user: unknown setting',
+      ]),
+    );
+    const ok = await problems(`
+processors:
+  anomaly:
+    storage: postgresql://hourglass@db:5432/hourglass?sslmode=verify-full
+    postgres: { password_file: /run/secrets/pg, ca_file: /etc/ca.pem, instance: pod-1, timeout: 2s }
+${pipeline}`);
+    expect(ok.filter((p) => p.startsWith('processors.anomaly'))).toEqual([]);
   });
 
   it('accepts the anomaly processor only in traces pipelines', async () => {

@@ -13,6 +13,13 @@ export interface SpanSpec {
   readonly traceId?: string;
   readonly spanId?: string;
   readonly attributes?: Record<string, string | number | boolean>;
+  /** Status message (with `status`). */
+  readonly statusMessage?: string;
+  /** Span events, e.g. `{ name: 'exception', attributes: { 'exception.type': 'IOError' } }`. */
+  readonly events?: readonly {
+    name: string;
+    attributes?: Record<string, string | number | boolean>;
+  }[];
 }
 
 let counter = 0;
@@ -61,7 +68,15 @@ export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
                 key,
                 value: anyValue(v),
               })),
-              status: s.status ? { code: s.status } : undefined,
+              status: s.status ? { code: s.status, message: s.statusMessage } : undefined,
+              events: (s.events ?? []).map((e) => ({
+                timeUnixNano: nanos(s.startMs).toString(),
+                name: e.name,
+                attributes: Object.entries(e.attributes ?? {}).map(([key, v]) => ({
+                  key,
+                  value: anyValue(v),
+                })),
+              })),
             };
           }),
         },

@@ -56,6 +56,15 @@ export class AnomalyFeed {
     this.compact(true);
   }
 
+  /**
+   * These records were committed (a write that ran while more were published, and the oldest
+   * perhaps dropped): they are still the first unflushed ones, those not dropped since.
+   */
+  flushedRecords(written: ReadonlySet<AnomalyRecord>): void {
+    while (this.head < this.pending.length && written.has(this.pending[this.head]!)) this.head++;
+    this.compact(true);
+  }
+
   private compact(always = false): void {
     if (this.head === 0 || (!always && this.head < this.max)) return;
     this.pending = this.pending.slice(this.head);

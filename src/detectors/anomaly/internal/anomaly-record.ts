@@ -32,6 +32,14 @@ export interface AnomalyRecord {
   readonly recordedAt: number;
   /** Written later by a summarizer (llm_summary), null until then. */
   readonly summary: string | null;
+  /** `errors`: the error share judged, the usual one, the most frequent error type (redacted). */
+  readonly errorRate?: number | undefined;
+  readonly baselineErrorRate?: number | undefined;
+  readonly errorType?: string | undefined;
+  /** `traffic`: spans a minute observed and usually at this hour; for a drop, the minute's end. */
+  readonly observedRate?: number | undefined;
+  readonly expectedRate?: number | undefined;
+  readonly windowEndMs?: number | undefined;
 }
 
 /** Filters of `GET /api/v1/anomalies`. */

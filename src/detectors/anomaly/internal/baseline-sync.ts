@@ -26,6 +26,8 @@ export interface SyncContext {
   readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
   /** Writes what is pending (a recalculation reads the database, so it flushes first). */
   readonly flush: () => void;
+  /** After the window's moments were read again (at start, at the daily roll): the rates' turn. */
+  readonly rebuilt?: (sinceDay: number) => void;
 }
 
 /**
@@ -104,19 +106,11 @@ export class BaselineSync {
     // Keys whose history doubled since their thresholds were computed (new keys), and keys whose
     // current hour's bucket (or its hour, day) reached min_samples since: thresholds as soon as a
     // key or a bucket has the data, not at the next night.
-    const bucket = bucketOfDayHour(this.c.buckets.dayHour(now));
-    const stale: number[] = [];
-    for (const k of model.keys()) {
-      const n = k.count();
-      if (
-        k.id !== undefined &&
-        n >= config.min_samples &&
-        (n >= 2 * k.refreshedAt || k.lacksThresholds(bucket, config.min_samples))
-      ) {
-        stale.push(k.id);
-        if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
-      }
-    }
+    const stale = staleKeys(
+      model,
+      bucketOfDayHour(this.c.buckets.dayHour(now)),
+      config.min_samples,
+    );
     if (stale.length === 0) return;
     this.refreshQueued = true;
     jobs.submit('threshold refresh', async () => {
@@ -176,8 +170,9 @@ export class BaselineSync {
     this.generations.baselines = b.generation('baselines');
     const { model } = this.c;
     for (const k of [...model.keys()]) {
-      if (k.count() === 0 && k.pending.length === 0) model.remove(k);
+      if (k.count() === 0 && k.pending.length === 0 && k.rates === undefined) model.remove(k);
     }
+    this.c.rebuilt?.(this.sinceDay());
   }
 
   private install(row: KeyRow, window: Float64Array): KeyState | undefined {
@@ -229,4 +224,24 @@ export class BaselineSync {
       );
     }
   }
+}
+
+/**
+ * Ids of keys whose history doubled since their thresholds were computed, or whose `bucket` (or
+ * its hour, day) reached `minSamples` since: at most REFRESH_KEYS_PER_FLUSH.
+ */
+export function staleKeys(model: BaselineModel, bucket: number, minSamples: number): number[] {
+  const stale: number[] = [];
+  for (const k of model.keys()) {
+    const n = k.count();
+    if (
+      k.id !== undefined &&
+      n >= minSamples &&
+      (n >= 2 * k.refreshedAt || k.lacksThresholds(bucket, minSamples))
+    ) {
+      stale.push(k.id);
+      if (stale.length >= REFRESH_KEYS_PER_FLUSH) break;
+    }
+  }
+  return stale;
 }

@@ -1,5 +1,6 @@
 import { addAt, mergeAt, type Moments } from './moments.js';
 import { LevelState } from './level.js';
+import type { RateState } from './rates/rate-state.js';
 import { THR_P50, THR_P95, THR_P99, THR_STRIDE } from './thr-layout.js';
 import { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT, slotsOfBucket } from './slots.js';
@@ -37,6 +38,8 @@ export class KeyState {
   refreshedAt = 0;
   /** The recent level of the key's spans (sustained slowdowns). */
   readonly level = new LevelState();
+  /** Its error share and traffic (rates/), once the error or traffic detector has seen it. */
+  rates: RateState | undefined;
 
   constructor(
     readonly service: string,

@@ -9,6 +9,7 @@ import {
   type Scope,
 } from './slots.js';
 import type { BaselineStore, KeyRow } from './store/baseline-store.js';
+import type { ThresholdStore } from './store/threshold-store.js';
 import { learnKey, type SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';
 import { spanKindName } from './anomaly-record.js';
@@ -66,18 +67,18 @@ const MAX_CHANGES = 100;
  * fixed ones, while its history is too short). The new thresholds replace the old ones key by key,
  * and the `thresholds` generation is bumped so a running sidecar reloads them.
  */
-export async function recalculate(store: BaselineStore, o: RecalcOptions): Promise<RecalcReport> {
+export async function recalculate(store: ThresholdStore, o: RecalcOptions): Promise<RecalcReport> {
   const started = performance.now();
   let learned = 0;
   let fixed = 0;
   const changes: (ThresholdChange & { size: number })[] = [];
-  const keys = selectKeys(store, o.keyIds);
+  const keys = await selectKeys(store, o.keyIds);
   for (const key of keys) {
     const m = new Float64Array(SLOT_COUNT * 3);
     const sketches: (Sketch | undefined)[] = new Array<Sketch | undefined>(SLOT_COUNT);
     // Each dow_hour bucket's daily rows, one per week of the window.
     const days: Sketch[][] = Array.from({ length: HOUR_BASE }, () => []);
-    for (const row of store.keyRows(key.id, o.sinceDay)) {
+    for (const row of await store.keyRows(key.id, o.sinceDay)) {
       const s = Sketch.decode(row.sketch);
       const bucket = bucketOfDayHour(row.day * 24 + row.hour);
       days[bucket]!.push(s);
@@ -91,13 +92,13 @@ export async function recalculate(store: BaselineStore, o: RecalcOptions): Promi
       if (t.source === 'learned') learned++;
       else fixed++;
     }
-    const before = store.thresholds(key.id).get(key.id) ?? [];
+    const before = (await store.thresholds(key.id)).get(key.id) ?? [];
     diff(key, before, slots, o.timeZone, changes);
-    store.transaction(() => store.replaceThresholds(key.id, slots));
+    await store.saveThresholds(key.id, slots);
     o.onKey?.(key, m, slots);
     if (o.pause) await o.pause();
   }
-  store.transaction(() => store.bumpGeneration('thresholds'));
+  await store.bumpGeneration('thresholds');
   changes.sort((a, b) => b.size - a.size);
   return {
     computed_at: new Date(o.now).toISOString(),
@@ -115,7 +116,7 @@ export async function rebuildMoments(
   store: BaselineStore,
   o: WindowOptions & { onKey: (key: KeyRow, window: Float64Array) => void },
 ): Promise<number> {
-  const keys = selectKeys(store, o.keyIds);
+  const keys = await selectKeys(store, o.keyIds);
   for (const key of keys) {
     const m = new Float64Array(SLOT_COUNT * 3);
     for (const row of store.momentRows(o.sinceDay, key.id)) {
@@ -129,8 +130,11 @@ export async function rebuildMoments(
   return keys.length;
 }
 
-function selectKeys(store: BaselineStore, ids: readonly number[] | undefined): KeyRow[] {
-  const all = store.keys();
+async function selectKeys(
+  store: ThresholdStore,
+  ids: readonly number[] | undefined,
+): Promise<KeyRow[]> {
+  const all = await store.keys();
   if (ids === undefined) return all;
   const wanted = new Set(ids);
   return all.filter((k) => wanted.has(k.id));

@@ -1,4 +1,4 @@
-import { rewriteItems, type ItemReplacement } from '../../../otlp/rewrite.js';
+import { rewriteItems } from '../../../otlp/rewrite.js';
 import {
   hexAt,
   indexFromLayout,
@@ -9,7 +9,7 @@ import {
 } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
-import { spansCarrying, tagEdit } from './carried-attributes.js';
+import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { cappedSeverity, carriesShift } from './level-shift.js';
@@ -20,6 +20,8 @@ import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
+import { BatchTags } from './rates/batch-tags.js';
+import type { RateDetector } from './rates/rate-detector.js';
 
 export interface ScoringContext {
   readonly model: BaselineModel;
@@ -42,6 +44,10 @@ export interface ScoringContext {
   /** Encodes the attributes of a tagged span (built with the same window labels). */
   readonly encoder: AttributeEncoder;
   readonly detector: string;
+  /** The latency detector is on (`latency.enabled`). */
+  readonly latency: boolean;
+  /** The error and traffic detectors (rates/), which see every span in the same pass. */
+  readonly rates: RateDetector | undefined;
 }
 
 /** A batch after scoring, kept until the batch is accepted downstream and then learned from. */
@@ -114,9 +120,10 @@ export function scoreBatch(
   const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
-  let edits: Map<number, Uint8Array | ItemReplacement> | undefined;
   const carried = spansCarrying(spans);
-  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support } = ctx;
+  const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support, rates } = ctx;
+  const tags = new BatchTags(bytes, spans, keys, carried, ctx.encoder, ctx.windows, now);
+  rates?.begin(now, model);
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
   let lastDayHour = Number.NaN;
@@ -137,6 +144,8 @@ export function scoreBatch(
     keys[i] = key;
     dayHours[i] = dayHour;
     spanBuckets[i] = bucket;
+    rates?.observe(bytes, span, i, key, bucket);
+    if (!ctx.latency) continue;
     const slot = key.servingSlot(bucket, minSamples);
     if (slot < 0) continue;
     const m = key.m;
@@ -178,11 +187,9 @@ export function scoreBatch(
     if (byLevel) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
-    const record = anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx);
-    anomalies.push(record);
-    const attributes = ctx.encoder.encode(record, slot);
-    (edits ??= new Map()).set(span.start, tagEdit(bytes, span, carried?.[i] === 1, attributes));
+    tags.latencyTag(i, anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx), slot);
   }
+  const edits = tags.finish(rates?.verdicts ?? [], anomalies);
   return {
     index,
     keys,

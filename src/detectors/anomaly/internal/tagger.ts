@@ -57,14 +57,20 @@ export class AttributeEncoder {
     this.windows = windows.map((w) => stringAttribute(A.window, w));
   }
 
-  encode(a: AnomalyRecord, slot: number): Uint8Array {
-    const parts = [
-      SEVERITY[a.severity - 1]!,
-      SEVERITY_NUMBER[a.severity - 1]!,
-      SEVERITY_LABEL[a.severity - 1]!,
-      this.detector,
-      REASON.get(a.reason)!,
-    ];
+  /**
+   * `a`'s attributes; `withoutVerdict`: without severity, detector and reason, for a span another
+   * detector judged more severe (rates/batch-tags.ts adds them), its own numbers kept.
+   */
+  encode(a: AnomalyRecord, slot: number, withoutVerdict = false): Uint8Array {
+    const parts = withoutVerdict
+      ? []
+      : [
+          SEVERITY[a.severity - 1]!,
+          SEVERITY_NUMBER[a.severity - 1]!,
+          SEVERITY_LABEL[a.severity - 1]!,
+          this.detector,
+          REASON.get(a.reason)!,
+        ];
     const window = this.windows[slot]!;
     const scope = SCOPE.get(a.scope)!;
     const withOperation = a.reason === 'slow_operation';

@@ -4,7 +4,8 @@ import type { CountQuery, CountRow } from '../anomaly-counts.js';
 import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
 import type { Scope } from '../slots.js';
 
-interface Row {
+/** A row of the history table (the same columns in SQLite and PostgreSQL). */
+export interface AnomalyRow {
   id: string;
   trace_id: string;
   span_id: string;
@@ -27,6 +28,12 @@ interface Row {
   summary: string | null;
   reason: Reason;
   operation_ratio: number | null;
+  error_rate: number | null;
+  baseline_error_rate: number | null;
+  error_type: string | null;
+  observed_rate: number | null;
+  expected_rate: number | null;
+  window_end_ms: number | null;
 }
 
 /**
@@ -43,8 +50,9 @@ export class AnomalyStore {
       `INSERT OR IGNORE INTO anomalies (id, trace_id, span_id, service, operation, kind, start_ms,
          duration_ms, severity, detector, score, ratio, baseline_mean_ms, baseline_stddev_ms,
          baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary,
-         reason, operation_ratio)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         reason, operation_ratio, error_rate, baseline_error_rate, error_type, observed_rate,
+         expected_rate, window_end_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
     this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
@@ -62,30 +70,7 @@ export class AnomalyStore {
   /** Call inside a transaction. */
   insert(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
-      this.insertStmt.run(
-        r.id,
-        r.traceId,
-        r.spanId,
-        r.service,
-        r.operation,
-        r.kind,
-        r.startMs,
-        r.durationMs,
-        r.severity,
-        r.detector,
-        r.score,
-        r.ratio,
-        r.meanMs,
-        r.stddevMs,
-        r.p99Ms,
-        r.samples,
-        r.scope,
-        r.window,
-        r.recordedAt,
-        r.summary,
-        r.reason,
-        Number.isFinite(r.operationRatio) ? r.operationRatio : null,
-      );
+      this.insertStmt.run(...rowValues(r));
     }
   }
 
@@ -105,7 +90,7 @@ export class AnomalyStore {
     const sql = `SELECT * FROM anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ms DESC LIMIT ?`;
     return this.db
-      .prepare<(string | number)[], Row>(sql)
+      .prepare<(string | number)[], AnomalyRow>(sql)
       .all(...args, q.limit)
       .map(fromRow);
   }
@@ -133,7 +118,41 @@ export class AnomalyStore {
   }
 }
 
-function fromRow(r: Row): AnomalyRecord {
+/** A record's column values, in the order of the table's columns. */
+export function rowValues(r: AnomalyRecord): (string | number | null)[] {
+  return [
+    r.id,
+    r.traceId,
+    r.spanId,
+    r.service,
+    r.operation,
+    r.kind,
+    r.startMs,
+    r.durationMs,
+    r.severity,
+    r.detector,
+    r.score,
+    r.ratio,
+    r.meanMs,
+    r.stddevMs,
+    r.p99Ms,
+    r.samples,
+    r.scope,
+    r.window,
+    r.recordedAt,
+    r.summary,
+    r.reason,
+    finite(r.operationRatio),
+    finite(r.errorRate),
+    finite(r.baselineErrorRate),
+    r.errorType ?? null,
+    finite(r.observedRate),
+    finite(r.expectedRate),
+    finite(r.windowEndMs),
+  ];
+}
+
+export function fromRow(r: AnomalyRow): AnomalyRecord {
   return {
     id: r.id,
     traceId: r.trace_id,
@@ -157,5 +176,17 @@ function fromRow(r: Row): AnomalyRecord {
     summary: r.summary,
     reason: r.reason,
     operationRatio: r.operation_ratio ?? Number.NaN,
+    ...(r.error_rate !== null && {
+      errorRate: r.error_rate,
+      baselineErrorRate: r.baseline_error_rate ?? Number.NaN,
+      ...(r.error_type !== null && { errorType: r.error_type }),
+    }),
+    ...(r.observed_rate !== null && {
+      observedRate: r.observed_rate,
+      expectedRate: r.expected_rate ?? Number.NaN,
+      ...(r.window_end_ms !== null && { windowEndMs: r.window_end_ms }),
+    }),
   };
 }
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { merge, type Moments } from '../moments.js';
 import { Sketch } from '../sketch.js';
 import type { SlotThresholds, ThresholdSource } from '../thresholds.js';
+import type { ThresholdStore } from './threshold-store.js';
 
 export interface KeyRow {
   readonly id: number;
@@ -24,7 +25,8 @@ export interface SketchRow extends MomentRow {
   readonly sketch: Uint8Array;
 }
 
-interface ThresholdRow {
+/** A row of the thresholds table (the same columns in SQLite and PostgreSQL). */
+export interface ThresholdRow {
   key_id: number;
   slot: number;
   samples: number;
@@ -48,7 +50,7 @@ interface ThresholdRow {
  * `transaction`, so a flush is one atomic commit; the window is a merge of daily rows and
  * retention is a DELETE of old days.
  */
-export class BaselineStore {
+export class BaselineStore implements ThresholdStore {
   private readonly s;
 
   constructor(readonly db: Database.Database) {
@@ -178,25 +180,9 @@ export class BaselineStore {
   }
 
   thresholds(keyId?: number): Map<number, SlotThresholds[]> {
-    const out = new Map<number, SlotThresholds[]>();
-    const rows = keyId === undefined ? this.s.thresholds.all() : this.s.keyThresholds.all(keyId);
-    for (const r of rows) {
-      let list = out.get(r.key_id);
-      if (!list) out.set(r.key_id, (list = []));
-      list.push({
-        slot: r.slot,
-        samples: r.samples,
-        mean: r.mean,
-        stddev: r.stddev,
-        p50: r.p50 ?? Number.NaN,
-        p95: r.p95 ?? Number.NaN,
-        p99: r.p99 ?? Number.NaN,
-        z: r.z5 === null ? null : [r.z5, r.z4!, r.z3!, r.z2!, r.z1!],
-        source: r.source,
-        computedAt: r.computed_at,
-      });
-    }
-    return out;
+    return thresholdsOf(
+      keyId === undefined ? this.s.thresholds.all() : this.s.keyThresholds.all(keyId),
+    );
   }
 
   /** Replaces one key's thresholds (call inside `transaction`). */
@@ -221,6 +207,11 @@ export class BaselineStore {
     }
   }
 
+  /** Replaces one key's thresholds in a transaction of its own (`ThresholdStore`). */
+  saveThresholds(keyId: number, slots: readonly SlotThresholds[]): void {
+    this.transaction(() => this.replaceThresholds(keyId, slots));
+  }
+
   getMeta(name: string): string | undefined {
     return this.s.getMeta.get(name)?.value;
   }
@@ -239,4 +230,26 @@ export class BaselineStore {
     this.s.bump.run(`${name}_generation`);
     return this.generation(name);
   }
+}
+
+/** Threshold rows grouped by key, each key's in the order of the rows. */
+export function thresholdsOf(rows: readonly ThresholdRow[]): Map<number, SlotThresholds[]> {
+  const out = new Map<number, SlotThresholds[]>();
+  for (const r of rows) {
+    let list = out.get(r.key_id);
+    if (!list) out.set(r.key_id, (list = []));
+    list.push({
+      slot: r.slot,
+      samples: r.samples,
+      mean: r.mean,
+      stddev: r.stddev,
+      p50: r.p50 ?? Number.NaN,
+      p95: r.p95 ?? Number.NaN,
+      p99: r.p99 ?? Number.NaN,
+      z: r.z5 === null ? null : [r.z5, r.z4!, r.z3!, r.z2!, r.z1!],
+      source: r.source,
+      computedAt: r.computed_at,
+    });
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { HourglassError } from '../../../../component/errors.js';
+import { RATE_SCHEMA } from './rate-store.js';
 
 /** The baseline database cannot be opened or written (a bad path, permissions, a full disk). */
 export class StorageError extends HourglassError {
@@ -11,7 +12,8 @@ export class StorageError extends HourglassError {
   }
 }
 
-const SCHEMA_VERSION = 2;
+// 3: the error and traffic detectors' rate_stats table and anomaly columns (rates/).
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -147,6 +149,7 @@ function migrate(db: Database.Database): void {
     );
   }
   db.exec(SCHEMA);
+  db.exec(RATE_SCHEMA);
   if (version < SCHEMA_VERSION) {
     addMissingColumns(db, 'anomalies', ADDED_COLUMNS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -157,6 +160,13 @@ function migrate(db: Database.Database): void {
 const ADDED_COLUMNS: readonly [string, string][] = [
   ['reason', "TEXT NOT NULL DEFAULT 'slow_span'"],
   ['operation_ratio', 'REAL'],
+  // Version 3: the error and traffic detectors (null for latency anomalies).
+  ['error_rate', 'REAL'],
+  ['baseline_error_rate', 'REAL'],
+  ['error_type', 'TEXT'],
+  ['observed_rate', 'REAL'],
+  ['expected_rate', 'REAL'],
+  ['window_end_ms', 'REAL'],
 ];
 
 function addMissingColumns(

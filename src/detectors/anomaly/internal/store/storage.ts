@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
 import { openDatabase } from './open-database.js';
+import { RateStore } from './rate-store.js';
 import { trimStore } from './trim-store.js';
 
 export type OpenState = 'open' | 'reopened' | 'unavailable';
@@ -18,6 +19,8 @@ export type OpenState = 'open' | 'reopened' | 'unavailable';
 export class Storage {
   baselines: BaselineStore | undefined;
   anomalies: AnomalyStore | undefined;
+  /** The error and traffic baselines (rates/). */
+  rates: RateStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -53,6 +56,7 @@ export class Storage {
       this.db = db;
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
+      this.rates = new RateStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -112,6 +116,7 @@ export class Storage {
     this.db = undefined;
     this.baselines = undefined;
     this.anomalies = undefined;
+    this.rates = undefined;
   }
 
   private fail(err: unknown, message: string): void {

@@ -1,0 +1,441 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setImmediate as yieldToTraffic } from 'node:timers/promises';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Clock } from '../../../component/clock.js';
+import type { AnomalyProcessorConfig } from '../config.js';
+import type { AnomalyFeed } from './anomaly-feed.js';
+import type { CountQuery, CountRow } from './anomaly-counts.js';
+import type { AnomalyQuery, AnomalyRecord } from './anomaly-record.js';
+import type { BaselineModel } from './baseline-model.js';
+import { staleKeys } from './baseline-sync.js';
+import type { DetectorMetrics } from './detector-metrics.js';
+import type { JobQueue } from './job-queue.js';
+import type { KeyState, PendingRow } from './key-state.js';
+import { LEVEL_MIN_SAMPLES } from './level.js';
+import { mergeAt } from './moments.js';
+import type { PendingSummaries } from './pending-summaries.js';
+import { recalculate, type RecalcReport } from './recalculate.js';
+import { SLOT_COUNT, slotsOfBucket } from './slots.js';
+import type { SlotThresholds } from './thresholds.js';
+import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
+import type { KeyRow } from './store/baseline-store.js';
+import { createPool, redactUrl } from './store/pg-connect.js';
+import { migrate, PG_SCHEMA_VERSION } from './store/pg-schema.js';
+import { keyName, PgStore } from './store/pg-store.js';
+
+/** Learning held for the database while it is down, in daily rows; beyond it, dropped and counted. */
+const MAX_PENDING_ROWS = 200_000;
+const REBUILD_BATCH = 256;
+/** How long a recalculation asked for waits for another instance's to end. */
+const RECALC_WAIT_MS = 120_000;
+
+export interface FleetContext {
+  readonly model: BaselineModel;
+  readonly buckets: TimeBuckets;
+  readonly config: AnomalyProcessorConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: DetectorMetrics;
+  readonly feed: AnomalyFeed;
+  readonly jobs: JobQueue;
+  readonly summaries: PendingSummaries;
+  /** `[sev5 .. sev1]` as fractions, for the point and the level thresholds. */
+  readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
+  /** The schema version this instance runs (a test stands for the previous release with 1). */
+  readonly schemaVersion?: number | undefined;
+}
+
+/**
+ * The processor's side of a fleet sharing one PostgreSQL database (`storage: postgres://...`).
+ * Never on the traffic path: each flush is an asynchronous transaction writing this instance's
+ * learning as its own rows; then the keys other instances changed since the last flush are read
+ * back merged, so every instance scores against the fleet's window. A new instance starts from the
+ * fleet's baselines and thresholds. While the database is slow or down, scoring goes on from
+ * memory, learning is held (bounded) and written when it is back, the outage is logged once and
+ * every failed attempt counted. One recalculation runs per schedule for the fleet (a claimed row
+ * and an advisory lock); retention runs under a lock of its own.
+ */
+export class FleetSync {
+  readonly label: string;
+  readonly instance: string;
+  /** Failed connections and writes (read by the metrics). */
+  failures = 0;
+  private readonly pool: pg.Pool;
+  private store: PgStore | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private refreshQueued = false;
+  private since: string | undefined;
+  private generation = -1;
+  private day = Number.NaN;
+  private failing = false;
+  private closed = false;
+  /** Stored thresholds per key id, as last read or computed (the admin API's profile). */
+  private readonly stored = new Map<number, SlotThresholds[]>();
+
+  constructor(private readonly c: FleetContext) {
+    const pgc = c.config.postgres;
+    this.label = redactUrl(c.config.storage);
+    this.instance = pgc.instance ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.pool = createPool(
+      {
+        url: c.config.storage,
+        passwordFile: pgc.password_file,
+        caFile: pgc.ca_file,
+        timeoutMs: pgc.timeout,
+      },
+      (err) => this.fail(err, 'a connection to the shared baseline database failed'),
+    );
+  }
+
+  get available(): boolean {
+    return this.store !== undefined && !this.failing;
+  }
+
+  /** Connects, migrates and loads the fleet's window and thresholds; failures only log. */
+  async start(): Promise<void> {
+    await this.run();
+  }
+
+  /** The timer's flush: skipped while one is still running (a slow database waits for no one). */
+  tick(): void {
+    if (!this.running) void this.run();
+  }
+
+  /**
+   * Writes what was learned and tagged since the last flush, then follows the other instances;
+   * when a flush is running, waits for it and flushes once more.
+   */
+  flush(): Promise<void> {
+    if (!this.running) return this.run();
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.flush();
+    });
+    return this.queued;
+  }
+
+  /** Recalculates thresholds for the fleet. `scheduledAt`: the schedule's run, claimed once. */
+  async recalc(
+    keyIds: number[] | undefined,
+    scheduledAt?: number,
+  ): Promise<RecalcReport | undefined> {
+    await this.flush();
+    const store = this.store;
+    if (!store) throw new Error(`the shared baseline database ${this.label} is not available`);
+    const { config, clock, metrics, model, logger } = this.c;
+    const now = clock.now();
+    if (scheduledAt !== undefined && !(await store.claimRecalculation(scheduledAt, now))) {
+      return undefined; // another instance runs this night's recalculation
+    }
+    try {
+      // Asked for (all keys, not by the schedule): waits for another instance's pass to end.
+      const waitMs = keyIds === undefined && scheduledAt === undefined ? RECALC_WAIT_MS : 0;
+      const report = await store.withLock(
+        'recalculation',
+        () =>
+          recalculate(store, {
+            sinceDay: this.sinceDay(),
+            keyIds,
+            percentiles: this.c.percentiles.point,
+            minSamples: config.min_samples,
+            now,
+            timeZone: config.timezone,
+            pause: () => yieldToTraffic(),
+            onKey: (row, _window, slots) => {
+              this.stored.set(row.id, slots);
+              // The window's moments are kept by the flushes; only thresholds are installed here.
+              const key = model.withId(row.id) ?? model.get(row.service, row.operation, row.kind);
+              key?.setThresholds(slots);
+              key?.level.recompute(this.c.percentiles.level);
+            },
+          }),
+        waitMs,
+      );
+      if (report === undefined) {
+        if (keyIds === undefined && scheduledAt === undefined) {
+          throw new Error('another instance of the fleet is recalculating; retry in a moment');
+        }
+        return undefined;
+      }
+      this.generation = await store.generation('thresholds');
+      if (keyIds === undefined) {
+        metrics.recalculated('ok');
+        logger.info(
+          {
+            keys: report.keys,
+            changed: report.changed,
+            durationMs: report.duration_ms,
+            instance: this.instance,
+          },
+          'thresholds recalculated for the fleet',
+        );
+      }
+      return report;
+    } catch (err) {
+      if (keyIds === undefined) metrics.recalculated('failed');
+      throw err;
+    }
+  }
+
+  /** The thresholds stored for a key (as last read from the database). */
+  storedThresholds(keyId: number): SlotThresholds[] {
+    return this.stored.get(keyId) ?? [];
+  }
+
+  /** The fleet's anomaly history (every instance's). */
+  history(q: AnomalyQuery): Promise<AnomalyRecord[]> {
+    return this.store ? this.store.history(q) : Promise.resolve([]);
+  }
+
+  counts(q: CountQuery): Promise<CountRow[]> {
+    return this.store ? this.store.counts(q) : Promise.resolve([]);
+  }
+
+  /** Writes what is pending (one last try) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private run(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.running = (async () => {
+      if (!this.store && !(await this.connect())) return this.limitPending();
+      await this.write();
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async connect(): Promise<boolean> {
+    const { logger, clock } = this.c;
+    try {
+      const client = await this.pool.connect();
+      let version: number;
+      try {
+        version = Math.min(
+          await migrate(client, this.c.schemaVersion),
+          this.c.schemaVersion ?? PG_SCHEMA_VERSION,
+        );
+      } finally {
+        client.release();
+      }
+      const store = new PgStore(this.pool, this.instance, version);
+      await store.register(clock.now());
+      await this.load(store);
+      this.store = store;
+      if (this.failing)
+        logger.info({ storage: this.label }, 'the shared baseline database is usable again');
+      this.failing = false;
+      return true;
+    } catch (err) {
+      this.fail(err, 'cannot reach the shared baseline database; detection continues from memory');
+      return false;
+    }
+  }
+
+  /** Reads the fleet's window and thresholds into memory (a new instance starts from them). */
+  private async load(store: PgStore): Promise<void> {
+    const now = this.c.clock.now();
+    this.day = this.c.buckets.day(now);
+    await this.retention(store, now);
+    // The snapshot first: whatever commits after it is read again at the next flush.
+    this.since = (await store.changedKeys(undefined)).next;
+    const keys = await store.keys();
+    await this.rebuild(store, keys);
+    await this.reloadThresholds(store);
+  }
+
+  /** One flush: this instance's rows and anomalies in one transaction, then follow the fleet. */
+  private async write(): Promise<void> {
+    const store = this.store!;
+    const { model, feed, summaries, clock, metrics } = this.c;
+    const started = performance.now();
+    const now = clock.now();
+    const taken: [KeyState, PendingRow[]][] = [];
+    for (const k of model.keys()) {
+      if (k.pending.length === 0) continue;
+      taken.push([k, k.pending]);
+      k.pending = [];
+    }
+    const anomalies = [...feed.unflushed()];
+    const notes = summaries.entries();
+    try {
+      const missing = taken.filter(([k]) => k.id === undefined).map(([k]) => k);
+      if (missing.length > 0) {
+        const ids = await store.ensureKeys(missing);
+        for (const k of missing) {
+          const id = ids.get(keyName(k));
+          if (id !== undefined && model.get(k.service, k.operation, k.kind) === k)
+            model.setId(k, id);
+        }
+      }
+      const learning = taken
+        .filter(([k]) => k.id !== undefined)
+        .map(([k, rows]) => ({
+          service: k.service,
+          operation: k.operation,
+          kind: k.kind,
+          id: k.id!,
+          rows,
+        }));
+      const summarized = await store.write({ learning, anomalies, summaries: notes, now });
+      feed.flushedRecords(new Set(anomalies));
+      summaries.flushed(summarized, notes);
+      metrics.flushed((performance.now() - started) / 1000);
+      if (this.failing)
+        this.c.logger.info({ storage: this.label }, 'the shared baseline database is usable again');
+      this.failing = false;
+    } catch (err) {
+      // Nothing was written: the rows go back in front of what was learned meanwhile.
+      for (const [k, rows] of taken) k.pending = rows.concat(k.pending);
+      this.fail(
+        err,
+        'writing to the shared baseline database failed; learning is kept and written when it is back',
+      );
+      this.limitPending();
+      return;
+    }
+    try {
+      await this.follow(store, now);
+    } catch (err) {
+      this.fail(err, "reading the fleet's baselines failed; will retry at the next flush");
+    }
+  }
+
+  /** After a write: the window roll, other instances' learning and thresholds, first levels. */
+  private async follow(store: PgStore, now: number): Promise<void> {
+    const { model, buckets, percentiles } = this.c;
+    const today = buckets.day(now);
+    if (today !== this.day) {
+      this.day = today;
+      await this.retention(store, now);
+      this.since = (await store.changedKeys(undefined)).next;
+      await this.rebuild(store, await store.keys());
+    } else {
+      const changed = await store.changedKeys(this.since);
+      this.since = changed.next;
+      if (changed.ids.length > 0) await this.rebuild(store, await store.keys(changed.ids));
+    }
+    if ((await store.generation('thresholds')) !== this.generation)
+      await this.reloadThresholds(store);
+    for (const k of model.keys()) {
+      if (k.level.thresholds === undefined && k.level.samples >= LEVEL_MIN_SAMPLES) {
+        k.level.recompute(percentiles.level, false);
+      }
+    }
+    this.refreshGrown(now);
+  }
+
+  /**
+   * Keys whose history doubled since their thresholds were computed, or whose current bucket
+   * reached min_samples since: recalculated in the background, as a single processor does
+   * (baseline-sync.ts); an instance that finds the lock taken leaves them to the next flush.
+   */
+  private refreshGrown(now: number): void {
+    if (this.refreshQueued) return;
+    const { model, config, buckets, jobs } = this.c;
+    const stale = staleKeys(model, bucketOfDayHour(buckets.dayHour(now)), config.min_samples);
+    if (stale.length === 0) return;
+    this.refreshQueued = true;
+    jobs.submit('threshold refresh', async () => {
+      try {
+        await this.recalc(stale);
+      } finally {
+        this.refreshQueued = false;
+      }
+    });
+  }
+
+  /** Installs the fleet's window moments of `keys` (plus this instance's unwritten learning). */
+  private async rebuild(store: PgStore, keys: readonly KeyRow[]): Promise<void> {
+    const sinceDay = this.sinceDay();
+    for (let i = 0; i < keys.length; i += REBUILD_BATCH) {
+      const part = keys.slice(i, i + REBUILD_BATCH);
+      const rows = await store.momentRows(
+        sinceDay,
+        part.map((k) => k.id),
+      );
+      for (const row of part) {
+        const window = new Float64Array(SLOT_COUNT * 3);
+        for (const r of rows.get(row.id) ?? []) {
+          for (const slot of slotsOfBucket(bucketOfDayHour(r.day * 24 + r.hour))) {
+            mergeAt(window, slot * 3, r.count, r.mean, r.m2);
+          }
+        }
+        this.install(row, window);
+      }
+      await yieldToTraffic();
+    }
+  }
+
+  private install(row: KeyRow, window: Float64Array): void {
+    const { model } = this.c;
+    const key =
+      model.withId(row.id) ??
+      model.get(row.service, row.operation, row.kind) ??
+      model.key(row.service, row.operation, row.kind);
+    if (!key) return;
+    if (key.id !== row.id) model.setId(key, row.id);
+    key.replaceMoments(window);
+    const stored = this.stored.get(row.id);
+    if (stored && key.refreshedAt === 0) key.setThresholds(stored);
+  }
+
+  private async reloadThresholds(store: PgStore): Promise<void> {
+    this.generation = await store.generation('thresholds');
+    const all = await store.thresholds();
+    this.stored.clear();
+    for (const [id, slots] of all) this.stored.set(id, slots);
+    for (const key of this.c.model.keys()) {
+      if (key.id !== undefined) key.setThresholds(all.get(key.id) ?? []);
+    }
+  }
+
+  /** Retention for the fleet, by whichever instance holds the lock (it is idempotent). */
+  private async retention(store: PgStore, now: number): Promise<void> {
+    const { config, logger } = this.c;
+    const removed = await store.withLock('retention', () =>
+      store.retention(this.sinceDay(), now - config.history_retention),
+    );
+    if (removed && (removed.rows > 0 || removed.anomalies > 0)) {
+      logger.info(removed, "retention: removed the fleet's old daily rows and anomalies");
+    }
+  }
+
+  private sinceDay(): number {
+    return this.c.buckets.day(this.c.clock.now()) - this.c.config.window_days + 1;
+  }
+
+  /** Bounds the learning held while the database fails: beyond a limit it is dropped, counted. */
+  private limitPending(): void {
+    let rows = 0;
+    for (const k of this.c.model.keys()) rows += k.pending.length;
+    if (rows <= MAX_PENDING_ROWS) return;
+    let samples = 0;
+    for (const k of this.c.model.keys()) {
+      for (const r of k.pending) samples += r.m.count;
+      k.pending = [];
+    }
+    this.c.metrics.droppedItems('learning', samples);
+  }
+
+  private fail(err: unknown, message: string): void {
+    this.failures++;
+    if (this.failing) return;
+    this.failing = true;
+    this.c.logger.error({ err: safeError(err), storage: this.label }, message);
+  }
+}
+
+/** The error without anything that could carry the password (pg errors do not; URLs might). */
+function safeError(err: unknown): { message: string; code?: string } {
+  const e = err as { message?: unknown; code?: unknown };
+  const message =
+    typeof e?.message === 'string' ? e.message.replace(/\/\/[^@/\s]*@/g, '//***@') : String(err);
+  return typeof e?.code === 'string' ? { message, code: e.code } : { message };
+}

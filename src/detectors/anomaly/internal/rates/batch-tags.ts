@@ -1,0 +1,142 @@
+import type { ItemReplacement } from '../../../../otlp/rewrite.js';
+import { hexAt, type SpanRef } from '../../../../otlp/trace-index.js';
+import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
+import type { AnomalyRecord } from '../anomaly-record.js';
+import { tagEdit } from '../carried-attributes.js';
+import type { KeyState } from '../key-state.js';
+import { scopeOfSlot } from '../slots.js';
+import type { AttributeEncoder } from '../tagger.js';
+import { rateAttributes } from './rate-attributes.js';
+import type { RateVerdict } from './rate-detector.js';
+import { topType } from './rate-state.js';
+
+/**
+ * The tags of one batch, from every detector: a span judged by several carries the verdict of the
+ * most severe (severity, `anomaly.detector`, `anomaly.reason`; latency wins a tie) and the numbers
+ * of each (`anomaly.baseline.*`, `anomaly.errors.*`, `anomaly.traffic.*`). One record per span in
+ * the history, the winner's, with the others' numbers.
+ */
+export class BatchTags {
+  private latency: Map<number, [AnomalyRecord, number]> | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly spans: readonly SpanRef[],
+    private readonly keys: readonly (KeyState | undefined)[],
+    private readonly carried: Uint8Array | undefined,
+    private readonly encoder: AttributeEncoder,
+    private readonly windows: readonly string[],
+    private readonly now: number,
+  ) {}
+
+  /** The latency detector tagged span `i` (`slot`: the baseline it was judged against). */
+  latencyTag(i: number, record: AnomalyRecord, slot: number): void {
+    (this.latency ??= new Map()).set(i, [record, slot]);
+  }
+
+  /** Every tag: the records into `anomalies`, the edits of the request (undefined: none). */
+  finish(
+    verdicts: readonly RateVerdict[],
+    anomalies: AnomalyRecord[],
+  ): Map<number, Uint8Array | ItemReplacement> | undefined {
+    if (this.latency === undefined && verdicts.length === 0) return undefined;
+    const edits = new Map<number, Uint8Array | ItemReplacement>();
+    const rated = new Map<number, RateVerdict>();
+    for (const v of verdicts) rated.set(v.index, v);
+    for (const [i, [record, slot]] of this.latency ?? []) {
+      const v = rated.get(i);
+      if (v === undefined) {
+        this.tag(i, this.encoder.encode(record, slot), record, anomalies, edits);
+        continue;
+      }
+      rated.delete(i);
+      const rate = this.rateRecord(v);
+      if (record.severity <= rate.severity) {
+        const merged = { ...record, ...rateNumbers(rate) };
+        const attrs = concat(this.encoder.encode(record, slot), rateAttributes(rate, false));
+        this.tag(i, attrs, merged, anomalies, edits);
+      } else {
+        const merged = {
+          ...rate,
+          meanMs: record.meanMs,
+          stddevMs: record.stddevMs,
+          p99Ms: record.p99Ms,
+          operationRatio: record.operationRatio,
+        };
+        const attrs = concat(rateAttributes(rate, true), this.encoder.encode(record, slot, true));
+        this.tag(i, attrs, merged, anomalies, edits);
+      }
+    }
+    for (const [i, v] of rated) {
+      const rate = this.rateRecord(v);
+      this.tag(i, rateAttributes(rate, true), rate, anomalies, edits);
+    }
+    return edits;
+  }
+
+  private tag(
+    i: number,
+    attributes: Uint8Array,
+    record: AnomalyRecord,
+    anomalies: AnomalyRecord[],
+    edits: Map<number, Uint8Array | ItemReplacement>,
+  ): void {
+    const span = this.spans[i]!;
+    anomalies.push(record);
+    edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attributes));
+  }
+
+  private rateRecord(v: RateVerdict): AnomalyRecord {
+    const span = this.spans[v.index]!;
+    const key = this.keys[v.index]!;
+    const traceId = hexAt(this.bytes, span.traceIdAt, 16);
+    const spanId = hexAt(this.bytes, span.spanIdAt, 8);
+    const errors = v.detector === 'errors';
+    const type = errors ? topType(key.rates!) : undefined;
+    return {
+      id: `${traceId}-${spanId}`,
+      traceId,
+      spanId,
+      service: key.service,
+      operation: key.operation,
+      kind: span.kind,
+      startMs: span.startMs,
+      durationMs: span.durationMs,
+      severity: v.severity,
+      detector: v.detector,
+      reason: errors ? 'error_burst' : 'traffic_surge',
+      operationRatio: Number.NaN,
+      score: v.score,
+      ratio: v.baseline > 0 ? v.rate / v.baseline : Number.POSITIVE_INFINITY,
+      meanMs: 0,
+      stddevMs: 0,
+      p99Ms: 0,
+      samples: v.samples,
+      scope: scopeOfSlot(v.slot),
+      window: this.windows[v.slot]!,
+      recordedAt: this.now,
+      summary: null,
+      ...(errors
+        ? {
+            errorRate: v.rate,
+            baselineErrorRate: v.baseline,
+            errorType: type === undefined ? undefined : maskSecrets(type),
+          }
+        : { observedRate: v.rate, expectedRate: v.baseline }),
+    };
+  }
+}
+
+/** A rate record's own numbers, kept on a record another detector won. */
+function rateNumbers(r: AnomalyRecord): Partial<AnomalyRecord> {
+  return r.detector === 'errors'
+    ? { errorRate: r.errorRate, baselineErrorRate: r.baselineErrorRate, errorType: r.errorType }
+    : { observedRate: r.observedRate, expectedRate: r.expectedRate };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,98 @@
+import type { CountQuery } from '../anomaly-counts.js';
+import type { AnomalyQuery, AnomalyRecord } from '../anomaly-record.js';
+import { rowValues } from './anomaly-store.js';
+export { fromRow as fromAnomalyRow, type AnomalyRow } from './anomaly-store.js';
+
+const COLUMNS: readonly { name: string; type: string }[] = [
+  { name: 'id', type: 'text' },
+  { name: 'trace_id', type: 'text' },
+  { name: 'span_id', type: 'text' },
+  { name: 'service', type: 'text' },
+  { name: 'operation', type: 'text' },
+  { name: 'kind', type: 'int' },
+  { name: 'start_ms', type: 'float8' },
+  { name: 'duration_ms', type: 'float8' },
+  { name: 'severity', type: 'int' },
+  { name: 'detector', type: 'text' },
+  { name: 'score', type: 'float8' },
+  { name: 'ratio', type: 'float8' },
+  { name: 'baseline_mean_ms', type: 'float8' },
+  { name: 'baseline_stddev_ms', type: 'float8' },
+  { name: 'baseline_p99_ms', type: 'float8' },
+  { name: 'baseline_samples', type: 'bigint' },
+  { name: 'baseline_scope', type: 'text' },
+  { name: 'baseline_window', type: 'text' },
+  { name: 'recorded_at', type: 'bigint' },
+  { name: 'summary', type: 'text' },
+  { name: 'reason', type: 'text' },
+  { name: 'operation_ratio', type: 'float8' },
+];
+
+/** The error and traffic detectors' columns (schema version 3), in `rowValues`' order. */
+const DETECTOR_COLUMNS: readonly { name: string; type: string }[] = [
+  { name: 'error_rate', type: 'float8' },
+  { name: 'baseline_error_rate', type: 'float8' },
+  { name: 'error_type', type: 'text' },
+  { name: 'observed_rate', type: 'float8' },
+  { name: 'expected_rate', type: 'float8' },
+  { name: 'window_end_ms', type: 'float8' },
+];
+const INSTANCE = { name: 'instance', type: 'text' };
+
+/**
+ * The columns an instance of schema `version` writes (version 2 added `instance`, version 3 the
+ * error and traffic detectors' columns).
+ */
+export function anomalyColumns(version: number): readonly { name: string; type: string }[] {
+  if (version >= 3) return [...COLUMNS, INSTANCE, ...DETECTOR_COLUMNS];
+  return version >= 2 ? [...COLUMNS, INSTANCE] : COLUMNS;
+}
+
+/** One record's values in the order of `anomalyColumns(3)`; older versions take a prefix. */
+export function anomalyRow(r: AnomalyRecord, instance: string): unknown[] {
+  const values = rowValues(r);
+  return [...values.slice(0, COLUMNS.length), instance, ...values.slice(COLUMNS.length)];
+}
+
+/** The history's query (newest first by span start), as the SQLite store runs it. */
+export function historyQuery(q: AnomalyQuery, version: number): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const filter = (column: string, op: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    args.push(value);
+    where.push(`${column} ${op} $${args.length}`);
+  };
+  filter('service', '=', q.service);
+  filter('operation', '=', q.operation);
+  filter('severity', '<=', q.minSeverity);
+  filter('start_ms', '>=', q.sinceMs);
+  args.push(q.limit);
+  const detectorCols = version >= 3 ? DETECTOR_COLUMNS.map((c) => c.name) : [];
+  const nulls = version >= 3 ? [] : DETECTOR_COLUMNS.map((c) => `NULL AS ${c.name}`);
+  const cols = [...COLUMNS.map((c) => c.name), ...detectorCols, ...nulls].join(', ');
+  return {
+    sql: `SELECT ${cols} FROM hg_anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY start_ms DESC LIMIT $${args.length}`,
+    args,
+  };
+}
+
+/** Tagged spans per service, severity and step. */
+export function countsQuery(q: CountQuery): { sql: string; args: unknown[] } {
+  const args: unknown[] = [q.sinceMs, q.stepMs, q.untilMs];
+  const where = ['start_ms >= $1', 'start_ms < $3'];
+  if (q.service !== undefined) {
+    args.push(q.service);
+    where.push(`service = $${args.length}`);
+  }
+  if (q.minSeverity !== undefined) {
+    args.push(q.minSeverity);
+    where.push(`severity <= $${args.length}`);
+  }
+  return {
+    sql: `SELECT service, severity, floor((start_ms - $1) / $2)::int AS step, COUNT(*)::int AS n
+      FROM hg_anomalies WHERE ${where.join(' AND ')} GROUP BY service, severity, step`,
+    args,
+  };
+}

@@ -1,0 +1,172 @@
+import type pg from 'pg';
+import { StorageError } from './open-database.js';
+
+/**
+ * The PostgreSQL schema of a fleet's shared baselines, as numbered migrations. Every migration is
+ * additive (a table, a nullable column, an index), so an instance of the previous version keeps
+ * working on a database a newer one has migrated: during a rolling update both run side by side.
+ * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
+ * migration that breaks older code must raise it (none does yet).
+ */
+export const PG_SCHEMA_VERSION = 3;
+
+/** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
+const MIN_READER = 1;
+
+const MIGRATIONS: readonly (readonly [version: number, sql: string])[] = [
+  [
+    1,
+    `
+CREATE TABLE IF NOT EXISTS hg_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hg_keys (
+  id SERIAL PRIMARY KEY,
+  service TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  UNIQUE (service, operation, kind)
+);
+-- One instance's learning of one key, local day and hour: the fleet's row is the merge of these.
+-- xid: the transaction that last wrote the row, so instances find what others changed since.
+CREATE TABLE IF NOT EXISTS hg_daily (
+  key_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  instance TEXT NOT NULL,
+  count BIGINT NOT NULL,
+  mean DOUBLE PRECISION NOT NULL,
+  m2 DOUBLE PRECISION NOT NULL,
+  sketch BYTEA NOT NULL,
+  xid XID8 NOT NULL DEFAULT pg_current_xact_id(),
+  PRIMARY KEY (key_id, day, hour, instance)
+);
+CREATE INDEX IF NOT EXISTS hg_daily_by_day ON hg_daily (day);
+CREATE INDEX IF NOT EXISTS hg_daily_by_xid ON hg_daily (xid);
+CREATE TABLE IF NOT EXISTS hg_thresholds (
+  key_id INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  samples BIGINT NOT NULL,
+  mean DOUBLE PRECISION NOT NULL,
+  stddev DOUBLE PRECISION NOT NULL,
+  p50 DOUBLE PRECISION, p95 DOUBLE PRECISION, p99 DOUBLE PRECISION,
+  z5 DOUBLE PRECISION, z4 DOUBLE PRECISION, z3 DOUBLE PRECISION, z2 DOUBLE PRECISION,
+  z1 DOUBLE PRECISION,
+  source TEXT NOT NULL,
+  computed_at BIGINT NOT NULL,
+  PRIMARY KEY (key_id, slot)
+);
+CREATE TABLE IF NOT EXISTS hg_anomalies (
+  id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_ms DOUBLE PRECISION NOT NULL,
+  duration_ms DOUBLE PRECISION NOT NULL,
+  severity INTEGER NOT NULL,
+  detector TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  ratio DOUBLE PRECISION NOT NULL,
+  baseline_mean_ms DOUBLE PRECISION NOT NULL,
+  baseline_stddev_ms DOUBLE PRECISION NOT NULL,
+  baseline_p99_ms DOUBLE PRECISION NOT NULL,
+  baseline_samples BIGINT NOT NULL,
+  baseline_scope TEXT NOT NULL,
+  baseline_window TEXT NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  summary TEXT,
+  reason TEXT NOT NULL DEFAULT 'slow_span',
+  operation_ratio DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS hg_anomalies_by_start ON hg_anomalies (start_ms);
+CREATE INDEX IF NOT EXISTS hg_anomalies_by_service ON hg_anomalies (service, start_ms);
+CREATE INDEX IF NOT EXISTS hg_anomalies_by_recorded ON hg_anomalies (recorded_at);
+-- Scheduled recalculations claimed by an instance: one per scheduled time for the whole fleet.
+CREATE TABLE IF NOT EXISTS hg_recalculations (
+  scheduled_at BIGINT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  started_at BIGINT NOT NULL
+);
+`,
+  ],
+  [
+    2,
+    `
+-- Instances seen on this database, with the schema version each runs (rolling updates).
+CREATE TABLE IF NOT EXISTS hg_instances (
+  instance TEXT PRIMARY KEY,
+  schema_version INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  seen_at BIGINT NOT NULL
+);
+-- Which instance recorded an anomaly (NULL: one of version 1).
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS instance TEXT;
+`,
+  ],
+  [
+    3,
+    `
+-- The error and traffic detectors' fields of an anomaly (NULL for latency anomalies).
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS error_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS baseline_error_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS error_type TEXT;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS observed_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS expected_rate DOUBLE PRECISION;
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS window_end_ms DOUBLE PRECISION;
+`,
+  ],
+];
+
+/** Advisory lock ids (any two constants of this application). */
+export const MIGRATION_LOCK = 0x686f7572_01;
+export const RECALC_LOCK = 0x686f7572_02;
+export const RETENTION_LOCK = 0x686f7572_03;
+
+/**
+ * Brings the database to `target` (this code's version; a test may ask for an older one to stand
+ * for the previous release) under an advisory lock, so instances starting together migrate once.
+ * Returns the version the database is at, which may be newer than `target` when a newer instance
+ * migrated it and still admits this version (`min_reader`); otherwise throws a StorageError.
+ */
+export async function migrate(client: pg.ClientBase, target = PG_SCHEMA_VERSION): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const exists = await client.query<{ t: string | null }>("SELECT to_regclass('hg_meta') AS t");
+    let version = 0;
+    let minReader = 0;
+    if (exists.rows[0]?.t) {
+      const meta = await client.query<{ name: string; value: string }>(
+        "SELECT name, value FROM hg_meta WHERE name IN ('schema_version', 'min_reader')",
+      );
+      for (const r of meta.rows) {
+        if (r.name === 'schema_version') version = Number(r.value);
+        if (r.name === 'min_reader') minReader = Number(r.value);
+      }
+    }
+    if (version > target) {
+      if (minReader > target) {
+        throw new StorageError(
+          `the shared baseline database has schema version ${version}, which needs hourglass of schema version ${minReader} or newer (this one: ${target}); finish the rolling update`,
+        );
+      }
+      await client.query('COMMIT');
+      return version;
+    }
+    for (const [v, sql] of MIGRATIONS) {
+      if (v <= version || v > target) continue;
+      await client.query(sql);
+    }
+    if (version < target) {
+      const set = `INSERT INTO hg_meta (name, value) VALUES ($1, $2)
+        ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`;
+      await client.query(set, ['schema_version', String(target)]);
+      await client.query(set, ['min_reader', String(Math.min(MIN_READER, target))]);
+    }
+    await client.query('COMMIT');
+    return Math.max(version, target);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

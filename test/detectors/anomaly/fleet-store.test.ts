@@ -1,0 +1,207 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
+import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
+import { useTempDirs } from '../../exporters/harness.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { PG_PASSWORD, PgCluster } from '../../helpers/postgres.js';
+import { standaloneDetector } from '../helpers/detector.js';
+import { traceRequest, type SpanSpec } from '../helpers/traces.js';
+
+// A real PostgreSQL server (Debian's postgresql 15), a throwaway cluster for this file.
+let cluster: PgCluster;
+let databases = 0;
+beforeAll(async () => {
+  cluster = await PgCluster.start();
+}, 120_000);
+afterAll(() => cluster?.destroy());
+
+const tempDir = useTempDirs('hourglass-fleet-');
+const detectors: AnomalyDetector[] = [];
+afterEach(async () => {
+  await Promise.all(detectors.splice(0).map((d) => d.shutdown()));
+});
+
+/** A new database on the cluster; the password in a file, as a mounted secret would hold it. */
+function newDatabase(): { storage: string; postgres: Record<string, unknown> } {
+  const name = `fleet_${++databases}`;
+  cluster.createDatabase(name);
+  const file = join(tempDir(), 'pg-password');
+  writeFileSync(file, `${PG_PASSWORD}\n`);
+  return { storage: cluster.url(name), postgres: { password_file: file } };
+}
+
+async function detector(
+  storage: string,
+  clock: FakeClock,
+  extra: Record<string, unknown> = {},
+): Promise<AnomalyDetector> {
+  const d = await standaloneDetector(storage, { min_samples: 20, ...extra }, clock);
+  detectors.push(d);
+  return d;
+}
+
+/** A deterministic pseudo-random stream (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OPERATIONS = [
+  { service: 'checkout', name: 'POST /pay', median: 80 },
+  { service: 'checkout', name: 'GET /cart', median: 12 },
+  { service: 'inventory', name: 'reserve', median: 30 },
+];
+
+/** One hour of traffic: per operation, log-normal durations, one span every few seconds. */
+function hourOfTraffic(startMs: number, rnd: () => number): SpanSpec[] {
+  const spans: SpanSpec[] = [];
+  for (let s = 0; s < 3600; s += 15) {
+    for (const op of OPERATIONS) {
+      const z = Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+      spans.push({
+        service: op.service,
+        name: op.name,
+        startMs: startMs + s * 1000 + Math.floor(rnd() * 1000),
+        durationMs: Math.round(op.median * Math.exp(0.3 * z) * 100) / 100,
+      });
+    }
+  }
+  return spans;
+}
+
+function keyOf(d: AnomalyDetector, op: (typeof OPERATIONS)[number]) {
+  const [k] = d.keys({ service: op.service, operation: op.name });
+  expect(k, `${op.service} ${op.name}`).toBeDefined();
+  return k!;
+}
+
+function expectSameMoments(a: AnomalyDetector, b: AnomalyDetector): void {
+  for (const op of OPERATIONS) {
+    const ma = keyOf(a, op).m;
+    const mb = keyOf(b, op).m;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const i = slot * 3;
+      expect(ma[i], `count of slot ${slot}`).toBe(mb[i]);
+      expect(ma[i + 1]!).toBeCloseTo(mb[i + 1]!, 9);
+      expect(Math.abs(ma[i + 2]! - mb[i + 2]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, mb[i + 2]!));
+    }
+  }
+}
+
+/**
+ * Plays `hours` of traffic from `t0`: `one` receives all of it, `halves[0]` and `halves[1]`
+ * alternate spans (a load balancer's halves), every detector flushing each simulated hour.
+ */
+async function play(
+  clock: FakeClock,
+  hours: number,
+  one: AnomalyDetector,
+  halves: readonly AnomalyDetector[],
+  rnd: () => number,
+): Promise<void> {
+  for (let h = 0; h < hours; h++) {
+    const spans = hourOfTraffic(clock.now(), rnd);
+    for (let i = 0; i < spans.length; i += 60) {
+      const part = spans.slice(i, i + 60);
+      one.accept(one.score(traceRequest(part)));
+      for (let j = 0; j < halves.length; j++) {
+        const mine = part.filter((_s, n) => n % halves.length === j);
+        halves[j]!.accept(halves[j]!.score(traceRequest(mine)));
+      }
+    }
+    clock.advance(3_600_000);
+    await one.flushNow();
+    for (const d of halves) await d.flushNow();
+  }
+  // Each instance reads what the others wrote last at its next flush.
+  for (const d of halves) await d.flushNow();
+}
+
+describe('a fleet sharing baselines in PostgreSQL', () => {
+  it('two processors on one database, each given half the traffic, end with the baselines of one given all of it', async () => {
+    const db = newDatabase();
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 0));
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    await play(clock, 30, one, [a, b], random(7));
+
+    // The window's moments (count, mean, M2 of all 200 slots of every key).
+    expectSameMoments(a, one);
+    expectSameMoments(b, one);
+    expect(keyOf(a, OPERATIONS[0]!).count()).toBe(30 * 240);
+
+    // Thresholds learned from the merged rows equal those learned from all the traffic: the
+    // sketches merge bin by bin, so the percentiles are the same numbers.
+    const fleetReport = await a.recalculate();
+    const oneReport = await one.recalculate();
+    expect(fleetReport.keys).toBe(oneReport.keys);
+    expect(fleetReport.slots_learned).toBe(oneReport.slots_learned);
+    await b.flushNow(); // b installs the fleet's new thresholds
+    for (const op of OPERATIONS) {
+      const want = one.profile(keyOf(one, op));
+      for (const d of [a, b]) {
+        const got = d.profile(keyOf(d, op));
+        expect(got.global.samples).toBe(want.global.samples);
+        expect(got.global.p99_ms).toBeCloseTo(want.global.p99_ms!, 6);
+        expect(got.global.p50_ms).toBeCloseTo(want.global.p50_ms!, 6);
+        for (let i = 0; i < want.hours.length; i++) {
+          const [g, w] = [got.hours[i]!, want.hours[i]!];
+          expect(g.samples).toBe(w.samples);
+          expect(g.p99_ms === null ? null : Number(g.p99_ms.toPrecision(9))).toBe(
+            w.p99_ms === null ? null : Number(w.p99_ms.toPrecision(9)),
+          );
+          expect(g.thresholds.source).toBe(w.thresholds.source);
+          for (const [sev, z] of Object.entries(w.thresholds.sigma)) {
+            expect(g.thresholds.sigma[sev]).toBeCloseTo(z, 6);
+          }
+        }
+      }
+    }
+  }, 120_000);
+
+  it("a processor started later scores its first spans against the fleet's baselines and thresholds, and the history is shared", async () => {
+    const db = newDatabase();
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 0));
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    await play(clock, 6, one, [a, b], random(11));
+    await a.recalculate();
+
+    const slow = { service: 'checkout', name: 'POST /pay', startMs: clock.now(), durationMs: 900 };
+    const tagged = a.score(traceRequest([slow]));
+    expect(tagged.anomalies).toHaveLength(1);
+    a.accept(tagged);
+    one.accept(one.score(traceRequest([slow]))); // the reference sees what the fleet saw
+    await a.flushNow();
+
+    // A third instance, new: no span seen yet, and it tags at once.
+    const c = await detector(db.storage, clock, { postgres: db.postgres });
+    const late = { ...slow, startMs: clock.now() + 1000, durationMs: 850 };
+    const first = c.score(traceRequest([late]));
+    expect(first.anomalies).toHaveLength(1);
+    // Against the same baseline as a processor that saw the whole fleet's traffic.
+    await one.recalculate();
+    const reference = one.score(traceRequest([late])).anomalies[0]!;
+    expect(first.anomalies[0]!.samples).toBe(reference.samples);
+    expect(first.anomalies[0]!.scope).toBe(reference.scope);
+    expect(first.anomalies[0]!.meanMs).toBeCloseTo(reference.meanMs, 9);
+    expect(first.anomalies[0]!.severity).toBe(reference.severity);
+    // The same span to a fresh single processor: nothing learned, nothing tagged.
+    const fresh = await detector(join(tempDir(), 'fresh.db'), clock);
+    expect(fresh.score(traceRequest([late])).anomalies).toHaveLength(0);
+
+    // Any instance serves the fleet's history.
+    const history = await c.fleet!.history({ limit: 10, sinceMs: slow.startMs });
+    expect(history.map((r) => r.id)).toEqual([tagged.anomalies[0]!.id]);
+  }, 120_000);
+});
