@@ -7,6 +7,7 @@ import { llmSummaryConnectorFactory } from './exporters/llm-summary/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
+import { incidentNotifierFactory } from './extensions/incident-notifier/factory.js';
 import { batchProcessorFactory } from './pipeline/batch/factory.js';
 import { memoryLimiterFactory } from './pipeline/memory-limiter/factory.js';
 import { otlpReceiverFactory } from './receiver/otlp/factory.js';
@@ -28,6 +29,7 @@ export function builtinFactories(extra: readonly AnyFactory[] = []): Factories {
     llmSummaryConnectorFactory(),
     bearerTokenAuthFactory,
     adminExtensionFactory,
+    incidentNotifierFactory,
     ...extra,
   ]);
 }

@@ -37,12 +37,20 @@ export interface ConsoleDemo {
  * the built-in `llm_summary` summarizing every tagged trace within a second, and the `admin`
  * extension (behind `bearertokenauth` with `token`).
  */
-export function consoleSidecarConfig(dir: string, o: { token?: string } = {}): string {
+export function consoleSidecarConfig(
+  dir: string,
+  o: { token?: string; incidents?: boolean } = {},
+): string {
   const auth = o.token !== undefined;
   return stringify({
     receivers: { otlp: { protocols: { http: { endpoint: '127.0.0.1:0' } } } },
     processors: {
-      anomaly: { storage: join(dir, 'hourglass.db'), timezone: ZONE, min_samples: 20 },
+      anomaly: {
+        storage: join(dir, 'hourglass.db'),
+        timezone: ZONE,
+        min_samples: 20,
+        ...(o.incidents === false ? { incidents: { enabled: false } } : {}),
+      },
     },
     exporters: {
       file: { path: join(dir, 'spans.jsonl') },

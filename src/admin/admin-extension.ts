@@ -4,7 +4,13 @@ import { resolveAuthenticator, type ServerAuthenticator } from '../component/aut
 import type { Extension, Host } from '../component/component.js';
 import type { CreateSettings } from '../component/factory.js';
 import { serverTlsOptions } from '../config/tls.js';
-import { ANOMALY_HISTORY, type AnomalyHistory } from '../detectors/anomaly/contract.js';
+import {
+  ANOMALY_HISTORY,
+  ANOMALY_INCIDENTS,
+  incidentJson,
+  type AnomalyHistory,
+  type IncidentSource,
+} from '../detectors/anomaly/contract.js';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
 import {
   SUMMARY_STORE,
@@ -18,6 +24,7 @@ import { EventStream } from './internal/event-stream.js';
 import { BodyTooLarge } from './internal/body.js';
 import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
+import { INCIDENT_ROUTES } from './internal/incident-routes.js';
 import { BadRequest, Params } from './internal/params.js';
 import {
   json,
@@ -28,7 +35,7 @@ import {
   type StreamFilter,
 } from './internal/routes.js';
 
-const ALL_ROUTES = [...ROUTES, ...COUNT_ROUTES, ...FEEDBACK_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...COUNT_ROUTES, ...FEEDBACK_ROUTES, ...INCIDENT_ROUTES];
 
 /**
  * The `admin` extension: the JSON admin API of DESIGN.md (baselines, anomaly history, the live
@@ -91,18 +98,20 @@ export class AdminExtension implements Extension, AdminContext {
       .map((p) => ({ id: p.id, detector: p.value }));
   }
 
+  incidents(processor: string | undefined): { id: string; source: IncidentSource }[] {
+    return (this.host?.lookup(ANOMALY_INCIDENTS) ?? [])
+      .filter((p) => processor === undefined || p.id === processor)
+      .map((p) => ({ id: p.id, source: p.value }));
+  }
+
   summaries(exporter: string | undefined): SummarySource[] {
     return summarySources(this.host?.lookup(SUMMARY_STORE) ?? [], exporter);
   }
 
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean {
-    if (this.streams.size >= this.config.max_stream_clients) return false;
-    const unsubscribe: (() => void)[] = [];
-    const stream = new EventStream(res, this.settings.clock, this.config.stream_heartbeat, () => {
-      this.streams.delete(stream);
-      for (const u of unsubscribe) u();
-    });
-    this.streams.add(stream);
+    const opened = this.newStream(res);
+    if (!opened) return false;
+    const { stream, unsubscribe } = opened;
     for (const { id, detector } of this.detectors(filter.processor)) {
       unsubscribe.push(
         detector.subscribe((r) => {
@@ -113,6 +122,35 @@ export class AdminExtension implements Extension, AdminContext {
       );
     }
     return true;
+  }
+
+  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean {
+    const opened = this.newStream(res);
+    if (!opened) return false;
+    for (const { id, source } of this.incidents(processor)) {
+      opened.unsubscribe.push(
+        source.subscribe((c) => {
+          opened.stream.send('incident', `${c.incident.id}-${c.incident.updatedAt}`, {
+            change: c.type,
+            ...incidentJson(id, c.incident, this.jaegerUiUrl),
+          });
+        }),
+      );
+    }
+    return true;
+  }
+
+  private newStream(
+    res: http.ServerResponse,
+  ): { stream: EventStream; unsubscribe: (() => void)[] } | undefined {
+    if (this.streams.size >= this.config.max_stream_clients) return undefined;
+    const unsubscribe: (() => void)[] = [];
+    const stream = new EventStream(res, this.settings.clock, this.config.stream_heartbeat, () => {
+      this.streams.delete(stream);
+      for (const u of unsubscribe) u();
+    });
+    this.streams.add(stream);
+    return { stream, unsubscribe };
   }
 
   shutdown(): Promise<void> {

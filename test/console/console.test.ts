@@ -47,18 +47,6 @@ describe('the web console in Chromium, against a real sidecar', () => {
     }
   });
 
-  it('says plainly that incidents are not enabled when the incidents API answers 404', async () => {
-    const { page } = await bed().page();
-    await page.goto(`${bed().admin}/#/overview`);
-    await page.waitForSelector('.tile');
-    expect(await page.textContent('main')).toContain('Incidents are not enabled');
-    await page.goto(`${bed().admin}/#/incidents`);
-    await expect
-      .poll(() => page.textContent('main'))
-      .toContain('Incidents are not enabled: no incidents component is configured');
-    await page.close();
-  });
-
   it('the Overview has one tile per service with its tagged spans and the baselines learned', async () => {
     const { page } = await bed().page();
     await page.goto(`${bed().admin}/#/overview`);

@@ -34,14 +34,17 @@ export interface ConsoleBed {
  * the console on the admin port, optionally behind `bearertokenauth`), the demo shop's services
  * sending to it with the OpenTelemetry SDK, and headless Chromium.
  */
-export function useConsoleBed(o: { auth?: boolean } = {}): () => ConsoleBed {
+export function useConsoleBed(o: { auth?: boolean; incidents?: boolean } = {}): () => ConsoleBed {
   let bed: ConsoleBed | undefined;
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hourglass-console-'));
     const browser = await launchChromium();
     const sidecar = await startTestSidecar(
-      consoleSidecarConfig(dir, o.auth ? { token: TOKEN } : {}),
+      consoleSidecarConfig(dir, {
+        ...(o.auth ? { token: TOKEN } : {}),
+        ...(o.incidents === false ? { incidents: false } : {}),
+      }),
     );
     const admin = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
     const headers: Record<string, string> = o.auth ? { authorization: `Bearer ${TOKEN}` } : {};

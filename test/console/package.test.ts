@@ -38,6 +38,6 @@ describe('the console in the package and the image', () => {
 
   it('CI installs Chromium for the browser tests', () => {
     const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
-    expect(ci).toMatch(/apt-get update\n[^\n]*apt-get install -y [^\n]*\bchromium\n/);
+    expect(ci).toMatch(/apt-get update\n[^\n]*apt-get install -y [^\n]*\bchromium\b[^\n]*\n/);
   });
 });

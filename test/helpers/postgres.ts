@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freeAddresses } from './ports.js';
 
 /** Debian's PostgreSQL 15 server binaries; HOURGLASS_PG_BIN names another directory. */
@@ -122,7 +123,7 @@ export class PgCluster {
       database,
       '-XAtqc',
       sql,
-    ]);
+    ]).trim();
   }
 
   createDatabase(name: string): void {
@@ -161,4 +162,25 @@ export class PgCluster {
       throw new Error(`${tool} failed: ${e.stderr ?? ''}${e.stdout ?? ''}`, { cause: err });
     }
   }
+}
+
+/**
+ * One throwaway cluster for a test file (started before its tests, destroyed after them) and a
+ * new database on it per call of `database()`.
+ */
+export function usePgCluster(): { cluster: () => PgCluster; database: () => string } {
+  let cluster: PgCluster | undefined;
+  let databases = 0;
+  beforeAll(async () => {
+    cluster = await PgCluster.start();
+  }, 120_000);
+  afterAll(() => cluster?.destroy());
+  return {
+    cluster: () => cluster!,
+    database: () => {
+      const name = `hourglass_${++databases}`;
+      cluster!.createDatabase(name);
+      return name;
+    },
+  };
 }

@@ -14,7 +14,7 @@ export const COUNT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies/counts',
-    handle(_req, res, q, ctx) {
+    async handle(_req, res, q, ctx) {
       const untilMs = ctx.now();
       const sinceMs = q.time('since', untilMs) ?? untilMs - DEFAULT_SPAN_MS;
       const stepMs = q.duration('step') ?? DEFAULT_STEP_MS;
@@ -34,8 +34,11 @@ export const COUNT_ROUTES: readonly Route[] = [
       };
       const list = detectorsOr404(res, ctx, q.text('processor'));
       if (!list) return;
-      const services = list.flatMap(({ id, detector }) =>
-        detector.counts(query).map((c) => ({
+      const read = await Promise.all(
+        list.map(async ({ id, detector }) => ({ id, counts: await detector.loadCounts(query) })),
+      );
+      const services = read.flatMap(({ id, counts }) =>
+        counts.map((c) => ({
           processor: id,
           service: c.service,
           total: c.total,

@@ -4,6 +4,7 @@ import {
   spanKindName,
   type AnomalyHistory,
   type AnomalyRecord,
+  type IncidentSource,
 } from '../../detectors/anomaly/contract.js';
 import type { SummarySource } from '../../exporters/llm-summary/contract.js';
 import { anomalyJson } from './anomaly-json.js';
@@ -13,12 +14,16 @@ import type { Params } from './params.js';
 export interface AdminContext {
   /** The anomaly processors of the running graph (one entry per processor id). */
   detectors(processor: string | undefined): { id: string; detector: AnomalyHistory }[];
+  /** The incidents of the anomaly processors that have them on (one entry per processor id). */
+  incidents(processor: string | undefined): { id: string; source: IncidentSource }[];
   /** The summary stores of the running llm_summary connectors (one entry per id). */
   summaries(exporter: string | undefined): SummarySource[];
   readonly jaegerUiUrl: string | undefined;
   now(): number;
   /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
   openStream(res: http.ServerResponse, filter: StreamFilter): boolean;
+  /** Serves `res` as an event stream of incident changes; false when full. */
+  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean;
 }
 
 export interface StreamFilter {
@@ -133,7 +138,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies',
-    handle(_req, res, q, ctx) {
+    async handle(_req, res, q, ctx) {
       const query = {
         service: q.text('service'),
         operation: q.text('operation'),
@@ -143,10 +148,13 @@ export const ROUTES: readonly Route[] = [
       };
       const list = detectorsOr404(res, ctx, q.text('processor'));
       if (!list) return;
-      const anomalies = list
-        .flatMap(({ id, detector }) =>
-          detector.history(query).map((r) => ({ processor: id, record: r })),
-        )
+      const read = await Promise.all(
+        list.map(async ({ id, detector }) =>
+          (await detector.loadHistory(query)).map((r) => ({ processor: id, record: r })),
+        ),
+      );
+      const anomalies = read
+        .flat()
         .sort((a, b) => b.record.startMs - a.record.startMs)
         .slice(0, query.limit)
         .map(({ processor, record }) => ({ processor, ...anomalyJson(record, ctx.jaegerUiUrl) }));

@@ -3,7 +3,7 @@ import type { Host, Processor } from '../../component/component.js';
 import type { Consumer, OtlpBatch } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { ProcessorMetrics } from '../../telemetry/self-metrics.js';
-import { ANOMALY_HISTORY, SUMMARY_SINK } from './contract.js';
+import { ANOMALY_HISTORY, ANOMALY_INCIDENTS, SUMMARY_SINK } from './contract.js';
 import type { AnomalyDetector } from './detector.js';
 import type { ScoredBatch } from './internal/score-batch.js';
 import type { SharedDetector } from './internal/shared-detector.js';
@@ -31,9 +31,14 @@ export class AnomalyProcessor implements Processor {
     return this.shared.detector;
   }
 
-  /** The history (admin API) and where summaries go (llm_summary): one detector per id. */
+  /** The history (admin API), where summaries go (llm_summary), the incidents: one per id. */
   capabilities(): readonly Provided[] {
-    return [provide(ANOMALY_HISTORY, this.detector), provide(SUMMARY_SINK, this.detector)];
+    const incidents = this.detector.incidentSource;
+    return [
+      provide(ANOMALY_HISTORY, this.detector),
+      provide(SUMMARY_SINK, this.detector),
+      ...(incidents ? [provide(ANOMALY_INCIDENTS, incidents)] : []),
+    ];
   }
 
   async start(_host: Host): Promise<void> {

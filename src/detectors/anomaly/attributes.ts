@@ -22,6 +22,8 @@ export const ANOMALY_ATTRIBUTES = {
   samples: 'anomaly.baseline.samples',
   scope: 'anomaly.baseline.scope',
   window: 'anomaly.baseline.window',
+  /** The incident the span belongs to, while one is open (incidents/README.md). */
+  incidentId: 'anomaly.incident_id',
   /** `errors`: the operation's error share now (the window judged) and usually at this hour. */
   errorsRate: 'anomaly.errors.rate',
   errorsBaselineRate: 'anomaly.errors.baseline_rate',

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
+import { incidentsSchema } from './incidents/config.js';
 import { severitySetting } from './internal/severity.js';
 import { isValidTimeZone } from './internal/time-buckets.js';
 
@@ -93,6 +94,7 @@ export const anomalyProcessorSchema = z.strictObject({
     .max(8)
     .default([])
     .refine((keys) => new Set(keys).size === keys.length, { message: 'lists an attribute twice' }),
+  incidents: incidentsSchema,
 });
 
 export type AnomalyProcessorConfig = z.output<typeof anomalyProcessorSchema>;

@@ -1,5 +1,6 @@
 import { capability } from '../../component/capability.js';
 import type { AnomalyDetector } from './detector.js';
+import type { IncidentSource } from './incidents/incident-source.js';
 
 /**
  * The public face of the `anomaly` processor: what other components (the admin API, llm_summary,
@@ -44,7 +45,15 @@ export type { AnomalyProcessorConfig } from './config.js';
  */
 export type AnomalyHistory = Pick<
   AnomalyDetector,
-  'config' | 'keys' | 'profile' | 'history' | 'counts' | 'recalculate' | 'subscribe'
+  | 'config'
+  | 'keys'
+  | 'profile'
+  | 'history'
+  | 'counts'
+  | 'loadHistory'
+  | 'loadCounts'
+  | 'recalculate'
+  | 'subscribe'
 >;
 
 /** Offered by every `anomaly` processor (`host.lookup(ANOMALY_HISTORY)`). */
@@ -57,3 +66,21 @@ export interface SummarySink {
 
 /** Offered by every `anomaly` processor: summaries written by `llm_summary` join its history. */
 export const SUMMARY_SINK = capability<SummarySink>('anomaly.summary_sink');
+
+export type {
+  IncidentChange,
+  IncidentChangeType,
+  IncidentListener,
+  OpenRequest,
+} from './incidents/engine.js';
+export type { IncidentView, Origin } from './incidents/incident.js';
+export type { IncidentQuery } from './incidents/incident-store.js';
+export type { IncidentSource } from './incidents/incident-source.js';
+/** An incident as JSON (the admin API's and the generic webhook's shape). */
+export { incidentJson } from './incidents/incident-json.js';
+
+/**
+ * The incidents of one `anomaly` processor (`processors.anomaly.incidents`), offered when they are
+ * enabled: the admin API serves them, `incident_notifier` notifies them, detectors open them.
+ */
+export const ANOMALY_INCIDENTS = capability<IncidentSource>('anomaly.incidents');

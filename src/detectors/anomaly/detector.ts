@@ -35,7 +35,10 @@ import { AttributeEncoder } from './internal/tagger.js';
 import { deleteEvicted, pendingWritten, writePending } from './internal/write-pending.js';
 import type { AnomalyStore } from './internal/store/anomaly-store.js';
 import { Storage } from './internal/store/storage.js';
+import { incidentSource, type IncidentSource } from './incidents/incident-source.js';
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
+import { IncidentEngine } from './incidents/engine.js';
+import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { dropRecord } from './internal/rates/drop-record.js';
 import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
 import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
@@ -47,6 +50,8 @@ const MAX_PENDING_ROWS = 200_000;
 const MAX_SUMMARY_BYTES = 16 * 1024;
 /** Ids of spans tagged or seen tagged, remembered per flush interval (recent-spans.ts). */
 const MAX_RECENT_IDS = 50_000;
+/** How often incidents are checked for their quiet period (and their gauges set). */
+const TICK_MS = 1_000;
 
 /**
  * The engine behind the `anomaly` processor: hot baselines in memory, scoring and learning, the
@@ -60,6 +65,10 @@ export class AnomalyDetector {
   /** The shared PostgreSQL database when `storage` is a postgres:// URL (SQLite otherwise). */
   readonly fleet: FleetSync | undefined;
   readonly feed: AnomalyFeed;
+  /** One incident per fault (incidents/README.md); undefined when `incidents.enabled` is false. */
+  readonly incidents: IncidentEngine | undefined;
+  /** The incidents as other components read them (the `anomaly.incidents` capability). */
+  readonly incidentSource: IncidentSource | undefined;
   private readonly buckets: TimeBuckets;
   private readonly scoring: ScoringContext;
   /** The error and traffic detectors (undefined when both are off). */
@@ -116,6 +125,21 @@ export class AnomalyDetector {
       flush: () => this.flush(),
       rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
+    this.incidents = config.incidents.enabled
+      ? new IncidentEngine(
+          config.incidents,
+          new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
+        )
+      : undefined;
+    this.incidentSource =
+      this.incidents &&
+      incidentSource(
+        this.incidents,
+        () => this.storage.incidents,
+        () => [...new Set(Array.from(this.model.keys(), (k) => k.service))],
+        () => settings.clock.now(),
+        settings.logger,
+      );
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
       bySeverity(config.severity_percentiles).map((p) => p / 100),
@@ -148,6 +172,7 @@ export class AnomalyDetector {
       encoder: new AttributeEncoder('latency', windows),
       latency: config.latency.enabled,
       rates: this.rates,
+      incidents: this.incidents,
     };
   }
 
@@ -156,7 +181,14 @@ export class AnomalyDetector {
     const now = clock.now();
     const fleet = this.fleet;
     if (fleet) await fleet.start();
-    else if (this.storage.ensureOpen(now) !== 'unavailable') await this.sync.load(now);
+    else if (this.storage.ensureOpen(now) !== 'unavailable') {
+      await this.sync.load(now);
+      this.loadIncidents();
+    }
+    const incidents = this.incidents;
+    if (incidents) {
+      this.timers.push(clock.setInterval(() => incidents.tick(clock.now()), TICK_MS).unref());
+    }
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
     );
@@ -223,16 +255,20 @@ export class AnomalyDetector {
    * Writes what is pending and resolves once written (or failed: it is kept); with a shared
    * database, also picks up what the other instances wrote.
    */
-  flushNow(): Promise<void> {
-    if (this.fleet) return this.fleet.flush();
+  async flushNow(): Promise<void> {
+    if (this.fleet) {
+      await this.fleet.flush();
+      this.report();
+      return;
+    }
     this.flush();
-    return Promise.resolve();
   }
 
   /** Writes the learning and anomalies of the last interval in one transaction. */
   flush(): void {
     if (this.fleet) {
       this.fleet.tick();
+      this.report();
       return;
     }
     const started = performance.now();
@@ -260,6 +296,8 @@ export class AnomalyDetector {
             rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
+            if (this.incidents && this.storage.incidents)
+              this.incidents.write(this.storage.incidents, now);
             return w;
           });
     this.report();
@@ -283,6 +321,18 @@ export class AnomalyDetector {
     counts[record.severity] = 1;
     this.metrics.taggedSpans(counts);
     this.feed.publish([record]);
+    // A drop of SEV3 or worse is an incident of its operation (no span shows it).
+    if (record.severity <= 3) {
+      this.incidents?.openIncident(
+        {
+          service: record.service,
+          operation: record.operation,
+          reason: record.reason,
+          severity: record.severity,
+        },
+        this.settings.clock.now(),
+      );
+    }
   }
 
   /** The rate baselines' window from SQLite (at start and at each daily roll), with retention. */
@@ -368,6 +418,49 @@ export class AnomalyDetector {
     return this.summaries.apply(this.feed.query(q, stored));
   }
 
+  /**
+   * The history as `history` serves it, read from wherever it is kept: with a shared database,
+   * every instance's anomalies (the admin API reads this).
+   */
+  async loadHistory(query: AnomalyQuery): Promise<AnomalyRecord[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.history(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.history(q));
+    return this.summaries.apply(this.feed.query(q, stored));
+  }
+
+  /** `counts`, read from wherever the history is kept (the admin API reads this). */
+  async loadCounts(query: CountQuery): Promise<ServiceCounts[]> {
+    const fleet = this.fleet;
+    if (!fleet) return this.counts(query);
+    const q = this.boundQuery(query);
+    const stored = await this.readShared(() => fleet.counts(q));
+    return sumRows([...stored, ...countRows(this.feed.unflushed(), q)], q);
+  }
+
+  private boundQuery<Q extends { service?: string | undefined; operation?: string | undefined }>(
+    query: Q,
+  ): Q {
+    return {
+      ...query,
+      service: query.service === undefined ? undefined : boundText(query.service),
+      operation: query.operation === undefined ? undefined : boundText(query.operation),
+    };
+  }
+
+  private async readShared<T>(read: () => Promise<T[]>): Promise<T[]> {
+    try {
+      return await read();
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        "cannot read the shared anomaly history; serving this instance's recent anomalies only",
+      );
+      return [];
+    }
+  }
+
   /** Tagged spans per service over time: the history's and those not written yet. */
   counts(query: CountQuery): ServiceCounts[] {
     const q = {
@@ -381,7 +474,8 @@ export class AnomalyDetector {
   /** Reads the stored history; while it cannot be read, only what is not written yet is served. */
   private readHistory<T>(read: (a: AnomalyStore) => T[]): T[] {
     try {
-      return this.storage.anomalies ? read(this.storage.anomalies) : [];
+      // A fleet's history is read by loadHistory / loadCounts (asynchronously).
+      return this.storage.anomalies && !this.fleet ? read(this.storage.anomalies) : [];
     } catch (err) {
       this.settings.logger.warn(
         { err },
@@ -397,6 +491,17 @@ export class AnomalyDetector {
    */
   attachSummary(anomalyIds: readonly string[], summary: string): void {
     this.summaries.add(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+    this.incidents?.attachSummary(anomalyIds, boundText(summary, MAX_SUMMARY_BYTES));
+  }
+
+  /** Incidents left open at the last shutdown carry on (a failure to read them is logged). */
+  private loadIncidents(): void {
+    if (!this.incidents || !this.storage.incidents) return;
+    try {
+      this.incidents.load(this.storage.incidents);
+    } catch (err) {
+      this.settings.logger.warn({ err }, 'cannot read the open incidents; starting without them');
+    }
   }
 
   subscribe(listener: AnomalyListener): () => void {
@@ -406,6 +511,7 @@ export class AnomalyDetector {
   async shutdown(): Promise<void> {
     for (const t of this.timers) t.cancel();
     await this.jobs.stop();
+    this.incidents?.tick(this.settings.clock.now());
     if (this.fleet) {
       await this.fleet.close();
       return;

@@ -46,6 +46,15 @@ describe('anomaly processor config', () => {
       errors: { enabled: true },
       traffic: { enabled: true },
       key_attributes: [],
+      incidents: {
+        enabled: true,
+        quiet_period: 300_000,
+        max_open: 200,
+        max_traces: 50_000,
+        retention: 30 * 24 * 3_600_000,
+        max_stored: 10_000,
+        max_metric_services: 50,
+      },
     });
   });
 
@@ -140,5 +149,32 @@ service:
     expect(found).toContain(
       'service.pipelines.metrics.processors: processor "anomaly" does not support metrics',
     );
+  });
+
+  describe('incidents', () => {
+    it('reports every wrong incidents setting with its path', async () => {
+      const found = await problems(`
+receivers:
+  otlp: { protocols: { http: {} } }
+processors:
+  anomaly:
+    incidents:
+      quiet_period: 500ms
+      max_open: 0
+      retention: soon
+      colour: red
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces: { receivers: [otlp], processors: [anomaly], exporters: [debug] }
+`);
+      expect(found).toEqual([
+        'processors.anomaly.incidents.quiet_period: must be at least 1s',
+        'processors.anomaly.incidents.max_open: must be at least 1, got number 0',
+        'processors.anomaly.incidents.retention: "soon" is not a duration: write it as "200ms", "5s", "1m30s" or "1h"',
+        'processors.anomaly.incidents.colour: unknown setting',
+      ]);
+    });
   });
 });

@@ -1,22 +1,16 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { PG_PASSWORD, PgCluster } from '../../helpers/postgres.js';
+import { PG_PASSWORD, usePgCluster } from '../../helpers/postgres.js';
 import { standaloneDetector } from '../helpers/detector.js';
 import { traceRequest, type SpanSpec } from '../helpers/traces.js';
 
 // A real PostgreSQL server (Debian's postgresql 15), a throwaway cluster for this file.
-let cluster: PgCluster;
-let databases = 0;
-beforeAll(async () => {
-  cluster = await PgCluster.start();
-}, 120_000);
-afterAll(() => cluster?.destroy());
-
+const pg = usePgCluster();
 const tempDir = useTempDirs('hourglass-fleet-');
 const detectors: AnomalyDetector[] = [];
 afterEach(async () => {
@@ -25,11 +19,10 @@ afterEach(async () => {
 
 /** A new database on the cluster; the password in a file, as a mounted secret would hold it. */
 function newDatabase(): { storage: string; postgres: Record<string, unknown> } {
-  const name = `fleet_${++databases}`;
-  cluster.createDatabase(name);
+  const name = pg.database();
   const file = join(tempDir(), 'pg-password');
   writeFileSync(file, `${PG_PASSWORD}\n`);
-  return { storage: cluster.url(name), postgres: { password_file: file } };
+  return { storage: pg.cluster().url(name), postgres: { password_file: file } };
 }
 
 async function detector(

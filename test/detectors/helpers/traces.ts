@@ -12,6 +12,8 @@ export interface SpanSpec {
   readonly status?: number;
   readonly traceId?: string;
   readonly spanId?: string;
+  /** The parent span's id (hex); none for a root span. */
+  readonly parentSpanId?: string;
   readonly attributes?: Record<string, string | number | boolean>;
   /** Status message (with `status`). */
   readonly statusMessage?: string;
@@ -60,6 +62,7 @@ export function traceRequest(spans: readonly SpanSpec[]): Uint8Array {
             return {
               traceId: Buffer.from(s.traceId ?? hex(n, 16), 'hex'),
               spanId: Buffer.from(s.spanId ?? hex(n, 8), 'hex'),
+              ...(s.parentSpanId ? { parentSpanId: Buffer.from(s.parentSpanId, 'hex') } : {}),
               name: s.name,
               kind: s.kind ?? 2,
               startTimeUnixNano: nanos(s.startMs).toString(),

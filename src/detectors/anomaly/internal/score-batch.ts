@@ -20,6 +20,7 @@ import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
 import { effectiveStddev } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
+import type { TaggedSpan } from '../incidents/trace-groups.js';
 import { BatchTags } from './rates/batch-tags.js';
 import type { RateDetector } from './rates/rate-detector.js';
 
@@ -48,6 +49,13 @@ export interface ScoringContext {
   readonly latency: boolean;
   /** The error and traffic detectors (rates/), which see every span in the same pass. */
   readonly rates: RateDetector | undefined;
+  /** The incident engine: each tagged span's incident, written as `anomaly.incident_id`. */
+  readonly incidents?: IncidentTagging | undefined;
+}
+
+/** The hook the incident engine offers the tagging path (incidents/engine.ts). */
+export interface IncidentTagging {
+  assign(index: TraceIndex, tagged: readonly TaggedSpan[], now: number): (string | undefined)[];
 }
 
 /** A batch after scoring, kept until the batch is accepted downstream and then learned from. */
@@ -189,7 +197,13 @@ export function scoreBatch(
     if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
     tags.latencyTag(i, anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx), slot);
   }
-  const edits = tags.finish(rates?.verdicts ?? [], anomalies);
+  // The incident of a span depends on the others of its trace: assigned once all are known.
+  const incidents = ctx.incidents;
+  const edits = tags.finish(
+    rates?.verdicts ?? [],
+    anomalies,
+    incidents && ((tagged) => incidents.assign(index, tagged, now)),
+  );
   return {
     index,
     keys,

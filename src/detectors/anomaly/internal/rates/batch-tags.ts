@@ -2,6 +2,8 @@ import type { ItemReplacement } from '../../../../otlp/rewrite.js';
 import { hexAt, type SpanRef } from '../../../../otlp/trace-index.js';
 import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
 import type { AnomalyRecord } from '../anomaly-record.js';
+import { incidentAttribute } from '../../incidents/incident-attribute.js';
+import type { TaggedSpan } from '../../incidents/trace-groups.js';
 import { tagEdit } from '../carried-attributes.js';
 import type { KeyState } from '../key-state.js';
 import { scopeOfSlot } from '../slots.js';
@@ -18,6 +20,7 @@ import { topType } from './rate-state.js';
  */
 export class BatchTags {
   private latency: Map<number, [AnomalyRecord, number]> | undefined;
+  private readonly tagged: (TaggedSpan & { attributes: Uint8Array })[] = [];
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -34,10 +37,14 @@ export class BatchTags {
     (this.latency ??= new Map()).set(i, [record, slot]);
   }
 
-  /** Every tag: the records into `anomalies`, the edits of the request (undefined: none). */
+  /**
+   * Every tag: the records into `anomalies`, the edits of the request (undefined: none).
+   * `incidents` names each tagged span's incident (`anomaly.incident_id`), given them all.
+   */
   finish(
     verdicts: readonly RateVerdict[],
     anomalies: AnomalyRecord[],
+    incidents?: (tagged: readonly TaggedSpan[]) => (string | undefined)[],
   ): Map<number, Uint8Array | ItemReplacement> | undefined {
     if (this.latency === undefined && verdicts.length === 0) return undefined;
     const edits = new Map<number, Uint8Array | ItemReplacement>();
@@ -46,7 +53,7 @@ export class BatchTags {
     for (const [i, [record, slot]] of this.latency ?? []) {
       const v = rated.get(i);
       if (v === undefined) {
-        this.tag(i, this.encoder.encode(record, slot), record, anomalies, edits);
+        this.tag(i, this.encoder.encode(record, slot), record, anomalies);
         continue;
       }
       rated.delete(i);
@@ -54,7 +61,7 @@ export class BatchTags {
       if (record.severity <= rate.severity) {
         const merged = { ...record, ...rateNumbers(rate) };
         const attrs = concat(this.encoder.encode(record, slot), rateAttributes(rate, false));
-        this.tag(i, attrs, merged, anomalies, edits);
+        this.tag(i, attrs, merged, anomalies);
       } else {
         const merged = {
           ...rate,
@@ -64,26 +71,33 @@ export class BatchTags {
           operationRatio: record.operationRatio,
         };
         const attrs = concat(rateAttributes(rate, true), this.encoder.encode(record, slot, true));
-        this.tag(i, attrs, merged, anomalies, edits);
+        this.tag(i, attrs, merged, anomalies);
       }
     }
     for (const [i, v] of rated) {
       const rate = this.rateRecord(v);
-      this.tag(i, rateAttributes(rate, true), rate, anomalies, edits);
+      this.tag(i, rateAttributes(rate, true), rate, anomalies);
+    }
+    const ids = incidents?.(this.tagged);
+    for (let k = 0; k < this.tagged.length; k++) {
+      const { span: i, attributes } = this.tagged[k]!;
+      const id = ids?.[k];
+      const span = this.spans[i]!;
+      const attrs = id === undefined ? attributes : incidentAttribute(attributes, id);
+      edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attrs));
     }
     return edits;
   }
 
+  /** Records a tag; its edit is made in `finish`, once the incidents are known. */
   private tag(
     i: number,
     attributes: Uint8Array,
     record: AnomalyRecord,
     anomalies: AnomalyRecord[],
-    edits: Map<number, Uint8Array | ItemReplacement>,
   ): void {
-    const span = this.spans[i]!;
     anomalies.push(record);
-    edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attributes));
+    this.tagged.push({ span: i, record, attributes });
   }
 
   private rateRecord(v: RateVerdict): AnomalyRecord {

@@ -148,7 +148,10 @@ export class RateDetector {
       return;
     }
     const r = (key.rates ??= new RateState());
-    if (!(r.closedThrough === r.closedThrough)) r.closedThrough = this.closedThrough;
+    // A new key is observed from the minute of its first span on: no empty minutes before it.
+    if (!(r.closedThrough === r.closedThrough)) {
+      r.closedThrough = Math.max(this.closedThrough, Math.floor(c / CELLS_PER_MINUTE) - 1);
+    }
     const error = s.errors && isErrorSpan(bytes, span);
     r.count(c, error);
     if (r.expBucket !== bucket) this.refresh(r, bucket);

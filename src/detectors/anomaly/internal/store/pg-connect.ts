@@ -38,8 +38,8 @@ export function redactUrl(url: string): string {
  * A connection pool for the settings: TLS as libpq's `sslmode` says (`disable`, `prefer` and
  * `allow` connect in plain text; `require` encrypts and, as in libpq, verifies only with a CA file;
  * `verify-ca` and `verify-full` verify against the CA file or the system's CAs), the password from
- * the URL, the file or `PGPASSWORD`, in that order. Errors of idle connections are handed to
- * `onIdleError` (unhandled, they would end the process).
+ * the URL, the file or `PGPASSWORD`, in that order. Errors of connections outside a query are
+ * handed to `onIdleError` (unhandled, they would end the process).
  */
 export function createPool(s: PgSettings, onIdleError: (err: Error) => void): pg.Pool {
   let u: URL;
@@ -94,6 +94,8 @@ export function createPool(s: PgSettings, onIdleError: (err: Error) => void): pg
     types: { getTypeParser },
   });
   pool.on('error', onIdleError);
+  // A connection lost while checked out (holding a lock, between statements) errors on its client.
+  pool.on('connect', (client) => client.on('error', onIdleError));
   return pool;
 }
 

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
+import { IncidentStore } from '../../incidents/incident-store.js';
 import { openDatabase } from './open-database.js';
 import { RateStore } from './rate-store.js';
 import { trimStore } from './trim-store.js';
@@ -19,6 +20,7 @@ export type OpenState = 'open' | 'reopened' | 'unavailable';
 export class Storage {
   baselines: BaselineStore | undefined;
   anomalies: AnomalyStore | undefined;
+  incidents: IncidentStore | undefined;
   /** The error and traffic baselines (rates/). */
   rates: RateStore | undefined;
   private db: Database.Database | undefined;
@@ -56,6 +58,7 @@ export class Storage {
       this.db = db;
       this.baselines = new BaselineStore(db);
       this.anomalies = new AnomalyStore(db);
+      this.incidents = new IncidentStore(db);
       this.rates = new RateStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
@@ -116,6 +119,7 @@ export class Storage {
     this.db = undefined;
     this.baselines = undefined;
     this.anomalies = undefined;
+    this.incidents = undefined;
     this.rates = undefined;
   }
 

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { duration } from '../../../config/schema.js';
+
+/**
+ * `processors.anomaly.incidents`: one incident per fault, opened from the spans the processor
+ * tags (README.md documents each setting with its default).
+ */
+const incidentFields = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** An incident resolves once none of its spans was tagged for this long. */
+  quiet_period: duration(5 * 60_000).refine((ms) => ms >= 1_000, {
+    message: 'must be at least 1s',
+  }),
+  /** Open at most this many at once; beyond, tagged spans that would open one are counted. */
+  max_open: z.number().int().min(1).max(10_000).default(200),
+  /** Traces remembered with their incident, so later spans of a trace join it. */
+  max_traces: z.number().int().min(100).max(1_000_000).default(50_000),
+  /** Resolved incidents kept in the database this long... */
+  retention: duration(30 * 24 * 3_600_000),
+  /** ...and at most this many. */
+  max_stored: z.number().int().min(10).max(1_000_000).default(10_000),
+  /** Distinct services in the Prometheus labels; the rest are counted as `other`. */
+  max_metric_services: z.number().int().min(1).max(1_000).default(50),
+});
+
+export const incidentsSchema = incidentFields.prefault({} as z.input<typeof incidentFields>);
+
+export type IncidentsConfig = z.output<typeof incidentsSchema>;

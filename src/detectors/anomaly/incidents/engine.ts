@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import type { TraceIndex } from '../../../otlp/trace-index.js';
+import type { IncidentsConfig } from './config.js';
+import { Incident, stateOf, restoreIncident, type IncidentView, type Origin } from './incident.js';
+import type { IncidentMetrics } from './incident-metrics.js';
+import type { IncidentQuery, IncidentStore } from './incident-store.js';
+import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
+
+export type IncidentChangeType = 'opened' | 'worse' | 'updated' | 'summary' | 'resolved';
+
+export interface IncidentChange {
+  readonly type: IncidentChangeType;
+  readonly incident: IncidentView;
+}
+
+export type IncidentListener = (change: IncidentChange) => void;
+
+/** What opens an incident without a span (a drop of traffic, an error burst: issue 14). */
+export interface OpenRequest {
+  readonly service: string;
+  readonly operation: string;
+  /** Why, e.g. `traffic_drop`: kept as the incident's `reason`. */
+  readonly reason: string;
+  /** 1 (SEV1) .. 5. */
+  readonly severity: number;
+}
+
+/** Resolved incidents kept in memory after they are written, for the API and the stream. */
+const MAX_RECENT = 100;
+/** Resolved incidents held while the database cannot be written. */
+const MAX_UNWRITTEN = 1_000;
+/** `updated` events of an incident at most this often (opened, worse and resolved at once). */
+const UPDATE_EVERY_MS = 1_000;
+
+/** Opens on an operation's slowdown at SEV3 or worse, or on any SEV1 span. */
+export function opensIncident(r: { severity: number; reason: string }): boolean {
+  return r.severity === 1 || (r.reason === 'slow_operation' && r.severity <= 3);
+}
+
+/**
+ * The incident engine of one `anomaly` processor. The processor hands it the spans it tags in a
+ * request, synchronously, before the request is forwarded (`assign`); it answers with each span's
+ * incident id, which the processor writes as `anomaly.incident_id`. All in memory, bounded; the
+ * processor's flush writes what changed to SQLite in its own transaction (`write`).
+ *
+ * A request's tagged spans are grouped by trace (trace-groups.ts). A trace joins the incident that
+ * one of its spans' traces, operations or origin services already belongs to; else, when one of
+ * its spans opens an incident (`opensIncident`), a new one opens, its origin the trace's. The
+ * origin of an incident is the origin its traces blame most (ms of own time lost).
+ */
+export class IncidentEngine {
+  private readonly open = new Map<string, Incident>();
+  /** `service \0 operation` of the spans of open incidents. */
+  private readonly byKey = new Map<string, Incident>();
+  /** Origin services (and peers of call edges) of open incidents. */
+  private readonly byService = new Map<string, Incident>();
+  /** Recent traces and their incident, oldest first (bounded by max_traces). */
+  private readonly byTrace = new Map<string, Incident>();
+  /** Resolved incidents not yet written, then the last few, for reads. */
+  private readonly recent = new Map<string, Incident>();
+  private readonly dirty = new Set<Incident>();
+  private readonly updated = new Set<Incident>();
+  private readonly listeners = new Set<IncidentListener>();
+  private lastUpdates = 0;
+
+  constructor(
+    readonly config: IncidentsConfig,
+    private readonly metrics: IncidentMetrics,
+  ) {}
+
+  /**
+   * The incident of each tagged span (`tagged[k]`), or undefined when it belongs to none. Called
+   * on the traffic path: no I/O; listeners hear of openings and worse severities at once.
+   */
+  assign(index: TraceIndex, tagged: readonly TaggedSpan[], now: number): (string | undefined)[] {
+    const ids = new Array<string | undefined>(tagged.length);
+    if (tagged.length === 0) return ids;
+    const at = new Map<TaggedSpan, number>();
+    for (let k = 0; k < tagged.length; k++) at.set(tagged[k]!, k);
+    this.metrics.tagged(tagged);
+    for (const g of groupByTrace(index, tagged)) {
+      const incident = this.incidentOf(g, now);
+      if (!incident) continue;
+      this.join(incident, g, now);
+      for (const t of g.members) ids[at.get(t)!] = incident.id;
+    }
+    return ids;
+  }
+
+  /**
+   * Opens an incident without a span (or joins the open one of that operation or service):
+   * for detectors that see what no span shows (a drop of traffic). Returns its id, or undefined
+   * when max_open incidents are open.
+   */
+  openIncident(req: OpenRequest, now: number): string | undefined {
+    const key = keyOf(req.service, req.operation);
+    let incident = this.byKey.get(key) ?? this.byService.get(req.service);
+    if (!incident) {
+      incident = this.create(req.severity, req.reason, now);
+      if (!incident) return undefined;
+    }
+    const origin: Origin = { service: req.service, operation: req.operation, peerService: null };
+    incident.blame(origin, 1);
+    this.addSpan(incident, req.service, req.operation, req.severity, now);
+    this.index(incident, origin);
+    return incident.id;
+  }
+
+  /** Resolves incidents quiet for `quiet_period`, sends due `updated` events, sets the gauges. */
+  tick(now: number): void {
+    for (const i of [...this.open.values()]) {
+      if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
+    }
+    if (now - this.lastUpdates >= UPDATE_EVERY_MS && this.updated.size > 0) {
+      this.lastUpdates = now;
+      const list = [...this.updated];
+      this.updated.clear();
+      for (const i of list) this.emit('updated', i);
+    }
+    this.metrics.open([...this.open.values()]);
+  }
+
+  /** A summary of an anomaly (`traceId-spanId`) becomes its incident's, when it has none yet. */
+  attachSummary(anomalyIds: readonly string[], text: string): void {
+    for (const id of anomalyIds) {
+      const incident = this.byTrace.get(id.split('-')[0]!);
+      if (!incident || incident.summary) continue;
+      incident.summary = { text, anomalyId: id };
+      this.dirty.add(incident);
+      this.emit('summary', incident);
+      return;
+    }
+  }
+
+  subscribe(listener: IncidentListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  openIncidents(): IncidentView[] {
+    return [...this.open.values()].map((i) => i.view());
+  }
+
+  /** Incidents matching `q`, newest first: those in memory over those stored. */
+  list(q: IncidentQuery, store: IncidentStore | undefined): IncidentView[] {
+    const out = new Map<string, IncidentView>();
+    for (const s of store?.query(q) ?? []) out.set(s.id, s);
+    for (const i of [...this.open.values(), ...this.recent.values()]) {
+      const v = i.view();
+      if (matches(v, q)) out.set(v.id, v);
+      else out.delete(v.id);
+    }
+    return [...out.values()].sort((a, b) => b.openedAt - a.openedAt).slice(0, q.limit);
+  }
+
+  get(id: string, store: IncidentStore | undefined): IncidentView | undefined {
+    const i = this.open.get(id) ?? this.recent.get(id);
+    return i ? i.view() : store?.get(id);
+  }
+
+  /** Continues the incidents left open at the last shutdown. */
+  load(store: IncidentStore): void {
+    for (const s of store.loadOpen()) {
+      if (this.open.has(s.id) || this.open.size >= this.config.max_open) continue;
+      const i = restoreIncident(s);
+      this.open.set(i.id, i);
+      const origin = i.origin();
+      if (origin) this.index(i, origin);
+      for (const o of i.operations.values()) this.byKey.set(keyOf(o.service, o.operation), i);
+    }
+  }
+
+  /** Writes what changed (in the caller's transaction) and applies retention. */
+  write(store: IncidentStore, now: number): void {
+    const list = [...this.dirty];
+    if (list.length > 0) store.upsert(list.map(stateOf));
+    store.trim(now - this.config.retention, this.config.max_stored);
+    this.dirty.clear();
+    // Resolved and written: only the last few stay in memory.
+    for (const id of this.recent.keys()) {
+      if (this.recent.size <= MAX_RECENT) break;
+      this.recent.delete(id);
+    }
+  }
+
+  private incidentOf(g: TraceGroup, now: number): Incident | undefined {
+    const seen = this.byTrace.get(g.traceId);
+    if (seen?.open) return seen;
+    const o = g.origin.record;
+    const found =
+      this.byKey.get(keyOf(o.service, o.operation)) ??
+      firstOf(g.members, (t) => this.byKey.get(keyOf(t.record.service, t.record.operation))) ??
+      (g.peerService === null ? undefined : this.byService.get(g.peerService)) ??
+      this.byService.get(o.service);
+    if (found) return found;
+    let worst: TaggedSpan | undefined;
+    for (const t of g.members) {
+      if (opensIncident(t.record) && (!worst || t.record.severity < worst.record.severity))
+        worst = t;
+    }
+    if (!worst) return undefined;
+    return this.create(worst.record.severity, worst.record.reason, now);
+  }
+
+  private create(severity: number, reason: string, now: number): Incident | undefined {
+    if (this.open.size >= this.config.max_open) {
+      this.metrics.refused();
+      return undefined;
+    }
+    const i = new Incident(newId(now), now, severity, reason);
+    this.open.set(i.id, i);
+    this.dirty.add(i);
+    this.metrics.opened(severity);
+    return i;
+  }
+
+  private join(i: Incident, g: TraceGroup, now: number): void {
+    const fresh = i.spans === 0;
+    const before = i.severity;
+    const o = g.origin.record;
+    const origin: Origin = {
+      service: o.service,
+      operation: o.operation,
+      peerService: g.peerService,
+    };
+    i.blame(origin, Math.max(g.excessMs, 1e-3));
+    let worse = false;
+    for (const t of g.members) {
+      const r = t.record;
+      worse = this.addSpan(i, r.service, r.operation, r.severity, now, true) || worse;
+      i.sample(r.traceId, r.spanId, r.severity);
+    }
+    this.index(i, origin);
+    this.rememberTrace(g.traceId, i);
+    if (fresh) this.emit('opened', i);
+    else if (worse && i.severity < before) this.emit('worse', i);
+  }
+
+  /** Counts a span; true when the incident got worse. Events are the caller's when `quiet`. */
+  private addSpan(
+    i: Incident,
+    service: string,
+    operation: string,
+    severity: number,
+    now: number,
+    quiet = false,
+  ): boolean {
+    const fresh = i.spans === 0;
+    const worse = i.add(service, operation, severity, now);
+    if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
+    this.dirty.add(i);
+    this.updated.add(i);
+    if (!quiet) {
+      if (fresh) this.emit('opened', i);
+      else if (worse) this.emit('worse', i);
+    }
+    return worse;
+  }
+
+  private index(i: Incident, origin: Origin): void {
+    const best = i.origin() ?? origin;
+    if (!this.byService.has(best.service)) this.byService.set(best.service, i);
+    if (best.peerService !== null && !this.byService.has(best.peerService)) {
+      this.byService.set(best.peerService, i);
+    }
+  }
+
+  private rememberTrace(traceId: string, i: Incident): void {
+    this.byTrace.delete(traceId);
+    this.byTrace.set(traceId, i);
+    if (this.byTrace.size > this.config.max_traces) {
+      this.byTrace.delete(this.byTrace.keys().next().value!);
+    }
+  }
+
+  private resolve(i: Incident, now: number): void {
+    i.resolve(now);
+    this.open.delete(i.id);
+    for (const m of [this.byKey, this.byService]) {
+      for (const [k, v] of m) if (v === i) m.delete(k);
+    }
+    this.recent.set(i.id, i);
+    this.dirty.add(i);
+    this.updated.delete(i);
+    if (this.recent.size > MAX_UNWRITTEN) {
+      // The database has been failing for long: the oldest resolved are dropped, not held.
+      const oldest = this.recent.values().next().value!;
+      this.recent.delete(oldest.id);
+      this.dirty.delete(oldest);
+      this.metrics.droppedUnwritten();
+    }
+    this.emit('resolved', i);
+  }
+
+  private emit(type: IncidentChangeType, i: Incident): void {
+    if (this.listeners.size === 0) return;
+    const change = { type, incident: i.view() };
+    for (const l of this.listeners) l(change);
+  }
+}
+
+export function keyOf(service: string, operation: string): string {
+  return `${service}\u0000${operation}`;
+}
+
+function firstOf<T, R>(list: readonly T[], f: (t: T) => R | undefined): R | undefined {
+  for (const t of list) {
+    const r = f(t);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** Stable and unique across restarts and instances: the opening time and 48 random bits. */
+function newId(now: number): string {
+  return `inc-${Math.floor(now / 1000).toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+export function matches(v: IncidentView, q: IncidentQuery): boolean {
+  if (q.status !== undefined && v.status !== q.status) return false;
+  if (q.minSeverity !== undefined && v.severity > q.minSeverity) return false;
+  if (q.sinceMs !== undefined && v.updatedAt < q.sinceMs) return false;
+  if (q.service !== undefined && !v.services.some((s) => s.service === q.service)) return false;
+  return true;
+}

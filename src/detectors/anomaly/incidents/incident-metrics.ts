@@ -1,0 +1,95 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { SelfMetrics } from '../../../telemetry/self-metrics.js';
+import { severityName } from '../internal/severity.js';
+import type { Incident } from './incident.js';
+import type { TaggedSpan } from './trace-groups.js';
+
+const OTHER = 'other';
+
+/**
+ * The incidents' Prometheus metrics, for Alertmanager rules (docs/alertmanager-rules.yaml):
+ * tagged spans by service and severity and open incidents by severity. Service labels are
+ * bounded: beyond `maxServices` distinct services the rest are counted as `other`.
+ */
+export class IncidentMetrics {
+  private readonly spans: Counter;
+  private readonly openGauge: Gauge;
+  private readonly openedTotal: Counter;
+  private readonly refusedTotal: Counter;
+  private readonly droppedTotal: Counter;
+  private readonly services = new Set<string>();
+
+  constructor(
+    metrics: SelfMetrics,
+    private readonly processor: string,
+    private readonly maxServices: number,
+  ) {
+    this.spans = metrics.counter(
+      'hourglass_anomaly_service_spans_tagged_total',
+      'Spans tagged as anomalous, by service and severity (services beyond incidents.max_metric_services are counted as "other").',
+      ['processor', 'service', 'severity'],
+    );
+    this.openGauge = metrics.gauge('hourglass_incidents_open', 'Incidents open now, by severity.', [
+      'processor',
+      'severity',
+    ]);
+    this.openedTotal = metrics.counter(
+      'hourglass_incidents_opened_total',
+      'Incidents opened, by their severity when they opened.',
+      ['processor', 'severity'],
+    );
+    this.refusedTotal = metrics.counter(
+      'hourglass_incidents_refused_total',
+      'Incidents not opened because incidents.max_open were open.',
+      ['processor'],
+    );
+    this.droppedTotal = metrics.counter(
+      'hourglass_incidents_unwritten_dropped_total',
+      'Resolved incidents dropped unwritten because the database could not be written for long.',
+      ['processor'],
+    );
+  }
+
+  /** Counts a request's tagged spans: one increment per (service, severity), not per span. */
+  tagged(tagged: readonly TaggedSpan[]): void {
+    const counts = new Map<string, number>();
+    for (const t of tagged) {
+      const key = `${this.label(t.record.service)}\u0000${t.record.severity}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    for (const [key, n] of counts) {
+      const [service, sev] = key.split('\u0000');
+      this.spans.inc(
+        { processor: this.processor, service: service!, severity: severityName(Number(sev)) },
+        n,
+      );
+    }
+  }
+
+  open(incidents: readonly Incident[]): void {
+    const counts = [0, 0, 0, 0, 0];
+    for (const i of incidents) counts[i.severity - 1]!++;
+    for (let s = 1; s <= 5; s++) {
+      this.openGauge.set({ processor: this.processor, severity: severityName(s) }, counts[s - 1]!);
+    }
+  }
+
+  opened(severity: number): void {
+    this.openedTotal.inc({ processor: this.processor, severity: severityName(severity) });
+  }
+
+  refused(): void {
+    this.refusedTotal.inc({ processor: this.processor });
+  }
+
+  droppedUnwritten(): void {
+    this.droppedTotal.inc({ processor: this.processor });
+  }
+
+  private label(service: string): string {
+    if (this.services.has(service)) return service;
+    if (this.services.size >= this.maxServices) return OTHER;
+    this.services.add(service);
+    return service;
+  }
+}

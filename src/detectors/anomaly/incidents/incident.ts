@@ -1,0 +1,216 @@
+/**
+ * One incident: the spans of one fault, across operations and services, with where the time was
+ * lost. Every collection is bounded: what does not fit is counted in the last entry (`other`).
+ */
+
+/** Where the time was lost: a service's operation, or a call edge to `peerService`. */
+export interface Origin {
+  readonly service: string;
+  readonly operation: string;
+  readonly peerService: string | null;
+}
+
+export interface IncidentView {
+  readonly id: string;
+  readonly status: 'open' | 'resolved';
+  /** 1 (SEV1) .. 5: the worst severity of its spans. */
+  readonly severity: number;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly resolvedAt: number | null;
+  /** What opened it: `slow_operation`, `slow_span`, or the reason given to `open()`. */
+  readonly reason: string;
+  readonly origin: Origin | null;
+  readonly services: readonly { readonly service: string; readonly count: number }[];
+  readonly operations: readonly {
+    readonly service: string;
+    readonly operation: string;
+    readonly count: number;
+  }[];
+  readonly timeline: readonly { readonly at: number; readonly severity: number }[];
+  readonly samples: readonly { readonly traceId: string; readonly spanId: string }[];
+  readonly summary: { readonly text: string; readonly anomalyId: string } | null;
+  /** Spans that joined it. */
+  readonly spans: number;
+}
+
+const MAX_OPERATIONS = 50;
+const MAX_SERVICES = 50;
+const MAX_ORIGINS = 32;
+const MAX_SAMPLES = 5;
+const OTHER = 'other';
+
+interface OriginWeight {
+  readonly origin: Origin;
+  weight: number;
+}
+
+export class Incident {
+  severity: number;
+  updatedAt: number;
+  /** Clock time of the last span that joined (the quiet period counts from here). */
+  lastSeen: number;
+  resolvedAt: number | null = null;
+  spans = 0;
+  summary: { text: string; anomalyId: string } | null = null;
+  readonly timeline: { at: number; severity: number }[];
+  readonly services = new Map<string, number>();
+  readonly operations = new Map<string, { service: string; operation: string; count: number }>();
+  readonly samples: { traceId: string; spanId: string; severity: number }[] = [];
+  private readonly origins = new Map<string, OriginWeight>();
+
+  constructor(
+    readonly id: string,
+    readonly openedAt: number,
+    severity: number,
+    readonly reason: string,
+  ) {
+    this.severity = severity;
+    this.updatedAt = openedAt;
+    this.lastSeen = openedAt;
+    this.timeline = [{ at: openedAt, severity }];
+  }
+
+  get open(): boolean {
+    return this.resolvedAt === null;
+  }
+
+  /** Counts a span of `service` / `operation`; true when the severity got worse. */
+  add(service: string, operation: string, severity: number, now: number): boolean {
+    this.spans++;
+    this.lastSeen = now;
+    this.updatedAt = now;
+    bump(
+      this.services,
+      this.services.has(service) || this.services.size < MAX_SERVICES ? service : OTHER,
+    );
+    const key = `${service}\u0000${operation}`;
+    const op = this.operations.get(key);
+    if (op) op.count++;
+    else if (this.operations.size < MAX_OPERATIONS) {
+      this.operations.set(key, { service, operation, count: 1 });
+    } else {
+      const other = this.operations.get(OTHER) ?? { service: OTHER, operation: OTHER, count: 0 };
+      other.count++;
+      this.operations.set(OTHER, other);
+    }
+    if (severity >= this.severity) return false;
+    this.severity = severity;
+    this.timeline.push({ at: now, severity });
+    return true;
+  }
+
+  /** Keeps a few traces, the most severe first seen. */
+  sample(traceId: string, spanId: string, severity: number): void {
+    if (this.samples.some((s) => s.traceId === traceId)) return;
+    if (this.samples.length < MAX_SAMPLES) {
+      this.samples.push({ traceId, spanId, severity });
+      return;
+    }
+    let worst = 0;
+    for (let k = 1; k < this.samples.length; k++) {
+      if (this.samples[k]!.severity > this.samples[worst]!.severity) worst = k;
+    }
+    if (severity < this.samples[worst]!.severity)
+      this.samples[worst] = { traceId, spanId, severity };
+  }
+
+  /** Adds evidence (ms of own time lost) that the fault starts at `origin`. */
+  blame(origin: Origin, weight: number): void {
+    const key = `${origin.service}\u0000${origin.operation}\u0000${origin.peerService ?? ''}`;
+    const o = this.origins.get(key);
+    if (o) {
+      o.weight += weight;
+      return;
+    }
+    if (this.origins.size >= MAX_ORIGINS) {
+      // The least blamed makes room: an origin that keeps being blamed comes back.
+      let least: string | undefined;
+      let min = Number.POSITIVE_INFINITY;
+      for (const [k, v] of this.origins) {
+        if (v.weight < min) {
+          min = v.weight;
+          least = k;
+        }
+      }
+      if (least === undefined || min > weight) return;
+      this.origins.delete(least);
+    }
+    this.origins.set(key, { origin, weight });
+  }
+
+  /** The origin with the most evidence. */
+  origin(): Origin | null {
+    let best: OriginWeight | undefined;
+    for (const o of this.origins.values()) if (!best || o.weight > best.weight) best = o;
+    return best?.origin ?? null;
+  }
+
+  /** The evidence per origin (for the store). */
+  originWeights(): { origin: Origin; weight: number }[] {
+    return [...this.origins.values()].map((o) => ({ origin: o.origin, weight: o.weight }));
+  }
+
+  resolve(now: number): void {
+    this.resolvedAt = now;
+    this.updatedAt = now;
+  }
+
+  view(): IncidentView {
+    const byCount = <T extends { count: number }>(a: T, b: T) => b.count - a.count;
+    return {
+      id: this.id,
+      status: this.open ? 'open' : 'resolved',
+      severity: this.severity,
+      openedAt: this.openedAt,
+      updatedAt: this.updatedAt,
+      resolvedAt: this.resolvedAt,
+      reason: this.reason,
+      origin: this.origin(),
+      services: [...this.services].map(([service, count]) => ({ service, count })).sort(byCount),
+      operations: [...this.operations.values()].map((o) => ({ ...o })).sort(byCount),
+      timeline: this.timeline.map((t) => ({ ...t })),
+      samples: this.samples.map((s) => ({ traceId: s.traceId, spanId: s.spanId })),
+      summary: this.summary,
+      spans: this.spans,
+    };
+  }
+}
+
+function bump(m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** What the store keeps of an incident: enough to carry on after a restart. */
+export interface IncidentState extends IncidentView {
+  readonly lastSeen: number;
+  readonly origins: readonly { readonly origin: Origin; readonly weight: number }[];
+}
+
+export function stateOf(i: Incident): IncidentState {
+  return { ...i.view(), lastSeen: i.lastSeen, origins: i.originWeights() };
+}
+
+/** An incident as it was stored. */
+export function restoreIncident(s: IncidentState): Incident {
+  const i = new Incident(s.id, s.openedAt, s.timeline[0]?.severity ?? s.severity, s.reason);
+  i.severity = s.severity;
+  i.updatedAt = s.updatedAt;
+  i.lastSeen = s.lastSeen;
+  i.resolvedAt = s.resolvedAt;
+  i.spans = s.spans;
+  i.summary = s.summary;
+  i.timeline.splice(0, i.timeline.length, ...s.timeline.map((t) => ({ ...t })));
+  for (const x of s.services) i.services.set(x.service, x.count);
+  for (const o of s.operations) {
+    i.operations.set(
+      o.service === 'other' && o.operation === 'other'
+        ? 'other'
+        : `${o.service}\u0000${o.operation}`,
+      { ...o },
+    );
+  }
+  for (const x of s.samples) i.samples.push({ ...x, severity: s.severity });
+  for (const o of s.origins) i.blame(o.origin, o.weight);
+  return i;
+}

@@ -1,0 +1,159 @@
+import {
+  incidentJson,
+  severityName,
+  type IncidentView,
+} from '../../../detectors/anomaly/contract.js';
+import type { Redactor } from './redactor.js';
+
+/** What a receiver is told: an incident opened, got worse, got its summary, or resolved. */
+export type NotificationKind = 'opened' | 'worse' | 'summary' | 'resolved';
+
+export interface Notification {
+  readonly kind: NotificationKind;
+  readonly processor: string;
+  readonly incident: IncidentView;
+}
+
+export interface Links {
+  readonly consoleUrl: string | undefined;
+  readonly jaegerUiUrl: string | undefined;
+}
+
+const MAX_SUMMARY_CHARS = 2_000;
+/** PagerDuty's `payload.summary` limit. */
+const PD_SUMMARY_CHARS = 1_024;
+
+/** Slack `mrkdwn` needs these three escaped; everything else is literal. */
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** `payments POST /charge`, or `checkout → payments (POST /charge)` for a call edge. */
+export function originText(i: IncidentView, r: Redactor): string {
+  const o = i.origin;
+  if (!o) return 'origin not known yet';
+  const op = r.text(o.operation);
+  if (o.peerService) return `${r.text(o.service)} → ${r.text(o.peerService)} (${op})`;
+  return `${r.text(o.service)} ${op}`;
+}
+
+/** One line: `SEV1 incident opened: payments POST /charge is slow (3 services)`. */
+export function headline(n: Notification, r: Redactor): string {
+  const i = n.incident;
+  const sev = severityName(i.severity);
+  const what = {
+    opened: 'opened',
+    worse: `worse, now ${sev}`,
+    summary: 'summary',
+    resolved: 'resolved',
+  }[n.kind];
+  const services = i.services.length;
+  return `${sev} incident ${what}: ${originText(i, r)} (${services} service${services === 1 ? '' : 's'}, ${i.spans} slow span${i.spans === 1 ? '' : 's'}) [${i.id}]`;
+}
+
+function consoleLink(id: string, links: Links): string | undefined {
+  return links.consoleUrl ? `${links.consoleUrl}/#/incidents/${encodeURIComponent(id)}` : undefined;
+}
+
+function traceLinks(i: IncidentView, links: Links): { href: string; text: string }[] {
+  if (!links.jaegerUiUrl) return [];
+  return i.samples.map((s) => ({
+    href: `${links.jaegerUiUrl}/trace/${s.traceId}?uiFind=${s.spanId}`,
+    text: `trace ${s.traceId}`,
+  }));
+}
+
+/** A Slack incoming-webhook message (`text` fallback and `blocks`); Mattermost takes it too. */
+export function slackMessage(n: Notification, links: Links, r: Redactor): Record<string, unknown> {
+  const i = n.incident;
+  const text = headline(n, r);
+  const lines = [`*${escape(text)}*`];
+  if (n.kind !== 'resolved') {
+    const services = i.services.map((s) => `${escape(r.text(s.service))} (${s.count})`).join(', ');
+    lines.push(`Services: ${services}`);
+    lines.push(`Since ${new Date(i.openedAt).toISOString()}`);
+  } else if (i.resolvedAt !== null) {
+    lines.push(
+      `Resolved at ${new Date(i.resolvedAt).toISOString()}, open since ${new Date(i.openedAt).toISOString()}`,
+    );
+  }
+  if (i.summary) lines.push(escape(r.text(i.summary.text, MAX_SUMMARY_CHARS)));
+  const link = consoleLink(i.id, links);
+  const traces = traceLinks(i, links).slice(0, 3);
+  const refs = [
+    ...(link ? [`<${link}|Open the incident>`] : []),
+    ...traces.map((t) => `<${t.href}|${t.text.slice(0, 14)}…>`),
+  ];
+  if (refs.length > 0) lines.push(refs.join(' · '));
+  return {
+    text,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2_900) } }],
+  };
+}
+
+const PD_SEVERITY = ['critical', 'critical', 'error', 'warning', 'info'] as const;
+
+/**
+ * A PagerDuty Events API v2 event: `trigger` on opened / worse / summary (the same `dedup_key`,
+ * the incident id, so PagerDuty updates its alert instead of opening another), `resolve` on
+ * resolved.
+ */
+export function pagerDutyEvent(
+  n: Notification,
+  routingKey: string,
+  links: Links,
+  r: Redactor,
+): Record<string, unknown> {
+  const i = n.incident;
+  if (n.kind === 'resolved') {
+    return { routing_key: routingKey, event_action: 'resolve', dedup_key: i.id };
+  }
+  const link = consoleLink(i.id, links);
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: i.id,
+    payload: {
+      summary: headline(n, r).slice(0, PD_SUMMARY_CHARS),
+      source: i.origin ? r.text(i.origin.service) : 'hourglass',
+      severity: PD_SEVERITY[i.severity - 1],
+      timestamp: new Date(i.openedAt).toISOString(),
+      component: i.origin ? r.text(i.origin.operation) : undefined,
+      group: i.origin?.peerService ? r.text(i.origin.peerService) : undefined,
+      class: i.reason,
+      custom_details: {
+        severity: severityName(i.severity),
+        origin: originText(i, r),
+        services: i.services.map((s) => ({ service: r.text(s.service), count: s.count })),
+        spans: i.spans,
+        summary: i.summary ? r.text(i.summary.text, MAX_SUMMARY_CHARS) : undefined,
+      },
+    },
+    client: 'hourglass',
+    ...(link ? { client_url: link } : {}),
+    links: [...(link ? [{ href: link, text: 'hourglass incident' }] : []), ...traceLinks(i, links)],
+  };
+}
+
+/** The generic webhook's body: `{event, incident}`, the incident as the admin API serves it. */
+export function webhookBody(n: Notification, links: Links, r: Redactor): Record<string, unknown> {
+  const json = incidentJson(n.processor, redacted(n.incident, r), links.jaegerUiUrl);
+  const link = consoleLink(n.incident.id, links);
+  return { event: n.kind, incident: { ...json, ...(link ? { url: link } : {}) } };
+}
+
+function redacted(i: IncidentView, r: Redactor): IncidentView {
+  return {
+    ...i,
+    origin: i.origin && {
+      service: r.text(i.origin.service),
+      operation: r.text(i.origin.operation),
+      peerService: i.origin.peerService === null ? null : r.text(i.origin.peerService),
+    },
+    services: i.services.map((s) => ({ service: r.text(s.service), count: s.count })),
+    operations: i.operations.map((o) => ({
+      service: r.text(o.service),
+      operation: r.text(o.operation),
+      count: o.count,
+    })),
+    summary: i.summary && { ...i.summary, text: r.text(i.summary.text, MAX_SUMMARY_CHARS) },
+  };
+}

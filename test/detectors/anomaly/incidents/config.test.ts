@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { anomalyProcessorFactory } from '../../../../src/detectors/anomaly/factory.js';
+import type { AnomalyProcessor } from '../../../../src/detectors/anomaly/anomaly-processor.js';
+import { ManualClock } from '../../../../src/component/manual-clock.js';
+import { silentLogger } from '../../../../src/telemetry/logger.js';
+import { SelfMetrics } from '../../../../src/telemetry/self-metrics.js';
+
+describe('processors.anomaly.incidents', () => {
+  it('is on in the shipped otel-config.yaml', () => {
+    const doc = parse(readFileSync('otel-config.yaml', 'utf8')) as {
+      processors: { anomaly: { incidents: { enabled: boolean; quiet_period: string } } };
+    };
+    expect(doc.processors.anomaly.incidents).toEqual({ enabled: true, quiet_period: '5m' });
+  });
+
+  it('names only metrics the sidecar exports in the example Alertmanager rules', () => {
+    const rules = parse(readFileSync('docs/alertmanager-rules.yaml', 'utf8')) as {
+      groups: { rules: { alert: string; expr: string }[] }[];
+    };
+    const metrics = new SelfMetrics({ processMetrics: false });
+    const processor = anomalyProcessorFactory().create(
+      { id: 'anomaly', logger: silentLogger(), clock: new ManualClock(), metrics },
+      anomalyProcessorFactory().configSchema.parse({ storage: ':memory:' }),
+      'traces',
+      { consume: async () => undefined },
+    ) as AnomalyProcessor;
+    expect(processor.detector.incidents).toBeDefined();
+    const exported = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
+    const named = rules.groups
+      .flatMap((g) => g.rules)
+      .flatMap((r) => r.expr.match(/hourglass_[a-z_]+/g) ?? []);
+    expect(named.length).toBeGreaterThan(3);
+    for (const name of named) expect(exported, name).toContain(name);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/component/errors.js';
+import { builtinFactories } from '../../../src/components.js';
+import { loadConfigText } from '../../../src/config/load.js';
+import { staticResolver } from '../../../src/config/validate.js';
+
+async function load(notifier: string): Promise<string[]> {
+  const yaml = `
+receivers:
+  otlp: { protocols: { http: {} } }
+processors:
+  anomaly: {}
+exporters:
+  debug: {}
+extensions:
+  incident_notifier:
+${notifier}
+service:
+  extensions: [incident_notifier]
+  pipelines:
+    traces: { receivers: [otlp], processors: [anomaly], exporters: [debug] }
+`;
+  try {
+    await loadConfigText(yaml, 'test.yaml', staticResolver(builtinFactories()), {
+      PD_KEY: 'R0UT1NGKEY0123456789abcdefABCDEF',
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+describe('incident_notifier config', () => {
+  it('takes the README example', async () => {
+    expect(
+      await load(`    receivers:
+      oncall: { type: slack, url: "https://hooks.slack.com/services/T0/B0/x" }
+      pager: { type: pagerduty, routing_key: "\${env:PD_KEY}" }
+      ops: { type: webhook, url: "https://ops.example.com/hooks/hourglass", headers: { Authorization: "Bearer x" } }
+    routes:
+      - { receivers: [pager], min_severity: SEV2, services: [payments, checkout] }
+      - { receivers: [oncall, ops] }`),
+    ).toEqual([]);
+  });
+
+  it('reports every wrong setting with its path', async () => {
+    expect(
+      await load(`    receivers:
+      oncall: { type: slack }
+      pager: { type: pagerduty, url: "ftp://x" }
+      chat: { type: teams, url: "https://x" }
+    routes:
+      - { receivers: [oncall, nobody], min_severity: SEV9 }`),
+    ).toEqual([
+      'extensions.incident_notifier.receivers.oncall.url: a slack receiver needs a url',
+      'extensions.incident_notifier.receivers.pager.url: must be an http(s) URL',
+      'extensions.incident_notifier.receivers.pager.routing_key: a pagerduty receiver needs the routing_key of its Events API v2 integration',
+      'extensions.incident_notifier.receivers.chat.type: "teams" is not one of "slack", "pagerduty", "webhook"',
+      'extensions.incident_notifier.routes[0].min_severity: "SEV9" is not a severity: write SEV1 .. SEV5',
+    ]);
+  });
+
+  it('names a route receiver that does not exist, and a routing_key where it has no use', async () => {
+    expect(
+      await load(`    receivers:
+      oncall: { type: slack, url: "https://hooks.slack.com/services/T0/B0/x", routing_key: abc }
+    routes:
+      - { receivers: [oncall, nobody] }`),
+    ).toEqual([
+      'extensions.incident_notifier.receivers.oncall.routing_key: only pagerduty receivers take a routing_key',
+      'extensions.incident_notifier.routes[0].receivers[1]: no receiver "nobody" (receivers: oncall)',
+    ]);
+  });
+});

@@ -1,0 +1,322 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IncidentEngine } from '../../../src/detectors/anomaly/incidents/engine.js';
+import type { IncidentNotifier } from '../../../src/extensions/incident-notifier/incident-notifier.js';
+import type { Sidecar } from '../../../src/main.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import {
+  pagerDutyStandIn,
+  slackStandIn,
+  webhookStandIn,
+  type StandIn,
+} from '../../helpers/notify-servers.js';
+import { metricValue } from '../../helpers/self-metrics.js';
+import { Capture } from '../../detectors/helpers/capture-exporter.js';
+import {
+  detectorOf,
+  httpEndpoint,
+  memoryLogger,
+  startTestSidecar,
+} from '../../detectors/helpers/sidecar.js';
+import type { SpanSpec } from '../../detectors/helpers/traces.js';
+import {
+  checkoutTrace,
+  H,
+  learnHistory,
+  MONDAY,
+  postSpans,
+} from '../../detectors/anomaly/incidents/traffic.js';
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+const SLACK_PATH = '/services/T0001/B0002/s3cr3tW3bh00kT0k3n';
+
+/** Notifications of incidents to stand-ins speaking Slack's, PagerDuty's and a webhook's format. */
+describe('incident_notifier', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let sidecar: Sidecar | undefined;
+  let slack: StandIn;
+  let pd: StandIn;
+  let hook: StandIn;
+  let urls: { slack: string; pd: string; hook: string };
+  let engine: IncidentEngine;
+  let notifier: IncidentNotifier;
+  let logs: ReturnType<typeof memoryLogger>;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hourglass-notify-'));
+    clock = new FakeClock(MONDAY + 12 * H);
+    slack = slackStandIn();
+    pd = pagerDutyStandIn();
+    hook = webhookStandIn();
+    urls = { slack: await slack.listen(), pd: await pd.listen(), hook: await hook.listen() };
+  });
+  afterEach(async () => {
+    await sidecar?.shutdown();
+    sidecar = undefined;
+    await Promise.all([slack.close(), pd.close(), hook.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(
+    notify: Record<string, unknown> = {},
+    incidents: Record<string, unknown> = {},
+  ) {
+    logs = memoryLogger();
+    sidecar = await startTestSidecar({
+      clock,
+      logger: logs.logger,
+      anomaly: { storage: join(dir, 'hg.db'), incidents },
+      factories: [new Capture().factory],
+      extensions: {
+        incident_notifier: {
+          receivers: {
+            oncall: { type: 'slack', url: urls.slack + SLACK_PATH },
+            pager: { type: 'pagerduty', url: `${urls.pd}/v2/enqueue`, routing_key: ROUTING_KEY },
+            ops: {
+              type: 'webhook',
+              url: `${urls.hook}/hooks/incidents`,
+              headers: { 'X-Token': 'abc' },
+            },
+          },
+          routes: [
+            { receivers: ['pager'], min_severity: 'SEV2', services: ['payments'] },
+            { receivers: ['oncall', 'ops'] },
+          ],
+          console_url: 'http://hourglass.internal:8890/',
+          jaeger_ui_url: 'http://jaeger:16686',
+          ...notify,
+        },
+      },
+    });
+    engine = detectorOf(sidecar).incidents!;
+    notifier = sidecar.service.find<IncidentNotifier>('extension', 'incident_notifier')!;
+  }
+
+  const open = (service: string, severity: number, operation = 'POST /charge') =>
+    engine.openIncident({ service, operation, reason: 'test', severity }, clock.now())!;
+
+  it('notifies Slack, PagerDuty (dedup_key = incident id) and the webhook on open and resolve', async () => {
+    await start({}, { quiet_period: '1m' });
+    const id = open('payments', 1);
+    await notifier.idle();
+    expect(pd.received).toHaveLength(1);
+    expect(pd.received[0]!.body).toMatchObject({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: id,
+      payload: {
+        severity: 'critical',
+        source: 'payments',
+        component: 'POST /charge',
+        summary: `SEV1 incident opened: payments POST /charge (1 service, 1 slow span) [${id}]`,
+        custom_details: { severity: 'SEV1', origin: 'payments POST /charge' },
+      },
+      client: 'hourglass',
+      client_url: `http://hourglass.internal:8890/#/incidents/${id}`,
+    });
+    expect(slack.received).toHaveLength(1);
+    expect(slack.received[0]!.path).toBe(SLACK_PATH);
+    expect(slack.received[0]!.body.text).toBe(
+      `SEV1 incident opened: payments POST /charge (1 service, 1 slow span) [${id}]`,
+    );
+    expect(slack.received[0]!.body.blocks[0].text.text).toContain(
+      `<http://hourglass.internal:8890/#/incidents/${id}|Open the incident>`,
+    );
+    expect(hook.received).toHaveLength(1);
+    expect(hook.received[0]!.headers['x-token']).toBe('abc');
+    expect(hook.received[0]!.body).toMatchObject({
+      event: 'opened',
+      incident: { id, status: 'open', severity: 'SEV1', origin: { service: 'payments' } },
+    });
+
+    clock.advance(61_000);
+    await notifier.idle();
+    expect(pd.received.map((r) => r.body.event_action)).toEqual(['trigger', 'resolve']);
+    expect(pd.received[1]!.body).toEqual({
+      routing_key: ROUTING_KEY,
+      event_action: 'resolve',
+      dedup_key: id,
+    });
+    expect(slack.received[1]!.body.text).toMatch(/^SEV1 incident resolved: payments POST \/charge/);
+    expect(hook.received[1]!.body).toMatchObject({
+      event: 'resolved',
+      incident: { id, status: 'resolved' },
+    });
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'sent' }),
+    ).toBe(6);
+  });
+
+  it('routes by severity and service, and tells a receiver of an incident that got worse into its route', async () => {
+    await start();
+    const cart = open('cart', 3);
+    const pay = open('payments', 3);
+    await notifier.idle();
+    expect(pd.received).toEqual([]); // SEV3: not for the pager
+    expect(slack.received).toHaveLength(2);
+
+    expect(open('payments', 2)).toBe(pay); // the same incident, now SEV2
+    await notifier.idle();
+    expect(pd.received).toHaveLength(1);
+    expect(pd.received[0]!.body).toMatchObject({
+      dedup_key: pay,
+      payload: { severity: 'critical' },
+    });
+    expect(pd.received[0]!.body.payload.summary).toMatch(/^SEV2 incident opened/);
+    expect(slack.received[2]!.body.text).toMatch(/^SEV2 incident worse, now SEV2: payments/);
+    expect(open('cart', 1)).toBe(cart);
+    await notifier.idle();
+    expect(pd.received).toHaveLength(1); // cart is not routed to the pager at any severity
+  });
+
+  it('notifies a SEV1 within 5 s of its first SEV1 span, through two failed attempts', async () => {
+    await start({ retry: { initial_interval: '1s', max_interval: '4s', max_elapsed_time: '1m' } });
+    const otlp = httpEndpoint(sidecar!);
+    const post = (spans: SpanSpec[]) => postSpans(otlp, spans);
+    await learnHistory(otlp, 5_000_000);
+    expect(pd.received).toEqual([]);
+
+    pd.failNext(500, 503);
+    const arrived = clock.now();
+    await post(checkoutTrace(1, arrived, { paymentsMs: 3_000 }));
+    await notifier.settled();
+    while (pd.received.length === 0 && clock.now() - arrived < 10_000) {
+      clock.advance(100);
+      await notifier.settled();
+    }
+    expect(pd.received).toHaveLength(1);
+    expect(pd.received[0]!.body.payload.severity).toBe('critical');
+    expect(clock.now() - arrived).toBeLessThanOrEqual(5_000);
+    expect(clock.now() - arrived).toBeGreaterThanOrEqual(1_000); // it did wait out a backoff
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', {
+        receiver: 'pager',
+        result: 'retried',
+      }),
+    ).toBe(2);
+  });
+
+  it('gives up on a refused notification at once, logs it once, and never logs a secret', async () => {
+    await start({
+      receivers: {
+        oncall: { type: 'slack', url: `${urls.slack}/not-a-webhook/s3cr3tW3bh00kT0k3n` },
+        pager: { type: 'pagerduty', url: `${urls.pd}/v2/enqueue`, routing_key: 'too-short-s3cr3t' },
+        ops: { type: 'webhook', url: `${urls.hook}/hooks` },
+      },
+    });
+    open('payments', 1);
+    open('cart', 1);
+    await notifier.idle();
+    expect(pd.received).toEqual([]);
+    expect(slack.received).toEqual([]);
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'failed' }),
+    ).toBe(3); // pager once (payments only), Slack twice
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'retried' }),
+    ).toBe(0);
+    const warned = logs.lines.filter((l) => String(l['msg']).includes('notification failed'));
+    expect(warned.map((l) => [l['receiver'], l['reason']]).sort()).toEqual([
+      ['oncall', 'HTTP 404'],
+      ['pager', 'HTTP 400'],
+    ]);
+    const all = JSON.stringify(logs.lines);
+    expect(all).not.toContain('s3cr3t');
+  });
+
+  it('holds ordinary notifications to the rate limit, never a SEV1', async () => {
+    await start({
+      receivers: { ops: { type: 'webhook', url: `${urls.hook}/h`, rate_limit_per_minute: 2 } },
+      routes: [{ receivers: ['ops'] }],
+    });
+    for (const s of ['a', 'b', 'c', 'd']) open(s, 3);
+    await notifier.settled();
+    await notifier.settled();
+    expect(hook.received).toHaveLength(2);
+    open('urgent', 1);
+    await notifier.settled();
+    expect(hook.received.map((r) => r.body.incident.origin.service)).toEqual(['a', 'b', 'urgent']);
+    clock.advance(30_000);
+    await notifier.settled();
+    expect(hook.received).toHaveLength(4);
+    clock.advance(30_000);
+    await notifier.idle();
+    expect(hook.received.map((r) => r.body.incident.origin.service)).toEqual([
+      'a',
+      'b',
+      'urgent',
+      'c',
+      'd',
+    ]);
+  });
+
+  it('bounds each receiver queue, dropping and counting what does not fit', async () => {
+    await start({
+      receivers: { ops: { type: 'webhook', url: `${urls.hook}/h` } },
+      routes: [{ receivers: ['ops'] }],
+      queue_size: 2,
+    });
+    hook.failNext(503, 503, 503, 503, 503, 503);
+    for (const s of ['a', 'b', 'c', 'd']) open(s, 3);
+    await notifier.settled();
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', {
+        result: 'dropped_queue_full',
+      }),
+    ).toBe(2);
+  });
+
+  it('adds the summary when it arrives, to the receivers told of the incident', async () => {
+    await start();
+    const otlp = httpEndpoint(sidecar!);
+    const post = (spans: SpanSpec[]) => postSpans(otlp, spans);
+    await learnHistory(otlp, 7_000_000);
+    const trace = checkoutTrace(2, clock.now(), { paymentsMs: 3_000 });
+    await post(trace);
+    await notifier.idle();
+    expect(pd.received).toHaveLength(1);
+    const slow = trace[0]!; // the payments span
+    engine.attachSummary(
+      [`${slow.traceId}-${slow.spanId}`],
+      'payments is slow: POST /charge takes 3 s instead of 55 ms; token=abcdef0123456789',
+    );
+    await notifier.idle();
+    expect(pd.received).toHaveLength(2);
+    expect(pd.received[1]!.body).toMatchObject({
+      event_action: 'trigger',
+      dedup_key: pd.received[0]!.body.dedup_key,
+      payload: {
+        custom_details: {
+          summary: 'payments is slow: POST /charge takes 3 s instead of 55 ms; token=[redacted]',
+        },
+      },
+    });
+    const last = slack.received[slack.received.length - 1]!.body;
+    expect(last.text).toMatch(/^SEV1 incident summary: payments POST \/charge/);
+    expect(last.blocks[0].text.text).toContain('instead of 55 ms; token=[redacted]');
+    expect(JSON.stringify(slack.received)).not.toContain('abcdef0123456789');
+  });
+
+  it('masks secrets and personal data in what it sends, as llm_summary does', async () => {
+    await start();
+    open('payments', 1, 'GET /users/jane.doe@example.com?api_key=live_0123456789abcdef');
+    await notifier.idle();
+    const sent = JSON.stringify([slack.received, pd.received, hook.received]);
+    expect(sent).not.toContain('jane.doe@example.com');
+    expect(sent).not.toContain('live_0123456789abcdef');
+    expect(slack.received[0]!.body.text).toContain('api_key=[redacted]');
+  });
+
+  it('drains its queues on shutdown', async () => {
+    await start();
+    open('payments', 1);
+    await sidecar!.shutdown();
+    sidecar = undefined;
+    expect(pd.received).toHaveLength(1);
+    expect(slack.received).toHaveLength(1);
+    expect(hook.received).toHaveLength(1);
+  });
+});
