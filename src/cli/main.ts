@@ -11,10 +11,6 @@ export type { Command, CommandContext } from './command.js';
  */
 const commands = new Map<string, Command>(COMMANDS);
 
-export function registerCommand(name: string, command: Command): void {
-  commands.set(name, command);
-}
-
 function usage(): string {
   const width = Math.max(...[...commands.keys()].map((n) => n.length)) + 2;
   const lines = [...commands].map(([name, c]) => {

@@ -105,6 +105,4 @@ export const bearerAuth = z
     }
   });
 
-export type BearerAuthConfig = z.output<typeof bearerAuth>;
-
 export { formatDuration, parseHostPort };

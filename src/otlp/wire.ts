@@ -108,15 +108,6 @@ export function skipField(buf: Uint8Array, cursor: Cursor, wireType: number, end
   }
 }
 
-/** Reads a little-endian fixed64 as a double (exact below 2^53; nanosecond times lose < 256 ns). */
-export function readFixed64Number(buf: Uint8Array, pos: number): number {
-  const lo =
-    (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;
-  const hi =
-    (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16) | (buf[pos + 7]! << 24)) >>> 0;
-  return hi * 4294967296 + lo;
-}
-
 export function readFixed64BigInt(buf: Uint8Array, pos: number): bigint {
   const lo =
     (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;

@@ -15,8 +15,6 @@ export const compressionParams = z
   })
   .prefault({});
 
-export type CompressionParams = z.output<typeof compressionParams>;
-
 /**
  * zlib's output chunk for an input of `n` bytes: large enough that level 1 on OTLP (about 7:1)
  * finishes in one pass. Node's default, 16 KiB, makes a 3 MB batch take ~25 round trips between
