@@ -18,7 +18,15 @@ const NOT_ENABLED = ['/api/v1/incidents', '/api/v1/health', '/api/v1/incidents/s
 
 const PAGES: { name: string; hash: string; ready: (p: Page) => Promise<unknown> }[] = [
   { name: 'overview', hash: '#/overview', ready: (p) => p.waitForSelector('.tile') },
-  { name: 'incidents', hash: '#/incidents', ready: (p) => p.waitForSelector('main .notice') },
+  { name: 'incidents', hash: '#/incidents', ready: (p) => p.waitForSelector('tr[data-incident]') },
+  {
+    name: 'incident',
+    hash: '#/incidents',
+    ready: async (p) => {
+      await p.locator('tr[data-incident] a').first().click();
+      await p.waitForSelector('article.incident figure.timeline');
+    },
+  },
   {
     name: 'live',
     hash: '#/live',
