@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/component/errors.js';
 import { builtinFactories } from '../../../src/components.js';
@@ -71,5 +73,37 @@ describe('incident_notifier config', () => {
       'extensions.incident_notifier.receivers.oncall.routing_key: only pagerduty receivers take a routing_key',
       'extensions.incident_notifier.routes[0].receivers[1]: no receiver "nobody" (receivers: oncall)',
     ]);
+  });
+});
+
+describe('the commented example in otel-config.yaml', () => {
+  it('is valid once uncommented and listed in service.extensions', async () => {
+    const shipped = readFileSync(
+      fileURLToPath(new URL('../../../otel-config.yaml', import.meta.url)),
+      'utf8',
+    );
+    // Only the incident_notifier block: the lines after `  # incident_notifier:` under it.
+    const block = /^ {2}# incident_notifier:.*\n(?: {2}# {3}.*\n)*/m;
+    expect(shipped).toMatch(block);
+    const text = shipped
+      .replace(block, (b) => b.replace(/^ {2}# /gm, '  '))
+      .replace('extensions: [admin]', 'extensions: [admin, incident_notifier]');
+    const config = await loadConfigText(
+      text,
+      'otel-config.yaml',
+      staticResolver(builtinFactories()),
+      {
+        SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+        PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0123456789abcdefABCDEF',
+      },
+    );
+    expect(config.extensions.get('incident_notifier')!.config).toMatchObject({
+      receivers: {
+        oncall: { type: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX' },
+        pager: { type: 'pagerduty', routing_key: 'R0UT1NGKEY0123456789abcdefABCDEF' },
+      },
+      routes: [{ receivers: ['pager'], min_severity: 2 }, { receivers: ['oncall'] }],
+    });
+    expect(config.service.extensions).toEqual(['admin', 'incident_notifier']);
   });
 });
