@@ -12,10 +12,10 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
-      // Enforced by `vitest run --coverage` (.ci/run): just under the figures measured when the
-      // threshold was set (issue 12: 92% of lines, 79% of branches), so that a change that drops
-      // coverage fails CI.
-      thresholds: { lines: 90, branches: 77 },
+      // Enforced by `npm test -- --coverage` (.ci/run): issue 12's figures, just under what the
+      // whole suite measured from a clean clone when the threshold was set (lines 92.8%, branches
+      // 80.0%), so that a change that drops coverage fails CI.
+      thresholds: { lines: 92, branches: 79 },
     },
   },
 });
