@@ -1,3 +1,4 @@
+import { hexAt, type SpanRef } from '../../../otlp/trace-index.js';
 import type { Reason } from '../attributes.js';
 import type { Scope } from './slots.js';
 
@@ -84,4 +85,27 @@ export function parseSpanKind(text: string): number | undefined {
   const i = (SPAN_KIND_NAMES as readonly string[]).indexOf(t);
   if (i >= 0) return i;
   return /^[0-5]$/.test(t) ? Number(t) : undefined;
+}
+
+/** Which span a record is of, whatever detector tagged it: its ids, key and timing. */
+export function spanOfRecord(
+  bytes: Uint8Array,
+  span: SpanRef,
+  key: { readonly service: string; readonly operation: string },
+): Pick<
+  AnomalyRecord,
+  'id' | 'traceId' | 'spanId' | 'service' | 'operation' | 'kind' | 'startMs' | 'durationMs'
+> {
+  const traceId = hexAt(bytes, span.traceIdAt, 16);
+  const spanId = hexAt(bytes, span.spanIdAt, 8);
+  return {
+    id: `${traceId}-${spanId}`,
+    traceId,
+    spanId,
+    service: key.service,
+    operation: key.operation,
+    kind: span.kind,
+    startMs: span.startMs,
+    durationMs: span.durationMs,
+  };
 }

@@ -1,13 +1,12 @@
 import { rewriteItems } from '../../../otlp/rewrite.js';
 import {
-  hexAt,
   indexFromLayout,
   indexSpans,
   type SpanLayout,
   type SpanRef,
   type TraceIndex,
 } from '../../../otlp/trace-index.js';
-import type { AnomalyRecord } from './anomaly-record.js';
+import { spanOfRecord, type AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
@@ -232,17 +231,8 @@ function anomalyRecord(
   const mean = m[slot * 3 + 1]!;
   const d = span.durationMs;
   const p99 = key.thr[at + THR_P99]!;
-  const traceId = hexAt(bytes, span.traceIdAt, 16);
-  const spanId = hexAt(bytes, span.spanIdAt, 8);
   return {
-    id: `${traceId}-${spanId}`,
-    traceId,
-    spanId,
-    service: key.service,
-    operation: key.operation,
-    kind: span.kind,
-    startMs: span.startMs,
-    durationMs: d,
+    ...spanOfRecord(bytes, span, key),
     severity,
     detector: ctx.detector,
     reason: byLevel ? 'slow_operation' : 'slow_span',

@@ -1,7 +1,7 @@
 import type { ItemReplacement } from '../../../../otlp/rewrite.js';
-import { hexAt, type SpanRef } from '../../../../otlp/trace-index.js';
+import type { SpanRef } from '../../../../otlp/trace-index.js';
 import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
-import type { AnomalyRecord } from '../anomaly-record.js';
+import { spanOfRecord, type AnomalyRecord } from '../anomaly-record.js';
 import { incidentAttribute } from '../../incidents/incident-attribute.js';
 import type { TaggedSpan } from '../../incidents/trace-groups.js';
 import { tagEdit } from '../carried-attributes.js';
@@ -103,19 +103,10 @@ export class BatchTags {
   private rateRecord(v: RateVerdict): AnomalyRecord {
     const span = this.spans[v.index]!;
     const key = this.keys[v.index]!;
-    const traceId = hexAt(this.bytes, span.traceIdAt, 16);
-    const spanId = hexAt(this.bytes, span.spanIdAt, 8);
     const errors = v.detector === 'errors';
     const type = errors ? topType(key.rates!) : undefined;
     return {
-      id: `${traceId}-${spanId}`,
-      traceId,
-      spanId,
-      service: key.service,
-      operation: key.operation,
-      kind: span.kind,
-      startMs: span.startMs,
-      durationMs: span.durationMs,
+      ...spanOfRecord(this.bytes, span, key),
       severity: v.severity,
       detector: v.detector,
       reason: errors ? 'error_burst' : 'traffic_surge',
