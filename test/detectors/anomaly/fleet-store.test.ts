@@ -2,6 +2,13 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
+import {
+  R_ERRORS,
+  R_ERR_SPANS,
+  R_MINUTES,
+  R_SPANS,
+  R_STRIDE,
+} from '../../../src/detectors/anomaly/internal/rates/rate-state.js';
 import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -272,5 +279,61 @@ describe('a fleet sharing baselines in PostgreSQL', () => {
     expect(psql('SELECT count(*) FROM hg_changes')).toBe('0');
     expect(await readBy(() => a.flushNow())).toEqual({ changes: 0, wholeKeys: 0, windows: 1 });
     expectSameMoments(a, one);
+  }, 120_000);
+  it("the error and traffic baselines are the fleet's too: each instance's rows summed, read by every instance, a new one starting with them", async () => {
+    const db = newDatabase();
+    const from = Date.UTC(2026, 0, 5, 9);
+    const clock = new FakeClock(from);
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    // 30 minutes of 60 spans a minute of one operation, one in 20 failing; a load balancer
+    // alternates them between a and b. Each request is scored just after its spans ended.
+    for (let m = 0; m < 30; m++) {
+      for (let cell = 0; cell < 6; cell++) {
+        const spans: SpanSpec[] = Array.from({ length: 10 }, (_s, i) => ({
+          service: 'checkout',
+          name: 'POST /pay',
+          startMs: from + m * 60_000 + cell * 10_000 + i * 1000,
+          durationMs: 20,
+          ...((cell * 10 + i) % 20 === 0 ? { status: 2 } : {}),
+        }));
+        clock.set(from + m * 60_000 + (cell + 1) * 10_000 + 500);
+        one.accept(one.score(traceRequest(spans)));
+        a.accept(a.score(traceRequest(spans.filter((_s, i) => i % 2 === 0))));
+        b.accept(b.score(traceRequest(spans.filter((_s, i) => i % 2 === 1))));
+      }
+      if (m % 10 === 9) for (const d of [one, a, b]) await d.flushNow();
+    }
+    clock.advance(120_000); // the last minutes close
+    for (const d of [one, a, b, a]) await d.flushNow();
+    await Promise.all([a, b].map((d) => d.idle()));
+    const stats = (d: AnomalyDetector) =>
+      Array.from(d.keys({ operation: 'POST /pay' })[0]!.rates!.stats);
+    const sum = (s: number[], column: number) =>
+      s.filter((_x, i) => i % R_STRIDE === column).reduce((x, y) => x + y, 0);
+    const fleet = stats(a);
+    expect(stats(b)).toEqual(fleet);
+    expect(sum(fleet, R_SPANS)).toBe(30 * 60);
+    // The error share is what one process given all the traffic learned, bucket by bucket.
+    const all = stats(one);
+    for (let i = 0; i < all.length; i++) {
+      if (i % R_STRIDE === R_ERR_SPANS || i % R_STRIDE === R_ERRORS || i % R_STRIDE === R_SPANS) {
+        expect(fleet[i], `column ${i % R_STRIDE} of bucket ${Math.floor(i / R_STRIDE)}`).toBe(
+          all[i],
+        );
+      }
+    }
+    expect(sum(fleet, R_ERRORS)).toBe(30 * 3);
+    // The traffic is per instance-minute: each instance observed every minute, so the fleet's
+    // expectation is the rate one instance of it sees (half of the whole, here).
+    expect(sum(fleet, R_MINUTES)).toBe(2 * sum(all, R_MINUTES));
+    const name = db.storage.split('/').pop()!;
+    expect(
+      pg.cluster().psql('SELECT count(DISTINCT instance), sum(spans) FROM hg_rates', name),
+    ).toBe('2|1800');
+    // A new instance starts with the fleet's.
+    const c = await detector(db.storage, clock, { postgres: db.postgres });
+    expect(stats(c)).toEqual(fleet);
   }, 120_000);
 });

@@ -159,6 +159,13 @@ export class RateState {
     return row;
   }
 
+  /** Adds learning of dow_hour `bucket` from elsewhere (another instance of a fleet). */
+  mergeStats(bucket: number, v: ArrayLike<number>): void {
+    const at = bucket * R_STRIDE;
+    for (let k = 0; k < R_STRIDE; k++) this.stats[at + k]! += v[k]!;
+    this.expBucket = -1;
+  }
+
   /** Replaces the window's statistics (from SQLite) and adds the learning not yet flushed. */
   replaceStats(window: Float64Array, bucketOf: (dayHour: number) => number): void {
     for (const row of this.pending) {

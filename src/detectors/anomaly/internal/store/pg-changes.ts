@@ -1,5 +1,8 @@
 import type pg from 'pg';
 import type { MomentRow } from './baseline-store.js';
+import type { RateRow } from './rate-store.js';
+
+export type { RateRow } from './rate-store.js';
 
 /**
  * The change log of a fleet's daily rows (`hg_changes`, schema 4): each flush writes what it
@@ -53,7 +56,8 @@ export async function changesSince(
   since: string,
   instance: string,
   sinceDay: number,
-): Promise<{ changes: MomentRow[]; unlogged: number[] }> {
+  withRates: boolean,
+): Promise<LogChanges> {
   const changes = await db.query<MomentRow>(
     `SELECT key_id, day, hour, count, mean, m2 FROM hg_changes
      WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
@@ -67,7 +71,56 @@ export async function changesSince(
        AND NOT EXISTS (SELECT 1 FROM hg_changes c WHERE c.xid = d.xid AND c.instance = d.instance)`,
     [since, instance],
   );
-  return { changes: changes.rows, unlogged: unlogged.rows.map((r) => r.key_id) };
+  const rates = withRates
+    ? await db.query<RateRow>(
+        `SELECT key_id, day, hour, minutes, spans, sum_sq, err_spans, errors FROM hg_rate_changes
+         WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
+           AND instance <> $2 AND day >= $3`,
+        [since, instance, sinceDay],
+      )
+    : { rows: [] };
+  return {
+    changes: changes.rows,
+    rates: rates.rows,
+    unlogged: unlogged.rows.map((r) => r.key_id),
+  };
+}
+
+/** Other instances' changes since a snapshot (`changesSince`). */
+export interface LogChanges {
+  readonly changes: MomentRow[];
+  /** Of the error and traffic baselines (schema 5). */
+  readonly rates: RateRow[];
+  readonly unlogged: number[];
+}
+
+/** The columns of a rate row, in the order of `R_MINUTES` .. `R_ERRORS` (rates/rate-state.ts). */
+export const RATE_COLUMNS = ['minutes', 'spans', 'sum_sq', 'err_spans', 'errors'] as const;
+
+/** Appends a flush's error and traffic learning (summed per key, day and hour) to the log. */
+export async function logRates(
+  db: Queryable,
+  instance: string,
+  rows: readonly { id: number; day: number; hour: number; v: ArrayLike<number> }[],
+): Promise<void> {
+  await db.query(
+    `INSERT INTO hg_rate_changes (instance, key_id, day, hour, ${RATE_COLUMNS.join(', ')})
+     SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[],
+       $7::float8[], $8::float8[], $9::float8[])`,
+    [instance, ...rateColumns(rows)],
+  );
+}
+
+/** Key ids, days, hours and the five sums of `rows`, as arrays for unnest. */
+export function rateColumns(
+  rows: readonly { id: number; day: number; hour: number; v: ArrayLike<number> }[],
+): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.day),
+    rows.map((r) => r.hour),
+    ...RATE_COLUMNS.map((_c, k) => rows.map((r) => r.v[k]!)),
+  ];
 }
 
 /** Appends a flush's learning (merged per key, day and hour) to the log, in its transaction. */
@@ -105,6 +158,7 @@ export async function acknowledge(
   db: Queryable,
   instance: string,
   xmin: bigint | undefined,
+  withRates: boolean,
 ): Promise<number> {
   await db.query(
     `UPDATE hg_instances SET read_xid = COALESCE($2::xid8, pg_snapshot_xmin(pg_current_snapshot())),
@@ -117,8 +171,12 @@ export async function acknowledge(
   );
   const below = floor.rows[0]?.x;
   if (!below) return 0;
-  const pruned =
+  let pruned =
     (await db.query('DELETE FROM hg_changes WHERE xid < $1::xid8', [below])).rowCount ?? 0;
+  if (withRates) {
+    pruned +=
+      (await db.query('DELETE FROM hg_rate_changes WHERE xid < $1::xid8', [below])).rowCount ?? 0;
+  }
   if (pruned > 0) {
     await db.query(
       `INSERT INTO hg_meta (name, value) VALUES ('changes_pruned_below', $1)

@@ -23,7 +23,12 @@ import {
   acknowledge,
   changesSince,
   logChanges,
+  logRates,
   logSnapshot,
+  rateColumns,
+  RATE_COLUMNS,
+  type LogChanges,
+  type RateRow,
   type LogSnapshot,
   type Queryable,
 } from './pg-changes.js';
@@ -48,6 +53,12 @@ export interface KeyLearning {
 export interface FleetFlush {
   /** Keys with their database ids (`ensureKeys` first). */
   readonly learning: readonly (KeyLearning & { readonly id: number })[];
+  /** The error and traffic learning (schema 5), per key id and local (day, hour). */
+  readonly rates?: readonly {
+    readonly id: number;
+    readonly dayHour: number;
+    readonly v: Float64Array;
+  }[];
   readonly anomalies: readonly AnomalyRecord[];
   readonly summaries: readonly (readonly [string, string])[];
   readonly now: number;
@@ -109,6 +120,8 @@ export class PgStore {
     return inTransaction(this.pool, async (client) => {
       const found = new Set<string>();
       await this.writeRows(client, f.learning);
+      if (this.version >= 5 && f.rates && f.rates.length > 0)
+        await this.writeRates(client, f.rates);
       if (f.anomalies.length > 0) {
         const rows = [...f.anomalies]
           .sort((a, b) => cmp(a.id, b.id))
@@ -202,6 +215,51 @@ export class PgStore {
     );
   }
 
+  /** Adds the rate rows to this instance's (sums) and to the change log. */
+  private async writeRates(client: pg.PoolClient, rates: NonNullable<FleetFlush['rates']>) {
+    const merged = new Map<string, { id: number; day: number; hour: number; v: Float64Array }>();
+    for (const r of rates) {
+      const day = Math.floor(r.dayHour / 24);
+      const at = `${r.id}/${r.dayHour}`;
+      const row = merged.get(at);
+      if (row) for (let k = 0; k < row.v.length; k++) row.v[k]! += r.v[k]!;
+      else merged.set(at, { id: r.id, day, hour: r.dayHour - day * 24, v: Float64Array.from(r.v) });
+    }
+    const rows = [...merged.values()].sort(
+      (a, b) => a.id - b.id || a.day - b.day || a.hour - b.hour,
+    );
+    await logRates(client, this.instance, rows);
+    await client.query(
+      `INSERT INTO hg_rates (key_id, day, hour, ${RATE_COLUMNS.join(', ')}, instance)
+       SELECT *, $9::text FROM unnest($1::int[], $2::int[], $3::int[], $4::float8[], $5::float8[],
+         $6::float8[], $7::float8[], $8::float8[])
+       ON CONFLICT (key_id, day, hour, instance) DO UPDATE SET
+         ${RATE_COLUMNS.map((c) => `${c} = hg_rates.${c} + EXCLUDED.${c}`).join(', ')}`,
+      [...rateColumns(rows), this.instance],
+    );
+  }
+
+  /** The fleet's error and traffic rows of some keys from `sinceDay` (every instance's summed). */
+  async rateRows(
+    sinceDay: number,
+    keyIds: readonly number[],
+    db: Queryable = this.pool,
+  ): Promise<Map<number, RateRow[]>> {
+    const out = new Map<number, RateRow[]>();
+    if (this.version < 5) return out;
+    const r = await db.query<RateRow>(
+      `SELECT key_id, day, hour, ${RATE_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+       FROM hg_rates WHERE day >= $1 AND key_id = ANY($2::int[]) GROUP BY key_id, day, hour`,
+      [sinceDay, keyIds],
+    );
+    for (const row of r.rows) {
+      let list = out.get(row.key_id);
+      if (!list) out.set(row.key_id, (list = []));
+      list.push(row);
+    }
+    return out;
+  }
+
   /**
    * Keys whose rows other instances changed since `since` (a snapshot's xmin, from the last call;
    * undefined: none yet), and the xmin to pass next time. Rows of transactions still running now
@@ -233,17 +291,15 @@ export class PgStore {
   }
 
   /** Other instances' changes since the snapshot `since` (schema 4; see pg-changes.ts). */
-  changes(
-    db: Queryable,
-    since: string,
-    sinceDay: number,
-  ): Promise<{ changes: MomentRow[]; unlogged: number[] }> {
-    return changesSince(db, since, this.instance, sinceDay);
+  changes(db: Queryable, since: string, sinceDay: number): Promise<LogChanges> {
+    return changesSince(db, since, this.instance, sinceDay, this.version >= 5);
   }
 
   /** Records that this instance has read the log up to `xmin`, and prunes what all have read. */
   acknowledge(xmin: bigint | undefined): Promise<number> {
-    return inTransaction(this.pool, (client) => acknowledge(client, this.instance, xmin));
+    return inTransaction(this.pool, (client) =>
+      acknowledge(client, this.instance, xmin, this.version >= 5),
+    );
   }
 
   async keys(ids?: readonly number[], db: Queryable = this.pool): Promise<KeyRow[]> {
@@ -395,9 +451,15 @@ export class PgStore {
       const anomalies = await run('DELETE FROM hg_anomalies WHERE recorded_at < $1', [
         recordedBefore,
       ]);
-      const rows = await run('DELETE FROM hg_daily WHERE day < $1', [day]);
+      let rows = await run('DELETE FROM hg_daily WHERE day < $1', [day]);
+      if (this.version >= 5) rows += await run('DELETE FROM hg_rates WHERE day < $1', [day]);
+      // A key with error and traffic rows only (every span failed) is kept with them.
       const keys = await run(
-        'DELETE FROM hg_keys k WHERE NOT EXISTS (SELECT 1 FROM hg_daily d WHERE d.key_id = k.id)',
+        `DELETE FROM hg_keys k WHERE NOT EXISTS (SELECT 1 FROM hg_daily d WHERE d.key_id = k.id)${
+          this.version >= 5
+            ? ' AND NOT EXISTS (SELECT 1 FROM hg_rates r WHERE r.key_id = k.id)'
+            : ''
+        }`,
       );
       if (keys > 0) {
         await run(

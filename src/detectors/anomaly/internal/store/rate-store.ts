@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS rate_stats (
 CREATE INDEX IF NOT EXISTS rate_stats_by_day ON rate_stats (day);
 `;
 
-interface RateRow {
+/** A row of the error and traffic baselines (sums: a fleet's is the sum of its instances'). */
+export interface RateRow {
   key_id: number;
   day: number;
   hour: number;
