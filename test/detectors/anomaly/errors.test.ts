@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -183,6 +184,33 @@ describe('error bursts', () => {
     play(d, clock, LEARN_FROM, 100, 60, pay(0.01));
     const burst = play(d, clock, TEST_AT, 2, 60, pay(0.5));
     expect(taggedBy(burst, 'errors')).toEqual([]);
+  });
+
+  it('keeps an operation whose every span fails (nothing learned for latency) across daily rolls, with its rate rows', async () => {
+    const down = () => ({ name: 'GET /legacy', durationMs: 2, status: 2 });
+    play(d, clock, LEARN_FROM, 30, 60, down);
+    d.flush();
+    for (let day = 1; day <= 3; day++) {
+      play(d, clock, LEARN_FROM + day * 24 * H, 10, 60, down);
+      d.flush();
+      await d.idle();
+    }
+    expect(d.keys({ operation: 'GET /legacy' })).toHaveLength(1);
+    const db = new Database(join(dir, 'hg.db'), { readonly: true });
+    const days = db
+      .prepare<[], { day: number; spans: number; errors: number }>(
+        `SELECT r.day AS day, SUM(r.err_spans) AS spans, SUM(r.errors) AS errors
+         FROM rate_stats r JOIN keys k ON k.id = r.key_id
+         WHERE k.operation = 'GET /legacy' GROUP BY r.day ORDER BY r.day`,
+      )
+      .all();
+    db.close();
+    // Every day's failures are still there, under the key the model knows.
+    expect(days).toHaveLength(4);
+    for (const row of days) {
+      expect(row.spans).toBeGreaterThan(0);
+      expect(row.errors).toBe(row.spans);
+    }
   });
 
   it('keeps the error baselines across a restart', async () => {
