@@ -84,6 +84,24 @@ describe('error bursts', () => {
     // Successful spans of the burst are not the error detector's.
   });
 
+  it('tags a sustained 10% burst over 1% at 90 calls a minute SEV3 or worse from its first errors on, and lets go of it within two minutes of its end', () => {
+    play(d, clock, LEARN_FROM, 100, 90, pay(0.01));
+    const burst = play(d, clock, TEST_AT, 10, 90, pay(0.1));
+    const after = play(d, clock, TEST_AT + 10 * MIN, 8, 90, pay(0.01));
+    const errors = burst.filter((s) => failed(s.span));
+    const sev3 = errors.filter(
+      (s) =>
+        s.span.attributes['anomaly.detector'] === 'errors' &&
+        (s.span.attributes['anomaly.severity_number'] as number) <= 3,
+    );
+    // About nine errors a minute where 0.9 are usual: no window of a minute or less holds enough
+    // of them to be that rare before its fifth or so; the CUSUM accumulates them from the start.
+    expect(errors.length).toBeGreaterThan(60);
+    expect(sev3.length).toBeGreaterThanOrEqual(errors.length * 0.9);
+    expect(after.filter((s) => s.minute >= 2 && failed(s.span)).length).toBeGreaterThan(0);
+    expect(taggedBy(after, 'errors').filter((s) => s.minute >= 2)).toEqual([]);
+  });
+
   it('calls a first error of an operation that never fails SEV4 at most, and a run of them worse', () => {
     const health = (fail: (m: number, i: number) => boolean) => (m: number, i: number) => ({
       name: 'GET /health',
