@@ -99,7 +99,7 @@ const ERROR_WINDOWS = [2, 6] as const;
  * sequential test that finds a sustained burst, wherever it started, at a tenth of the errors a
  * fixed window needs. Whatever the past, the chance that it stands at h or more on usual traffic
  * is at most e^-h (Ville's inequality), so it is read against the severities' rates as it is. It
- * is capped one error above SEV1, so it falls back within a minute or so after a burst ends.
+ * is capped one error above SEV1, so a burst's SEV3 tags end within two minutes of it.
  */
 const ERROR_CUSUM_FACTOR = 10;
 /**
