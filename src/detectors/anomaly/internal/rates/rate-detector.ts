@@ -96,7 +96,7 @@ const ERROR_WINDOWS = [2, 6] as const;
 /**
  * And by a CUSUM over the operation's spans (each error adds ln(p1 / p0), each success
  * ln((1 - p1) / (1 - p0)), never below 0), for a share p1 this many times the usual p0: the
- * sequential test that finds a sustained burst, wherever it started, at a tenth of the errors a
+ * sequential test that finds a sustained burst, wherever it started, with fewer errors than a
  * fixed window needs. Whatever the past, the chance that it stands at h or more on usual traffic
  * is at most e^-h (Ville's inequality), so it is read against the severities' rates as it is. It
  * is capped one error above SEV1, so a burst's SEV3 tags end within two minutes of it.
