@@ -70,6 +70,14 @@ export class RateState {
   readonly surge = new Float64Array(5).fill(Number.POSITIVE_INFINITY);
   /** The severity of the drop recorded, until the traffic is back to half its usual rate; 0: none. */
   dropping = 0;
+  /**
+   * The error share's CUSUM (rate-detector.ts): the log-likelihood ratio of the key's spans since
+   * the share last looked usual, for a share `ERROR_CUSUM_FACTOR` times the usual against the
+   * usual (0: usual), and what each span adds to it at the bucket's share (`refresh`).
+   */
+  cusum = 0;
+  cusumUp = 0;
+  cusumDown = 0;
   /** Error types of recent error spans, with decaying counts (at most MAX_TYPES). */
   types: Map<string, number> | undefined;
 
