@@ -4,7 +4,7 @@ import type {
   Feedback,
   StoredSummary,
   SummarySource,
-} from '../../exporters/llm-summary/contract.js';
+} from '../../connectors/llm-summary/contract.js';
 import { readJsonObject } from './body.js';
 import { BadRequest } from './params.js';
 import type { Route } from './routes.js';
