@@ -27,7 +27,7 @@ const readingQueries = z
   })
   .transform((v) => v as Partial<Record<Reading, string>>);
 
-export const PROVIDER_DEFAULTS = {
+const PROVIDER_DEFAULTS = {
   builtin: { endpoint: '', model: 'builtin' },
   ollama: { endpoint: 'http://localhost:11434', model: 'llama3.2:1b' },
   openai: { endpoint: 'https://api.openai.com', model: 'gpt-4o-mini' },

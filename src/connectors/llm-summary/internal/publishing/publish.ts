@@ -24,12 +24,12 @@ export interface PublishTargets {
 }
 
 /** The anomaly ids a summary covers: every tagged span of its trace. */
-export function anomalyIds(r: SummaryResult): string[] {
+function anomalyIds(r: SummaryResult): string[] {
   return r.analysis.anomalies.map((a) => `${a.span.traceId}-${a.span.spanId}`);
 }
 
 /** The attributes of a summary span (names masked as everything else that leaves). */
-export function summaryAttributes(
+function summaryAttributes(
   r: SummaryResult,
   redactor: Redactor,
 ): [string, string | number | boolean][] {

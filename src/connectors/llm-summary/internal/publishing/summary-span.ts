@@ -21,8 +21,8 @@ export interface SummarySpan {
   readonly attributes: readonly (readonly [string, string | number | boolean])[];
 }
 
-export const SUMMARY_SPAN_NAME = 'anomaly.summary';
-export const SCOPE_NAME = 'hourglass/llm_summary';
+const SUMMARY_SPAN_NAME = 'anomaly.summary';
+const SCOPE_NAME = 'hourglass/llm_summary';
 
 const SPAN_KIND_INTERNAL = 1;
 

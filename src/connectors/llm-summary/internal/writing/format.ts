@@ -21,14 +21,14 @@ export function ms(v: number): string {
 }
 
 /** A percentage as measured: 0.1% stays 0.1%, small values keep their digits. */
-export function percent(v: number): string {
+function percent(v: number): string {
   if (!Number.isFinite(v)) return 'n/a';
   const a = Math.abs(v);
   const digits = a === 0 ? 1 : a < 0.01 ? 4 : a < 0.1 ? 3 : a < 10 ? 2 : 1;
   return `${Number(v.toFixed(digits))}%`;
 }
 
-export function bytes(v: number): string {
+function bytes(v: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let x = v;
   let i = 0;
@@ -58,7 +58,7 @@ const READING_NAMES: Record<Reading, string> = {
   latency_p99: 'latency p99',
 };
 
-export function readingValue(reading: Reading, v: number): string {
+function readingValue(reading: Reading, v: number): string {
   if (reading === 'cpu' || reading === 'error_rate') return percent(v);
   if (reading === 'memory') return bytes(v);
   if (reading === 'request_rate') return `${v.toFixed(v < 10 ? 2 : 1)}/s`;

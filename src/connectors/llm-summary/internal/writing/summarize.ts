@@ -55,7 +55,7 @@ export interface SummarizerParts {
 }
 
 /** How far around an anomaly other traces' anomalies count as concurrent. */
-export const CONCURRENT_WINDOW_MS = 60_000;
+const CONCURRENT_WINDOW_MS = 60_000;
 
 /**
  * Writes the summary of one held trace: decodes its spans, finds the origin, gathers the metrics
