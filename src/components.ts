@@ -3,7 +3,7 @@ import { makeFactories, type AnyFactory, type Factories } from './component/fact
 import { anomalyProcessorFactory } from './detectors/anomaly/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { makeFileExporterFactory } from './exporters/file/factory.js';
-import { llmSummaryConnectorFactory } from './exporters/llm-summary/factory.js';
+import { llmSummaryConnectorFactory } from './connectors/llm-summary/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';

@@ -16,7 +16,7 @@ import {
   SUMMARY_STORE,
   summarySources,
   type SummarySource,
-} from '../exporters/llm-summary/contract.js';
+} from '../connectors/llm-summary/contract.js';
 import type { AdminExtensionConfig } from './config.js';
 import { ConsoleFiles } from './console/static-routes.js';
 import { anomalyJson } from './internal/anomaly-json.js';

@@ -9,7 +9,7 @@ export interface ServerAuthenticator extends Extension {
   authenticate(authorization: string | undefined): boolean;
 }
 
-export function isServerAuthenticator(e: Extension | undefined): e is ServerAuthenticator {
+function isServerAuthenticator(e: Extension | undefined): e is ServerAuthenticator {
   return e !== undefined && typeof (e as Partial<ServerAuthenticator>).authenticate === 'function';
 }
 

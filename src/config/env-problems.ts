@@ -39,7 +39,7 @@ export function shownFor(origins: EnvOrigins): (path: string) => string | undefi
 }
 
 /** How a message shows a value that came from the environment. */
-export function shownAs(origin: EnvOrigin): string {
+function shownAs(origin: EnvOrigin): string {
   return origin.whole
     ? `the value of ${origin.template.replace(/:-[^}]*\}$/, '}')}`
     : `"${origin.template}"`;

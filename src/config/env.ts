@@ -104,11 +104,6 @@ export function substituteEnv(
   return { value: visit(input, ''), unset: [...unset].sort(), problems, origins };
 }
 
-/** The variables a value came from (set or defaulted), for "change X" hints. */
-export function variablesOf(origin: EnvOrigin | undefined): string[] {
-  return origin ? [...new Set(origin.references.map((r) => r.name))] : [];
-}
-
 /** Removes `$$` and valid references, so that what is left can be checked for malformed ones. */
 function stripValid(s: string): string {
   return s.replace(REF, '');

@@ -86,7 +86,7 @@ function collect(
   }
 }
 
-export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
+function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   let s = prefix;
   for (const p of path) {
     if (typeof p === 'number') s += `[${p}]`;

@@ -13,7 +13,7 @@ import { staticResolver, type FactoryResolver } from './validate.js';
  * The component type of exporters and connectors loaded from a module:
  * `exporters: { plugin/<name>: ... }`, `connectors: { plugin/<name>: ... }`.
  */
-export const PLUGIN_TYPE = 'plugin';
+const PLUGIN_TYPE = 'plugin';
 
 /** Imports a module by URL or package name (injected so tests can count the loads). */
 export type ModuleLoader = (specifier: string) => Promise<Record<string, unknown>>;
@@ -77,7 +77,7 @@ export function pluginResolver(
 }
 
 /** A file URL for paths; a package name resolved from the config's directory when possible. */
-export function resolveSpecifier(module: string, baseDir: string): string {
+function resolveSpecifier(module: string, baseDir: string): string {
   if (module.startsWith('.') || isAbsolute(module)) {
     return pathToFileURL(resolve(baseDir, module)).href;
   }
@@ -126,7 +126,7 @@ async function loadFactory(
  * What is wrong with a value meant to be an exporter (or connector) factory, or undefined when it
  * is one.
  */
-export function factoryProblem(value: unknown): string | undefined {
+function factoryProblem(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') {
     return value === undefined ? 'no "default" or "factory" export' : `got ${typeof value}`;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseHostPort } from '../net/host-port.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 
 /**
  * Building blocks for component config schemas, so that every component spells durations, sizes,
@@ -46,15 +46,6 @@ export function hostPort(defaultValue: string) {
     });
 }
 
-/** A positive size in MiB, returned in bytes. */
-export function mib(defaultMib: number) {
-  return z
-    .number()
-    .nonnegative()
-    .default(defaultMib)
-    .transform((v) => Math.floor(v * 1024 * 1024));
-}
-
 export const headers = z.record(z.string(), z.string()).default({});
 
 /** Client TLS, as the Collector's configtls client settings. `insecure: true` means plaintext. */
@@ -93,16 +84,4 @@ function certAndKeyTogether(
 export type TlsClientConfig = z.output<typeof tlsClient>;
 export type TlsServerConfig = z.output<typeof tlsServer>;
 
-/** Bearer-token authentication for servers: a static token, or a file holding it. */
-export const bearerAuth = z
-  .strictObject({
-    token: z.string().min(1).optional(),
-    token_file: z.string().optional(),
-  })
-  .superRefine((v, ctx) => {
-    if ((v.token === undefined) === (v.token_file === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of token and token_file' });
-    }
-  });
-
-export { formatDuration, parseHostPort };
+export { parseHostPort };

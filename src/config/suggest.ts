@@ -4,7 +4,7 @@ import type { z } from 'zod';
  * "Did you mean" for config typos: the closest candidate by edit distance (with transpositions),
  * close enough to be a typo of it (`endpont` -> `endpoint`, `recievers` -> `receivers`).
  */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
   const limit = Math.max(1, Math.floor(w.length / 3));
   let best: string | undefined;

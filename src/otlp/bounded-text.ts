@@ -4,7 +4,7 @@
  * cut at a UTF-8 character boundary at or below MAX_NAME_BYTES and marked with TRUNCATED.
  */
 export const MAX_NAME_BYTES = 256;
-export const TRUNCATED = '…';
+const TRUNCATED = '…';
 /** The most a bounded text takes: MAX_NAME_BYTES and the marker (3 bytes in UTF-8). */
 export const MAX_BOUNDED_BYTES = MAX_NAME_BYTES + 3;
 
@@ -12,7 +12,7 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** The end of the longest prefix of `b[start, end)` of at most `max` bytes that ends on a character. */
-export function utf8Cut(b: Uint8Array, start: number, end: number, max: number): number {
+function utf8Cut(b: Uint8Array, start: number, end: number, max: number): number {
   if (end - start <= max) return end;
   let cut = start + max;
   // Back off continuation bytes (10xxxxxx): the cut falls before the character they belong to.

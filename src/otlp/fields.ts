@@ -1,5 +1,5 @@
 import { requestSpecs } from './spec.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.js';
+import { WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 /**
  * Field numbers of the OTLP messages the hand-written walkers read (with `FieldReader`: the trace
@@ -93,8 +93,4 @@ export function lenTag(field: number): number {
 
 export function varintTag(field: number): number {
   return (field << 3) | WIRE_VARINT;
-}
-
-export function i64Tag(field: number): number {
-  return (field << 3) | WIRE_I64;
 }

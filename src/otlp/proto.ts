@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 /** The repository's `proto/` directory (same depth from `src/otlp/` and `dist/otlp/`). */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
-export const PROTO_FILES = [
+const PROTO_FILES = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',

@@ -35,7 +35,7 @@ export function isAnomalyKeyValue(b: Uint8Array, start: number, end: number): bo
   return true;
 }
 
-/** The general case (a key not written first): finds field 1 and compares its prefix. */
+/** The general case (a key not written first): finds the key field and compares its prefix. */
 function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
   keyValueAt(b, start, end, kv);
   return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
@@ -52,7 +52,7 @@ export function readStatusCode(b: Uint8Array, start: number, end: number): numbe
 
 /**
  * The `service.name` of a Resource message (cut and marked beyond MAX_NAME_BYTES):
- * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
+ * Resource.attributes -> KeyValue {key, value -> AnyValue.string_value}.
  */
 export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
   const r = new FieldReader(b, start, end);
@@ -83,7 +83,7 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
 }
 
 /**
- * The ranges of a KeyValue message {key 1, value 2} in `b[start, end)`, into `out`: key start, key
+ * The ranges of a KeyValue message {key, value} in `b[start, end)`, into `out`: key start, key
  * end, value start, value end; -1 for what it does not have.
  */
 export function keyValueAt(b: Uint8Array, start: number, end: number, out: number[]): void {
@@ -134,7 +134,7 @@ function bytesAre(
 }
 
 /**
- * The AnyValue range `[start, end)` of a KeyValue message {key 1, value 2} whose key is `key`
+ * The AnyValue range `[start, end)` of a KeyValue message {key, value} whose key is `key`
  * (compared as bytes, without decoding it); undefined when the key is another or there is no value.
  */
 export function valueOfKey(

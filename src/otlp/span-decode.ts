@@ -109,7 +109,7 @@ function readStatus(b: Uint8Array, start: number, end: number): [number, string]
   return [code, message];
 }
 
-/** KeyValue { key 1, value 2 } into `out`. */
+/** A KeyValue (key, value) into `out`. */
 function readKeyValue(
   b: Uint8Array,
   start: number,

@@ -32,13 +32,7 @@ import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, type Cursor } from './wi
 export { hexAt } from './hex.js';
 export { internedString } from './string-cache.js';
 export * from './span-layout.js';
-export {
-  findServiceName,
-  forEachAttribute,
-  isAnomalyKeyValue,
-  keyValueAt,
-  valueOfKey,
-} from './span-attributes.js';
+export { forEachAttribute, isAnomalyKeyValue, keyValueAt, valueOfKey } from './span-attributes.js';
 
 const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
 const RESOURCE_TAG = lenTag(RESOURCE_SPANS.resource);

@@ -17,7 +17,7 @@ export const MAX_DEPTH = 64;
  * Each costs a record, and a 20 MiB body holds ten million 2-byte empty spans: without a bound,
  * their records alone would take gigabytes.
  */
-export const MAX_REJECTED_ITEMS = 4096;
+const MAX_REJECTED_ITEMS = 4096;
 
 export interface ValidationResult {
   /** Spans, metric data points or log records in the request, including rejected ones. */

@@ -6,7 +6,7 @@
  */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@/gi;
 
-export const REDACTED_USERINFO = '[REDACTED]@';
+const REDACTED_USERINFO = '[REDACTED]@';
 
 export function redactUrlCredentials(text: string): string {
   return text.includes('@') ? text.replace(USERINFO, `$1${REDACTED_USERINFO}`) : text;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
-import type { StoredSummary } from '../../src/exporters/llm-summary/internal/summary-store.js';
-import { useSummaryBed } from '../exporters/llm-summary/harness.js';
-import { storedSummary } from '../exporters/llm-summary/stored-summary.js';
+import type { StoredSummary } from '../../src/connectors/llm-summary/internal/store/summary-store.js';
+import { useSummaryBed } from '../connectors/llm-summary/harness.js';
+import { storedSummary } from '../connectors/llm-summary/stored-summary.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
 
 const TRACE = 'aaaabbbbccccddddeeeeffff00001111';

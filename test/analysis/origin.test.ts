@@ -9,7 +9,7 @@ import {
   T0,
   traceIdOf,
   type TestSpan,
-} from '../exporters/llm-summary/trace-data.js';
+} from '../connectors/llm-summary/trace-data.js';
 
 /** The spans of a request as the exporter decodes what it held. */
 function decoded(spans: readonly TestSpan[]): SpanInfo[] {

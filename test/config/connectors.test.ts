@@ -12,7 +12,7 @@ receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } } }
 exporters: { debug: {} }
 `;
 const USAGE =
-  'list it under "exporters" of the traces pipeline (and of the metrics pipeline, for its metrics window) and under "receivers" of a pipeline that sends the summary spans on, e.g. "traces/summaries: {receivers: [llm_summary], exporters: [otlp/jaeger]}" (see src/exporters/llm-summary/README.md)';
+  'list it under "exporters" of the traces pipeline (and of the metrics pipeline, for its metrics window) and under "receivers" of a pipeline that sends the summary spans on, e.g. "traces/summaries: {receivers: [llm_summary], exporters: [otlp/jaeger]}" (see src/connectors/llm-summary/README.md)';
 
 describe('connectors', () => {
   const dirs: string[] = [];

@@ -170,7 +170,7 @@ describe('exporter plugins', () => {
   it('loads the llm_summary connector itself as a plugin module', async () => {
     const dir = tempDir();
     const module = fileURLToPath(
-      new URL('../../src/exporters/llm-summary/factory.ts', import.meta.url),
+      new URL('../../src/connectors/llm-summary/factory.ts', import.meta.url),
     );
     const yaml = `
 receivers:

@@ -3,7 +3,7 @@ import { traceIdOffset, walkSpans } from '../../src/otlp/span-walk.js';
 import { ProtoWriter, WIRE_LEN } from '../../src/otlp/wire.js';
 import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
 import { traceRequest } from '../helpers/spans.js';
-import { checkoutTrace, encodeTrace } from '../exporters/llm-summary/trace-data.js';
+import { checkoutTrace, encodeTrace } from '../connectors/llm-summary/trace-data.js';
 
 describe('header-only span walk', () => {
   it('finds the same spans, resources and trace ids as the full index', () => {

@@ -64,6 +64,6 @@ export function anomalyJson(
 }
 
 /** The Jaeger UI's trace page, with the span highlighted (`uiFind`). */
-export function jaegerTraceUrl(base: string, traceId: string, spanId: string): string {
+function jaegerTraceUrl(base: string, traceId: string, spanId: string): string {
   return `${base}/trace/${traceId}?uiFind=${spanId}`;
 }

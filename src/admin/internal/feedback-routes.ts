@@ -4,7 +4,7 @@ import type {
   Feedback,
   StoredSummary,
   SummarySource,
-} from '../../exporters/llm-summary/contract.js';
+} from '../../connectors/llm-summary/contract.js';
 import { readJsonObject } from './body.js';
 import { BadRequest } from './params.js';
 import type { Route } from './routes.js';
@@ -15,7 +15,7 @@ const MAX_CORRECTION = 16 * 1024;
 const ANOMALY_ID = /^[0-9a-f]{32}-[0-9a-f]{16}$/;
 
 /** Checks a feedback body: `{"rating": 1..5, "correction": "..." | null}`. */
-export function parseFeedback(body: Record<string, unknown>): Feedback {
+function parseFeedback(body: Record<string, unknown>): Feedback {
   for (const key of Object.keys(body)) {
     if (key !== 'rating' && key !== 'correction') {
       throw new BadRequest(
@@ -60,7 +60,7 @@ function sourcesOr404(
 }
 
 /** A training example: what was asked, what the model said, and what the SRE said of it. */
-export function trainingRecord(exporter: string, s: StoredSummary): Record<string, unknown> {
+function trainingRecord(exporter: string, s: StoredSummary): Record<string, unknown> {
   // A chat-format example to train on: the corrected summary, or the model's when rated good.
   const target = s.correction ?? (s.rating !== null && s.rating >= 4 ? s.completion : null);
   return {

@@ -6,7 +6,7 @@ import {
   type AnomalyRecord,
   type IncidentSource,
 } from '../../detectors/anomaly/contract.js';
-import type { SummarySource } from '../../exporters/llm-summary/contract.js';
+import type { SummarySource } from '../../connectors/llm-summary/contract.js';
 import { anomalyJson } from './anomaly-json.js';
 import type { Params } from './params.js';
 

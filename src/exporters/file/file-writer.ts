@@ -6,7 +6,7 @@ import type { FileExporterConfig } from './config.js';
 import { RotatingFile } from './rotating-file.js';
 
 /** Lines buffered before writers wait for them to reach the file. */
-export const BUFFER_BYTES = 1024 * 1024;
+const BUFFER_BYTES = 1024 * 1024;
 
 interface Line {
   readonly bytes: Buffer;

@@ -27,7 +27,7 @@ function chunkSizeFor(n: number): number {
 }
 
 /** Compresses off the event loop (zlib's thread pool), in one job. */
-export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
+function gzip(data: Uint8Array, level: number): Promise<Buffer> {
   return gzipAsync(data, { level, chunkSize: chunkSizeFor(data.length) });
 }
 

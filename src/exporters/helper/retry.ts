@@ -44,7 +44,7 @@ export function jittered(interval: number, factor: number, random: () => number)
 }
 
 /** Resolves after `ms` on `clock`, or as soon as `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {

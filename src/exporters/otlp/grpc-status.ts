@@ -17,7 +17,7 @@ const RETRYABLE = new Set<number>([
   GrpcStatus.DATA_LOSS,
 ]);
 
-export function codeName(code: number): string {
+function codeName(code: number): string {
   return grpcStatusName(code) ?? `code ${code}`;
 }
 

@@ -35,7 +35,7 @@ export function httpResult(a: HttpAnswer, now: number): ExportResult {
  * `Retry-After` as a wait in ms: delay-seconds (`120`) or an HTTP-date, read against `now`.
  * Undefined when absent or unreadable.
  */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;

@@ -13,7 +13,7 @@ import type { OtlpHttpExporterConfig } from './config.js';
 import { httpResult } from './http-status.js';
 
 /** Response bodies are read up to this size (an export response is tiny; the rest is dropped). */
-export const MAX_RESPONSE_BYTES = 64 * 1024;
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * OTLP/HTTP: POSTs the request (protobuf as received, or OTLP/JSON) to one URL through an undici

@@ -17,7 +17,7 @@ export interface LimitSources {
   readonly machineMemory: number;
 }
 
-export const SYSTEM_SOURCES: LimitSources = {
+const SYSTEM_SOURCES: LimitSources = {
   readFile: (path) => {
     try {
       return readFileSync(path, 'utf8');

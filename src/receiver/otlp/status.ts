@@ -36,7 +36,7 @@ export interface Answer {
 }
 
 /** The wait suggested when a component refuses without saying how long (the Collector's default). */
-export const DEFAULT_RETRY_AFTER_MS = 5_000;
+const DEFAULT_RETRY_AFTER_MS = 5_000;
 
 export function answerFor(err: unknown): Answer {
   if (err instanceof DecodeError || isPermanent(err)) {
@@ -98,7 +98,7 @@ export function encodeStatus(answer: Answer): Uint8Array {
   return w.finish();
 }
 
-export const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /** The same status as OTLP/JSON (`{"code":14,"message":"...","details":[...]}`). */
 export function statusJson(answer: Answer): string {

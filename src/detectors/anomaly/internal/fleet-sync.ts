@@ -14,7 +14,7 @@ import type { DetectorMetrics } from './detector-metrics.js';
 import type { JobQueue } from './job-queue.js';
 import type { KeyState, PendingRow } from './key-state.js';
 import { LEVEL_MIN_SAMPLES } from './level.js';
-import { mergeAt } from './moments.js';
+import { mergeIntoSlot, slotMoments } from './moments.js';
 import type { PendingSummaries } from './pending-summaries.js';
 import { recalculate, type RecalcReport } from './recalculate.js';
 import { SLOT_COUNT, slotsOfBucket } from './slots.js';
@@ -461,7 +461,7 @@ export class FleetSync {
       const key = model.withId(c.key_id);
       if (!key) continue; // evicted since: read whole when it is back (a fresh id)
       for (const slot of slotsOfBucket(bucketOfDayHour(c.day * 24 + c.hour))) {
-        mergeAt(key.m, slot * 3, c.count, c.mean, c.m2);
+        mergeIntoSlot(key.m, slot, c.count, c.mean, c.m2);
       }
     }
     if (!this.learnsRates()) return;
@@ -495,10 +495,10 @@ export class FleetSync {
           )
         : undefined;
       for (const row of part) {
-        const window = new Float64Array(SLOT_COUNT * 3);
+        const window = slotMoments(SLOT_COUNT);
         for (const r of rows.get(row.id) ?? []) {
           for (const slot of slotsOfBucket(bucketOfDayHour(r.day * 24 + r.hour))) {
-            mergeAt(window, slot * 3, r.count, r.mean, r.m2);
+            mergeIntoSlot(window, slot, r.count, r.mean, r.m2);
           }
         }
         const key = this.install(row, window);

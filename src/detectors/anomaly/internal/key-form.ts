@@ -5,15 +5,9 @@ import {
   keyValueAt,
   type SpanRef,
 } from '../../../otlp/trace-index.js';
-import {
-  WIRE_I64,
-  WIRE_LEN,
-  WIRE_VARINT,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-  type Cursor,
-} from '../../../otlp/wire.js';
+import { FieldReader } from '../../../otlp/field-reader.js';
+import { ANY_VALUE } from '../../../otlp/fields.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../../otlp/wire.js';
 
 /**
  * The operation of a span's key (service, operation, span kind), as the semantic conventions name
@@ -171,27 +165,23 @@ function indexOfKey(
   return -1;
 }
 
-/** AnyValue {string 1, bool 2, int 3, double 4}, as text; undefined for other kinds. */
+/** AnyValue {string, bool, int, double}, as text; undefined for other kinds. */
 function anyValueText(b: Uint8Array, start: number, end: number): string | undefined {
-  const c: Cursor = { pos: start };
+  const r = new FieldReader(b, start, end);
   let text: string | undefined;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1 && wire === WIRE_LEN) {
-      const len = readVarint32(b, c, end);
-      text = internedString(b, c.pos, c.pos + len);
-      c.pos += len;
-    } else if (field === 2 && wire === WIRE_VARINT) {
-      text = readVarint32(b, c, end) !== 0 ? 'true' : 'false';
-    } else if (field === 3 && wire === WIRE_VARINT) {
-      text = String(readVarintNumber(b, c, end));
-    } else if (field === 4 && wire === WIRE_I64) {
-      text = String(Buffer.from(b.buffer, b.byteOffset + c.pos, 8).readDoubleLE(0));
-      c.pos += 8;
+  while (r.next()) {
+    const field = r.field;
+    const wire = r.wire;
+    if (field === ANY_VALUE.string_value && wire === WIRE_LEN) {
+      text = internedString(b, r.value(), r.valueEnd);
+    } else if (field === ANY_VALUE.bool_value && wire === WIRE_VARINT) {
+      text = r.varint32() !== 0 ? 'true' : 'false';
+    } else if (field === ANY_VALUE.int_value && wire === WIRE_VARINT) {
+      text = String(r.varint());
+    } else if (field === ANY_VALUE.double_value && wire === WIRE_I64) {
+      text = String(Buffer.from(b.buffer, b.byteOffset + r.fixed64At(), 8).readDoubleLE(0));
     } else {
-      skipField(b, c, wire, end);
+      r.skip();
     }
   }
   return text;

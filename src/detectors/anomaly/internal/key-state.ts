@@ -1,7 +1,7 @@
-import { addAt, mergeAt, type Moments } from './moments.js';
+import { type Moments, addToSlot, countAt, mergeIntoSlot, slotMoments } from './moments.js';
 import { LevelState } from './level.js';
 import type { RateState } from './rates/rate-state.js';
-import { THR_P50, THR_P95, THR_P99, THR_STRIDE } from './thr-layout.js';
+import { THR_P50, THR_P95, THR_P99, THR_SEV5, THR_SEVERITIES, THR_STRIDE } from './thr-layout.js';
 import { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT, slotsOfBucket } from './slots.js';
 import { bucketOfDayHour } from './time-buckets.js';
@@ -28,7 +28,7 @@ export class KeyState {
   /** Row id in the `keys` table, once the key has been flushed. */
   id: number | undefined;
   /** `[count, mean, m2]` per slot. */
-  m: Float64Array = new Float64Array(SLOT_COUNT * 3);
+  m: Float64Array = slotMoments(SLOT_COUNT);
   /** THR_STRIDE numbers per slot; NaN: no learned thresholds (the fixed ones apply). */
   thr: Float32Array = NO_THRESHOLDS;
   pending: PendingRow[] = [];
@@ -51,10 +51,10 @@ export class KeyState {
   learn(dayHour: number, bucket: number, x: number): void {
     const m = this.m;
     const dow = (bucket / 24) | 0;
-    addAt(m, bucket * 3, x);
-    addAt(m, (HOUR_BASE + bucket - dow * 24) * 3, x);
-    addAt(m, (DOW_BASE + dow) * 3, x);
-    addAt(m, GLOBAL_SLOT * 3, x);
+    addToSlot(m, bucket, x);
+    addToSlot(m, HOUR_BASE + bucket - dow * 24, x);
+    addToSlot(m, DOW_BASE + dow, x);
+    addToSlot(m, GLOBAL_SLOT, x);
     const pending = this.pending;
     let row: PendingRow | undefined;
     for (let i = pending.length - 1; i >= 0; i--) {
@@ -83,9 +83,9 @@ export class KeyState {
    */
   servingSlot(bucket: number, minSamples: number): number {
     // The common case, on every span: the bucket itself, recalculated.
-    if (this.m[bucket * 3]! >= minSamples) {
+    if (countAt(this.m, bucket) >= minSamples) {
       const p50 = this.thr[bucket * THR_STRIDE + THR_P50]!;
-      if (p50 === p50) return bucket;
+      if (!Number.isNaN(p50)) return bucket;
     }
     return this.fallbackSlot(bucket, minSamples);
   }
@@ -106,26 +106,26 @@ export class KeyState {
             : level === 2
               ? DOW_BASE + dow
               : GLOBAL_SLOT;
-      if (m[slot * 3]! < minSamples) continue;
+      if (countAt(m, slot) < minSamples) continue;
       if (first < 0) first = slot;
       const at = slot * THR_STRIDE;
-      if (thr[at + THR_P50]! === thr[at + THR_P50]!) {
+      if (!Number.isNaN(thr[at + THR_P50]!)) {
         // Recalculated: learned thresholds, or the fixed ones while the key has no shape yet.
-        return first === slot || thr[at]! === thr[at]! ? slot : first;
+        return first === slot || !Number.isNaN(thr[at + THR_SEV5]!) ? slot : first;
       }
     }
     return first;
   }
 
   count(slot = GLOBAL_SLOT): number {
-    return this.m[slot * 3]!;
+    return countAt(this.m, slot);
   }
 
   /** Replaces the window's moments (from SQLite) and adds the learning not yet flushed. */
   replaceMoments(window: Float64Array): void {
     for (const row of this.pending) {
       for (const slot of slotsOfBucket(bucketOfDayHour(row.dayHour))) {
-        mergeAt(window, slot * 3, row.m.count, row.m.mean, row.m.m2);
+        mergeIntoSlot(window, slot, row.m.count, row.m.mean, row.m.m2);
       }
     }
     this.m = window;
@@ -140,8 +140,8 @@ export class KeyState {
     if (this.count() <= this.refreshedAt) return false;
     for (const slot of slotsOfBucket(bucket)) {
       if (
-        this.m[slot * 3]! >= minSamples &&
-        this.thr[slot * THR_STRIDE + THR_P50] !== this.thr[slot * THR_STRIDE + THR_P50]
+        countAt(this.m, slot) >= minSamples &&
+        Number.isNaN(this.thr[slot * THR_STRIDE + THR_P50]!)
       ) {
         return true;
       }
@@ -164,7 +164,7 @@ export class KeyState {
     for (const t of slots) {
       const at = t.slot * THR_STRIDE;
       const ms = thresholdDurations(t);
-      if (ms) for (let k = 0; k < 5; k++) thr[at + k] = ms[k]!;
+      if (ms) for (let k = 0; k < THR_SEVERITIES; k++) thr[at + THR_SEV5 + k] = ms[k]!;
       thr[at + THR_P99] = t.p99;
       thr[at + THR_P50] = t.p50;
       thr[at + THR_P95] = t.p95;

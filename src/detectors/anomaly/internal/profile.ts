@@ -1,7 +1,7 @@
 import { spanKindName } from './anomaly-record.js';
 import type { KeyState } from './key-state.js';
-import { THR_STRIDE } from './thr-layout.js';
-import { stddevOf } from './moments.js';
+import { THR_P99, THR_SEV5, THR_SEVERITIES, THR_STRIDE } from './thr-layout.js';
+import { countAt, meanAt, stddevAt } from './moments.js';
 import { named } from './recalculate.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, scopeOfSlot, type Scope } from './slots.js';
 import { effectiveStddev, type SlotThresholds } from './thresholds.js';
@@ -88,14 +88,14 @@ function slotProfile(
   stored: SlotThresholds | undefined,
   ctx: ProfileContext,
 ): SlotProfile {
-  const n = key.m[s * 3]!;
-  const mean = key.m[s * 3 + 1]!;
-  const stddev = stddevOf(n, key.m[s * 3 + 2]!);
+  const n = countAt(key.m, s);
+  const mean = meanAt(key.m, s);
+  const stddev = stddevAt(key.m, s);
   const at = s * THR_STRIDE;
-  const learned = !Number.isNaN(key.thr[at]!);
+  const learned = !Number.isNaN(key.thr[at + THR_SEV5]!);
   const sd = effectiveStddev(mean, stddev);
   const ms = learned
-    ? Array.from(key.thr.subarray(at, at + 5))
+    ? Array.from(key.thr.subarray(at + THR_SEV5, at + THR_SEV5 + THR_SEVERITIES))
     : ctx.fixed.map((z) => mean + z * sd);
   const z = learned ? ms.map((v) => (v - mean) / sd) : [...ctx.fixed];
   const round = (v: number) => Math.round(v * 1000) / 1000;
@@ -116,7 +116,7 @@ function slotProfile(
     stddev_ms: n > 1 ? round(stddev) : null,
     p50_ms: orNull(stored?.p50),
     p95_ms: orNull(stored?.p95),
-    p99_ms: orNull(key.thr[at + 5]),
+    p99_ms: orNull(key.thr[at + THR_P99]),
     thresholds: {
       source: learned ? 'learned' : 'fixed',
       sigma: named(z)!,

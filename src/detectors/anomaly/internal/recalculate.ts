@@ -1,4 +1,4 @@
-import { mergeAt } from './moments.js';
+import { mergeIntoSlot, slotMoments } from './moments.js';
 import { Sketch } from './sketch.js';
 import {
   HOUR_BASE,
@@ -74,7 +74,7 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
   const changes: (ThresholdChange & { size: number })[] = [];
   const keys = await selectKeys(store, o.keyIds);
   for (const key of keys) {
-    const m = new Float64Array(SLOT_COUNT * 3);
+    const m = slotMoments(SLOT_COUNT);
     const sketches: (Sketch | undefined)[] = new Array<Sketch | undefined>(SLOT_COUNT);
     // Each dow_hour bucket's daily rows, one per week of the window.
     const days: Sketch[][] = Array.from({ length: HOUR_BASE }, () => []);
@@ -83,7 +83,7 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
       const bucket = bucketOfDayHour(row.day * 24 + row.hour);
       days[bucket]!.push(s);
       for (const slot of slotsOfBucket(bucket)) {
-        mergeAt(m, slot * 3, row.count, row.mean, row.m2);
+        mergeIntoSlot(m, slot, row.count, row.mean, row.m2);
         (sketches[slot] ??= new Sketch()).merge(s);
       }
     }
@@ -118,10 +118,10 @@ export async function rebuildMoments(
 ): Promise<number> {
   const keys = await selectKeys(store, o.keyIds);
   for (const key of keys) {
-    const m = new Float64Array(SLOT_COUNT * 3);
+    const m = slotMoments(SLOT_COUNT);
     for (const row of store.momentRows(o.sinceDay, key.id)) {
       for (const slot of slotsOfBucket(bucketOfDayHour(row.day * 24 + row.hour))) {
-        mergeAt(m, slot * 3, row.count, row.mean, row.m2);
+        mergeIntoSlot(m, slot, row.count, row.mean, row.m2);
       }
     }
     o.onKey(key, m);

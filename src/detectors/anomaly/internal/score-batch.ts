@@ -12,8 +12,8 @@ import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { cappedSeverity, carriesShift } from './level-shift.js';
-import { THR_P50, THR_P99, THR_STRIDE } from './thr-layout.js';
-import { stddevOf } from './moments.js';
+import { THR_P50, THR_P99, THR_SEV5, THR_STRIDE } from './thr-layout.js';
+import { countAt, meanAt, stddevAt } from './moments.js';
 import { severityOf } from './severity.js';
 import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
@@ -158,12 +158,12 @@ export function scoreBatch(
     const m = key.m;
     const thr = key.thr;
     const at = slot * THR_STRIDE;
-    const mean = m[slot * 3 + 1]!;
+    const mean = meanAt(m, slot);
     // The key's level: every successful span moves it (a fast failure says nothing of latency).
     // It judges the operation only against a baseline of the same time of day (dow_hour, hour):
     // against another time's, a sustained difference is the season, not an incident.
     let shift = 0;
-    if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
+    if (!Number.isNaN(thr[at + THR_P50]!) && span.statusCode !== STATUS_ERROR) {
       const v = key.level.observe(thr, at, d, span.startMs + d);
       const lt = key.level.thresholds;
       if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
@@ -179,21 +179,21 @@ export function scoreBatch(
     let sev = 0;
     let stddev = Number.NaN;
     if (d - mean >= minDeltaMs) {
-      if (thr[at]! === thr[at]!) {
-        sev = severityOf(d, thr, at);
+      if (!Number.isNaN(thr[at + THR_SEV5]!)) {
+        sev = severityOf(d, thr, at + THR_SEV5);
       } else {
         // Cold start: fixed thresholds in standard deviations of the live baseline.
-        stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
+        stddev = stddevAt(m, slot);
         sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
       }
     }
     // No rarer than the key's history can tell (`supportOf`).
-    while (sev !== 0 && sev < 5 && m[GLOBAL_SLOT * 3]! < support[sev - 1]!) sev++;
+    while (sev !== 0 && sev < 5 && countAt(m, GLOBAL_SLOT) < support[sev - 1]!) sev++;
     // The worse of the two readings; `anomaly.reason` says which one it was.
     const byLevel = shift !== 0 && (sev === 0 || shift < sev);
     if (byLevel) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
-    if (stddev !== stddev) stddev = stddevOf(m[slot * 3]!, m[slot * 3 + 2]!);
+    if (Number.isNaN(stddev)) stddev = stddevAt(m, slot);
     tags.latencyTag(i, anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx), slot);
   }
   // The incident of a span depends on the others of its trace: assigned once all are known.
@@ -228,7 +228,7 @@ function anomalyRecord(
 ): AnomalyRecord {
   const m = key.m;
   const at = slot * THR_STRIDE;
-  const mean = m[slot * 3 + 1]!;
+  const mean = meanAt(m, slot);
   const d = span.durationMs;
   const p99 = key.thr[at + THR_P99]!;
   return {
@@ -242,7 +242,7 @@ function anomalyRecord(
     meanMs: mean,
     stddevMs: stddev,
     p99Ms: Number.isNaN(p99) ? mean + Z99 * stddev : p99,
-    samples: m[slot * 3]!,
+    samples: countAt(m, slot),
     scope: scopeOfSlot(slot),
     window: ctx.windows[slot]!,
     recordedAt: now,

@@ -38,12 +38,9 @@ export const severitySetting = (fallback: SeverityName) =>
     });
 
 /**
- * Thresholds in standard deviations, least severe first: `[sev5, sev4, sev3, sev2, sev1]`. A
- * deviation at or above `t[5 - n]` (and above the ones before it) is severity n.
+ * The severity (1..5) of a deviation, or 0 below the SEV5 threshold. `t[at .. at + 4]` holds the
+ * thresholds least severe first (SEV5 .. SEV1): at or above `t[at + 5 - n]` is severity n.
  */
-export type SigmaThresholds = readonly [number, number, number, number, number];
-
-/** The severity (1..5) of a deviation, or 0 below the SEV5 threshold. */
 export function severityOf(score: number, t: ArrayLike<number>, at = 0): number {
   if (!(score >= t[at]!)) return 0;
   let sev = 5;

@@ -1,5 +1,5 @@
 import { probit } from 'simple-statistics';
-import { stddevOf } from './moments.js';
+import { countAt, meanAt, stddevAt } from './moments.js';
 import type { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT } from './slots.js';
 import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
@@ -96,14 +96,15 @@ export function learnKey(
     return z;
   });
   const learnable = zq.every((z) => !Number.isNaN(z));
-  const tenfoldRare = m[GLOBAL_SLOT * 3]! >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
+  const tenfoldRare =
+    countAt(m, GLOBAL_SLOT) >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
   const out: SlotThresholds[] = [];
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const sketch = sketches[slot];
-    const n = m[slot * 3]!;
+    const n = countAt(m, slot);
     if (!sketch || n < o.minSamples) continue;
-    const mean = m[slot * 3 + 1]!;
-    const stddev = stddevOf(n, m[slot * 3 + 2]!);
+    const mean = meanAt(m, slot);
+    const stddev = stddevAt(m, slot);
     const base = {
       slot,
       samples: n,
@@ -152,7 +153,7 @@ function tenfoldShare(m: Float64Array, sketches: readonly (Sketch | undefined)[]
   };
   for (let slot = 0; slot < HOUR_BASE; slot++) {
     const sketch = sketches[slot];
-    if (sketch && m[slot * 3]! > 0) count(sketch);
+    if (sketch && countAt(m, slot) > 0) count(sketch);
   }
   if (total === 0 && sketches[GLOBAL_SLOT]) count(sketches[GLOBAL_SLOT]);
   return total > 0 ? beyond / total : 1;
@@ -169,7 +170,7 @@ const LEVELS: readonly Level[] = [
 /** The most specific level (slot range) with a slot of LEARN_MIN spans; undefined: none yet. */
 function shapeLevel(m: Float64Array): Level | undefined {
   return LEVELS.find(([from, to]) => {
-    for (let slot = from; slot < to; slot++) if (m[slot * 3]! >= LEARN_MIN) return true;
+    for (let slot = from; slot < to; slot++) if (countAt(m, slot) >= LEARN_MIN) return true;
     return false;
   });
 }
@@ -186,18 +187,18 @@ function shrunkScales(
   level: Level | undefined,
 ): (LogScale | undefined)[] {
   const raw = sketches.map((sketch, slot) =>
-    sketch && m[slot * 3]! >= minSamples ? logScale(sketch) : undefined,
+    sketch && countAt(m, slot) >= minSamples ? logScale(sketch) : undefined,
   );
   if (!level) return raw;
   const typical: number[] = [];
   for (let slot = level[0]; slot < level[1]; slot++) {
-    if (m[slot * 3]! >= LEARN_MIN) typical.push(raw[slot]!.scale);
+    if (countAt(m, slot) >= LEARN_MIN) typical.push(raw[slot]!.scale);
   }
   typical.sort((a, b) => a - b);
   const keyScale = typical[Math.floor(typical.length / 2)]!;
   return raw.map((s, slot) => {
     if (!s) return undefined;
-    const n = m[slot * 3]!;
+    const n = countAt(m, slot);
     return { location: s.location, scale: (n * s.scale + LEARN_MIN * keyScale) / (n + LEARN_MIN) };
   });
 }
@@ -218,7 +219,7 @@ function pooledShape(
   const shape = new TailShape();
   for (let slot = from; slot < to; slot++) {
     const s = scales[slot];
-    if (!s || m[slot * 3]! < LEARN_MIN) continue;
+    if (!s || countAt(m, slot) < LEARN_MIN) continue;
     const rows = slot < HOUR_BASE ? (days[slot] ?? []) : [];
     if (rows.length < 2) {
       shape.add(sketches[slot]!, s.location, s.scale);

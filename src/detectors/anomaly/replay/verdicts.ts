@@ -1,19 +1,15 @@
 import { ANOMALY_ATTRIBUTES } from '../attributes.js';
 import { indexSpans, valueOfKey } from '../../../otlp/trace-index.js';
-import {
-  WIRE_LEN,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-  type Cursor,
-} from '../../../otlp/wire.js';
+import { FieldReader } from '../../../otlp/field-reader.js';
+import { ANY_VALUE, SPAN, lenTag, varintTag } from '../../../otlp/fields.js';
 
 /**
  * Reads what a user gets from the processor: the `anomaly.severity_number` attribute of each span
  * of an encoded trace request (0 where a span has none).
  */
 const KEY = new TextEncoder().encode(ANOMALY_ATTRIBUTES.severityNumber);
-const ATTRIBUTES = 9;
+const ATTRIBUTE_TAG = lenTag(SPAN.attributes);
+const INT_VALUE_TAG = varintTag(ANY_VALUE.int_value);
 
 /** The severity of every span of a request, in request order (the processor keeps the order). */
 export function severitiesOf(bytes: Uint8Array): Uint8Array {
@@ -26,17 +22,14 @@ export function severitiesOf(bytes: Uint8Array): Uint8Array {
 
 /** The `anomaly.severity_number` among a span's attributes (its fields in [start, end)), or 0. */
 export function spanSeverity(b: Uint8Array, start: number, end: number): number {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((ATTRIBUTES << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag !== ATTRIBUTE_TAG) {
+      r.skip();
       continue;
     }
-    const len = readVarint32(b, c, end);
-    const severity = severityOf(b, c.pos, c.pos + len);
+    const severity = severityOf(b, r.value(), r.valueEnd);
     if (severity > 0) return severity;
-    c.pos += len;
   }
   return 0;
 }
@@ -45,7 +38,7 @@ export function spanSeverity(b: Uint8Array, start: number, end: number): number 
 function severityOf(b: Uint8Array, start: number, end: number): number {
   const value = valueOfKey(b, start, end, KEY);
   if (value === undefined) return 0;
-  // AnyValue { int_value (3) }
-  const v: Cursor = { pos: value[0] };
-  return readVarint32(b, v, value[1]) === 3 << 3 ? readVarintNumber(b, v, value[1]) : 0;
+  // AnyValue { int_value }, its one field
+  const v = new FieldReader(b, value[0], value[1]);
+  return v.next() && v.tag === INT_VALUE_TAG ? v.varint() : 0;
 }

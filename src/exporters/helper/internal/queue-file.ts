@@ -11,7 +11,7 @@ import { partsOf, sizeOf, type OtlpBatch, type Signal } from '../../../component
  */
 
 const MAGIC = 0x31514748; // "HGQ1" read as a little-endian uint32
-export const HEADER_BYTES = 16;
+const HEADER_BYTES = 16;
 export const BATCH_SUFFIX = '.batch';
 export const TMP_SUFFIX = '.tmp';
 
@@ -26,7 +26,7 @@ export function seqOf(file: string): number | undefined {
   return /^\d{16}$/.test(stem) ? Number(stem) : undefined;
 }
 
-export function encodeHeader(items: number, payload: readonly Uint8Array[]): Buffer {
+function encodeHeader(items: number, payload: readonly Uint8Array[]): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
   h.writeUInt32LE(MAGIC, 0);
   h.writeUInt32LE(items, 4);
