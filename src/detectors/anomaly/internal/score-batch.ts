@@ -165,7 +165,7 @@ export function scoreBatch(
     let shift = 0;
     if (thr[at + THR_P50]! === thr[at + THR_P50]! && span.statusCode !== STATUS_ERROR) {
       const v = key.level.observe(thr, at, d, span.startMs + d);
-      const lt = key.level.thresholds;
+      const lt = key.level.thresholds ?? key.level.borrowed;
       if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
         shift = severityOf(v, lt);
         // Rare enough to be an incident: kept out of the baseline, whatever its size.
