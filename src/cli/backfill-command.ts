@@ -5,7 +5,8 @@ import { defaultConfigPath } from './config-path.js';
 import { queryJaeger } from '../detectors/anomaly/backfill/jaeger-query.js';
 import { readOtlpJsonFile } from '../detectors/anomaly/backfill/otlp-json.js';
 import { Seeder } from '../detectors/anomaly/backfill/seeder.js';
-import { formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
+import { FleetSeed, isPostgresUrl, recalculateStore } from '../detectors/anomaly/offline.js';
+import { chooseProcessor, formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
 export const BACKFILL_USAGE = `usage: hourglass backfill [--config FILE] [--processor ID] SOURCE... [options]
 
@@ -13,6 +14,8 @@ Seeds the anomaly processor's baselines from history, so a new install does not 
 to be useful, then recalculates the thresholds. Spans are learned as the processor would have
 learned them (by their own start time, per service, operation and kind; error spans only with
 learn_from_errors; only those inside the window). Safe while the sidecar runs on the same file.
+With a PostgreSQL storage (a fleet's database) the spans are written as one more instance's
+learning: the running instances merge it at their next flush.
 
 sources (one or more):
   --file PATH       OTLP/JSON trace data: one request, an array, JSON lines (the file exporter's
@@ -83,23 +86,22 @@ export async function backfillCommand(args: string[]): Promise<number> {
     throw new Error(`--num-traces: "${values['num-traces']}" must be a positive integer`);
   }
   const now = systemClock.now();
-  const target = await openTarget(
-    values.config ?? defaultConfigPath(),
-    values.processor,
-    systemClock,
-  );
-  try {
-    const { config } = target;
-    const seeder = new Seeder(target.store, {
-      timeZone: config.timezone,
-      windowDays: config.window_days,
-      learnErrors: config.learn_from_errors,
-      keyAttributes: config.key_attributes,
-      maxKeys: config.max_keys,
-      now,
-    });
+  const configPath = values.config ?? defaultConfigPath();
+  const { id, config } = await chooseProcessor(configPath, values.processor);
+  const options = {
+    timeZone: config.timezone,
+    windowDays: config.window_days,
+    learnErrors: config.learn_from_errors,
+    keyAttributes: config.key_attributes,
+    maxKeys: config.max_keys,
+    now,
+  };
+  const read = async (seeder: Seeder, where: string) => {
     for (const file of values.file) {
-      for (const request of readOtlpJsonFile(file)) seeder.add(request);
+      for (const request of readOtlpJsonFile(file)) {
+        seeder.add(request);
+        if (seeder.due) await seeder.write();
+      }
       process.stdout.write(`${file}: ${seeder.counts.spans} span(s) read so far\n`);
     }
     if (values.jaeger !== undefined) {
@@ -116,6 +118,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
       let queries = 0;
       for await (const chunk of chunks) {
         for (const request of chunk.requests) seeder.add(request);
+        if (seeder.due) await seeder.write();
         if (++queries % 24 === 0) {
           process.stdout.write(
             `jaeger: ${queries} queries, ${seeder.counts.spans} span(s) read so far\n`,
@@ -123,11 +126,29 @@ export async function backfillCommand(args: string[]): Promise<number> {
         }
       }
     }
-    seeder.flush();
+    await seeder.write();
     const c = seeder.counts;
     process.stdout.write(
-      `learned ${c.learned} of ${c.spans} span(s) into ${seeder.keys} key(s) of ${target.id} (${config.storage}); skipped: ${c.outsideWindow} outside the ${config.window_days}-day window, ${c.errors} errors, ${c.noDuration} without a duration, ${c.duplicates} duplicates, ${c.keysLimit} beyond max_keys\n`,
+      `learned ${c.learned} of ${c.spans} span(s) into ${seeder.keys} key(s) of ${id} (${where}); skipped: ${c.outsideWindow} outside the ${config.window_days}-day window, ${c.errors} errors, ${c.noDuration} without a duration, ${c.duplicates} duplicates, ${c.keysLimit} beyond max_keys\n`,
     );
+  };
+  if (isPostgresUrl(config.storage)) {
+    // A fleet's database: written as an instance's flush writes; the instances follow it.
+    const fleet = await FleetSeed.open(config);
+    try {
+      await read(new Seeder(fleet, options), fleet.label);
+      if (!values['no-recalculate']) {
+        const report = await fleet.recalculate((store) => recalculateStore(store, config, now));
+        process.stdout.write(`${formatReport(report)}\n`);
+      }
+      return 0;
+    } finally {
+      await fleet.close();
+    }
+  }
+  const target = await openTarget(configPath, values.processor, systemClock);
+  try {
+    await read(new Seeder(target.store, options), config.storage);
     if (!values['no-recalculate']) {
       process.stdout.write(`${formatReport(await recalculateTarget(target, now))}\n`);
     }

@@ -40,8 +40,9 @@ export interface RatesSeedResult {
   readonly clean: number;
   /** Clean spans tagged per detector: [SEV<=5, SEV<=3, SEV<=2]. */
   readonly cleanTagged: Record<Detector, [number, number, number]>;
-  /** Drops recorded outside the flow-stop faults (false alarms), and in always-quiet hours. */
+  /** Drops recorded outside the flow-stop faults (false alarms; of them SEV<=3, which open an incident), and in always-quiet hours. */
   readonly falseDrops: number;
+  readonly falseDropsSev3: number;
   readonly quietDrops: number;
   readonly faults: FaultResult[];
   /** Every drop recorded in the evaluation week. */
@@ -211,6 +212,7 @@ export async function runRatesSeed(
     clean,
     cleanTagged,
     falseDrops: inEval.filter((d) => !stopFor(d)).length,
+    falseDropsSev3: inEval.filter((d) => !stopFor(d) && d.severity <= 3).length,
     quietDrops: inEval.filter(quiet).length,
     faults: faults.map((fault, k) => {
       const pf = perFault[k]!;

@@ -61,7 +61,7 @@ function report(r: RatesSeedResult): string {
   }
   lines.push(
     '',
-    `drops recorded outside the stopped flows: ${r.falseDrops}; in always-quiet hours: ${r.quietDrops}`,
+    `drops recorded outside the stopped flows: ${r.falseDrops} (SEV<=3: ${r.falseDropsSev3}); in always-quiet hours: ${r.quietDrops}`,
   );
   return lines.join('\n');
 }

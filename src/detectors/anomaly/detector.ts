@@ -113,6 +113,7 @@ export class AnomalyDetector {
           jobs: this.jobs,
           percentiles: levels,
           schemaVersion: options.fleetSchema,
+          learnsRates: () => this.rates !== undefined,
         })
       : undefined;
     this.sync = new BaselineSync({
@@ -320,13 +321,11 @@ export class AnomalyDetector {
   }
 
   /**
-   * With a shared database: minutes that ended are judged and learned (as the SQLite flush does).
-   * The error and traffic baselines are not shared by a fleet yet: they stay in this instance's
-   * memory, and their rows for the database are not kept.
+   * With a shared database: minutes that ended are judged and learned (as the SQLite flush does);
+   * the fleet's flush writes their rows and reads the others' (fleet-sync.ts).
    */
   private beforeFleetFlush(): void {
     this.rates?.tick(this.settings.clock.now(), this.model);
-    for (const k of this.model.keys()) if (k.rates) k.rates.pending = [];
     // Keys evicted here may be served by other instances: their rows stay (retention ends them).
     this.model.evictedIds = [];
   }

@@ -6,6 +6,7 @@ import { recalculate, type RecalcReport } from './internal/recalculate.js';
 import { BaselineStore } from './internal/store/baseline-store.js';
 import { openDatabase, StorageError } from './internal/store/open-database.js';
 import { isPostgresUrl, redactUrl } from './internal/store/pg-connect.js';
+import type { ThresholdStore } from './internal/store/threshold-store.js';
 import { TimeBuckets } from './internal/time-buckets.js';
 
 /**
@@ -14,6 +15,8 @@ import { TimeBuckets } from './internal/time-buckets.js';
  * its thresholds as the nightly job does.
  */
 export type { BaselineStore } from './internal/store/baseline-store.js';
+export { FleetSeed } from './internal/store/pg-seed.js';
+export { isPostgresUrl } from './internal/store/pg-connect.js';
 export type { RecalcReport } from './internal/recalculate.js';
 
 /** Throws, saying what to do instead, when processor `id` keeps its baselines in PostgreSQL. */
@@ -35,7 +38,7 @@ export function openStore(
 
 /** A full recalculation of a store's thresholds, as the processor's nightly job does it. */
 export function recalculateStore(
-  store: BaselineStore,
+  store: ThresholdStore,
   config: AnomalyProcessorConfig,
   now: number,
 ): Promise<RecalcReport> {

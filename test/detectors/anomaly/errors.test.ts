@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -81,6 +82,39 @@ describe('error bursts', () => {
     });
     expect(record!.errorRate).toBeGreaterThan(0.15);
     // Successful spans of the burst are not the error detector's.
+  });
+
+  it('tags a sustained 10% burst over 1% at 90 calls a minute SEV3 or worse from its first errors on, and no longer than two minutes after its end', () => {
+    // Its own random source: the same draws whichever tests ran before.
+    const own = new Random(5);
+    const orders = (share: number) => () => {
+      const failed = own.next() < share;
+      return {
+        name: 'POST /orders',
+        durationMs: failed ? 2 : own.latency(120, 0.2),
+        status: failed ? 2 : 0,
+      };
+    };
+    play(d, clock, LEARN_FROM, 100, 90, orders(0.01));
+    const burst = play(d, clock, TEST_AT, 10, 90, orders(0.1));
+    const after = play(d, clock, TEST_AT + 10 * MIN, 8, 90, orders(0.01));
+    const errors = burst.filter((s) => failed(s.span));
+    const sev3 = errors.filter(
+      (s) =>
+        s.span.attributes['anomaly.detector'] === 'errors' &&
+        (s.span.attributes['anomaly.severity_number'] as number) <= 3,
+    );
+    // About nine errors a minute where 0.9 are usual: no window of a minute or less holds enough
+    // of them to be that rare before its fifth or so; the CUSUM accumulates them from the start.
+    expect(errors.length).toBeGreaterThan(60);
+    expect(sev3.length).toBeGreaterThanOrEqual(errors.length * 0.9);
+    expect(after.filter((s) => s.minute >= 2 && failed(s.span)).length).toBeGreaterThan(0);
+    // SEV3 or worse ends within two minutes (the CUSUM is capped one error above SEV1).
+    expect(
+      taggedBy(after, 'errors').filter(
+        (s) => s.minute >= 2 && (s.span.attributes['anomaly.severity_number'] as number) <= 3,
+      ),
+    ).toEqual([]);
   });
 
   it('calls a first error of an operation that never fails SEV4 at most, and a run of them worse', () => {
@@ -183,6 +217,33 @@ describe('error bursts', () => {
     play(d, clock, LEARN_FROM, 100, 60, pay(0.01));
     const burst = play(d, clock, TEST_AT, 2, 60, pay(0.5));
     expect(taggedBy(burst, 'errors')).toEqual([]);
+  });
+
+  it('keeps an operation whose every span fails (nothing learned for latency) across daily rolls, with its rate rows', async () => {
+    const down = () => ({ name: 'GET /legacy', durationMs: 2, status: 2 });
+    play(d, clock, LEARN_FROM, 30, 60, down);
+    d.flush();
+    for (let day = 1; day <= 3; day++) {
+      play(d, clock, LEARN_FROM + day * 24 * H, 10, 60, down);
+      d.flush();
+      await d.idle();
+    }
+    expect(d.keys({ operation: 'GET /legacy' })).toHaveLength(1);
+    const db = new Database(join(dir, 'hg.db'), { readonly: true });
+    const days = db
+      .prepare<[], { day: number; spans: number; errors: number }>(
+        `SELECT r.day AS day, SUM(r.err_spans) AS spans, SUM(r.errors) AS errors
+         FROM rate_stats r JOIN keys k ON k.id = r.key_id
+         WHERE k.operation = 'GET /legacy' GROUP BY r.day ORDER BY r.day`,
+      )
+      .all();
+    db.close();
+    // Every day's failures are still there, under the key the model knows.
+    expect(days).toHaveLength(4);
+    for (const row of days) {
+      expect(row.spans).toBeGreaterThan(0);
+      expect(row.errors).toBe(row.spans);
+    }
   });
 
   it('keeps the error baselines across a restart', async () => {

@@ -11,6 +11,7 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { runCli } from '../../helpers/process.js';
 import { PG_PASSWORD } from '../../helpers/postgres.js';
 import { usePgCluster } from '../../helpers/use-postgres.js';
+import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { traceRequest } from '../helpers/traces.js';
 
 // A real PostgreSQL server (Debian's postgresql 15), stopped and started by the tests.
@@ -245,22 +246,30 @@ describe('a rolling update of the fleet', () => {
   }, 120_000);
 });
 
-describe('the operational commands with a shared database', () => {
-  it('say that they work on a SQLite file and where to recalculate a fleet, naming no password', async () => {
-    const file = join(tempDir(), 'otel-config.yaml');
-    writeFileSync(
-      file,
-      `
+/** A sidecar's config file whose anomaly processor has the settings `anomaly` (YAML). */
+function configFile(anomaly: string): string {
+  const file = join(tempDir(), 'otel-config.yaml');
+  writeFileSync(
+    file,
+    `
 receivers:
   otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } }
 processors:
-  anomaly: { storage: "postgres://hourglass:s3cret-in-url@db.example:5432/hourglass" }
+  anomaly: ${anomaly}
 exporters:
   debug: {}
 service:
   pipelines:
     traces: { receivers: [otlp], processors: [anomaly], exporters: [debug] }
 `,
+  );
+  return file;
+}
+
+describe('the operational commands with a shared database', () => {
+  it('say that they work on a SQLite file and where to recalculate a fleet, naming no password', async () => {
+    const file = configFile(
+      '{ storage: "postgres://hourglass:s3cret-in-url@db.example:5432/hourglass" }',
     );
     const r = await runCli(['recalculate', '--config', file]);
     expect(r.code).toBe(2);
@@ -269,4 +278,89 @@ service:
     );
     expect(r.stderr + r.stdout).not.toContain('s3cret-in-url');
   }, 60_000);
+
+  it("hourglass backfill writes into the fleet's database as an instance would: a running instance merges it at its next flush, a new one starts with it, both score as a single processor backfilled alike", async () => {
+    const url = newDatabase();
+    const db = url.split('/').pop()!;
+    const dir = tempDir();
+    // 100 spans at 09:xx UTC on each of the last three days (the CLI runs on the system clock).
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const spans = Array.from({ length: 300 }, (_s, i) => ({
+      name: 'GET /cart',
+      startMs: today - (1 + Math.floor(i / 100)) * 86_400_000 + 9 * 3_600_000 + (i % 100) * 1000,
+      durationMs: 40 + ((i * 7919) % 61) / 3,
+    }));
+    const old = { ...spans[0]!, startMs: today - 30 * 86_400_000 }; // outside the 7-day window
+    const traces = join(dir, 'traces.json');
+    writeFileSync(traces, JSON.stringify(protoToJson('traces', traceRequest([...spans, old]))));
+    const configOf = (storage: string, password = PG_PASSWORD) =>
+      configFile(
+        `{ storage: "${storage}", postgres: { password_file: ${passwordFile(password)} }, min_samples: 20, window_days: 7 }`,
+      );
+    const clock = new FakeClock(Date.now());
+    const running = await detector(clock, url);
+    expect(running.d.keys({})).toEqual([]);
+
+    const r = await runCli(['backfill', '--config', configOf(url), '--file', traces]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      `learned 300 of 301 span(s) into 1 key(s) of anomaly (${url.replace(/\/\/[^@]*@/, '//hourglass@')}); skipped: 1 outside the 7-day window`,
+    );
+    expect(r.stdout).toMatch(/recalculated thresholds of 1 key\(s\).*: \d+ slot\(s\) learned/);
+    expect(r.stdout).not.toContain(PG_PASSWORD);
+    expect(storedCount(db)).toBe(300);
+    expect(
+      pg
+        .cluster()
+        .psql("SELECT count(DISTINCT instance) FROM hg_daily WHERE instance LIKE 'backfill-%'", db),
+    ).toBe('1');
+
+    // The same file into a single processor's SQLite file: the reference.
+    const file = join(dir, 'one.db');
+    const single = await runCli(['backfill', '--config', configOf(file), '--file', traces]);
+    expect(single.code).toBe(0);
+    const one = await detector(clock, file);
+    await one.d.flushNow();
+    await one.d.idle();
+
+    // The running instance merges the backfill at its next flush, thresholds with it; a new
+    // instance starts with both.
+    await running.d.flushNow();
+    await running.d.idle();
+    const fresh = await detector(clock, url);
+    const [ref] = one.d.keys({ service: 'checkout' });
+    for (const x of [running, fresh]) {
+      const [key] = x.d.keys({ service: 'checkout' });
+      expect(key!.count()).toBe(300);
+      const got = x.d.profile(key!);
+      const want = one.d.profile(ref!);
+      expect(got.global.samples).toBe(want.global.samples);
+      expect(got.global.p99_ms).toBeCloseTo(want.global.p99_ms!, 6);
+      expect(got.global.mean_ms).toBeCloseTo(want.global.mean_ms!, 9);
+      expect(got.thresholds_computed_at).not.toBeNull();
+    }
+    // A slow span at 09:30 today: tagged alike by the fleet and the single processor.
+    const slow = traceRequest([
+      { name: 'GET /cart', startMs: today + 9.5 * 3_600_000, durationMs: 400 },
+    ]);
+    const tagged = fresh.d.score(slow).anomalies;
+    expect(tagged).toHaveLength(1);
+    expect(tagged[0]!.severity).toBe(one.d.score(slow).anomalies[0]!.severity);
+
+    // A wrong password: a clear error naming the database, not the password, and exit 2.
+    const refused = await runCli([
+      'backfill',
+      '--config',
+      configOf(url, 'not-the-password'),
+      '--file',
+      traces,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^hourglass backfill: cannot use the shared baseline database postgres:\/\/hourglass@[^ ]+: password authentication failed/,
+    );
+    expect(refused.stderr + refused.stdout).not.toContain('not-the-password');
+    expect(storedCount(db)).toBe(300);
+  }, 120_000);
 });

@@ -2,6 +2,13 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
+import {
+  R_ERRORS,
+  R_ERR_SPANS,
+  R_MINUTES,
+  R_SPANS,
+  R_STRIDE,
+} from '../../../src/detectors/anomaly/internal/rates/rate-state.js';
 import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
 import { useTempDirs } from '../../exporters/harness.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -30,8 +37,11 @@ async function detector(
   storage: string,
   clock: FakeClock,
   extra: Record<string, unknown> = {},
+  fleetSchema?: number,
 ): Promise<AnomalyDetector> {
-  const d = await standaloneDetector(storage, { min_samples: 20, ...extra }, clock);
+  const d = await standaloneDetector(storage, { min_samples: 20, ...extra }, clock, {
+    fleetSchema,
+  });
   detectors.push(d);
   return d;
 }
@@ -197,5 +207,133 @@ describe('a fleet sharing baselines in PostgreSQL', () => {
     // Any instance serves the fleet's history.
     const history = await c.fleet!.history({ limit: 10, sinceMs: slow.startMs });
     expect(history.map((r) => r.id)).toEqual([tagged.anomalies[0]!.id]);
+  }, 120_000);
+
+  it('a flush reads only what the other instances changed since the last one, each change once, and the log is pruned', async () => {
+    const db = newDatabase();
+    const name = db.storage.split('/').pop()!;
+    const psql = (sql: string) => pg.cluster().psql(sql, name);
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 0));
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    await play(clock, 8, one, [a, b], random(5));
+    const settle = () => Promise.all([a, b].map((d) => d.idle()));
+    await settle();
+    /** What a read of the others' learning while `step` ran (its flushes and their jobs). */
+    const readBy = async (step: () => Promise<void>) => {
+      const before = { ...a.fleet!.followed };
+      await step();
+      await settle();
+      const after = a.fleet!.followed;
+      return {
+        changes: after.changes - before.changes,
+        wholeKeys: after.wholeKeys - before.wholeKeys,
+        windows: after.windows - before.windows,
+      };
+    };
+    /** Flushes of `ds`, one after the other. */
+    const flushes = async (...ds: AnomalyDetector[]) => {
+      for (const d of ds) await d.flushNow();
+    };
+    const send = (to: AnomalyDetector[], spans: SpanSpec[]) => {
+      for (const d of [one, ...to]) d.accept(d.score(traceRequest(spans)));
+    };
+
+    // One span more on b: a's next flush reads that one change, not the key's 16 daily rows.
+    const span = { service: 'checkout', name: 'GET /cart', startMs: clock.now(), durationMs: 13 };
+    send([b], [span]);
+    expect(await readBy(() => flushes(b, a))).toEqual({ changes: 1, wholeKeys: 0, windows: 0 });
+    expectSameMoments(a, one);
+    expectSameMoments(b, one);
+    // Nothing changed: nothing read.
+    expect(await readBy(() => a.flushNow())).toEqual({ changes: 0, wholeKeys: 0, windows: 0 });
+
+    // A key new to a is read whole (its history before the last snapshot is not in a's memory).
+    const fresh = { ...span, name: 'DELETE /cart', startMs: clock.now() + 1000 };
+    send([b], [fresh, fresh]);
+    expect(await readBy(() => flushes(b, a))).toEqual({ changes: 0, wholeKeys: 1, windows: 0 });
+    expect(a.keys({ operation: 'DELETE /cart' })[0]!.count()).toBe(2);
+
+    // An instance of the previous release logs nothing: the keys it changed are read whole.
+    const old = await detector(db.storage, clock, { postgres: db.postgres }, 3);
+    send([old], [{ ...span, name: 'POST /pay', startMs: clock.now() + 2000, durationMs: 90 }]);
+    expect(await readBy(() => flushes(old, a))).toEqual({ changes: 0, wholeKeys: 1, windows: 0 });
+    expectSameMoments(a, one);
+    await b.flushNow();
+    expectSameMoments(b, one);
+
+    // Once every reader has read them, the log's rows are pruned.
+    await a.flushNow();
+    await b.flushNow();
+    await settle();
+    expect(psql('SELECT count(*) FROM hg_changes')).toBe('0');
+
+    // A reader silent for over an hour no longer holds the log; it reads the whole window again.
+    psql(
+      `UPDATE hg_instances SET read_at = now() - interval '2 hours' WHERE instance = '${a.fleet!.instance}'`,
+    );
+    send([b], [{ ...span, startMs: clock.now() + 3000, durationMs: 11 }]);
+    await b.flushNow();
+    await b.flushNow(); // its acknowledgement prunes past a's place
+    expect(psql('SELECT count(*) FROM hg_changes')).toBe('0');
+    expect(await readBy(() => a.flushNow())).toEqual({ changes: 0, wholeKeys: 0, windows: 1 });
+    expectSameMoments(a, one);
+  }, 120_000);
+  it("the error and traffic baselines are the fleet's too: each instance's rows summed, read by every instance, a new one starting with them", async () => {
+    const db = newDatabase();
+    const from = Date.UTC(2026, 0, 5, 9);
+    const clock = new FakeClock(from);
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    // 30 minutes of 60 spans a minute of one operation, one in 20 failing; a load balancer
+    // alternates them between a and b. Each request is scored just after its spans ended.
+    for (let m = 0; m < 30; m++) {
+      for (let cell = 0; cell < 6; cell++) {
+        const spans: SpanSpec[] = Array.from({ length: 10 }, (_s, i) => ({
+          service: 'checkout',
+          name: 'POST /pay',
+          startMs: from + m * 60_000 + cell * 10_000 + i * 1000,
+          durationMs: 20,
+          ...((cell * 10 + i) % 20 === 0 ? { status: 2 } : {}),
+        }));
+        clock.set(from + m * 60_000 + (cell + 1) * 10_000 + 500);
+        one.accept(one.score(traceRequest(spans)));
+        a.accept(a.score(traceRequest(spans.filter((_s, i) => i % 2 === 0))));
+        b.accept(b.score(traceRequest(spans.filter((_s, i) => i % 2 === 1))));
+      }
+      if (m % 10 === 9) for (const d of [one, a, b]) await d.flushNow();
+    }
+    clock.advance(120_000); // the last minutes close
+    for (const d of [one, a, b, a]) await d.flushNow();
+    await Promise.all([a, b].map((d) => d.idle()));
+    const stats = (d: AnomalyDetector) =>
+      Array.from(d.keys({ operation: 'POST /pay' })[0]!.rates!.stats);
+    const sum = (s: number[], column: number) =>
+      s.filter((_x, i) => i % R_STRIDE === column).reduce((x, y) => x + y, 0);
+    const fleet = stats(a);
+    expect(stats(b)).toEqual(fleet);
+    expect(sum(fleet, R_SPANS)).toBe(30 * 60);
+    // The error share is what one process given all the traffic learned, bucket by bucket.
+    const all = stats(one);
+    for (let i = 0; i < all.length; i++) {
+      if (i % R_STRIDE === R_ERR_SPANS || i % R_STRIDE === R_ERRORS || i % R_STRIDE === R_SPANS) {
+        expect(fleet[i], `column ${i % R_STRIDE} of bucket ${Math.floor(i / R_STRIDE)}`).toBe(
+          all[i],
+        );
+      }
+    }
+    expect(sum(fleet, R_ERRORS)).toBe(30 * 3);
+    // The traffic is per instance-minute: each instance observed every minute, so the fleet's
+    // expectation is the rate one instance of it sees (half of the whole, here).
+    expect(sum(fleet, R_MINUTES)).toBe(2 * sum(all, R_MINUTES));
+    const name = db.storage.split('/').pop()!;
+    expect(
+      pg.cluster().psql('SELECT count(DISTINCT instance), sum(spans) FROM hg_rates', name),
+    ).toBe('2|1800');
+    // A new instance starts with the fleet's.
+    const c = await detector(db.storage, clock, { postgres: db.postgres });
+    expect(stats(c)).toEqual(fleet);
   }, 120_000);
 });

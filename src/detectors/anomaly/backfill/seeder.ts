@@ -1,7 +1,7 @@
 import { hexAt, indexSpans } from '../../../otlp/trace-index.js';
 import { BaselineModel } from '../internal/baseline-model.js';
 import { KeyForm } from '../internal/key-form.js';
-import type { BaselineStore } from '../internal/store/baseline-store.js';
+import { BaselineStore } from '../internal/store/baseline-store.js';
 import { bucketOfDayHour, TimeBuckets } from '../internal/time-buckets.js';
 import { pendingWritten, writePending } from '../internal/write-pending.js';
 
@@ -30,6 +30,12 @@ export interface SeedCounts {
 }
 
 const FLUSH_EVERY = 100_000;
+
+/** A store written asynchronously (a fleet's PostgreSQL database: `FleetSeed`). */
+export interface SeedWriter {
+  /** Writes the model's pending learning and takes it. */
+  write(model: BaselineModel, now: number): Promise<void>;
+}
 const MAX_REMEMBERED_IDS = 5_000_000;
 
 /**
@@ -55,7 +61,8 @@ export class Seeder {
   };
 
   constructor(
-    private readonly store: BaselineStore,
+    /** A SQLite file's store (written in the seeder's own transactions), or a writer. */
+    private readonly store: BaselineStore | SeedWriter,
     private readonly options: SeedOptions,
   ) {
     this.buckets = new TimeBuckets(options.timeZone);
@@ -124,15 +131,29 @@ export class Seeder {
     this.seen.add(id);
     key.learn(dayHour, bucketOfDayHour(dayHour), durationMs);
     c.learned++;
-    if (++this.unflushed >= FLUSH_EVERY) this.flush();
+    if (++this.unflushed >= FLUSH_EVERY && this.store instanceof BaselineStore) this.flush();
   }
 
-  /** Writes what was learned (one transaction) and tells running sidecars to reload. */
-  flush(): void {
+  /** Enough learned to write (a writer's caller awaits `write` when it is). */
+  get due(): boolean {
+    return this.unflushed >= FLUSH_EVERY;
+  }
+
+  /** Writes what was learned, to either store. */
+  async write(): Promise<void> {
+    if (this.store instanceof BaselineStore) return this.flush();
     if (this.unflushed === 0) return;
-    const w = this.store.transaction(() => {
-      const written = writePending(this.store, this.model);
-      this.store.bumpGeneration('baselines');
+    await this.store.write(this.model, this.options.now);
+    this.unflushed = 0;
+  }
+
+  /** Writes what was learned to SQLite (one transaction) and tells running sidecars to reload. */
+  flush(): void {
+    const store = this.store;
+    if (this.unflushed === 0 || !(store instanceof BaselineStore)) return;
+    const w = store.transaction(() => {
+      const written = writePending(store, this.model);
+      store.bumpGeneration('baselines');
       return written;
     });
     pendingWritten(this.model, w);

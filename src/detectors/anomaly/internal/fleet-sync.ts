@@ -19,7 +19,15 @@ import { recalculate, type RecalcReport } from './recalculate.js';
 import { SLOT_COUNT, slotsOfBucket } from './slots.js';
 import type { SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
-import type { KeyRow } from './store/baseline-store.js';
+import { R_STRIDE, RATE_BUCKETS, RateState, type RatePendingRow } from './rates/rate-state.js';
+import type { KeyRow, MomentRow } from './store/baseline-store.js';
+import {
+  logCovers,
+  RATE_COLUMNS,
+  snapshotXmin,
+  type Queryable,
+  type RateRow,
+} from './store/pg-changes.js';
 import { createPool, redactUrl } from './store/pg-connect.js';
 import { migrate, PG_SCHEMA_VERSION } from './store/pg-schema.js';
 import { keyName, PgStore } from './store/pg-store.js';
@@ -44,6 +52,8 @@ export interface FleetContext {
   readonly percentiles: { readonly point: readonly number[]; readonly level: readonly number[] };
   /** The schema version this instance runs (a test stands for the previous release with 1). */
   readonly schemaVersion?: number | undefined;
+  /** Whether the error or traffic detector runs: the fleet's rates are read into the keys. */
+  readonly learnsRates?: () => boolean;
 }
 
 /**
@@ -61,12 +71,21 @@ export class FleetSync {
   readonly instance: string;
   /** Failed connections and writes (read by the metrics). */
   failures = 0;
+  /**
+   * What the flushes read of the other instances' learning, since the start: change-log rows
+   * merged in, keys read whole (new here or changed by an older release), and whole windows read
+   * (the start, each new day, a reader that fell behind the log's pruning).
+   */
+  readonly followed = { changes: 0, wholeKeys: 0, windows: 0 };
   private readonly pool: pg.Pool;
   private store: PgStore | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private refreshQueued = false;
+  /** Schema 4: the snapshot the change log was last read at; older: its xmin. */
   private since: string | undefined;
+  /** Keys given their database id by a flush: read whole at the next follow (others' history). */
+  private readonly fresh = new Set<number>();
   private generation = -1;
   private day = Number.NaN;
   private failing = false;
@@ -242,10 +261,14 @@ export class FleetSync {
     const now = this.c.clock.now();
     this.day = this.c.buckets.day(now);
     await this.retention(store, now);
-    // The snapshot first: whatever commits after it is read again at the next flush.
-    this.since = (await store.changedKeys(undefined)).next;
-    const keys = await store.keys();
-    await this.rebuild(store, keys);
+    if (store.version >= 4) {
+      await this.readWhole(store);
+    } else {
+      // The snapshot first: whatever commits after it is read again at the next flush.
+      this.since = (await store.changedKeys(undefined)).next;
+      const keys = await store.keys();
+      await this.rebuild(store, keys);
+    }
     await this.reloadThresholds(store);
   }
 
@@ -261,16 +284,28 @@ export class FleetSync {
       taken.push([k, k.pending]);
       k.pending = [];
     }
+    const rateTaken: [KeyState, RatePendingRow[]][] = [];
+    for (const k of model.keys()) {
+      const r = k.rates;
+      if (!r || r.pending.length === 0) continue;
+      // A database of an older schema has no error and traffic rows: they stay in memory only.
+      if (store.version >= 5) rateTaken.push([k, r.pending]);
+      r.pending = [];
+    }
     const anomalies = [...feed.unflushed()];
     const notes = summaries.entries();
     try {
-      const missing = taken.filter(([k]) => k.id === undefined).map(([k]) => k);
+      const missing = [...new Set([...taken, ...rateTaken].map(([k]) => k))].filter(
+        (k) => k.id === undefined,
+      );
       if (missing.length > 0) {
         const ids = await store.ensureKeys(missing);
         for (const k of missing) {
           const id = ids.get(keyName(k));
-          if (id !== undefined && model.get(k.service, k.operation, k.kind) === k)
+          if (id !== undefined && model.get(k.service, k.operation, k.kind) === k) {
             model.setId(k, id);
+            this.fresh.add(id);
+          }
         }
       }
       const learning = taken
@@ -282,7 +317,16 @@ export class FleetSync {
           id: k.id!,
           rows,
         }));
-      const summarized = await store.write({ learning, anomalies, summaries: notes, now });
+      const rates = rateTaken
+        .filter(([k]) => k.id !== undefined)
+        .flatMap(([k, rows]) => rows.map((r) => ({ id: k.id!, dayHour: r.dayHour, v: r.v })));
+      const summarized = await store.write({
+        learning,
+        rates,
+        anomalies,
+        summaries: notes,
+        now,
+      });
       feed.flushedRecords(new Set(anomalies));
       summaries.flushed(summarized, notes);
       metrics.flushed((performance.now() - started) / 1000);
@@ -292,6 +336,7 @@ export class FleetSync {
     } catch (err) {
       // Nothing was written: the rows go back in front of what was learned meanwhile.
       for (const [k, rows] of taken) k.pending = rows.concat(k.pending);
+      for (const [k, rows] of rateTaken) k.rates!.pending = rows.concat(k.rates!.pending);
       this.fail(
         err,
         'writing to the shared baseline database failed; learning is kept and written when it is back',
@@ -310,7 +355,9 @@ export class FleetSync {
   private async follow(store: PgStore, now: number): Promise<void> {
     const { model, buckets, percentiles } = this.c;
     const today = buckets.day(now);
-    if (today !== this.day) {
+    if (store.version >= 4) {
+      await this.followLog(store, today, now);
+    } else if (today !== this.day) {
       this.day = today;
       await this.retention(store, now);
       this.since = (await store.changedKeys(undefined)).next;
@@ -346,15 +393,102 @@ export class FleetSync {
     });
   }
 
+  /**
+   * Schema 4: merges into the window what the other instances learned since the last snapshot, read
+   * from the change log, each change once; keys new here or changed by an older release are read
+   * whole, and everything is when the day rolled or the log no longer reaches back that far.
+   */
+  private async followLog(store: PgStore, today: number, now: number): Promise<void> {
+    if (today !== this.day || this.since === undefined) {
+      this.day = today;
+      await this.retention(store, now);
+      await this.readWhole(store);
+      return;
+    }
+    const since = this.since;
+    const sinceDay = this.sinceDay();
+    const fresh = [...this.fresh];
+    const read = await store.reading(async (db, snapshot) => {
+      if (!logCovers(since, snapshot)) return { snapshot, changes: undefined, whole: 0 };
+      const { changes, rates, unlogged } = await store.changes(db, since, sinceDay);
+      const whole = new Set([...unlogged, ...fresh]);
+      for (const c of [...changes, ...rates]) {
+        if (!this.c.model.withId(c.key_id)) whole.add(c.key_id);
+      }
+      if (whole.size > 0) await this.rebuild(store, await store.keys([...whole], db), db);
+      return {
+        snapshot,
+        changes: changes.filter((c) => !whole.has(c.key_id)),
+        rates: rates.filter((c) => !whole.has(c.key_id)),
+        whole: whole.size,
+      };
+    });
+    if (read.changes === undefined) {
+      await this.readWhole(store); // fell behind the log's pruning
+      return;
+    }
+    // Merged only once the snapshot's transaction committed, and `since` moved with them.
+    this.mergeChanges(read.changes, read.rates);
+    this.since = read.snapshot.text;
+    for (const id of fresh) this.fresh.delete(id);
+    this.followed.changes += read.changes.length + read.rates.length;
+    this.followed.wholeKeys += read.whole;
+    await store.acknowledge(snapshotXmin(read.snapshot.text));
+  }
+
+  /** Reads the fleet's whole window in one snapshot, where the change log is read from next. */
+  private async readWhole(store: PgStore): Promise<void> {
+    const read = await store.reading(async (db, snapshot) => {
+      const keys = await store.keys(undefined, db);
+      await this.rebuild(store, keys, db);
+      return snapshot;
+    });
+    this.since = read.text;
+    this.fresh.clear();
+    this.followed.windows++;
+    await store.acknowledge(snapshotXmin(read.text));
+  }
+
+  /** Other instances' logged learning, into the slots of its (day, hour). */
+  private mergeChanges(changes: readonly MomentRow[], rates: readonly RateRow[]): void {
+    const { model } = this.c;
+    for (const c of changes) {
+      const key = model.withId(c.key_id);
+      if (!key) continue; // evicted since: read whole when it is back (a fresh id)
+      for (const slot of slotsOfBucket(bucketOfDayHour(c.day * 24 + c.hour))) {
+        mergeAt(key.m, slot * 3, c.count, c.mean, c.m2);
+      }
+    }
+    if (!this.learnsRates()) return;
+    for (const c of rates) {
+      const key = model.withId(c.key_id);
+      if (!key) continue;
+      const v = RATE_COLUMNS.map((name) => c[name]);
+      (key.rates ??= new RateState()).mergeStats(bucketOfDayHour(c.day * 24 + c.hour), v);
+    }
+  }
+
+  private learnsRates(store: PgStore | undefined = this.store): boolean {
+    return store !== undefined && store.version >= 5 && (this.c.learnsRates?.() ?? false);
+  }
+
   /** Installs the fleet's window moments of `keys` (plus this instance's unwritten learning). */
-  private async rebuild(store: PgStore, keys: readonly KeyRow[]): Promise<void> {
+  private async rebuild(store: PgStore, keys: readonly KeyRow[], db?: Queryable): Promise<void> {
     const sinceDay = this.sinceDay();
     for (let i = 0; i < keys.length; i += REBUILD_BATCH) {
       const part = keys.slice(i, i + REBUILD_BATCH);
       const rows = await store.momentRows(
         sinceDay,
         part.map((k) => k.id),
+        db,
       );
+      const rates = this.learnsRates(store)
+        ? await store.rateRows(
+            sinceDay,
+            part.map((k) => k.id),
+            db,
+          )
+        : undefined;
       for (const row of part) {
         const window = new Float64Array(SLOT_COUNT * 3);
         for (const r of rows.get(row.id) ?? []) {
@@ -362,23 +496,25 @@ export class FleetSync {
             mergeAt(window, slot * 3, r.count, r.mean, r.m2);
           }
         }
-        this.install(row, window);
+        const key = this.install(row, window);
+        if (key && rates) installRates(key, rates.get(row.id) ?? []);
       }
       await yieldToTraffic();
     }
   }
 
-  private install(row: KeyRow, window: Float64Array): void {
+  private install(row: KeyRow, window: Float64Array): KeyState | undefined {
     const { model } = this.c;
     const key =
       model.withId(row.id) ??
       model.get(row.service, row.operation, row.kind) ??
       model.key(row.service, row.operation, row.kind);
-    if (!key) return;
+    if (!key) return undefined;
     if (key.id !== row.id) model.setId(key, row.id);
     key.replaceMoments(window);
     const stored = this.stored.get(row.id);
     if (stored && key.refreshedAt === 0) key.setThresholds(stored);
+    return key;
   }
 
   private async reloadThresholds(store: PgStore): Promise<void> {
@@ -409,12 +545,13 @@ export class FleetSync {
   /** Bounds the learning held while the database fails: beyond a limit it is dropped, counted. */
   private limitPending(): void {
     let rows = 0;
-    for (const k of this.c.model.keys()) rows += k.pending.length;
+    for (const k of this.c.model.keys()) rows += k.pending.length + (k.rates?.pending.length ?? 0);
     if (rows <= MAX_PENDING_ROWS) return;
     let samples = 0;
     for (const k of this.c.model.keys()) {
       for (const r of k.pending) samples += r.m.count;
       k.pending = [];
+      if (k.rates) k.rates.pending = [];
     }
     this.c.metrics.droppedItems('learning', samples);
   }
@@ -425,6 +562,17 @@ export class FleetSync {
     this.failing = true;
     this.c.logger.error({ err: safeError(err), storage: this.label }, message);
   }
+}
+
+/** The fleet's error and traffic window of a key (plus its unwritten learning), per dow_hour. */
+function installRates(key: KeyState, rows: readonly RateRow[]): void {
+  if (rows.length === 0 && key.rates === undefined) return;
+  const window = new Float64Array(RATE_BUCKETS * R_STRIDE);
+  for (const r of rows) {
+    const at = bucketOfDayHour(r.day * 24 + r.hour) * R_STRIDE;
+    for (let k = 0; k < R_STRIDE; k++) window[at + k]! += r[RATE_COLUMNS[k]!];
+  }
+  (key.rates ??= new RateState()).replaceStats(window, bucketOfDayHour);
 }
 
 /** The error without anything that could carry the password (pg errors do not; URLs might). */

@@ -13,6 +13,7 @@ import {
   MINUTE_MS,
   RateState,
   countType,
+  type Expectation,
   decayTypes,
 } from './rate-state.js';
 import {
@@ -92,6 +93,20 @@ const ERROR_COUNT = Float64Array.of(1, 1, 2, 3, 5);
 const ERROR_DISPERSION = 1.25;
 /** The error share is judged over the last 20 s and the last 60 s: the worse counts, at twice the rarity. */
 const ERROR_WINDOWS = [2, 6] as const;
+/**
+ * And by a CUSUM over the operation's spans (each error adds ln(p1 / p0), each success
+ * ln((1 - p1) / (1 - p0)), never below 0), for a share p1 this many times the usual p0: the
+ * sequential test that finds a sustained burst, wherever it started, with fewer errors than a
+ * fixed window needs. Whatever the past, the chance that it stands at h or more on usual traffic
+ * is at most e^-h (Ville's inequality), so it is read against the severities' rates as it is. It
+ * is capped one error above SEV1, so a burst's SEV3 tags end within two minutes of it.
+ */
+const ERROR_CUSUM_FACTOR = 10;
+/**
+ * Errors the usual share must rest on for the CUSUM (fewer: the share itself is uncertain by a
+ * factor near the one it looks for, and the windows judge alone).
+ */
+const ERROR_CUSUM_MIN_ERRORS = 10;
 const LN2 = Math.log(2);
 
 /**
@@ -165,6 +180,10 @@ export class RateDetector {
     const error = s.errors && isErrorSpan(bytes, span);
     r.count(c, error);
     if (r.expBucket !== bucket) this.refresh(r, bucket);
+    if (s.errors && r.cusumUp > 0) {
+      const cap = this.s.exponents[4]! * ERROR_DISPERSION + r.cusumUp;
+      r.cusum = Math.min(cap, Math.max(0, r.cusum + (error ? r.cusumUp : r.cusumDown)));
+    }
     const frac = Math.min(1, Math.max(0, (t - c * CELL_MS) / CELL_MS));
     let verdict: RateVerdict | undefined;
     if (s.traffic && r.surge[0]! < Number.POSITIVE_INFINITY) {
@@ -208,8 +227,7 @@ export class RateDetector {
   ): RateVerdict | undefined {
     const e = r.exp;
     if (e.errSlot < 0) return undefined;
-    // The usual share, as if one more span of each kind had been seen: never exactly 0.
-    const p0 = (e.errRate * e.errSpans + 1) / (e.errSpans + 2);
+    const p0 = usualShare(e);
     let best = 0;
     let share = 0;
     let n = 0;
@@ -217,10 +235,15 @@ export class RateDetector {
       const spans = r.window(c, frac, cells, false);
       const errors = r.window(c, frac, cells, true);
       const q = errors / spans;
-      const rarity = severityOfExponent(
+      // The windows' rarity, and (on the last minute's counts) the CUSUM's.
+      const windowRarity = severityOfExponent(
         binomialUpper(errors, spans, p0) / ERROR_DISPERSION - LN2,
         this.s.exponents,
       );
+      const rarity =
+        cells === CELLS_PER_MINUTE && r.cusumUp > 0
+          ? better(windowRarity, severityOfExponent(r.cusum / ERROR_DISPERSION, this.s.exponents))
+          : windowRarity;
       const sev = lesser(
         lesser(rarity, severityOfSize(q / p0, ERROR_SIZE)),
         severityOfExponent(errors, ERROR_COUNT),
@@ -294,11 +317,20 @@ export class RateDetector {
     r.expBucket = -1;
   }
 
-  /** The expectation of `bucket` and the surge counts it implies. */
+  /** The expectation of `bucket`, the CUSUM's steps and the surge counts it implies. */
   private refresh(r: RateState, bucket: number): void {
     expectationOf(r.stats, bucket, TRAFFIC_MIN_MINUTES, ERRORS_MIN_SPANS, r.exp);
     r.expBucket = bucket;
     const e = r.exp;
+    if (e.errSlot >= 0 && e.errRate * e.errSpans >= ERROR_CUSUM_MIN_ERRORS) {
+      const p0 = usualShare(e);
+      const p1 = Math.min(p0 * ERROR_CUSUM_FACTOR, (1 + p0) / 2);
+      r.cusumUp = Math.log(p1 / p0);
+      r.cusumDown = Math.log((1 - p1) / (1 - p0));
+    } else {
+      r.cusumUp = 0;
+      r.cusum = 0;
+    }
     if (e.slot < 0 || e.slot >= DOW_BASE || !this.s.traffic) {
       r.surge.fill(Number.POSITIVE_INFINITY);
       return;
@@ -313,6 +345,16 @@ export class RateDetector {
       );
     }
   }
+}
+
+/** The usual error share, as if one more span of each kind had been seen: never exactly 0. */
+function usualShare(e: Expectation): number {
+  return (e.errRate * e.errSpans + 1) / (e.errSpans + 2);
+}
+
+/** The more severe of two severities (0: none). */
+function better(a: number, b: number): number {
+  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
 }
 
 /** The less severe of two severities (0: none). */

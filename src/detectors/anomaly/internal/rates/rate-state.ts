@@ -70,6 +70,14 @@ export class RateState {
   readonly surge = new Float64Array(5).fill(Number.POSITIVE_INFINITY);
   /** The severity of the drop recorded, until the traffic is back to half its usual rate; 0: none. */
   dropping = 0;
+  /**
+   * The error share's CUSUM (rate-detector.ts): the log-likelihood ratio of the key's spans since
+   * the share last looked usual, for a share `ERROR_CUSUM_FACTOR` times the usual against the
+   * usual (0: usual), and what each span adds to it at the bucket's share (`refresh`).
+   */
+  cusum = 0;
+  cusumUp = 0;
+  cusumDown = 0;
   /** Error types of recent error spans, with decaying counts (at most MAX_TYPES). */
   types: Map<string, number> | undefined;
 
@@ -157,6 +165,13 @@ export class RateState {
     const row = { dayHour, v: new Float64Array(R_STRIDE) };
     pending.push(row);
     return row;
+  }
+
+  /** Adds learning of dow_hour `bucket` from elsewhere (another instance of a fleet). */
+  mergeStats(bucket: number, v: ArrayLike<number>): void {
+    const at = bucket * R_STRIDE;
+    for (let k = 0; k < R_STRIDE; k++) this.stats[at + k]! += v[k]!;
+    this.expBucket = -1;
   }
 
   /** Replaces the window's statistics (from SQLite) and adds the learning not yet flushed. */

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { merge, type Moments } from '../moments.js';
 import { Sketch } from '../sketch.js';
 import type { SlotThresholds, ThresholdSource } from '../thresholds.js';
+import { RATE_ACTIVE } from './rate-store.js';
 import type { ThresholdStore } from './threshold-store.js';
 
 export interface KeyRow {
@@ -78,17 +79,19 @@ export class BaselineStore implements ThresholdStore {
         'SELECT * FROM daily_stats WHERE key_id = ? AND day >= ?',
       ),
       deleteDays: db.prepare('DELETE FROM daily_stats WHERE day < ?'),
+      // A key whose every span failed has rate rows only (rate-store.ts): it is not an orphan.
       deleteOrphans: db.prepare(
-        'DELETE FROM keys WHERE id NOT IN (SELECT DISTINCT key_id FROM daily_stats)',
+        `DELETE FROM keys WHERE id NOT IN (SELECT DISTINCT key_id FROM daily_stats)
+         AND id NOT IN (${RATE_ACTIVE})`,
       ),
       deleteOrphanThresholds: db.prepare(
         'DELETE FROM thresholds WHERE key_id NOT IN (SELECT id FROM keys)',
       ),
       deleteKeyRows: db.prepare('DELETE FROM daily_stats WHERE key_id = ?'),
       deleteKey: db.prepare('DELETE FROM keys WHERE id = ?'),
-      idleKeys: db.prepare<[number, number, number], { key_id: number }>(
+      idleKeys: db.prepare<[number, number, number, number], { key_id: number }>(
         `SELECT key_id FROM daily_stats WHERE day >= ? GROUP BY key_id
-         HAVING SUM(count) < ? AND MAX(day) < ?`,
+         HAVING SUM(count) < ? AND MAX(day) < ? AND key_id NOT IN (${RATE_ACTIVE})`,
       ),
       thresholds: db.prepare<[], ThresholdRow>('SELECT * FROM thresholds'),
       keyThresholds: db.prepare<[number], ThresholdRow>(
@@ -156,7 +159,7 @@ export class BaselineStore implements ThresholdStore {
   deleteBefore(day: number): { rows: number; keys: number } {
     return this.transaction(() => {
       const rows = this.s.deleteDays.run(day).changes;
-      const keys = this.s.deleteOrphans.run().changes;
+      const keys = this.s.deleteOrphans.run(day).changes;
       if (keys > 0) this.s.deleteOrphanThresholds.run();
       return { rows, keys };
     });
@@ -173,10 +176,11 @@ export class BaselineStore implements ThresholdStore {
 
   /**
    * Keys with fewer than `minSamples` spans in the window from `sinceDay` (no baseline) and none
-   * from local day `beforeDay` on: the junk of names with ids in them, or operations gone.
+   * from local day `beforeDay` on, failing ones included (rate rows): the junk of names with ids
+   * in them, or operations gone.
    */
   idleKeys(sinceDay: number, minSamples: number, beforeDay: number): number[] {
-    return this.s.idleKeys.all(sinceDay, minSamples, beforeDay).map((r) => r.key_id);
+    return this.s.idleKeys.all(sinceDay, minSamples, beforeDay, beforeDay).map((r) => r.key_id);
   }
 
   thresholds(keyId?: number): Map<number, SlotThresholds[]> {

@@ -19,6 +19,19 @@ import {
   countsQuery,
   type AnomalyRow,
 } from './pg-history.js';
+import {
+  acknowledge,
+  changesSince,
+  logChanges,
+  logRates,
+  logSnapshot,
+  rateColumns,
+  RATE_COLUMNS,
+  type LogChanges,
+  type RateRow,
+  type LogSnapshot,
+  type Queryable,
+} from './pg-changes.js';
 import { RECALC_LOCK, RETENTION_LOCK } from './pg-schema.js';
 import { thresholdColumns } from './pg-thresholds.js';
 import type { AnomalyQuery } from '../anomaly-record.js';
@@ -40,6 +53,12 @@ export interface KeyLearning {
 export interface FleetFlush {
   /** Keys with their database ids (`ensureKeys` first). */
   readonly learning: readonly (KeyLearning & { readonly id: number })[];
+  /** The error and traffic learning (schema 5), per key id and local (day, hour). */
+  readonly rates?: readonly {
+    readonly id: number;
+    readonly dayHour: number;
+    readonly v: Float64Array;
+  }[];
   readonly anomalies: readonly AnomalyRecord[];
   readonly summaries: readonly (readonly [string, string])[];
   readonly now: number;
@@ -101,6 +120,8 @@ export class PgStore {
     return inTransaction(this.pool, async (client) => {
       const found = new Set<string>();
       await this.writeRows(client, f.learning);
+      if (this.version >= 5 && f.rates && f.rates.length > 0)
+        await this.writeRates(client, f.rates);
       if (f.anomalies.length > 0) {
         const rows = [...f.anomalies]
           .sort((a, b) => cmp(a.id, b.id))
@@ -156,6 +177,8 @@ export class PgStore {
     const rows = [...merged.values()].sort(
       (a, b) => a.id - b.id || a.day - b.day || a.hour - b.hour,
     );
+    // What this flush learned goes to the change log as it is (the others merge it into theirs).
+    if (this.version >= 4) await logChanges(client, this.instance, rows);
     const ids = rows.map((r) => r.id);
     const days = rows.map((r) => r.day);
     const hours = rows.map((r) => r.hour);
@@ -192,6 +215,51 @@ export class PgStore {
     );
   }
 
+  /** Adds the rate rows to this instance's (sums) and to the change log. */
+  private async writeRates(client: pg.PoolClient, rates: NonNullable<FleetFlush['rates']>) {
+    const merged = new Map<string, { id: number; day: number; hour: number; v: Float64Array }>();
+    for (const r of rates) {
+      const day = Math.floor(r.dayHour / 24);
+      const at = `${r.id}/${r.dayHour}`;
+      const row = merged.get(at);
+      if (row) for (let k = 0; k < row.v.length; k++) row.v[k]! += r.v[k]!;
+      else merged.set(at, { id: r.id, day, hour: r.dayHour - day * 24, v: Float64Array.from(r.v) });
+    }
+    const rows = [...merged.values()].sort(
+      (a, b) => a.id - b.id || a.day - b.day || a.hour - b.hour,
+    );
+    await logRates(client, this.instance, rows);
+    await client.query(
+      `INSERT INTO hg_rates (key_id, day, hour, ${RATE_COLUMNS.join(', ')}, instance)
+       SELECT *, $9::text FROM unnest($1::int[], $2::int[], $3::int[], $4::float8[], $5::float8[],
+         $6::float8[], $7::float8[], $8::float8[])
+       ON CONFLICT (key_id, day, hour, instance) DO UPDATE SET
+         ${RATE_COLUMNS.map((c) => `${c} = hg_rates.${c} + EXCLUDED.${c}`).join(', ')}`,
+      [...rateColumns(rows), this.instance],
+    );
+  }
+
+  /** The fleet's error and traffic rows of some keys from `sinceDay` (every instance's summed). */
+  async rateRows(
+    sinceDay: number,
+    keyIds: readonly number[],
+    db: Queryable = this.pool,
+  ): Promise<Map<number, RateRow[]>> {
+    const out = new Map<number, RateRow[]>();
+    if (this.version < 5) return out;
+    const r = await db.query<RateRow>(
+      `SELECT key_id, day, hour, ${RATE_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
+       FROM hg_rates WHERE day >= $1 AND key_id = ANY($2::int[]) GROUP BY key_id, day, hour`,
+      [sinceDay, keyIds],
+    );
+    for (const row of r.rows) {
+      let list = out.get(row.key_id);
+      if (!list) out.set(row.key_id, (list = []));
+      list.push(row);
+    }
+    return out;
+  }
+
   /**
    * Keys whose rows other instances changed since `since` (a snapshot's xmin, from the last call;
    * undefined: none yet), and the xmin to pass next time. Rows of transactions still running now
@@ -210,13 +278,35 @@ export class PgStore {
     return { ids: r.rows.map((x) => x.key_id), next };
   }
 
-  async keys(ids?: readonly number[]): Promise<KeyRow[]> {
+  /**
+   * Runs `fn` in a read-only REPEATABLE READ transaction: every read it makes (`db`) sees one
+   * snapshot, the one `snapshot` names, so the change log read next time starts exactly there.
+   */
+  async reading<T>(fn: (db: Queryable, snapshot: LogSnapshot) => Promise<T>): Promise<T> {
+    return inTransaction(
+      this.pool,
+      async (client) => fn(client, await logSnapshot(client)),
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+
+  /** Other instances' changes since the snapshot `since` (schema 4; see pg-changes.ts). */
+  changes(db: Queryable, since: string, sinceDay: number): Promise<LogChanges> {
+    return changesSince(db, since, this.instance, sinceDay, this.version >= 5);
+  }
+
+  /** Records that this instance has read the log up to `xmin`, and prunes what all have read. */
+  acknowledge(xmin: bigint | undefined): Promise<number> {
+    return inTransaction(this.pool, (client) =>
+      acknowledge(client, this.instance, xmin, this.version >= 5),
+    );
+  }
+
+  async keys(ids?: readonly number[], db: Queryable = this.pool): Promise<KeyRow[]> {
     const r =
       ids === undefined
-        ? await this.pool.query<KeyRow>(
-            'SELECT id, service, operation, kind FROM hg_keys ORDER BY id',
-          )
-        : await this.pool.query<KeyRow>(
+        ? await db.query<KeyRow>('SELECT id, service, operation, kind FROM hg_keys ORDER BY id')
+        : await db.query<KeyRow>(
             'SELECT id, service, operation, kind FROM hg_keys WHERE id = ANY($1::int[]) ORDER BY id',
             [ids],
           );
@@ -224,10 +314,14 @@ export class PgStore {
   }
 
   /** The fleet's daily rows of some keys (every instance's merged), moments only. */
-  async momentRows(sinceDay: number, keyIds: readonly number[]): Promise<Map<number, MomentRow[]>> {
+  async momentRows(
+    sinceDay: number,
+    keyIds: readonly number[],
+    db: Queryable = this.pool,
+  ): Promise<Map<number, MomentRow[]>> {
     const out = new Map<number, MomentRow[]>();
     for (let i = 0; i < keyIds.length; i += KEY_BATCH) {
-      const r = await this.pool.query<MomentRow>(
+      const r = await db.query<MomentRow>(
         `SELECT key_id, day, hour, count, mean, m2 FROM hg_daily
          WHERE day >= $1 AND key_id = ANY($2::int[]) ORDER BY key_id, day, hour, instance`,
         [sinceDay, keyIds.slice(i, i + KEY_BATCH)],
@@ -357,9 +451,15 @@ export class PgStore {
       const anomalies = await run('DELETE FROM hg_anomalies WHERE recorded_at < $1', [
         recordedBefore,
       ]);
-      const rows = await run('DELETE FROM hg_daily WHERE day < $1', [day]);
+      let rows = await run('DELETE FROM hg_daily WHERE day < $1', [day]);
+      if (this.version >= 5) rows += await run('DELETE FROM hg_rates WHERE day < $1', [day]);
+      // A key with error and traffic rows only (every span failed) is kept with them.
       const keys = await run(
-        'DELETE FROM hg_keys k WHERE NOT EXISTS (SELECT 1 FROM hg_daily d WHERE d.key_id = k.id)',
+        `DELETE FROM hg_keys k WHERE NOT EXISTS (SELECT 1 FROM hg_daily d WHERE d.key_id = k.id)${
+          this.version >= 5
+            ? ' AND NOT EXISTS (SELECT 1 FROM hg_rates r WHERE r.key_id = k.id)'
+            : ''
+        }`,
       );
       if (keys > 0) {
         await run(
@@ -389,6 +489,8 @@ export class PgStore {
        ON CONFLICT (instance) DO UPDATE SET schema_version = EXCLUDED.schema_version, seen_at = EXCLUDED.seen_at`,
       [this.instance, this.version, now],
     );
+    // Its place in the change log, before its first snapshot: nothing it will read is pruned.
+    if (this.version >= 4) await this.acknowledge(undefined);
   }
 }
 
@@ -396,10 +498,11 @@ export class PgStore {
 async function inTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const out = await fn(client);
     await client.query('COMMIT');
     client.release();

@@ -25,7 +25,16 @@ CREATE TABLE IF NOT EXISTS rate_stats (
 CREATE INDEX IF NOT EXISTS rate_stats_by_day ON rate_stats (day);
 `;
 
-interface RateRow {
+/**
+ * Keys that had spans from local day `?` on by their rate rows (every minute of a key is learned,
+ * its empty ones too): an operation whose every span fails has rate rows only, and is neither an
+ * orphan nor idle (baseline-store.ts).
+ */
+export const RATE_ACTIVE =
+  'SELECT key_id FROM rate_stats WHERE day >= ? AND (spans > 0 OR err_spans > 0)';
+
+/** A row of the error and traffic baselines (sums: a fleet's is the sum of its instances'). */
+export interface RateRow {
   key_id: number;
   day: number;
   hour: number;
