@@ -167,20 +167,17 @@ export function scoreBatch(
       const v = key.level.observe(thr, at, d, span.startMs + d);
       const own = key.level.thresholds;
       const lt = own ?? key.level.borrowed;
-      const ratio = key.level.ratio();
-      // Borrowed thresholds (level.ts, LevelPool) vouch for a major slowdown only.
-      if (
-        lt !== undefined &&
-        v >= lt[0]! &&
-        slot < DOW_BASE &&
-        (own !== undefined || ratio >= BORROWED_MIN_RATIO)
-      ) {
-        shift = severityOf(v, lt);
-        // Rare enough to be an incident: kept out of the baseline, whatever its size.
-        if (slot === bucket && shift <= 3) severe[i] = 1;
-        shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
-          ? cappedSeverity(shift, ratio)
-          : 0;
+      if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
+        const ratio = key.level.ratio();
+        // Borrowed thresholds (level.ts, LevelPool) vouch for an order of magnitude only.
+        if (own !== undefined || ratio >= BORROWED_MIN_RATIO) {
+          shift = severityOf(v, lt);
+          // Rare enough to be an incident: kept out of the baseline, whatever its size.
+          if (slot === bucket && shift <= 3) severe[i] = 1;
+          shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
+            ? cappedSeverity(shift, ratio)
+            : 0;
+        }
       }
     }
     let sev = 0;
