@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LEVEL_ALPHA,
   LEVEL_MIN_SAMPLES,
+  LevelPool,
   LevelState,
   splitPercentiles,
 } from '../../../src/detectors/anomaly/internal/level.js';
@@ -95,6 +96,45 @@ describe('sustained slowdowns: the level', () => {
     play(state, r, LEVEL_MIN_SAMPLES, {});
     state.recompute(LEVEL);
     expect(state.thresholds).toBeDefined();
+  });
+
+  it("lends keys without a learned level their service's median thresholds, else every key's", () => {
+    const r = new Random(3);
+    const key = (service: string, sigma: number, spans: number) => {
+      const level = new LevelState();
+      play(level, r, spans, { sigma, wander: sigma });
+      return { service, level };
+    };
+    // Three learned keys of `cart` (their levels wander more or less), one of `ads`, and keys
+    // that have not counted enough spans yet.
+    const keys = [
+      key('cart', 0.1, 2000),
+      key('cart', 0.3, 2000),
+      key('cart', 0.6, 2000),
+      key('ads', 0.3, 2000),
+      key('cart', 0.3, 100),
+      key('email', 0.3, 100),
+    ];
+    const pool = new LevelPool();
+    pool.update(() => keys, LEVEL);
+    const [a, b, c, ads, cart, email] = keys.map((k) => k.level);
+    for (const learned of [a, b, c, ads]) expect(learned!.thresholds).toBeDefined();
+    const median = (list: LevelState[], k: number) =>
+      list.map((l) => l.thresholds![k]!).sort((x, y) => x - y)[list.length >> 1]!;
+    for (let k = 0; k < 5; k++) {
+      expect(cart!.borrowed![k]).toBe(
+        Math.max(median([a!, b!, c!], k), k > 0 ? cart!.borrowed![k - 1]! : 0),
+      );
+      expect(email!.borrowed![k]).toBe(
+        Math.max(median([a!, b!, c!, ads!], k), k > 0 ? email!.borrowed![k - 1]! : 0),
+      );
+    }
+    expect(a!.borrowed).toBeUndefined();
+    // A key that learns its own stops borrowing.
+    play(cart!, r, LEVEL_MIN_SAMPLES, {});
+    pool.update(() => keys, LEVEL);
+    expect(cart!.thresholds).toBeDefined();
+    expect(cart!.borrowed).toBeUndefined();
   });
 
   it.each([

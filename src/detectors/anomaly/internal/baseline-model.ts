@@ -1,5 +1,6 @@
 import { KeyState } from './key-state.js';
 import { KeyLimit } from './key-limit.js';
+import { LevelPool } from './level.js';
 
 const MAX_EVICTED_IDS = 100_000;
 
@@ -23,6 +24,7 @@ export class BaselineModel {
   evictedKeys = 0;
   /** Database ids of evicted keys, to delete at the next flush (their rows would reload). */
   evictedIds: number[] = [];
+  private readonly levelPool = new LevelPool();
 
   /** `minSamples`: a key with fewer spans than this has no baseline yet (it may be evicted). */
   constructor(
@@ -43,6 +45,16 @@ export class BaselineModel {
   /** A service's keys by operation, to look many spans of one resource up (undefined: none yet). */
   operations(service: string): Operations | undefined {
     return this.services.get(service);
+  }
+
+  /**
+   * After a flush: a key's first level thresholds as soon as it has counted enough spans (a new
+   * key, or any key after a restart: the level's histogram lives in memory), and, until then, the
+   * ones it borrows from its service's or the processor's (`LevelPool`). `percentiles`: the
+   * level's share of the severity percentiles.
+   */
+  firstLevels(percentiles: readonly number[]): void {
+    this.levelPool.update(() => this.keys(), percentiles);
   }
 
   /** A new flush interval begins: keys not seen in this one nor the last one are cold. */

@@ -4,7 +4,6 @@ import type { AnomalyProcessorConfig } from '../config.js';
 import type { BaselineModel } from './baseline-model.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import { JobAborted, type JobQueue } from './job-queue.js';
-import { LEVEL_MIN_SAMPLES } from './level.js';
 import type { KeyState } from './key-state.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
@@ -96,12 +95,9 @@ export class BaselineSync {
     if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
     this.generations = g;
     // A key's first level thresholds (a new key, or any key after a restart: the level's
-    // histogram lives in memory) as soon as it has seen enough spans, not at the next night.
-    for (const k of model.keys()) {
-      if (k.level.thresholds === undefined && k.level.samples >= LEVEL_MIN_SAMPLES) {
-        k.level.recompute(this.c.percentiles.level, false);
-      }
-    }
+    // histogram lives in memory) as soon as it has seen enough spans, not at the next night;
+    // until then, the ones its service's (or the processor's) learned levels show.
+    model.firstLevels(this.c.percentiles.level);
     if (this.refreshQueued) return;
     // Keys whose history doubled since their thresholds were computed (new keys), and keys whose
     // current hour's bucket (or its hour, day) reached min_samples since: thresholds as soon as a

@@ -13,7 +13,6 @@ import { staleKeys } from './baseline-sync.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import type { JobQueue } from './job-queue.js';
 import type { KeyState, PendingRow } from './key-state.js';
-import { LEVEL_MIN_SAMPLES } from './level.js';
 import { mergeIntoSlot, slotMoments } from './moments.js';
 import type { PendingSummaries } from './pending-summaries.js';
 import { recalculate, type RecalcReport } from './recalculate.js';
@@ -370,11 +369,7 @@ export class FleetSync {
     }
     if ((await store.generation('thresholds')) !== this.generation)
       await this.reloadThresholds(store);
-    for (const k of model.keys()) {
-      if (k.level.thresholds === undefined && k.level.samples >= LEVEL_MIN_SAMPLES) {
-        k.level.recompute(percentiles.level, false);
-      }
-    }
+    model.firstLevels(percentiles.level);
     this.refreshGrown(now);
   }
 

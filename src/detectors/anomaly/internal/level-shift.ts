@@ -13,6 +13,17 @@ import { THR_P50 } from './thr-layout.js';
 export const LEVEL_MIN_RATIO = [1.1, 1.2, 1.35, 3, Number.POSITIVE_INFINITY] as const;
 
 /**
+ * The least slowdown a key tags with borrowed level thresholds (`LevelState.borrowed`): an order
+ * of magnitude (as `TENFOLD` in thresholds.ts: an order of magnitude is at least moderate).
+ * Borrowed thresholds do not know where the key's own level sits on normal traffic: on real
+ * traffic (Nezha) keys that had not counted a level of their own ran 1.3-1.5x slower than their
+ * history all day (shared slowness after faults elsewhere), and from 3x on borrowed thresholds
+ * still added 0.02-0.03% of negatives at SEV3 on each of the three days; the network delay of a
+ * call made once a minute (its spans 78x slower) is tagged all the same.
+ */
+export const BORROWED_MIN_RATIO = 10;
+
+/**
  * The severity of a slow operation: its rarity `severity` (1..5), no worse than its size allows;
  * 0 when it is too small to tag.
  */

@@ -85,6 +85,14 @@ export class LevelState {
   logRatio = 0;
   /** Where SEV5 .. SEV1 start on `value`; undefined until learned. */
   thresholds: Float64Array | undefined;
+  /**
+   * Until `thresholds` are learned: the thresholds the key's service's learned levels show, or
+   * the processor's (`LevelPool`), so that a key called once a minute, which takes many hours to
+   * count LEVEL_MIN_SAMPLES spans after a restart, can still tag a sustained slowdown.
+   */
+  borrowed: Float64Array | undefined;
+  /** Bumped whenever `thresholds` are set (the pool is read again). */
+  version = 0;
   /** Spans counted in the histogram (decayed). */
   samples = 0;
   /** End time (ms) of the last span observed with a time; 0 before the first. */
@@ -143,11 +151,88 @@ export class LevelState {
   recompute(percentiles: readonly number[], forget = true): void {
     const h = this.histogram;
     if (!h) return;
-    if (this.samples >= LEVEL_MIN_SAMPLES) this.thresholds = levelThresholds(h, percentiles);
+    if (this.samples >= LEVEL_MIN_SAMPLES) {
+      this.thresholds = levelThresholds(h, percentiles);
+      this.borrowed = undefined;
+      this.version++;
+    }
     if (!forget) return;
     for (let i = 0; i < h.length; i++) h[i]! *= KEEP;
     this.samples *= KEEP;
   }
+}
+
+/** What LevelPool needs of a key. */
+export interface LevelOwner {
+  readonly service: string;
+  readonly level: LevelState;
+}
+
+/**
+ * Level thresholds for keys without learned ones. A key learns its own from LEVEL_MIN_SAMPLES
+ * spans counted live (the histogram is not stored), so after a restart a key called once or twice
+ * a minute has none for many hours, though its level rises over a slowdown's spans. Until then
+ * it borrows, severity by severity, the median of the learned thresholds of its service's keys,
+ * or, when none of them has learned any, of every key's: what a typical level does on normal
+ * traffic. The size bound (level-shift.ts) and the rule that only spans slower than their
+ * baseline carry a slowdown apply as to any key.
+ */
+export class LevelPool {
+  private version = -1;
+  private byService = new Map<string, Float64Array>();
+  private all: Float64Array | undefined;
+
+  /**
+   * Gives keys whose histogram has LEVEL_MIN_SAMPLES spans their first thresholds (`percentiles`),
+   * and keys still without any their borrowed ones. The pool is read again only when some key's
+   * thresholds changed since the last call.
+   */
+  update(keys: () => Iterable<LevelOwner>, percentiles: readonly number[]): void {
+    let version = 0;
+    const learning: LevelOwner[] = [];
+    for (const k of keys()) {
+      const level = k.level;
+      if (level.thresholds === undefined && level.samples >= LEVEL_MIN_SAMPLES) {
+        level.recompute(percentiles, false);
+      }
+      version += level.version;
+      if (level.thresholds === undefined) learning.push(k);
+    }
+    if (learning.length === 0) return;
+    if (version !== this.version) {
+      this.version = version;
+      this.read(keys());
+    }
+    for (const k of learning) k.level.borrowed = this.byService.get(k.service) ?? this.all;
+  }
+
+  private read(keys: Iterable<LevelOwner>): void {
+    const learned = new Map<string, Float64Array[]>();
+    const all: Float64Array[] = [];
+    for (const k of keys) {
+      const t = k.level.thresholds;
+      if (t === undefined) continue;
+      all.push(t);
+      const list = learned.get(k.service);
+      if (list) list.push(t);
+      else learned.set(k.service, [t]);
+    }
+    this.byService = new Map([...learned].map(([service, list]) => [service, medianOf(list)]));
+    this.all = all.length > 0 ? medianOf(all) : undefined;
+  }
+}
+
+/** Severity by severity, the (upper) median of thresholds, kept increasing. */
+function medianOf(list: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(list[0]!.length);
+  const column: number[] = [];
+  for (let k = 0; k < out.length; k++) {
+    column.length = 0;
+    for (const t of list) column.push(t[k]!);
+    column.sort((a, b) => a - b);
+    out[k] = Math.max(column[column.length >> 1]!, k > 0 ? out[k - 1]! : 0);
+  }
+  return out;
 }
 
 /**

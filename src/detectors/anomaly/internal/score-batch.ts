@@ -11,7 +11,7 @@ import type { BaselineModel, Operations } from './baseline-model.js';
 import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
-import { cappedSeverity, carriesShift } from './level-shift.js';
+import { BORROWED_MIN_RATIO, cappedSeverity, carriesShift } from './level-shift.js';
 import { THR_P50, THR_P99, THR_SEV5, THR_STRIDE } from './thr-layout.js';
 import { countAt, meanAt, stddevAt } from './moments.js';
 import { severityOf } from './severity.js';
@@ -165,15 +165,19 @@ export function scoreBatch(
     let shift = 0;
     if (!Number.isNaN(thr[at + THR_P50]!) && span.statusCode !== STATUS_ERROR) {
       const v = key.level.observe(thr, at, d, span.startMs + d);
-      const lt = key.level.thresholds;
+      const own = key.level.thresholds;
+      const lt = own ?? key.level.borrowed;
       if (lt !== undefined && v >= lt[0]! && slot < DOW_BASE) {
-        shift = severityOf(v, lt);
-        // Rare enough to be an incident: kept out of the baseline, whatever its size.
-        if (slot === bucket && shift <= 3) severe[i] = 1;
         const ratio = key.level.ratio();
-        shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
-          ? cappedSeverity(shift, ratio)
-          : 0;
+        // Borrowed thresholds (level.ts, LevelPool) vouch for an order of magnitude only.
+        if (own !== undefined || ratio >= BORROWED_MIN_RATIO) {
+          shift = severityOf(v, lt);
+          // Rare enough to be an incident: kept out of the baseline, whatever its size.
+          if (slot === bucket && shift <= 3) severe[i] = 1;
+          shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
+            ? cappedSeverity(shift, ratio)
+            : 0;
+        }
       }
     }
     let sev = 0;

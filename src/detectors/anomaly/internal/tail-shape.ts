@@ -10,7 +10,9 @@ import type { Sketch } from './sketch.js';
  *
  * Beyond what the data can show (fewer than TAIL_MIN values past a percentile), the tail is
  * extrapolated as exponential in z (a Pareto tail in duration): heavier than a log-normal, so the
- * rare severities err on the side of silence.
+ * rare severities err on the side of silence. How heavy is bounded in duration by the caller
+ * (`shown()`, thresholds.ts): no heavier than a Pareto tail of index 1 beyond the highest
+ * percentile the shape shows.
  */
 export const TAIL_MIN = 10;
 /** probit(0.9): a bucket's scale is its p50..p90 distance over this. */
@@ -65,6 +67,19 @@ export class TailShape {
       if (seen > rank) return Z_LOW + i * STEP;
     }
     return Z_HIGH;
+  }
+
+  /**
+   * The highest percentile the shape shows (TAIL_MIN values beyond it) and its z, read as
+   * `quantile` reads a trusted percentile (an upper confidence bound); undefined while not even
+   * p90 is shown. Beyond it, a slot's tail is no heavier than Pareto of index 1 when its duration
+   * at `z`, times `(1 - q) / (1 - q')`, bounds its percentile q'.
+   */
+  shown(): { readonly q: number; readonly z: number } | undefined {
+    const q = 1 - TAIL_MIN / this.total;
+    if (!(q >= 0.9)) return undefined;
+    const rarer = 1 - (1 - q) * Math.max(0.25, 1 - 2.326 / Math.sqrt(TAIL_MIN));
+    return { q, z: this.empirical(rarer) };
   }
 
   /**

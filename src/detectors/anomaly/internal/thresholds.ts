@@ -15,6 +15,9 @@ import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
  *   sketch holds at least TAIL_MIN values beyond the percentile, never below its own reading.
  * - Floors: never lighter than a log-normal tail (z of the shape at least the Gaussian quantile),
  *   and each severity at least 1% above the previous.
+ * - Ceiling: beyond the highest percentile the shape shows (`TailShape.shown`), no heavier than a
+ *   Pareto tail of index 1 in duration (`paretoBound`): the exponential extrapolation in z, read
+ *   across the gap between a bimodal key's fast and slow modes, put SEV5 of 7 ms calls at 33-197 s.
  * - A slot's scale is shrunk towards the key's typical one (a few hundred spans read it noisily),
  *   so a bucket learns as soon as it has `min_samples` once the key has a shape: a slot of
  *   LEARN_MIN spans (p90 read from 20 values beyond it). Until then the key keeps the fixed
@@ -96,6 +99,7 @@ export function learnKey(
     return z;
   });
   const learnable = zq.every((z) => !Number.isNaN(z));
+  const shown = shape.shown();
   const tenfoldRare =
     countAt(m, GLOBAL_SLOT) >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
   const out: SlotThresholds[] = [];
@@ -124,6 +128,7 @@ export function learnKey(
     let last = 0;
     const z = o.percentiles.map((q, k) => {
       let ms = Math.exp(s.location + s.scale * zq[k]!);
+      if (shown && q > shown.q) ms = Math.min(ms, paretoBound(s, shown, q));
       if (n * (1 - q) >= TAIL_MIN) ms = Math.max(ms, sketch.quantile(q));
       if (tenfoldRare && k <= SEV3) {
         ms = Math.min(ms, (TENFOLD * base.p50) / (1 + MIN_STEP) ** (SEV3 - k));
@@ -135,6 +140,15 @@ export function learnKey(
     out.push({ ...base, z, source: 'learned' });
   }
   return out;
+}
+
+/**
+ * The duration a slot's tail reaches at percentile `q`, beyond the shape's highest shown percentile
+ * `shown`, if it is no heavier than a Pareto tail of index 1 there: P(X > x) falling as 1 / x, so
+ * the duration grows as the rarity does (p99 at 70 ms: p99.9 at 700 ms at most).
+ */
+function paretoBound(s: LogScale, shown: { q: number; z: number }, q: number): number {
+  return (Math.exp(s.location + s.scale * shown.z) * (1 - shown.q)) / (1 - q);
 }
 
 /**
