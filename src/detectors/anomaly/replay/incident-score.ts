@@ -16,6 +16,11 @@ export interface FaultIncidents {
   readonly originCorrect: boolean | null;
   /** Seconds from the end of its first tagged positive span to the first incident's opening. */
   readonly toIncidentS: number | null;
+  /**
+   * Seconds from the end of its first tagged positive span to the first incident's `opened`
+   * event (the notification `incident_notifier` sends at once; its own latency is not included).
+   */
+  readonly toNotificationS: number | null;
 }
 
 export interface IncidentScoring {
@@ -29,6 +34,8 @@ export interface IncidentScoring {
   readonly originAccuracy: number;
   /** Median seconds from the first slow span to the incident (and so its notification). */
   readonly medianToIncidentS: number | null;
+  /** Median seconds from the first slow span to the notification of the incident opening. */
+  readonly medianToNotificationS: number | null;
   /** Incidents that match no fault, and per hour of traffic judged. */
   readonly unmatched: number;
   readonly unmatchedPerHour: number;
@@ -90,6 +97,7 @@ export function scoreIncidents(
           ? o.peerService === f.service || o.service === f.service
           : o.service === f.service;
     const slow = firstSlow.get(faults.indexOf(f));
+    const notified = first ? run.notifiedAt.get(first.id) : undefined;
     return {
       at: new Date(f.at).toISOString().slice(0, 19).replace('T', ' '),
       service: f.service,
@@ -98,13 +106,18 @@ export function scoreIncidents(
       origin: first ? originText(first) : null,
       originCorrect: first ? correct === true : null,
       toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,
+      toNotificationS:
+        notified !== undefined && slow !== undefined ? Math.max(0, (notified - slow) / 1000) : null,
     };
   });
   const detected = rows.filter((r) => r.incidents > 0);
-  const times = detected
-    .map((r) => r.toIncidentS)
-    .filter((s): s is number => s !== null)
-    .sort((a, b) => a - b);
+  const median = (pick: (r: FaultIncidents) => number | null): number | null => {
+    const times = detected
+      .map(pick)
+      .filter((s): s is number => s !== null)
+      .sort((a, b) => a - b);
+    return times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)]!;
+  };
   const unmatched = incidents.filter((v) => !used.has(v.id)).length;
   return {
     faults: rows,
@@ -114,7 +127,8 @@ export function scoreIncidents(
       detected.length === 0 ? 0 : detected.reduce((n, r) => n + r.incidents, 0) / detected.length,
     originAccuracy:
       detected.length === 0 ? 0 : detected.filter((r) => r.originCorrect).length / detected.length,
-    medianToIncidentS: times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)]!,
+    medianToIncidentS: median((r) => r.toIncidentS),
+    medianToNotificationS: median((r) => r.toNotificationS),
     unmatched,
     unmatchedPerHour: hours > 0 ? unmatched / hours : 0,
   };
