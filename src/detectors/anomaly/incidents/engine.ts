@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TraceIndex } from '../../../otlp/trace-index.js';
+import { ChildMemory } from './child-memory.js';
 import type { IncidentsConfig } from './config.js';
 import { Incident, stateOf, restoreIncident, type IncidentView, type Origin } from './incident.js';
 import type { IncidentMetrics } from './incident-metrics.js';
@@ -46,6 +47,8 @@ const SUSTAINED_TAGS = 5;
 const SUSTAINED_MS = 60_000;
 /** Operations whose recent SEV3-or-worse tags are counted at once. */
 const MAX_COUNTED_KEYS = 10_000;
+/** How long a tagged span waits for its parent to arrive (child-memory.ts). */
+const CHILD_MEMORY_MS = 60_000;
 
 /**
  * The incident engine of one `anomaly` processor. The processor hands it the spans it tags in a
@@ -74,11 +77,15 @@ export class IncidentEngine {
   private lastUpdates = 0;
   /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
+  /** Tagged spans whose parent has not come yet (bounded like the traces). */
+  private readonly children: ChildMemory;
 
   constructor(
     readonly config: IncidentsConfig,
     private readonly metrics: IncidentMetrics,
-  ) {}
+  ) {
+    this.children = new ChildMemory(config.max_traces, CHILD_MEMORY_MS);
+  }
 
   /**
    * The incident of each tagged span (`tagged[k]`), or undefined when it belongs to none. Called
@@ -90,7 +97,7 @@ export class IncidentEngine {
     const at = new Map<TaggedSpan, number>();
     for (let k = 0; k < tagged.length; k++) at.set(tagged[k]!, k);
     this.metrics.tagged(tagged);
-    for (const g of groupByTrace(index, tagged)) {
+    for (const g of groupByTrace(index, tagged, this.children, now)) {
       const incident = this.incidentOf(g, now);
       if (!incident) continue;
       this.join(incident, g, now);
@@ -123,6 +130,7 @@ export class IncidentEngine {
 
   /** Resolves incidents quiet for `quiet_period`, sends due `updated` events, sets the gauges. */
   tick(now: number): void {
+    this.children.expire(now);
     for (const [k, c] of this.recentSevere) {
       if (now - c.since > SUSTAINED_MS) this.recentSevere.delete(k);
     }
