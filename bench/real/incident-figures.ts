@@ -1,5 +1,8 @@
 import { markdownTable, pct } from '../../src/detectors/anomaly/replay/format.js';
-import type { IncidentScoring } from '../../src/detectors/anomaly/replay/incident-score.js';
+import {
+  medianOf,
+  type IncidentScoring,
+} from '../../src/detectors/anomaly/replay/incident-score.js';
 
 /** Issue 13's figures on one replayed day (`replay/incident-score.ts`), as table cells. */
 export function incidentRow(day: string, s: IncidentScoring): string[] {
@@ -25,8 +28,8 @@ export function incidentTable(days: readonly { day: string; scoring: IncidentSco
   const detected = faults.filter((f) => f.incidents > 0);
   const right = detected.filter((f) => f.originCorrect === true).length;
   const median = (xs: (number | null)[]) => {
-    const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-    return v.length === 0 ? '-' : `${v[Math.floor((v.length - 1) / 2)]!.toFixed(0)} s`;
+    const m = medianOf(xs);
+    return m === null ? '-' : `${m.toFixed(0)} s`;
   };
   rows.push([
     'all',

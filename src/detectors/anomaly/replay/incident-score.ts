@@ -1,4 +1,4 @@
-import type { IncidentView } from '../incidents/incident.js';
+import type { IncidentView, Origin } from '../incidents/incident.js';
 import type { Fault } from './faults.js';
 import { FAULT_MS, POSITIVE, type Labels } from './protocol.js';
 import type { ReplayRun } from './replay.js';
@@ -58,12 +58,27 @@ function touches(v: IncidentView, service: string): boolean {
   );
 }
 
+/** The median of the numbers given (the lower of the middle two), null when there are none. */
+export function medianOf(values: readonly (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)]!;
+}
+
+/**
+ * The origin names the service: it is the service, or the call edge into it (the time was lost
+ * between the caller's client span and the service's span: on the network, or in the service's
+ * pod before its span started, as when its CPU is starved and requests queue).
+ */
+function names(o: Origin, service: string): boolean {
+  return o.service === service || o.peerService === service;
+}
+
 /**
  * Scores a replay's incidents against its latency faults: an incident is a fault's when it opened
  * within the fault's four minutes (from its injection) and touches the injected service (its
- * origin, the peer of its call edge, or one of its services). A CPU fault's origin is right when
- * it names the injected service; a network delay's when it is the call edge into it (or the
- * injected service itself).
+ * origin, the peer of its call edge, or one of its services). Its origin is right when it names
+ * the injected service: the service itself or the call edge into it, for a network delay and a CPU
+ * fault alike (`names`).
  */
 export function scoreIncidents(
   run: ReplayRun,
@@ -90,12 +105,7 @@ export function scoreIncidents(
     for (const v of mine) used.add(v.id);
     const first = mine[0];
     const o = first?.origin;
-    const correct =
-      o === undefined || o === null
-        ? null
-        : f.type === 'network_delay'
-          ? o.peerService === f.service || o.service === f.service
-          : o.service === f.service;
+    const correct = o === undefined || o === null ? null : names(o, f.service);
     const slow = firstSlow.get(faults.indexOf(f));
     const notified = first ? run.notifiedAt.get(first.id) : undefined;
     return {
@@ -111,13 +121,7 @@ export function scoreIncidents(
     };
   });
   const detected = rows.filter((r) => r.incidents > 0);
-  const median = (pick: (r: FaultIncidents) => number | null): number | null => {
-    const times = detected
-      .map(pick)
-      .filter((s): s is number => s !== null)
-      .sort((a, b) => a - b);
-    return times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)]!;
-  };
+  const median = (pick: (r: FaultIncidents) => number | null) => medianOf(detected.map(pick));
   const unmatched = incidents.filter((v) => !used.has(v.id)).length;
   return {
     faults: rows,
