@@ -1,6 +1,7 @@
 import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { WIRE_LEN, readVarint32, type Cursor } from './wire.js';
 import { hexAt } from './hex.js';
 
 /**
@@ -23,40 +24,36 @@ function readMessage(
   spec: MessageSpec,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    const field = spec.byNumber[tag >>> 3];
-    const wire = tag & 7;
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    const field = spec.byNumber[r.field];
     if (!field) {
-      skipField(b, c, wire, end);
+      r.skip();
       continue;
     }
-    if (field.packable && wire === WIRE_LEN) {
-      const len = readVarint32(b, c, end);
-      const packedEnd = c.pos + len;
+    if (field.packable && r.wire === WIRE_LEN) {
+      const packed = new FieldReader(b, r.value(), r.valueEnd);
       const list = (out[field.jsonName] ??= []) as unknown[];
-      while (c.pos < packedEnd) list.push(readScalar(b, c, field, packedEnd));
+      while (packed.pos < packed.end) list.push(readScalar(b, packed, field, packed.end));
       continue;
     }
-    const value = readValue(b, c, field, end);
+    const value = readValue(b, r, field);
     if (field.repeated) ((out[field.jsonName] ??= []) as unknown[]).push(value);
     else out[field.jsonName] = value;
   }
   return out;
 }
 
-function readValue(b: Uint8Array, c: Cursor, field: FieldSpec, end: number): unknown {
+function readValue(b: Uint8Array, r: FieldReader, field: FieldSpec): unknown {
   if (field.kind === 'message' || field.kind === 'string' || field.kind === 'bytes') {
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (field.kind === 'message') return readMessage(b, vs, vs + len, field.message!);
-    if (field.kind === 'string') return decoder.decode(b.subarray(vs, vs + len));
-    if (field.idBytes !== undefined) return hexAt(b, vs, len);
-    return Buffer.from(b.subarray(vs, vs + len)).toString('base64');
+    const vs = r.value();
+    const ve = r.valueEnd;
+    if (field.kind === 'message') return readMessage(b, vs, ve, field.message!);
+    if (field.kind === 'string') return decoder.decode(b.subarray(vs, ve));
+    if (field.idBytes !== undefined) return hexAt(b, vs, ve - vs);
+    return Buffer.from(b.subarray(vs, ve)).toString('base64');
   }
-  return readScalar(b, c, field, end);
+  return readScalar(b, r, field, r.end);
 }
 
 function readScalar(b: Uint8Array, c: Cursor, field: FieldSpec, end: number): unknown {

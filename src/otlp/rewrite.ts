@@ -1,4 +1,8 @@
-import { ProtoWriter, WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { REQUEST_LEVELS } from './fields.js';
+import { ProtoWriter } from './wire.js';
+
+const { entry: ENTRY, scope: SCOPE, item: ITEM } = REQUEST_LEVELS;
 
 /** An edit that replaces an item's value (its fields) with `replace`. */
 export interface ItemReplacement {
@@ -12,7 +16,8 @@ export interface ItemReplacement {
  * that appears again), or to a replacement of its value. Resource and scope entries without an
  * edited item are copied as they are; only the enclosing lengths of edited ones are rewritten.
  *
- * Both requests have the same three levels: request.1 -> resource entry.2 -> scope entry.2 -> item.
+ * Both requests have the same three levels (`REQUEST_LEVELS`): request -> resource entry -> scope
+ * entry -> item.
  */
 export function rewriteItems(
   buf: Uint8Array,
@@ -25,33 +30,30 @@ export function rewriteItems(
     if (e) extra += (e instanceof Uint8Array ? e.length : e.replace.length) + 10;
   }
   const w = new ProtoWriter(buf.length + extra + 64);
-  const c: Cursor = { pos: 0 };
   let next = 0;
-  copyLevel(buf, 0, buf.length, 1, w, c, keys, (vs, ve) => {
-    copyLevel(buf, vs, ve, 2, w, { pos: 0 }, keys, (ss, se) => {
+  const items = new FieldReader(buf);
+  copyLevel(new FieldReader(buf), 0, buf.length, ENTRY, w, keys, (vs, ve) => {
+    copyLevel(new FieldReader(buf), vs, ve, SCOPE, w, keys, (ss, se) => {
       // Unedited items are copied in runs, one copy per run of neighbours, not one per item.
       // Items come in ascending offsets, as the sorted keys do: `next` walks along them.
-      const inner: Cursor = { pos: ss };
+      const r = items.reset(buf, ss, se);
       let runStart = ss;
-      while (inner.pos < se) {
-        const tagStart = inner.pos;
-        const tag = readVarint32(buf, inner, se);
-        if (tag >>> 3 !== 2 || (tag & 7) !== WIRE_LEN) {
-          skipField(buf, inner, tag & 7, se);
+      while (r.next()) {
+        if (!r.isLen(ITEM)) {
+          r.skip();
           continue;
         }
-        const len = readVarint32(buf, inner, se);
-        const valueStart = inner.pos;
-        inner.pos += len;
+        const tagStart = r.fieldStart;
+        const valueStart = r.value();
         while (next < keys.length && keys[next]! < valueStart) next++;
         if (next >= keys.length || keys[next] !== valueStart) continue;
         const edit = edits.get(valueStart);
         if (tagStart > runStart) w.raw(buf.subarray(runStart, tagStart));
-        runStart = inner.pos;
+        runStart = r.pos;
         if (edit instanceof Uint8Array) {
-          w.fork().raw(buf.subarray(valueStart, inner.pos)).raw(edit).join(2);
+          w.fork().raw(buf.subarray(valueStart, r.valueEnd)).raw(edit).join(ITEM);
         } else if (edit) {
-          w.fork().raw(edit.replace).join(2);
+          w.fork().raw(edit.replace).join(ITEM);
         }
       }
       if (se > runStart) w.raw(buf.subarray(runStart, se));
@@ -66,24 +68,19 @@ export function rewriteItems(
  * edited offset is re-emitted through `descend`; every other field is copied byte for byte.
  */
 function copyLevel(
-  buf: Uint8Array,
+  r: FieldReader,
   start: number,
   end: number,
   field: number,
   w: ProtoWriter,
-  c: Cursor,
   keys: Float64Array,
   descend: (valueStart: number, valueEnd: number) => void,
 ): void {
-  c.pos = start;
-  while (c.pos < end) {
-    const tagStart = c.pos;
-    const tag = readVarint32(buf, c, end);
-    if (tag >>> 3 === field && (tag & 7) === WIRE_LEN) {
-      const len = readVarint32(buf, c, end);
-      const valueStart = c.pos;
-      const valueEnd = valueStart + len;
-      c.pos = valueEnd;
+  const buf = r.reset(r.buf, start, end).buf;
+  while (r.next()) {
+    if (r.isLen(field)) {
+      const valueStart = r.value();
+      const valueEnd = r.valueEnd;
       if (hasKeyIn(keys, valueStart, valueEnd)) {
         w.fork();
         descend(valueStart, valueEnd);
@@ -91,9 +88,9 @@ function copyLevel(
         continue;
       }
     } else {
-      skipField(buf, c, tag & 7, end);
+      r.skip();
     }
-    w.raw(buf.subarray(tagStart, c.pos));
+    w.raw(buf.subarray(r.fieldStart, r.pos));
   }
 }
 

@@ -1,6 +1,6 @@
 import { KEY_VALUE, RESOURCE, SPAN, STATUS, ANY_VALUE, lenTag, varintTag } from './fields.js';
 import { internedString } from './string-cache.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
 
 /**
  * Reading a few attributes and small fields of a validated span or resource in place, without
@@ -13,6 +13,7 @@ const ANOMALY_PREFIX = new TextEncoder().encode('anomaly.');
 /** The first byte of `anomaly.`, and the tag of KeyValue.key: a span scan's inline first check. */
 export const PREFIX_FIRST = ANOMALY_PREFIX[0]!;
 export const KEY_TAG = lenTag(KEY_VALUE.key);
+const VALUE_TAG = lenTag(KEY_VALUE.value);
 const STATUS_CODE_TAG = varintTag(STATUS.code);
 const RESOURCE_ATTRIBUTE_TAG = lenTag(RESOURCE.attributes);
 const STRING_VALUE_TAG = lenTag(ANY_VALUE.string_value);
@@ -41,11 +42,10 @@ function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
 }
 
 export function readStatusCode(b: Uint8Array, start: number, end: number): number {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === STATUS_CODE_TAG) return readVarint32(b, c, end);
-    skipField(b, c, tag & 7, end);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === STATUS_CODE_TAG) return r.varint32();
+    r.skip();
   }
   return 0;
 }
@@ -55,18 +55,14 @@ export function readStatusCode(b: Uint8Array, start: number, end: number): numbe
  * Resource.attributes (1) -> KeyValue{key 1, value 2 -> AnyValue.string_value 1}.
  */
 export function findServiceName(b: Uint8Array, start: number, end: number): string | undefined {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== RESOURCE_ATTRIBUTE_TAG) {
-      skipField(b, c, tag & 7, end);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag !== RESOURCE_ATTRIBUTE_TAG) {
+      r.skip();
       continue;
     }
-    const len = readVarint32(b, c, end);
-    const kvEnd = c.pos + len;
-    const value = serviceNameValue(b, c.pos, kvEnd);
+    const value = serviceNameValue(b, r.value(), r.valueEnd);
     if (value !== undefined) return value;
-    c.pos = kvEnd;
   }
   return undefined;
 }
@@ -78,14 +74,10 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
   const value = valueOfKey(b, start, end, SERVICE_NAME);
   if (value === undefined) return undefined;
   const [valueStart, valueEnd] = value;
-  const v: Cursor = { pos: valueStart };
-  while (v.pos < valueEnd) {
-    const tag = readVarint32(b, v, valueEnd);
-    if (tag === STRING_VALUE_TAG) {
-      const len = readVarint32(b, v, valueEnd);
-      return internedString(b, v.pos, v.pos + len);
-    }
-    skipField(b, v, tag & 7, valueEnd);
+  const r = new FieldReader(b, valueStart, valueEnd);
+  while (r.next()) {
+    if (r.tag === STRING_VALUE_TAG) return internedString(b, r.value(), r.valueEnd);
+    r.skip();
   }
   return undefined;
 }
@@ -96,23 +88,15 @@ function serviceNameValue(b: Uint8Array, start: number, end: number): string | u
  */
 export function keyValueAt(b: Uint8Array, start: number, end: number, out: number[]): void {
   out[0] = out[1] = out[2] = out[3] = -1;
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    if (field === KEY_VALUE.key) {
-      out[0] = c.pos;
-      out[1] = c.pos + len;
-    } else if (field === KEY_VALUE.value) {
-      out[2] = c.pos;
-      out[3] = c.pos + len;
-    }
-    c.pos += len;
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === KEY_TAG) {
+      out[0] = r.value();
+      out[1] = r.valueEnd;
+    } else if (r.tag === VALUE_TAG) {
+      out[2] = r.value();
+      out[3] = r.valueEnd;
+    } else r.skip();
   }
 }
 
@@ -126,17 +110,10 @@ export function forEachAttribute(
   end: number,
   fn: (kvStart: number, kvEnd: number, fieldStart: number) => void,
 ): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const fieldStart = c.pos;
-    const tag = readVarint32(b, c, end);
-    if (tag !== SPAN_ATTRIBUTE_TAG) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    c.pos += len;
-    fn(c.pos - len, c.pos, fieldStart);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === SPAN_ATTRIBUTE_TAG) fn(r.value(), r.valueEnd, r.fieldStart);
+    else r.skip();
   }
 }
 

@@ -9,16 +9,8 @@ import {
   varintTag,
 } from './fields.js';
 import { hexAt } from './hex.js';
-import {
-  WIRE_I64,
-  WIRE_LEN,
-  WIRE_VARINT,
-  readFixed64BigInt,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-  type Cursor,
-} from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readFixed64BigInt } from './wire.js';
 
 /** An attribute value as the summary needs it (arrays and maps as compact JSON text). */
 export type AttrValue = string | number | boolean;
@@ -42,6 +34,10 @@ export interface SpanInfo {
 }
 
 const decoder = new TextDecoder();
+const STATUS_CODE_TAG = varintTag(STATUS.code);
+const STATUS_MESSAGE_TAG = lenTag(STATUS.message);
+const KEY_TAG = lenTag(KEY_VALUE.key);
+const VALUE_TAG = lenTag(KEY_VALUE.value);
 
 /**
  * Decodes one `Span` message (its bytes, as copied out of a validated request). Attributes keep
@@ -58,32 +54,27 @@ export function decodeSpan(b: Uint8Array, service: string): SpanInfo {
   let statusCode = 0;
   let statusMessage = '';
   const attributes = new Map<string, AttrValue>();
-  const c: Cursor = { pos: 0 };
-  while (c.pos < b.length) {
-    const tag = readVarint32(b, c, b.length);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  const r = new FieldReader(b);
+  while (r.next()) {
+    const field = r.field;
+    const wire = r.wire;
     if (wire === WIRE_LEN) {
-      const len = readVarint32(b, c, b.length);
-      const vs = c.pos;
-      c.pos += len;
-      if (field === SPAN.trace_id) traceId = hexAt(b, vs, len);
-      else if (field === SPAN.span_id) spanId = hexAt(b, vs, len);
-      else if (field === SPAN.parent_span_id) parentSpanId = hexAt(b, vs, len);
-      else if (field === SPAN.name) name = decoder.decode(b.subarray(vs, vs + len));
-      else if (field === SPAN.attributes) readKeyValue(b, vs, vs + len, attributes);
-      else if (field === SPAN.status) [statusCode, statusMessage] = readStatus(b, vs, vs + len);
-    } else if (
-      wire === WIRE_I64 &&
-      (field === SPAN.start_time_unix_nano || field === SPAN.end_time_unix_nano)
-    ) {
-      if (field === SPAN.start_time_unix_nano) start = readFixed64BigInt(b, c.pos);
-      else end = readFixed64BigInt(b, c.pos);
-      c.pos += 8;
+      const vs = r.value();
+      const ve = r.valueEnd;
+      if (field === SPAN.trace_id) traceId = hexAt(b, vs, ve - vs);
+      else if (field === SPAN.span_id) spanId = hexAt(b, vs, ve - vs);
+      else if (field === SPAN.parent_span_id) parentSpanId = hexAt(b, vs, ve - vs);
+      else if (field === SPAN.name) name = decoder.decode(b.subarray(vs, ve));
+      else if (field === SPAN.attributes) readKeyValue(b, vs, ve, attributes);
+      else if (field === SPAN.status) [statusCode, statusMessage] = readStatus(b, vs, ve);
+    } else if (wire === WIRE_I64 && field === SPAN.start_time_unix_nano) {
+      start = readFixed64BigInt(b, r.fixed64At());
+    } else if (wire === WIRE_I64 && field === SPAN.end_time_unix_nano) {
+      end = readFixed64BigInt(b, r.fixed64At());
     } else if (wire === WIRE_VARINT && field === SPAN.kind) {
-      kind = readVarint32(b, c, b.length);
+      kind = r.varint32();
     } else {
-      skipField(b, c, wire, b.length);
+      r.skip();
     }
   }
   // Absolute times lose a few hundred ns as doubles; the duration is exact to the nanosecond.
@@ -108,18 +99,12 @@ export function decodeSpan(b: Uint8Array, service: string): SpanInfo {
 function readStatus(b: Uint8Array, start: number, end: number): [number, string] {
   let code = 0;
   let message = '';
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === varintTag(STATUS.code)) {
-      code = readVarint32(b, c, end);
-    } else if (tag === lenTag(STATUS.message)) {
-      const len = readVarint32(b, c, end);
-      message = decoder.decode(b.subarray(c.pos, c.pos + len));
-      c.pos += len;
-    } else {
-      skipField(b, c, tag & 7, end);
-    }
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === STATUS_CODE_TAG) code = r.varint32();
+    else if (r.tag === STATUS_MESSAGE_TAG)
+      message = decoder.decode(b.subarray(r.value(), r.valueEnd));
+    else r.skip();
   }
   return [code, message];
 }
@@ -133,23 +118,16 @@ function readKeyValue(
 ): void {
   let key = '';
   let value: AttrValue | undefined;
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (tag >>> 3 === KEY_VALUE.key) key = decoder.decode(b.subarray(vs, vs + len));
-    else if (tag >>> 3 === KEY_VALUE.value) value = readAnyValue(b, vs, vs + len);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === KEY_TAG) key = decoder.decode(b.subarray(r.value(), r.valueEnd));
+    else if (r.tag === VALUE_TAG) value = readAnyValue(b, r.value(), r.valueEnd);
+    else r.skip();
   }
   if (key !== '' && value !== undefined) out.set(key, value);
 }
 
-/** AnyValue: string 1, bool 2, int 3, double 4, array 5, kvlist 6, bytes 7. */
+/** AnyValue (string, bool, int, double, array, kvlist or bytes) as an attribute value. */
 function readAnyValue(b: Uint8Array, start: number, end: number): AttrValue | undefined {
   const json = anyValueJson(b, start, end);
   return json === null || typeof json === 'object' ? JSON.stringify(json) : json;
@@ -158,34 +136,30 @@ function readAnyValue(b: Uint8Array, start: number, end: number): AttrValue | un
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 function anyValueJson(b: Uint8Array, start: number, end: number): Json {
-  const c: Cursor = { pos: start };
+  const r = new FieldReader(b, start, end);
   let out: Json = null;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (wire === WIRE_VARINT && field === ANY_VALUE.bool_value) {
-      out = readVarint32(b, c, end) !== 0;
-    } else if (wire === WIRE_VARINT && field === ANY_VALUE.int_value) out = readInt64(b, c, end);
+  while (r.next()) {
+    const field = r.field;
+    const wire = r.wire;
+    if (wire === WIRE_VARINT && field === ANY_VALUE.bool_value) out = r.varint32() !== 0;
+    else if (wire === WIRE_VARINT && field === ANY_VALUE.int_value) out = int64(r.varint());
     else if (wire === WIRE_I64 && field === ANY_VALUE.double_value) {
-      out = new DataView(b.buffer, b.byteOffset + c.pos, 8).getFloat64(0, true);
-      c.pos += 8;
+      out = new DataView(b.buffer, b.byteOffset + r.fixed64At(), 8).getFloat64(0, true);
     } else if (wire === WIRE_LEN) {
-      const len = readVarint32(b, c, end);
-      const vs = c.pos;
-      c.pos += len;
-      if (field === ANY_VALUE.string_value) out = decoder.decode(b.subarray(vs, vs + len));
+      const vs = r.value();
+      const ve = r.valueEnd;
+      if (field === ANY_VALUE.string_value) out = decoder.decode(b.subarray(vs, ve));
       else if (field === ANY_VALUE.array_value) {
-        out = listOf(b, vs, vs + len, (s, e) => anyValueJson(b, s, e));
+        out = listOf(b, vs, ve, (s, e) => anyValueJson(b, s, e));
       } else if (field === ANY_VALUE.kvlist_value) {
         const m = new Map<string, AttrValue>();
-        listOf(b, vs, vs + len, (s, e) => readKeyValue(b, s, e, m));
+        listOf(b, vs, ve, (s, e) => readKeyValue(b, s, e, m));
         out = Object.fromEntries(m);
       } else if (field === ANY_VALUE.bytes_value) {
-        out = Buffer.from(b.subarray(vs, vs + len)).toString('base64');
+        out = Buffer.from(b.subarray(vs, ve)).toString('base64');
       }
     } else {
-      skipField(b, c, wire, end);
+      r.skip();
     }
   }
   return out;
@@ -202,22 +176,15 @@ function listOf<T>(
   read: (s: number, e: number) => T,
 ): T[] {
   const out: T[] = [];
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== VALUES_TAG) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    out.push(read(c.pos, c.pos + len));
-    c.pos += len;
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === VALUES_TAG) out.push(read(r.value(), r.valueEnd));
+    else r.skip();
   }
   return out;
 }
 
-/** An int64 varint as a number (two's complement for negative values). */
-function readInt64(b: Uint8Array, c: Cursor, end: number): number {
-  const v = readVarintNumber(b, c, end);
+/** An int64 varint read as a number, as a signed number (two's complement for negative values). */
+function int64(v: number): number {
   return v >= 2 ** 63 ? v - 2 ** 64 : v;
 }

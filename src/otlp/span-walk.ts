@@ -1,8 +1,10 @@
 import { findServiceName } from './span-attributes.js';
 import { EXPORT_TRACE_REQUEST, RESOURCE_SPANS, SCOPE_SPANS, SPAN, lenTag } from './fields.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
 
 const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
+const RESOURCE_TAG = lenTag(RESOURCE_SPANS.resource);
+const SCOPE_SPANS_TAG = lenTag(RESOURCE_SPANS.scope_spans);
 const SPAN_TAG = lenTag(SCOPE_SPANS.spans);
 const TRACE_ID_TAG = lenTag(SPAN.trace_id);
 
@@ -26,30 +28,21 @@ export function walkSpans(b: Uint8Array): SpanSlices {
   const ends: number[] = [];
   const resource: number[] = [];
   const resourceRanges: [number, number][] = [];
-  const c: Cursor = { pos: 0 };
-  while (c.pos < b.length) {
-    const tag = readVarint32(b, c, b.length);
-    if (tag !== RESOURCE_SPANS_TAG) {
-      skipField(b, c, tag & 7, b.length);
+  const request = new FieldReader(b);
+  const entry = new FieldReader(b);
+  while (request.next()) {
+    if (request.tag !== RESOURCE_SPANS_TAG) {
+      request.skip();
       continue;
     }
-    const len = readVarint32(b, c, b.length);
-    const rsEnd = c.pos + len;
+    entry.reset(b, request.value(), request.valueEnd);
     const r = resourceRanges.length;
     resourceRanges.push([-1, -1]);
-    while (c.pos < rsEnd) {
-      const t = readVarint32(b, c, rsEnd);
-      if ((t & 7) !== WIRE_LEN) {
-        skipField(b, c, t & 7, rsEnd);
-        continue;
-      }
-      const l = readVarint32(b, c, rsEnd);
-      const end = c.pos + l;
-      if (t >>> 3 === RESOURCE_SPANS.resource) resourceRanges[r] = [c.pos, end];
-      else if (t >>> 3 === RESOURCE_SPANS.scope_spans) {
-        scopeSpans(b, c.pos, end, r, starts, ends, resource);
-      }
-      c.pos = end;
+    while (entry.next()) {
+      if (entry.tag === RESOURCE_TAG) resourceRanges[r] = [entry.value(), entry.valueEnd];
+      else if (entry.tag === SCOPE_SPANS_TAG) {
+        scopeSpans(b, entry.value(), entry.valueEnd, r, starts, ends, resource);
+      } else entry.skip();
     }
   }
   const names = new Map<number, string>();
@@ -78,32 +71,28 @@ function scopeSpans(
   ends: number[],
   resource: number[],
 ): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== SPAN_TAG) {
-      skipField(b, c, tag & 7, end);
+  const f = new FieldReader(b, start, end);
+  while (f.next()) {
+    if (f.tag !== SPAN_TAG) {
+      f.skip();
       continue;
     }
-    const len = readVarint32(b, c, end);
-    starts.push(c.pos);
-    ends.push(c.pos + len);
+    starts.push(f.value());
+    ends.push(f.valueEnd);
     resource.push(r);
-    c.pos += len;
   }
 }
 
 /** Offset of a span's 16-byte trace id, or -1. SDKs write it first; else the fields are walked. */
 export function traceIdOffset(b: Uint8Array, start: number, end: number): number {
   if (b[start] === TRACE_ID_TAG && b[start + 1] === 16) return start + 2;
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === TRACE_ID_TAG) {
-      const len = readVarint32(b, c, end);
-      return len === 16 ? c.pos : -1;
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === TRACE_ID_TAG) {
+      const at = r.value();
+      return r.valueEnd - at === 16 ? at : -1;
     }
-    skipField(b, c, tag & 7, end);
+    r.skip();
   }
   return -1;
 }

@@ -1,6 +1,10 @@
 import type { Signal } from './signal.js';
 import { validateRequest } from './validate.js';
-import { ProtoWriter, WIRE_LEN, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { REQUEST_LEVELS } from './fields.js';
+import { ProtoWriter, WIRE_LEN } from './wire.js';
+
+const { entry: ENTRY, scope: SCOPE, item: ITEM } = REQUEST_LEVELS;
 
 /**
  * Splits an encoded export request into requests of at most `maxItems` items each (spans, log
@@ -26,14 +30,14 @@ export function splitRequest(
     const items = countItems(signal, entry);
     if (currentItems > 0 && currentItems + items > maxItems) flush();
     if (items <= maxItems || signal === 'metrics') {
-      current.tag(1, WIRE_LEN).bytes(entry);
+      current.tag(ENTRY, WIRE_LEN).bytes(entry);
       currentItems += items;
       continue;
     }
     for (const piece of splitResource(entry, maxItems)) {
       const n = countItems(signal, piece);
       if (currentItems > 0 && currentItems + n > maxItems) flush();
-      current.tag(1, WIRE_LEN).bytes(piece);
+      current.tag(ENTRY, WIRE_LEN).bytes(piece);
       currentItems += n;
     }
   }
@@ -44,21 +48,15 @@ export function splitRequest(
 /** Items in one resource entry (encoded as a whole request to reuse the validator's count). */
 function countItems(signal: Signal, entry: Uint8Array): number {
   const w = new ProtoWriter(entry.length + 8);
-  w.tag(1, WIRE_LEN).bytes(entry);
+  w.tag(ENTRY, WIRE_LEN).bytes(entry);
   return validateRequest(signal, w.finish()).items;
 }
 
 function* topLevelEntries(bytes: Uint8Array): Generator<Uint8Array> {
-  const c: Cursor = { pos: 0 };
-  while (c.pos < bytes.length) {
-    const tag = readVarint32(bytes, c, bytes.length);
-    if (tag === ((1 << 3) | WIRE_LEN)) {
-      const len = readVarint32(bytes, c, bytes.length);
-      yield bytes.subarray(c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(bytes, c, tag & 7, bytes.length);
-    }
+  const r = new FieldReader(bytes);
+  while (r.next()) {
+    if (r.isLen(ENTRY)) yield bytes.subarray(r.value(), r.valueEnd);
+    else r.skip();
   }
 }
 
@@ -70,19 +68,12 @@ interface Field {
 
 function fields(bytes: Uint8Array): Field[] {
   const list: Field[] = [];
-  const c: Cursor = { pos: 0 };
-  while (c.pos < bytes.length) {
-    const start = c.pos;
-    const tag = readVarint32(bytes, c, bytes.length);
+  const r = new FieldReader(bytes);
+  while (r.next()) {
     let value: Uint8Array | undefined;
-    if ((tag & 7) === WIRE_LEN) {
-      const len = readVarint32(bytes, c, bytes.length);
-      value = bytes.subarray(c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(bytes, c, tag & 7, bytes.length);
-    }
-    list.push({ number: tag >>> 3, raw: bytes.subarray(start, c.pos), value });
+    if (r.wire === WIRE_LEN) value = bytes.subarray(r.value(), r.valueEnd);
+    else r.skip();
+    list.push({ number: r.field, raw: bytes.subarray(r.fieldStart, r.pos), value });
   }
   return list;
 }
@@ -90,19 +81,19 @@ function fields(bytes: Uint8Array): Field[] {
 /** Cuts one ResourceSpans / ResourceLogs into pieces of at most `maxItems` items. */
 function splitResource(entry: Uint8Array, maxItems: number): Uint8Array[] {
   const resourceFields = fields(entry);
-  const header = resourceFields.filter((f) => f.number !== 2);
+  const header = resourceFields.filter((f) => f.number !== SCOPE);
   const pieces: Uint8Array[] = [];
-  for (const scope of resourceFields.filter((f) => f.number === 2 && f.value)) {
+  for (const scope of resourceFields.filter((f) => f.number === SCOPE && f.value)) {
     const scopeFields = fields(scope.value!);
-    const scopeHeader = scopeFields.filter((f) => f.number !== 2);
-    const items = scopeFields.filter((f) => f.number === 2);
+    const scopeHeader = scopeFields.filter((f) => f.number !== ITEM);
+    const items = scopeFields.filter((f) => f.number === ITEM);
     for (let i = 0; i < items.length; i += maxItems) {
       const w = new ProtoWriter(entry.length);
       for (const h of header) w.raw(h.raw);
       w.fork();
       for (const h of scopeHeader) w.raw(h.raw);
       for (const item of items.slice(i, i + maxItems)) w.raw(item.raw);
-      w.join(2);
+      w.join(SCOPE);
       pieces.push(w.finish());
     }
   }

@@ -25,7 +25,8 @@ import {
   type SpanLayout,
 } from './span-layout.js';
 import { internedString } from './string-cache.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, type Cursor } from './wire.js';
 
 // What used to live here, for the modules that import it from here.
 export { hexAt } from './hex.js';
@@ -40,6 +41,8 @@ export {
 } from './span-attributes.js';
 
 const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
+const RESOURCE_TAG = lenTag(RESOURCE_SPANS.resource);
+const SCOPE_SPANS_TAG = lenTag(RESOURCE_SPANS.scope_spans);
 const SPAN_TAG = lenTag(SCOPE_SPANS.spans);
 const F_TRACE_ID = SPAN.trace_id;
 const F_SPAN_ID = SPAN.span_id;
@@ -95,19 +98,13 @@ export interface TraceIndex {
 export function indexSpans(bytes: Uint8Array): TraceIndex {
   const resources: ResourceRef[] = [];
   const spans: SpanRef[] = [];
-  const c: Cursor = { pos: 0 };
-  const end = bytes.length;
-  while (c.pos < end) {
-    const tag = readVarint32(bytes, c, end);
-    if (tag === RESOURCE_SPANS_TAG) {
-      const len = readVarint32(bytes, c, end);
-      const rsEnd = c.pos + len;
-      scanResourceSpans(bytes, c.pos, rsEnd, resources, spans);
-      c.pos = rsEnd;
-    } else {
-      skipField(bytes, c, tag & 7, end);
-    }
+  const r = new FieldReader(bytes);
+  while (r.next()) {
+    if (r.tag === RESOURCE_SPANS_TAG)
+      scanResourceSpans(bytes, r.value(), r.valueEnd, resources, spans);
+    else r.skip();
   }
+  spanFields.reset(NO_BYTES, 0, 0); // holds no request once done
   return { bytes, resources, spans };
 }
 
@@ -121,24 +118,14 @@ function scanResourceSpans(
   const resourceIndex = resources.length;
   const resource: { serviceName: string } = { serviceName: 'unknown_service' };
   resources.push(resource);
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    const ve = vs + len;
-    const field = tag >>> 3;
-    if (field === RESOURCE_SPANS.resource) {
-      const name = findServiceName(b, vs, ve);
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === RESOURCE_TAG) {
+      const name = findServiceName(b, r.value(), r.valueEnd);
       if (name !== undefined) resource.serviceName = name;
-    } else if (field === RESOURCE_SPANS.scope_spans) {
-      scanScopeSpans(b, vs, ve, resourceIndex, spans);
-    }
-    c.pos = ve;
+    } else if (r.tag === SCOPE_SPANS_TAG) {
+      scanScopeSpans(b, r.value(), r.valueEnd, resourceIndex, spans);
+    } else r.skip();
   }
   // A ResourceSpans without spans is not kept (a 20 MiB body holds ten million empty ones).
   if (spans.length === 0 || spans[spans.length - 1]!.resource !== resourceIndex) resources.pop();
@@ -151,18 +138,16 @@ function scanScopeSpans(
   resource: number,
   spans: SpanRef[],
 ): void {
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === SPAN_TAG) {
-      const len = readVarint32(b, c, end);
-      spans.push(scanSpan(b, c.pos, c.pos + len, resource));
-      c.pos += len;
-    } else {
-      skipField(b, c, tag & 7, end);
-    }
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.tag === SPAN_TAG) spans.push(scanSpan(b, r.value(), r.valueEnd, resource));
+    else r.skip();
   }
 }
+
+// The span scan is the per-span path: one reader, reset for each span, so a span allocates none.
+const NO_BYTES = new Uint8Array(0);
+const spanFields = new FieldReader(NO_BYTES);
 
 function scanSpan(b: Uint8Array, start: number, end: number, resource: number): SpanRef {
   let name = '';
@@ -174,34 +159,27 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
   let parentSpanIdAt = -1;
   let statusCode = 0;
   let anomaly = false;
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  const r = spanFields.reset(b, start, end);
+  while (r.next()) {
+    const field = r.field;
+    const wire = r.wire;
     if (wire === WIRE_LEN) {
-      const len = readVarint32(b, c, end);
-      const vs = c.pos;
-      c.pos = vs + len;
+      const vs = r.value();
+      const ve = r.valueEnd;
       if (field === F_ATTRIBUTES) {
         // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
         if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
-          anomaly = isAnomalyKeyValue(b, vs, vs + len);
+          anomaly = isAnomalyKeyValue(b, vs, ve);
         }
-      } else if (field === F_NAME) name = internedString(b, vs, vs + len);
+      } else if (field === F_NAME) name = internedString(b, vs, ve);
       else if (field === F_TRACE_ID) traceIdAt = vs;
       else if (field === F_SPAN_ID) spanIdAt = vs;
-      else if (field === F_PARENT_SPAN_ID && len === 8) parentSpanIdAt = vs;
-      else if (field === F_STATUS) statusCode = readStatusCode(b, vs, vs + len);
-    } else if (wire === WIRE_I64 && (field === F_START_TIME || field === F_END_TIME)) {
-      if (field === F_START_TIME) startAt = c.pos;
-      else endAt = c.pos;
-      c.pos += 8;
-    } else if (wire === WIRE_VARINT && field === F_KIND) {
-      kind = readVarint32(b, c, end);
-    } else {
-      skipField(b, c, wire, end);
-    }
+      else if (field === F_PARENT_SPAN_ID && ve - vs === 8) parentSpanIdAt = vs;
+      else if (field === F_STATUS) statusCode = readStatusCode(b, vs, ve);
+    } else if (wire === WIRE_I64 && field === F_START_TIME) startAt = r.fixed64At();
+    else if (wire === WIRE_I64 && field === F_END_TIME) endAt = r.fixed64At();
+    else if (wire === WIRE_VARINT && field === F_KIND) kind = r.varint32();
+    else r.skip();
   }
   return spanRef(
     b,

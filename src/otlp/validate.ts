@@ -1,37 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import type { Signal } from './signal.js';
 import { requestSpecs, type FieldSpec, type MessageSpec } from './spec.js';
-import { RESOURCE_SPANS, SPAN as SPAN_FIELD } from './fields.js';
-import { isAnomalyKeyValue } from './span-attributes.js';
-import {
-  L_ANOMALY,
-  L_END_TIME,
-  L_KIND,
-  L_NAME,
-  L_NAME_END,
-  L_PARENT_SPAN_ID,
-  L_SPAN_ID,
-  L_START_TIME,
-  L_STATUS,
-  L_STATUS_END,
-  L_TRACE_ID,
-  SpanLayout,
-} from './span-layout.js';
-import { WIRE_LEN, WireError, readUint32, readVarint32, skipField, type Cursor } from './wire.js';
+import { FieldReader } from './field-reader.js';
+import { SPAN as SPAN_FIELD } from './fields.js';
+import { SpanLayout } from './span-layout.js';
+import { WIRE_LEN, WireError, readUint32, skipField, type Cursor } from './wire.js';
 
 const SPAN = 'opentelemetry.proto.trace.v1.Span';
 const LINK = 'opentelemetry.proto.trace.v1.Span.Link';
-// The span fields a SpanLayout records (fields.ts: read from proto/).
-const F_TRACE_ID = SPAN_FIELD.trace_id;
-const F_SPAN_ID = SPAN_FIELD.span_id;
-const F_PARENT_SPAN_ID = SPAN_FIELD.parent_span_id;
-const F_NAME = SPAN_FIELD.name;
-const F_KIND = SPAN_FIELD.kind;
-const F_START_TIME = SPAN_FIELD.start_time_unix_nano;
-const F_END_TIME = SPAN_FIELD.end_time_unix_nano;
-const F_ATTRIBUTES = SPAN_FIELD.attributes;
-const F_STATUS = SPAN_FIELD.status;
-const F_RESOURCE = RESOURCE_SPANS.resource;
 
 /** Deepest message nesting accepted (AnyValue inside ArrayValue inside ...); deeper is an attack. */
 export const MAX_DEPTH = 64;
@@ -74,12 +50,8 @@ export function validateRequest(
   options: ValidateOptions = {},
 ): ValidationResult {
   const specs = requestSpecs();
-  const traces = specs.trace;
   const ctx: WalkContext = {
     layout: options.layout && signal === 'traces' ? new SpanLayout(buf) : undefined,
-    span: traces.span,
-    resourceSpans: traces.resourceSpans,
-    spanAt: -1,
     items: specs.itemMessages[signal],
     partial: signal !== 'metrics',
     count: 0,
@@ -101,11 +73,8 @@ export function validateRequest(
 }
 
 interface WalkContext {
+  /** Records, for traces when asked, where detection's fields lie (span-layout.ts). */
   readonly layout: SpanLayout | undefined;
-  readonly span: MessageSpec;
-  readonly resourceSpans: MessageSpec;
-  /** Where the current span's fields go in `layout.data`; -1 outside a span or without layout. */
-  spanAt: number;
   readonly items: ReadonlySet<MessageSpec>;
   /** Whether a bad item is dropped (traces, logs) or fails the request (metrics). */
   readonly partial: boolean;
@@ -147,11 +116,8 @@ function walk(
   cursor.pos = start;
   const byNumber = spec.byNumber;
   const layout = ctx.layout;
-  // Recording the span's own fields (not those of its attributes, events and links), by their
-  // numbers in trace.proto: trace_id 1, span_id 2, parent_span_id 4, name 5, kind 6,
-  // start_time_unix_nano 7, end_time_unix_nano 8, status 15.
-  const at = spec === ctx.span ? ctx.spanAt : -1;
-  const data = layout?.data;
+  // Where this message's fields are recorded, when it is a span and a layout is asked for.
+  const at = layout === undefined ? -1 : layout.recordsOf(spec);
   while (cursor.pos < end) {
     const fieldStart = cursor.pos;
     let field: FieldSpec | undefined;
@@ -173,11 +139,7 @@ function walk(
         throw new WireError(`wire type ${wire} does not match the field's type ${field.type}`);
       }
       if (wire !== WIRE_LEN) {
-        if (at >= 0) {
-          if (number === F_START_TIME) data![at + L_START_TIME] = cursor.pos;
-          else if (number === F_END_TIME) data![at + L_END_TIME] = cursor.pos;
-          else if (number === F_KIND) data![at + L_KIND] = cursor.pos;
-        }
+        if (at >= 0) layout!.spanField(at, number, cursor.pos, cursor.pos);
         skipField(buf, cursor, wire, end);
         continue;
       }
@@ -191,44 +153,20 @@ function walk(
           if (ctx.items.has(child)) {
             walkItem(buf, valueStart, valueEnd, child, depth + 1, ctx);
           } else {
-            if (layout !== undefined) {
-              if (child === ctx.resourceSpans) layout.addResource();
-              else if (spec === ctx.resourceSpans && number === F_RESOURCE)
-                layout.setResource(valueStart, valueEnd);
-            }
+            layout?.enterMessage(spec, number, child, valueStart, valueEnd);
             walk(buf, valueStart, valueEnd, child, depth + 1, ctx);
-            if (at >= 0 && number === F_STATUS) {
-              data![at + L_STATUS] = valueStart;
-              data![at + L_STATUS_END] = valueEnd;
-            } else if (
-              at >= 0 &&
-              number === F_ATTRIBUTES &&
-              isAnomalyKeyValue(buf, valueStart, valueEnd)
-            ) {
-              data![at + L_ANOMALY] = 1; // an attribute anomaly.*: tagged before (detection)
-            }
           }
           break;
         }
         case 'string':
           if (!utf8(buf, valueStart, valueEnd))
             throw new WireError('invalid UTF-8 in a string field');
-          if (at >= 0 && number === F_NAME) {
-            data![at + L_NAME] = valueStart;
-            data![at + L_NAME_END] = valueEnd;
-          }
           break;
         case 'bytes':
           if (field.idBytes !== undefined) checkId(buf, valueStart, len, field, spec, ctx);
-          if (at >= 0) {
-            if (number === F_TRACE_ID) data![at + L_TRACE_ID] = valueStart;
-            else if (number === F_SPAN_ID) data![at + L_SPAN_ID] = valueStart;
-            else if (number === F_PARENT_SPAN_ID) {
-              data![at + L_PARENT_SPAN_ID] = len === 8 ? valueStart : -1;
-            }
-          }
           break;
       }
+      if (at >= 0) layout!.spanField(at, number, valueStart, valueEnd);
       cursor.pos = valueEnd;
     } catch (err) {
       throw withPath(err, buf, start, fieldStart, field);
@@ -249,9 +187,9 @@ function walkItem(
   ctx.itemEnd = end;
   ctx.itemBad = undefined;
   ctx.idsSeen = 0;
-  if (ctx.layout !== undefined && spec === ctx.span) ctx.spanAt = ctx.layout.beginSpan(start, end);
+  ctx.layout?.beginItem(spec, start, end);
   walk(buf, start, end, spec, depth, ctx);
-  ctx.spanAt = -1;
+  ctx.layout?.endItem();
   if (spec.name === SPAN) {
     if ((ctx.idsSeen & 1) === 0) ctx.itemBad ??= 'trace_id is missing';
     else if ((ctx.idsSeen & 2) === 0) ctx.itemBad ??= 'span_id is missing';
@@ -315,7 +253,10 @@ function checkId(
 ): void {
   let problem: string | undefined;
   const isSpan = parent.name === SPAN;
-  if (isSpan) ctx.idsSeen |= field.number === 1 ? 1 : field.number === 2 ? 2 : 0;
+  if (isSpan) {
+    ctx.idsSeen |=
+      field.number === SPAN_FIELD.trace_id ? 1 : field.number === SPAN_FIELD.span_id ? 2 : 0;
+  }
   const required = (isSpan && field.name !== 'parent_span_id') || parent.name === LINK;
   if (len === 0) {
     if (required) problem = 'is empty';
@@ -359,12 +300,11 @@ function withPath(
     // An index says which element failed; a packed scalar run has none (it is one field).
     if (field.repeated && !field.packable) {
       let index = 0;
-      const c: Cursor = { pos: msgStart };
+      const r = new FieldReader(buf, msgStart, fieldStart);
       try {
-        while (c.pos < fieldStart) {
-          const tag = readVarint32(buf, c, fieldStart);
-          if (tag >>> 3 === field.number) index++;
-          skipField(buf, c, tag & 7, fieldStart);
+        while (r.next()) {
+          if (r.field === field.number) index++;
+          r.skip();
         }
       } catch {
         // The prefix was already walked without error; nothing to add.

@@ -1,6 +1,7 @@
 import type { OtlpBatch, Signal } from '../../component/consumer.js';
 import { protoToJson } from '../../otlp/json-encode.js';
-import { WIRE_LEN, readVarint32, skipField, type Cursor } from '../../otlp/wire.js';
+import { FieldReader } from '../../otlp/field-reader.js';
+import { REQUEST_LEVELS } from '../../otlp/fields.js';
 import type { DebugExporterConfig } from './config.js';
 import { jsonScalar, jsonServiceName, type JsonKeyValue } from '../../otlp/json-attributes.js';
 import { ANOMALY_ATTRIBUTES as A } from '../../detectors/anomaly/contract.js';
@@ -36,14 +37,13 @@ const ITEMS: Record<Signal, string> = {
   logs: 'log records',
 };
 
-/** Top-level resource entries (field 1 of every export request), without decoding them. */
+/** Top-level resource entries (`REQUEST_LEVELS.entry`), without decoding them. */
 function countResources(b: Uint8Array): number {
   let n = 0;
-  const c: Cursor = { pos: 0 };
-  while (c.pos < b.length) {
-    const tag = readVarint32(b, c, b.length);
-    if (tag === ((1 << 3) | WIRE_LEN)) n++;
-    skipField(b, c, tag & 7, b.length);
+  const r = new FieldReader(b);
+  while (r.next()) {
+    if (r.isLen(REQUEST_LEVELS.entry)) n++;
+    r.skip();
   }
   return n;
 }

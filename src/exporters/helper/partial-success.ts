@@ -1,11 +1,5 @@
-import {
-  WIRE_LEN,
-  WIRE_VARINT,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-} from '../../otlp/wire.js';
-import type { Cursor } from '../../otlp/wire.js';
+import { FieldReader } from '../../otlp/field-reader.js';
+import { WIRE_VARINT } from '../../otlp/wire.js';
 
 export interface PartialSuccess {
   readonly rejected: number;
@@ -14,6 +8,10 @@ export interface PartialSuccess {
 
 const NONE: PartialSuccess = Object.freeze({ rejected: 0, message: '' });
 const decoder = new TextDecoder();
+// The responses' field numbers (their messages are not among the request tables of spec.ts).
+const PARTIAL_SUCCESS = 1;
+const REJECTED = 1;
+const ERROR_MESSAGE = 2;
 
 /**
  * `partial_success` of an Export{Trace,Metrics,Logs}ServiceResponse. The three responses share
@@ -22,15 +20,10 @@ const decoder = new TextDecoder();
  */
 export function decodePartialSuccess(bytes: Uint8Array): PartialSuccess {
   try {
-    const c: Cursor = { pos: 0 };
-    while (c.pos < bytes.length) {
-      const tag = readVarint32(bytes, c, bytes.length);
-      if (tag !== ((1 << 3) | WIRE_LEN)) {
-        skipField(bytes, c, tag & 7, bytes.length);
-        continue;
-      }
-      const len = readVarint32(bytes, c, bytes.length);
-      return readPartial(bytes, c.pos, c.pos + len);
+    const r = new FieldReader(bytes);
+    while (r.next()) {
+      if (r.isLen(PARTIAL_SUCCESS)) return readPartial(bytes, r.value(), r.valueEnd);
+      r.skip();
     }
   } catch {
     // A response we cannot read does not undo the success the status code reported.
@@ -41,18 +34,11 @@ export function decodePartialSuccess(bytes: Uint8Array): PartialSuccess {
 function readPartial(b: Uint8Array, start: number, end: number): PartialSuccess {
   let rejected = 0;
   let message = '';
-  const c: Cursor = { pos: start };
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === ((1 << 3) | WIRE_VARINT)) {
-      rejected = readVarintNumber(b, c, end);
-    } else if (tag === ((2 << 3) | WIRE_LEN)) {
-      const len = readVarint32(b, c, end);
-      message = decoder.decode(b.subarray(c.pos, c.pos + len));
-      c.pos += len;
-    } else {
-      skipField(b, c, tag & 7, end);
-    }
+  const r = new FieldReader(b, start, end);
+  while (r.next()) {
+    if (r.field === REJECTED && r.wire === WIRE_VARINT) rejected = r.varint();
+    else if (r.isLen(ERROR_MESSAGE)) message = decoder.decode(b.subarray(r.value(), r.valueEnd));
+    else r.skip();
   }
   return { rejected, message };
 }

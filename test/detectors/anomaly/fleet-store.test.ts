@@ -30,8 +30,11 @@ async function detector(
   storage: string,
   clock: FakeClock,
   extra: Record<string, unknown> = {},
+  fleetSchema?: number,
 ): Promise<AnomalyDetector> {
-  const d = await standaloneDetector(storage, { min_samples: 20, ...extra }, clock);
+  const d = await standaloneDetector(storage, { min_samples: 20, ...extra }, clock, {
+    fleetSchema,
+  });
   detectors.push(d);
   return d;
 }
@@ -197,5 +200,77 @@ describe('a fleet sharing baselines in PostgreSQL', () => {
     // Any instance serves the fleet's history.
     const history = await c.fleet!.history({ limit: 10, sinceMs: slow.startMs });
     expect(history.map((r) => r.id)).toEqual([tagged.anomalies[0]!.id]);
+  }, 120_000);
+
+  it('a flush reads only what the other instances changed since the last one, each change once, and the log is pruned', async () => {
+    const db = newDatabase();
+    const name = db.storage.split('/').pop()!;
+    const psql = (sql: string) => pg.cluster().psql(sql, name);
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 0));
+    const one = await detector(join(tempDir(), 'one.db'), clock);
+    const a = await detector(db.storage, clock, { postgres: db.postgres });
+    const b = await detector(db.storage, clock, { postgres: db.postgres });
+    await play(clock, 8, one, [a, b], random(5));
+    const settle = () => Promise.all([a, b].map((d) => d.idle()));
+    await settle();
+    /** What a read of the others' learning while `step` ran (its flushes and their jobs). */
+    const readBy = async (step: () => Promise<void>) => {
+      const before = { ...a.fleet!.followed };
+      await step();
+      await settle();
+      const after = a.fleet!.followed;
+      return {
+        changes: after.changes - before.changes,
+        wholeKeys: after.wholeKeys - before.wholeKeys,
+        windows: after.windows - before.windows,
+      };
+    };
+    /** Flushes of `ds`, one after the other. */
+    const flushes = async (...ds: AnomalyDetector[]) => {
+      for (const d of ds) await d.flushNow();
+    };
+    const send = (to: AnomalyDetector[], spans: SpanSpec[]) => {
+      for (const d of [one, ...to]) d.accept(d.score(traceRequest(spans)));
+    };
+
+    // One span more on b: a's next flush reads that one change, not the key's 16 daily rows.
+    const span = { service: 'checkout', name: 'GET /cart', startMs: clock.now(), durationMs: 13 };
+    send([b], [span]);
+    expect(await readBy(() => flushes(b, a))).toEqual({ changes: 1, wholeKeys: 0, windows: 0 });
+    expectSameMoments(a, one);
+    expectSameMoments(b, one);
+    // Nothing changed: nothing read.
+    expect(await readBy(() => a.flushNow())).toEqual({ changes: 0, wholeKeys: 0, windows: 0 });
+
+    // A key new to a is read whole (its history before the last snapshot is not in a's memory).
+    const fresh = { ...span, name: 'DELETE /cart', startMs: clock.now() + 1000 };
+    send([b], [fresh, fresh]);
+    expect(await readBy(() => flushes(b, a))).toEqual({ changes: 0, wholeKeys: 1, windows: 0 });
+    expect(a.keys({ operation: 'DELETE /cart' })[0]!.count()).toBe(2);
+
+    // An instance of the previous release logs nothing: the keys it changed are read whole.
+    const old = await detector(db.storage, clock, { postgres: db.postgres }, 3);
+    send([old], [{ ...span, name: 'POST /pay', startMs: clock.now() + 2000, durationMs: 90 }]);
+    expect(await readBy(() => flushes(old, a))).toEqual({ changes: 0, wholeKeys: 1, windows: 0 });
+    expectSameMoments(a, one);
+    await b.flushNow();
+    expectSameMoments(b, one);
+
+    // Once every reader has read them, the log's rows are pruned.
+    await a.flushNow();
+    await b.flushNow();
+    await settle();
+    expect(psql('SELECT count(*) FROM hg_changes')).toBe('0');
+
+    // A reader silent for over an hour no longer holds the log; it reads the whole window again.
+    psql(
+      `UPDATE hg_instances SET read_at = now() - interval '2 hours' WHERE instance = '${a.fleet!.instance}'`,
+    );
+    send([b], [{ ...span, startMs: clock.now() + 3000, durationMs: 11 }]);
+    await b.flushNow();
+    await b.flushNow(); // its acknowledgement prunes past a's place
+    expect(psql('SELECT count(*) FROM hg_changes')).toBe('0');
+    expect(await readBy(() => a.flushNow())).toEqual({ changes: 0, wholeKeys: 0, windows: 1 });
+    expectSameMoments(a, one);
   }, 120_000);
 });

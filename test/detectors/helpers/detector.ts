@@ -12,6 +12,8 @@ export async function standaloneDetector(
   storage: string,
   settings: Record<string, unknown> = {},
   clock: Clock = systemClock,
+  /** `fleetSchema`: a shared database's schema to run (a previous release's). */
+  options: { readonly fleetSchema?: number } = {},
 ): Promise<AnomalyDetector> {
   const config = anomalyProcessorSchema.parse({
     storage,
@@ -28,6 +30,7 @@ export async function standaloneDetector(
       metrics: new SelfMetrics({ processMetrics: false }),
     },
     config,
+    options,
   );
   await detector.start();
   return detector;

@@ -7,6 +7,8 @@ import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { shippedEndpoints } from '../../helpers/ports.js';
 import { assertBuilt, CLI, ROOT, SidecarProcess } from '../../helpers/process.js';
 import { traceRequest } from '../../helpers/spans.js';
+import { Random } from '../../detectors/helpers/random.js';
+import { traceRequest as timedRequest, type SpanSpec } from '../../detectors/helpers/traces.js';
 
 /**
  * Every command as a newcomer runs it from a checkout: the built CLI (what `npx hourglass` and
@@ -183,16 +185,96 @@ describe('hourglass backfill and recalculate, on the shipped config', () => {
   });
 });
 
+/**
+ * `hourglass replay` as an SRE runs it before changing a setting: last week's file export as the
+ * history, today's as the files to judge, the shipped config's anomaly settings. A checkout call
+ * of about 20 ms, every 2 s; the judged hour holds one call 100x slower.
+ */
+function replayFiles(dir: string): { history: string; judged: string; slowSpanId: string } {
+  const r = new Random(7);
+  const hour = Date.UTC(2026, 0, 12, 9);
+  const week = 7 * 24 * 3_600_000;
+  const calls = (from: number, n: number, slowAt = -1): SpanSpec[] =>
+    Array.from({ length: n }, (_, i) => ({
+      service: 'checkout',
+      name: 'GET /cart',
+      startMs: from + i * 2_000,
+      durationMs: i === slowAt ? 2_000 : r.latency(20, 0.15),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+    }));
+  const lines = (specs: SpanSpec[]) =>
+    Array.from({ length: Math.ceil(specs.length / 100) }, (_, k) =>
+      JSON.stringify(protoToJson('traces', timedRequest(specs.slice(k * 100, k * 100 + 100)))),
+    ).join('\n');
+  const history = join(dir, 'last-week.jsonl');
+  const judged = join(dir, 'today.jsonl');
+  writeFileSync(history, `${lines(calls(hour - week, 1_800))}\n`);
+  writeFileSync(judged, `${lines(calls(hour, 600, 300))}\n`);
+  return { history, judged, slowSpanId: (301).toString(16).padStart(16, '0') };
+}
+
+describe('hourglass replay, on the shipped config', () => {
+  it('judges a file export after its history and names the slow span', async () => {
+    const dir = tempDir();
+    const { history, judged, slowSpanId } = replayFiles(dir);
+    const env = { HOURGLASS_DATA_DIR: dir };
+    const r = await hourglass(['replay', judged, '--history', history], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('replayed 600 spans of 1 file(s)');
+    expect(r.stdout).toContain('history: 1800 of 1800 spans learned');
+    expect(r.stdout).toMatch(/tagged [1-9]\d* of 600 spans/);
+    // The tagged spans as OTLP/JSON lines: the 100x call carries a severity of SEV3 or worse.
+    const spans = await hourglass(['replay', judged, '--history', history, '--spans', '-'], env);
+    expect(spans.code).toBe(0);
+    const tagged = spans.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        const req = JSON.parse(l) as {
+          resourceSpans: {
+            scopeSpans: {
+              spans: {
+                spanId: string;
+                attributes?: { key: string; value: { stringValue?: string } }[];
+              }[];
+            }[];
+          }[];
+        };
+        return req.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+      });
+    const slow = tagged.find((s) => s.spanId === slowSpanId);
+    const severity = slow?.attributes?.find((a) => a.key === 'anomaly.severity')?.value.stringValue;
+    expect(severity).toMatch(/^SEV[123]$/);
+    // Nothing was written to the sidecar's own database: replay works on a temporary one.
+    expect(existsSync(join(dir, 'hourglass.db'))).toBe(false);
+  });
+
+  it('says which file it cannot read, and exits 2', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'no-such-export.jsonl');
+    const r = await hourglass(['replay', missing], { HOURGLASS_DATA_DIR: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`hourglass replay: ${missing}: cannot read (ENOENT)\n`);
+  });
+});
+
 describe('a closed stdout (hourglass ... | head) ends every command quietly', () => {
   it.each([
     ['--help'],
     ['validate', '--config', 'otel-config.yaml'],
     ['recalculate'],
     ['backfill', 'FILES'],
+    ['replay', 'JUDGED'],
   ])('hourglass %s', async (...args: string[]) => {
     const dir = tempDir();
     const argv = args.flatMap((a) =>
-      a === 'FILES' ? otlpJsonFiles(dir, 3).flatMap((f) => ['--file', f]) : [a],
+      a === 'FILES'
+        ? otlpJsonFiles(dir, 3).flatMap((f) => ['--file', f])
+        : a === 'JUDGED'
+          ? otlpJsonFiles(dir, 2)
+          : [a],
     );
     const r = await hourglass(argv, { HOURGLASS_DATA_DIR: dir }, { closedStdout: true });
     expect(r.stderr).not.toMatch(STACK);

@@ -20,7 +20,8 @@ import { recalculate, type RecalcReport } from './recalculate.js';
 import { SLOT_COUNT, slotsOfBucket } from './slots.js';
 import type { SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
-import type { KeyRow } from './store/baseline-store.js';
+import type { KeyRow, MomentRow } from './store/baseline-store.js';
+import { logCovers, snapshotXmin, type Queryable } from './store/pg-changes.js';
 import { createPool, redactUrl } from './store/pg-connect.js';
 import { migrate, PG_SCHEMA_VERSION } from './store/pg-schema.js';
 import { keyName, PgStore } from './store/pg-store.js';
@@ -62,12 +63,21 @@ export class FleetSync {
   readonly instance: string;
   /** Failed connections and writes (read by the metrics). */
   failures = 0;
+  /**
+   * What the flushes read of the other instances' learning, since the start: change-log rows
+   * merged in, keys read whole (new here or changed by an older release), and whole windows read
+   * (the start, each new day, a reader that fell behind the log's pruning).
+   */
+  readonly followed = { changes: 0, wholeKeys: 0, windows: 0 };
   private readonly pool: pg.Pool;
   private store: PgStore | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private refreshQueued = false;
+  /** Schema 4: the snapshot the change log was last read at; older: its xmin. */
   private since: string | undefined;
+  /** Keys given their database id by a flush: read whole at the next follow (others' history). */
+  private readonly fresh = new Set<number>();
   private generation = -1;
   private day = Number.NaN;
   private failing = false;
@@ -243,10 +253,14 @@ export class FleetSync {
     const now = this.c.clock.now();
     this.day = this.c.buckets.day(now);
     await this.retention(store, now);
-    // The snapshot first: whatever commits after it is read again at the next flush.
-    this.since = (await store.changedKeys(undefined)).next;
-    const keys = await store.keys();
-    await this.rebuild(store, keys);
+    if (store.version >= 4) {
+      await this.readWhole(store);
+    } else {
+      // The snapshot first: whatever commits after it is read again at the next flush.
+      this.since = (await store.changedKeys(undefined)).next;
+      const keys = await store.keys();
+      await this.rebuild(store, keys);
+    }
     await this.reloadThresholds(store);
   }
 
@@ -270,8 +284,10 @@ export class FleetSync {
         const ids = await store.ensureKeys(missing);
         for (const k of missing) {
           const id = ids.get(keyName(k));
-          if (id !== undefined && model.get(k.service, k.operation, k.kind) === k)
+          if (id !== undefined && model.get(k.service, k.operation, k.kind) === k) {
             model.setId(k, id);
+            this.fresh.add(id);
+          }
         }
       }
       const learning = taken
@@ -311,7 +327,9 @@ export class FleetSync {
   private async follow(store: PgStore, now: number): Promise<void> {
     const { model, buckets, percentiles } = this.c;
     const today = buckets.day(now);
-    if (today !== this.day) {
+    if (store.version >= 4) {
+      await this.followLog(store, today, now);
+    } else if (today !== this.day) {
       this.day = today;
       await this.retention(store, now);
       this.since = (await store.changedKeys(undefined)).next;
@@ -351,14 +369,78 @@ export class FleetSync {
     });
   }
 
+  /**
+   * Schema 4: merges into the window what the other instances learned since the last snapshot, read
+   * from the change log, each change once; keys new here or changed by an older release are read
+   * whole, and everything is when the day rolled or the log no longer reaches back that far.
+   */
+  private async followLog(store: PgStore, today: number, now: number): Promise<void> {
+    if (today !== this.day || this.since === undefined) {
+      this.day = today;
+      await this.retention(store, now);
+      await this.readWhole(store);
+      return;
+    }
+    const since = this.since;
+    const sinceDay = this.sinceDay();
+    const fresh = [...this.fresh];
+    const read = await store.reading(async (db, snapshot) => {
+      if (!logCovers(since, snapshot)) return { snapshot, changes: undefined, whole: 0 };
+      const { changes, unlogged } = await store.changes(db, since, sinceDay);
+      const whole = new Set([...unlogged, ...fresh]);
+      for (const c of changes) {
+        if (!this.c.model.withId(c.key_id)) whole.add(c.key_id);
+      }
+      if (whole.size > 0) await this.rebuild(store, await store.keys([...whole], db), db);
+      return { snapshot, changes: changes.filter((c) => !whole.has(c.key_id)), whole: whole.size };
+    });
+    if (read.changes === undefined) {
+      await this.readWhole(store); // fell behind the log's pruning
+      return;
+    }
+    // Merged only once the snapshot's transaction committed, and `since` moved with them.
+    this.mergeChanges(read.changes);
+    this.since = read.snapshot.text;
+    for (const id of fresh) this.fresh.delete(id);
+    this.followed.changes += read.changes.length;
+    this.followed.wholeKeys += read.whole;
+    await store.acknowledge(snapshotXmin(read.snapshot.text));
+  }
+
+  /** Reads the fleet's whole window in one snapshot, where the change log is read from next. */
+  private async readWhole(store: PgStore): Promise<void> {
+    const read = await store.reading(async (db, snapshot) => {
+      const keys = await store.keys(undefined, db);
+      await this.rebuild(store, keys, db);
+      return snapshot;
+    });
+    this.since = read.text;
+    this.fresh.clear();
+    this.followed.windows++;
+    await store.acknowledge(snapshotXmin(read.text));
+  }
+
+  /** Other instances' logged learning, into the slots of its (day, hour). */
+  private mergeChanges(changes: readonly MomentRow[]): void {
+    const { model } = this.c;
+    for (const c of changes) {
+      const key = model.withId(c.key_id);
+      if (!key) continue; // evicted since: read whole when it is back (a fresh id)
+      for (const slot of slotsOfBucket(bucketOfDayHour(c.day * 24 + c.hour))) {
+        mergeAt(key.m, slot * 3, c.count, c.mean, c.m2);
+      }
+    }
+  }
+
   /** Installs the fleet's window moments of `keys` (plus this instance's unwritten learning). */
-  private async rebuild(store: PgStore, keys: readonly KeyRow[]): Promise<void> {
+  private async rebuild(store: PgStore, keys: readonly KeyRow[], db?: Queryable): Promise<void> {
     const sinceDay = this.sinceDay();
     for (let i = 0; i < keys.length; i += REBUILD_BATCH) {
       const part = keys.slice(i, i + REBUILD_BATCH);
       const rows = await store.momentRows(
         sinceDay,
         part.map((k) => k.id),
+        db,
       );
       for (const row of part) {
         const window = new Float64Array(SLOT_COUNT * 3);

@@ -1,4 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import {
+  ANY_VALUE,
+  EXPORT_TRACE_REQUEST,
+  KEY_VALUE,
+  RESOURCE,
+  RESOURCE_SPANS,
+  SCOPE,
+  SCOPE_SPANS,
+  SPAN,
+} from '../../../otlp/fields.js';
 import { ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../../otlp/wire.js';
 
 /** The span an anomaly summary travels in, to the trace exporters next to the exporter. */
@@ -37,34 +47,35 @@ export function encodeSummarySpans(
   const w = new ProtoWriter(1024);
   w.fork(); // ResourceSpans
   w.fork(); // Resource
-  for (const [k, v] of Object.entries(resource)) keyValue(w, 1, k, v);
-  w.join(1);
+  for (const [k, v] of Object.entries(resource)) keyValue(w, RESOURCE.attributes, k, v);
+  w.join(RESOURCE_SPANS.resource);
   w.fork(); // ScopeSpans
-  w.fork().tag(1, WIRE_LEN).string(SCOPE_NAME).tag(2, WIRE_LEN).string(scopeVersion).join(1);
+  w.fork().tag(SCOPE.name, WIRE_LEN).string(SCOPE_NAME);
+  w.tag(SCOPE.version, WIRE_LEN).string(scopeVersion).join(SCOPE_SPANS.scope);
   for (const s of spans) {
     w.fork();
-    w.tag(1, WIRE_LEN).bytes(Buffer.from(s.traceId, 'hex'));
-    w.tag(2, WIRE_LEN).bytes(Buffer.from(s.spanId, 'hex'));
-    w.tag(4, WIRE_LEN).bytes(Buffer.from(s.parentSpanId, 'hex'));
-    w.tag(5, WIRE_LEN).string(SUMMARY_SPAN_NAME);
-    w.tag(6, WIRE_VARINT).varint(SPAN_KIND_INTERNAL);
-    w.tag(7, WIRE_I64).fixed64Big(nanos(s.startMs));
-    w.tag(8, WIRE_I64).fixed64Big(nanos(Math.max(s.startMs, s.endMs)));
-    for (const [k, v] of s.attributes) keyValue(w, 9, k, v);
-    w.join(2);
+    w.tag(SPAN.trace_id, WIRE_LEN).bytes(Buffer.from(s.traceId, 'hex'));
+    w.tag(SPAN.span_id, WIRE_LEN).bytes(Buffer.from(s.spanId, 'hex'));
+    w.tag(SPAN.parent_span_id, WIRE_LEN).bytes(Buffer.from(s.parentSpanId, 'hex'));
+    w.tag(SPAN.name, WIRE_LEN).string(SUMMARY_SPAN_NAME);
+    w.tag(SPAN.kind, WIRE_VARINT).varint(SPAN_KIND_INTERNAL);
+    w.tag(SPAN.start_time_unix_nano, WIRE_I64).fixed64Big(nanos(s.startMs));
+    w.tag(SPAN.end_time_unix_nano, WIRE_I64).fixed64Big(nanos(Math.max(s.startMs, s.endMs)));
+    for (const [k, v] of s.attributes) keyValue(w, SPAN.attributes, k, v);
+    w.join(SCOPE_SPANS.spans);
   }
-  w.join(2);
-  w.join(1);
+  w.join(RESOURCE_SPANS.scope_spans);
+  w.join(EXPORT_TRACE_REQUEST.resource_spans);
   return w.finish();
 }
 
 function keyValue(w: ProtoWriter, field: number, key: string, v: string | number | boolean): void {
-  w.fork().tag(1, WIRE_LEN).string(key).fork();
-  if (typeof v === 'string') w.tag(1, WIRE_LEN).string(v);
-  else if (typeof v === 'boolean') w.tag(2, WIRE_VARINT).varint(v ? 1 : 0);
-  else if (Number.isInteger(v)) w.tag(3, WIRE_VARINT).varint(v);
-  else w.tag(4, WIRE_I64).double(v);
-  w.join(2).join(field);
+  w.fork().tag(KEY_VALUE.key, WIRE_LEN).string(key).fork();
+  if (typeof v === 'string') w.tag(ANY_VALUE.string_value, WIRE_LEN).string(v);
+  else if (typeof v === 'boolean') w.tag(ANY_VALUE.bool_value, WIRE_VARINT).varint(v ? 1 : 0);
+  else if (Number.isInteger(v)) w.tag(ANY_VALUE.int_value, WIRE_VARINT).varint(v);
+  else w.tag(ANY_VALUE.double_value, WIRE_I64).double(v);
+  w.join(KEY_VALUE.value).join(field);
 }
 
 function nanos(ms: number): bigint {

@@ -8,7 +8,7 @@ import { StorageError } from './open-database.js';
  * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
  * migration that breaks older code must raise it (none does yet).
  */
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 /** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
 const MIN_READER = 1;
@@ -113,6 +113,28 @@ ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS error_type TEXT;
 ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS observed_rate DOUBLE PRECISION;
 ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS expected_rate DOUBLE PRECISION;
 ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS window_end_ms DOUBLE PRECISION;
+`,
+  ],
+  [
+    4,
+    `
+-- What each flush learned (its own rows before they were merged into hg_daily), so that the other
+-- instances read only what changed since they last looked: the change log of the daily rows.
+-- Rows every live reader has read are pruned; changes_pruned_below in hg_meta says how far.
+CREATE TABLE IF NOT EXISTS hg_changes (
+  xid XID8 NOT NULL DEFAULT pg_current_xact_id(),
+  instance TEXT NOT NULL,
+  key_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  count BIGINT NOT NULL,
+  mean DOUBLE PRECISION NOT NULL,
+  m2 DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hg_changes_by_xid ON hg_changes (xid);
+-- How far each instance has read the change log (the xmin of its last snapshot; database time).
+ALTER TABLE hg_instances ADD COLUMN IF NOT EXISTS read_xid XID8;
+ALTER TABLE hg_instances ADD COLUMN IF NOT EXISTS read_at TIMESTAMPTZ;
 `,
   ],
 ];

@@ -19,6 +19,14 @@ import {
   countsQuery,
   type AnomalyRow,
 } from './pg-history.js';
+import {
+  acknowledge,
+  changesSince,
+  logChanges,
+  logSnapshot,
+  type LogSnapshot,
+  type Queryable,
+} from './pg-changes.js';
 import { RECALC_LOCK, RETENTION_LOCK } from './pg-schema.js';
 import { thresholdColumns } from './pg-thresholds.js';
 import type { AnomalyQuery } from '../anomaly-record.js';
@@ -156,6 +164,8 @@ export class PgStore {
     const rows = [...merged.values()].sort(
       (a, b) => a.id - b.id || a.day - b.day || a.hour - b.hour,
     );
+    // What this flush learned goes to the change log as it is (the others merge it into theirs).
+    if (this.version >= 4) await logChanges(client, this.instance, rows);
     const ids = rows.map((r) => r.id);
     const days = rows.map((r) => r.day);
     const hours = rows.map((r) => r.hour);
@@ -210,13 +220,37 @@ export class PgStore {
     return { ids: r.rows.map((x) => x.key_id), next };
   }
 
-  async keys(ids?: readonly number[]): Promise<KeyRow[]> {
+  /**
+   * Runs `fn` in a read-only REPEATABLE READ transaction: every read it makes (`db`) sees one
+   * snapshot, the one `snapshot` names, so the change log read next time starts exactly there.
+   */
+  async reading<T>(fn: (db: Queryable, snapshot: LogSnapshot) => Promise<T>): Promise<T> {
+    return inTransaction(
+      this.pool,
+      async (client) => fn(client, await logSnapshot(client)),
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+
+  /** Other instances' changes since the snapshot `since` (schema 4; see pg-changes.ts). */
+  changes(
+    db: Queryable,
+    since: string,
+    sinceDay: number,
+  ): Promise<{ changes: MomentRow[]; unlogged: number[] }> {
+    return changesSince(db, since, this.instance, sinceDay);
+  }
+
+  /** Records that this instance has read the log up to `xmin`, and prunes what all have read. */
+  acknowledge(xmin: bigint | undefined): Promise<number> {
+    return inTransaction(this.pool, (client) => acknowledge(client, this.instance, xmin));
+  }
+
+  async keys(ids?: readonly number[], db: Queryable = this.pool): Promise<KeyRow[]> {
     const r =
       ids === undefined
-        ? await this.pool.query<KeyRow>(
-            'SELECT id, service, operation, kind FROM hg_keys ORDER BY id',
-          )
-        : await this.pool.query<KeyRow>(
+        ? await db.query<KeyRow>('SELECT id, service, operation, kind FROM hg_keys ORDER BY id')
+        : await db.query<KeyRow>(
             'SELECT id, service, operation, kind FROM hg_keys WHERE id = ANY($1::int[]) ORDER BY id',
             [ids],
           );
@@ -224,10 +258,14 @@ export class PgStore {
   }
 
   /** The fleet's daily rows of some keys (every instance's merged), moments only. */
-  async momentRows(sinceDay: number, keyIds: readonly number[]): Promise<Map<number, MomentRow[]>> {
+  async momentRows(
+    sinceDay: number,
+    keyIds: readonly number[],
+    db: Queryable = this.pool,
+  ): Promise<Map<number, MomentRow[]>> {
     const out = new Map<number, MomentRow[]>();
     for (let i = 0; i < keyIds.length; i += KEY_BATCH) {
-      const r = await this.pool.query<MomentRow>(
+      const r = await db.query<MomentRow>(
         `SELECT key_id, day, hour, count, mean, m2 FROM hg_daily
          WHERE day >= $1 AND key_id = ANY($2::int[]) ORDER BY key_id, day, hour, instance`,
         [sinceDay, keyIds.slice(i, i + KEY_BATCH)],
@@ -389,6 +427,8 @@ export class PgStore {
        ON CONFLICT (instance) DO UPDATE SET schema_version = EXCLUDED.schema_version, seen_at = EXCLUDED.seen_at`,
       [this.instance, this.version, now],
     );
+    // Its place in the change log, before its first snapshot: nothing it will read is pruned.
+    if (this.version >= 4) await this.acknowledge(undefined);
   }
 }
 
@@ -396,10 +436,11 @@ export class PgStore {
 async function inTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const out = await fn(client);
     await client.query('COMMIT');
     client.release();
