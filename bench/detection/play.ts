@@ -2,6 +2,7 @@ import type { BenchDetector } from './detectors/detector.js';
 import { Hourglass } from './detectors/hourglass.js';
 import { EwmaSigma, GlobalSigma, SeasonalSigma } from './detectors/references.js';
 import { RequestEncoder } from './otlp/encode.js';
+import { IncidentLog, incidentFigures, type IncidentFigures } from './score/incidents.js';
 import { detectorReport, type DetectorReport } from './score/metrics.js';
 import { Tally } from './score/tally.js';
 import { describeFault, makeSchedule } from './sim/faults.js';
@@ -33,6 +34,8 @@ export interface SeedResult {
   readonly faults: string[];
   readonly seconds: number;
   readonly detectors: DetectorReport[];
+  /** hourglass's incidents against the faults (score/incidents.ts). */
+  readonly incidents: IncidentFigures;
 }
 
 /** Monday 2026-01-05 00:00 UTC. */
@@ -51,14 +54,17 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
   const traffic = new Traffic(fleet, schedule, o.seed);
   const encoder = new RequestEncoder(fleet);
   const n = fleet.ops.length;
+  // The latency detector alone: the error and traffic detectors have their own benchmark
+  // (`--rates`); their tags would otherwise mix into these latency figures.
+  const hourglass = await Hourglass.start(START, {
+    errors: { enabled: false },
+    traffic: { enabled: false },
+    ...o.hourglass,
+  });
+  const incidents = new IncidentLog(() => hourglass.now());
+  hourglass.onIncident(incidents.hear);
   const detectors: BenchDetector[] = [
-    // The latency detector alone: the error and traffic detectors have their own benchmark
-    // (`--rates`); their tags would otherwise mix into these latency figures.
-    await Hourglass.start(START, {
-      errors: { enabled: false },
-      traffic: { enabled: false },
-      ...o.hourglass,
-    }),
+    hourglass,
     new GlobalSigma(n),
     new EwmaSigma(n),
     new SeasonalSigma(n),
@@ -76,6 +82,8 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
         const severities = await detectors[k]!.score(batch, bytes, t + o.intervalMs);
         const tally = tallies[k]!;
         for (let i = 0; i < batch.length; i++) tally.add(batch[i]!, severities[i]!);
+        if (k === 0)
+          for (let i = 0; i < batch.length; i++) incidents.span(batch[i]!, severities[i]!);
       }
     }
   } finally {
@@ -95,6 +103,7 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
     detectors: detectors.map((d, k) =>
       detectorReport(d.name, d.description, tallies[k]!.data, fleet, evalHours, o.warmupWeeks),
     ),
+    incidents: incidentFigures(incidents, fleet, schedule, evalStart, end),
   };
 }
 

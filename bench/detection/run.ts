@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
+import { incidentTable } from './score/incidents.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,6 +80,9 @@ if (results.length > 1) {
   }));
   console.log(figureTable(rows));
 }
+
+console.log('\n## Incidents (issue 13; score/incidents.ts)\n');
+console.log(incidentTable(results.map((r) => r.result)));
 
 const out = values.out ?? 'bench/results/detection.json';
 mkdirSync(dirname(out), { recursive: true });

@@ -21,6 +21,7 @@ import { runSeed } from '../detection/play.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
 import { realFigures, type RealFigure } from './figures.js';
+import { incidentTable } from './incident-figures.js';
 
 const { values } = parseArgs({
   options: {
@@ -115,6 +116,8 @@ for (const state of ['recalculated', 'fresh install'] as const) {
       false,
     ),
   );
+  console.log(`\nIncidents (issue 13; replay/incident-score.ts):\n`);
+  console.log(incidentTable(rows.map((r) => ({ day: r.day, scoring: r.scoring.incidents }))));
 }
 
 let simulator;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NO_HOST, type Host, type Processor } from '../../../src/component/component.js';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import type { AnomalyProcessor } from '../../../src/detectors/anomaly/anomaly-processor.js';
+import type { IncidentListener } from '../../../src/detectors/anomaly/incidents/engine.js';
 import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
 import { anomalyProcessorFactory } from '../../../src/detectors/anomaly/factory.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
@@ -82,6 +83,15 @@ export class Hourglass implements BenchDetector {
       if (i !== undefined && i >= 0) out[i] = severity;
     });
     return out;
+  }
+
+  /** Hears the incidents it opens (score/incidents.ts); `now` is the simulated time. */
+  onIncident(listener: IncidentListener): void {
+    (this.processor as AnomalyProcessor).detector.incidents?.subscribe(listener);
+  }
+
+  now(): number {
+    return this.clock.now();
   }
 
   async close(): Promise<void> {

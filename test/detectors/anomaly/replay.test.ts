@@ -239,6 +239,12 @@ describe('hourglass replay', () => {
     expect(s.incidents).toMatchObject({ latencyFaults: 1, detected: 1, perDetectedFault: 1 });
     expect(s.incidents.faults[0]).toMatchObject({ service: 'cartservice', originCorrect: true });
     expect(s.incidents.faults[0]!.toIncidentS).toBeLessThanOrEqual(5);
+    // Its notification (the `opened` event) is reported per fault, at or after the opening.
+    const f = s.incidents.faults[0]!;
+    expect(f.toNotificationS).not.toBeNull();
+    expect(f.toNotificationS!).toBeGreaterThanOrEqual(f.toIncidentS!);
+    expect(f.toNotificationS!).toBeLessThanOrEqual(5);
+    expect(s.incidents.medianToNotificationS).toBe(f.toNotificationS);
     // Deterministic: the spans' own times drive the clock; a second run says the same.
     expect((await hourglass(...args)).out).toBe(run.out);
   });

@@ -115,9 +115,27 @@ export class Incident {
       this.samples[worst] = { traceId, spanId, severity };
   }
 
-  /** Adds evidence (ms of own time lost) that the fault starts at `origin`. */
+  /**
+   * Adds evidence (ms of own time lost) that the fault starts at `origin`. A call site seen
+   * without its callee at hand (`peerService` null) is the same call site as with it: its
+   * evidence goes to the call edge of that service and operation, once one is known.
+   */
   blame(origin: Origin, weight: number): void {
-    const key = `${origin.service}\u0000${origin.operation}\u0000${origin.peerService ?? ''}`;
+    const site = `${origin.service}\u0000${origin.operation}\u0000`;
+    if (origin.peerService === null) {
+      const edge = this.heaviestEdge(site);
+      if (edge) {
+        edge.weight += weight;
+        return;
+      }
+    } else {
+      const unknown = this.origins.get(site);
+      if (unknown) {
+        this.origins.delete(site);
+        weight += unknown.weight;
+      }
+    }
+    const key = `${site}${origin.peerService ?? ''}`;
     const o = this.origins.get(key);
     if (o) {
       o.weight += weight;
@@ -137,6 +155,16 @@ export class Incident {
       this.origins.delete(least);
     }
     this.origins.set(key, { origin, weight });
+  }
+
+  /** The most blamed call edge of a call site (`service \0 operation \0`). */
+  private heaviestEdge(site: string): OriginWeight | undefined {
+    let best: OriginWeight | undefined;
+    for (const [k, v] of this.origins) {
+      if (k.length === site.length || !k.startsWith(site)) continue;
+      if (!best || v.weight > best.weight) best = v;
+    }
+    return best;
   }
 
   /** The origin with the most evidence. */

@@ -1,5 +1,7 @@
+import { hexAt } from '../../../otlp/hex.js';
 import type { TraceIndex } from '../../../otlp/trace-index.js';
 import type { AnomalyRecord } from '../internal/anomaly-record.js';
+import type { ChildMemory } from './child-memory.js';
 
 /** A span the processor tagged in this request: its place in the index and its record. */
 export interface TaggedSpan {
@@ -17,7 +19,8 @@ export interface TraceGroup {
   readonly excessMs: number;
   /**
    * The service its child spans run in, when the origin is a client span (or of unknown kind)
-   * whose children in another service were not slow: the time was lost on the call edge.
+   * with children in another service: its own time grew beyond theirs, so the time was lost on
+   * the call edge (on the network, or in the callee's pod before its span started).
    */
   readonly peerService: string | null;
 }
@@ -30,10 +33,20 @@ const KIND_CLIENT = 3;
  * trace analysis does (origin.ts), but online: from what this request holds, in one pass over its
  * spans' parent ids. A tagged span's own excess is its slowdown (duration minus baseline mean)
  * minus the slowdowns of its tagged children: a caller slow because its callee is slow has none
- * of its own. Spans not tagged count as normal. Costs one 32-bit read and one Map lookup per span
- * of a request that has tagged spans; nothing for the others.
+ * of its own. Spans not tagged count as normal.
+ *
+ * Children end before their parents, so a child often reaches the sidecar in an earlier request
+ * than its parent. `memory` (the engine's, bounded) keeps the slowdown and service of each tagged
+ * span whose parent was not in its request, under that parent's id; when the parent comes, they
+ * count as its children. Costs two Map lookups per span of a request that has tagged spans;
+ * nothing for the others.
  */
-export function groupByTrace(index: TraceIndex, tagged: readonly TaggedSpan[]): TraceGroup[] {
+export function groupByTrace(
+  index: TraceIndex,
+  tagged: readonly TaggedSpan[],
+  memory?: ChildMemory,
+  now = 0,
+): TraceGroup[] {
   const { bytes, spans, resources } = index;
   const m = tagged.length;
   const taggedAt = new Int32Array(spans.length).fill(-1);
@@ -42,6 +55,10 @@ export function groupByTrace(index: TraceIndex, tagged: readonly TaggedSpan[]): 
   const excess = new Float64Array(m);
   const childExcess = new Float64Array(m);
   const peer: (string | undefined)[] = new Array<string | undefined>(m);
+  /** Tagged spans by the first 32 bits of their parent's id, to see whether it is here. */
+  const byParentId = new Map<number, number>();
+  const nextByParent = new Int32Array(m).fill(-1);
+  const parentHere = new Uint8Array(m);
   for (let k = 0; k < m; k++) {
     const t = tagged[k]!;
     taggedAt[t.span] = k;
@@ -51,9 +68,28 @@ export function groupByTrace(index: TraceIndex, tagged: readonly TaggedSpan[]): 
     const head = bySpanId.get(key);
     if (head !== undefined) next[k] = head;
     bySpanId.set(key, k);
+    const p = spans[t.span]!.parentSpanIdAt;
+    if (p >= 0 && memory) {
+      const pk = u32(bytes, p);
+      const ph = byParentId.get(pk);
+      if (ph !== undefined) nextByParent[k] = ph;
+      byParentId.set(pk, k);
+    }
   }
   for (let j = 0; j < spans.length; j++) {
     const child = spans[j]!;
+    if (memory && byParentId.size > 0) {
+      for (let k = byParentId.get(u32(bytes, child.spanIdAt)); k !== undefined && k >= 0;) {
+        const c = spans[tagged[k]!.span]!;
+        if (
+          equal(bytes, c.parentSpanIdAt, child.spanIdAt, 8) &&
+          equal(bytes, c.traceIdAt, child.traceIdAt, 16)
+        ) {
+          parentHere[k] = 1;
+        }
+        k = nextByParent[k]!;
+      }
+    }
     const p = child.parentSpanIdAt;
     if (p < 0) continue;
     for (let k = bySpanId.get(u32(bytes, p)); k !== undefined && k >= 0; k = next[k]!) {
@@ -66,10 +102,27 @@ export function groupByTrace(index: TraceIndex, tagged: readonly TaggedSpan[]): 
       }
       const c = taggedAt[j]!;
       if (c >= 0) childExcess[k] = childExcess[k]! + excess[c]!;
-      else if (peer[k] === undefined && child.resource !== parent.resource) {
+      if (peer[k] === undefined && child.resource !== parent.resource) {
         const service = resources[child.resource]!.serviceName;
         if (service !== resources[parent.resource]!.serviceName) peer[k] = service;
       }
+    }
+  }
+  if (memory) {
+    // Children that came in earlier requests; then this request's children whose parent is not
+    // here, for their parent to find (after: a parent here has counted them already).
+    for (let k = 0; k < m; k++) {
+      const r = tagged[k]!.record;
+      const seen = memory.take(r.traceId, r.spanId, now);
+      if (!seen) continue;
+      childExcess[k] = childExcess[k]! + seen.excessMs;
+      if (peer[k] === undefined && seen.service !== r.service) peer[k] = seen.service;
+    }
+    for (let k = 0; k < m; k++) {
+      const t = tagged[k]!;
+      const p = spans[t.span]!.parentSpanIdAt;
+      if (p < 0 || parentHere[k] === 1) continue;
+      memory.remember(t.record.traceId, hexAt(bytes, p, 8), excess[k]!, t.record.service, now);
     }
   }
   const groups = new Map<string, { members: TaggedSpan[]; best: number; own: number }>();

@@ -157,7 +157,7 @@ export function formatIncidents(list: readonly IncidentView[], limit: number): s
 
 function formatIncidentScoring(s: IncidentScoring): string {
   const out = [
-    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident (and notification), median ${secs(s.medianToIncidentS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour).\n`,
+    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour).\n`,
   ];
   out.push(
     markdownTable(
@@ -169,6 +169,7 @@ function formatIncidentScoring(s: IncidentScoring): string {
         'origin of the first',
         'right',
         'to incident',
+        'to notification',
       ],
       s.faults.map((f) => [
         f.at,
@@ -178,6 +179,7 @@ function formatIncidentScoring(s: IncidentScoring): string {
         f.origin ?? '-',
         f.originCorrect === null ? '-' : f.originCorrect ? 'yes' : 'no',
         secs(f.toIncidentS),
+        secs(f.toNotificationS),
       ]),
       false,
     ),

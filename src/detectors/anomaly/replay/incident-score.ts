@@ -1,4 +1,4 @@
-import type { IncidentView } from '../incidents/incident.js';
+import type { IncidentView, Origin } from '../incidents/incident.js';
 import type { Fault } from './faults.js';
 import { FAULT_MS, POSITIVE, type Labels } from './protocol.js';
 import type { ReplayRun } from './replay.js';
@@ -16,6 +16,11 @@ export interface FaultIncidents {
   readonly originCorrect: boolean | null;
   /** Seconds from the end of its first tagged positive span to the first incident's opening. */
   readonly toIncidentS: number | null;
+  /**
+   * Seconds from the end of its first tagged positive span to the first incident's `opened`
+   * event (the notification `incident_notifier` sends at once; its own latency is not included).
+   */
+  readonly toNotificationS: number | null;
 }
 
 export interface IncidentScoring {
@@ -29,6 +34,8 @@ export interface IncidentScoring {
   readonly originAccuracy: number;
   /** Median seconds from the first slow span to the incident (and so its notification). */
   readonly medianToIncidentS: number | null;
+  /** Median seconds from the first slow span to the notification of the incident opening. */
+  readonly medianToNotificationS: number | null;
   /** Incidents that match no fault, and per hour of traffic judged. */
   readonly unmatched: number;
   readonly unmatchedPerHour: number;
@@ -51,12 +58,27 @@ function touches(v: IncidentView, service: string): boolean {
   );
 }
 
+/** The median of the numbers given (the lower of the middle two), null when there are none. */
+export function medianOf(values: readonly (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)]!;
+}
+
+/**
+ * The origin names the service: it is the service, or the call edge into it (the time was lost
+ * between the caller's client span and the service's span: on the network, or in the service's
+ * pod before its span started, as when its CPU is starved and requests queue).
+ */
+function names(o: Origin, service: string): boolean {
+  return o.service === service || o.peerService === service;
+}
+
 /**
  * Scores a replay's incidents against its latency faults: an incident is a fault's when it opened
  * within the fault's four minutes (from its injection) and touches the injected service (its
- * origin, the peer of its call edge, or one of its services). A CPU fault's origin is right when
- * it names the injected service; a network delay's when it is the call edge into it (or the
- * injected service itself).
+ * origin, the peer of its call edge, or one of its services). Its origin is right when it names
+ * the injected service: the service itself or the call edge into it, for a network delay and a CPU
+ * fault alike (`names`).
  */
 export function scoreIncidents(
   run: ReplayRun,
@@ -83,13 +105,9 @@ export function scoreIncidents(
     for (const v of mine) used.add(v.id);
     const first = mine[0];
     const o = first?.origin;
-    const correct =
-      o === undefined || o === null
-        ? null
-        : f.type === 'network_delay'
-          ? o.peerService === f.service || o.service === f.service
-          : o.service === f.service;
+    const correct = o === undefined || o === null ? null : names(o, f.service);
     const slow = firstSlow.get(faults.indexOf(f));
+    const notified = first ? run.notifiedAt.get(first.id) : undefined;
     return {
       at: new Date(f.at).toISOString().slice(0, 19).replace('T', ' '),
       service: f.service,
@@ -98,13 +116,12 @@ export function scoreIncidents(
       origin: first ? originText(first) : null,
       originCorrect: first ? correct === true : null,
       toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,
+      toNotificationS:
+        notified !== undefined && slow !== undefined ? Math.max(0, (notified - slow) / 1000) : null,
     };
   });
   const detected = rows.filter((r) => r.incidents > 0);
-  const times = detected
-    .map((r) => r.toIncidentS)
-    .filter((s): s is number => s !== null)
-    .sort((a, b) => a - b);
+  const median = (pick: (r: FaultIncidents) => number | null) => medianOf(detected.map(pick));
   const unmatched = incidents.filter((v) => !used.has(v.id)).length;
   return {
     faults: rows,
@@ -114,7 +131,8 @@ export function scoreIncidents(
       detected.length === 0 ? 0 : detected.reduce((n, r) => n + r.incidents, 0) / detected.length,
     originAccuracy:
       detected.length === 0 ? 0 : detected.filter((r) => r.originCorrect).length / detected.length,
-    medianToIncidentS: times.length === 0 ? null : times[Math.floor((times.length - 1) / 2)]!,
+    medianToIncidentS: median((r) => r.toIncidentS),
+    medianToNotificationS: median((r) => r.toNotificationS),
     unmatched,
     unmatchedPerHour: hours > 0 ? unmatched / hours : 0,
   };

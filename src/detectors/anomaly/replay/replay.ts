@@ -57,6 +57,11 @@ export interface ReplayRun {
   readonly recalculated: boolean;
   /** The incidents it opened, as they were at the end (empty when incidents are off). */
   readonly incidents: readonly IncidentView[];
+  /**
+   * Per incident id: the replay time its `opened` event was sent, the notification the
+   * `incident_notifier` extension sends at once.
+   */
+  readonly notifiedAt: ReadonlyMap<string, number>;
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -92,11 +97,12 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
       (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
-    const { severity, incidents } = await play(stream, config, logger, s.onForwarded);
+    const { severity, incidents, notifiedAt } = await play(stream, config, logger, s.onForwarded);
     return {
       stream,
       severity,
       incidents,
+      notifiedAt,
       history,
       config,
       shiftMs,
@@ -167,7 +173,11 @@ async function play(
   config: AnomalyProcessorConfig,
   logger: Logger,
   onForwarded: ReplaySettings['onForwarded'],
-): Promise<{ severity: Uint8Array; incidents: IncidentView[] }> {
+): Promise<{
+  severity: Uint8Array;
+  incidents: IncidentView[];
+  notifiedAt: Map<string, number>;
+}> {
   const { table, requests } = stream;
   const clock = new ManualClock(requests[0]!.at - 1);
   let forwarded: OtlpBatch | undefined;
@@ -190,7 +200,13 @@ async function play(
   const severity = new Uint8Array(table.count);
   // Each incident as it was last heard of (it opens, grows, resolves in replay time).
   const incidents = new Map<string, IncidentView>();
-  processor.detector.incidents?.subscribe((c) => incidents.set(c.incident.id, c.incident));
+  const notifiedAt = new Map<string, number>();
+  processor.detector.incidents?.subscribe((c) => {
+    incidents.set(c.incident.id, c.incident);
+    if (c.type === 'opened' && !notifiedAt.has(c.incident.id)) {
+      notifiedAt.set(c.incident.id, clock.now());
+    }
+  });
   await processor.start(host);
   try {
     for (const r of requests) {
@@ -213,5 +229,5 @@ async function play(
     await processor.shutdown();
   }
   for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
-  return { severity, incidents: [...incidents.values()] };
+  return { severity, incidents: [...incidents.values()], notifiedAt };
 }

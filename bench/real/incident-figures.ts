@@ -1,0 +1,60 @@
+import { markdownTable, pct } from '../../src/detectors/anomaly/replay/format.js';
+import {
+  medianOf,
+  type IncidentScoring,
+} from '../../src/detectors/anomaly/replay/incident-score.js';
+
+/** Issue 13's figures on one replayed day (`replay/incident-score.ts`), as table cells. */
+export function incidentRow(day: string, s: IncidentScoring): string[] {
+  const right = s.faults.filter((f) => f.originCorrect === true).length;
+  const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)} s`);
+  return [
+    day,
+    String(s.latencyFaults),
+    String(s.detected),
+    s.perDetectedFault.toFixed(2),
+    `${right} of ${s.detected}${s.detected > 0 ? ` (${pct(right / s.detected, 0)})` : ''}`,
+    secs(s.medianToIncidentS),
+    secs(s.medianToNotificationS),
+    `${s.unmatched} (${s.unmatchedPerHour.toFixed(1)} an hour)`,
+  ];
+}
+
+/** The incidents table of `npm run bench:real`: one row per day, then the sum of the days. */
+export function incidentTable(days: readonly { day: string; scoring: IncidentScoring }[]): string {
+  const rows = days.map((d) => incidentRow(d.day, d.scoring));
+  const all = days.map((d) => d.scoring);
+  const faults = all.flatMap((s) => s.faults);
+  const detected = faults.filter((f) => f.incidents > 0);
+  const right = detected.filter((f) => f.originCorrect === true).length;
+  const median = (xs: (number | null)[]) => {
+    const m = medianOf(xs);
+    return m === null ? '-' : `${m.toFixed(0)} s`;
+  };
+  rows.push([
+    'all',
+    String(faults.length),
+    String(detected.length),
+    detected.length === 0
+      ? '0'
+      : (detected.reduce((n, f) => n + f.incidents, 0) / detected.length).toFixed(2),
+    `${right} of ${detected.length}${detected.length > 0 ? ` (${pct(right / detected.length, 0)})` : ''}`,
+    median(detected.map((f) => f.toIncidentS)),
+    median(detected.map((f) => f.toNotificationS)),
+    String(all.reduce((n, s) => n + s.unmatched, 0)),
+  ]);
+  return markdownTable(
+    [
+      'day',
+      'latency faults',
+      'with an incident',
+      'incidents per such fault (<= 1.5)',
+      'origin right (>= 80%)',
+      'to incident, median',
+      'to notification, median',
+      'incidents matching no fault',
+    ],
+    rows,
+    false,
+  );
+}
