@@ -38,8 +38,10 @@ export const SPAN = numbers('trace.v1.Span', [
   'start_time_unix_nano',
   'end_time_unix_nano',
   'attributes',
+  'events',
   'status',
 ]);
+export const EVENT = numbers('trace.v1.Span.Event', ['name', 'attributes']);
 export const STATUS = numbers('trace.v1.Status', ['message', 'code']);
 export const RESOURCE = numbers('resource.v1.Resource', ['attributes']);
 export const KEY_VALUE = numbers('common.v1.KeyValue', ['key', 'value']);

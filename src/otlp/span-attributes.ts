@@ -1,6 +1,7 @@
 import { KEY_VALUE, RESOURCE, SPAN, STATUS, ANY_VALUE, lenTag, varintTag } from './fields.js';
 import { internedString } from './string-cache.js';
 import { FieldReader } from './field-reader.js';
+import { readVarint32, skipField, type Cursor } from './wire.js';
 
 /**
  * Reading a few attributes and small fields of a validated span or resource in place, without
@@ -41,11 +42,13 @@ function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
   return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
 }
 
+/** Status.code; on the per-span path, so written out by hand (no reader allocated per span). */
 export function readStatusCode(b: Uint8Array, start: number, end: number): number {
-  const r = new FieldReader(b, start, end);
-  while (r.next()) {
-    if (r.tag === STATUS_CODE_TAG) return r.varint32();
-    r.skip();
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    if (tag === STATUS_CODE_TAG) return readVarint32(b, c, end);
+    skipField(b, c, tag & 7, end);
   }
   return 0;
 }

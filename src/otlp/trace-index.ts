@@ -26,7 +26,7 @@ import {
 } from './span-layout.js';
 import { internedString } from './string-cache.js';
 import { FieldReader } from './field-reader.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, type Cursor } from './wire.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor } from './wire.js';
 
 // What used to live here, for the modules that import it from here.
 export { hexAt } from './hex.js';
@@ -98,7 +98,6 @@ export function indexSpans(bytes: Uint8Array): TraceIndex {
       scanResourceSpans(bytes, r.value(), r.valueEnd, resources, spans);
     else r.skip();
   }
-  spanFields.reset(NO_BYTES, 0, 0); // holds no request once done
   return { bytes, resources, spans };
 }
 
@@ -139,10 +138,9 @@ function scanScopeSpans(
   }
 }
 
-// The span scan is the per-span path: one reader, reset for each span, so a span allocates none.
-const NO_BYTES = new Uint8Array(0);
-const spanFields = new FieldReader(NO_BYTES);
-
+// The span scan is the per-span path, written out by hand (named fields, no FieldReader): with
+// the reader, `indexSpans` measured 1.27x the hand-written loop's time (`npm run bench:scoring:ab`,
+// median of 21 alternating rounds), so this one loop stays as it was.
 function scanSpan(b: Uint8Array, start: number, end: number, resource: number): SpanRef {
   let name = '';
   let kind = 0;
@@ -153,27 +151,34 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
   let parentSpanIdAt = -1;
   let statusCode = 0;
   let anomaly = false;
-  const r = spanFields.reset(b, start, end);
-  while (r.next()) {
-    const field = r.field;
-    const wire = r.wire;
+  const c: Cursor = { pos: start };
+  while (c.pos < end) {
+    const tag = readVarint32(b, c, end);
+    const field = tag >>> 3;
+    const wire = tag & 7;
     if (wire === WIRE_LEN) {
-      const vs = r.value();
-      const ve = r.valueEnd;
+      const len = readVarint32(b, c, end);
+      const vs = c.pos;
+      c.pos = vs + len;
       if (field === F_ATTRIBUTES) {
         // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
         if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
-          anomaly = isAnomalyKeyValue(b, vs, ve);
+          anomaly = isAnomalyKeyValue(b, vs, vs + len);
         }
-      } else if (field === F_NAME) name = internedString(b, vs, ve);
+      } else if (field === F_NAME) name = internedString(b, vs, vs + len);
       else if (field === F_TRACE_ID) traceIdAt = vs;
       else if (field === F_SPAN_ID) spanIdAt = vs;
-      else if (field === F_PARENT_SPAN_ID && ve - vs === 8) parentSpanIdAt = vs;
-      else if (field === F_STATUS) statusCode = readStatusCode(b, vs, ve);
-    } else if (wire === WIRE_I64 && field === F_START_TIME) startAt = r.fixed64At();
-    else if (wire === WIRE_I64 && field === F_END_TIME) endAt = r.fixed64At();
-    else if (wire === WIRE_VARINT && field === F_KIND) kind = r.varint32();
-    else r.skip();
+      else if (field === F_PARENT_SPAN_ID && len === 8) parentSpanIdAt = vs;
+      else if (field === F_STATUS) statusCode = readStatusCode(b, vs, vs + len);
+    } else if (wire === WIRE_I64 && (field === F_START_TIME || field === F_END_TIME)) {
+      if (field === F_START_TIME) startAt = c.pos;
+      else endAt = c.pos;
+      c.pos += 8;
+    } else if (wire === WIRE_VARINT && field === F_KIND) {
+      kind = readVarint32(b, c, end);
+    } else {
+      skipField(b, c, wire, end);
+    }
   }
   return spanRef(
     b,

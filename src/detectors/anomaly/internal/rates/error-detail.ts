@@ -1,13 +1,8 @@
 import { decodeBounded } from '../../../../otlp/bounded-text.js';
+import { FieldReader } from '../../../../otlp/field-reader.js';
+import { ANY_VALUE, EVENT, SPAN, STATUS } from '../../../../otlp/fields.js';
 import { forEachAttribute, keyValueAt, type SpanRef } from '../../../../otlp/trace-index.js';
-import {
-  WIRE_LEN,
-  WIRE_VARINT,
-  readVarint32,
-  readVarintNumber,
-  skipField,
-  type Cursor,
-} from '../../../../otlp/wire.js';
+import { WIRE_VARINT } from '../../../../otlp/wire.js';
 
 /**
  * What the error detector reads of a span beyond the trace index: whether it failed, and what
@@ -25,9 +20,6 @@ const STATUS_CODE_KEYS = [enc('http.response.status_code'), enc('http.status_cod
 const EXCEPTION = enc('exception');
 const EXCEPTION_TYPE = enc('exception.type');
 const ERROR_TYPE = enc('error.type');
-// Span fields: attributes 9, events 11, status 15. Event: name 2, attributes 3. Status: message 2.
-const SPAN_EVENTS = 11;
-const SPAN_STATUS = 15;
 
 const kv = [-1, -1, -1, -1];
 
@@ -61,23 +53,15 @@ export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
 export function errorTypeOf(b: Uint8Array, span: SpanRef): string | undefined {
   let exceptionType: string | undefined;
   let message: string | undefined;
-  const c: Cursor = { pos: span.start };
-  const end = span.end;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    const field = tag >>> 3;
-    if ((tag & 7) !== WIRE_LEN || (field !== SPAN_EVENTS && field !== SPAN_STATUS)) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    if (field === SPAN_EVENTS && exceptionType === undefined) {
-      exceptionType = exceptionTypeOf(b, vs, vs + len);
-    } else if (field === SPAN_STATUS) {
-      message = stringField(b, vs, vs + len, 2) ?? message;
-    }
+  const r = new FieldReader(b, span.start, span.end);
+  while (r.next()) {
+    if (r.isLen(SPAN.events) && exceptionType === undefined) {
+      const vs = r.value();
+      exceptionType = exceptionTypeOf(b, vs, r.valueEnd);
+    } else if (r.isLen(SPAN.status)) {
+      const vs = r.value();
+      message = stringField(b, vs, r.valueEnd, STATUS.message) ?? message;
+    } else r.skip();
   }
   if (exceptionType !== undefined) return exceptionType;
   if (message !== undefined) return message;
@@ -85,7 +69,7 @@ export function errorTypeOf(b: Uint8Array, span: SpanRef): string | undefined {
   forEachAttribute(b, span.start, span.end, (s, e) => {
     keyValueAt(b, s, e, kv);
     if (errorType === undefined && kv[2]! >= 0 && keyIs(b, kv[0]!, kv[1]!, ERROR_TYPE)) {
-      errorType = stringField(b, kv[2]!, kv[3]!, 1);
+      errorType = stringField(b, kv[2]!, kv[3]!, ANY_VALUE.string_value);
     }
   });
   if (errorType !== undefined) return errorType;
@@ -93,62 +77,54 @@ export function errorTypeOf(b: Uint8Array, span: SpanRef): string | undefined {
   return code > 0 ? `HTTP ${code}` : undefined;
 }
 
-/** An Event {name 2, attributes 3}: the `exception.type` of an `exception` event. */
+/** An Event: the `exception.type` of an `exception` event. */
 function exceptionTypeOf(b: Uint8Array, start: number, end: number): string | undefined {
-  const c: Cursor = { pos: start };
+  const r = new FieldReader(b, start, end);
   let isException = false;
   let type: string | undefined;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if ((tag & 7) !== WIRE_LEN) {
-      skipField(b, c, tag & 7, end);
-      continue;
-    }
-    const len = readVarint32(b, c, end);
-    const vs = c.pos;
-    c.pos += len;
-    const field = tag >>> 3;
-    if (field === 2) isException = keyIs(b, vs, vs + len, EXCEPTION);
-    else if (field === 3 && type === undefined) {
-      keyValueAt(b, vs, vs + len, kv);
+  while (r.next()) {
+    if (r.isLen(EVENT.name)) {
+      const vs = r.value();
+      isException = keyIs(b, vs, r.valueEnd, EXCEPTION);
+    } else if (r.isLen(EVENT.attributes) && type === undefined) {
+      const vs = r.value();
+      keyValueAt(b, vs, r.valueEnd, kv);
       if (kv[2]! >= 0 && keyIs(b, kv[0]!, kv[1]!, EXCEPTION_TYPE)) {
-        type = stringField(b, kv[2]!, kv[3]!, 1);
+        type = stringField(b, kv[2]!, kv[3]!, ANY_VALUE.string_value);
       }
-    }
+    } else r.skip();
   }
   return isException ? type : undefined;
 }
 
 /** The string field `field` of a message in `b[start, end)`, bounded; undefined when absent or empty. */
 function stringField(b: Uint8Array, start: number, end: number, field: number): string | undefined {
-  const c: Cursor = { pos: start };
+  const r = new FieldReader(b, start, end);
   let out: string | undefined;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag !== ((field << 3) | WIRE_LEN)) {
-      skipField(b, c, tag & 7, end);
+  while (r.next()) {
+    if (!r.isLen(field)) {
+      r.skip();
       continue;
     }
-    const len = readVarint32(b, c, end);
-    if (len > 0) out = decodeBounded(b, c.pos, c.pos + len);
-    c.pos += len;
+    const vs = r.value();
+    if (r.valueEnd > vs) out = decodeBounded(b, vs, r.valueEnd);
   }
   return out;
 }
 
-/** AnyValue {int 3} or {string 1} holding digits, as a number; 0 otherwise. */
+/** AnyValue {int_value} or {string_value} holding digits, as a number; 0 otherwise. */
 function intOrNumericString(b: Uint8Array, start: number, end: number): number {
-  const c: Cursor = { pos: start };
+  const r = new FieldReader(b, start, end);
   let out = 0;
-  while (c.pos < end) {
-    const tag = readVarint32(b, c, end);
-    if (tag === ((3 << 3) | WIRE_VARINT)) {
-      out = readVarintNumber(b, c, end);
-    } else if (tag === ((1 << 3) | WIRE_LEN)) {
-      const len = readVarint32(b, c, end);
+  while (r.next()) {
+    if (r.field === ANY_VALUE.int_value && r.wire === WIRE_VARINT) {
+      out = r.varint();
+    } else if (r.isLen(ANY_VALUE.string_value)) {
+      const vs = r.value();
+      const len = r.valueEnd - vs;
       if (len > 0 && len <= 3) {
         let n = 0;
-        for (let i = c.pos; i < c.pos + len; i++) {
+        for (let i = vs; i < r.valueEnd; i++) {
           const d = b[i]! - 48;
           if (d < 0 || d > 9) {
             n = 0;
@@ -158,10 +134,7 @@ function intOrNumericString(b: Uint8Array, start: number, end: number): number {
         }
         out = n;
       }
-      c.pos += len;
-    } else {
-      skipField(b, c, tag & 7, end);
-    }
+    } else r.skip();
   }
   return out;
 }

@@ -142,7 +142,7 @@ export class RateDetector {
   /** Closes every key's minutes that ended at least LATE_MS before `now`. */
   tick(now: number, model: BaselineModel): void {
     const through = Math.floor((now - LATE_MS) / MINUTE_MS) - 1;
-    if (this.closedThrough === this.closedThrough && through <= this.closedThrough) return;
+    if (!Number.isNaN(this.closedThrough) && through <= this.closedThrough) return;
     this.closedThrough = through;
     for (const key of model.keys()) {
       const r = key.rates;
@@ -174,7 +174,7 @@ export class RateDetector {
     }
     const r = (key.rates ??= new RateState());
     // A new key is observed from the minute of its first span on: no empty minutes before it.
-    if (!(r.closedThrough === r.closedThrough)) {
+    if (Number.isNaN(r.closedThrough)) {
       r.closedThrough = Math.max(this.closedThrough, Math.floor(c / CELLS_PER_MINUTE) - 1);
     }
     const error = s.errors && isErrorSpan(bytes, span);
