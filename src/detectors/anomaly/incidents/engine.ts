@@ -41,6 +41,12 @@ const UPDATE_EVERY_MS = 1_000;
  */
 const SUSTAINED_TAGS = 5;
 const SUSTAINED_MS = 60_000;
+/**
+ * A SEV1 span opens an incident once it is backed up: another trace's span of its operation was
+ * tagged SEV3 or worse within `SUSTAINED_MS`. One rare slow request (a tail that every heavy-tailed
+ * operation shows now and then) is tagged, but pages no one; a fault repeats.
+ */
+const BACKED_TAGS = 2;
 /** Operations whose recent SEV3-or-worse tags are counted at once. */
 const MAX_COUNTED_KEYS = 10_000;
 /** How long a tagged span waits for its parent to arrive (child-memory.ts). */
@@ -257,20 +263,20 @@ export class IncidentEngine {
   }
 
   /**
-   * Whether a tagged span opens an incident: any SEV1 span (issue 13: a SEV1 is notified within
-   * 5 s of its first span), or an operation's slowdown at SEV3 or worse (its level, or
-   * SEV3-or-worse tags in `SUSTAINED_TAGS` traces within a minute, counted first so that five slow
-   * traces in one request sustain each other).
+   * Whether a tagged span opens an incident: an operation's slowdown at SEV3 or worse (its level,
+   * or SEV3-or-worse tags in `SUSTAINED_TAGS` traces within a minute), or a SEV1 span backed up
+   * by another trace's SEV3-or-worse tag of its operation within the minute before (or in the
+   * same request: counted first).
    */
   private opens(
     r: { traceId: string; service: string; operation: string; severity: number; reason: string },
     now: number,
   ): boolean {
-    if (r.severity === 1 || (r.reason === 'slow_operation' && r.severity <= 3)) return true;
+    if (r.reason === 'slow_operation' && r.severity <= 3) return true;
     if (r.severity > 3) return false;
     const c = this.recentSevere.get(keyOf(r.service, r.operation));
     const traces = c && now - c.since <= SUSTAINED_MS ? c.count : 0;
-    return traces >= SUSTAINED_TAGS;
+    return traces >= (r.severity === 1 ? BACKED_TAGS : SUSTAINED_TAGS);
   }
 
   /** Counts a SEV3-or-worse tag of its operation: the traces so tagged within the minute. */
