@@ -125,7 +125,8 @@ describe('anomaly processor', () => {
       'anomaly.baseline.samples',
       'anomaly.baseline.scope',
       'anomaly.baseline.window',
-      // A lone SEV1 span opens no incident until another request backs it up (incidents/README.md).
+      // A SEV1 span opens an incident (incidents/README.md): the last attribute names it.
+      'anomaly.incident_id',
     ]);
     const a = slow.attributes;
     expect(a['http.route']).toBe('/cart');
@@ -142,7 +143,7 @@ describe('anomaly processor', () => {
     expect(a['anomaly.baseline.samples']).toBe(40);
     expect(a['anomaly.baseline.scope']).toBe('dow_hour');
     expect(a['anomaly.baseline.window']).toBe('Mon 09:00-10:00 UTC');
-    expect(a['anomaly.incident_id']).toBeUndefined();
+    expect(a['anomaly.incident_id']).toMatch(/^inc-[0-9a-z]+-[0-9a-f]{12}$/);
     expect({ ...slow, attributes: undefined, attributeKeys: undefined }).toEqual({
       ...before[1],
       attributes: undefined,

@@ -33,20 +33,18 @@ const MAX_UNWRITTEN = 1_000;
 /** `updated` events of an incident at most this often (opened, worse and resolved at once). */
 const UPDATE_EVERY_MS = 1_000;
 
+/** Opens on an operation's slowdown at SEV3 or worse, or on any SEV1 span. */
+export function opensIncident(r: { severity: number; reason: string }): boolean {
+  return r.severity === 1 || (r.reason === 'slow_operation' && r.severity <= 3);
+}
+
 /**
- * A slowdown is sustained, as an operation's level would say, when spans of this many traces are
- * tagged SEV3 or worse on one operation within `SUSTAINED_MS` (a key too young for its level to
- * judge, or judged against another hour's baseline, still opens an incident when it keeps being
- * slow).
+ * A slowdown is sustained, as an operation's level would say, when this many of its spans are
+ * tagged SEV3 or worse within `SUSTAINED_MS` (a key too young for its level to judge, or judged
+ * against another hour's baseline, still opens an incident when it keeps being slow).
  */
 const SUSTAINED_TAGS = 5;
 const SUSTAINED_MS = 60_000;
-/**
- * A SEV1 span opens an incident once it is backed up: another trace's span of its operation was
- * tagged SEV3 or worse within `SUSTAINED_MS`. One rare slow request (a tail that every heavy-tailed
- * operation shows now and then) is tagged, but pages no one; a fault repeats.
- */
-const BACKED_TAGS = 2;
 /** Operations whose recent SEV3-or-worse tags are counted at once. */
 const MAX_COUNTED_KEYS = 10_000;
 /** How long a tagged span waits for its parent to arrive (child-memory.ts). */
@@ -58,21 +56,17 @@ const CHILD_MEMORY_MS = 60_000;
  * incident id, which the processor writes as `anomaly.incident_id`. All in memory, bounded; the
  * processor's flush writes what changed to SQLite in its own transaction (`write`).
  *
- * A request's tagged spans are grouped by trace (trace-groups.ts), each group with its origin
- * (where its time was lost); `incidentOf` finds the group's incident or opens one. The origin of
- * an incident is the origin its traces blame most (ms of own time lost).
+ * A request's tagged spans are grouped by trace (trace-groups.ts). A trace joins the incident that
+ * one of its spans' traces, operations or origin services already belongs to; else, when one of
+ * its spans opens an incident (`opensIncident`), a new one opens, its origin the trace's. The
+ * origin of an incident is the origin its traces blame most (ms of own time lost).
  */
 export class IncidentEngine {
   private readonly open = new Map<string, Incident>();
   /** `service \0 operation` of the spans of open incidents. */
   private readonly byKey = new Map<string, Incident>();
-  /**
-   * Where open incidents lose their time: their origin's service, or for a call edge the service
-   * called (its peer).
-   */
+  /** Origin services (and peers of call edges) of open incidents. */
   private readonly byService = new Map<string, Incident>();
-  /** `service \0 operation` of the origins open incidents were blamed on. */
-  private readonly bySite = new Map<string, Incident>();
   /** Recent traces and their incident, oldest first (bounded by max_traces). */
   private readonly byTrace = new Map<string, Incident>();
   /** Resolved incidents not yet written, then the last few, for reads. */
@@ -81,11 +75,8 @@ export class IncidentEngine {
   private readonly updated = new Set<Incident>();
   private readonly listeners = new Set<IncidentListener>();
   private lastUpdates = 0;
-  /** Per operation: traces with SEV3-or-worse tags since `since` (the last one's id). */
-  private readonly recentSevere = new Map<
-    string,
-    { since: number; count: number; trace: string }
-  >();
+  /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
+  private readonly recentSevere = new Map<string, { since: number; count: number }>();
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
 
@@ -106,14 +97,11 @@ export class IncidentEngine {
     const at = new Map<TaggedSpan, number>();
     for (let k = 0; k < tagged.length; k++) at.set(tagged[k]!, k);
     this.metrics.tagged(tagged);
-    const groups = groupByTrace(index, tagged, this.children, now);
-    // Counted first, so that five slow traces in one request back each other up.
-    for (const g of groups) for (const t of g.members) this.countSevere(t.record, now);
-    for (const g of groups) {
-      const found = this.incidentOf(g, now);
-      if (!found) continue;
-      this.join(found.incident, g, now, found.blamed);
-      for (const t of g.members) ids[at.get(t)!] = found.incident.id;
+    for (const g of groupByTrace(index, tagged, this.children, now)) {
+      const incident = this.incidentOf(g, now);
+      if (!incident) continue;
+      this.join(incident, g, now);
+      for (const t of g.members) ids[at.get(t)!] = incident.id;
     }
     return ids;
   }
@@ -204,8 +192,6 @@ export class IncidentEngine {
       this.open.set(i.id, i);
       const origin = i.origin();
       if (origin) this.index(i, origin);
-      for (const o of i.originWeights())
-        this.bySite.set(keyOf(o.origin.service, o.origin.operation), i);
       for (const o of i.operations.values()) this.byKey.set(keyOf(o.service, o.operation), i);
     }
   }
@@ -223,79 +209,40 @@ export class IncidentEngine {
     }
   }
 
-  /**
-   * The incident a trace group belongs to, and whether its origin counts towards that incident's
-   * (`blamed`): its trace's incident; else the open incident whose origin is where this trace lost
-   * its time (the same service and operation, or the same service: for a call edge, the service
-   * called); else a new one when its origin span opens one (`opens`); else, without a say in its
-   * origin, the incident one of its operations is in; else a new one when another of its spans
-   * opens one. So a fault whose origin differs gets an incident of its own instead of joining the
-   * one open on its callers' spans.
-   */
-  private incidentOf(
-    g: TraceGroup,
-    now: number,
-  ): { incident: Incident; blamed: boolean } | undefined {
+  private incidentOf(g: TraceGroup, now: number): Incident | undefined {
     const seen = this.byTrace.get(g.traceId);
-    if (seen?.open) return { incident: seen, blamed: true };
+    if (seen?.open) return seen;
     const o = g.origin.record;
     const found =
-      this.bySite.get(keyOf(o.service, o.operation)) ??
-      this.byService.get(g.peerService ?? o.service);
-    if (found) return { incident: found, blamed: true };
-    // Where the time was lost opens a new incident when it is alarming itself.
-    if (this.opens(g.origin.record, now)) return this.opened(g.origin, now);
-    const joined = firstOf(g.members, (t) =>
-      this.byKey.get(keyOf(t.record.service, t.record.operation)),
-    );
-    if (joined) return { incident: joined, blamed: false };
+      this.byKey.get(keyOf(o.service, o.operation)) ??
+      firstOf(g.members, (t) => this.byKey.get(keyOf(t.record.service, t.record.operation))) ??
+      (g.peerService === null ? undefined : this.byService.get(g.peerService)) ??
+      this.byService.get(o.service);
+    if (found) return found;
     let worst: TaggedSpan | undefined;
     for (const t of g.members) {
-      const opens = this.opens(t.record, now);
+      const opens = opensIncident(t.record) || this.sustained(t.record, now);
       if (opens && (!worst || t.record.severity < worst.record.severity)) worst = t;
     }
-    return worst ? this.opened(worst, now) : undefined;
+    if (!worst) return undefined;
+    return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
   }
 
-  private opened(t: TaggedSpan, now: number): { incident: Incident; blamed: boolean } | undefined {
-    const created = this.create(t.record.severity, t.record.reason, now, t.record.traceId);
-    return created ? { incident: created, blamed: true } : undefined;
-  }
-
-  /**
-   * Whether a tagged span opens an incident: an operation's slowdown at SEV3 or worse (its level,
-   * or SEV3-or-worse tags in `SUSTAINED_TAGS` traces within a minute), or a SEV1 span backed up
-   * by another trace's SEV3-or-worse tag of its operation within the minute before (or in the
-   * same request: counted first).
-   */
-  private opens(
-    r: { traceId: string; service: string; operation: string; severity: number; reason: string },
+  /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
+  private sustained(
+    r: { service: string; operation: string; severity: number },
     now: number,
   ): boolean {
-    if (r.reason === 'slow_operation' && r.severity <= 3) return true;
     if (r.severity > 3) return false;
-    const c = this.recentSevere.get(keyOf(r.service, r.operation));
-    const traces = c && now - c.since <= SUSTAINED_MS ? c.count : 0;
-    return traces >= (r.severity === 1 ? BACKED_TAGS : SUSTAINED_TAGS);
-  }
-
-  /** Counts a SEV3-or-worse tag of its operation: the traces so tagged within the minute. */
-  private countSevere(
-    r: { traceId: string; service: string; operation: string; severity: number },
-    now: number,
-  ): void {
-    if (r.severity > 3) return;
     const key = keyOf(r.service, r.operation);
     let c = this.recentSevere.get(key);
     if (!c || now - c.since > SUSTAINED_MS) {
-      if (!c && this.recentSevere.size >= MAX_COUNTED_KEYS) return;
-      c = { since: now, count: 0, trace: '' };
+      if (!c && this.recentSevere.size >= MAX_COUNTED_KEYS) return false;
+      c = { since: now, count: 0 };
       this.recentSevere.set(key, c);
     }
-    if (c.trace !== r.traceId) {
-      c.count++;
-      c.trace = r.traceId;
-    }
+    c.count++;
+    return c.count >= SUSTAINED_TAGS;
   }
 
   private create(
@@ -317,29 +264,24 @@ export class IncidentEngine {
     return i;
   }
 
-  private join(i: Incident, g: TraceGroup, now: number, blamed: boolean): void {
+  private join(i: Incident, g: TraceGroup, now: number): void {
     const fresh = i.spans === 0;
     const before = i.severity;
+    const o = g.origin.record;
+    const origin: Origin = {
+      service: o.service,
+      operation: o.operation,
+      peerService: g.peerService,
+    };
+    i.blame(origin, Math.max(g.excessMs, 1e-3));
     let worse = false;
     for (const t of g.members) {
       const r = t.record;
       worse = this.addSpan(i, r.service, r.operation, r.severity, now, true) || worse;
       i.sample(r.traceId, r.spanId, r.severity);
     }
-    if (blamed) {
-      const o = g.origin.record;
-      const origin: Origin = {
-        service: o.service,
-        operation: o.operation,
-        peerService: g.peerService,
-      };
-      i.blame(origin, Math.max(g.excessMs, 1e-3));
-      if (!this.bySite.has(keyOf(o.service, o.operation))) {
-        this.bySite.set(keyOf(o.service, o.operation), i);
-      }
-      this.index(i, origin);
-      this.rememberTrace(g.traceId, i);
-    }
+    this.index(i, origin);
+    this.rememberTrace(g.traceId, i);
     if (fresh) this.emit('opened', i);
     else if (worse && i.severity < before) this.emit('worse', i);
   }
@@ -365,11 +307,12 @@ export class IncidentEngine {
     return worse;
   }
 
-  /** Indexes where the incident loses its time: its best origin's service, or the peer of its edge. */
   private index(i: Incident, origin: Origin): void {
     const best = i.origin() ?? origin;
-    const where = best.peerService ?? best.service;
-    if (!this.byService.has(where)) this.byService.set(where, i);
+    if (!this.byService.has(best.service)) this.byService.set(best.service, i);
+    if (best.peerService !== null && !this.byService.has(best.peerService)) {
+      this.byService.set(best.peerService, i);
+    }
   }
 
   private rememberTrace(traceId: string, i: Incident): void {
@@ -383,7 +326,7 @@ export class IncidentEngine {
   private resolve(i: Incident, now: number): void {
     i.resolve(now);
     this.open.delete(i.id);
-    for (const m of [this.byKey, this.byService, this.bySite]) {
+    for (const m of [this.byKey, this.byService]) {
       for (const [k, v] of m) if (v === i) m.delete(k);
     }
     this.recent.set(i.id, i);
