@@ -2,6 +2,7 @@ import type { BenchDetector } from './detectors/detector.js';
 import { Hourglass } from './detectors/hourglass.js';
 import { EwmaSigma, GlobalSigma, SeasonalSigma } from './detectors/references.js';
 import { RequestEncoder } from './otlp/encode.js';
+import { incidentBreakdown, type IncidentBreakdown } from './score/incident-breakdown.js';
 import { IncidentLog, incidentFigures, type IncidentFigures } from './score/incidents.js';
 import { detectorReport, type DetectorReport } from './score/metrics.js';
 import { Tally } from './score/tally.js';
@@ -36,6 +37,8 @@ export interface SeedResult {
   readonly detectors: DetectorReport[];
   /** hourglass's incidents against the faults (score/incidents.ts). */
   readonly incidents: IncidentFigures;
+  /** What opened them and why a fault has more than one (score/incident-breakdown.ts). */
+  readonly incidentBreakdown: IncidentBreakdown;
 }
 
 /** Monday 2026-01-05 00:00 UTC. */
@@ -90,6 +93,12 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
     for (const d of detectors) await d.close();
   }
   const evalHours = (end - evalStart) / HOUR;
+  const incidentScore = incidentFigures(incidents, fleet, schedule, evalStart, end);
+  const describe = (id: number) => {
+    const f = schedule.faults.find((x) => x.id === id)!;
+    const op = fleet.ops[f.op]!;
+    return { kind: `${f.kind} ${f.factor}x`, target: `${op.service} ${op.name}`, from: f.from };
+  };
   return {
     seed: o.seed,
     weeks: o.weeks,
@@ -103,7 +112,8 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
     detectors: detectors.map((d, k) =>
       detectorReport(d.name, d.description, tallies[k]!.data, fleet, evalHours, o.warmupWeeks),
     ),
-    incidents: incidentFigures(incidents, fleet, schedule, evalStart, end),
+    incidents: incidentScore,
+    incidentBreakdown: incidentBreakdown(incidents, incidentScore, describe),
   };
 }
 

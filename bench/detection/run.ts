@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
+import { breakdownReport } from './score/incident-breakdown.js';
 import { incidentTable } from './score/incidents.js';
 
 const { values } = parseArgs({
@@ -83,6 +84,9 @@ if (results.length > 1) {
 
 console.log('\n## Incidents (issue 13; score/incidents.ts)\n');
 console.log(incidentTable(results.map((r) => r.result)));
+for (const r of results) {
+  console.log(`\n${breakdownReport(r.result.seed, r.result.incidentBreakdown)}`);
+}
 
 const out = values.out ?? 'bench/results/detection.json';
 mkdirSync(dirname(out), { recursive: true });
