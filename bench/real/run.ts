@@ -8,11 +8,12 @@
  *
  *   npm run bench:real
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
+ *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDefaultConfig } from '../../src/detectors/anomaly/config.js';
+import { anomalyProcessorSchema } from '../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
 import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
 import { replay } from '../../src/detectors/anomaly/replay/replay.js';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'no-fresh': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/real.json' },
+    set: { type: 'string', default: '{}' },
   },
 });
 
@@ -86,7 +88,7 @@ function openedBy(
 async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
   const started = performance.now();
   const run = await replay({
-    config: createDefaultConfig(),
+    config: anomalyProcessorSchema.parse(JSON.parse(values.set)),
     files: [join(data, d.day, 'trace')],
     history: [join(data, d.faultFree)],
     historyTable: negativesOf(data, d.otherDays),

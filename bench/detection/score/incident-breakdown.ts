@@ -189,7 +189,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 /** The breakdown as Markdown: the clean incidents by rule, then each fault's incidents. */
-export function breakdownReport(seed: number, b: IncidentBreakdown): string {
+export function breakdownReport(seed: string | number, b: IncidentBreakdown): string {
   const out: string[] = [];
   out.push(`### seed ${seed}: incidents on clean traffic, by the rule that opened them\n`);
   out.push(

@@ -183,7 +183,7 @@ function busyMs(intervals: readonly (readonly [number, number])[], from: number,
 const secs = (s: number | null) => (s === null ? '-' : `${s.toFixed(0)} s`);
 
 /** One row per seed of the incidents table. */
-function seedRow(seed: number, f: IncidentFigures): string[] {
+function seedRow(seed: string | number, f: IncidentFigures): string[] {
   return [
     String(seed),
     `${f.clean} in ${f.cleanDays.toFixed(1)} d: ${f.cleanPerDayPer15.toFixed(2)}`,
@@ -197,7 +197,9 @@ function seedRow(seed: number, f: IncidentFigures): string[] {
 }
 
 /** The incidents table of `npm run bench:detection`: one row per seed. */
-export function incidentTable(seeds: readonly { seed: number; incidents: IncidentFigures }[]) {
+export function incidentTable(
+  seeds: readonly { seed: string | number; incidents: IncidentFigures }[],
+) {
   const rows = seeds.map((r) => seedRow(r.seed, r.incidents));
   return [HEAD, HEAD.map((_, i) => (i === 0 ? '---' : '---:')), ...rows]
     .map((r) => `| ${r.join(' | ')} |`)
