@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { TraceIndex } from '../../../otlp/trace-index.js';
 import { ChildMemory } from './child-memory.js';
 import type { IncidentsConfig } from './config.js';
-import { Incident, stateOf, restoreIncident, type IncidentView, type Origin } from './incident.js';
+import {
+  Incident,
+  stateOf,
+  restoreIncident,
+  type IncidentState,
+  type IncidentView,
+  type Origin,
+} from './incident.js';
 import type { IncidentMetrics } from './incident-metrics.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
 import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
@@ -189,8 +196,51 @@ export class IncidentEngine {
     return i ? i.view() : store?.get(id);
   }
 
+  /** Ids of the incidents in memory: open, and the last resolved ones. */
+  ids(): string[] {
+    return [...this.open.keys(), ...this.recent.keys()];
+  }
+
+  /** An incident in memory as the store keeps it. */
+  state(id: string): IncidentState | undefined {
+    const i = this.open.get(id) ?? this.recent.get(id);
+    return i && stateOf(i);
+  }
+
+  /**
+   * Renames an incident of this engine to `fleetId`: another instance of a fleet opened the same
+   * fault first (fleet-incidents.ts). Its later spans are tagged with `fleetId`; a resolved
+   * incident of that id here (written) leaves memory. False when there is no such incident, or an
+   * open one has `fleetId` here.
+   */
+  adopt(localId: string, fleetId: string): boolean {
+    const old = this.open.get(localId) ?? this.recent.get(localId);
+    if (!old || localId === fleetId) return old !== undefined;
+    if (this.open.has(fleetId)) return false;
+    const done = this.recent.get(fleetId);
+    if (done) {
+      this.recent.delete(fleetId);
+      this.dirty.delete(done);
+    }
+    const i = restoreIncident({ ...stateOf(old), id: fleetId });
+    const swap = <K>(m: Map<K, Incident>) => {
+      for (const [k, v] of m) if (v === old) m.set(k, i);
+    };
+    for (const m of [this.byKey, this.byService, this.byTrace]) swap(m);
+    for (const [m, set] of [
+      [this.open, old.open],
+      [this.recent, !old.open],
+    ] as const) {
+      if (!set) continue;
+      m.delete(localId);
+      m.set(fleetId, i);
+    }
+    for (const s of [this.dirty, this.updated]) if (s.delete(old)) s.add(i);
+    return true;
+  }
+
   /** Continues the incidents left open at the last shutdown. */
-  load(store: IncidentStore): void {
+  load(store: Pick<IncidentStore, 'loadOpen'>): void {
     for (const s of store.loadOpen()) {
       if (this.open.has(s.id) || this.open.size >= this.config.max_open) continue;
       const i = restoreIncident(s);
@@ -202,7 +252,7 @@ export class IncidentEngine {
   }
 
   /** Writes what changed (in the caller's transaction) and applies retention. */
-  write(store: IncidentStore, now: number): void {
+  write(store: Pick<IncidentStore, 'upsert' | 'trim'>, now: number): void {
     const list = [...this.dirty];
     if (list.length > 0) store.upsert(list.map(stateOf));
     store.trim(now - this.config.retention, this.config.max_stored);
