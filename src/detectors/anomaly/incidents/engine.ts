@@ -84,6 +84,8 @@ export class IncidentEngine {
   private lastUpdates = 0;
   /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
+  /** Per operation: its run of SEV3-or-worse tags, `open_after` apart at most (`held`). */
+  private readonly runs = new Map<string, { first: number; last: number }>();
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
 
@@ -140,6 +142,9 @@ export class IncidentEngine {
     this.children.expire(now);
     for (const [k, c] of this.recentSevere) {
       if (now - c.since > SUSTAINED_MS) this.recentSevere.delete(k);
+    }
+    for (const [k, r] of this.runs) {
+      if (now - r.last > this.config.open_after) this.runs.delete(k);
     }
     for (const i of [...this.open.values()]) {
       if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
@@ -269,13 +274,40 @@ export class IncidentEngine {
       (g.peerService === null ? undefined : this.byService.get(g.peerService)) ??
       this.byService.get(o.service);
     if (found) return found;
+    for (const t of g.members) this.extendRun(t.record, now);
     let worst: TaggedSpan | undefined;
     for (const t of g.members) {
       const opens = opensIncident(t.record) || this.sustained(t.record, now);
-      if (opens && (!worst || t.record.severity < worst.record.severity)) worst = t;
+      if (!opens || !this.held(t.record, now)) continue;
+      if (!worst || t.record.severity < worst.record.severity) worst = t;
     }
     if (!worst) return undefined;
     return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
+  }
+
+  /** Extends the operation's run of SEV3-or-worse tags (or starts one after a gap). */
+  private extendRun(r: { service: string; operation: string; severity: number }, now: number) {
+    if (r.severity > 3 || this.config.open_after === 0) return;
+    const key = keyOf(r.service, r.operation);
+    const run = this.runs.get(key);
+    if (run && now - run.last <= this.config.open_after) run.last = now;
+    else if (run || this.runs.size < MAX_COUNTED_KEYS)
+      this.runs.set(key, { first: now, last: now });
+  }
+
+  /**
+   * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once.
+   */
+  private held(
+    r: { service: string; operation: string; severity: number; reason: string },
+    now: number,
+  ) {
+    if (r.severity < 3 || r.reason !== 'slow_operation' || this.config.open_after === 0) {
+      return true;
+    }
+    const run = this.runs.get(keyOf(r.service, r.operation));
+    return run !== undefined && now - run.first >= this.config.open_after;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
