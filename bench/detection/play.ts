@@ -2,6 +2,7 @@ import type { BenchDetector } from './detectors/detector.js';
 import { Hourglass } from './detectors/hourglass.js';
 import { EwmaSigma, GlobalSigma, SeasonalSigma } from './detectors/references.js';
 import { RequestEncoder } from './otlp/encode.js';
+import { incidentBreakdown, type IncidentBreakdown } from './score/incident-breakdown.js';
 import { IncidentLog, incidentFigures, type IncidentFigures } from './score/incidents.js';
 import { detectorReport, type DetectorReport } from './score/metrics.js';
 import { Tally } from './score/tally.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   readonly intervalMs: number;
   /** Settings of the anomaly processor beyond its defaults. */
   readonly hourglass?: Record<string, unknown>;
+  /** Other `incidents` settings, by name, run beside the processor's own on the same tags. */
+  readonly incidentVariants?: Readonly<Record<string, Record<string, unknown>>>;
   readonly progress?: (line: string) => void;
 }
 
@@ -36,6 +39,14 @@ export interface SeedResult {
   readonly detectors: DetectorReport[];
   /** hourglass's incidents against the faults (score/incidents.ts). */
   readonly incidents: IncidentFigures;
+  /** What opened them and why a fault has more than one (score/incident-breakdown.ts). */
+  readonly incidentBreakdown: IncidentBreakdown;
+  /** The same for each of `incidentVariants`. */
+  readonly incidentVariants: readonly {
+    readonly name: string;
+    readonly incidents: IncidentFigures;
+    readonly incidentBreakdown: IncidentBreakdown;
+  }[];
 }
 
 /** Monday 2026-01-05 00:00 UTC. */
@@ -63,6 +74,12 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
   });
   const incidents = new IncidentLog(() => hourglass.now());
   hourglass.onIncident(incidents.hear);
+  const variants = Object.entries(o.incidentVariants ?? {}).map(([name, settings]) => {
+    const log = new IncidentLog(() => hourglass.now());
+    hourglass.shadowIncidents(settings, log.hear);
+    return { name, log };
+  });
+  const logs = [incidents, ...variants.map((v) => v.log)];
   const detectors: BenchDetector[] = [
     hourglass,
     new GlobalSigma(n),
@@ -82,14 +99,25 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
         const severities = await detectors[k]!.score(batch, bytes, t + o.intervalMs);
         const tally = tallies[k]!;
         for (let i = 0; i < batch.length; i++) tally.add(batch[i]!, severities[i]!);
-        if (k === 0)
-          for (let i = 0; i < batch.length; i++) incidents.span(batch[i]!, severities[i]!);
+        if (k > 0) continue;
+        for (const log of logs) {
+          for (let i = 0; i < batch.length; i++) log.span(batch[i]!, severities[i]!);
+        }
       }
     }
   } finally {
     for (const d of detectors) await d.close();
   }
   const evalHours = (end - evalStart) / HOUR;
+  const describe = (id: number) => {
+    const f = schedule.faults.find((x) => x.id === id)!;
+    const op = fleet.ops[f.op]!;
+    return { kind: `${f.kind} ${f.factor}x`, target: `${op.service} ${op.name}`, from: f.from };
+  };
+  const score = (log: IncidentLog) => {
+    const figures = incidentFigures(log, fleet, schedule, evalStart, end);
+    return { incidents: figures, incidentBreakdown: incidentBreakdown(log, figures, describe) };
+  };
   return {
     seed: o.seed,
     weeks: o.weeks,
@@ -103,7 +131,8 @@ export async function runSeed(o: RunOptions): Promise<SeedResult> {
     detectors: detectors.map((d, k) =>
       detectorReport(d.name, d.description, tallies[k]!.data, fleet, evalHours, o.warmupWeeks),
     ),
-    incidents: incidentFigures(incidents, fleet, schedule, evalStart, end),
+    ...score(incidents),
+    incidentVariants: variants.map((v) => ({ name: v.name, ...score(v.log) })),
   };
 }
 

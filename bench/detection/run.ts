@@ -6,6 +6,8 @@
  *   npm run bench:detection -- --quick      # seed 1, 3 weeks: for iterating
  *   npm run bench:detection -- --seeds 4,5 --weeks 6 --out /tmp/detection.json
  *   npm run bench:detection -- --rates      # the error and traffic detectors (rates/), 3 weeks
+ *   npm run bench:detection -- --quick --set '{"incidents":{"open_after":"0s"}}'  # other settings
+ *   npm run bench:detection -- --quick --incidents '{"0s":{"open_after":"0s"}}'  # beside them
  *
  * Prints Markdown tables per seed and the figures of the issue, and writes every number as JSON
  * (default `bench/results/detection.json`). Nothing is asserted: this measures.
@@ -16,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
+import { breakdownReport } from './score/incident-breakdown.js';
 import { incidentTable } from './score/incidents.js';
 
 const { values } = parseArgs({
@@ -27,6 +30,8 @@ const { values } = parseArgs({
     volume: { type: 'string', default: '0.12' },
     out: { type: 'string' },
     rates: { type: 'boolean', default: false },
+    set: { type: 'string' },
+    incidents: { type: 'string' },
   },
 });
 
@@ -60,6 +65,14 @@ for (const seed of seeds) {
     warmupWeeks,
     volume,
     intervalMs: 10_000,
+    ...(values.incidents === undefined
+      ? {}
+      : {
+          incidentVariants: JSON.parse(values.incidents) as Record<string, Record<string, unknown>>,
+        }),
+    ...(values.set === undefined
+      ? {}
+      : { hourglass: JSON.parse(values.set) as Record<string, unknown> }),
     progress: (line) => console.error(line),
   });
   const figs = figures(result);
@@ -82,7 +95,12 @@ if (results.length > 1) {
 }
 
 console.log('\n## Incidents (issue 13; score/incidents.ts)\n');
-console.log(incidentTable(results.map((r) => r.result)));
+const rows = results.flatMap(({ result: r }) => [
+  { seed: String(r.seed), incidents: r.incidents, incidentBreakdown: r.incidentBreakdown },
+  ...r.incidentVariants.map((v) => ({ ...v, seed: `${r.seed} (${v.name})` })),
+]);
+console.log(incidentTable(rows));
+for (const r of rows) console.log(`\n${breakdownReport(r.seed, r.incidentBreakdown)}`);
 
 const out = values.out ?? 'bench/results/detection.json';
 mkdirSync(dirname(out), { recursive: true });

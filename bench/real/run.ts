@@ -8,16 +8,18 @@
  *
  *   npm run bench:real
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
+ *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDefaultConfig } from '../../src/detectors/anomaly/config.js';
+import { anomalyProcessorSchema } from '../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
 import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
 import { replay } from '../../src/detectors/anomaly/replay/replay.js';
 import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 import { runSeed } from '../detection/play.js';
+import { openingRule } from '../detection/score/incident-breakdown.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
 import { realFigures, type RealFigure } from './figures.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     'no-fresh': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/real.json' },
+    set: { type: 'string', default: '{}' },
   },
 });
 
@@ -61,12 +64,31 @@ interface DayResult {
   readonly seconds: number;
   readonly scoring: Scoring;
   readonly figures: RealFigure[];
+  /** Which rule opened the incidents: the faults' first ones, and those matching no fault. */
+  readonly openedBy: { readonly faults: Rules; readonly unmatched: Rules };
+}
+
+type Rules = Record<string, number>;
+
+function openedBy(
+  run: Awaited<ReturnType<typeof replay>>,
+  scoring: Scoring,
+): DayResult['openedBy'] {
+  const matched = new Set(scoring.incidents.faults.flatMap((f) => f.ids));
+  const first = new Set(scoring.incidents.faults.map((f) => f.ids[0]));
+  const faults: Rules = {};
+  const unmatched: Rules = {};
+  for (const v of run.incidents) {
+    const into = first.has(v.id) ? faults : matched.has(v.id) ? undefined : unmatched;
+    if (into) into[openingRule(v)] = (into[openingRule(v)] ?? 0) + 1;
+  }
+  return { faults, unmatched };
 }
 
 async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
   const started = performance.now();
   const run = await replay({
-    config: createDefaultConfig(),
+    config: anomalyProcessorSchema.parse(JSON.parse(values.set)),
     files: [join(data, d.day, 'trace')],
     history: [join(data, d.faultFree)],
     historyTable: negativesOf(data, d.otherDays),
@@ -81,6 +103,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     seconds: (performance.now() - started) / 1000,
     scoring,
     figures: realFigures(scoring),
+    openedBy: openedBy(run, scoring),
   };
   console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
   if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
@@ -118,6 +141,19 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   );
   console.log(`\nIncidents (issue 13; replay/incident-score.ts):\n`);
   console.log(incidentTable(rows.map((r) => ({ day: r.day, scoring: r.scoring.incidents }))));
+  console.log('\nWhat opened them (score/incident-breakdown.ts):\n');
+  const text = (r: Rules) =>
+    Object.entries(r)
+      .sort()
+      .map(([rule, n]) => `${rule} ${n}`)
+      .join(', ') || '-';
+  console.log(
+    markdownTable(
+      ['day', "faults' first incidents", 'incidents matching no fault'],
+      rows.map((r) => [r.day, text(r.openedBy.faults), text(r.openedBy.unmatched)]),
+      false,
+    ),
+  );
 }
 
 let simulator;

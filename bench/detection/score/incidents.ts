@@ -51,6 +51,8 @@ export interface FaultIncidents {
   readonly operation: string;
   /** Incidents opened while it lasted (or in the calm-down after) touching its service. */
   readonly incidents: number;
+  /** Their ids, oldest first (incident-breakdown.ts reads why there is more than one). */
+  readonly ids: readonly string[];
   /** The first one's origin names its service (the service, or the call edge into it). */
   readonly originService: boolean | null;
   /** ...and its operation. */
@@ -74,6 +76,8 @@ export interface IncidentFigures {
   readonly cleanPerDayPer15: number;
   /** Opened near a fault but matching none (another service, or before it). */
   readonly nearFaults: number;
+  /** The ids of the `clean` ones (incident-breakdown.ts reads what opened them). */
+  readonly cleanIds: readonly string[];
   readonly faults: FaultIncidents[];
 }
 
@@ -126,6 +130,7 @@ export function incidentFigures(
       service: op.service,
       operation: op.name,
       incidents: mine.length,
+      ids: mine.map((v) => v.id),
       originService: first ? names : null,
       originOperation: first ? names && o.operation === op.name : null,
       toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,
@@ -135,7 +140,8 @@ export function incidentFigures(
   }
   const busy = schedule.faults.map((f) => [f.from, f.to + CALM_DOWN_MS] as const);
   const inBusy = (t: number) => busy.some(([a, b]) => t >= a && t < b);
-  const clean = list.filter((v) => !used.has(v.id) && !inBusy(v.openedAt)).length;
+  const cleanIds = list.filter((v) => !used.has(v.id) && !inBusy(v.openedAt)).map((v) => v.id);
+  const clean = cleanIds.length;
   const nearFaults = list.filter((v) => !used.has(v.id) && inBusy(v.openedAt)).length;
   const cleanDays = (end - evalStart - busyMs(busy, evalStart, end)) / DAY;
   const services = new Set(fleet.ops.map((o) => o.service)).size;
@@ -153,6 +159,7 @@ export function incidentFigures(
     cleanDays,
     cleanPerDayPer15: cleanDays > 0 ? (clean / cleanDays) * (PER_SERVICES / services) : 0,
     nearFaults,
+    cleanIds,
     faults: rows,
   };
 }
@@ -176,7 +183,7 @@ function busyMs(intervals: readonly (readonly [number, number])[], from: number,
 const secs = (s: number | null) => (s === null ? '-' : `${s.toFixed(0)} s`);
 
 /** One row per seed of the incidents table. */
-function seedRow(seed: number, f: IncidentFigures): string[] {
+function seedRow(seed: string | number, f: IncidentFigures): string[] {
   return [
     String(seed),
     `${f.clean} in ${f.cleanDays.toFixed(1)} d: ${f.cleanPerDayPer15.toFixed(2)}`,
@@ -190,7 +197,9 @@ function seedRow(seed: number, f: IncidentFigures): string[] {
 }
 
 /** The incidents table of `npm run bench:detection`: one row per seed. */
-export function incidentTable(seeds: readonly { seed: number; incidents: IncidentFigures }[]) {
+export function incidentTable(
+  seeds: readonly { seed: string | number; incidents: IncidentFigures }[],
+) {
   const rows = seeds.map((r) => seedRow(r.seed, r.incidents));
   return [HEAD, HEAD.map((_, i) => (i === 0 ? '---' : '---:')), ...rows]
     .map((r) => `| ${r.join(' | ')} |`)

@@ -39,6 +39,7 @@ import { incidentSource, type IncidentSource } from './incidents/incident-source
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
 import { IncidentEngine } from './incidents/engine.js';
 import { IncidentMetrics } from './incidents/incident-metrics.js';
+import { FleetIncidents } from './incidents/fleet-incidents.js';
 import { dropRecord } from './internal/rates/drop-record.js';
 import { RateDetector, type TrafficDrop } from './internal/rates/rate-detector.js';
 import { loadRates, ratesWritten, writeRatePending } from './internal/rates/rate-sync.js';
@@ -79,6 +80,9 @@ export class AnomalyDetector {
   private readonly timers: Timer[] = [];
   private readonly summaries: PendingSummaries;
   private readonly recent = new RecentSpans(MAX_RECENT_IDS);
+  /** The incidents shared with a fleet (PostgreSQL storage, incidents on). */
+  private readonly fleetIncidents: FleetIncidents | undefined;
+  private flushAsked = false;
   private repeated = 0;
   private loggedKeysLimit = false;
   private flushFailing = false;
@@ -100,6 +104,27 @@ export class AnomalyDetector {
       settings.logger.error({ err, job }, 'anomaly background job failed');
     });
     const levels = splitPercentiles(bySeverity(config.severity_percentiles).map((p) => p / 100));
+    const incidentMetrics = new IncidentMetrics(
+      settings.metrics,
+      id,
+      config.incidents.max_metric_services,
+    );
+    this.incidents = config.incidents.enabled
+      ? new IncidentEngine(config.incidents, incidentMetrics)
+      : undefined;
+    const fleetIncidents =
+      this.incidents && isPostgresUrl(config.storage)
+        ? new FleetIncidents(this.incidents, {
+            instance: () => this.fleet!.instance,
+            quietMs: config.incidents.quiet_period,
+            flushMs: config.flush_interval,
+            metrics: incidentMetrics,
+            logger: settings.logger,
+            now: () => settings.clock.now(),
+            requestFlush: () => this.flushSoon(),
+          })
+        : undefined;
+    this.fleetIncidents = fleetIncidents;
     this.fleet = isPostgresUrl(config.storage)
       ? new FleetSync({
           model: this.model,
@@ -114,6 +139,7 @@ export class AnomalyDetector {
           percentiles: levels,
           schemaVersion: options.fleetSchema,
           learnsRates: () => this.rates !== undefined,
+          incidents: fleetIncidents,
         })
       : undefined;
     this.sync = new BaselineSync({
@@ -129,12 +155,6 @@ export class AnomalyDetector {
       flush: () => this.flush(),
       rebuilt: (sinceDay) => this.loadRates(sinceDay),
     });
-    this.incidents = config.incidents.enabled
-      ? new IncidentEngine(
-          config.incidents,
-          new IncidentMetrics(settings.metrics, id, config.incidents.max_metric_services),
-        )
-      : undefined;
     this.incidentSource =
       this.incidents &&
       incidentSource(
@@ -143,6 +163,7 @@ export class AnomalyDetector {
         () => [...new Set(Array.from(this.model.keys(), (k) => k.service))],
         () => settings.clock.now(),
         settings.logger,
+        fleetIncidents,
       );
     const windows = windowLabels(config.timezone);
     const percentiles = splitPercentiles(
@@ -191,7 +212,14 @@ export class AnomalyDetector {
     }
     const incidents = this.incidents;
     if (incidents) {
-      this.timers.push(clock.setInterval(() => incidents.tick(clock.now()), TICK_MS).unref());
+      this.timers.push(
+        clock
+          .setInterval(() => {
+            incidents.tick(clock.now());
+            this.fleetIncidents?.tick(clock.now());
+          }, TICK_MS)
+          .unref(),
+      );
     }
     this.timers.push(
       clock.setInterval(() => this.flushSafely(), this.config.flush_interval).unref(),
@@ -318,6 +346,22 @@ export class AnomalyDetector {
     this.summaries.flushed(summarized!, summaries);
     this.metrics.flushed((performance.now() - started) / 1000);
     this.sync.afterFlush(now);
+  }
+
+  /**
+   * A fleet's flush as soon as the request in hand is done (an incident opened: its claim decides
+   * which instance notifies); never waited on, and one at a time (fleet-sync.ts).
+   */
+  private flushSoon(): void {
+    if (this.flushAsked || !this.fleet) return;
+    this.flushAsked = true;
+    const fleet = this.fleet;
+    setImmediate(() => {
+      this.flushAsked = false;
+      fleet.flush().catch((err: unknown) => {
+        this.settings.logger.error({ err }, 'the flush of an opened incident failed');
+      });
+    });
   }
 
   /**

@@ -11,6 +11,12 @@ const incidentFields = z.strictObject({
   quiet_period: duration(5 * 60_000).refine((ms) => ms >= 1_000, {
     message: 'must be at least 1s',
   }),
+  /**
+   * A SEV3 slowdown of an operation's level (`slow_operation` SEV3) opens an incident only once
+   * the operation has been tagged SEV3 or worse for this long, no two tags further apart; SEV1
+   * and SEV2 open at once. `0s` opens at once.
+   */
+  open_after: duration(60_000),
   /** Open at most this many at once; beyond, tagged spans that would open one are counted. */
   max_open: z.number().int().min(1).max(10_000).default(200),
   /** Traces remembered with their incident, so later spans of a trace join it. */

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { TraceIndex } from '../../../otlp/trace-index.js';
 import { ChildMemory } from './child-memory.js';
 import type { IncidentsConfig } from './config.js';
-import { Incident, stateOf, restoreIncident, type IncidentView, type Origin } from './incident.js';
+import {
+  Incident,
+  stateOf,
+  restoreIncident,
+  type IncidentState,
+  type IncidentView,
+  type Origin,
+} from './incident.js';
 import type { IncidentMetrics } from './incident-metrics.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
 import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
@@ -77,6 +84,8 @@ export class IncidentEngine {
   private lastUpdates = 0;
   /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
+  /** Per operation: its run of SEV3-or-worse tags, `open_after` apart at most (`held`). */
+  private readonly runs = new Map<string, { first: number; last: number }>();
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
 
@@ -134,6 +143,9 @@ export class IncidentEngine {
     for (const [k, c] of this.recentSevere) {
       if (now - c.since > SUSTAINED_MS) this.recentSevere.delete(k);
     }
+    for (const [k, r] of this.runs) {
+      if (now - r.last > this.config.open_after) this.runs.delete(k);
+    }
     for (const i of [...this.open.values()]) {
       if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
     }
@@ -184,8 +196,51 @@ export class IncidentEngine {
     return i ? i.view() : store?.get(id);
   }
 
+  /** Ids of the incidents in memory: open, and the last resolved ones. */
+  ids(): string[] {
+    return [...this.open.keys(), ...this.recent.keys()];
+  }
+
+  /** An incident in memory as the store keeps it. */
+  state(id: string): IncidentState | undefined {
+    const i = this.open.get(id) ?? this.recent.get(id);
+    return i && stateOf(i);
+  }
+
+  /**
+   * Renames an incident of this engine to `fleetId`: another instance of a fleet opened the same
+   * fault first (fleet-incidents.ts). Its later spans are tagged with `fleetId`; a resolved
+   * incident of that id here (written) leaves memory. False when there is no such incident, or an
+   * open one has `fleetId` here.
+   */
+  adopt(localId: string, fleetId: string): boolean {
+    const old = this.open.get(localId) ?? this.recent.get(localId);
+    if (!old || localId === fleetId) return old !== undefined;
+    if (this.open.has(fleetId)) return false;
+    const done = this.recent.get(fleetId);
+    if (done) {
+      this.recent.delete(fleetId);
+      this.dirty.delete(done);
+    }
+    const i = restoreIncident({ ...stateOf(old), id: fleetId });
+    const swap = <K>(m: Map<K, Incident>) => {
+      for (const [k, v] of m) if (v === old) m.set(k, i);
+    };
+    for (const m of [this.byKey, this.byService, this.byTrace]) swap(m);
+    for (const [m, set] of [
+      [this.open, old.open],
+      [this.recent, !old.open],
+    ] as const) {
+      if (!set) continue;
+      m.delete(localId);
+      m.set(fleetId, i);
+    }
+    for (const s of [this.dirty, this.updated]) if (s.delete(old)) s.add(i);
+    return true;
+  }
+
   /** Continues the incidents left open at the last shutdown. */
-  load(store: IncidentStore): void {
+  load(store: Pick<IncidentStore, 'loadOpen'>): void {
     for (const s of store.loadOpen()) {
       if (this.open.has(s.id) || this.open.size >= this.config.max_open) continue;
       const i = restoreIncident(s);
@@ -197,7 +252,7 @@ export class IncidentEngine {
   }
 
   /** Writes what changed (in the caller's transaction) and applies retention. */
-  write(store: IncidentStore, now: number): void {
+  write(store: Pick<IncidentStore, 'upsert' | 'trim'>, now: number): void {
     const list = [...this.dirty];
     if (list.length > 0) store.upsert(list.map(stateOf));
     store.trim(now - this.config.retention, this.config.max_stored);
@@ -219,13 +274,40 @@ export class IncidentEngine {
       (g.peerService === null ? undefined : this.byService.get(g.peerService)) ??
       this.byService.get(o.service);
     if (found) return found;
+    for (const t of g.members) this.extendRun(t.record, now);
     let worst: TaggedSpan | undefined;
     for (const t of g.members) {
       const opens = opensIncident(t.record) || this.sustained(t.record, now);
-      if (opens && (!worst || t.record.severity < worst.record.severity)) worst = t;
+      if (!opens || !this.held(t.record, now)) continue;
+      if (!worst || t.record.severity < worst.record.severity) worst = t;
     }
     if (!worst) return undefined;
     return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
+  }
+
+  /** Extends the operation's run of SEV3-or-worse tags (or starts one after a gap). */
+  private extendRun(r: { service: string; operation: string; severity: number }, now: number) {
+    if (r.severity > 3 || this.config.open_after === 0) return;
+    const key = keyOf(r.service, r.operation);
+    const run = this.runs.get(key);
+    if (run && now - run.last <= this.config.open_after) run.last = now;
+    else if (run || this.runs.size < MAX_COUNTED_KEYS)
+      this.runs.set(key, { first: now, last: now });
+  }
+
+  /**
+   * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once.
+   */
+  private held(
+    r: { service: string; operation: string; severity: number; reason: string },
+    now: number,
+  ) {
+    if (r.severity < 3 || r.reason !== 'slow_operation' || this.config.open_after === 0) {
+      return true;
+    }
+    const run = this.runs.get(keyOf(r.service, r.operation));
+    return run !== undefined && now - run.first >= this.config.open_after;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { IncidentEngine, IncidentListener, OpenRequest } from './engine.js';
+import type { FleetIncidents } from './fleet-incidents.js';
 import type { IncidentView } from './incident.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
 
@@ -20,14 +21,28 @@ export interface IncidentSource {
   openIncident(req: OpenRequest): string | undefined;
 }
 
-/** Reads fall back to what is in memory while the database cannot be read (logged once). */
+/**
+ * Reads fall back to what is in memory while the database cannot be read (logged once). With a
+ * fleet's database (`fleet`), reads and events are the fleet's incidents (fleet-incidents.ts).
+ */
 export function incidentSource(
   engine: IncidentEngine,
   store: () => IncidentStore | undefined,
   services: () => string[],
   now: () => number,
   logger: Logger,
+  fleet?: FleetIncidents,
 ): IncidentSource {
+  if (fleet) {
+    return {
+      list: (q) => (fleet.shared ? fleet.list(q, now()) : engine.list(q, undefined)),
+      get: (id) => (fleet.shared ? fleet.get(id, now()) : engine.get(id, undefined)),
+      openIncidents: () => (fleet.shared ? fleet.openIncidents(now()) : engine.openIncidents()),
+      services,
+      subscribe: (l) => fleet.subscribe(l),
+      openIncident: (req) => engine.openIncident(req, now()),
+    };
+  }
   let warned = false;
   const read = <T>(f: (s: IncidentStore | undefined) => T): T => {
     try {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IncidentState, IncidentView } from './incident.js';
+import { viewOf } from './incident-merge.js';
 
 export interface IncidentQuery {
   readonly status?: 'open' | 'resolved' | undefined;
@@ -111,12 +112,4 @@ export class IncidentStore {
       )
       .run(n - maxRows);
   }
-}
-
-/** The stored state without what only the engine needs. */
-function viewOf(s: IncidentState): IncidentView {
-  const view: Record<string, unknown> = { ...s };
-  delete view['lastSeen'];
-  delete view['origins'];
-  return view as unknown as IncidentView;
 }

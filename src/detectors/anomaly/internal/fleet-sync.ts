@@ -31,6 +31,7 @@ import {
 import { createPool, redactUrl } from './store/pg-connect.js';
 import { migrate, PG_SCHEMA_VERSION } from './store/pg-schema.js';
 import { keyName, PgStore } from './store/pg-store.js';
+import type { FleetIncidents } from '../incidents/fleet-incidents.js';
 
 /** Learning held for the database while it is down, in daily rows; beyond it, dropped and counted. */
 const MAX_PENDING_ROWS = 200_000;
@@ -54,6 +55,8 @@ export interface FleetContext {
   readonly schemaVersion?: number | undefined;
   /** Whether the error or traffic detector runs: the fleet's rates are read into the keys. */
   readonly learnsRates?: () => boolean;
+  /** The incidents shared in the database (schema 6); undefined when incidents are off. */
+  readonly incidents?: FleetIncidents | undefined;
 }
 
 /**
@@ -245,6 +248,7 @@ export class FleetSync {
       const store = new PgStore(this.pool, this.instance, version);
       await store.register(clock.now());
       await this.load(store);
+      if (this.c.incidents) this.c.incidents.shared = version >= 6;
       this.store = store;
       if (this.failing)
         logger.info({ storage: this.label }, 'the shared baseline database is usable again');
@@ -270,6 +274,8 @@ export class FleetSync {
       await this.rebuild(store, keys);
     }
     await this.reloadThresholds(store);
+    const incidents = this.c.incidents && (await store.incidents());
+    if (incidents) this.c.incidents!.loaded(incidents.parts, incidents.next, now);
   }
 
   /** One flush: this instance's rows and anomalies in one transaction, then follow the fleet. */
@@ -294,6 +300,8 @@ export class FleetSync {
     }
     const anomalies = [...feed.unflushed()];
     const notes = summaries.entries();
+    const shared = store.version >= 6 ? this.c.incidents : undefined;
+    const incidents = shared && { batch: shared.take(now), since: shared.since };
     try {
       const missing = [...new Set([...taken, ...rateTaken].map(([k]) => k))].filter(
         (k) => k.id === undefined,
@@ -320,15 +328,17 @@ export class FleetSync {
       const rates = rateTaken
         .filter(([k]) => k.id !== undefined)
         .flatMap(([k, rows]) => rows.map((r) => ({ id: k.id!, dayHour: r.dayHour, v: r.v })));
-      const summarized = await store.write({
+      const result = await store.write({
         learning,
         rates,
         anomalies,
         summaries: notes,
+        ...(incidents ? { incidents } : {}),
         now,
       });
       feed.flushedRecords(new Set(anomalies));
-      summaries.flushed(summarized, notes);
+      summaries.flushed(result.summarized, notes);
+      if (incidents && result.incidents) shared.written(incidents.batch, result.incidents, now);
       metrics.flushed((performance.now() - started) / 1000);
       if (this.failing)
         this.c.logger.info({ storage: this.label }, 'the shared baseline database is usable again');
@@ -337,6 +347,7 @@ export class FleetSync {
       // Nothing was written: the rows go back in front of what was learned meanwhile.
       for (const [k, rows] of taken) k.pending = rows.concat(k.pending);
       for (const [k, rows] of rateTaken) k.rates!.pending = rows.concat(k.rates!.pending);
+      shared?.failed();
       this.fail(
         err,
         'writing to the shared baseline database failed; learning is kept and written when it is back',
@@ -531,9 +542,12 @@ export class FleetSync {
   private async retention(store: PgStore, now: number): Promise<void> {
     const { config, logger } = this.c;
     const removed = await store.withLock('retention', () =>
-      store.retention(this.sinceDay(), now - config.history_retention),
+      store.retention(this.sinceDay(), now - config.history_retention, {
+        before: now - config.incidents.retention,
+        maxStored: config.incidents.max_stored,
+      }),
     );
-    if (removed && (removed.rows > 0 || removed.anomalies > 0)) {
+    if (removed && (removed.rows > 0 || removed.anomalies > 0 || removed.incidents > 0)) {
       logger.info(removed, "retention: removed the fleet's old daily rows and anomalies");
     }
   }

@@ -10,6 +10,8 @@ export interface FaultIncidents {
   readonly type: string;
   /** Incidents opened for it (within its four minutes, touching its service). */
   readonly incidents: number;
+  /** Their ids, oldest first. */
+  readonly ids: readonly string[];
   /** The origin of the first of them, as text; null when none opened. */
   readonly origin: string | null;
   /** The origin names the injected service (or, for a network delay, the call edge into it). */
@@ -113,6 +115,7 @@ export function scoreIncidents(
       service: f.service,
       type: f.type,
       incidents: mine.length,
+      ids: mine.map((v) => v.id),
       origin: first ? originText(first) : null,
       originCorrect: first ? correct === true : null,
       toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,

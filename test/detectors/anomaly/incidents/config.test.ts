@@ -10,9 +10,13 @@ import { SelfMetrics } from '../../../../src/telemetry/self-metrics.js';
 describe('processors.anomaly.incidents', () => {
   it('is on in the shipped otel-config.yaml', () => {
     const doc = parse(readFileSync('otel-config.yaml', 'utf8')) as {
-      processors: { anomaly: { incidents: { enabled: boolean; quiet_period: string } } };
+      processors: { anomaly: { incidents: Record<string, unknown> } };
     };
-    expect(doc.processors.anomaly.incidents).toEqual({ enabled: true, quiet_period: '5m' });
+    expect(doc.processors.anomaly.incidents).toEqual({
+      enabled: true,
+      quiet_period: '5m',
+      open_after: '1m',
+    });
   });
 
   it('names only metrics the sidecar exports in the example Alertmanager rules', () => {

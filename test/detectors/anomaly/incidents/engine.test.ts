@@ -9,8 +9,8 @@ import { traceRequest } from '../../helpers/traces.js';
 
 const T0 = Date.UTC(2026, 0, 12, 12);
 
-function engine(): IncidentEngine {
-  const config = incidentsSchema.parse({});
+function engine(settings: Record<string, unknown> = {}): IncidentEngine {
+  const config = incidentsSchema.parse(settings);
   return new IncidentEngine(
     config,
     new IncidentMetrics(new SelfMetrics({ processMetrics: false }), 'anomaly', 50),
@@ -63,8 +63,8 @@ describe('incident engine', () => {
     expect(e.openIncidents()).toEqual([]);
   });
 
-  it('opens at once on a SEV1 span, and on a slow operation at SEV3; never on SEV4', () => {
-    const e = engine();
+  it('opens at once on a SEV1 span, on a slow operation at SEV2, and at SEV3 with open_after 0s; never on SEV4', () => {
+    const e = engine({ open_after: '0s' });
     const sev4 = tagged(1, 4, 'slow_operation');
     expect(e.assign(sev4.index, sev4.tagged, T0)).toEqual([undefined]);
     const level = tagged(2, 3, 'slow_operation');
@@ -72,5 +72,40 @@ describe('incident engine', () => {
     const other = engine();
     const sev1 = tagged(3, 1, 'slow_span');
     expect(other.assign(sev1.index, sev1.tagged, T0)[0]).toMatch(/^inc-/);
+    const sev2 = tagged(4, 2, 'slow_operation');
+    expect(engine().assign(sev2.index, sev2.tagged, T0)[0]).toMatch(/^inc-/);
+  });
+
+  it('opens on a SEV3 slow operation only once it has been slow for open_after (1m)', () => {
+    const e = engine();
+    const at = (n: number, ms: number) => {
+      const t = tagged(n, 3, 'slow_operation');
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    // A blip: one slow span, then the next over a minute later starts afresh.
+    expect(at(1, 0)).toBeUndefined();
+    expect(at(2, 61_000)).toBeUndefined();
+    // Slow since 61 s: 40 s and 80 s later are within a minute of the last tag.
+    expect(at(3, 101_000)).toBeUndefined();
+    const id = at(4, 121_000);
+    expect(id).toMatch(/^inc-/);
+    expect(e.openIncidents()).toMatchObject([{ id, severity: 3, reason: 'slow_operation' }]);
+    // A SEV2 tag (of a span alone: it opens nothing) starts the run too.
+    const f = engine();
+    const sev2 = tagged(5, 2, 'slow_span');
+    expect(f.assign(sev2.index, sev2.tagged, T0)).toEqual([undefined]);
+    const level = tagged(6, 3, 'slow_operation');
+    expect(f.assign(level.index, level.tagged, T0 + 60_000)[0]).toMatch(/^inc-/);
+    // The run ends after a minute without a tag: the tag after it starts afresh.
+    const g = engine();
+    for (const [n, ms] of [
+      [7, 0],
+      [8, 59_000],
+      [9, 119_001],
+    ] as const) {
+      const t = tagged(n, 3, 'slow_operation');
+      g.tick(T0 + ms);
+      expect(g.assign(t.index, t.tagged, T0 + ms)).toEqual([undefined]);
+    }
   });
 });

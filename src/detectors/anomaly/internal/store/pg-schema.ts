@@ -8,7 +8,7 @@ import { StorageError } from './open-database.js';
  * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
  * migration that breaks older code must raise it (none does yet).
  */
-export const PG_SCHEMA_VERSION = 5;
+export const PG_SCHEMA_VERSION = 6;
 
 /** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
 const MIN_READER = 1;
@@ -172,12 +172,39 @@ CREATE TABLE IF NOT EXISTS hg_rate_changes (
 CREATE INDEX IF NOT EXISTS hg_rate_changes_by_xid ON hg_rate_changes (xid);
 `,
   ],
+  [
+    6,
+    `
+-- One instance's part of a fleet incident (its IncidentState as JSON, with the columns reads
+-- filter on): the fleet's incident is the merge of the rows of one id. xid: the transaction that
+-- last wrote the row, so instances read only what the others changed since they last looked.
+CREATE TABLE IF NOT EXISTS hg_incidents (
+  id TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  status TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  opened_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  origin_service TEXT,
+  origin_operation TEXT,
+  state TEXT NOT NULL,
+  xid XID8 NOT NULL DEFAULT pg_current_xact_id(),
+  PRIMARY KEY (id, instance)
+);
+CREATE INDEX IF NOT EXISTS hg_incidents_by_xid ON hg_incidents (xid);
+CREATE INDEX IF NOT EXISTS hg_incidents_by_updated ON hg_incidents (updated_at);
+CREATE INDEX IF NOT EXISTS hg_incidents_by_origin ON hg_incidents (origin_service, origin_operation)
+  WHERE status = 'open';
+`,
+  ],
 ];
 
 /** Advisory lock ids (any two constants of this application). */
 export const MIGRATION_LOCK = 0x686f7572_01;
 export const RECALC_LOCK = 0x686f7572_02;
 export const RETENTION_LOCK = 0x686f7572_03;
+/** Held by a flush that writes incidents new to the fleet: one instance at a time claims a fault. */
+export const INCIDENT_LOCK = 0x686f7572_04;
 
 /**
  * Brings the database to `target` (this code's version; a test may ask for an older one to stand

@@ -32,6 +32,13 @@ import {
   type LogSnapshot,
   type Queryable,
 } from './pg-changes.js';
+import {
+  incidentsSince,
+  trimIncidents,
+  writeIncidents,
+  type IncidentBatch,
+  type IncidentPart,
+} from './pg-incidents.js';
 import { RECALC_LOCK, RETENTION_LOCK } from './pg-schema.js';
 import { thresholdColumns } from './pg-thresholds.js';
 import type { AnomalyQuery } from '../anomaly-record.js';
@@ -61,8 +68,25 @@ export interface FleetFlush {
   }[];
   readonly anomalies: readonly AnomalyRecord[];
   readonly summaries: readonly (readonly [string, string])[];
+  /** This instance's incidents (schema 6), and what to read of the others' (`since`). */
+  readonly incidents?: { readonly batch: IncidentBatch; readonly since: string | undefined };
   readonly now: number;
 }
+
+/** What a flush's transaction answered. */
+export interface FlushResult {
+  /** Anomaly ids whose summaries were written. */
+  readonly summarized: Set<string>;
+  /** Incidents: local id -> fleet id adopted, the others' parts since `since`, the next `since`. */
+  readonly incidents?: {
+    readonly adopted: Map<string, string>;
+    readonly parts: IncidentPart[];
+    readonly next: string;
+  };
+}
+
+/** Resolved incidents read at start with the open ones (the admin API's list). */
+export const RECENT_INCIDENTS = 1_000;
 
 const KEY_BATCH = 256;
 const LOCK_POLL_MS = 100;
@@ -114,9 +138,10 @@ export class PgStore {
 
   /**
    * Writes a flush in one transaction: the instance's rows merged with what it wrote before, the
-   * anomalies (idempotent by id), summaries onto recorded anomalies. Returns the ids summarized.
+   * anomalies (idempotent by id), summaries onto recorded anomalies, the incidents (schema 6), and
+   * reads the other instances' incidents changed since the last flush.
    */
-  async write(f: FleetFlush): Promise<Set<string>> {
+  async write(f: FleetFlush): Promise<FlushResult> {
     return inTransaction(this.pool, async (client) => {
       const found = new Set<string>();
       await this.writeRows(client, f.learning);
@@ -147,8 +172,17 @@ export class PgStore {
           f.now,
         ]);
       }
-      return found;
+      if (this.version < 6 || !f.incidents) return { summarized: found };
+      const adopted = await writeIncidents(client, this.instance, f.incidents.batch);
+      const read = await incidentsSince(client, this.instance, f.incidents.since, RECENT_INCIDENTS);
+      return { summarized: found, incidents: { adopted, ...read } };
     });
+  }
+
+  /** Every instance's open incident parts and the last resolved ones (schema 6; at start). */
+  async incidents(): Promise<{ parts: IncidentPart[]; next: string } | undefined> {
+    if (this.version < 6) return undefined;
+    return incidentsSince(this.pool, this.instance, undefined, RECENT_INCIDENTS);
   }
 
   private async writeRows(client: pg.PoolClient, learning: FleetFlush['learning']): Promise<void> {
@@ -444,13 +478,18 @@ export class PgStore {
   async retention(
     day: number,
     recordedBefore: number,
-  ): Promise<{ rows: number; keys: number; anomalies: number }> {
+    incidents?: { readonly before: number; readonly maxStored: number },
+  ): Promise<{ rows: number; keys: number; anomalies: number; incidents: number }> {
     return inTransaction(this.pool, async (client) => {
       const run = async (sql: string, args: unknown[] = []) =>
         (await client.query(sql, args)).rowCount ?? 0;
       const anomalies = await run('DELETE FROM hg_anomalies WHERE recorded_at < $1', [
         recordedBefore,
       ]);
+      const parts =
+        this.version >= 6 && incidents
+          ? await trimIncidents(client, incidents.before, incidents.maxStored)
+          : 0;
       let rows = await run('DELETE FROM hg_daily WHERE day < $1', [day]);
       if (this.version >= 5) rows += await run('DELETE FROM hg_rates WHERE day < $1', [day]);
       // A key with error and traffic rows only (every span failed) is kept with them.
@@ -466,7 +505,7 @@ export class PgStore {
           'DELETE FROM hg_thresholds t WHERE NOT EXISTS (SELECT 1 FROM hg_keys k WHERE k.id = t.key_id)',
         );
       }
-      return { rows, keys, anomalies };
+      return { rows, keys, anomalies, incidents: parts };
     });
   }
 

@@ -1,0 +1,278 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AdminExtension } from '../../../../src/admin/admin-extension.js';
+import type { IncidentNotifier } from '../../../../src/extensions/incident-notifier/incident-notifier.js';
+import type { Sidecar } from '../../../../src/main.js';
+import { useTempDirs } from '../../../exporters/harness.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+import { webhookStandIn, type StandIn } from '../../../helpers/notify-servers.js';
+import { PG_PASSWORD } from '../../../helpers/postgres.js';
+import { usePgCluster } from '../../../helpers/use-postgres.js';
+import { Capture } from '../../helpers/capture-exporter.js';
+import { standaloneDetector } from '../../helpers/detector.js';
+import { detectorOf, httpEndpoint, startTestSidecar } from '../../helpers/sidecar.js';
+import { decodeSpans, traceRequest } from '../../helpers/traces.js';
+import { checkoutTrace, H, history, learnHistory, MONDAY, postSpans } from './traffic.js';
+
+/**
+ * Incidents shared by sidecars on one real PostgreSQL database (Debian's postgresql 15, a
+ * throwaway cluster): each sidecar is the real one (OTLP receiver, anomaly processor, admin API,
+ * incident_notifier posting to a webhook stand-in), on a clock of the test's.
+ */
+const pg = usePgCluster();
+const tempDir = useTempDirs('hourglass-fleet-incidents-');
+
+interface Instance {
+  sidecar: Sidecar;
+  capture: Capture;
+  otlp: string;
+  admin: string;
+}
+
+describe('incidents of a fleet on one PostgreSQL database', () => {
+  let clock: FakeClock;
+  let hook: StandIn;
+  let hookUrl: string;
+  const running: Instance[] = [];
+  let n = 0;
+
+  beforeEach(async () => {
+    clock = new FakeClock(MONDAY + 12 * H);
+    hook = webhookStandIn();
+    hookUrl = await hook.listen();
+  });
+  afterEach(async () => {
+    for (const i of running.splice(0).reverse()) await i.sidecar.shutdown();
+    await hook.close();
+  });
+
+  async function start(url: string, instance: string): Promise<Instance> {
+    const passwordFile = join(tempDir(), 'pg-password');
+    writeFileSync(passwordFile, `${PG_PASSWORD}\n`);
+    const capture = new Capture();
+    const sidecar = await startTestSidecar({
+      clock,
+      anomaly: {
+        storage: url,
+        postgres: { password_file: passwordFile, instance, timeout: '1s' },
+        flush_interval: '1h',
+        recalculation: { enabled: false },
+        incidents: { quiet_period: '2m' },
+      },
+      factories: [capture.factory],
+      extensions: {
+        admin: { endpoint: '127.0.0.1:0' },
+        incident_notifier: {
+          receivers: { ops: { type: 'webhook', url: `${hookUrl}/hooks/incidents` } },
+          routes: [{ receivers: ['ops'] }],
+        },
+      },
+    });
+    const admin = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
+    const i = { sidecar, capture, otlp: httpEndpoint(sidecar), admin };
+    running.push(i);
+    return i;
+  }
+
+  const flush = (i: Instance) => detectorOf(i.sidecar).flushNow();
+  const notified = async (...of: Instance[]) => {
+    for (const i of of) {
+      await i.sidecar.service.find<IncidentNotifier>('extension', 'incident_notifier')!.idle();
+    }
+    return hook.received.map((r) => `${r.body['event']} ${r.body['incident']['id']}`);
+  };
+  const get = async (i: Instance, path: string) => {
+    const res = await fetch(i.admin + path);
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  /** `count` traces of the checkout request starting now, one per 100 ms, in one request. */
+  const traffic = (i: Instance, count: number, paymentsMs?: number) => {
+    const now = clock.now();
+    return postSpans(
+      i.otlp,
+      Array.from({ length: count }, (_, k) =>
+        checkoutTrace(++n, now + k * 100, { paymentsMs }),
+      ).flat(),
+    );
+  };
+  const incidentIds = (i: Instance) =>
+    new Set(
+      i.capture.batches
+        .flatMap((b) => decodeSpans(b.bytes))
+        .map((s) => s.attributes['anomaly.incident_id'])
+        .filter((x) => x !== undefined),
+    );
+
+  /** Two sidecars on one database, both with the fleet's baselines. */
+  async function twoInstances(): Promise<[Instance, Instance, string]> {
+    const db = pg.database();
+    const url = pg.cluster().url(db);
+    const a = await start(url, 'a');
+    const b = await start(url, 'b');
+    await learnHistory(a.otlp, 1_000_000);
+    await flush(a);
+    await flush(b); // b reads what a learned
+    return [a, b, db];
+  }
+
+  it('a fault seen by both instances is one incident, listed alike by both admin APIs, paged once', async () => {
+    const [a, b, db] = await twoInstances();
+    await traffic(a, 5, 2_000);
+    await flush(a); // what the opening asked for at once; awaited here
+    const [id] = [...incidentIds(a)] as string[];
+    expect(id).toMatch(/^inc-/);
+    expect(await notified(a)).toEqual([`opened ${id}`]);
+
+    // b sees the same fault: it opens an incident of its own, whose claim finds a's.
+    clock.advance(1_000);
+    await traffic(b, 5, 2_000);
+    const local = [...incidentIds(b)];
+    expect(local).toHaveLength(1);
+    expect(local[0]).not.toBe(id);
+    await flush(b);
+    b.capture.clear();
+    await traffic(b, 2, 2_000); // b's later spans carry the fleet's id
+    expect([...incidentIds(b)]).toEqual([id]);
+    await flush(b);
+    await flush(a);
+
+    for (const i of [a, b]) {
+      const list = (await get(i, '/api/v1/incidents')).body.incidents;
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({
+        id,
+        status: 'open',
+        severity: 'SEV1',
+        origin: { service: 'payments', operation: 'POST /charge', peer_service: null },
+        spans: 36, // 3 spans of 12 slow traces: 5 on a, 7 on b
+        services: expect.arrayContaining([
+          { service: 'payments', count: 12 },
+          { service: 'checkout', count: 24 },
+        ]),
+      });
+      const health = (await get(i, '/api/v1/health')).body.services;
+      expect(health).toEqual(
+        expect.arrayContaining([{ service: 'payments', status: 'critical', incidents: [id] }]),
+      );
+    }
+    expect(pg.cluster().psql('SELECT id, instance FROM hg_incidents ORDER BY instance', db)).toBe(
+      `${id}|a\n${id}|b`,
+    );
+    expect(await notified(a, b)).toEqual([`opened ${id}`]);
+
+    // Resolved for the fleet once both parts are quiet; told once, by the instance that opened it.
+    clock.advance(121_000);
+    await flush(b);
+    await flush(a);
+    await flush(b);
+    for (const i of [a, b]) {
+      expect((await get(i, `/api/v1/incidents/${id}`)).body).toMatchObject({
+        status: 'resolved',
+        spans: 36,
+      });
+    }
+    expect(await notified(a, b)).toEqual([`opened ${id}`, `resolved ${id}`]);
+  }, 120_000);
+
+  it('pages the fleet incident resolved only when the other instance is quiet too', async () => {
+    const [a, b] = await twoInstances();
+    await traffic(a, 5, 2_000);
+    await flush(a);
+    const [id] = [...incidentIds(a)] as string[];
+    await traffic(b, 5, 2_000);
+    await flush(b);
+    // b goes on seeing the fault after a's part is quiet.
+    clock.advance(100_000);
+    await traffic(b, 3, 2_000);
+    await flush(b);
+    await flush(a);
+    clock.advance(30_000); // a's part resolves here (2 min quiet); b's is still open
+    await flush(a);
+    expect((await get(a, `/api/v1/incidents/${id}`)).body.status).toBe('open');
+    expect(await notified(a, b)).toEqual([`opened ${id}`]);
+    clock.advance(100_000); // b's part resolves too
+    await flush(b);
+    await flush(a);
+    expect(await notified(a, b)).toEqual([`opened ${id}`, `resolved ${id}`]);
+  }, 120_000);
+
+  it('loses no incident and no span when the database is killed and restarted under load', async () => {
+    const [a, b, db] = await twoInstances();
+    pg.cluster().stopServer('immediate');
+    let sent = 0;
+    try {
+      for (let k = 0; k < 10; k++) {
+        await traffic(a, 2, 2_000);
+        sent += 6;
+        await flush(a); // fails: kept
+        clock.advance(1_000); // the opening waits 3 s for its claim, then is paged anyway
+      }
+    } finally {
+      pg.cluster().startServer();
+    }
+    const forwarded = a.capture.batches.flatMap((x) => decodeSpans(x.bytes));
+    expect(forwarded.filter((s) => s.attributes['anomaly.severity'])).toHaveLength(sent);
+    const [id] = [...incidentIds(a)] as string[];
+    expect(await notified(a)).toEqual([`opened ${id}`]);
+    await flush(a);
+    await flush(b);
+    expect(pg.cluster().psql('SELECT id, instance, status FROM hg_incidents', db)).toBe(
+      `${id}|a|open`,
+    );
+    const seen = (await get(b, `/api/v1/incidents/${id}`)).body;
+    expect(seen).toMatchObject({ id, status: 'open', spans: sent });
+  }, 120_000);
+
+  it('a rolling update: an instance of schema 5 runs beside one of schema 6, its incidents its own', async () => {
+    const db = pg.database();
+    const url = pg.cluster().url(db);
+    const passwordFile = join(tempDir(), 'pg-password');
+    writeFileSync(passwordFile, `${PG_PASSWORD}\n`);
+    const settings = {
+      postgres: { password_file: passwordFile, instance: 'old', timeout: '1s' },
+      incidents: { quiet_period: '2m' },
+    };
+    // The previous release made the database (schema 5), then the new one starts and migrates it.
+    const old = await standaloneDetector(url, settings, clock, { fleetSchema: 5 });
+    try {
+      const spans = history(2_000_000);
+      for (let k = 0; k < spans.length; k += 1500) {
+        old.accept(old.score(traceRequest(spans.slice(k, k + 1500))));
+      }
+      await old.flushNow();
+      expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
+        '5',
+      );
+      const fresh = await start(url, 'new');
+      expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
+        '6',
+      );
+      await traffic(fresh, 5, 2_000);
+      await flush(fresh);
+      const [id] = [...incidentIds(fresh)] as string[];
+      expect(await notified(fresh)).toEqual([`opened ${id}`]);
+
+      // The old one tags and opens its own incident, writes its flushes, and stays on schema 5.
+      clock.advance(1_000);
+      const slow = Array.from({ length: 5 }, (_, k) =>
+        checkoutTrace(++n, clock.now() + k * 100, { paymentsMs: 2_000 }),
+      ).flat();
+      old.accept(old.score(traceRequest(slow)));
+      const failuresBefore = old.fleet!.failures;
+      await old.flushNow();
+      expect(old.fleet!.failures).toBe(failuresBefore);
+      const own = old.incidentSource!.list({ limit: 10 });
+      expect(own).toHaveLength(1);
+      expect(own[0]!.id).not.toBe(id);
+      expect(pg.cluster().psql('SELECT DISTINCT instance FROM hg_incidents', db)).toBe('new');
+      expect(
+        pg
+          .cluster()
+          .psql("SELECT instance || ':' || schema_version FROM hg_instances ORDER BY 1", db),
+      ).toBe('new:6\nold:5');
+    } finally {
+      await old.shutdown();
+    }
+  }, 120_000);
+});
