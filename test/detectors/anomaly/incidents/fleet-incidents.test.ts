@@ -205,6 +205,33 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     expect((await get(a, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
   }, 120_000);
 
+  it("an instance gone for good: its open part counts as resolved once stale, and the fleet's incident resolves", async () => {
+    const [a, b] = await twoInstances();
+    await traffic(a, 5, 2_000);
+    await flush(a);
+    const [id] = [...incidentIds(a)] as string[];
+    clock.advance(1_000);
+    await traffic(b, 5, 2_000);
+    await flush(b);
+    await flush(a);
+    // b is killed: its part stays open in the database.
+    running.splice(running.indexOf(b), 1);
+    await detectorOf(b.sidecar).flushNow();
+    await b.sidecar.shutdown();
+    clock.advance(3 * 60_000); // a's part is quiet: resolved here, b's still counts as live
+    await flush(a);
+    expect((await get(a, `/api/v1/incidents/${id}`)).body.status).toBe('open');
+    expect(await notified(a)).toEqual([`opened ${id}`]);
+    // Live means changed within quiet_period + 2 flush intervals (1 h here) + 5 s.
+    clock.advance(2 * H);
+    await flush(a);
+    expect((await get(a, `/api/v1/incidents/${id}`)).body).toMatchObject({
+      status: 'resolved',
+      spans: 30,
+    });
+    expect(await notified(a)).toEqual([`opened ${id}`, `resolved ${id}`]);
+  }, 120_000);
+
   it('loses no incident and no span when the database is killed and restarted under load', async () => {
     const [a, b, db] = await twoInstances();
     pg.cluster().stopServer('immediate');
