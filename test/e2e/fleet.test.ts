@@ -9,6 +9,7 @@ import { freeAddresses } from '../helpers/ports.js';
 import { PG_PASSWORD } from '../helpers/postgres.js';
 import { usePgCluster } from '../helpers/use-postgres.js';
 import { assertBuilt, SidecarProcess } from '../helpers/process.js';
+import { checkoutTrace } from '../detectors/anomaly/incidents/traffic.js';
 
 /**
  * Built hourglass processes (`node dist/cli.js run`) sharing one real PostgreSQL database
@@ -236,5 +237,65 @@ describe('hourglass processes sharing baselines in PostgreSQL', () => {
     expect(a.proc.stderrText).not.toContain(PG_PASSWORD);
     a.proc.kill('SIGTERM');
     expect(await a.proc.exited).toBe(0);
+  }, 180_000);
+
+  it('a fault seen by two processes is one incident, listed alike by both admin APIs', async () => {
+    const sink = await OtlpSink.start();
+    cleanups.push(() => sink.close());
+    const url = pg.cluster().url(pg.database());
+    const a = await start(url, sink, 'a');
+    const b = await start(url, sink, 'b');
+    // An hour of normal checkout requests, half through each process.
+    const now = Date.now();
+    for (let r = 0; r < 20; r++) {
+      const spans = Array.from({ length: 100 }, (_x, k) =>
+        checkoutTrace(r * 100 + k + 1, now - 3_600_000 + (r * 100 + k) * 1_000),
+      ).flat();
+      expect(await post(r % 2 ? b : a, traceRequest(spans))).toBe(200);
+    }
+    const learned = async (x: Instance) => {
+      const r = await fetch(`http://${x.admin}/api/v1/baselines?service=payments`);
+      if (r.status !== 200) return false;
+      const body = (await r.json()) as { baselines: ProfileJson[] };
+      return body.baselines.some((k) => k.global.samples === 2_000);
+    };
+    await until(async () => (await learned(a)) && (await learned(b)), 'the fleet to learn');
+
+    let n = 1_000_000;
+    const slow = (count: number) =>
+      traceRequest(
+        Array.from({ length: count }, (_x, k) =>
+          checkoutTrace(++n, Date.now() + k * 100, { paymentsMs: 2_000 }),
+        ).flat(),
+      );
+    const incidents = async (x: Instance) => {
+      const r = await fetch(`http://${x.admin}/api/v1/incidents`);
+      return ((await r.json()) as { incidents: { id: string; spans: number }[] }).incidents;
+    };
+    expect(await post(a, slow(5))).toBe(200);
+    await until(async () => (await incidents(b)).length === 1, "a's incident listed by b");
+    const [opened] = await incidents(b);
+    expect(await post(b, slow(5))).toBe(200);
+    // b's own spans join the fleet's incident once its flush found a's.
+    await until(
+      async () => (await incidents(a)).some((i) => i.spans === 30),
+      "b's spans in a's incident",
+    );
+    for (const x of [a, b]) {
+      const list = await incidents(x);
+      expect(list.map((i) => [i.id, i.spans])).toEqual([[opened!.id, 30]]);
+    }
+    const body = slow(2);
+    const ids = new Set(spanIds(body));
+    expect(await post(b, body)).toBe(200);
+    await sink.waitForSpans(ids);
+    const tagged = sink.spans().filter((s) => ids.has(s.spanId));
+    expect(new Set(tagged.map((s) => s.attributes['anomaly.incident_id']))).toEqual(
+      new Set([opened!.id]),
+    );
+    for (const x of [a, b]) {
+      x.proc.kill('SIGTERM');
+      expect(await x.proc.exited).toBe(0);
+    }
   }, 180_000);
 });

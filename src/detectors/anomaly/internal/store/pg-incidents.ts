@@ -98,23 +98,35 @@ export async function incidentsSince(
   since: string | undefined,
   recent: number,
 ): Promise<{ parts: IncidentPart[]; next: string }> {
+  if (since !== undefined) {
+    // One statement: the rows its snapshot sees, and that snapshot's xmin.
+    const r = await db.query<{ x: string; instance: string | null; state: string | null }>(
+      `WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x)
+       SELECT s.x, i.instance, i.state FROM s
+       LEFT JOIN hg_incidents i ON i.xid >= $1::xid8 AND i.instance <> $2`,
+      [since, instance],
+    );
+    return {
+      parts: r.rows
+        .filter((row) => row.instance !== null)
+        .map((row) => ({
+          instance: row.instance!,
+          state: JSON.parse(row.state!) as IncidentState,
+        })),
+      next: r.rows[0]!.x,
+    };
+  }
   const xmin = await db.query<{ x: string }>(
     'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x',
   );
   const next = xmin.rows[0]!.x;
-  const r =
-    since === undefined
-      ? await db.query<{ instance: string; state: string }>(
-          `(SELECT instance, state FROM hg_incidents WHERE status = 'open')
-           UNION ALL
-           (SELECT instance, state FROM hg_incidents WHERE status <> 'open'
-            ORDER BY updated_at DESC LIMIT $1)`,
-          [recent],
-        )
-      : await db.query<{ instance: string; state: string }>(
-          'SELECT instance, state FROM hg_incidents WHERE xid >= $1::xid8 AND instance <> $2',
-          [since, instance],
-        );
+  const r = await db.query<{ instance: string; state: string }>(
+    `(SELECT instance, state FROM hg_incidents WHERE status = 'open')
+     UNION ALL
+     (SELECT instance, state FROM hg_incidents WHERE status <> 'open'
+      ORDER BY updated_at DESC LIMIT $1)`,
+    [recent],
+  );
   return {
     parts: r.rows.map((row) => ({
       instance: row.instance,
