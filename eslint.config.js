@@ -19,7 +19,9 @@ export default tseslint.config(
   {
     // A component's internal/ is its own: others import its contract (contract.ts) or its
     // public modules. Its own files reach it as ./internal/... or ../internal/...; a path that
-    // names another folder before internal/ reaches into another component.
+    // names another folder before internal/ reaches into another component, from below it
+    // (../../detectors/anomaly/internal/) or from above it (src/main.ts: ./detectors/anomaly/internal/).
+    // test/lint/internal-imports.test.ts holds the rule to both.
     files: ['src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -27,7 +29,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+([^./][^/]*/)+internal/',
+              regex: '^\\.\\.?/(\\.\\./)*([^./][^/]*/)+internal/',
               message:
                 "another component's internal/ is private to it: import its contract.ts (or a public module) instead",
             },

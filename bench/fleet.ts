@@ -3,8 +3,11 @@
  * share one PostgreSQL database (a throwaway cluster of Debian's postgresql 15, as the tests use)
  * in this process, each learning the traffic of the same 200 keys. Per simulated hour each one
  * learns 2,000 spans and all flush at once, as a fleet's timers do; then one recalculation runs
- * for the fleet. Printed: the median and the slowest flush of an instance, the recalculation, and
- * the same single processor on SQLite measured in the same run as the reference.
+ * for the fleet. In the second half of the run each instance opens an incident on each of 10 keys
+ * every hour (as the traffic detector opens one, `openIncident`; they resolve within the hour),
+ * which a fleet's flushes write and read as the fleet's (schema 6): the fleet stores 10 an hour.
+ * Printed: the median and the slowest flush of an instance, the recalculation, the incidents
+ * stored, and the same single processor on SQLite measured in the same run as the reference.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +23,8 @@ const SIZES = (process.env['BENCH_FLEET_SIZES'] ?? '1,4,16').split(',').map(Numb
 const HOURS = Number(process.env['BENCH_FLEET_HOURS'] ?? 6);
 const KEYS = 200;
 const SPANS_PER_KEY = 10;
+/** Keys with an incident each hour of the second half. */
+const INCIDENTS_PER_HOUR = 10;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,13 +59,14 @@ interface Row {
   flushMax: number;
   recalc: number;
   rows: number;
+  incidents: number;
 }
 
 async function measure(
   label: string,
   storages: string[],
   settings: Record<string, unknown>,
-  count: () => number,
+  count: () => { rows: number; incidents: number },
 ): Promise<Row> {
   const clock = new FakeClock(Date.UTC(2026, 0, 5, 0));
   const fleet: AnomalyDetector[] = [];
@@ -69,6 +75,11 @@ async function measure(
   for (let h = 0; h < HOURS; h++) {
     fleet.forEach((d, i) => {
       for (const body of hour(clock.now(), i)) d.accept(d.score(body));
+      if (h < HOURS / 2) return;
+      for (let k = 0; k < INCIDENTS_PER_HOUR; k++) {
+        const key = { service: `svc-${k}`, operation: `op-${k}` };
+        d.incidents?.openIncident({ ...key, reason: 'bench', severity: 2 }, clock.now());
+      }
     });
     clock.advance(3_600_000);
     await Promise.all(
@@ -83,8 +94,8 @@ async function measure(
   const t = performance.now();
   await fleet[0]!.recalculate();
   const recalc = performance.now() - t;
-  const rows = count();
   for (const d of fleet) await d.shutdown();
+  const { rows, incidents } = count();
   return {
     label,
     instances: storages.length,
@@ -92,6 +103,7 @@ async function measure(
     flushMax: Math.max(...flushes),
     recalc,
     rows,
+    incidents,
   };
 }
 
@@ -107,8 +119,12 @@ export async function runFleet(): Promise<void> {
     rows.push(
       await measure('SQLite, one processor (reference)', [file], { min_samples: 20 }, () => {
         const db = new Database(file, { readonly: true });
+        const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
         try {
-          return (db.prepare('SELECT count(*) AS n FROM daily_stats').get() as { n: number }).n;
+          return {
+            rows: n('SELECT count(*) AS n FROM daily_stats'),
+            incidents: n('SELECT count(*) AS n FROM incidents'),
+          };
         } finally {
           db.close();
         }
@@ -119,20 +135,25 @@ export async function runFleet(): Promise<void> {
       cluster.createDatabase(db);
       const url = cluster.url(db);
       rows.push(
-        await measure(`PostgreSQL, ${n} processors`, Array(n).fill(url), settings, () =>
-          Number(cluster.psql('SELECT count(*) FROM hg_daily', db)),
-        ),
+        await measure(`PostgreSQL, ${n} processors`, Array(n).fill(url), settings, () => ({
+          rows: Number(cluster.psql('SELECT count(*) FROM hg_daily', db)),
+          // Before schema 6 a fleet stored no incident.
+          incidents:
+            cluster.psql("SELECT to_regclass('hg_incidents') IS NOT NULL", db) === 't'
+              ? Number(cluster.psql('SELECT count(DISTINCT id) FROM hg_incidents', db))
+              : 0,
+        })),
       );
     }
     const ref = rows[0]!;
     process.stdout.write(
       `\nFleet: ${KEYS} keys, ${KEYS * SPANS_PER_KEY} spans an hour per instance, ${HOURS} hours; one process, a loaded machine gives wide spreads\n\n` +
-        '| storage | flush ms (median) | flush ms (slowest) | recalculation ms | daily rows | recalculation / reference |\n' +
-        '| --- | ---: | ---: | ---: | ---: | ---: |\n' +
+        '| storage | flush ms (median) | flush ms (slowest) | recalculation ms | daily rows | incidents stored | recalculation / reference |\n' +
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
         rows
           .map(
             (r) =>
-              `| ${r.label} | ${r.flushMedian.toFixed(1)} | ${r.flushMax.toFixed(1)} | ${r.recalc.toFixed(0)} | ${r.rows} | ${(r.recalc / ref.recalc).toFixed(2)} |`,
+              `| ${r.label} | ${r.flushMedian.toFixed(1)} | ${r.flushMax.toFixed(1)} | ${r.recalc.toFixed(0)} | ${r.rows} | ${r.incidents} | ${(r.recalc / ref.recalc).toFixed(2)} |`,
           )
           .join('\n') +
         '\n',

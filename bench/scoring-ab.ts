@@ -8,13 +8,15 @@
  * DIR is a checkout (a `git worktree add --detach DIR COMMIT` of an older main, with its own or a
  * linked node_modules); its `src/` and `test/detectors/helpers/` are imported as they are there.
  * `BENCH_ROUNDS` (default 31) rounds of `BENCH_REQUESTS` (default 200) 512-span requests per case.
+ * Time is CPU time unless `BENCH_CLOCK=wall` (see `lib/ab.ts`).
  * Prints a table; nothing is asserted.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
+import { abHeader, abRow, otherCheckouts, timePerItem, wallClock } from './lib/ab.js';
 import { workload } from './lib/workload.js';
 
 interface Detector {
@@ -33,19 +35,7 @@ interface Tree {
 }
 
 const HERE = resolve(import.meta.dirname, '..');
-const dirs = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-if (dirs.length === 0 || process.argv.includes('--help')) {
-  console.log(
-    'usage: npm run bench:scoring:ab -- DIR [DIR...]  (DIR: another checkout of hourglass)',
-  );
-  process.exit(dirs.length === 0 && !process.argv.includes('--help') ? 2 : 0);
-}
-for (const d of dirs) {
-  if (!existsSync(join(d, 'src/detectors/anomaly/detector.ts'))) {
-    console.error(`${d}: not a checkout of hourglass (no src/detectors/anomaly/detector.ts)`);
-    process.exit(2);
-  }
-}
+const others = otherCheckouts('bench:scoring:ab', 'src/detectors/anomaly/detector.ts');
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 31);
 const perRound = Number(process.env['BENCH_REQUESTS'] ?? 200);
@@ -69,7 +59,7 @@ async function load(root: string, label: string): Promise<Tree> {
 }
 
 const trees = [await load(HERE, 'this tree')];
-for (const d of dirs) trees.push(await load(resolve(d), basename(resolve(d))));
+for (const o of others) trees.push(await load(o.dir, o.label));
 
 // The same baselines for every tree: 200 keys, two weeks, 30 spans per key and hour.
 for (let day = 0; day < 14; day++) {
@@ -106,50 +96,17 @@ const cases: { label: string; run: (t: Tree, k: number, i: number) => void }[] =
   },
 ];
 
-const time = (c: (typeof cases)[number], t: Tree, k: number) => {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < perRound; i++) c.run(t, k, i);
-  return Number(process.hrtime.bigint() - t0) / (perRound * 512);
-};
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const time = (c: (typeof cases)[number], k: number) =>
+  timePerItem(perRound, 512, (i) => c.run(trees[k]!, k, i));
 
 // Warm-up: every case on every tree, so the JIT has settled for all before timing.
-for (const c of cases) trees.forEach((t, k) => time(c, t, k));
+for (const c of cases) trees.forEach((_, k) => time(c, k));
 
 console.log(
-  `\nper span, in process, ${rounds} alternating rounds of ${perRound} 512-span requests per case (200 keys)`,
+  `\nper span (${wallClock ? 'wall-clock' : 'CPU'} time), in process, ${rounds} alternating rounds of ${perRound} 512-span requests per case (200 keys)`,
 );
-console.log(
-  `| case | ${trees.map((t) => `${t.label} ns/span`).join(' | ')} | ${trees
-    .slice(1)
-    .map((t) => `this tree / ${t.label}`)
-    .join(' | ')} |`,
-);
-console.log(
-  `| --- | ${trees.map(() => '---:').join(' | ')} | ${trees
-    .slice(1)
-    .map(() => '---:')
-    .join(' | ')} |`,
-);
-for (const c of cases) {
-  const ns = trees.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    // Alternate the order each round, so neither tree always runs first.
-    const order = r % 2 ? [...trees.keys()].reverse() : [...trees.keys()];
-    for (const k of order) ns[k]!.push(time(c, trees[k]!, k));
-  }
-  const ratios = trees.slice(1).map((_, j) => median(ns[0]!.map((x, r) => x / ns[j + 1]![r]!)));
-  console.log(
-    `| ${c.label} | ${ns.map((xs) => median(xs).toFixed(0)).join(' | ')} | ${ratios
-      .map((x) => `${x.toFixed(2)}x`)
-      .join(' | ')} |`,
-  );
-}
+console.log(abHeader(trees.map((t) => t.label)));
+for (const c of cases) console.log(abRow(c.label, trees.length, rounds, (k) => time(c, k)));
 
 for (const t of trees) {
   t.detector.flush();

@@ -4,8 +4,8 @@ import { getJson } from './api.js';
 import { openEventStream, type StreamState } from './event-stream.js';
 
 /** Anomalies kept on the page, and held while paused: beyond these the oldest go. */
-export const MAX_SHOWN = 500;
-export const MAX_HELD = 500;
+const MAX_SHOWN = 500;
+const MAX_HELD = 500;
 
 export interface LiveFeed {
   readonly items: readonly Anomaly[];

@@ -8,7 +8,7 @@ export interface Place {
   readonly params: URLSearchParams;
 }
 
-export function parsePlace(hash: string): Place {
+function parsePlace(hash: string): Place {
   const [path = '', q = ''] = hash.replace(/^#\/?/, '').split('?', 2);
   const [page = '', ...rest] = path.split('/').map((s) => {
     try {

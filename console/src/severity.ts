@@ -4,7 +4,7 @@ import { Choice } from './views/choice.js';
 export const SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
+const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
   SEV1: 'critical',
   SEV2: 'major',
   SEV3: 'moderate',
@@ -12,7 +12,7 @@ export const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
   SEV5: 'low',
 };
 
-export function isSeverity(s: unknown): s is Severity {
+function isSeverity(s: unknown): s is Severity {
   return typeof s === 'string' && (SEVERITIES as readonly string[]).includes(s);
 }
 

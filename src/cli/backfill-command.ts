@@ -8,7 +8,7 @@ import { Seeder } from '../detectors/anomaly/backfill/seeder.js';
 import { FleetSeed, isPostgresUrl, recalculateStore } from '../detectors/anomaly/offline.js';
 import { chooseProcessor, formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
-export const BACKFILL_USAGE = `usage: hourglass backfill [--config FILE] [--processor ID] SOURCE... [options]
+const BACKFILL_USAGE = `usage: hourglass backfill [--config FILE] [--processor ID] SOURCE... [options]
 
 Seeds the anomaly processor's baselines from history, so a new install does not wait window_days
 to be useful, then recalculates the thresholds. Spans are learned as the processor would have

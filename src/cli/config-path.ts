@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The config shipped with hourglass, used when no --config is given and ./otel-config.yaml is absent. */
-export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../otel-config.yaml', import.meta.url));
+const EMBEDDED_CONFIG = fileURLToPath(new URL('../../otel-config.yaml', import.meta.url));
 
 /** `--config`, else `$HOURGLASS_CONFIG`, else ./otel-config.yaml, else the embedded default. */
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {

@@ -10,7 +10,7 @@ import { telemetrySettings } from '../config/service-section.js';
 import { defaultConfigPath } from './config-path.js';
 import { printProblems } from './problems.js';
 
-export const HEALTHCHECK_USAGE = `usage: hourglass healthcheck [--config FILE] [--timeout DURATION]
+const HEALTHCHECK_USAGE = `usage: hourglass healthcheck [--config FILE] [--timeout DURATION]
 
 Asks a running sidecar whether it is ready (GET /readyz on the config's
 service.telemetry.metrics.address; 0.0.0.0 and :: are asked on the loopback address). Exit 0 when

@@ -3,7 +3,7 @@ import { errorMessage } from '../component/errors.js';
 import { inProcess, type Command, type CommandContext } from './command.js';
 import { COMMANDS } from './commands.js';
 
-export type { Command, CommandContext } from './command.js';
+export type { CommandContext } from './command.js';
 
 /**
  * `hourglass <command>`: the entry point. `src/cli.ts` calls it and is the one place that exits

@@ -3,7 +3,7 @@ import { systemClock } from '../component/clock.js';
 import { defaultConfigPath } from './config-path.js';
 import { formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
-export const RECALCULATE_USAGE = `usage: hourglass recalculate [--config FILE] [--processor ID] [--json]
+const RECALCULATE_USAGE = `usage: hourglass recalculate [--config FILE] [--processor ID] [--json]
 
 Recalculates the adaptive severity thresholds of the anomaly processor now, from the last
 window_days of baselines in its SQLite file (what the nightly job does). Safe while the sidecar

@@ -11,7 +11,7 @@ import { taggedSpansJson } from '../detectors/anomaly/replay/tagged-json.js';
 import { tagSummary } from '../detectors/anomaly/replay/tag-runs.js';
 import { chooseProcessor } from './anomaly-target.js';
 
-export const REPLAY_USAGE = `usage: hourglass replay [--config FILE] [--processor ID] FILE... [options]
+const REPLAY_USAGE = `usage: hourglass replay [--config FILE] [--processor ID] FILE... [options]
 
 Runs trace files through the anomaly processor, built from the config's settings, offline and
 deterministically: the spans' own timestamps drive its clock (flushes, the daily window roll and

@@ -7,7 +7,7 @@ import { pluginResolver, unloadedModule } from '../config/plugins.js';
 import { configOption } from './command.js';
 import { printProblems } from './problems.js';
 
-export const VALIDATE_USAGE = `usage: hourglass validate [--config FILE] [--load-plugins]
+const VALIDATE_USAGE = `usage: hourglass validate [--config FILE] [--load-plugins]
 
 Checks a config file as "hourglass run" would, and prints every problem with its path (exit 1 if
 any): settings, pipelines, environment variables that are not set, exporters that would send to

@@ -59,12 +59,6 @@ export interface BuiltComponent {
   readonly instance: Component;
 }
 
-/** Runs `shutdown` once, however many times it is called; safe before `start`. */
-export function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => (done ??= fn());
-}
-
 /** A host with nothing in it: for components run on their own (tools, benchmarks, tests). */
 export const NO_HOST: Host = Object.freeze({
   components: () => [],

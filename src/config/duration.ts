@@ -27,23 +27,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return total;
 }
-
-/** The reverse, for messages and the admin API: 1500 -> "1.5s", 90000 -> "1m30s". */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1) return `${Math.round(ms * 1000)}us`;
-  if (ms < 1000) return `${ms}ms`;
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-  ] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  if (rest > 0) parts.push(`${rest / 1000}s`);
-  return parts.join('');
-}

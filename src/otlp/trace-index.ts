@@ -139,8 +139,8 @@ function scanScopeSpans(
 }
 
 // The span scan is the per-span path, written out by hand (named fields, no FieldReader): with
-// the reader, `indexSpans` measured 1.27x the hand-written loop's time (`npm run bench:scoring:ab`,
-// median of 21 alternating rounds), so this one loop stays as it was.
+// a reader per span, `indexSpans` took 1.34x to 1.55x this loop's CPU time (`npm run
+// bench:index:ab`; docs/performance.md), so this one loop stays as it was.
 function scanSpan(b: Uint8Array, start: number, end: number, resource: number): SpanRef {
   let name = '';
   let kind = 0;

@@ -1,20 +1,16 @@
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
 import { createDefaultConfig } from '../../src/admin/config.js';
 import type { ServerAuthenticator } from '../../src/component/auth.js';
 import type { Consumer } from '../../src/component/consumer.js';
 import type { ExtensionFactory } from '../../src/component/factory.js';
-import type { Sidecar } from '../../src/main.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { Capture } from '../detectors/helpers/capture-exporter.js';
 import { startTestSidecar } from '../detectors/helpers/sidecar.js';
 import { traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
+import { useSidecarFixture } from '../helpers/sidecar-fixture.js';
 
 const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
@@ -54,38 +50,30 @@ async function send(entry: Consumer, list: SpanSpec[]): Promise<void> {
 }
 
 describe('admin API', () => {
-  let dir: string;
+  const f = useSidecarFixture('hourglass-admin-');
   let clock: FakeClock;
-  let sidecar: Sidecar | undefined;
   let base: string;
   let entry: Consumer;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-admin-'));
     clock = new FakeClock(MONDAY + 12 * H);
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(
     admin: Record<string, unknown> = {},
     extensions: Record<string, unknown> = {},
   ) {
-    const capture = new Capture();
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db') },
-      factories: [capture.factory, tokenAuth],
+      anomaly: { storage: f.path('hg.db') },
+      factories: [f.capture.factory, tokenAuth],
       extensions: {
         ...extensions,
         admin: { endpoint: '127.0.0.1:0', jaeger_ui_url: 'http://jaeger:16686/', ...admin },
       },
     });
-    base = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
-    entry = sidecar.service.pipelineEntries.get('traces')!;
+    base = `http://${f.sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
+    entry = f.sidecar.service.pipelineEntries.get('traces')!;
   }
 
   const get = async (path: string, init?: RequestInit) => {

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
 import type { Consumer } from '../../src/component/consumer.js';
-import type { Sidecar } from '../../src/main.js';
 import { Capture } from '../detectors/helpers/capture-exporter.js';
 import { startTestSidecar } from '../detectors/helpers/sidecar.js';
 import { traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { useSidecarFixture } from '../helpers/sidecar-fixture.js';
 
 const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
@@ -32,30 +29,23 @@ const slow = (service: string, startMs: number, durationMs = 3000): SpanSpec => 
 });
 
 describe('admin API: GET /api/v1/anomalies/counts', () => {
-  let dir: string;
+  const f = useSidecarFixture('hourglass-counts-');
   let clock: FakeClock;
-  let sidecar: Sidecar | undefined;
   let base: string;
   let entry: Consumer;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-counts-'));
     clock = new FakeClock(MONDAY + 12 * H);
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db') },
+      anomaly: { storage: f.path('hg.db') },
       factories: [new Capture().factory],
       extensions: { admin: { endpoint: '127.0.0.1:0' } },
     });
-    base = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
-    entry = sidecar.service.pipelineEntries.get('traces')!;
+    base = `http://${f.sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
+    entry = f.sidecar.service.pipelineEntries.get('traces')!;
     const list = [...baseline(), ...baseline('payments')];
     await entry.consume({ signal: 'traces', bytes: traceRequest(list), items: list.length });
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function send(list: SpanSpec[]) {

@@ -1,6 +1,6 @@
 import { html } from '../html.js';
 
-export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 const LEVELS = 7;
 
 /** The day-of-week x hour bucket (Monday 00:00 is 0) that `at` falls in, in `timeZone`. */

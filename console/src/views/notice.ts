@@ -2,12 +2,12 @@ import type { ComponentChildren } from 'preact';
 import { html } from '../html.js';
 import type { Loaded } from '../use-api.js';
 
-export function Loading({ what }: { what: string }) {
+function Loading({ what }: { what: string }) {
   return html`<p class="notice" role="status">Loading ${what}…</p>`;
 }
 
 /** What went wrong, in words; a 401 points at the token field in the header. */
-export function Problem({ status, message }: { status: number; message: string }) {
+function Problem({ status, message }: { status: number; message: string }) {
   if (status === 401) {
     return html`<p class="notice warn" role="alert">
       No data without a token: this admin API needs a bearer token. Enter it at the top of the page.

@@ -110,8 +110,12 @@ export class AnomalyDetector {
       id,
       config.incidents.max_metric_services,
     );
+    // A fleet's incidents open and resolve across instances (fleet-incidents.ts): no reopening.
+    const incidents = isPostgresUrl(config.storage)
+      ? { ...config.incidents, reopen_within: 0 }
+      : config.incidents;
     this.incidents = config.incidents.enabled
-      ? new IncidentEngine(config.incidents, incidentMetrics)
+      ? new IncidentEngine(incidents, incidentMetrics)
       : undefined;
     const fleetIncidents =
       this.incidents && isPostgresUrl(config.storage)

@@ -154,7 +154,7 @@ export class IncidentNotifier implements Extension {
       const n: Notification = { kind, processor, incident: i };
       r.queue.push({
         body: this.message(r.config, n),
-        urgent: i.severity === 1 && (kind === 'opened' || kind === 'worse'),
+        urgent: i.severity === 1 && (kind === 'opened' || kind === 'reopened' || kind === 'worse'),
         queuedAt: now,
         incidentId: i.id,
         kind,

@@ -50,6 +50,7 @@ describe('anomaly processor config', () => {
         enabled: true,
         quiet_period: 300_000,
         open_after: 60_000,
+        reopen_within: 0,
         max_open: 200,
         max_traces: 50_000,
         retention: 30 * 24 * 3_600_000,

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import { RecentSpans } from '../../../src/detectors/anomaly/internal/recent-spans.js';
-import type { Sidecar } from '../../../src/main.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { Capture } from '../helpers/capture-exporter.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, type SpanSpec } from '../helpers/traces.js';
+import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
 const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
@@ -42,39 +38,30 @@ function batch(spans: SpanSpec[]): OtlpBatch {
 }
 
 describe('idempotent tagging', () => {
-  let dir: string;
+  const f = useSidecarFixture('hourglass-idempotent-');
   let clock: FakeClock;
-  let capture: Capture;
-  let sidecar: Sidecar | undefined;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-idempotent-'));
     clock = new FakeClock(MONDAY + 12 * H);
-    capture = new Capture();
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function start() {
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
       // Severe spans learned too: what is counted here is how often a span is learned.
       anomaly: {
-        storage: join(dir, 'hg.db'),
+        storage: f.path('hg.db'),
         flush_interval: '1m',
         exclude_severe_from_baseline: false,
       },
-      factories: [capture.factory],
+      factories: [f.capture.factory],
     });
-    const entry = sidecar.service.pipelineEntries.get('traces')!;
+    const entry = f.sidecar.service.pipelineEntries.get('traces')!;
     await entry.consume(batch(learned));
     return entry;
   }
 
-  const count = () => detectorOf(sidecar!).keys({ service: 'checkout' })[0]!.count();
+  const count = () => detectorOf(f.sidecar!).keys({ service: 'checkout' })[0]!.count();
 
   it('replaces the anomaly attributes a span carries when it tags it, never duplicating them', async () => {
     const entry = await start();
@@ -85,7 +72,7 @@ describe('idempotent tagging', () => {
       attributes: { 'http.route': '/cart', ...upstream, 'user.id': 'u1' },
     };
     await entry.consume(batch([slow]));
-    const span = decodeSpans(capture.batches.at(-1)!.bytes)[0]!;
+    const span = decodeSpans(f.capture.batches.at(-1)!.bytes)[0]!;
     const keys = span.attributeKeys;
     expect(new Set(keys).size).toBe(keys.length);
     // The span's own attributes first, in their order; the processor's after them.
@@ -108,7 +95,7 @@ describe('idempotent tagging', () => {
       },
     ]);
     await entry.consume(normal);
-    expect(capture.batches.at(-1)).toBe(normal);
+    expect(f.capture.batches.at(-1)).toBe(normal);
     // Not tagged, but learned: it was never seen here.
     expect(count()).toBe(learned.length + 1);
   });
@@ -124,15 +111,15 @@ describe('idempotent tagging', () => {
     expect(count()).toBe(before + 2);
     // A loop: what this hourglass forwarded comes back into it, again and again.
     for (let pass = 0; pass < 20; pass++) {
-      await entry.consume({ ...capture.batches.at(-1)! });
+      await entry.consume({ ...f.capture.batches.at(-1)! });
       clock.advance(FLUSH / 4);
     }
-    const out = decodeSpans(capture.batches.at(-1)!.bytes);
+    const out = decodeSpans(f.capture.batches.at(-1)!.bytes);
     expect(out[0]!.attributeKeys.filter((k) => k === 'anomaly.severity')).toHaveLength(1);
     expect(out[0]!.attributes['anomaly.severity']).toBeDefined();
     // The tagged span was learned once; the untagged one carries nothing to recognise it by.
     expect(count()).toBe(before + 2 + 20);
-    const history = detectorOf(sidecar!).history({ limit: 100 });
+    const history = detectorOf(f.sidecar!).history({ limit: 100 });
     expect(history.filter((a) => a.durationMs === 900)).toHaveLength(1);
   });
 
@@ -141,7 +128,7 @@ describe('idempotent tagging', () => {
     await entry.consume(
       batch([{ name: 'GET /cart', startMs: MONDAY + 9 * H + 35 * 60_000, durationMs: 900 }]),
     );
-    const tagged = capture.batches.at(-1)!;
+    const tagged = f.capture.batches.at(-1)!;
     const before = count();
     clock.advance(2 * FLUSH + 1);
     await entry.consume({ ...tagged });

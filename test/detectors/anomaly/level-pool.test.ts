@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/component/consumer.js';
 import { LEVEL_MIN_SAMPLES } from '../../../src/detectors/anomaly/internal/level.js';
-import type { Sidecar } from '../../../src/main.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
 const H = 3_600_000;
 const MONDAY = Date.UTC(2026, 0, 12);
@@ -20,19 +16,7 @@ const MONDAY = Date.UTC(2026, 0, 12);
  * service's learned keys show, so that a rarely called key's sustained slowdown can be tagged.
  */
 describe('level thresholds borrowed from the service', () => {
-  let dir: string;
-  let capture: Capture;
-  let sidecar: Sidecar | undefined;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-level-pool-'));
-    capture = new Capture();
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const f = useSidecarFixture('hourglass-level-pool-');
 
   const send = (entry: Consumer, spans: SpanSpec[]) =>
     entry.consume({ signal: 'traces', bytes: traceRequest(spans), items: spans.length });
@@ -55,13 +39,13 @@ describe('level thresholds borrowed from the service', () => {
 
   it("tags a rarely called key's 15x slowdown at SEV3 or worse before it has counted a level of its own, not a 5x one", async () => {
     const clock = new FakeClock(MONDAY + 9 * H + 60_000);
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db') },
-      factories: [capture.factory],
+      anomaly: { storage: f.path('hg.db') },
+      factories: [f.capture.factory],
     });
-    const entry = sidecar.service.pipelineEntries.get('traces')!;
-    const detector = detectorOf(sidecar);
+    const entry = f.sidecar.service.pipelineEntries.get('traces')!;
+    const detector = detectorOf(f.sidecar);
     const r = new Random(31);
     const lastWeek = MONDAY - 6 * 24 * H + 9 * H; // last Tuesday 09:00: the hour's history
     // History: a busy call and one made once a minute, both very noisy (spans vary 10x).
@@ -81,14 +65,14 @@ describe('level thresholds borrowed from the service', () => {
     expect(rare.level.borrowed).toEqual(busy.level.thresholds);
     /** One call of the rare key every 20 s for six minutes, `median`: its spans as forwarded. */
     const sixMinutes = async (median: number) => {
-      capture.batches.length = 0;
+      f.capture.batches.length = 0;
       const start = clock.now();
       for (let i = 1; i <= 18; i++) {
         clock.set(start + i * 20_000);
         await send(entry, calls(r, 'POST /email', clock.now() - 1000, 1, 1, median));
       }
       await detector.idle();
-      const spans = capture.batches.flatMap((b) => decodeSpans(b.bytes));
+      const spans = f.capture.batches.flatMap((b) => decodeSpans(b.bytes));
       expect(spans).toHaveLength(18);
       return spans.filter((s) => s.attributes['anomaly.reason'] === 'slow_operation');
     };

@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/component/consumer.js';
 import { recalculate } from '../../../src/detectors/anomaly/internal/recalculate.js';
 import { BaselineStore } from '../../../src/detectors/anomaly/internal/store/baseline-store.js';
 import { openDatabase } from '../../../src/detectors/anomaly/internal/store/open-database.js';
-import type { Sidecar } from '../../../src/main.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
 import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
 /** Index of SEV1's threshold in a slot's `[sev5 .. sev1]`. */
 const SEV1 = 4;
@@ -33,33 +29,20 @@ function traffic(r: Random, startMs: number, n: number, median: number, sigma = 
 }
 
 describe('threshold recalculation', () => {
-  let dir: string;
-  let capture: Capture;
-  let sidecar: Sidecar | undefined;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-recalc-'));
-    capture = new Capture();
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const f = useSidecarFixture('hourglass-recalc-');
 
   async function start(clock: FakeClock, settings: Record<string, unknown> = {}) {
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db'), ...settings },
-      factories: [capture.factory],
+      anomaly: { storage: f.path('hg.db'), ...settings },
+      factories: [f.capture.factory],
     });
-    return sidecar.service.pipelineEntries.get('traces')!;
+    return f.sidecar.service.pipelineEntries.get('traces')!;
   }
 
   async function fullRecalculations(): Promise<number> {
-    const m = await sidecar!.metrics.registry
-      .getSingleMetric('hourglass_anomaly_recalculations_total')
-      ?.get();
+    const { registry } = f.sidecar!.metrics;
+    const m = await registry.getSingleMetric('hourglass_anomaly_recalculations_total')?.get();
     return m?.values.find((v) => v.labels.result === 'ok')?.value ?? 0;
   }
 
@@ -67,7 +50,7 @@ describe('threshold recalculation', () => {
     // Saturday 2026-03-28 12:00 UTC; Berlin moves to summer time in the night to Sunday.
     const clock = new FakeClock(Date.UTC(2026, 2, 28, 12));
     await start(clock, { timezone: 'Europe/Berlin', recalculation: { schedule: '0 3 * * *' } });
-    const detector = detectorOf(sidecar!);
+    const detector = detectorOf(f.sidecar!);
     clock.set(Date.UTC(2026, 2, 29, 0, 59)); // 01:59 CET
     await detector.idle();
     expect(await fullRecalculations()).toBe(0);
@@ -89,13 +72,13 @@ describe('threshold recalculation', () => {
     const r = new Random(21);
     const spans = traffic(r, monday + 9 * H, 400, 100);
     await send(entry, spans);
-    const key = detectorOf(sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    const key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
     expect(Number.isNaN(key.thr[9 * THR_STRIDE]!)).toBe(true); // fixed thresholds so far
     clock.advance(10_000); // flush, then the background refresh of keys that grew
-    await detectorOf(sidecar!).idle();
+    await detectorOf(f.sidecar!).idle();
     expect(Number.isNaN(key.thr[9 * THR_STRIDE]!)).toBe(false);
     await send(entry, [{ name: 'GET /cart', startMs: monday + 9 * H, durationMs: 2000 }]);
-    const tagged = decodeSpans(capture.batches.at(-1)!.bytes)[0]!;
+    const tagged = decodeSpans(f.capture.batches.at(-1)!.bytes)[0]!;
     const sorted = spans.map((s) => s.durationMs).sort((a, b) => a - b);
     const p99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
     const reported = tagged.attributes['anomaly.baseline.p99_ms'] as number;
@@ -110,7 +93,7 @@ describe('threshold recalculation', () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + hour * H + 60_000);
     const entry = await start(clock);
-    const detector = detectorOf(sidecar!);
+    const detector = detectorOf(f.sidecar!);
     const r = new Random(seed);
     await send(entry, traffic(r, monday - 6 * 24 * H + hour * H, 300, 100));
     clock.advance(10_000);
@@ -153,7 +136,7 @@ describe('threshold recalculation', () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + 12 * H);
     const entry = await start(clock, { recalculation: { enabled: false } });
-    const detector = detectorOf(sidecar!);
+    const detector = detectorOf(f.sidecar!);
     const r = new Random(22);
     await send(entry, traffic(r, monday + 9 * H, 400, 100, 0.1));
     const first = await detector.recalculate();
@@ -193,13 +176,13 @@ describe('threshold recalculation', () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + 12 * H);
     const entry = await start(clock, { recalculation: { enabled: false } });
-    const detector = detectorOf(sidecar!);
+    const detector = detectorOf(f.sidecar!);
     await send(entry, traffic(new Random(23), monday + 9 * H, 400, 100));
     await detector.recalculate();
     const key = detector.model.get('checkout', 'GET /cart', 2)!;
     const before = key.thr[9 * THR_STRIDE + SEV1]!;
     // `hourglass recalculate` with stricter percentiles, on the same file.
-    const db = openDatabase(join(dir, 'hg.db'), silentLogger(), clock.now());
+    const db = openDatabase(f.path('hg.db'), silentLogger(), clock.now());
     await recalculate(new BaselineStore(db), {
       sinceDay: Math.floor(monday / (24 * H)) - 29,
       percentiles: [0.99, 0.999, 0.9999, 0.99999, 0.999999],

@@ -12,6 +12,7 @@ import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, memoryLogger, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { meanAt } from '../../../src/detectors/anomaly/internal/moments.js';
 
 const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
@@ -91,7 +92,7 @@ describe('anomaly storage (SQLite)', () => {
     const again = await start(new FakeClock(MONDAY + 13 * H));
     const key = detectorOf(again.sidecar).model.get('checkout', 'GET /cart', 2)!;
     expect(key.count(9)).toBe(60);
-    expect(key.m[9 * 3 + 1]).toBeCloseTo(values.reduce((a, b) => a + b) / 60, 9);
+    expect(meanAt(key.m, 9)).toBeCloseTo(values.reduce((a, b) => a + b) / 60, 9);
     // The restored baseline is used at once.
     await send(again.entry, spansAt(MONDAY + 9 * H, [1000]));
     const tagged = decodeSpans(capture.batches.at(-1)!.bytes)[0]!;
@@ -152,7 +153,7 @@ describe('anomaly storage (SQLite)', () => {
     ]);
     const key = detectorOf(sidecar).model.get('checkout', 'GET /cart', 2)!;
     expect(key.count(168 + 9)).toBe(20); // hour 09:00 over the window
-    expect(key.m[(168 + 9) * 3 + 1]).toBe(350);
+    expect(meanAt(key.m, 168 + 9)).toBe(350);
     expect(key.count(0 * 24 + 9)).toBe(0); // Monday 09:00 has left the window
   });
 

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Sidecar } from '../../../src/main.js';
+import { describe, expect, it } from 'vitest';
 import { SLOT_COUNT } from '../../../src/detectors/anomaly/internal/slots.js';
 import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { Capture } from '../helpers/capture-exporter.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
 const H = 3_600_000;
 const MONDAY = Date.UTC(2026, 0, 12);
@@ -22,29 +18,17 @@ const MONDAY = Date.UTC(2026, 0, 12);
  * 50x-120x spans of a network delay went untagged on real traffic (Nezha, 2022-08-22).
  */
 describe('the extrapolated tail, bounded in duration', () => {
-  let dir: string;
-  let capture: Capture;
-  let sidecar: Sidecar | undefined;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-tail-bound-'));
-    capture = new Capture();
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const f = useSidecarFixture('hourglass-tail-bound-');
 
   it("tags a bimodal call's 50x span, and leaves its slow mode alone", async () => {
     const clock = new FakeClock(MONDAY + 12 * H);
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db'), recalculation: { enabled: false } },
-      factories: [capture.factory],
+      anomaly: { storage: f.path('hg.db'), recalculation: { enabled: false } },
+      factories: [f.capture.factory],
     });
-    const entry = sidecar.service.pipelineEntries.get('traces')!;
-    const detector = detectorOf(sidecar);
+    const entry = f.sidecar.service.pipelineEntries.get('traces')!;
+    const detector = detectorOf(f.sidecar);
     const r = new Random(41);
     // Last Monday, a call a minute all day: 7 ms, 1.5% of calls in a slow mode near 70 ms.
     const history: SpanSpec[] = Array.from({ length: 24 * 60 }, (_, i) => ({
@@ -73,10 +57,10 @@ describe('the extrapolated tail, bounded in duration', () => {
     }
     expect(learned).toBeGreaterThan(24);
     const judge = async (durationMs: number) => {
-      capture.batches.length = 0;
+      f.capture.batches.length = 0;
       const span = { name: 'Email/Send', startMs: clock.now() - 1000, durationMs };
       await entry.consume({ signal: 'traces', bytes: traceRequest([span]), items: 1 });
-      return decodeSpans(capture.batches.at(-1)!.bytes)[0]!.attributes['anomaly.severity'];
+      return decodeSpans(f.capture.batches.at(-1)!.bytes)[0]!.attributes['anomaly.severity'];
     };
     expect(await judge(70)).toBeUndefined(); // its slow mode
     expect(await judge(350)).toBeDefined(); // 50x its median

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdminExtension } from '../../../src/admin/admin-extension.js';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
-import type { Sidecar } from '../../../src/main.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { Capture } from '../helpers/capture-exporter.js';
 import { standaloneDetector } from '../helpers/detector.js';
@@ -12,6 +11,7 @@ import { Random } from '../helpers/random.js';
 import { startTestSidecar } from '../helpers/sidecar.js';
 import { traceRequest, type SpanSpec } from '../helpers/traces.js';
 import { H, MIN, MONDAY, play, taggedBy } from './rates-helpers.js';
+import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
 /**
  * The traffic detector: per key and hour, the spans a minute; a surge tags the operation's spans
@@ -137,31 +137,21 @@ describe('traffic surges and drops', () => {
 });
 
 describe('admin API: a traffic drop in the anomaly history', () => {
-  let dir: string;
-  let sidecar: Sidecar | undefined;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hourglass-drop-api-'));
-  });
-  afterEach(async () => {
-    await sidecar?.shutdown();
-    sidecar = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const f = useSidecarFixture('hourglass-drop-api-');
 
   it('serves it with null ids, no Jaeger link, the expected and observed rates, and opens an incident', async () => {
     const from = MONDAY + 8 * H;
     const clock = new FakeClock(from);
-    sidecar = await startTestSidecar({
+    f.sidecar = await startTestSidecar({
       clock,
-      anomaly: { storage: join(dir, 'hg.db') },
+      anomaly: { storage: f.path('hg.db') },
       factories: [new Capture().factory],
       extensions: {
         admin: { endpoint: '127.0.0.1:0', jaeger_ui_url: 'http://localhost:16686' },
       },
     });
-    const base = `http://${sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
-    const entry = sidecar.service.pipelineEntries.get('traces')!;
+    const base = `http://${f.sidecar.service.find<AdminExtension>('extension', 'admin')!.address()!}`;
+    const entry = f.sidecar.service.pipelineEntries.get('traces')!;
     // 30 calls a minute, one request per 10 s: Monday 08:00-10:00 and Tuesday 09:00-09:40; then
     // nothing for 3 minutes.
     const tuesday = from + 25 * H;

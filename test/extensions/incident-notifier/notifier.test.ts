@@ -150,6 +150,28 @@ describe('incident_notifier', () => {
     ).toBe(6);
   });
 
+  it('notifies a reopened incident under its id: PagerDuty triggers the same dedup_key again', async () => {
+    await start({}, { quiet_period: '1m', reopen_within: '10m' });
+    const id = open('payments', 1);
+    await notifier.idle();
+    clock.advance(61_000);
+    await notifier.idle();
+    clock.advance(120_000);
+    expect(open('payments', 2)).toBe(id);
+    await notifier.idle();
+    expect(pd.received.map((r) => [r.body.event_action, r.body.dedup_key])).toEqual([
+      ['trigger', id],
+      ['resolve', id],
+      ['trigger', id],
+    ]);
+    expect(pd.received[2]!.body.payload.summary).toBe(
+      `SEV1 incident reopened: payments POST /charge (1 service, 2 slow spans) [${id}]`,
+    );
+    expect(hook.received.map((r) => r.body.event)).toEqual(['opened', 'resolved', 'reopened']);
+    expect(hook.received[2]!.body.incident).toMatchObject({ id, status: 'open' });
+    expect(await metricValue(sidecar!, 'hourglass_incidents_reopened_total')).toBe(1);
+  });
+
   it('routes by severity and service, and tells a receiver of an incident that got worse into its route', async () => {
     await start();
     const cart = open('cart', 3);

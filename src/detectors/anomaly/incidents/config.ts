@@ -17,6 +17,12 @@ const incidentFields = z.strictObject({
    * and SEV2 open at once. `0s` opens at once.
    */
   open_after: duration(60_000),
+  /**
+   * A resolved incident reopens (same id, a `reopened` notification) when what would open a new
+   * one has the same origin service and operation within this long of its resolution: a fault
+   * whose tags pause for more than `quiet_period` stays one incident. `0s` never reopens.
+   */
+  reopen_within: duration(0),
   /** Open at most this many at once; beyond, tagged spans that would open one are counted. */
   max_open: z.number().int().min(1).max(10_000).default(200),
   /** Traces remembered with their incident, so later spans of a trace join it. */

@@ -14,7 +14,8 @@ import type { IncidentMetrics } from './incident-metrics.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
 import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
 
-export type IncidentChangeType = 'opened' | 'worse' | 'updated' | 'summary' | 'resolved';
+export type IncidentChangeType =
+  'opened' | 'reopened' | 'worse' | 'updated' | 'summary' | 'resolved';
 
 export interface IncidentChange {
   readonly type: IncidentChangeType;
@@ -86,6 +87,10 @@ export class IncidentEngine {
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
   /** Per operation: its run of SEV3-or-worse tags, `open_after` apart at most (`held`). */
   private readonly runs = new Map<string, { first: number; last: number }>();
+  /** Resolved incidents by their origin's `service \0 operation`, for `reopen_within`. */
+  private readonly resolvedByOrigin = new Map<string, Incident>();
+  /** Incidents reopened by the group being joined (their event follows the join). */
+  private readonly reopening = new Set<Incident>();
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
 
@@ -122,17 +127,21 @@ export class IncidentEngine {
    */
   openIncident(req: OpenRequest, now: number): string | undefined {
     const key = keyOf(req.service, req.operation);
-    let incident = this.byKey.get(key) ?? this.byService.get(req.service);
-    if (!incident) {
+    let incident =
+      this.byKey.get(key) ?? this.byService.get(req.service) ?? this.reopenable(key, now);
+    if (incident && !incident.open) incident = this.reopen(incident, now);
+    else if (!incident) {
       const seed = createHash('sha256')
         .update(`${req.service}\u0000${req.operation}\u0000${req.reason}`)
         .digest('hex');
       incident = this.create(req.severity, req.reason, now, seed);
-      if (!incident) return undefined;
     }
+    if (!incident) return undefined;
     const origin: Origin = { service: req.service, operation: req.operation, peerService: null };
     incident.blame(origin, 1);
-    this.addSpan(incident, req.service, req.operation, req.severity, now);
+    const back = this.reopening.delete(incident);
+    this.addSpan(incident, req.service, req.operation, req.severity, now, back);
+    if (back) this.emit('reopened', incident);
     this.index(incident, origin);
     return incident.id;
   }
@@ -145,6 +154,10 @@ export class IncidentEngine {
     }
     for (const [k, r] of this.runs) {
       if (now - r.last > this.config.open_after) this.runs.delete(k);
+    }
+    for (const [k, i] of this.resolvedByOrigin) {
+      if (i.open || now - i.resolvedAt! > this.config.reopen_within)
+        this.resolvedByOrigin.delete(k);
     }
     for (const i of [...this.open.values()]) {
       if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
@@ -226,7 +239,7 @@ export class IncidentEngine {
     const swap = <K>(m: Map<K, Incident>) => {
       for (const [k, v] of m) if (v === old) m.set(k, i);
     };
-    for (const m of [this.byKey, this.byService, this.byTrace]) swap(m);
+    for (const m of [this.byKey, this.byService, this.byTrace, this.resolvedByOrigin]) swap(m);
     for (const [m, set] of [
       [this.open, old.open],
       [this.recent, !old.open],
@@ -282,7 +295,30 @@ export class IncidentEngine {
       if (!worst || t.record.severity < worst.record.severity) worst = t;
     }
     if (!worst) return undefined;
+    const back = this.reopenable(keyOf(o.service, o.operation), now);
+    if (back) return this.reopen(back, now);
     return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
+  }
+
+  /** The incident of this origin (`service \0 operation`) resolved within `reopen_within`. */
+  private reopenable(key: string, now: number): Incident | undefined {
+    const i = this.resolvedByOrigin.get(key);
+    return i && !i.open && now - i.resolvedAt! <= this.config.reopen_within ? i : undefined;
+  }
+
+  /** Opens a recently resolved incident again, under its id (undefined when max_open are open). */
+  private reopen(i: Incident, now: number): Incident | undefined {
+    if (this.open.size >= this.config.max_open) {
+      this.metrics.refused();
+      return undefined;
+    }
+    i.reopen(now);
+    this.open.set(i.id, i);
+    this.recent.delete(i.id);
+    this.dirty.add(i);
+    this.reopening.add(i);
+    this.metrics.reopened();
+    return i;
   }
 
   /** Extends the operation's run of SEV3-or-worse tags (or starts one after a gap). */
@@ -365,6 +401,7 @@ export class IncidentEngine {
     this.index(i, origin);
     this.rememberTrace(g.traceId, i);
     if (fresh) this.emit('opened', i);
+    else if (this.reopening.delete(i)) this.emit('reopened', i);
     else if (worse && i.severity < before) this.emit('worse', i);
   }
 
@@ -414,6 +451,15 @@ export class IncidentEngine {
     this.recent.set(i.id, i);
     this.dirty.add(i);
     this.updated.delete(i);
+    const o = i.origin();
+    if (o && this.config.reopen_within > 0) {
+      const key = keyOf(o.service, o.operation);
+      this.resolvedByOrigin.delete(key);
+      this.resolvedByOrigin.set(key, i);
+      if (this.resolvedByOrigin.size > this.config.max_open) {
+        this.resolvedByOrigin.delete(this.resolvedByOrigin.keys().next().value!);
+      }
+    }
     if (this.recent.size > MAX_UNWRITTEN) {
       // The database has been failing for long: the oldest resolved are dropped, not held.
       const oldest = this.recent.values().next().value!;

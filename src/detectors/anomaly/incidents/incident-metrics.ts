@@ -16,6 +16,7 @@ export class IncidentMetrics {
   private readonly openGauge: Gauge;
   private readonly openedTotal: Counter;
   private readonly refusedTotal: Counter;
+  private readonly reopenedTotal: Counter;
   private readonly droppedTotal: Counter;
   private readonly services = new Set<string>();
 
@@ -41,6 +42,11 @@ export class IncidentMetrics {
     this.refusedTotal = metrics.counter(
       'hourglass_incidents_refused_total',
       'Incidents not opened because incidents.max_open were open.',
+      ['processor'],
+    );
+    this.reopenedTotal = metrics.counter(
+      'hourglass_incidents_reopened_total',
+      'Resolved incidents opened again because their origin came back within incidents.reopen_within.',
       ['processor'],
     );
     this.droppedTotal = metrics.counter(
@@ -80,6 +86,10 @@ export class IncidentMetrics {
 
   refused(): void {
     this.refusedTotal.inc({ processor: this.processor });
+  }
+
+  reopened(): void {
+    this.reopenedTotal.inc({ processor: this.processor });
   }
 
   droppedUnwritten(): void {

@@ -184,6 +184,13 @@ export class Incident {
     this.updatedAt = now;
   }
 
+  /** Open again (the same fault came back soon after it resolved). */
+  reopen(now: number): void {
+    this.resolvedAt = null;
+    this.updatedAt = now;
+    this.lastSeen = now;
+  }
+
   view(): IncidentView {
     const byCount = <T extends { count: number }>(a: T, b: T) => b.count - a.count;
     return {

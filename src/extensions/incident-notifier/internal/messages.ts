@@ -5,8 +5,11 @@ import {
 } from '../../../detectors/anomaly/contract.js';
 import type { Redactor } from './redactor.js';
 
-/** What a receiver is told: an incident opened, got worse, got its summary, or resolved. */
-export type NotificationKind = 'opened' | 'worse' | 'summary' | 'resolved';
+/**
+ * What a receiver is told: an incident opened, got worse, got its summary, resolved, or reopened
+ * (it came back soon after it resolved: `incidents.reopen_within`).
+ */
+export type NotificationKind = 'opened' | 'reopened' | 'worse' | 'summary' | 'resolved';
 
 export interface Notification {
   readonly kind: NotificationKind;
@@ -41,6 +44,7 @@ export function headline(n: Notification, r: Redactor): string {
   const sev = severityName(i.severity);
   const what = {
     opened: 'opened',
+    reopened: 'reopened',
     worse: `worse, now ${sev}`,
     summary: 'summary',
     resolved: 'resolved',
@@ -92,7 +96,7 @@ export function slackMessage(n: Notification, links: Links, r: Redactor): Record
 const PD_SEVERITY = ['critical', 'critical', 'error', 'warning', 'info'] as const;
 
 /**
- * A PagerDuty Events API v2 event: `trigger` on opened / worse / summary (the same `dedup_key`,
+ * A PagerDuty Events API v2 event: `trigger` on opened / reopened / worse / summary (the same `dedup_key`,
  * the incident id, so PagerDuty updates its alert instead of opening another), `resolve` on
  * resolved.
  */

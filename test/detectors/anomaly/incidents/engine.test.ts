@@ -108,4 +108,39 @@ describe('incident engine', () => {
       expect(g.assign(t.index, t.tagged, T0 + ms)).toEqual([undefined]);
     }
   });
+
+  it('reopens a resolved incident when its origin comes back within reopen_within, under its id', () => {
+    const e = engine({ reopen_within: '30m' });
+    const changes: string[] = [];
+    e.subscribe((c) => changes.push(`${c.type} ${c.incident.id} ${c.incident.status}`));
+    const at = (n: number, ms: number) => {
+      const t = tagged(n, 1, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    const id = at(1, 0);
+    e.tick(T0 + 5 * 60_000); // quiet for five minutes: resolved
+    expect(e.openIncidents()).toEqual([]);
+    expect(at(2, 20 * 60_000)).toBe(id); // 15 minutes after it resolved
+    expect(e.openIncidents()).toMatchObject([{ id, status: 'open', resolvedAt: null, spans: 2 }]);
+    e.tick(T0 + 25 * 60_000);
+    // Resolved at 25 min: 31 minutes later is beyond the hold, a new incident opens.
+    const later = at(3, 56 * 60_000);
+    expect(later).toMatch(/^inc-/);
+    expect(later).not.toBe(id);
+    expect(changes.filter((c) => !c.startsWith('updated'))).toEqual([
+      `opened ${id} open`,
+      `resolved ${id} resolved`,
+      `reopened ${id} open`,
+      `resolved ${id} resolved`,
+      `opened ${later} open`,
+    ]);
+    // Without the hold (the default, 0s) the same origin opens a new incident.
+    const f = engine();
+    const first = tagged(4, 1, 'slow_span');
+    const a = f.assign(first.index, first.tagged, T0)[0];
+    f.tick(T0 + 5 * 60_000);
+    const again = tagged(5, 1, 'slow_span');
+    expect(f.assign(again.index, again.tagged, T0 + 6 * 60_000)[0]).not.toBe(a);
+  });
 });

@@ -58,7 +58,8 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
         postgres: { password_file: passwordFile, instance, timeout: '1s' },
         flush_interval: '1h',
         recalculation: { enabled: false },
-        incidents: { quiet_period: '2m' },
+        // Reopening is off in a fleet, whatever the setting (detector.ts).
+        incidents: { quiet_period: '2m', reopen_within: '30m' },
       },
       factories: [capture.factory],
       extensions: {
@@ -195,6 +196,13 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     await flush(b);
     await flush(a);
     expect(await notified(a, b)).toEqual([`opened ${id}`, `resolved ${id}`]);
+    // The fault comes back within reopen_within: a new fleet incident, not the resolved one.
+    expect(detectorOf(a.sidecar).incidents!.config.reopen_within).toBe(0);
+    await traffic(a, 5, 2_000);
+    await flush(a);
+    const again = [...incidentIds(a)].filter((x) => x !== id);
+    expect(again).toHaveLength(1);
+    expect((await get(a, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
   }, 120_000);
 
   it('loses no incident and no span when the database is killed and restarted under load', async () => {
