@@ -14,7 +14,10 @@ export const ANOMALY_ATTRIBUTES = {
   reason: 'anomaly.reason',
   score: 'anomaly.score',
   ratio: 'anomaly.ratio',
-  /** Only with reason `slow_operation`: the operation's current slowdown (its level's ratio to normal). */
+  /**
+   * Only with reason `slow_operation`: the operation's current slowdown (its level's ratio to
+   * normal; for a short run of slow spans, the least of their ratios to their medians).
+   */
   operationRatio: 'anomaly.operation.ratio',
   meanMs: 'anomaly.baseline.mean_ms',
   stddevMs: 'anomaly.baseline.stddev_ms',

@@ -17,6 +17,7 @@ import { isPostgresUrl } from './internal/store/pg-connect.js';
 import { JobQueue } from './internal/job-queue.js';
 import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
+import { runLimits } from './internal/slow-run.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
 import { PendingSummaries } from './internal/pending-summaries.js';
@@ -196,6 +197,8 @@ export class AnomalyDetector {
       minSeverity: config.min_severity,
       fixed: Float64Array.from(bySeverity(config.fixed_thresholds)),
       support: supportOf(percentiles.point),
+      pointRates: Float64Array.from(percentiles.point, (q) => 1 - q),
+      runLimits: runLimits(percentiles.level),
       windows,
       detector: 'latency',
       encoder: new AttributeEncoder('latency', windows),

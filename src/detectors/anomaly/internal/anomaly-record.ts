@@ -17,9 +17,12 @@ export interface AnomalyRecord {
   /** 1 (SEV1, critical) .. 5 (SEV5, low). */
   readonly severity: number;
   readonly detector: string;
-  /** `slow_span` (the span alone is rare) or `slow_operation` (its operation's level). */
+  /** `slow_span` (the span alone is rare) or `slow_operation` (its level, or a short run: slow-run.ts). */
   readonly reason: Reason;
-  /** With `slow_operation`: the operation's current slowdown (its level's ratio to normal); else NaN. */
+  /**
+   * With `slow_operation`: the operation's current slowdown (its level's ratio to normal, or the
+   * least ratio of a short run's spans); else NaN.
+   */
   readonly operationRatio: number;
   readonly score: number;
   readonly ratio: number;

@@ -1,5 +1,6 @@
 import { type Moments, addToSlot, countAt, mergeIntoSlot, slotMoments } from './moments.js';
 import { LevelState } from './level.js';
+import type { SlowRun } from './slow-run.js';
 import type { RateState } from './rates/rate-state.js';
 import { THR_P50, THR_P95, THR_P99, THR_SEV5, THR_SEVERITIES, THR_STRIDE } from './thr-layout.js';
 import { Sketch } from './sketch.js';
@@ -38,6 +39,8 @@ export class KeyState {
   refreshedAt = 0;
   /** The recent level of the key's spans (sustained slowdowns). */
   readonly level = new LevelState();
+  /** Its last spans beyond their slots' p95 (slow-run.ts); made at its first such span. */
+  run: SlowRun | undefined;
   /** Its error share and traffic (rates/), once the error or traffic detector has seen it. */
   rates: RateState | undefined;
 

@@ -12,7 +12,8 @@ import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { BORROWED_MIN_RATIO, cappedSeverity, carriesShift } from './level-shift.js';
-import { THR_P50, THR_P99, THR_SEV5, THR_STRIDE } from './thr-layout.js';
+import { SlowRun, tailRate } from './slow-run.js';
+import { THR_P50, THR_P95, THR_P99, THR_SEV5, THR_STRIDE } from './thr-layout.js';
 import { countAt, meanAt, stddevAt } from './moments.js';
 import { severityOf } from './severity.js';
 import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
@@ -39,6 +40,10 @@ export interface ScoringContext {
    * severity - 1.
    */
   readonly support: Float64Array;
+  /** Rates of the point thresholds `[sev5 .. sev1]` (1 - point percentile): `tailRate`. */
+  readonly pointRates: Float64Array;
+  /** What a short run of slow spans must reach for each severity (`runLimits`). */
+  readonly runLimits: Float64Array;
   /** `anomaly.baseline.window` of each slot. */
   readonly windows: readonly string[];
   /** Encodes the attributes of a tagged span (built with the same window labels). */
@@ -163,6 +168,7 @@ export function scoreBatch(
     // It judges the operation only against a baseline of the same time of day (dow_hour, hour):
     // against another time's, a sustained difference is the season, not an incident.
     let shift = 0;
+    let shiftRatio = Number.NaN;
     if (!Number.isNaN(thr[at + THR_P50]!) && span.statusCode !== STATUS_ERROR) {
       const v = key.level.observe(thr, at, d, span.startMs + d);
       const own = key.level.thresholds;
@@ -177,8 +183,29 @@ export function scoreBatch(
           shift = carriesShift(thr, at, d, mean, ratio, minDeltaMs)
             ? cappedSeverity(shift, ratio)
             : 0;
+          shiftRatio = ratio;
         }
       }
+      // A short run of slow spans (slow-run.ts), against learned thresholds of its time of day.
+      if (d > thr[at + THR_P95]! && slot < DOW_BASE && !Number.isNaN(thr[at + THR_SEV5]!)) {
+        const run = (key.run ??= new SlowRun());
+        const floor = 1 / (SUPPORT_EXTRAPOLATION * countAt(m, GLOBAL_SLOT));
+        const rate = tailRate(thr, at, d, ctx.pointRates, floor);
+        run.add(rate, d / thr[at + THR_P50]!, span.startMs);
+        if (run.length > 1) {
+          const r = run.judge(ctx.runLimits, cappedSeverity);
+          if (r.severity !== 0) {
+            if (slot === bucket) severe[i] = 1;
+            if (
+              (shift === 0 || r.severity < shift) &&
+              carriesShift(thr, at, d, mean, r.ratio, minDeltaMs)
+            ) {
+              shift = r.severity;
+              shiftRatio = r.ratio;
+            }
+          }
+        }
+      } else if (key.run !== undefined) key.run.length = 0;
     }
     let sev = 0;
     let stddev = Number.NaN;
@@ -198,7 +225,19 @@ export function scoreBatch(
     if (byLevel) sev = shift;
     if (sev === 0 || sev > minSeverity) continue;
     if (Number.isNaN(stddev)) stddev = stddevAt(m, slot);
-    tags.latencyTag(i, anomalyRecord(bytes, span, key, slot, sev, byLevel, stddev, now, ctx), slot);
+    const record = anomalyRecord(
+      bytes,
+      span,
+      key,
+      slot,
+      sev,
+      byLevel,
+      shiftRatio,
+      stddev,
+      now,
+      ctx,
+    );
+    tags.latencyTag(i, record, slot);
   }
   // The incident of a span depends on the others of its trace: assigned once all are known.
   const incidents = ctx.incidents;
@@ -226,6 +265,7 @@ function anomalyRecord(
   slot: number,
   severity: number,
   byLevel: boolean,
+  operationRatio: number,
   stddev: number,
   now: number,
   ctx: ScoringContext,
@@ -240,7 +280,7 @@ function anomalyRecord(
     severity,
     detector: ctx.detector,
     reason: byLevel ? 'slow_operation' : 'slow_span',
-    operationRatio: byLevel ? key.level.ratio() : Number.NaN,
+    operationRatio: byLevel ? operationRatio : Number.NaN,
     score: (d - mean) / effectiveStddev(mean, stddev),
     ratio: mean > 0 ? d / mean : Number.POSITIVE_INFINITY,
     meanMs: mean,
