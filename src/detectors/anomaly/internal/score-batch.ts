@@ -205,7 +205,7 @@ export function scoreBatch(
             }
           }
         }
-      } else if (key.run !== undefined) key.run.length = 0;
+      } else if (key.run !== undefined) key.run.reset();
     }
     let sev = 0;
     let stddev = Number.NaN;
