@@ -18,6 +18,13 @@ const incidentFields = z.strictObject({
    */
   open_after: duration(60_000),
   /**
+   * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
+   * period is `quiet_growth` times how long it has lasted (first span to last), never less than
+   * `quiet_period`, never more than `max_quiet_period`. `0`: always `quiet_period`.
+   */
+  quiet_growth: z.number().min(0).max(10).default(0),
+  max_quiet_period: duration(60 * 60_000),
+  /**
    * A resolved incident reopens (same id, a `reopened` notification) when what would open a new
    * one has the same origin service and operation within this long of its resolution: a fault
    * whose tags pause for more than `quiet_period` stays one incident. `0s` never reopens.

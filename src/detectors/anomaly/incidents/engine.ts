@@ -146,7 +146,7 @@ export class IncidentEngine {
     return incident.id;
   }
 
-  /** Resolves incidents quiet for `quiet_period`, sends due `updated` events, sets the gauges. */
+  /** Resolves incidents quiet for their quiet period (`quietPeriodOf`), sends due `updated` events, sets the gauges. */
   tick(now: number): void {
     this.children.expire(now);
     for (const [k, c] of this.recentSevere) {
@@ -160,7 +160,7 @@ export class IncidentEngine {
         this.resolvedByOrigin.delete(k);
     }
     for (const i of [...this.open.values()]) {
-      if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
+      if (now - i.lastSeen >= quietPeriodOf(this.config, i)) this.resolve(i, now);
     }
     if (now - this.lastUpdates >= UPDATE_EVERY_MS && this.updated.size > 0) {
       this.lastUpdates = now;
@@ -475,6 +475,21 @@ export class IncidentEngine {
     const change = { type, incident: i.view() };
     for (const l of this.listeners) l(change);
   }
+}
+
+/**
+ * How long an incident must be quiet to resolve: `quiet_period`, or, once it has lasted long,
+ * `quiet_growth` times its length so far (to `max_quiet_period`). As an alert that has been
+ * firing for hours waits longer before it is called resolved: a day-long slowdown whose tags
+ * pause for a quarter of an hour stays one incident, a four-minute fault still resolves after
+ * `quiet_period`.
+ */
+export function quietPeriodOf(
+  config: Pick<IncidentsConfig, 'quiet_period' | 'quiet_growth' | 'max_quiet_period'>,
+  i: { readonly openedAt: number; readonly lastSeen: number },
+): number {
+  const grown = config.quiet_growth * (i.lastSeen - i.openedAt);
+  return Math.max(config.quiet_period, Math.min(config.max_quiet_period, grown));
 }
 
 export function keyOf(service: string, operation: string): string {
