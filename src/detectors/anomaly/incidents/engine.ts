@@ -20,6 +20,12 @@ export type IncidentChangeType =
 export interface IncidentChange {
   readonly type: IncidentChangeType;
   readonly incident: IncidentView;
+  /**
+   * Told by an instance of a fleet that took the incident over from the instance that opened it
+   * and told its opening (gone before it resolved, fleet-incidents.ts): receivers that the routes
+   * name for it heard of it already.
+   */
+  readonly inherited?: boolean;
 }
 
 export type IncidentListener = (change: IncidentChange) => void;

@@ -68,6 +68,8 @@ export class FleetIncidents {
    * part is open (or, the database not answering, after `settleMs`).
    */
   private readonly resolving = new Map<string, number>();
+  /** Incidents taken over from an owner gone (`succeed`): told resolved once, not again. */
+  private readonly succeeded = new Set<string>();
   /** When a flush last read the others' parts. */
   private readAt = Number.NEGATIVE_INFINITY;
   private readonly listeners = new Set<IncidentListener>();
@@ -162,8 +164,48 @@ export class FleetIncidents {
         this.tell({ type: 'worse', incident: v });
       }
     }
+    this.succeed(live);
     this.settle(now, true);
     this.limitMirror(live);
+  }
+
+  /**
+   * An owner gone before its incident resolved (its part open but no longer live: the instance
+   * stopped writing) leaves the incident to no one, and PagerDuty would stay triggered. One
+   * instance with a part of it takes over its notifications: `worse`, and `resolved` once no part
+   * is live (at once when none is). The owner is the part opened first (as at `loaded`); the
+   * successor the instance of smallest name among the other parts not themselves gone (open and
+   * not live), so that every instance reading the same parts names the same one.
+   */
+  private succeed(live: (p: IncidentState) => boolean): void {
+    const me = this.o.instance();
+    for (const [id, parts] of this.mirror) {
+      if (parts.size < 2 || !parts.has(me) || this.roles.get(id) === 'owner') continue;
+      if (this.succeeded.has(id)) continue;
+      const all = [...parts].sort(([a, x], [b, y]) => x.openedAt - y.openedAt || cmp(a, b));
+      const [owner, first] = all[0]!;
+      if (owner === me || first.status !== 'open' || live(first)) continue;
+      const heirs = all.slice(1).filter(([, p]) => p.status !== 'open' || live(p));
+      const heir = heirs.map(([instance]) => instance).sort(cmp)[0];
+      if (heir !== me) continue;
+      this.succeeded.add(id);
+      if (this.succeeded.size > MAX_WRITTEN) {
+        this.succeeded.delete(this.succeeded.values().next().value!);
+      }
+      this.o.metrics.takenOver();
+      this.o.logger.info(
+        { incident: id, owner },
+        'took over the notifications of an incident whose instance stopped writing it',
+      );
+      const v = this.view(id, live);
+      if (!v) continue;
+      this.setRole(id, 'owner');
+      if (!this.told.has(id)) this.told.set(id, v.severity);
+      if (v.status === 'resolved') {
+        this.forget(id);
+        this.tell({ type: 'resolved', incident: v });
+      }
+    }
   }
 
   /** Openings whose claim did not come in time are told anyway (the database is slow or down). */
@@ -281,6 +323,7 @@ export class FleetIncidents {
   }
 
   private tell(change: IncidentChange): void {
+    if (this.succeeded.has(change.incident.id)) change = { ...change, inherited: true };
     for (const l of this.listeners) l(change);
   }
 
@@ -360,4 +403,8 @@ export class FleetIncidents {
       this.o.metrics.droppedUnwritten();
     }
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
