@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../../config/schema.js';
+import { severitySetting } from '../contract.js';
 
 /**
  * `processors.anomaly.incidents`: one incident per fault, opened from the spans the processor
@@ -23,6 +24,11 @@ const incidentFields = z.strictObject({
    * `quiet_period`, never more than `max_quiet_period`. `0`: always `quiet_period`.
    */
   quiet_growth: z.number().min(0).max(10).default(0),
+  /**
+   * Only spans tagged this severity or worse keep an incident open (count against its quiet
+   * period); milder ones join it (and carry its id) without.
+   */
+  keep_open_severity: severitySetting('SEV5'),
   max_quiet_period: duration(60 * 60_000),
   /**
    * A resolved incident reopens (same id, a `reopened` notification) when what would open a new

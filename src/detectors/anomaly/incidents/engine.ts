@@ -421,7 +421,13 @@ export class IncidentEngine {
     quiet = false,
   ): boolean {
     const fresh = i.spans === 0;
-    const worse = i.add(service, operation, severity, now);
+    const worse = i.add(
+      service,
+      operation,
+      severity,
+      now,
+      severity <= this.config.keep_open_severity,
+    );
     if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
     this.dirty.add(i);
     this.updated.add(i);

@@ -75,10 +75,19 @@ export class Incident {
     return this.resolvedAt === null;
   }
 
-  /** Counts a span of `service` / `operation`; true when the severity got worse. */
-  add(service: string, operation: string, severity: number, now: number): boolean {
+  /**
+   * Counts a span of `service` / `operation`; true when the severity got worse. `keepsOpen`: it
+   * counts against the quiet period (`incidents.keep_open_severity`).
+   */
+  add(
+    service: string,
+    operation: string,
+    severity: number,
+    now: number,
+    keepsOpen = true,
+  ): boolean {
     this.spans++;
-    this.lastSeen = now;
+    if (keepsOpen) this.lastSeen = now;
     this.updatedAt = now;
     bump(
       this.services,

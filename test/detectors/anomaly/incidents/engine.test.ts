@@ -150,6 +150,31 @@ describe('incident engine', () => {
     ).toBe(5 * M);
   });
 
+  it('keep_open_severity: milder tags join an open incident but do not keep it open', () => {
+    const e = engine({ keep_open_severity: 'SEV3' });
+    const M = 60_000;
+    const at = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    const id = at(1, 1, 0);
+    expect(at(2, 5, 2 * M)).toBe(id); // SEV5: joins, carries the id
+    expect(at(3, 4, 4 * M)).toBe(id);
+    e.tick(T0 + 5 * M - 1);
+    expect(e.openIncidents()).toMatchObject([{ id, spans: 3 }]);
+    e.tick(T0 + 5 * M); // five minutes after the SEV1 span, whatever came after it
+    expect(e.openIncidents()).toEqual([]);
+    // By default (SEV5) every tag keeps it open.
+    const f = engine();
+    const first = tagged(4, 1, 'slow_span');
+    const [other] = f.assign(first.index, first.tagged, T0);
+    const mild = tagged(5, 5, 'slow_span');
+    expect(f.assign(mild.index, mild.tagged, T0 + 4 * M)).toEqual([other]);
+    f.tick(T0 + 8 * M);
+    expect(f.openIncidents().map((v) => v.id)).toEqual([other]);
+  });
+
   it('reopens a resolved incident when its origin comes back within reopen_within, under its id', () => {
     const e = engine({ reopen_within: '30m' });
     const changes: string[] = [];
