@@ -147,12 +147,14 @@ export class IncidentEngine {
     incident.blame(origin, 1);
     const back = this.reopening.delete(incident);
     this.addSpan(incident, req.service, req.operation, req.severity, now, back);
+    const best = incident.origin();
+    if (best && this.keepsOpen(req, best)) incident.originSeen = now;
     if (back) this.emit('reopened', incident);
     this.index(incident, origin);
     return incident.id;
   }
 
-  /** Resolves incidents quiet for their quiet period (`quietPeriodOf`), sends due `updated` events, sets the gauges. */
+  /** Resolves incidents quiet for long enough (`quiet`), sends due `updated` events, sets the gauges. */
   tick(now: number): void {
     this.children.expire(now);
     for (const [k, c] of this.recentSevere) {
@@ -166,7 +168,7 @@ export class IncidentEngine {
         this.resolvedByOrigin.delete(k);
     }
     for (const i of [...this.open.values()]) {
-      if (now - i.lastSeen >= quietPeriodOf(this.config, i)) this.resolve(i, now);
+      if (this.quiet(i, now)) this.resolve(i, now);
     }
     if (now - this.lastUpdates >= UPDATE_EVERY_MS && this.updated.size > 0) {
       this.lastUpdates = now;
@@ -306,6 +308,15 @@ export class IncidentEngine {
     return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
   }
 
+  /**
+   * Quiet for long enough to resolve: no span that keeps it open for `quiet_period`, and none of
+   * its origin's operation for its grown quiet period (`quietPeriodOf` its length to that span).
+   */
+  private quiet(i: Incident, now: number): boolean {
+    if (now - i.lastSeen < this.config.quiet_period) return false;
+    return now - i.originSeen >= quietPeriodOf(this.config, { ...i, lastSeen: i.originSeen });
+  }
+
   /** The incident of this origin (`service \0 operation`) resolved within `reopen_within`. */
   private reopenable(key: string, now: number): Incident | undefined {
     const i = this.resolvedByOrigin.get(key);
@@ -406,9 +417,23 @@ export class IncidentEngine {
     }
     this.index(i, origin);
     this.rememberTrace(g.traceId, i);
+    const best = i.origin();
+    if (best && g.members.some((t) => this.keepsOpen(t.record, best))) i.originSeen = now;
     if (fresh) this.emit('opened', i);
     else if (this.reopening.delete(i)) this.emit('reopened', i);
     else if (worse && i.severity < before) this.emit('worse', i);
+  }
+
+  /** A span of the origin's operation, severe enough to keep its incident open. */
+  private keepsOpen(
+    r: { service: string; operation: string; severity: number },
+    o: Origin,
+  ): boolean {
+    return (
+      r.severity <= this.config.keep_open_severity &&
+      r.service === o.service &&
+      r.operation === o.operation
+    );
   }
 
   /** Counts a span; true when the incident got worse. Events are the caller's when `quiet`. */

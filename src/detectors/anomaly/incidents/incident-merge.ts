@@ -93,6 +93,7 @@ export function mergeParts(
 export function viewOf(s: IncidentState): IncidentView {
   const view: Record<string, unknown> = { ...s };
   delete view['lastSeen'];
+  delete view['originSeen'];
   delete view['origins'];
   return view as unknown as IncidentView;
 }
