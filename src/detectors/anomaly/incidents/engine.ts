@@ -424,13 +424,18 @@ export class IncidentEngine {
     else if (worse && i.severity < before) this.emit('worse', i);
   }
 
-  /** A span of the origin's operation, severe enough to keep its incident open. */
+  /**
+   * A span of the origin's operation tagged SEV3 or worse (what opens an incident, and at most
+   * `keep_open_severity`): the evidence that makes an incident's quiet period grow. Milder tags
+   * of it keep it open for `quiet_period` only, so that a busy operation's SEV4-5 tags do not
+   * keep a one-span incident open for hours.
+   */
   private keepsOpen(
     r: { service: string; operation: string; severity: number },
     o: Origin,
   ): boolean {
     return (
-      r.severity <= this.config.keep_open_severity &&
+      r.severity <= Math.min(3, this.config.keep_open_severity) &&
       r.service === o.service &&
       r.operation === o.operation
     );

@@ -141,6 +141,18 @@ describe('incident engine', () => {
     expect(e.openIncidents().map((v) => v.id)).toEqual([capped]);
     e.tick(T0 + 760 * M);
     expect(e.openIncidents()).toEqual([]);
+    // Tags milder than SEV3 keep it open for quiet_period, but do not make its quiet grow.
+    const mild = at(200, 1000 * M);
+    const sev5 = (n: number, ms: number) => {
+      const t = tagged(n, 5, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    for (let k = 1; k <= 20; k++) expect(sev5(200 + k, (1000 + k * 4) * M)).toBe(mild);
+    e.tick(T0 + 1085 * M - 1);
+    expect(e.openIncidents().map((v) => v.id)).toEqual([mild]);
+    e.tick(T0 + 1085 * M);
+    expect(e.openIncidents()).toEqual([]);
     const cfg = incidentsSchema.parse({ quiet_growth: 0.5, max_quiet_period: '30m' });
     expect(quietPeriodOf(cfg, { openedAt: 0, lastSeen: 4 * M })).toBe(5 * M);
     expect(quietPeriodOf(cfg, { openedAt: 0, lastSeen: 40 * M })).toBe(20 * M);
