@@ -149,6 +149,32 @@ describe('adaptive thresholds', () => {
     for (let k = 1; k < 5; k++) expect(ms[k]).toBeGreaterThan(ms[k - 1]!);
   });
 
+  it('reads a bucket of fewer than 200 spans no lower than its hour of day, and one of 200 as it is', () => {
+    const r = new Random(3);
+    // Monday 09:00 has two busy days at 100 ms; Tuesday 09:00's first 40 spans came at 50 ms (one
+    // minute of fast calls), Wednesday 09:00 has 300 at 50 ms.
+    const ts = learn(
+      window(
+        [9, 2, 2000, () => r.latency(100, 0.3)],
+        [24 + 9, 1, 40, () => r.latency(50, 0.3)],
+        [48 + 9, 1, 300, () => r.latency(50, 0.3)],
+      ),
+    );
+    const hour = bySlot(ts, 168 + 9);
+    const thin = bySlot(ts, 24 + 9);
+    const full = bySlot(ts, 48 + 9);
+    expect(thin.samples).toBe(40);
+    expect(thin.p50).toBe(hour.p50);
+    expect(thin.p95).toBe(hour.p95);
+    expect(thin.p99).toBe(hour.p99);
+    const hourMs = thresholdDurations(hour)!;
+    thresholdDurations(thin)!.forEach((ms, k) => expect(ms).toBeCloseTo(hourMs[k]!, 6));
+    // 300 spans: its own reading, about half the hour's.
+    expect(full.p50).toBeGreaterThan(40);
+    expect(full.p50).toBeLessThan(60);
+    expect(thresholdDurations(full)![0]).toBeLessThan(hourMs[0]! * 0.8);
+  });
+
   it('fires on clean traffic at no more than the configured rates, and not far below them', () => {
     const r = new Random(4);
     // 24 hours of one day, the median following the load, a 1% heavy tail: two weeks of history.

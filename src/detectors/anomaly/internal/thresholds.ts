@@ -3,6 +3,7 @@ import { countAt, meanAt, stddevAt } from './moments.js';
 import type { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT } from './slots.js';
 import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
+import { boundThinSlots, type SlotReading } from './thin-slots.js';
 
 /**
  * Adaptive thresholds: the duration at which each severity starts, per key and slot, learned from
@@ -102,44 +103,41 @@ export function learnKey(
   const shown = shape.shown();
   const tenfoldRare =
     countAt(m, GLOBAL_SLOT) >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
-  const out: SlotThresholds[] = [];
+  const slots: { readonly slot: number; readonly n: number; readonly reading: SlotReading }[] = [];
+  const readings: (SlotReading | undefined)[] = new Array<SlotReading | undefined>(SLOT_COUNT);
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const sketch = sketches[slot];
     const n = countAt(m, slot);
     if (!sketch || n < o.minSamples) continue;
+    const p50 = sketch.quantile(0.5);
+    const s = scales[slot];
+    let ms: number[] | null = null;
+    if (s && learnable) {
+      let last = 0;
+      ms = o.percentiles.map((q, k) => {
+        let x = Math.exp(s.location + s.scale * zq[k]!);
+        if (shown && q > shown.q) x = Math.min(x, paretoBound(s, shown, q));
+        if (n * (1 - q) >= TAIL_MIN) x = Math.max(x, sketch.quantile(q));
+        if (tenfoldRare && k <= SEV3)
+          x = Math.min(x, (TENFOLD * p50) / (1 + MIN_STEP) ** (SEV3 - k));
+        if (k > 0 && x < last * (1 + MIN_STEP)) x = last * (1 + MIN_STEP);
+        last = x;
+        return x;
+      });
+    }
+    const reading = { p50, p95: sketch.quantile(0.95), p99: sketch.quantile(0.99), ms };
+    readings[slot] = reading;
+    slots.push({ slot, n, reading });
+  }
+  boundThinSlots(m, readings, LEARN_MIN);
+  return slots.map(({ slot, n, reading: { p50, p95, p99, ms } }) => {
     const mean = meanAt(m, slot);
     const stddev = stddevAt(m, slot);
-    const base = {
-      slot,
-      samples: n,
-      mean,
-      stddev,
-      p50: sketch.quantile(0.5),
-      p95: sketch.quantile(0.95),
-      p99: sketch.quantile(0.99),
-      computedAt: o.now,
-    };
-    const s = scales[slot];
-    if (!s || !learnable) {
-      out.push({ ...base, z: null, source: 'fixed' });
-      continue;
-    }
+    const base = { slot, samples: n, mean, stddev, p50, p95, p99, computedAt: o.now };
+    if (!ms) return { ...base, z: null, source: 'fixed' as const };
     const sd = effectiveStddev(mean, stddev);
-    let last = 0;
-    const z = o.percentiles.map((q, k) => {
-      let ms = Math.exp(s.location + s.scale * zq[k]!);
-      if (shown && q > shown.q) ms = Math.min(ms, paretoBound(s, shown, q));
-      if (n * (1 - q) >= TAIL_MIN) ms = Math.max(ms, sketch.quantile(q));
-      if (tenfoldRare && k <= SEV3) {
-        ms = Math.min(ms, (TENFOLD * base.p50) / (1 + MIN_STEP) ** (SEV3 - k));
-      }
-      if (k > 0 && ms < last * (1 + MIN_STEP)) ms = last * (1 + MIN_STEP);
-      last = ms;
-      return (ms - mean) / sd;
-    });
-    out.push({ ...base, z, source: 'learned' });
-  }
-  return out;
+    return { ...base, z: ms.map((x) => (x - mean) / sd), source: 'learned' as const };
+  });
 }
 
 /**
