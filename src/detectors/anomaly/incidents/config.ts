@@ -23,7 +23,7 @@ const incidentFields = z.strictObject({
    * period is `quiet_growth` times how long it has lasted (first span to last), never less than
    * `quiet_period`, never more than `max_quiet_period`. `0`: always `quiet_period`.
    */
-  quiet_growth: z.number().min(0).max(10).default(0),
+  quiet_growth: z.number().min(0).max(10).default(0.5),
   /**
    * Only spans tagged this severity or worse keep an incident open (count against its quiet
    * period); milder ones join it (and carry its id) without.

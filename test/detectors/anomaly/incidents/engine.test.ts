@@ -188,7 +188,8 @@ describe('incident engine', () => {
   });
 
   it('reopens a resolved incident when its origin comes back within reopen_within, under its id', () => {
-    const e = engine({ reopen_within: '30m' });
+    // Without growth: a reopened incident's length counts from its first opening.
+    const e = engine({ reopen_within: '30m', quiet_growth: 0 });
     const changes: string[] = [];
     e.subscribe((c) => changes.push(`${c.type} ${c.incident.id} ${c.incident.status}`));
     const at = (n: number, ms: number) => {
