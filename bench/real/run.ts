@@ -24,6 +24,7 @@ import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
 import { realFigures, type RealFigure } from './figures.js';
 import { incidentTable } from './incident-figures.js';
+import { whyMissed } from './missed.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +67,8 @@ interface DayResult {
   readonly figures: RealFigure[];
   /** Which rule opened the incidents: the faults' first ones, and those matching no fault. */
   readonly openedBy: { readonly faults: Rules; readonly unmatched: Rules };
+  /** Why each latency fault without an incident has none (missed.ts). */
+  readonly missed: string[];
 }
 
 type Rules = Record<string, number>;
@@ -104,6 +107,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     scoring,
     figures: realFigures(scoring),
     openedBy: openedBy(run, scoring),
+    missed: whyMissed(scoring, run.incidents, run.shiftMs),
   };
   console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
   if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
@@ -154,6 +158,8 @@ for (const state of ['recalculated', 'fresh install'] as const) {
       false,
     ),
   );
+  console.log('\nLatency faults without an incident, and why (missed.ts):\n');
+  for (const r of rows) for (const m of r.missed) console.log(`- ${r.day} ${m}`);
 }
 
 let simulator;

@@ -121,7 +121,7 @@ export class AnomalyDetector {
       this.incidents && isPostgresUrl(config.storage)
         ? new FleetIncidents(this.incidents, {
             instance: () => this.fleet!.instance,
-            quietMs: config.incidents.quiet_period,
+            quiet: config.incidents,
             flushMs: config.flush_interval,
             metrics: incidentMetrics,
             logger: settings.logger,

@@ -129,7 +129,9 @@ export class IncidentNotifier implements Extension {
   private changed(processor: string, change: IncidentChange): void {
     if (change.type === 'updated') return;
     const i = change.incident;
-    const known = this.told.get(i.id);
+    // Taken over from a fleet's instance gone: its receivers heard of it from that instance.
+    const known =
+      this.told.get(i.id) ?? (change.inherited ? receiversFor(this.config.routes, i) : undefined);
     const told = known && new Set(known);
     let targets: Set<string>;
     if (change.type === 'resolved' || change.type === 'summary') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../../config/schema.js';
+import { severitySetting } from '../contract.js';
 
 /**
  * `processors.anomaly.incidents`: one incident per fault, opened from the spans the processor
@@ -17,6 +18,18 @@ const incidentFields = z.strictObject({
    * and SEV2 open at once. `0s` opens at once.
    */
   open_after: duration(60_000),
+  /**
+   * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
+   * period is `quiet_growth` times how long it has lasted (first span to last), never less than
+   * `quiet_period`, never more than `max_quiet_period`. `0`: always `quiet_period`.
+   */
+  quiet_growth: z.number().min(0).max(10).default(0.5),
+  /**
+   * Only spans tagged this severity or worse keep an incident open (count against its quiet
+   * period); milder ones join it (and carry its id) without.
+   */
+  keep_open_severity: severitySetting('SEV5'),
+  max_quiet_period: duration(60 * 60_000),
   /**
    * A resolved incident reopens (same id, a `reopened` notification) when what would open a new
    * one has the same origin service and operation within this long of its resolution: a fault

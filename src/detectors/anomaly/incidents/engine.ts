@@ -20,6 +20,12 @@ export type IncidentChangeType =
 export interface IncidentChange {
   readonly type: IncidentChangeType;
   readonly incident: IncidentView;
+  /**
+   * Told by an instance of a fleet that took the incident over from the instance that opened it
+   * and told its opening (gone before it resolved, fleet-incidents.ts): receivers that the routes
+   * name for it heard of it already.
+   */
+  readonly inherited?: boolean;
 }
 
 export type IncidentListener = (change: IncidentChange) => void;
@@ -141,12 +147,14 @@ export class IncidentEngine {
     incident.blame(origin, 1);
     const back = this.reopening.delete(incident);
     this.addSpan(incident, req.service, req.operation, req.severity, now, back);
+    const best = incident.origin();
+    if (best && this.keepsOpen(req, best)) incident.originSeen = now;
     if (back) this.emit('reopened', incident);
     this.index(incident, origin);
     return incident.id;
   }
 
-  /** Resolves incidents quiet for `quiet_period`, sends due `updated` events, sets the gauges. */
+  /** Resolves incidents quiet for long enough (`quiet`), sends due `updated` events, sets the gauges. */
   tick(now: number): void {
     this.children.expire(now);
     for (const [k, c] of this.recentSevere) {
@@ -160,7 +168,7 @@ export class IncidentEngine {
         this.resolvedByOrigin.delete(k);
     }
     for (const i of [...this.open.values()]) {
-      if (now - i.lastSeen >= this.config.quiet_period) this.resolve(i, now);
+      if (this.quiet(i, now)) this.resolve(i, now);
     }
     if (now - this.lastUpdates >= UPDATE_EVERY_MS && this.updated.size > 0) {
       this.lastUpdates = now;
@@ -300,6 +308,15 @@ export class IncidentEngine {
     return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
   }
 
+  /**
+   * Quiet for long enough to resolve: no span that keeps it open for `quiet_period`, and none of
+   * its origin's operation for its grown quiet period (`quietPeriodOf` its length to that span).
+   */
+  private quiet(i: Incident, now: number): boolean {
+    if (now - i.lastSeen < this.config.quiet_period) return false;
+    return now - i.originSeen >= quietPeriodOf(this.config, { ...i, lastSeen: i.originSeen });
+  }
+
   /** The incident of this origin (`service \0 operation`) resolved within `reopen_within`. */
   private reopenable(key: string, now: number): Incident | undefined {
     const i = this.resolvedByOrigin.get(key);
@@ -400,9 +417,28 @@ export class IncidentEngine {
     }
     this.index(i, origin);
     this.rememberTrace(g.traceId, i);
+    const best = i.origin();
+    if (best && g.members.some((t) => this.keepsOpen(t.record, best))) i.originSeen = now;
     if (fresh) this.emit('opened', i);
     else if (this.reopening.delete(i)) this.emit('reopened', i);
     else if (worse && i.severity < before) this.emit('worse', i);
+  }
+
+  /**
+   * A span of the origin's operation tagged SEV3 or worse (what opens an incident, and at most
+   * `keep_open_severity`): the evidence that makes an incident's quiet period grow. Milder tags
+   * of it keep it open for `quiet_period` only, so that a busy operation's SEV4-5 tags do not
+   * keep a one-span incident open for hours.
+   */
+  private keepsOpen(
+    r: { service: string; operation: string; severity: number },
+    o: Origin,
+  ): boolean {
+    return (
+      r.severity <= Math.min(3, this.config.keep_open_severity) &&
+      r.service === o.service &&
+      r.operation === o.operation
+    );
   }
 
   /** Counts a span; true when the incident got worse. Events are the caller's when `quiet`. */
@@ -415,7 +451,13 @@ export class IncidentEngine {
     quiet = false,
   ): boolean {
     const fresh = i.spans === 0;
-    const worse = i.add(service, operation, severity, now);
+    const worse = i.add(
+      service,
+      operation,
+      severity,
+      now,
+      severity <= this.config.keep_open_severity,
+    );
     if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
     this.dirty.add(i);
     this.updated.add(i);
@@ -475,6 +517,21 @@ export class IncidentEngine {
     const change = { type, incident: i.view() };
     for (const l of this.listeners) l(change);
   }
+}
+
+/**
+ * How long an incident must be quiet to resolve: `quiet_period`, or, once it has lasted long,
+ * `quiet_growth` times its length so far (to `max_quiet_period`). As an alert that has been
+ * firing for hours waits longer before it is called resolved: a day-long slowdown whose tags
+ * pause for a quarter of an hour stays one incident, a four-minute fault still resolves after
+ * `quiet_period`.
+ */
+export function quietPeriodOf(
+  config: Pick<IncidentsConfig, 'quiet_period' | 'quiet_growth' | 'max_quiet_period'>,
+  i: { readonly openedAt: number; readonly lastSeen: number },
+): number {
+  const grown = config.quiet_growth * (i.lastSeen - i.openedAt);
+  return Math.max(config.quiet_period, Math.min(config.max_quiet_period, grown));
 }
 
 export function keyOf(service: string, operation: string): string {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
-import type { IncidentBatch, IncidentPart } from '../internal/store/pg-incidents.js';
+import type { IncidentBatch, IncidentPart, LiveRule } from '../internal/store/pg-incidents.js';
+import type { IncidentsConfig } from './config.js';
 import {
   matches,
+  quietPeriodOf,
   type IncidentEngine,
   type IncidentChange,
   type IncidentListener,
@@ -25,7 +27,8 @@ type Role = 'owner' | 'follower';
 export interface FleetIncidentsOptions {
   /** This instance's name in the database. */
   readonly instance: () => string;
-  readonly quietMs: number;
+  /** The incidents' quiet settings (a part counts as live for its quiet period). */
+  readonly quiet: Pick<IncidentsConfig, 'quiet_period' | 'quiet_growth' | 'max_quiet_period'>;
   readonly flushMs: number;
   readonly metrics: IncidentMetrics;
   readonly logger: Logger;
@@ -65,6 +68,8 @@ export class FleetIncidents {
    * part is open (or, the database not answering, after `settleMs`).
    */
   private readonly resolving = new Map<string, number>();
+  /** Incidents taken over from an owner gone (`succeed`): told resolved once, not again. */
+  private readonly succeeded = new Set<string>();
   /** When a flush last read the others' parts. */
   private readAt = Number.NEGATIVE_INFINITY;
   private readonly listeners = new Set<IncidentListener>();
@@ -104,7 +109,7 @@ export class FleetIncidents {
         .filter((s) => !this.writtenIds.has(s.id) && this.roles.get(s.id) !== 'owner')
         .map((s) => s.id),
     );
-    return { states, fresh, liveAfter: this.liveAfter(now) };
+    return { states, fresh, live: this.liveRule(now) };
   }
 
   /** After the flush's commit: adoptions, claims, and the others' parts read in it. */
@@ -151,7 +156,7 @@ export class FleetIncidents {
     for (const p of parts) this.part(p.state.id, p.instance, p.state);
     this.since = next;
     this.readAt = now;
-    const live = this.liveAfter(now);
+    const live = this.isLive(now);
     for (const [id, severity] of this.told) {
       const v = this.view(id, live);
       if (v && v.status === 'open' && v.severity < severity) {
@@ -159,8 +164,48 @@ export class FleetIncidents {
         this.tell({ type: 'worse', incident: v });
       }
     }
+    this.succeed(live);
     this.settle(now, true);
     this.limitMirror(live);
+  }
+
+  /**
+   * An owner gone before its incident resolved (its part open but no longer live: the instance
+   * stopped writing) leaves the incident to no one, and PagerDuty would stay triggered. One
+   * instance with a part of it takes over its notifications: `worse`, and `resolved` once no part
+   * is live (at once when none is). The owner is the part opened first (as at `loaded`); the
+   * successor the instance of smallest name among the other parts not themselves gone (open and
+   * not live), so that every instance reading the same parts names the same one.
+   */
+  private succeed(live: (p: IncidentState) => boolean): void {
+    const me = this.o.instance();
+    for (const [id, parts] of this.mirror) {
+      if (parts.size < 2 || !parts.has(me) || this.roles.get(id) === 'owner') continue;
+      if (this.succeeded.has(id)) continue;
+      const all = [...parts].sort(([a, x], [b, y]) => x.openedAt - y.openedAt || cmp(a, b));
+      const [owner, first] = all[0]!;
+      if (owner === me || first.status !== 'open' || live(first)) continue;
+      const heirs = all.slice(1).filter(([, p]) => p.status !== 'open' || live(p));
+      const heir = heirs.map(([instance]) => instance).sort(cmp)[0];
+      if (heir !== me) continue;
+      this.succeeded.add(id);
+      if (this.succeeded.size > MAX_WRITTEN) {
+        this.succeeded.delete(this.succeeded.values().next().value!);
+      }
+      this.o.metrics.takenOver();
+      this.o.logger.info(
+        { incident: id, owner },
+        'took over the notifications of an incident whose instance stopped writing it',
+      );
+      const v = this.view(id, live);
+      if (!v) continue;
+      this.setRole(id, 'owner');
+      if (!this.told.has(id)) this.told.set(id, v.severity);
+      if (v.status === 'resolved') {
+        this.forget(id);
+        this.tell({ type: 'resolved', incident: v });
+      }
+    }
   }
 
   /** Openings whose claim did not come in time are told anyway (the database is slow or down). */
@@ -186,7 +231,7 @@ export class FleetIncidents {
   }
 
   list(q: IncidentQuery, now: number): IncidentView[] {
-    const live = this.liveAfter(now);
+    const live = this.isLive(now);
     const out: IncidentView[] = [];
     for (const id of this.ids()) {
       const v = this.view(id, live);
@@ -196,7 +241,7 @@ export class FleetIncidents {
   }
 
   get(id: string, now: number): IncidentView | undefined {
-    return this.view(id, this.liveAfter(now));
+    return this.view(id, this.isLive(now));
   }
 
   openIncidents(now: number): IncidentView[] {
@@ -278,17 +323,18 @@ export class FleetIncidents {
   }
 
   private tell(change: IncidentChange): void {
+    if (this.succeeded.has(change.incident.id)) change = { ...change, inherited: true };
     for (const l of this.listeners) l(change);
   }
 
-  private view(id: string, liveAfter: number): IncidentView | undefined {
+  private view(id: string, isLive: (p: IncidentState) => boolean): IncidentView | undefined {
     const local = this.engine.state(id);
     const parts: IncidentState[] = [];
     for (const [instance, s] of this.mirror.get(id) ?? []) {
       if (instance !== this.o.instance() || !local) parts.push(s);
     }
     if (local) parts.push(local);
-    return parts.length === 0 ? undefined : mergeParts(parts, liveAfter);
+    return parts.length === 0 ? undefined : mergeParts(parts, isLive);
   }
 
   private ids(): Set<string> {
@@ -316,15 +362,31 @@ export class FleetIncidents {
     if (this.roles.size > MAX_WRITTEN) this.roles.delete(this.roles.keys().next().value!);
   }
 
-  private liveAfter(now: number): number {
-    return now - this.o.quietMs - 2 * this.o.flushMs - 5_000;
+  /**
+   * Whether a part is live at `now`: changed within its quiet period (`quietPeriodOf`, from its
+   * length when it last changed, as pg-incidents.ts reads it) plus two flush intervals and 5 s.
+   * An open part older than that is of an instance gone (a live one resolves its quiet parts).
+   */
+  private isLive(now: number): (p: IncidentState) => boolean {
+    const r = this.liveRule(now);
+    return (p) =>
+      p.updatedAt + quietPeriodOf(this.o.quiet, { ...p, lastSeen: p.updatedAt }) >= r.at;
+  }
+
+  private liveRule(now: number): LiveRule {
+    return {
+      at: now - 2 * this.o.flushMs - 5_000,
+      quietMs: this.o.quiet.quiet_period,
+      growth: this.o.quiet.quiet_growth,
+      maxQuietMs: this.o.quiet.max_quiet_period,
+    };
   }
 
   /** Beyond its bound, the resolved incidents changed longest ago leave the mirror. */
-  private limitMirror(liveAfter: number): void {
+  private limitMirror(isLive: (p: IncidentState) => boolean): void {
     if (this.mirror.size <= MAX_MIRROR) return;
     const resolved = [...this.mirror.keys()]
-      .map((id) => this.view(id, liveAfter)!)
+      .map((id) => this.view(id, isLive)!)
       .filter((v) => v.status === 'resolved' && !this.engine.state(v.id))
       .sort((a, b) => a.updatedAt - b.updatedAt);
     for (const v of resolved.slice(0, this.mirror.size - MAX_MIRROR)) this.mirror.delete(v.id);
@@ -341,4 +403,8 @@ export class FleetIncidents {
       this.o.metrics.droppedUnwritten();
     }
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

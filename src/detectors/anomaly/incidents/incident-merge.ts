@@ -7,15 +7,17 @@ const MAX_SAMPLES = 5;
  * A fleet incident from its parts (one per instance that tagged spans of it, fleet-incidents.ts):
  * counts summed, the worst severity, the earliest opening, the most blamed origin over all parts'
  * evidence. Open while one part is open and live: a part whose instance stopped writing it (an
- * instance gone) counts as resolved once its last change is older than `liveAfter`.
+ * instance gone) counts as resolved once `fresh` says its last change is too old.
  */
-export function mergeParts(parts: readonly IncidentState[], liveAfter: number): IncidentView {
+export function mergeParts(
+  parts: readonly IncidentState[],
+  fresh: (p: IncidentState) => boolean,
+): IncidentView {
   const first = parts.reduce((a, b) => (b.openedAt < a.openedAt ? b : a));
-  if (parts.length === 1 && (first.status === 'resolved' || first.updatedAt >= liveAfter)) {
+  if (parts.length === 1 && (first.status === 'resolved' || fresh(first))) {
     return viewOf(first);
   }
-  const live = (p: IncidentState) => p.status === 'open' && p.updatedAt >= liveAfter;
-  const open = parts.some(live);
+  const open = parts.some((p) => p.status === 'open' && fresh(p));
   const services = new Map<string, number>();
   const operations = new Map<string, { service: string; operation: string; count: number }>();
   const origins = new Map<string, { origin: Origin; weight: number }>();
@@ -91,6 +93,7 @@ export function mergeParts(parts: readonly IncidentState[], liveAfter: number): 
 export function viewOf(s: IncidentState): IncidentView {
   const view: Record<string, unknown> = { ...s };
   delete view['lastSeen'];
+  delete view['originSeen'];
   delete view['origins'];
   return view as unknown as IncidentView;
 }

@@ -17,6 +17,7 @@ export class IncidentMetrics {
   private readonly openedTotal: Counter;
   private readonly refusedTotal: Counter;
   private readonly reopenedTotal: Counter;
+  private readonly takenOverTotal: Counter;
   private readonly droppedTotal: Counter;
   private readonly services = new Set<string>();
 
@@ -47,6 +48,11 @@ export class IncidentMetrics {
     this.reopenedTotal = metrics.counter(
       'hourglass_incidents_reopened_total',
       'Resolved incidents opened again because their origin came back within incidents.reopen_within.',
+      ['processor'],
+    );
+    this.takenOverTotal = metrics.counter(
+      'hourglass_incidents_taken_over_total',
+      'Fleet incidents whose notifications this instance took over: the instance that opened them stopped writing before they resolved.',
       ['processor'],
     );
     this.droppedTotal = metrics.counter(
@@ -86,6 +92,10 @@ export class IncidentMetrics {
 
   refused(): void {
     this.refusedTotal.inc({ processor: this.processor });
+  }
+
+  takenOver(): void {
+    this.takenOverTotal.inc({ processor: this.processor });
   }
 
   reopened(): void {

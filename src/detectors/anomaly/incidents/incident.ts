@@ -50,6 +50,11 @@ export class Incident {
   updatedAt: number;
   /** Clock time of the last span that joined (the quiet period counts from here). */
   lastSeen: number;
+  /**
+   * Clock time of the last span of its origin's operation that kept it open: a grown quiet period
+   * (`quiet_growth`) counts from here, so spans elsewhere that join it do not make it grow.
+   */
+  originSeen: number;
   resolvedAt: number | null = null;
   spans = 0;
   summary: { text: string; anomalyId: string } | null = null;
@@ -68,6 +73,7 @@ export class Incident {
     this.severity = severity;
     this.updatedAt = openedAt;
     this.lastSeen = openedAt;
+    this.originSeen = openedAt;
     this.timeline = [{ at: openedAt, severity }];
   }
 
@@ -75,10 +81,19 @@ export class Incident {
     return this.resolvedAt === null;
   }
 
-  /** Counts a span of `service` / `operation`; true when the severity got worse. */
-  add(service: string, operation: string, severity: number, now: number): boolean {
+  /**
+   * Counts a span of `service` / `operation`; true when the severity got worse. `keepsOpen`: it
+   * counts against the quiet period (`incidents.keep_open_severity`).
+   */
+  add(
+    service: string,
+    operation: string,
+    severity: number,
+    now: number,
+    keepsOpen = true,
+  ): boolean {
     this.spans++;
-    this.lastSeen = now;
+    if (keepsOpen) this.lastSeen = now;
     this.updatedAt = now;
     bump(
       this.services,
@@ -189,6 +204,7 @@ export class Incident {
     this.resolvedAt = null;
     this.updatedAt = now;
     this.lastSeen = now;
+    this.originSeen = now;
   }
 
   view(): IncidentView {
@@ -219,11 +235,18 @@ function bump(m: Map<string, number>, key: string): void {
 /** What the store keeps of an incident: enough to carry on after a restart. */
 export interface IncidentState extends IncidentView {
   readonly lastSeen: number;
+  /** Absent in rows written before it existed: `lastSeen`. */
+  readonly originSeen?: number;
   readonly origins: readonly { readonly origin: Origin; readonly weight: number }[];
 }
 
 export function stateOf(i: Incident): IncidentState {
-  return { ...i.view(), lastSeen: i.lastSeen, origins: i.originWeights() };
+  return {
+    ...i.view(),
+    lastSeen: i.lastSeen,
+    originSeen: i.originSeen,
+    origins: i.originWeights(),
+  };
 }
 
 /** An incident as it was stored. */
@@ -232,6 +255,7 @@ export function restoreIncident(s: IncidentState): Incident {
   i.severity = s.severity;
   i.updatedAt = s.updatedAt;
   i.lastSeen = s.lastSeen;
+  i.originSeen = s.originSeen ?? s.lastSeen;
   i.resolvedAt = s.resolvedAt;
   i.spans = s.spans;
   i.summary = s.summary;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AnomalyRecord } from '../../../../src/detectors/anomaly/contract.js';
-import { IncidentEngine } from '../../../../src/detectors/anomaly/incidents/engine.js';
+import {
+  IncidentEngine,
+  quietPeriodOf,
+} from '../../../../src/detectors/anomaly/incidents/engine.js';
 import { incidentsSchema } from '../../../../src/detectors/anomaly/incidents/config.js';
 import { IncidentMetrics } from '../../../../src/detectors/anomaly/incidents/incident-metrics.js';
 import { indexSpans } from '../../../../src/otlp/trace-index.js';
@@ -109,8 +112,84 @@ describe('incident engine', () => {
     }
   });
 
+  it('quiet_growth: an incident that has lasted long needs a longer quiet to resolve, a short one resolves after quiet_period', () => {
+    const e = engine({ quiet_growth: 0.25, max_quiet_period: '1h' });
+    const M = 60_000;
+    const at = (n: number, ms: number) => {
+      const t = tagged(n, 1, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    // A slowdown tagged every 4 minutes for 80 minutes: its quiet grew to 20 minutes.
+    const long = at(1, 0);
+    for (let k = 1; k <= 20; k++) expect(at(1 + k, k * 4 * M)).toBe(long);
+    e.tick(T0 + 80 * M + 20 * M - 1);
+    expect(e.openIncidents().map((v) => v.id)).toEqual([long]);
+    e.tick(T0 + 100 * M);
+    expect(e.openIncidents()).toEqual([]);
+    // A blip: one span, resolved after quiet_period (5 minutes) as before.
+    const short = at(30, 200 * M);
+    expect(short).not.toBe(long);
+    e.tick(T0 + 205 * M - 1);
+    expect(e.openIncidents().map((v) => v.id)).toEqual([short]);
+    e.tick(T0 + 205 * M);
+    expect(e.openIncidents()).toEqual([]);
+    // The quiet is capped at max_quiet_period: 0.25 x 400 minutes would be 100.
+    const capped = at(40, 300 * M);
+    for (let k = 1; k <= 100; k++) expect(at(40 + k, (300 + k * 4) * M)).toBe(capped);
+    e.tick(T0 + 700 * M + 60 * M - 1);
+    expect(e.openIncidents().map((v) => v.id)).toEqual([capped]);
+    e.tick(T0 + 760 * M);
+    expect(e.openIncidents()).toEqual([]);
+    // Tags milder than SEV3 keep it open for quiet_period, but do not make its quiet grow.
+    const mild = at(200, 1000 * M);
+    const sev5 = (n: number, ms: number) => {
+      const t = tagged(n, 5, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    for (let k = 1; k <= 20; k++) expect(sev5(200 + k, (1000 + k * 4) * M)).toBe(mild);
+    e.tick(T0 + 1085 * M - 1);
+    expect(e.openIncidents().map((v) => v.id)).toEqual([mild]);
+    e.tick(T0 + 1085 * M);
+    expect(e.openIncidents()).toEqual([]);
+    const cfg = incidentsSchema.parse({ quiet_growth: 0.5, max_quiet_period: '30m' });
+    expect(quietPeriodOf(cfg, { openedAt: 0, lastSeen: 4 * M })).toBe(5 * M);
+    expect(quietPeriodOf(cfg, { openedAt: 0, lastSeen: 40 * M })).toBe(20 * M);
+    expect(quietPeriodOf(cfg, { openedAt: 0, lastSeen: 400 * M })).toBe(30 * M);
+    expect(
+      quietPeriodOf(incidentsSchema.parse({ quiet_growth: 0 }), { openedAt: 0, lastSeen: 400 * M }),
+    ).toBe(5 * M);
+  });
+
+  it('keep_open_severity: milder tags join an open incident but do not keep it open', () => {
+    const e = engine({ keep_open_severity: 'SEV3' });
+    const M = 60_000;
+    const at = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    const id = at(1, 1, 0);
+    expect(at(2, 5, 2 * M)).toBe(id); // SEV5: joins, carries the id
+    expect(at(3, 4, 4 * M)).toBe(id);
+    e.tick(T0 + 5 * M - 1);
+    expect(e.openIncidents()).toMatchObject([{ id, spans: 3 }]);
+    e.tick(T0 + 5 * M); // five minutes after the SEV1 span, whatever came after it
+    expect(e.openIncidents()).toEqual([]);
+    // By default (SEV5) every tag keeps it open.
+    const f = engine();
+    const first = tagged(4, 1, 'slow_span');
+    const [other] = f.assign(first.index, first.tagged, T0);
+    const mild = tagged(5, 5, 'slow_span');
+    expect(f.assign(mild.index, mild.tagged, T0 + 4 * M)).toEqual([other]);
+    f.tick(T0 + 8 * M);
+    expect(f.openIncidents().map((v) => v.id)).toEqual([other]);
+  });
+
   it('reopens a resolved incident when its origin comes back within reopen_within, under its id', () => {
-    const e = engine({ reopen_within: '30m' });
+    // Without growth: a reopened incident's length counts from its first opening.
+    const e = engine({ reopen_within: '30m', quiet_growth: 0 });
     const changes: string[] = [];
     e.subscribe((c) => changes.push(`${c.type} ${c.incident.id} ${c.incident.status}`));
     const at = (n: number, ms: number) => {

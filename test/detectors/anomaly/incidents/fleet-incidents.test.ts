@@ -6,8 +6,9 @@ import type { IncidentNotifier } from '../../../../src/extensions/incident-notif
 import type { Sidecar } from '../../../../src/main.js';
 import { useTempDirs } from '../../../exporters/harness.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
-import { webhookStandIn, type StandIn } from '../../../helpers/notify-servers.js';
+import { pagerDutyStandIn, webhookStandIn, type StandIn } from '../../../helpers/notify-servers.js';
 import { PG_PASSWORD } from '../../../helpers/postgres.js';
+import { metricValue } from '../../../helpers/self-metrics.js';
 import { usePgCluster } from '../../../helpers/use-postgres.js';
 import { Capture } from '../../helpers/capture-exporter.js';
 import { standaloneDetector } from '../../helpers/detector.js';
@@ -34,6 +35,8 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
   let clock: FakeClock;
   let hook: StandIn;
   let hookUrl: string;
+  let pd: StandIn;
+  let pdUrl: string;
   const running: Instance[] = [];
   let n = 0;
 
@@ -41,10 +44,13 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     clock = new FakeClock(MONDAY + 12 * H);
     hook = webhookStandIn();
     hookUrl = await hook.listen();
+    pd = pagerDutyStandIn();
+    pdUrl = await pd.listen();
   });
   afterEach(async () => {
     for (const i of running.splice(0).reverse()) await i.sidecar.shutdown();
     await hook.close();
+    await pd.close();
   });
 
   async function start(url: string, instance: string): Promise<Instance> {
@@ -65,8 +71,11 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
       extensions: {
         admin: { endpoint: '127.0.0.1:0' },
         incident_notifier: {
-          receivers: { ops: { type: 'webhook', url: `${hookUrl}/hooks/incidents` } },
-          routes: [{ receivers: ['ops'] }],
+          receivers: {
+            ops: { type: 'webhook', url: `${hookUrl}/hooks/incidents` },
+            pager: { type: 'pagerduty', url: `${pdUrl}/v2/enqueue`, routing_key: 'k'.repeat(32) },
+          },
+          routes: [{ receivers: ['ops', 'pager'] }],
         },
       },
     });
@@ -115,6 +124,26 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     await flush(a);
     await flush(b); // b reads what a learned
     return [a, b, db];
+  }
+
+  /** An incident opened by a, which b joins a second later: [a, b, its id]. */
+  async function oneIncidentOnBoth(): Promise<[Instance, Instance, string]> {
+    const [a, b] = await twoInstances();
+    await traffic(a, 5, 2_000);
+    await flush(a);
+    const [id] = [...incidentIds(a)] as string[];
+    clock.advance(1_000);
+    await traffic(b, 5, 2_000);
+    await flush(b); // b joins a's incident
+    await flush(a);
+    return [a, b, id!];
+  }
+
+  /** Stops an instance as a crash would leave it: its open parts stay open in the database. */
+  async function kill(i: Instance): Promise<void> {
+    running.splice(running.indexOf(i), 1);
+    await detectorOf(i.sidecar).flushNow();
+    await i.sidecar.shutdown();
   }
 
   it('a fault seen by both instances is one incident, listed alike by both admin APIs, paged once', async () => {
@@ -206,18 +235,8 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
   }, 120_000);
 
   it("an instance gone for good: its open part counts as resolved once stale, and the fleet's incident resolves", async () => {
-    const [a, b] = await twoInstances();
-    await traffic(a, 5, 2_000);
-    await flush(a);
-    const [id] = [...incidentIds(a)] as string[];
-    clock.advance(1_000);
-    await traffic(b, 5, 2_000);
-    await flush(b);
-    await flush(a);
-    // b is killed: its part stays open in the database.
-    running.splice(running.indexOf(b), 1);
-    await detectorOf(b.sidecar).flushNow();
-    await b.sidecar.shutdown();
+    const [a, b, id] = await oneIncidentOnBoth();
+    await kill(b); // its part stays open in the database
     clock.advance(3 * 60_000); // a's part is quiet: resolved here, b's still counts as live
     await flush(a);
     expect((await get(a, `/api/v1/incidents/${id}`)).body.status).toBe('open');
@@ -230,6 +249,30 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
       spans: 30,
     });
     expect(await notified(a)).toEqual([`opened ${id}`, `resolved ${id}`]);
+  }, 120_000);
+
+  it('the instance that opened an incident dies before it resolves: the other takes over and PagerDuty gets the resolve, once', async () => {
+    const [a, b, id] = await oneIncidentOnBoth();
+    await notified(a, b);
+    await kill(a); // the owner: its part stays open in the database
+    const paged = () => pd.received.map((r) => `${r.body['event_action']} ${r.body['dedup_key']}`);
+    expect(paged()).toEqual([`trigger ${id}`]);
+    clock.advance(3 * 60_000); // b's part resolves; a's still counts as live: no one tells yet
+    await flush(b);
+    expect((await get(b, `/api/v1/incidents/${id}`)).body.status).toBe('open');
+    await notified(b);
+    expect(paged()).toEqual([`trigger ${id}`]);
+    // a's part is stale after quiet_period + 2 flush intervals (1 h here) + 5 s: b takes over.
+    clock.advance(2 * H);
+    await flush(b);
+    expect((await get(b, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
+    await notified(b);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+    expect(await metricValue(b.sidecar, 'hourglass_incidents_taken_over_total')).toBe(1);
+    clock.advance(H);
+    await flush(b);
+    await notified(b);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
   }, 120_000);
 
   it('loses no incident and no span when the database is killed and restarted under load', async () => {

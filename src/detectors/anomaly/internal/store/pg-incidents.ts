@@ -9,8 +9,19 @@ export interface IncidentBatch {
   readonly states: readonly IncidentState[];
   /** Ids among them this instance never wrote: matched against the fleet's open incidents. */
   readonly fresh: ReadonlySet<string>;
-  /** Another instance's open part last changed before this (ms) is over: not matched. */
-  readonly liveAfter: number;
+  /**
+   * Another instance's open part is over (not matched) once its last change is older than its
+   * quiet period (`quietPeriodOf`, from its length: `updated_at - opened_at`) before `live.at`.
+   */
+  readonly live: LiveRule;
+}
+
+/** When a part counts as live: the incidents' quiet settings, and now less the flushes' slack. */
+export interface LiveRule {
+  readonly at: number;
+  readonly quietMs: number;
+  readonly growth: number;
+  readonly maxQuietMs: number;
 }
 
 /** One instance's part of a fleet incident, as stored. */
@@ -38,14 +49,18 @@ export async function writeIncidents(
     await client.query('SELECT pg_advisory_xact_lock($1)', [INCIDENT_LOCK]);
     const found = await client.query<{ id: string; s: string; o: string }>(
       `SELECT id, origin_service AS s, origin_operation AS o FROM hg_incidents
-       WHERE status = 'open' AND instance <> $1 AND updated_at >= $2
+       WHERE status = 'open' AND instance <> $1
+         AND updated_at + GREATEST($5::float8, LEAST($6::float8, $7::float8 * (updated_at - opened_at))) >= $2
          AND (origin_service, origin_operation) IN (SELECT * FROM unnest($3::text[], $4::text[]))
        GROUP BY id, origin_service, origin_operation ORDER BY min(opened_at), id`,
       [
         instance,
-        Math.floor(batch.liveAfter),
+        Math.floor(batch.live.at),
         fresh.map((s) => s.origin!.service),
         fresh.map((s) => s.origin!.operation),
+        batch.live.quietMs,
+        batch.live.maxQuietMs,
+        batch.live.growth,
       ],
     );
     for (const s of fresh) {
