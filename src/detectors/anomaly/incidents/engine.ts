@@ -314,7 +314,10 @@ export class IncidentEngine {
    */
   private quiet(i: Incident, now: number): boolean {
     if (now - i.lastSeen < this.config.quiet_period) return false;
-    return now - i.originSeen >= quietPeriodOf(this.config, { ...i, lastSeen: i.originSeen });
+    return (
+      now - i.originSeen >=
+      quietPeriodOf(this.config, { openedAt: i.openedAt, lastSeen: i.originSeen })
+    );
   }
 
   /** The incident of this origin (`service \0 operation`) resolved within `reopen_within`. */
