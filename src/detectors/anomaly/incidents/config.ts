@@ -20,8 +20,9 @@ const incidentFields = z.strictObject({
   open_after: duration(60_000),
   /**
    * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
-   * period is `quiet_growth` times how long it has lasted (first span to last), never less than
-   * `quiet_period`, never more than `max_quiet_period`. `0`: always `quiet_period`.
+   * period is `quiet_growth` times how long it has lasted (its opening to the last SEV3-or-worse
+   * tag of its origin's operation, counted from that tag), never less than `quiet_period`, never
+   * more than `max_quiet_period`. `0`: always `quiet_period`.
    */
   quiet_growth: z.number().min(0).max(10).default(0.5),
   /**
@@ -29,6 +30,7 @@ const incidentFields = z.strictObject({
    * period); milder ones join it (and carry its id) without.
    */
   keep_open_severity: severitySetting('SEV5'),
+  /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**
    * A resolved incident reopens (same id, a `reopened` notification) when what would open a new

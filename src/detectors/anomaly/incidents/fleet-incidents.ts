@@ -370,7 +370,8 @@ export class FleetIncidents {
   private isLive(now: number): (p: IncidentState) => boolean {
     const r = this.liveRule(now);
     return (p) =>
-      p.updatedAt + quietPeriodOf(this.o.quiet, { ...p, lastSeen: p.updatedAt }) >= r.at;
+      p.updatedAt + quietPeriodOf(this.o.quiet, { openedAt: p.openedAt, lastSeen: p.updatedAt }) >=
+      r.at;
   }
 
   private liveRule(now: number): LiveRule {
