@@ -213,6 +213,24 @@ describe('anomaly processor', () => {
     );
   });
 
+  it('claims no rarer than its spans show for a key without a shape, except an order of magnitude', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine())); // 40 spans, mean 99.5 ms: cold-start thresholds
+    // Error spans: scored like any other, not learned, so each probe meets the same baseline.
+    const probe = (durationMs: number) => batch(mondayNine(1, { durationMs, status: 2 }));
+    const severity = async (durationMs: number) => {
+      await entry.consume(probe(durationMs));
+      const out = f.capture.batches[f.capture.batches.length - 1]!;
+      return decodeSpans(out.bytes)[0]!.attributes['anomaly.severity'];
+    };
+    // 65 and 150 fixed standard deviations over the mean, but 5x and 9.95x: as rare as 40 spans
+    // show (1 in 40, SEV5), not SEV1 and not the SEV3 that 40 x 100 spans would support.
+    expect(await severity(500)).toBe('SEV5');
+    expect(await severity(990)).toBe('SEV5');
+    // 10x the median: an order of magnitude is at least moderate, as on a key with a shape.
+    expect(await severity(1000)).toBe('SEV3');
+  });
+
   it('learns only once the batch is accepted downstream', async () => {
     const entry = await start();
     f.capture.refuse = new RefusedError('queue full', 1000);

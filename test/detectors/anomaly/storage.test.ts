@@ -212,12 +212,13 @@ describe('anomaly storage (SQLite)', () => {
     const clock = new FakeClock(MONDAY + 12 * H);
     const { sidecar, entry, lines } = await start(clock);
     expect(lines.some((l) => l.level === 50 && String(l.msg).includes('cannot open'))).toBe(true);
-    // 40 spans at Monday 09:00 and 2,000 the day before: history enough for a SEV1.
+    // 40 spans at Monday 09:00 and 2,000 the day before: history enough for a SEV1 of 10x the
+    // median (without a shape, a smaller span claims no rarer than 1 in 2,040).
     await send(entry, [
       ...spansAt(MONDAY + 9 * H, Array(40).fill(100)),
       ...spansAt(MONDAY - 20 * H, Array(2000).fill(100)),
     ]);
-    await send(entry, spansAt(MONDAY + 9 * H, [900]));
+    await send(entry, spansAt(MONDAY + 9 * H, [1000]));
     clock.advance(10_000);
     expect(capture.batches).toHaveLength(2);
     const tagged = decodeSpans(capture.batches[1]!.bytes)[0]!;

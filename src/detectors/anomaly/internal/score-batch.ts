@@ -18,7 +18,7 @@ import { countAt, meanAt, stddevAt } from './moments.js';
 import { severityOf } from './severity.js';
 import { DOW_BASE, GLOBAL_SLOT, scopeOfSlot } from './slots.js';
 import type { AttributeEncoder } from './tagger.js';
-import { effectiveStddev } from './thresholds.js';
+import { effectiveStddev, TENFOLD } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 import type { TaggedSpan } from '../incidents/trace-groups.js';
 import { BatchTags } from './rates/batch-tags.js';
@@ -97,12 +97,25 @@ export interface ScoredBatch {
  */
 export const SUPPORT_EXTRAPOLATION = 100;
 
-/** The spans of history each severity (index severity - 1) needs, from the point percentiles. */
+/**
+ * The same bound for a key without a shape (cold start, the fixed thresholds): it claims no rarer
+ * than its spans show (1 in N, as a new span beyond all N of them is), since a sample standard
+ * deviation of a few heavy-tailed spans understates their tail. On real traffic the fixed SEV3
+ * threshold called 0.87% of such keys' normal spans SEV3 (TrainTicket, keys of fewer than 500
+ * spans), 17 times its share of the rate. An order of magnitude over the slot's median keeps the
+ * bound of learned thresholds: such a span is at least moderate (TENFOLD, thresholds.ts).
+ */
+export const COLD_EXTRAPOLATION = 1;
+
+/**
+ * The spans of history each severity (index severity - 1) needs, from the point percentiles: a
+ * whole number (2,000 spans support 1 in 200,000, although 1 - 0.999995 is not exact in floating
+ * point).
+ */
 export function supportOf(pointPercentiles: readonly number[]): Float64Array {
   // pointPercentiles: [sev5 .. sev1] as fractions.
-  return Float64Array.from(
-    [4, 3, 2, 1, 0],
-    (k) => 1 / (SUPPORT_EXTRAPOLATION * (1 - pointPercentiles[k]!)),
+  return Float64Array.from([4, 3, 2, 1, 0], (k) =>
+    Math.ceil((1 - 1e-9) / (SUPPORT_EXTRAPOLATION * (1 - pointPercentiles[k]!))),
   );
 }
 
@@ -209,17 +222,25 @@ export function scoreBatch(
     }
     let sev = 0;
     let stddev = Number.NaN;
+    // Spans of history needed per span of `support` (COLD_EXTRAPOLATION).
+    let reach = 1;
     if (d - mean >= minDeltaMs) {
       if (!Number.isNaN(thr[at + THR_SEV5]!)) {
         sev = severityOf(d, thr, at + THR_SEV5);
       } else {
-        // Cold start: fixed thresholds in standard deviations of the live baseline.
+        // Cold start: fixed thresholds in standard deviations of the live baseline, and no
+        // shape to extrapolate with (COLD_EXTRAPOLATION).
         stddev = stddevAt(m, slot);
         sev = severityOf((d - mean) / effectiveStddev(mean, stddev), fixed);
+        const p50 = thr[at + THR_P50]!;
+        if (!(d >= TENFOLD * (Number.isNaN(p50) ? mean : p50))) {
+          reach = SUPPORT_EXTRAPOLATION / COLD_EXTRAPOLATION;
+        }
       }
     }
     // No rarer than the key's history can tell (`supportOf`).
-    while (sev !== 0 && sev < 5 && countAt(m, GLOBAL_SLOT) < support[sev - 1]!) sev++;
+    const seen = countAt(m, GLOBAL_SLOT);
+    while (sev !== 0 && sev < 5 && seen < reach * support[sev - 1]!) sev++;
     // The worse of the two readings; `anomaly.reason` says which one it was.
     const byLevel = shift !== 0 && (sev === 0 || shift < sev);
     if (byLevel) sev = shift;
