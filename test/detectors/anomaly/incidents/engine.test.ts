@@ -66,7 +66,7 @@ describe('incident engine', () => {
     expect(e.openIncidents()).toEqual([]);
   });
 
-  it('opens at once on a SEV1 span, on a slow operation at SEV2, and at SEV3 with open_after 0s; never on SEV4', () => {
+  it('opens at once on a slow operation at SEV2, at SEV3 with open_after 0s, on a SEV1 span (by default); never on SEV4', () => {
     const e = engine({ open_after: '0s' });
     const sev4 = tagged(1, 4, 'slow_operation');
     expect(e.assign(sev4.index, sev4.tagged, T0)).toEqual([undefined]);
@@ -77,6 +77,60 @@ describe('incident engine', () => {
     expect(other.assign(sev1.index, sev1.tagged, T0)[0]).toMatch(/^inc-/);
     const sev2 = tagged(4, 2, 'slow_operation');
     expect(engine().assign(sev2.index, sev2.tagged, T0)[0]).toMatch(/^inc-/);
+    // With open_after 0s a SEV1 span opens at once whatever confirm_sev1 says.
+    const sev1b = tagged(5, 1, 'slow_span');
+    expect(
+      engine({ open_after: '0s', confirm_sev1: true }).assign(sev1b.index, sev1b.tagged, T0)[0],
+    ).toMatch(/^inc-/);
+  });
+
+  it('confirm_sev1: a lone SEV1 span opens once another trace tags its operation SEV3 or worse within open_after, and joins it', () => {
+    const e = engine({ confirm_sev1: true });
+    const changes: string[] = [];
+    e.subscribe((c) => changes.push(`${c.type} ${c.incident.severity}`));
+    const at = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    expect(at(1, 1, 0)).toBeUndefined(); // held: one trace
+    expect(at(2, 4, 10_000)).toBeUndefined(); // SEV4 confirms nothing
+    expect(changes).toEqual([]);
+    const id = at(3, 3, 50_000); // another trace, SEV3, within a minute
+    expect(id).toMatch(/^inc-/);
+    expect(changes).toEqual(['opened 1']);
+    expect(e.openIncidents()).toMatchObject([
+      {
+        id,
+        severity: 1,
+        reason: 'slow_span',
+        openedAt: T0 + 50_000,
+        spans: 2,
+        samples: [{ traceId: tagged(1, 1, '').tagged[0]!.record.traceId }, {}],
+      },
+    ]);
+    // The held trace's later spans join it.
+    expect(at(1, 4, 60_000)).toBe(id);
+    // A lone SEV1 span with no second trace within a minute opens nothing.
+    const f = engine({ confirm_sev1: true });
+    const g = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      f.tick(T0 + ms);
+      return f.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    expect(g(10, 1, 0)).toBeUndefined();
+    expect(g(10, 2, 5_000)).toBeUndefined(); // the same trace confirms nothing
+    expect(g(11, 3, 60_001)).toBeUndefined(); // too late: nothing held any more
+    expect(f.openIncidents()).toEqual([]);
+    // Two SEV1 traces in one request: the second confirms the first at once.
+    const h = engine({ confirm_sev1: true });
+    const one = tagged(20, 1, 'slow_span');
+    const two = tagged(21, 1, 'slow_span');
+    const [a] = h.assign(one.index, one.tagged, T0);
+    const [b] = h.assign(two.index, two.tagged, T0);
+    expect(a).toBeUndefined();
+    expect(b).toMatch(/^inc-/);
+    expect(h.openIncidents()).toMatchObject([{ id: b, severity: 1, spans: 2 }]);
   });
 
   it('opens on a SEV3 slow operation only once it has been slow for open_after (1m)', () => {
