@@ -9,7 +9,7 @@
  *   npm run bench:real
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
  *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
- *   npm run bench:real -- --no-sim --incidents '{"confirmed":{"confirm_sev1":true}}'  # beside them
+ *   npm run bench:real -- --no-sim --incidents '{"literal":{"sev1_confirm_within":"0s"}}'  # beside them
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -261,22 +261,22 @@ describe('hourglass replay', () => {
       history: [history],
       incidentVariants: {
         same: {},
-        confirmed: { confirm_sev1: true },
+        literal: { sev1_confirm_within: '0s' },
         quick: { quiet_period: '1s', quiet_growth: 0 },
       },
     });
-    expect(run.variants.map((v) => v.name)).toEqual(['same', 'confirmed', 'quick']);
-    const [same, confirmed, quick] = run.variants;
+    expect(run.variants.map((v) => v.name)).toEqual(['same', 'literal', 'quick']);
+    const [same, literal, quick] = run.variants;
     // Fed the very spans the processor's engine is fed, at the same times: the same incidents.
     expect(same!.incidents).toEqual(run.incidents);
     expect([...same!.notifiedAt]).toEqual([...run.notifiedAt]);
     expect(run.incidents.length).toBeGreaterThan(0);
-    // A fault slows more than one request: confirmed by its second slow trace, within seconds.
+    // Opening on the first SEV1 span (not waiting for a second trace) finds the same one fault.
     const { faults: list } = readFaultList(faults);
     const scored = (v: IncidentVariantRun) =>
       scoreReplay({ ...run, incidents: v.incidents, notifiedAt: v.notifiedAt }, list).incidents;
-    expect(scored(confirmed!)).toMatchObject({ detected: 1, perDetectedFault: 1 });
-    expect(scored(confirmed!).faults[0]!.toNotificationS!).toBeLessThanOrEqual(5);
+    expect(scored(literal!)).toMatchObject({ detected: 1, perDetectedFault: 1 });
+    expect(scored(literal!).faults[0]!.toNotificationS!).toBeLessThanOrEqual(5);
     // Settings that differ give other incidents: with a 1 s quiet it resolves a second after the
     // fault's last slow span, while the processor's (5 minutes) is still open at the files' end.
     expect(run.incidents.map((v) => v.resolvedAt)).toEqual([null]);

@@ -20,10 +20,11 @@ const incidentFields = z.strictObject({
   open_after: duration(60_000),
   /**
    * A SEV1 span opens an incident once a second trace confirms it: a span of the same operation
-   * tagged SEV3 or worse in another trace within `open_after` (the first trace joins it then).
-   * `false` (the default), or `open_after: 0s`: any SEV1 span opens one at once.
+   * tagged SEV3 or worse in another trace within this long (the first trace joins it then; its
+   * span keeps its SEV1 tag either way). `0s`: any SEV1 span opens one at once (issue 13's
+   * literal rule).
    */
-  confirm_sev1: z.boolean().default(false),
+  sev1_confirm_within: duration(60_000),
   /**
    * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
    * period is `quiet_growth` times how long it has lasted (its opening to the last SEV3-or-worse

@@ -47,7 +47,7 @@ const MAX_UNWRITTEN = 1_000;
 /** `updated` events of an incident at most this often (opened, worse and resolved at once). */
 const UPDATE_EVERY_MS = 1_000;
 
-/** Opens on an operation's slowdown at SEV3 or worse, or on any SEV1 span. */
+/** Opens on an operation's slowdown at SEV3 or worse, or on a SEV1 span (once confirmed). */
 export function opensIncident(r: { severity: number; reason: string }): boolean {
   return r.severity === 1 || (r.reason === 'slow_operation' && r.severity <= 3);
 }
@@ -424,11 +424,10 @@ export class IncidentEngine {
 
   /**
    * How long a tag that would open an incident waits for a second trace to confirm it (0: it
-   * opens at once): a SEV1 span (`confirm_sev1`), for `open_after`.
+   * opens at once): a SEV1 span, `sev1_confirm_within`.
    */
   private confirmWithin(r: { severity: number }): number {
-    if (this.config.open_after === 0) return 0;
-    return r.severity === 1 && this.config.confirm_sev1 ? this.config.open_after : 0;
+    return r.severity === 1 ? this.config.sev1_confirm_within : 0;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
