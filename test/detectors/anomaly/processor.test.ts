@@ -303,7 +303,8 @@ describe('anomaly processor', () => {
       batch(
         Array.from({ length: n }, (_, i) => ({
           name: 'GET /cart',
-          startMs: MONDAY + 9 * H + ((first + i) % 3600) * 1000,
+          // Two a second: the level's spans span more than LEVEL_MIN_SPAN_MS within the hour.
+          startMs: MONDAY + 9 * H + ((first + i) % 7200) * 500,
           durationMs: wholeNanos(factor * r.latency(100, 0.3)),
         })),
       );
