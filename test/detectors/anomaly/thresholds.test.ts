@@ -188,6 +188,39 @@ describe('adaptive thresholds', () => {
     expect(thresholdDurations(large)![2]! / large.p50).toBeLessThan(5);
   });
 
+  it("caps a thin bucket's SEV3 at 10x the lower of its own median and its hour of day's", () => {
+    const r = new Random(5);
+    // A cache: 10 ms, 3% of calls in a slow mode near 60 ms (spans 10x the median are rare), so
+    // the extrapolated SEV3 of its hour lies near 10x its median. Tuesday 09:00's first 40 spans
+    // came at 7 ms, Wednesday 09:00's at 14 ms: both bounded by their hour, 10 ms.
+    const cache = (median: number) => () =>
+      r.next() < 0.03 ? r.latency(60, 0.2) : r.latency(median, 0.1);
+    const tuesday: number[] = [];
+    const wednesday: number[] = [];
+    const ts = learn(
+      window(
+        [9, 2, 2000, cache(10)],
+        [24 + 9, 1, 40, () => tuesday[tuesday.push(r.latency(7, 0.1)) - 1]!],
+        [48 + 9, 1, 40, () => wednesday[wednesday.push(r.latency(14, 0.1)) - 1]!],
+      ),
+    );
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const hour = bySlot(ts, 168 + 9);
+    const hourSev3 = thresholdDurations(hour)![2]!;
+    expect(hourSev3).toBeLessThanOrEqual(10 * hour.p50 * 1.001);
+    // Tuesday reads its hour's percentiles (it is thin), but a span 10x its own 7 ms is SEV3.
+    const fast = bySlot(ts, 24 + 9);
+    expect(fast.p50).toBe(hour.p50);
+    const fastMs = thresholdDurations(fast)!;
+    expect(fastMs[2]).toBeLessThanOrEqual(10 * median(tuesday) * 1.02);
+    expect(fastMs[2]).toBeLessThan(hourSev3 * 0.8);
+    expect(fastMs[3]).toBeGreaterThan(fastMs[2]!);
+    // Wednesday reads its own 14 ms median (higher than its hour's), but SEV3 is 10x the hour's.
+    const slow = bySlot(ts, 48 + 9);
+    expect(slow.p50).toBeGreaterThan(12);
+    expect(thresholdDurations(slow)![2]).toBeLessThanOrEqual(10 * hour.p50 * 1.001);
+  });
+
   it('fires on clean traffic at no more than the configured rates, and not far below them', () => {
     const r = new Random(4);
     // 24 hours of one day, the median following the load, a 1% heavy tail: two weeks of history.

@@ -3,7 +3,7 @@ import { countAt, meanAt, stddevAt } from './moments.js';
 import type { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT } from './slots.js';
 import { logScale, TailShape, TAIL_MIN, type LogScale } from './tail-shape.js';
-import { boundThinSlots, type SlotReading } from './thin-slots.js';
+import { boundThinSlots, parentSlot, type SlotReading } from './thin-slots.js';
 
 /**
  * Adaptive thresholds: the duration at which each severity starts, per key and slot, learned from
@@ -33,9 +33,10 @@ const MIN_STEP = 0.01;
 /**
  * A span an order of magnitude slower than its slot's median is at least SEV3 on a key whose own
  * history (LEARN_MIN spans or more) shows such spans less often than SEV3's rate: the SEV3
- * threshold, and those below it, never lie above TENFOLD x the slot's p50 there. The tail shape
- * extrapolated from a bimodal key (a cache hit at 5 ms, a miss at 80) can put SEV3 at hundreds of
- * times the median; the key's own history says a 10x span is rarer than that.
+ * threshold, and those below it, never lie above TENFOLD x the slot's p50 there (a thin slot's:
+ * the lower of its own p50 and its parent's). The tail shape extrapolated from a bimodal key (a
+ * cache hit at 5 ms, a miss at 80) can put SEV3 at hundreds of times the median; the key's own
+ * history says a 10x span is rarer than that.
  */
 export const TENFOLD = 10;
 const TENFOLD_RATE = 0.001;
@@ -113,7 +114,13 @@ export function learnKey(
   const shown = shape.shown();
   const tenfoldRare =
     countAt(m, GLOBAL_SLOT) >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
-  const slots: { readonly slot: number; readonly n: number; readonly reading: SlotReading }[] = [];
+  const slots: {
+    readonly slot: number;
+    readonly n: number;
+    readonly reading: SlotReading;
+    /** Its own median, before a thin slot is read no lower than its parent. */
+    readonly p50: number;
+  }[] = [];
   const readings: (SlotReading | undefined)[] = new Array<SlotReading | undefined>(SLOT_COUNT);
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const sketch = sketches[slot];
@@ -128,9 +135,8 @@ export function learnKey(
         let x = Math.exp(s.location + s.scale * zq[k]!);
         if (shown && q > shown.q) x = Math.min(x, paretoBound(s, shown, q));
         if (n * (1 - q) >= TAIL_MIN) x = Math.max(x, sketch.quantile(q));
-        const tenfold = (TENFOLD * p50) / (1 + MIN_STEP) ** (SEV3 - k);
-        if (tenfoldRare && k <= SEV3) x = Math.min(x, tenfold);
-        if (k <= SEV3 && shape.total * (1 - q) < 1) x = Math.max(x, tenfold);
+        if (tenfoldRare && k <= SEV3) x = Math.min(x, tenfoldCap(p50, k));
+        if (k <= SEV3 && shape.total * (1 - q) < 1) x = Math.max(x, tenfoldCap(p50, k));
         if (k > 0 && x < last * (1 + MIN_STEP)) x = last * (1 + MIN_STEP);
         last = x;
         return x;
@@ -138,9 +144,23 @@ export function learnKey(
     }
     const reading = { p50, p95: sketch.quantile(0.95), p99: sketch.quantile(0.99), ms };
     readings[slot] = reading;
-    slots.push({ slot, n, reading });
+    slots.push({ slot, n, reading, p50 });
   }
   boundThinSlots(m, readings, LEARN_MIN);
+  // The 10x cap of a thin slot, after the bound raised its thresholds to its parent's: at the
+  // lower of the two medians. Its own few spans and its parent (another day, the whole week) are
+  // both uncertain readings of the hour's median, and a span 10x either is rarer than SEV3 here.
+  if (tenfoldRare) {
+    const medians = new Map(slots.map(({ slot, p50 }) => [slot, p50]));
+    for (const { slot, n, reading, p50 } of slots) {
+      const ms = reading.ms;
+      if (!ms || n >= LEARN_MIN) continue;
+      const parent = parentSlot(m, slot, LEARN_MIN);
+      const p = parent === undefined ? undefined : medians.get(parent);
+      const median = p !== undefined && p < p50 ? p : p50;
+      for (let k = 0; k <= SEV3; k++) ms[k] = Math.min(ms[k]!, tenfoldCap(median, k));
+    }
+  }
   return slots.map(({ slot, n, reading: { p50, p95, p99, ms } }) => {
     const mean = meanAt(m, slot);
     const stddev = stddevAt(m, slot);
@@ -158,6 +178,11 @@ export function learnKey(
  */
 function paretoBound(s: LogScale, shown: { q: number; z: number }, q: number): number {
   return (Math.exp(s.location + s.scale * shown.z) * (1 - shown.q)) / (1 - q);
+}
+
+/** The highest duration of severity `[sev5 .. sev1]` index `k` (SEV3 or lower) at median `p50`. */
+function tenfoldCap(p50: number, k: number): number {
+  return (TENFOLD * p50) / (1 + MIN_STEP) ** (SEV3 - k);
 }
 
 /**
