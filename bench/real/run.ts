@@ -9,6 +9,7 @@
  *   npm run bench:real
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
  *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
+ *   npm run bench:real -- --no-sim --incidents '{"literal":{"sev1_confirm_within":"0s"}}'  # beside them
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/real.json' },
     set: { type: 'string', default: '{}' },
+    incidents: { type: 'string', default: '{}' },
   },
 });
 
@@ -69,6 +71,13 @@ interface DayResult {
   readonly openedBy: { readonly faults: Rules; readonly unmatched: Rules };
   /** Why each latency fault without an incident has none (missed.ts). */
   readonly missed: string[];
+  /** The same incident figures for each of `--incidents` (other settings, the same replay). */
+  readonly variants: readonly {
+    readonly name: string;
+    readonly scoring: Scoring;
+    readonly openedBy: DayResult['openedBy'];
+    readonly missed: string[];
+  }[];
 }
 
 type Rules = Record<string, number>;
@@ -97,6 +106,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     historyTable: negativesOf(data, d.otherDays),
     historyShiftMs: HISTORY_SHIFT_MS,
     recalculate,
+    incidentVariants: JSON.parse(values.incidents) as Record<string, Record<string, unknown>>,
   });
   const { faults } = readFaultList(join(data, d.day, 'fault_list.json'));
   const scoring = scoreReplay(run, faults);
@@ -108,6 +118,16 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     figures: realFigures(scoring),
     openedBy: openedBy(run, scoring),
     missed: whyMissed(scoring, run.incidents, run.shiftMs),
+    variants: run.variants.map((v) => {
+      const r = { ...run, incidents: v.incidents, notifiedAt: v.notifiedAt };
+      const s = scoreReplay(r, faults);
+      return {
+        name: v.name,
+        scoring: s,
+        openedBy: openedBy(r, s),
+        missed: whyMissed(s, v.incidents, run.shiftMs),
+      };
+    }),
   };
   console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
   if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
@@ -160,6 +180,20 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   );
   console.log('\nLatency faults without an incident, and why (missed.ts):\n');
   for (const r of rows) for (const m of r.missed) console.log(`- ${r.day} ${m}`);
+  for (const [k, v] of (rows[0]?.variants ?? []).entries()) {
+    console.log(`\nIncidents with \`--incidents\` ${v.name}:\n`);
+    const vs = rows.map((r) => ({ day: r.day, ...r.variants[k]! }));
+    console.log(incidentTable(vs.map((r) => ({ day: r.day, scoring: r.scoring.incidents }))));
+    console.log('');
+    console.log(
+      markdownTable(
+        ['day', "faults' first incidents", 'incidents matching no fault'],
+        vs.map((r) => [r.day, text(r.openedBy.faults), text(r.openedBy.unmatched)]),
+        false,
+      ),
+    );
+    for (const r of vs) for (const m of r.missed) console.log(`- ${r.day} ${m}`);
+  }
 }
 
 let simulator;

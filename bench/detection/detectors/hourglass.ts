@@ -4,14 +4,10 @@ import { join } from 'node:path';
 import { NO_HOST, type Host, type Processor } from '../../../src/component/component.js';
 import type { OtlpBatch } from '../../../src/component/consumer.js';
 import type { AnomalyProcessor } from '../../../src/detectors/anomaly/anomaly-processor.js';
-import {
-  IncidentEngine,
-  type IncidentListener,
-} from '../../../src/detectors/anomaly/incidents/engine.js';
-import { incidentsSchema } from '../../../src/detectors/anomaly/incidents/config.js';
-import { IncidentMetrics } from '../../../src/detectors/anomaly/incidents/incident-metrics.js';
+import type { IncidentListener } from '../../../src/detectors/anomaly/incidents/engine.js';
 import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
 import { anomalyProcessorFactory } from '../../../src/detectors/anomaly/factory.js';
+import { shadowEngine } from '../../../src/detectors/anomaly/replay/replay.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { SelfMetrics } from '../../../src/telemetry/self-metrics.js';
 import { FakeClock } from '../../../test/helpers/fake-clock.js';
@@ -103,19 +99,7 @@ export class Hourglass implements BenchDetector {
   shadowIncidents(settings: Record<string, unknown>, listener: IncidentListener): void {
     const primary = (this.processor as AnomalyProcessor).detector.incidents;
     if (!primary) throw new Error('incidents are off: nothing to compare with');
-    const metrics = new IncidentMetrics(new SelfMetrics({ processMetrics: false }), 'shadow', 50);
-    const shadow = new IncidentEngine(incidentsSchema.parse(settings), metrics);
-    shadow.subscribe(listener);
-    const assign = primary.assign.bind(primary);
-    const tick = primary.tick.bind(primary);
-    primary.assign = (index, tagged, now) => {
-      shadow.assign(index, tagged, now);
-      return assign(index, tagged, now);
-    };
-    primary.tick = (now) => {
-      shadow.tick(now);
-      tick(now);
-    };
+    shadowEngine(primary, settings, listener);
   }
 
   now(): number {

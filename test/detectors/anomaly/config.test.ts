@@ -50,6 +50,7 @@ describe('anomaly processor config', () => {
         enabled: true,
         quiet_period: 300_000,
         open_after: 60_000,
+        sev1_confirm_within: 60_000,
         quiet_growth: 0.5,
         max_quiet_period: 3_600_000,
         keep_open_severity: 5,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/component/consumer.js';
-import { LEVEL_MIN_SAMPLES } from '../../../src/detectors/anomaly/internal/level.js';
+import {
+  LEVEL_MIN_SAMPLES,
+  LEVEL_MIN_SPAN_MS,
+} from '../../../src/detectors/anomaly/internal/level.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
@@ -55,8 +58,11 @@ describe('level thresholds borrowed from the service', () => {
     await detector.idle();
     const busy = detector.model.get('checkout', 'GET /cart', 2)!;
     const rare = detector.model.get('checkout', 'POST /email', 2)!;
-    // Live traffic: the busy call counts enough spans to learn its level at the next flush.
-    await send(entry, calls(r, 'GET /cart', clock.now() - 50_000, 1200, 40, 100));
+    // Live traffic: the busy call counts enough spans, over LEVEL_MIN_SPAN_MS, to learn its level
+    // at the next flush.
+    const live = clock.now() - 50_000;
+    clock.advance(LEVEL_MIN_SPAN_MS);
+    await send(entry, calls(r, 'GET /cart', live, 1200, (LEVEL_MIN_SPAN_MS + 40_000) / 1200, 100));
     clock.advance(10_000);
     await detector.idle();
     expect(busy.level.thresholds).toBeDefined();

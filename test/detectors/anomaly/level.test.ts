@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LEVEL_ALPHA,
   LEVEL_MIN_SAMPLES,
+  LEVEL_MIN_SPAN_MS,
   LevelPool,
   LevelState,
   splitPercentiles,
@@ -96,6 +97,41 @@ describe('sustained slowdowns: the level', () => {
     play(state, r, LEVEL_MIN_SAMPLES, {});
     state.recompute(LEVEL);
     expect(state.thresholds).toBeDefined();
+  });
+
+  it('learns its first thresholds only once its counted spans span LEVEL_MIN_SPAN_MS', () => {
+    // A busy call: 100 spans a second. Its first 20 s are one state of the system (spans as
+    // usual); then it runs 1.5x slower for a minute, as real operations wander within the hour.
+    const r = new Random(4);
+    const thr = slot(0.3);
+    const state = new LevelState();
+    let t = 1_700_000_000_000;
+    const spans = (n: number, factor: number) => {
+      for (let i = 0; i < n; i++) state.observe(thr, 0, factor * r.latency(100, 0.3), (t += 10));
+    };
+    spans(2000, 1);
+    expect(state.samples).toBeGreaterThanOrEqual(LEVEL_MIN_SAMPLES);
+    state.recompute(LEVEL, false);
+    expect(state.thresholds).toBeUndefined();
+    spans(6000, 1.5);
+    // Idle until the span of time is covered, then a few spans as usual.
+    t += LEVEL_MIN_SPAN_MS;
+    spans(100, 1);
+    state.recompute(LEVEL, false);
+    const learned = state.thresholds!;
+    expect(learned).toBeDefined();
+    // What the first 20 s alone give (the same spans, no time): SEV3 below the slower minute's
+    // level, which the thresholds learned over time hold as normal.
+    const quick = new LevelState();
+    const q = new Random(4);
+    for (let i = 0; i < 2000; i++) quick.observe(thr, 0, q.latency(100, 0.3));
+    quick.recompute(LEVEL, false);
+    const slower = new LevelState();
+    const s = new Random(5);
+    let top = 0;
+    for (let i = 0; i < 6000; i++) top = slower.observe(thr, 0, 1.5 * s.latency(100, 0.3));
+    expect(quick.thresholds![2]).toBeLessThan(top);
+    expect(learned[2]).toBeGreaterThan(top);
   });
 
   it("lends keys without a learned level their service's median thresholds, else every key's", () => {

@@ -73,7 +73,9 @@ describe('anomaly processor', () => {
   });
 
   it('tags an anomalous span with exactly the DESIGN.md attributes and leaves the others unchanged', async () => {
-    const entry = await start();
+    // Its one SEV1 span opens an incident at once (no second trace to wait for), so that every
+    // attribute DESIGN.md names is on it.
+    const entry = await start({ incidents: { sev1_confirm_within: '0s' } });
     await entry.consume(batch(lastSunday()));
     const learned = mondayNine();
     await entry.consume(batch(learned));
@@ -113,7 +115,7 @@ describe('anomaly processor', () => {
       'anomaly.baseline.samples',
       'anomaly.baseline.scope',
       'anomaly.baseline.window',
-      // A SEV1 span opens an incident (incidents/README.md): the last attribute names it.
+      // A SEV1 span opens an incident (incidents/README.md, here at once): the last attribute names it.
       'anomaly.incident_id',
     ]);
     const a = slow.attributes;
@@ -301,7 +303,8 @@ describe('anomaly processor', () => {
       batch(
         Array.from({ length: n }, (_, i) => ({
           name: 'GET /cart',
-          startMs: MONDAY + 9 * H + ((first + i) % 3600) * 1000,
+          // Two a second: the level's spans span more than LEVEL_MIN_SPAN_MS within the hour.
+          startMs: MONDAY + 9 * H + ((first + i) % 7200) * 500,
           durationMs: wholeNanos(factor * r.latency(100, 0.3)),
         })),
       );

@@ -19,6 +19,7 @@ describe('anomaly.reason', () => {
   let at = MONDAY + 9 * H;
 
   beforeEach(async () => {
+    at = MONDAY + 9 * H;
     dir = mkdtempSync(join(tmpdir(), 'hourglass-reason-'));
     d = await standaloneDetector(join(dir, 'hg.db'), {}, new FakeClock(MONDAY + 12 * H));
     // A call of about 100 ms with a 0.3 log-spread: its thresholds, then its level's.
@@ -35,7 +36,8 @@ describe('anomaly.reason', () => {
   function send(durations: number[]) {
     const spans = durations.map((ms) => ({
       name: 'GET /cart',
-      startMs: (at += 100),
+      // The level's 2,500 spans span more than LEVEL_MIN_SPAN_MS (level.ts).
+      startMs: (at += 300),
       durationMs: wholeNanos(ms),
     }));
     const scored = d.score(traceRequest(spans));

@@ -132,6 +132,54 @@ describe('threshold recalculation', () => {
     expect(key.level.samples).toBeCloseTo(counted * 0.85, 6);
   });
 
+  it("judges a new hour's first spans by its hour of day while they are far beyond it (a fault under way as the hour began)", async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const tuesday = monday + 24 * H;
+    const clock = new FakeClock(monday + 13 * H);
+    const entry = await start(clock);
+    const r = new Random(22);
+    const calls = (from: number, n: number, draw: () => number): SpanSpec[] =>
+      Array.from({ length: n }, (_, i) => ({
+        name: 'GET /cart',
+        startMs: from + i * 1000,
+        durationMs: wholeNanos(draw()),
+      }));
+    // Monday 12:00: the hour's history, about 5 ms.
+    await send(
+      entry,
+      calls(monday + 12 * H, 1000, () => r.latency(5, 0.3)),
+    );
+    clock.advance(10_000);
+    await detectorOf(f.sidecar!).idle();
+    // Tuesday 12:00 begins under a CPU fault: half its calls are throttled to 100 ms. Its bucket
+    // reaches min_samples and the background refresh computes it while the hour is under way.
+    const fault = () => (r.next() < 0.5 ? r.latency(100, 0.05) : r.latency(5, 0.3));
+    clock.set(tuesday + 12 * H + 400_000);
+    await send(entry, calls(tuesday + 12 * H, 400, fault));
+    clock.advance(10_000);
+    await detectorOf(f.sidecar!).idle();
+    const key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    const bucket = 24 + 12;
+    expect(key.count(bucket)).toBe(400);
+    expect(Number.isNaN(key.thr[bucket * THR_STRIDE]!)).toBe(false);
+    // Its bucket reads as Monday's hour: the throttled calls are SEV3 or worse, the others nothing.
+    f.capture.batches.length = 0;
+    const later = tuesday + 12 * H + 420_000;
+    await send(
+      entry,
+      calls(later, 20, () => r.latency(100, 0.05)),
+    );
+    await send(
+      entry,
+      calls(later + 20_000, 20, () => r.latency(5, 0.3)),
+    );
+    const [slow, usual] = f.capture.batches.map((b) =>
+      decodeSpans(b.bytes).filter((s) => Number(s.attributes['anomaly.severity_number']) <= 3),
+    );
+    expect(slow!.length).toBe(20);
+    expect(usual!.length).toBe(0);
+  });
+
   it('recalculates on demand and reports what changed', async () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + 12 * H);

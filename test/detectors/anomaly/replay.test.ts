@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
+import { readFaultList } from '../../../src/detectors/anomaly/replay/faults.js';
 import type { IncidentScoring } from '../../../src/detectors/anomaly/replay/incident-score.js';
+import { replay, type IncidentVariantRun } from '../../../src/detectors/anomaly/replay/replay.js';
+import { scoreReplay } from '../../../src/detectors/anomaly/replay/score.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
@@ -247,6 +251,38 @@ describe('hourglass replay', () => {
     expect(s.incidents.medianToNotificationS).toBe(f.toNotificationS);
     // Deterministic: the spans' own times drive the clock; a second run says the same.
     expect((await hourglass(...args)).out).toBe(run.out);
+  });
+
+  it("runs other incident settings beside the processor's on the same tags (incidentVariants)", async () => {
+    const { history, judged, faults } = dataset();
+    const run = await replay({
+      config: anomalyProcessorSchema.parse({}),
+      files: [judged],
+      history: [history],
+      incidentVariants: {
+        same: {},
+        literal: { sev1_confirm_within: '0s' },
+        quick: { quiet_period: '1s', quiet_growth: 0 },
+      },
+    });
+    expect(run.variants.map((v) => v.name)).toEqual(['same', 'literal', 'quick']);
+    const [same, literal, quick] = run.variants;
+    // Fed the very spans the processor's engine is fed, at the same times: the same incidents.
+    expect(same!.incidents).toEqual(run.incidents);
+    expect([...same!.notifiedAt]).toEqual([...run.notifiedAt]);
+    expect(run.incidents.length).toBeGreaterThan(0);
+    // Opening on the first SEV1 span (not waiting for a second trace) finds the same one fault.
+    const { faults: list } = readFaultList(faults);
+    const scored = (v: IncidentVariantRun) =>
+      scoreReplay({ ...run, incidents: v.incidents, notifiedAt: v.notifiedAt }, list).incidents;
+    expect(scored(literal!)).toMatchObject({ detected: 1, perDetectedFault: 1 });
+    expect(scored(literal!).faults[0]!.toNotificationS!).toBeLessThanOrEqual(5);
+    // Settings that differ give other incidents: with a 1 s quiet it resolves a second after the
+    // fault's last slow span, while the processor's (5 minutes) is still open at the files' end.
+    expect(run.incidents.map((v) => v.resolvedAt)).toEqual([null]);
+    expect(quick!.incidents).toHaveLength(1);
+    expect(quick!.incidents[0]!.resolvedAt).toBeGreaterThan(JUDGED + 9 * MIN);
+    expect(quick!.incidents[0]!.resolvedAt).toBeLessThan(JUDGED + 9 * MIN + 5_000);
   });
 
   it('reads the OTLP/JSON lines the file exporter writes and writes the tagged spans the same way', async () => {

@@ -13,6 +13,7 @@ import {
   type LearnOptions,
   type SlotThresholds,
 } from '../../../src/detectors/anomaly/internal/thresholds.js';
+import { boundYoungBucket } from '../../../src/detectors/anomaly/internal/young-slots.js';
 import { Random } from '../helpers/random.js';
 
 const PERCENTILES = [0.99, 0.995, 0.999, 0.9999, 0.99999];
@@ -186,6 +187,38 @@ describe('adaptive thresholds', () => {
     // 2 days of 1,000 spans: SEV3 is told, and read from the shape as before.
     const large = bySlot(learn(window([9, 2, 1000, () => r.latency(100, 0.3)])), 9);
     expect(thresholdDurations(large)![2]! / large.p50).toBeLessThan(5);
+  });
+
+  it("reads a new hour's bucket, while its hour is under way, no higher than its hour of day when that calls its spans SEV3", () => {
+    const r = new Random(5);
+    const usual = () => r.latency(5, 0.3);
+    // Tuesday 12:00 is new and half its first 400 spans take 100 ms (a CPU fault under way when
+    // the hour began: throttled calls); Monday 12:00 has two days at 5 ms.
+    const fault = () => (r.next() < 0.5 ? r.latency(100, 0.05) : usual());
+    const history = learn(window([12, 2, 3000, usual]));
+    const hour = bySlot(history, 168 + 12);
+    const young = (w: ReturnType<typeof window>) => {
+      const ts = learn(w);
+      const bounded = boundYoungBucket(ts, history, 24 + 12, w.sketches[24 + 12]!);
+      return { bounded, t: bySlot(ts, 24 + 12) };
+    };
+    const faulty = window([12, 2, 3000, usual], [24 + 12, 1, 400, fault]);
+    // As read (the nightly recalculation, or once the hour is over): SEV3 beyond the fault's spans.
+    expect(severityOf(100, thresholdDurations(bySlot(learn(faulty), 24 + 12))!)).toBe(0);
+    // Under way: the hour of day's reading, which calls the 100 ms spans SEV3 or worse.
+    const { bounded, t } = young(faulty);
+    expect(bounded).toBe(true);
+    expect(t.p95).toBe(hour.p95);
+    const ms = thresholdDurations(t)!;
+    thresholdDurations(hour)!.forEach((x, k) => expect(ms[k]).toBeCloseTo(x, 6));
+    expect(severityOf(100, ms)).toBeGreaterThan(0);
+    expect(severityOf(100, ms)).toBeLessThanOrEqual(3);
+    // A new hour merely slower than its hour of day (1.3x its median) is read as it is.
+    const slower = young(
+      window([12, 2, 3000, usual], [24 + 12, 1, 400, () => r.latency(6.5, 0.3)]),
+    );
+    expect(slower.bounded).toBe(false);
+    expect(slower.t.p50).toBeGreaterThan(6);
   });
 
   it("caps a thin bucket's SEV3 at 10x the lower of its own median and its hour of day's", () => {

@@ -202,13 +202,21 @@ describe('incident_notifier', () => {
     expect(pd.received).toEqual([]);
 
     pd.failNext(500, 503);
+    // What a real SEV1 fault sends: slow requests, one after another (here one a second). The
+    // first is held until a second trace confirms it (sev1_confirm_within); nothing waits longer.
     const arrived = clock.now();
-    await post(checkoutTrace(1, arrived, { paymentsMs: 3_000 }));
+    let n = 0;
+    const slowRequest = () => post(checkoutTrace(++n, clock.now(), { paymentsMs: 3_000 }));
+    await slowRequest();
     await notifier.settled();
+    expect(engine.openIncidents()).toEqual([]);
     while (pd.received.length === 0 && clock.now() - arrived < 10_000) {
       clock.advance(100);
+      if ((clock.now() - arrived) % 1_000 === 0) await slowRequest();
       await notifier.settled();
     }
+    // Opened the moment the second slow request arrived, a second after the first.
+    expect(engine.openIncidents()).toMatchObject([{ openedAt: arrived + 1_000, severity: 1 }]);
     expect(pd.received).toHaveLength(1);
     expect(pd.received[0]!.body.payload.severity).toBe('critical');
     expect(clock.now() - arrived).toBeLessThanOrEqual(5_000);
@@ -219,6 +227,21 @@ describe('incident_notifier', () => {
         result: 'retried',
       }),
     ).toBe(2);
+  });
+
+  it('pages nobody for a lone SEV1 span: one slow request and nothing else within sev1_confirm_within', async () => {
+    await start();
+    const otlp = httpEndpoint(sidecar!);
+    await learnHistory(otlp, 5_000_000);
+    await postSpans(otlp, checkoutTrace(1, clock.now(), { paymentsMs: 3_000 }));
+    for (let k = 0; k < 12; k++) {
+      clock.advance(10_000);
+      await notifier.settled();
+    }
+    expect(engine.openIncidents()).toEqual([]);
+    expect(pd.received).toEqual([]);
+    expect(slack.received).toEqual([]);
+    expect(hook.received).toEqual([]);
   });
 
   it('gives up on a refused notification at once, logs it once, and never logs a secret', async () => {
@@ -298,6 +321,8 @@ describe('incident_notifier', () => {
     await learnHistory(otlp, 7_000_000);
     const trace = checkoutTrace(2, clock.now(), { paymentsMs: 3_000 });
     await post(trace);
+    // A second slow request confirms the first one's SEV1 (sev1_confirm_within).
+    await post(checkoutTrace(3, clock.now() + 500, { paymentsMs: 3_000 }));
     await notifier.idle();
     expect(pd.received).toHaveLength(1);
     const slow = trace[0]!; // the payments span

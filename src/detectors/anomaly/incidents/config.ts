@@ -19,6 +19,13 @@ const incidentFields = z.strictObject({
    */
   open_after: duration(60_000),
   /**
+   * A SEV1 span opens an incident once a second trace confirms it: a span of the same operation
+   * tagged SEV3 or worse in another trace within this long (the first trace joins it then; its
+   * span keeps its SEV1 tag either way). `0s`: any SEV1 span opens one at once (issue 13's
+   * literal rule).
+   */
+  sev1_confirm_within: duration(60_000),
+  /**
    * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
    * period is `quiet_growth` times how long it has lasted (its opening to the last SEV3-or-worse
    * tag of its origin's operation, counted from that tag), never less than `quiet_period`, never

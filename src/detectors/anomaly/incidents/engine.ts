@@ -47,7 +47,7 @@ const MAX_UNWRITTEN = 1_000;
 /** `updated` events of an incident at most this often (opened, worse and resolved at once). */
 const UPDATE_EVERY_MS = 1_000;
 
-/** Opens on an operation's slowdown at SEV3 or worse, or on any SEV1 span. */
+/** Opens on an operation's slowdown at SEV3 or worse, or on a SEV1 span (once confirmed). */
 export function opensIncident(r: { severity: number; reason: string }): boolean {
   return r.severity === 1 || (r.reason === 'slow_operation' && r.severity <= 3);
 }
@@ -93,6 +93,10 @@ export class IncidentEngine {
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
   /** Per operation: its run of SEV3-or-worse tags, `open_after` apart at most (`held`). */
   private readonly runs = new Map<string, { first: number; last: number }>();
+  /** Per operation: a lone tag that would open an incident, waiting for a second trace. */
+  private readonly pending = new Map<string, Pending>();
+  /** The held trace the group in hand confirmed (`assign` tags its spans when in the request). */
+  private confirmedNow: TraceGroup | undefined;
   /** Resolved incidents by their origin's `service \0 operation`, for `reopen_within`. */
   private readonly resolvedByOrigin = new Map<string, Incident>();
   /** Incidents reopened by the group being joined (their event follows the join). */
@@ -122,6 +126,12 @@ export class IncidentEngine {
       if (!incident) continue;
       this.join(incident, g, now);
       for (const t of g.members) ids[at.get(t)!] = incident.id;
+      // A trace held earlier in this request, which this one confirmed, is tagged too.
+      for (const t of this.confirmedNow?.members ?? []) {
+        const k = at.get(t);
+        if (k !== undefined) ids[k] = incident.id;
+      }
+      this.confirmedNow = undefined;
     }
     return ids;
   }
@@ -163,6 +173,7 @@ export class IncidentEngine {
     for (const [k, r] of this.runs) {
       if (now - r.last > this.config.open_after) this.runs.delete(k);
     }
+    for (const [k, p] of this.pending) if (now - p.at > p.within) this.pending.delete(k);
     for (const [k, i] of this.resolvedByOrigin) {
       if (i.open || now - i.resolvedAt! > this.config.reopen_within)
         this.resolvedByOrigin.delete(k);
@@ -297,15 +308,59 @@ export class IncidentEngine {
     if (found) return found;
     for (const t of g.members) this.extendRun(t.record, now);
     let worst: TaggedSpan | undefined;
+    let severity = 0;
+    let confirmed: Pending | undefined;
     for (const t of g.members) {
-      const opens = opensIncident(t.record) || this.sustained(t.record, now);
-      if (!opens || !this.held(t.record, now)) continue;
-      if (!worst || t.record.severity < worst.record.severity) worst = t;
+      const r = t.record;
+      const key = keyOf(r.service, r.operation);
+      const p = this.pending.get(key);
+      const confirms =
+        p !== undefined &&
+        r.severity <= 3 &&
+        r.traceId !== p.group.traceId &&
+        now - p.at <= p.within;
+      if (confirms) {
+        // A second trace confirms the lone tag held before: it opens with that tag's severity.
+        this.pending.delete(key);
+        if (!worst || p.severity < severity) {
+          worst = t;
+          severity = p.severity;
+          confirmed = p;
+        }
+      }
+      const opens = opensIncident(r) || this.sustained(r, now);
+      if (!opens || !this.held(r, now)) continue;
+      const within = this.confirmWithin(r);
+      if (within > 0) {
+        if (!confirms && !this.pending.has(key) && this.pending.size < MAX_COUNTED_KEYS) {
+          this.pending.set(key, {
+            group: g,
+            severity: r.severity,
+            reason: r.reason,
+            at: now,
+            within,
+          });
+        }
+        continue;
+      }
+      if (!worst || r.severity < severity) {
+        worst = t;
+        severity = r.severity;
+        confirmed = undefined;
+      }
     }
     if (!worst) return undefined;
     const back = this.reopenable(keyOf(o.service, o.operation), now);
     if (back) return this.reopen(back, now);
-    return this.create(worst.record.severity, worst.record.reason, now, worst.record.traceId);
+    const reason = confirmed ? confirmed.reason : worst.record.reason;
+    const opener = confirmed ? confirmed.group.traceId : worst.record.traceId;
+    const i = this.create(severity, reason, now, opener);
+    // The trace that was held joins first: the incident opens with its span and its origin.
+    if (i && confirmed && !this.byTrace.get(confirmed.group.traceId)?.open) {
+      this.join(i, confirmed.group, now);
+      this.confirmedNow = confirmed.group;
+    }
+    return i;
   }
 
   /**
@@ -353,7 +408,8 @@ export class IncidentEngine {
 
   /**
    * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
-   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once.
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once
+   * (a SEV1 once confirmed: `confirmWithin`).
    */
   private held(
     r: { service: string; operation: string; severity: number; reason: string },
@@ -364,6 +420,14 @@ export class IncidentEngine {
     }
     const run = this.runs.get(keyOf(r.service, r.operation));
     return run !== undefined && now - run.first >= this.config.open_after;
+  }
+
+  /**
+   * How long a tag that would open an incident waits for a second trace to confirm it (0: it
+   * opens at once): a SEV1 span, `sev1_confirm_within`.
+   */
+  private confirmWithin(r: { severity: number }): number {
+    return r.severity === 1 ? this.config.sev1_confirm_within : 0;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
@@ -535,6 +599,15 @@ export function quietPeriodOf(
 ): number {
   const grown = config.quiet_growth * (i.lastSeen - i.openedAt);
   return Math.max(config.quiet_period, Math.min(config.max_quiet_period, grown));
+}
+
+/** A lone tag that would open an incident, waiting for a second trace (`confirmWithin`). */
+interface Pending {
+  readonly group: TraceGroup;
+  readonly severity: number;
+  readonly reason: string;
+  readonly at: number;
+  readonly within: number;
 }
 
 export function keyOf(service: string, operation: string): string {

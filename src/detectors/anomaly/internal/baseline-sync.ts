@@ -131,6 +131,8 @@ export class BaselineSync {
         percentiles: this.c.percentiles.point,
         minSamples: config.min_samples,
         now: this.c.clock.now(),
+        // A background refresh may meet a new hour's bucket under way (young-slots.ts).
+        current: keyIds === undefined ? undefined : this.c.buckets.dayHour(this.c.clock.now()),
         timeZone: config.timezone,
         pause: this.c.jobs.pause,
         onKey: (row, window, slots) => {

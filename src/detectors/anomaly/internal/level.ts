@@ -32,6 +32,14 @@ const TAU_FREE_MS = -LEVEL_TAU_MS * Math.log(1 - LEVEL_ALPHA);
 export const LEVEL_SHARE = 0.5;
 /** Spans a key's histogram needs before its level thresholds are set. */
 export const LEVEL_MIN_SAMPLES = 1000;
+/**
+ * Time its counted spans must span before a key's first level thresholds are set. A busy call
+ * counts LEVEL_MIN_SAMPLES spans within seconds, all from one state of the system: thresholds
+ * read from them are as narrow as those seconds (on a fresh install, SEV3 at 1.16 where a day's
+ * traffic needs 2.3 or more, and once set they count only what lies below SEV3, so they stay
+ * there). Evidence of what the level does is counted in time as well as in spans.
+ */
+export const LEVEL_MIN_SPAN_MS = 10 * 60_000;
 /** One span in this many is counted in the histogram (neighbouring levels are nearly equal). */
 const COUNT_EVERY = 4;
 /**
@@ -97,6 +105,8 @@ export class LevelState {
   samples = 0;
   /** End time (ms) of the last span observed with a time; 0 before the first. */
   private last = 0;
+  /** `last` when the histogram first counted a span (0: none counted with a time). */
+  private firstCounted = 0;
   private tick = 0;
   private histogram: Float32Array | undefined;
 
@@ -131,6 +141,11 @@ export class LevelState {
     return v;
   }
 
+  /** Whether the histogram's spans span LEVEL_MIN_SPAN_MS (always, when observed without times). */
+  private spread(): boolean {
+    return this.firstCounted === 0 || this.last - this.firstCounted >= LEVEL_MIN_SPAN_MS;
+  }
+
   /** How much slower than their slots' medians the key's recent spans are (1: as usual). */
   ratio(): number {
     return Math.exp(this.logRatio);
@@ -138,6 +153,7 @@ export class LevelState {
 
   private count(v: number): void {
     const h = (this.histogram ??= new Float32Array(BINS));
+    if (this.firstCounted === 0) this.firstCounted = this.last;
     const i = Math.round(v / STEP);
     h[i < 0 ? 0 : i >= BINS ? BINS - 1 : i]! += COUNT_EVERY;
     this.samples += COUNT_EVERY;
@@ -146,12 +162,13 @@ export class LevelState {
   /**
    * Sets the thresholds from the histogram for `percentiles` (`[sev5 .. sev1]`, fractions), then
    * (at a full recalculation) forgets 15% of it. Keeps the previous thresholds while fewer than
-   * LEVEL_MIN_SAMPLES spans have been counted.
+   * LEVEL_MIN_SAMPLES spans have been counted, and sets none before the counted spans span
+   * LEVEL_MIN_SPAN_MS.
    */
   recompute(percentiles: readonly number[], forget = true): void {
     const h = this.histogram;
     if (!h) return;
-    if (this.samples >= LEVEL_MIN_SAMPLES) {
+    if (this.samples >= LEVEL_MIN_SAMPLES && (this.thresholds !== undefined || this.spread())) {
       this.thresholds = levelThresholds(h, percentiles);
       this.borrowed = undefined;
       this.version++;
@@ -183,9 +200,9 @@ export class LevelPool {
   private all: Float64Array | undefined;
 
   /**
-   * Gives keys whose histogram has LEVEL_MIN_SAMPLES spans their first thresholds (`percentiles`),
-   * and keys still without any their borrowed ones. The pool is read again only when some key's
-   * thresholds changed since the last call.
+   * Gives keys whose histogram has LEVEL_MIN_SAMPLES spans over LEVEL_MIN_SPAN_MS their first
+   * thresholds (`percentiles`), and keys still without any their borrowed ones. The pool is read
+   * again only when some key's thresholds changed since the last call.
    */
   update(keys: () => Iterable<LevelOwner>, percentiles: readonly number[]): void {
     let version = 0;

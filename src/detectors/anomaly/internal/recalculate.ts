@@ -8,11 +8,12 @@ import {
   windowLabel,
   type Scope,
 } from './slots.js';
-import type { BaselineStore, KeyRow } from './store/baseline-store.js';
+import type { BaselineStore, KeyRow, SketchRow } from './store/baseline-store.js';
 import type { ThresholdStore } from './store/threshold-store.js';
 import { learnKey, type SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';
 import { spanKindName } from './anomaly-record.js';
+import { boundYoungBucket } from './young-slots.js';
 import { SEVERITY_NAMES } from './severity.js';
 
 export interface WindowOptions {
@@ -29,6 +30,11 @@ export interface RecalcOptions extends WindowOptions {
   readonly percentiles: readonly number[];
   readonly minSamples: number;
   readonly now: number;
+  /**
+   * At a background refresh, the local (day * 24 + hour) of `now`: a bucket new in it may read as
+   * its parent (young-slots.ts).
+   */
+  readonly current?: number | undefined;
   /** For the window labels of the report. */
   readonly timeZone: string;
   /** Receives each key's window moments and new thresholds (the running processor installs them). */
@@ -74,20 +80,15 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
   const changes: (ThresholdChange & { size: number })[] = [];
   const keys = await selectKeys(store, o.keyIds);
   for (const key of keys) {
-    const m = slotMoments(SLOT_COUNT);
-    const sketches: (Sketch | undefined)[] = new Array<Sketch | undefined>(SLOT_COUNT);
-    // Each dow_hour bucket's daily rows, one per week of the window.
-    const days: Sketch[][] = Array.from({ length: HOUR_BASE }, () => []);
-    for (const row of await store.keyRows(key.id, o.sinceDay)) {
-      const s = Sketch.decode(row.sketch);
-      const bucket = bucketOfDayHour(row.day * 24 + row.hour);
-      days[bucket]!.push(s);
-      for (const slot of slotsOfBucket(bucket)) {
-        mergeIntoSlot(m, slot, row.count, row.mean, row.m2);
-        (sketches[slot] ??= new Sketch()).merge(s);
-      }
-    }
+    const rows = await store.keyRows(key.id, o.sinceDay);
+    const { m, sketches, days } = windowOf(rows);
     const slots = learnKey(m, sketches, days, o);
+    const young = o.current === undefined ? undefined : bucketOfDayHour(o.current);
+    if (young !== undefined && isNew(rows, o.current!)) {
+      const history = windowOf(rows, young);
+      const others = learnKey(history.m, history.sketches, history.days, o);
+      boundYoungBucket(slots, others, young, sketches[young]!);
+    }
     for (const t of slots) {
       if (t.source === 'learned') learned++;
       else fixed++;
@@ -109,6 +110,41 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
     changed: changes.length,
     changes: changes.slice(0, MAX_CHANGES).map(({ size: _size, ...c }) => c),
   };
+}
+
+/**
+ * A key's daily rows merged into the 200 slots (moments and sketches), and each dow_hour bucket's
+ * daily sketches; without the rows of bucket `skip` when given.
+ */
+function windowOf(rows: readonly SketchRow[], skip?: number) {
+  const m = slotMoments(SLOT_COUNT);
+  const sketches: (Sketch | undefined)[] = new Array<Sketch | undefined>(SLOT_COUNT);
+  // Each dow_hour bucket's daily rows, one per week of the window.
+  const days: Sketch[][] = Array.from({ length: HOUR_BASE }, () => []);
+  for (const row of rows) {
+    const bucket = bucketOfDayHour(row.day * 24 + row.hour);
+    if (bucket === skip) continue;
+    const s = Sketch.decode(row.sketch);
+    days[bucket]!.push(s);
+    for (const slot of slotsOfBucket(bucket)) {
+      mergeIntoSlot(m, slot, row.count, row.mean, row.m2);
+      (sketches[slot] ??= new Sketch()).merge(s);
+    }
+  }
+  return { m, sketches, days };
+}
+
+/** Whether the only daily row of `dayHour`'s bucket is that hour's own (a bucket new this week). */
+function isNew(rows: readonly SketchRow[], dayHour: number): boolean {
+  const bucket = bucketOfDayHour(dayHour);
+  let own = 0;
+  for (const row of rows) {
+    const at = row.day * 24 + row.hour;
+    if (bucketOfDayHour(at) !== bucket) continue;
+    if (at !== dayHour) return false;
+    own++;
+  }
+  return own === 1;
 }
 
 /** Rebuilds each key's window moments from the daily rows (no sketches read, nothing written). */

@@ -8,7 +8,10 @@ import { ManualClock } from '../../../component/manual-clock.js';
 import { silentLogger } from '../../../telemetry/logger.js';
 import { SelfMetrics } from '../../../telemetry/self-metrics.js';
 import type { AnomalyProcessor } from '../anomaly-processor.js';
+import { incidentsSchema } from '../incidents/config.js';
+import { IncidentEngine, type IncidentChange, type IncidentListener } from '../incidents/engine.js';
 import type { IncidentView } from '../incidents/incident.js';
+import { IncidentMetrics } from '../incidents/incident-metrics.js';
 import { Seeder, type SeedCounts } from '../backfill/seeder.js';
 import type { AnomalyProcessorConfig } from '../config.js';
 import { anomalyProcessorFactory } from '../factory.js';
@@ -42,6 +45,19 @@ export interface ReplaySettings {
   readonly logger?: Logger;
   /** Each request as the processor forwarded it, with its spans' severities (0: untagged). */
   readonly onForwarded?: (bytes: Uint8Array, severities: Uint8Array) => void;
+  /**
+   * Other `incidents` settings, by name: each an incident engine fed the very spans the
+   * processor's engine is fed, at the same times (what is tagged does not depend on incidents),
+   * so that settings are compared in one replay (`npm run bench:real -- --incidents`).
+   */
+  readonly incidentVariants?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+/** The incidents of one of `incidentVariants`. */
+export interface IncidentVariantRun {
+  readonly name: string;
+  readonly incidents: readonly IncidentView[];
+  readonly notifiedAt: ReadonlyMap<string, number>;
 }
 
 export interface ReplayRun {
@@ -62,6 +78,8 @@ export interface ReplayRun {
    * `incident_notifier` extension sends at once.
    */
   readonly notifiedAt: ReadonlyMap<string, number>;
+  /** The same for each of `incidentVariants`. */
+  readonly variants: readonly IncidentVariantRun[];
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -97,12 +115,13 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
       (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
-    const { severity, incidents, notifiedAt } = await play(stream, config, logger, s.onForwarded);
+    const { severity, incidents, notifiedAt, variants } = await play(stream, config, logger, s);
     return {
       stream,
       severity,
       incidents,
       notifiedAt,
+      variants,
       history,
       config,
       shiftMs,
@@ -172,12 +191,14 @@ async function play(
   stream: ReplayStream,
   config: AnomalyProcessorConfig,
   logger: Logger,
-  onForwarded: ReplaySettings['onForwarded'],
+  s: Pick<ReplaySettings, 'onForwarded' | 'incidentVariants'>,
 ): Promise<{
   severity: Uint8Array;
   incidents: IncidentView[];
   notifiedAt: Map<string, number>;
+  variants: IncidentVariantRun[];
 }> {
+  const onForwarded = s.onForwarded;
   const { table, requests } = stream;
   const clock = new ManualClock(requests[0]!.at - 1);
   let forwarded: OtlpBatch | undefined;
@@ -199,13 +220,24 @@ async function play(
   ) as AnomalyProcessor;
   const severity = new Uint8Array(table.count);
   // Each incident as it was last heard of (it opens, grows, resolves in replay time).
-  const incidents = new Map<string, IncidentView>();
-  const notifiedAt = new Map<string, number>();
-  processor.detector.incidents?.subscribe((c) => {
-    incidents.set(c.incident.id, c.incident);
-    if (c.type === 'opened' && !notifiedAt.has(c.incident.id)) {
-      notifiedAt.set(c.incident.id, clock.now());
-    }
+  const heard = () => {
+    const incidents = new Map<string, IncidentView>();
+    const notifiedAt = new Map<string, number>();
+    const listener = (c: IncidentChange) => {
+      incidents.set(c.incident.id, c.incident);
+      if (c.type === 'opened' && !notifiedAt.has(c.incident.id)) {
+        notifiedAt.set(c.incident.id, clock.now());
+      }
+    };
+    return { incidents, notifiedAt, listener };
+  };
+  const { incidents, notifiedAt, listener } = heard();
+  const primary = processor.detector.incidents;
+  primary?.subscribe(listener);
+  const shadows = Object.entries(s.incidentVariants ?? {}).map(([name, settings]) => {
+    if (!primary) throw new Error('incidents are off: nothing to compare with');
+    const h = heard();
+    return { name, engine: shadowEngine(primary, settings, h.listener), ...h };
   });
   await processor.start(host);
   try {
@@ -229,5 +261,34 @@ async function play(
     await processor.shutdown();
   }
   for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
-  return { severity, incidents: [...incidents.values()], notifiedAt };
+  const variants = shadows.map((v) => {
+    for (const o of v.engine.openIncidents()) v.incidents.set(o.id, o);
+    return { name: v.name, incidents: [...v.incidents.values()], notifiedAt: v.notifiedAt };
+  });
+  return { severity, incidents: [...incidents.values()], notifiedAt, variants };
+}
+
+/**
+ * An incident engine with other settings, fed what `primary` is fed when it is (its `assign` and
+ * `tick` are wrapped), telling `listener`.
+ */
+export function shadowEngine(
+  primary: IncidentEngine,
+  settings: Record<string, unknown>,
+  listener: IncidentListener,
+): IncidentEngine {
+  const metrics = new IncidentMetrics(new SelfMetrics({ processMetrics: false }), 'shadow', 50);
+  const shadow = new IncidentEngine(incidentsSchema.parse(settings), metrics);
+  shadow.subscribe(listener);
+  const assign = primary.assign.bind(primary);
+  const tick = primary.tick.bind(primary);
+  primary.assign = (index, tagged, now) => {
+    shadow.assign(index, tagged, now);
+    return assign(index, tagged, now);
+  };
+  primary.tick = (now) => {
+    shadow.tick(now);
+    tick(now);
+  };
+  return shadow;
 }

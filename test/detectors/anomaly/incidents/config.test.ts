@@ -16,6 +16,7 @@ describe('processors.anomaly.incidents', () => {
       enabled: true,
       quiet_period: '5m',
       open_after: '1m',
+      sev1_confirm_within: '1m',
       quiet_growth: 0.5,
       max_quiet_period: '1h',
     });

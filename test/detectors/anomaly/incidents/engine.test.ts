@@ -66,17 +66,70 @@ describe('incident engine', () => {
     expect(e.openIncidents()).toEqual([]);
   });
 
-  it('opens at once on a SEV1 span, on a slow operation at SEV2, and at SEV3 with open_after 0s; never on SEV4', () => {
+  it('opens at once on a slow operation at SEV2, at SEV3 with open_after 0s, on a SEV1 span with sev1_confirm_within 0s; never on SEV4', () => {
     const e = engine({ open_after: '0s' });
     const sev4 = tagged(1, 4, 'slow_operation');
     expect(e.assign(sev4.index, sev4.tagged, T0)).toEqual([undefined]);
     const level = tagged(2, 3, 'slow_operation');
     expect(e.assign(level.index, level.tagged, T0)[0]).toMatch(/^inc-/);
-    const other = engine();
+    const other = engine({ sev1_confirm_within: '0s' });
     const sev1 = tagged(3, 1, 'slow_span');
     expect(other.assign(sev1.index, sev1.tagged, T0)[0]).toMatch(/^inc-/);
+    expect(other.openIncidents()).toMatchObject([{ severity: 1, spans: 1 }]);
     const sev2 = tagged(4, 2, 'slow_operation');
     expect(engine().assign(sev2.index, sev2.tagged, T0)[0]).toMatch(/^inc-/);
+  });
+
+  it('sev1_confirm_within (1m): a lone SEV1 span opens nothing; another trace tagging its operation SEV3 or worse within the minute opens it at once, with both traces', () => {
+    const e = engine();
+    const changes: string[] = [];
+    e.subscribe((c) =>
+      changes.push(`${c.type} ${c.incident.severity} ${c.incident.openedAt - T0}`),
+    );
+    const at = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    expect(at(1, 1, 0)).toBeUndefined(); // held: one trace
+    expect(at(2, 4, 10_000)).toBeUndefined(); // SEV4 confirms nothing
+    expect(changes).toEqual([]);
+    expect(e.openIncidents()).toEqual([]);
+    const id = at(3, 3, 59_000); // another trace, SEV3, 59 s later: opens then, not at the minute
+    expect(id).toMatch(/^inc-/);
+    expect(changes).toEqual(['opened 1 59000']);
+    expect(e.openIncidents()).toMatchObject([
+      {
+        id,
+        severity: 1,
+        reason: 'slow_span',
+        spans: 2,
+        samples: [{ traceId: tagged(1, 1, '').tagged[0]!.record.traceId }, {}],
+      },
+    ]);
+    // The held trace's later spans join it.
+    expect(at(1, 4, 61_000)).toBe(id);
+    // Nothing else within the minute: nothing opens, ever.
+    const f = engine();
+    const g = (n: number, severity: number, ms: number) => {
+      const t = tagged(n, severity, 'slow_span');
+      f.tick(T0 + ms);
+      return f.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    expect(g(10, 1, 0)).toBeUndefined();
+    expect(g(10, 2, 5_000)).toBeUndefined(); // the same trace confirms nothing
+    expect(g(11, 3, 60_001)).toBeUndefined(); // too late: nothing is held any more
+    f.tick(T0 + 3_600_000);
+    expect(f.openIncidents()).toEqual([]);
+    expect(f.ids()).toEqual([]);
+    // Two SEV1 traces in one request: the second confirms the first at once.
+    const h = engine();
+    const one = tagged(20, 1, 'slow_span');
+    const two = tagged(21, 1, 'slow_span');
+    expect(h.assign(one.index, one.tagged, T0)).toEqual([undefined]);
+    const [b] = h.assign(two.index, two.tagged, T0);
+    expect(b).toMatch(/^inc-/);
+    expect(h.openIncidents()).toMatchObject([{ id: b, severity: 1, spans: 2 }]);
   });
 
   it('opens on a SEV3 slow operation only once it has been slow for open_after (1m)', () => {
@@ -113,7 +166,8 @@ describe('incident engine', () => {
   });
 
   it('quiet_growth: an incident that has lasted long needs a longer quiet to resolve, a short one resolves after quiet_period', () => {
-    const e = engine({ quiet_growth: 0.25, max_quiet_period: '1h' });
+    // Lone SEV1 spans, each opening (or joining) at once.
+    const e = engine({ quiet_growth: 0.25, max_quiet_period: '1h', sev1_confirm_within: '0s' });
     const M = 60_000;
     const at = (n: number, ms: number) => {
       const t = tagged(n, 1, 'slow_span');
@@ -163,7 +217,7 @@ describe('incident engine', () => {
   });
 
   it('keep_open_severity: milder tags join an open incident but do not keep it open', () => {
-    const e = engine({ keep_open_severity: 'SEV3' });
+    const e = engine({ keep_open_severity: 'SEV3', sev1_confirm_within: '0s' });
     const M = 60_000;
     const at = (n: number, severity: number, ms: number) => {
       const t = tagged(n, severity, 'slow_span');
@@ -178,7 +232,7 @@ describe('incident engine', () => {
     e.tick(T0 + 5 * M); // five minutes after the SEV1 span, whatever came after it
     expect(e.openIncidents()).toEqual([]);
     // By default (SEV5) every tag keeps it open.
-    const f = engine();
+    const f = engine({ sev1_confirm_within: '0s' });
     const first = tagged(4, 1, 'slow_span');
     const [other] = f.assign(first.index, first.tagged, T0);
     const mild = tagged(5, 5, 'slow_span');
@@ -189,7 +243,7 @@ describe('incident engine', () => {
 
   it('reopens a resolved incident when its origin comes back within reopen_within, under its id', () => {
     // Without growth: a reopened incident's length counts from its first opening.
-    const e = engine({ reopen_within: '30m', quiet_growth: 0 });
+    const e = engine({ reopen_within: '30m', quiet_growth: 0, sev1_confirm_within: '0s' });
     const changes: string[] = [];
     e.subscribe((c) => changes.push(`${c.type} ${c.incident.id} ${c.incident.status}`));
     const at = (n: number, ms: number) => {
@@ -215,7 +269,7 @@ describe('incident engine', () => {
       `opened ${later} open`,
     ]);
     // Without the hold (the default, 0s) the same origin opens a new incident.
-    const f = engine();
+    const f = engine({ sev1_confirm_within: '0s' });
     const first = tagged(4, 1, 'slow_span');
     const a = f.assign(first.index, first.tagged, T0)[0];
     f.tick(T0 + 5 * 60_000);

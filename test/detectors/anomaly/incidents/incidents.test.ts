@@ -340,4 +340,37 @@ describe('incidents', () => {
       body: { error: 'status: "closed" must be open or resolved' },
     });
   });
+
+  it('a lone SEV1 trace keeps its SEV1 tags but opens no incident; with sev1_confirm_within 0s it opens one at once', async () => {
+    await start();
+    await learn();
+    await traffic(20);
+    await traffic(1, { paymentsMs: 3_000 });
+    const tagged = forwarded().filter((s) => s.attributes['anomaly.severity']);
+    expect(tagged.length).toBe(3);
+    expect(tagged.map((s) => s.attributes['anomaly.severity'])).toContain('SEV1');
+    expect(tagged.filter((s) => s.attributes['anomaly.incident_id'] !== undefined)).toEqual([]);
+    // Nothing else within the minute (normal traffic only): still none, and none later.
+    for (let k = 0; k < 4; k++) {
+      clock.advance(20_000);
+      await traffic(5);
+    }
+    clock.advance(10 * 60_000);
+    await traffic(5);
+    expect((await get('/api/v1/incidents')).body.incidents).toEqual([]);
+    expect(await metricValue(sidecar!, 'hourglass_incidents_opened_total', {})).toBe(0);
+    await sidecar!.shutdown();
+    sidecar = undefined;
+
+    await start({ sev1_confirm_within: '0s' });
+    await learn();
+    await traffic(1, { paymentsMs: 3_000 });
+    const ids = new Set(
+      forwarded()
+        .filter((s) => s.attributes['anomaly.severity'])
+        .map((s) => s.attributes['anomaly.incident_id']),
+    );
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toMatch(/^inc-/);
+  });
 });
