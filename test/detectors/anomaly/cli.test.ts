@@ -274,7 +274,9 @@ describe('hourglass recalculate and backfill', () => {
       factories: [capture.factory],
     });
     try {
-      const spans = history(3, 150);
+      // 2,100 spans: a shape that tells SEV3's rate, so SEV1 follows its percentile (a smaller
+      // one starts SEV3 and above at an order of magnitude, whatever the percentiles).
+      const spans = history(3, 700);
       const entry = sidecar.service.pipelineEntries.get('traces')!;
       await entry.consume({ signal: 'traces', bytes: traceRequest(spans), items: spans.length });
       clock.advance(10_000);

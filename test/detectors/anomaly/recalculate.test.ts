@@ -225,7 +225,9 @@ describe('threshold recalculation', () => {
     const clock = new FakeClock(monday + 12 * H);
     const entry = await start(clock, { recalculation: { enabled: false } });
     const detector = detectorOf(f.sidecar!);
-    await send(entry, traffic(new Random(23), monday + 9 * H, 400, 100));
+    // 2,400 spans: a shape that tells SEV3's rate, so SEV1 follows its percentile (a smaller
+    // one starts SEV3 and above at an order of magnitude, whatever the percentiles).
+    await send(entry, traffic(new Random(23), monday + 9 * H, 2400, 100));
     await detector.recalculate();
     const key = detector.model.get('checkout', 'GET /cart', 2)!;
     const before = key.thr[9 * THR_STRIDE + SEV1]!;

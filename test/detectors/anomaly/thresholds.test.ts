@@ -176,6 +176,19 @@ describe('adaptive thresholds', () => {
     expect(thresholdDurations(full)![0]).toBeLessThan(hourMs[0]! * 0.8);
   });
 
+  it('claims up to SEV3 no rarer than its shape tells: 1 in N for a shape of N spans', () => {
+    const r = new Random(13);
+    // 500 spans: SEV4 (1 in 200) is told, SEV3 (1 in 1,000) is not: it starts at 10x the median.
+    const small = bySlot(learn(window([9, 1, 500, () => r.latency(100, 0.3)])), 9);
+    const few = thresholdDurations(small)!;
+    expect(few[2]! / small.p50).toBeCloseTo(10, 6);
+    expect(few[1]! / small.p50).toBeLessThan(5);
+    expect(few[3]).toBeGreaterThan(few[2]!);
+    // 2 days of 1,000 spans: SEV3 is told, and read from the shape as before.
+    const large = bySlot(learn(window([9, 2, 1000, () => r.latency(100, 0.3)])), 9);
+    expect(thresholdDurations(large)![2]! / large.p50).toBeLessThan(5);
+  });
+
   it("reads a new hour's bucket, while its hour is under way, no higher than its hour of day when that calls its spans SEV3", () => {
     const r = new Random(5);
     const usual = () => r.latency(5, 0.3);
