@@ -21,9 +21,10 @@ export interface IncidentChange {
   readonly type: IncidentChangeType;
   readonly incident: IncidentView;
   /**
-   * Told by an instance of a fleet that took the incident over from the instance that opened it
-   * and told its opening (gone before it resolved, fleet-incidents.ts): receivers that the routes
-   * name for it heard of it already.
+   * The incident's receivers heard of it before this process did: it was left open at the last
+   * shutdown and continued (`load`), or an instance of a fleet took it over from the instance
+   * that opened it and told its opening (gone before it resolved, fleet-incidents.ts). Receivers
+   * that the routes name for it are told of its changes.
    */
   readonly inherited?: boolean;
 }
@@ -88,6 +89,8 @@ export class IncidentEngine {
   private readonly dirty = new Set<Incident>();
   private readonly updated = new Set<Incident>();
   private readonly listeners = new Set<IncidentListener>();
+  /** Open incidents continued from the last shutdown (`load`): told as `inherited`. */
+  private readonly carried = new Set<string>();
   private lastUpdates = 0;
   /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
@@ -277,6 +280,7 @@ export class IncidentEngine {
       if (this.open.has(s.id) || this.open.size >= this.config.max_open) continue;
       const i = restoreIncident(s);
       this.open.set(i.id, i);
+      this.carried.add(i.id);
       const origin = i.origin();
       if (origin) this.index(i, origin);
       for (const o of i.operations.values()) this.byKey.set(keyOf(o.service, o.operation), i);
@@ -577,11 +581,14 @@ export class IncidentEngine {
       this.metrics.droppedUnwritten();
     }
     this.emit('resolved', i);
+    this.carried.delete(i.id);
   }
 
   private emit(type: IncidentChangeType, i: Incident): void {
     if (this.listeners.size === 0) return;
-    const change = { type, incident: i.view() };
+    const change: IncidentChange = this.carried.has(i.id)
+      ? { type, incident: i.view(), inherited: true }
+      : { type, incident: i.view() };
     for (const l of this.listeners) l(change);
   }
 }
