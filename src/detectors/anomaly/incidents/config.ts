@@ -26,6 +26,12 @@ const incidentFields = z.strictObject({
    */
   sev1_confirm_within: duration(60_000),
   /**
+   * A slow operation's SEV2 (`slow_operation` SEV2) of one trace opens an incident once a second
+   * trace confirms it, as a SEV1 span does: a span of the same operation tagged SEV3 or worse in
+   * another trace within this long (the first trace joins it then). `0s`: at once.
+   */
+  sev2_confirm_within: duration(5 * 60_000),
+  /**
    * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
    * period is `quiet_growth` times how long it has lasted (its opening to the last SEV3-or-worse
    * tag of its origin's operation, counted from that tag), never less than `quiet_period`, never
@@ -37,6 +43,11 @@ const incidentFields = z.strictObject({
    * period); milder ones join it (and carry its id) without.
    */
   keep_open_severity: severitySetting('SEV5'),
+  /**
+   * ...and, of operations other than its origin's, only this severe or worse: a busy caller's
+   * SEV4-5 tags, at their nominal rates, do not keep it open.
+   */
+  keep_open_elsewhere: severitySetting('SEV5'),
   /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**
