@@ -15,7 +15,8 @@ const incidentFields = z.strictObject({
   /**
    * A SEV3 slowdown of an operation's level (`slow_operation` SEV3) opens an incident only once
    * the operation has been tagged SEV3 or worse for this long, no two tags further apart; SEV1
-   * and SEV2 open at once. `0s` opens at once.
+   * and SEV2 are not held (they wait for a second trace instead: `sev1_confirm_within`,
+   * `sev2_confirm_within`). `0s` opens at once.
    */
   open_after: duration(60_000),
   /**

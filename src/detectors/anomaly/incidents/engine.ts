@@ -408,8 +408,8 @@ export class IncidentEngine {
 
   /**
    * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
-   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once
-   * (once confirmed: `confirmWithin`).
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 are not
+   * held (they wait for a second trace: `confirmWithin`).
    */
   private held(
     r: { service: string; operation: string; severity: number; reason: string },
