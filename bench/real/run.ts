@@ -145,7 +145,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     openedBy: openedBy(run, scoring),
     missed: whyMissed(scoring, run.incidents, run.shiftMs),
     variants: run.variants.map((v) => {
-      const r = { ...run, incidents: v.incidents, notifiedAt: v.notifiedAt };
+      const r = { ...run, ...v };
       const s = scoreReplay(r, faults);
       return {
         name: v.name,

@@ -271,11 +271,24 @@ describe('hourglass replay', () => {
     expect(same!.incidents).toEqual(run.incidents);
     expect([...same!.notifiedAt]).toEqual([...run.notifiedAt]);
     expect(run.incidents.length).toBeGreaterThan(0);
+    // Each tagged span's `anomaly.incident_id`, by its place in the table: only tagged spans
+    // carry one, of an incident the run lists; the same for a variant with the same settings.
+    expect(run.spanIncident.size).toBeGreaterThan(0);
+    const listed = new Set(run.incidents.map((v) => v.id));
+    for (const [i, id] of run.spanIncident) {
+      expect(run.severity[i]).toBeGreaterThan(0);
+      expect(listed.has(id)).toBe(true);
+    }
+    expect([...same!.spanIncident]).toEqual([...run.spanIncident]);
     // Opening on the first SEV1 span (not waiting for a second trace) finds the same one fault.
     const { faults: list } = readFaultList(faults);
-    const scored = (v: IncidentVariantRun) =>
-      scoreReplay({ ...run, incidents: v.incidents, notifiedAt: v.notifiedAt }, list).incidents;
+    const scored = (v: IncidentVariantRun) => scoreReplay({ ...run, ...v }, list).incidents;
     expect(scored(literal!)).toMatchObject({ detected: 1, perDetectedFault: 1 });
+    // Its tagged positives carry that incident, whose origin names cart.
+    expect(scored(literal!).faults[0]!.carried).toMatchObject({
+      id: scored(literal!).faults[0]!.ids[0],
+      originCorrect: true,
+    });
     expect(scored(literal!).faults[0]!.toNotificationS!).toBeLessThanOrEqual(5);
     // Settings that differ give other incidents: with a 1 s quiet it resolves a second after the
     // fault's last slow span, while the processor's (5 minutes) is still open at the files' end.

@@ -412,8 +412,8 @@ export class IncidentEngine {
 
   /**
    * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
-   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once
-   * (a SEV1 once confirmed: `confirmWithin`).
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 are not
+   * held (they wait for a second trace: `confirmWithin`).
    */
   private held(
     r: { service: string; operation: string; severity: number; reason: string },
@@ -428,10 +428,12 @@ export class IncidentEngine {
 
   /**
    * How long a tag that would open an incident waits for a second trace to confirm it (0: it
-   * opens at once): a SEV1 span, `sev1_confirm_within`.
+   * opens at once): a SEV1 span, `sev1_confirm_within`; a slow operation's SEV2 (its level, or a
+   * short run of slow spans), `sev2_confirm_within`.
    */
-  private confirmWithin(r: { severity: number }): number {
-    return r.severity === 1 ? this.config.sev1_confirm_within : 0;
+  private confirmWithin(r: { severity: number; reason: string }): number {
+    if (r.severity === 1) return this.config.sev1_confirm_within;
+    return r.severity === 2 && r.reason === 'slow_operation' ? this.config.sev2_confirm_within : 0;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
@@ -512,6 +514,19 @@ export class IncidentEngine {
     );
   }
 
+  /**
+   * A tag keeps the incident open (counts against `quiet_period`) when it is at most
+   * `keep_open_severity`, and, of an operation other than its origin's, at most
+   * `keep_open_elsewhere`: a busy caller's SEV4-5 tags at their nominal rates are not evidence
+   * that the fault goes on.
+   */
+  private keepsOpenFor(i: Incident, service: string, operation: string, severity: number) {
+    if (severity > this.config.keep_open_severity) return false;
+    if (severity <= this.config.keep_open_elsewhere) return true;
+    const o = i.origin();
+    return o === null || (o.service === service && o.operation === operation);
+  }
+
   /** Counts a span; true when the incident got worse. Events are the caller's when `quiet`. */
   private addSpan(
     i: Incident,
@@ -527,7 +542,7 @@ export class IncidentEngine {
       operation,
       severity,
       now,
-      severity <= this.config.keep_open_severity,
+      this.keepsOpenFor(i, service, operation, severity),
     );
     if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
     this.dirty.add(i);

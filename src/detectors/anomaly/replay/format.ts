@@ -1,5 +1,5 @@
 import type { IncidentView } from '../incidents/incident.js';
-import { originText, type IncidentScoring } from './incident-score.js';
+import { originText, type CarriedIncident, type IncidentScoring } from './incident-score.js';
 import type { Scoring } from './score.js';
 import type { TagSummary } from './tag-runs.js';
 
@@ -157,7 +157,7 @@ export function formatIncidents(list: readonly IncidentView[], limit: number): s
 
 function formatIncidentScoring(s: IncidentScoring): string {
   const out = [
-    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour).\n`,
+    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour). Origin right: ${s.faults.filter((f) => f.originCorrect === true).length} of the ${s.latencyFaults} latency faults (strict: the first incident opened within the fault's four minutes); beside it, ${s.carriedRight} of ${s.latencyFaults} when read from the incident their tagged spans carry, whenever it opened.\n`,
   ];
   out.push(
     markdownTable(
@@ -170,6 +170,7 @@ function formatIncidentScoring(s: IncidentScoring): string {
         'right',
         'to incident',
         'to notification',
+        'carried by its tagged positives (beside)',
       ],
       s.faults.map((f) => [
         f.at,
@@ -180,9 +181,20 @@ function formatIncidentScoring(s: IncidentScoring): string {
         f.originCorrect === null ? '-' : f.originCorrect ? 'yes' : 'no',
         secs(f.toIncidentS),
         secs(f.toNotificationS),
+        carriedText(f.carried),
       ]),
       false,
     ),
   );
   return out.join('\n');
+}
+
+/** `origin (right), opened 35 s before, 61 of 80 tagged`, or `-`. */
+export function carriedText(c: CarriedIncident | null): string {
+  if (!c) return '-';
+  const when =
+    c.openedAfterS < 0
+      ? `opened ${(-c.openedAfterS).toFixed(0)} s before the injection`
+      : `opened ${c.openedAfterS.toFixed(0)} s after`;
+  return `${c.origin} (${c.originCorrect ? 'right' : 'wrong'}), ${when}, on ${c.spans} of ${c.tagged} tagged`;
 }

@@ -58,6 +58,8 @@ export interface IncidentVariantRun {
   readonly name: string;
   readonly incidents: readonly IncidentView[];
   readonly notifiedAt: ReadonlyMap<string, number>;
+  /** Per span of `stream.table` that carries one: its `anomaly.incident_id`. */
+  readonly spanIncident: ReadonlyMap<number, string>;
 }
 
 export interface ReplayRun {
@@ -78,6 +80,8 @@ export interface ReplayRun {
    * `incident_notifier` extension sends at once.
    */
   readonly notifiedAt: ReadonlyMap<string, number>;
+  /** Per span of `stream.table` that carries one: its `anomaly.incident_id`. */
+  readonly spanIncident: ReadonlyMap<number, string>;
   /** The same for each of `incidentVariants`. */
   readonly variants: readonly IncidentVariantRun[];
 }
@@ -115,13 +119,10 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
       (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
-    const { severity, incidents, notifiedAt, variants } = await play(stream, config, logger, s);
+    const played = await play(stream, config, logger, s);
     return {
       stream,
-      severity,
-      incidents,
-      notifiedAt,
-      variants,
+      ...played,
       history,
       config,
       shiftMs,
@@ -196,6 +197,7 @@ async function play(
   severity: Uint8Array;
   incidents: IncidentView[];
   notifiedAt: Map<string, number>;
+  spanIncident: Map<number, string>;
   variants: IncidentVariantRun[];
 }> {
   const onForwarded = s.onForwarded;
@@ -234,10 +236,14 @@ async function play(
   const { incidents, notifiedAt, listener } = heard();
   const primary = processor.detector.incidents;
   primary?.subscribe(listener);
+  // The table's index of the first span of the request in hand.
+  let first = 0;
+  const spanIncident = primary ? recordIncidents(primary, () => first) : new Map<number, string>();
   const shadows = Object.entries(s.incidentVariants ?? {}).map(([name, settings]) => {
     if (!primary) throw new Error('incidents are off: nothing to compare with');
     const h = heard();
-    return { name, engine: shadowEngine(primary, settings, h.listener), ...h };
+    const engine = shadowEngine(primary, settings, h.listener);
+    return { name, engine, spanIncident: recordIncidents(engine, () => first), ...h };
   });
   await processor.start(host);
   try {
@@ -246,6 +252,7 @@ async function play(
       await processor.detector.idle();
       const bytes = r.bytes ?? encodeTableRequest(table, r.first, r.count);
       forwarded = undefined;
+      first = r.first;
       await processor.consume({ signal: 'traces', bytes, items: r.count });
       const out = forwarded as OtlpBatch | undefined;
       if (!out) throw new Error('the processor forwarded nothing');
@@ -263,9 +270,28 @@ async function play(
   for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
   const variants = shadows.map((v) => {
     for (const o of v.engine.openIncidents()) v.incidents.set(o.id, o);
-    return { name: v.name, incidents: [...v.incidents.values()], notifiedAt: v.notifiedAt };
+    const { name, notifiedAt, spanIncident } = v;
+    return { name, incidents: [...v.incidents.values()], notifiedAt, spanIncident };
   });
-  return { severity, incidents: [...incidents.values()], notifiedAt, variants };
+  return { severity, incidents: [...incidents.values()], notifiedAt, spanIncident, variants };
+}
+
+/**
+ * Records the incident `engine` names for each tagged span (`anomaly.incident_id`), by the span's
+ * index in the table: the request's first (`first()`) plus its place in the request.
+ */
+function recordIncidents(engine: IncidentEngine, first: () => number): Map<number, string> {
+  const out = new Map<number, string>();
+  const assign = engine.assign.bind(engine);
+  engine.assign = (index, tagged, now) => {
+    const ids = assign(index, tagged, now);
+    for (let k = 0; k < tagged.length; k++) {
+      const id = ids[k];
+      if (id !== undefined) out.set(first() + tagged[k]!.span, id);
+    }
+    return ids;
+  };
+  return out;
 }
 
 /**
