@@ -133,7 +133,16 @@ interface ReplayJson {
       negative: number;
       leftOut: { near: number; pod: number; callers: number };
     };
-    hourglass: { cuts: { recall: number; precision: number }[]; negativeShares: number[] };
+    hourglass: {
+      cuts: { recall: number; precision: number; tp: number; fp: number }[];
+      negativeShares: number[];
+    };
+    tenfold: {
+      classes: Record<
+        string,
+        { positives: number; positivesTagged: number; negatives: number; negativesTagged: number }
+      >;
+    };
     sigma: { name: string; recall: number }[];
     ewma: { name: string }[];
     atHourglassRate: { k: number; ruleRecall: number; hourglassRecall: number };
@@ -233,6 +242,23 @@ describe('hourglass replay', () => {
     const sev3 = s.hourglass.cuts[2]!;
     expect(sev3.recall).toBeGreaterThan(0.95);
     expect(sev3.precision).toBe(1);
+    // Where F1 is won and lost, by the 10x figure's classes: cart's 40x spans are required until
+    // the key's history (3,600 spans, then the judged ones) shows them once in a thousand (the
+    // first four), then usual; the classes add up to the cut's counts.
+    const classes = Object.values(s.tenfold.classes);
+    const sum = (f: (v: (typeof classes)[number]) => number) =>
+      classes.reduce((n, v) => n + f(v), 0);
+    expect(s.tenfold.classes.required).toMatchObject({ positives: 4, negatives: 0 });
+    expect(s.tenfold.classes.usual).toMatchObject({ positives: 236, negatives: 0 });
+    expect(s.tenfold.classes.under?.positivesTagged).toBe(0);
+    expect(s.tenfold.classes.under?.negativesTagged).toBe(0);
+    expect(
+      s.tenfold.classes.required!.positivesTagged + s.tenfold.classes.usual!.positivesTagged,
+    ).toBe(sev3.tp);
+    expect(sum((v) => v.positives)).toBe(s.spans.positive);
+    expect(sum((v) => v.negatives)).toBe(s.spans.negative);
+    expect(sum((v) => v.positivesTagged)).toBe(sev3.tp);
+    expect(sum((v) => v.negativesTagged)).toBe(sev3.fp);
     expect(s.faults).toHaveLength(1);
     expect(s.faults[0]).toMatchObject({ pod: CART, type: 'cpu_contention', positives: 240 });
     expect(s.faults[0]!.firstTagS[1]).toBeLessThanOrEqual(2); // SEV<=2 on the first slow span
