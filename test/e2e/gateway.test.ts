@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hexAt, indexSpans } from '../../src/otlp/trace-index.js';
+import { detectorOf } from '../detectors/helpers/sidecar.js';
 import { traceRequest } from '../detectors/helpers/traces.js';
 import { OtlpSink } from '../helpers/otlp-sink.js';
 import { PG_PASSWORD } from '../helpers/postgres.js';
@@ -23,7 +24,27 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const SERVICES = Array.from({ length: 12 }, (_s, i) => `svc-${i}`);
+/**
+ * Twelve services, chosen once the instances' addresses are known (the ring hashes them, and
+ * their ports are random): at least one each stays on a and on b when c joins, and one moves to c.
+ */
+function servicesFor(a: string, b: string, c: string): string[] {
+  const owner = (endpoints: string[], s: string) => ServiceRouter.endpointOf(endpoints, s);
+  const wanted = [
+    (s: string) => owner([a, b], s) === a && owner([a, b, c], s) === a,
+    (s: string) => owner([a, b], s) === b && owner([a, b, c], s) === b,
+    (s: string) => owner([a, b, c], s) === c,
+  ];
+  const chosen: string[] = [];
+  for (let i = 0; chosen.length < 12 && i < 10_000; i++) {
+    const s = `svc-${i}`;
+    const need = wanted.findIndex((w) => w(s));
+    if (need >= 0) wanted.splice(need, 1);
+    if (need >= 0 || chosen.length < 12 - wanted.length) chosen.push(s);
+  }
+  if (wanted.length > 0) throw new Error('no services for every part of the ring');
+  return chosen;
+}
 
 async function instance(url: string, name: string, sink: OtlpSink): Promise<TestSidecar> {
   const dir = mkdtempSync(join(tmpdir(), 'hourglass-gateway-'));
@@ -77,6 +98,8 @@ describe('hourglass behind a load balancer routing by service', () => {
     const url = pg.cluster().url(database);
     const a = await instance(url, 'a', sink);
     const b = await instance(url, 'b', sink);
+    const c = await instance(url, 'c', sink); // joins the router's ring later
+    const SERVICES = servicesFor(a.http, b.http, c.http);
     const names = new Map([
       [a.http, 'a'],
       [b.http, 'b'],
@@ -101,6 +124,7 @@ describe('hourglass behind a load balancer routing by service', () => {
     const stored = () =>
       Number(pg.cluster().psql('SELECT COALESCE(SUM(count), 0) FROM hg_daily', database));
     await until(() => stored() === sent, 'every span learned');
+    await detectorOf(c).flushNow(); // c, idle so far, follows what a and b learned
     // Each service was learned by exactly one instance: the one its ring position names.
     const learnedBy = pg
       .cluster()
@@ -118,7 +142,6 @@ describe('hourglass behind a load balancer routing by service', () => {
 
     // A third instance joins: the services whose ring segment it takes move to it.
     const before = new Map(SERVICES.map((s) => [s, router.endpointOf(s)]));
-    const c = await instance(url, 'c', sink);
     router.setEndpoints([a.http, b.http, c.http]);
     const moved = SERVICES.filter((s) => router.endpointOf(s) === c.http);
     expect(moved.length).toBeGreaterThan(0);

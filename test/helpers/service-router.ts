@@ -22,7 +22,7 @@ interface ResourceSpans {
  * whose ring segment changed hands. It answers 200 only when every part was accepted.
  */
 export class ServiceRouter {
-  private ring: { position: number; endpoint: string }[] = [];
+  private ring: Ring = [];
   /** service -> the endpoints that received it, in order of first use. */
   readonly routed = new Map<string, Set<string>>();
 
@@ -48,25 +48,17 @@ export class ServiceRouter {
 
   /** Changes the backends (what the exporter's resolver does when instances come or go). */
   setEndpoints(endpoints: readonly string[]): void {
-    const ring: { position: number; endpoint: string }[] = [];
-    const taken = new Set<number>();
-    for (const endpoint of endpoints) {
-      for (let i = 0; i < POSITIONS_PER_ENDPOINT; i++) {
-        // crc32 of the endpoint's bytes and one byte of i; a position taken already is skipped.
-        const position =
-          crc32(Buffer.concat([Buffer.from(endpoint), Buffer.from([i])])) % RING_SIZE;
-        if (taken.has(position)) continue;
-        taken.add(position);
-        ring.push({ position, endpoint });
-      }
-    }
-    this.ring = ring.sort((a, b) => a.position - b.position);
+    this.ring = ringOf(endpoints);
   }
 
   /** The backend of a service: the first ring position at or after the name's. */
   endpointOf(service: string): string {
-    const at = crc32(service) % RING_SIZE;
-    return (this.ring.find((p) => p.position >= at) ?? this.ring[0]!).endpoint;
+    return ownerOn(this.ring, service);
+  }
+
+  /** The backend a ring of `endpoints` would give a service (to plan a test's services). */
+  static endpointOf(endpoints: readonly string[], service: string): string {
+    return ownerOn(ringOf(endpoints), service);
   }
 
   close(): Promise<void> {
@@ -107,4 +99,26 @@ export class ServiceRouter {
     });
     res.end();
   }
+}
+
+type Ring = { position: number; endpoint: string }[];
+
+function ringOf(endpoints: readonly string[]): Ring {
+  const ring: Ring = [];
+  const taken = new Set<number>();
+  for (const endpoint of endpoints) {
+    for (let i = 0; i < POSITIONS_PER_ENDPOINT; i++) {
+      // crc32 of the endpoint's bytes and one byte of i; a position taken already is skipped.
+      const position = crc32(Buffer.concat([Buffer.from(endpoint), Buffer.from([i])])) % RING_SIZE;
+      if (taken.has(position)) continue;
+      taken.add(position);
+      ring.push({ position, endpoint });
+    }
+  }
+  return ring.sort((a, b) => a.position - b.position);
+}
+
+function ownerOn(ring: Ring, service: string): string {
+  const at = crc32(service) % RING_SIZE;
+  return (ring.find((p) => p.position >= at) ?? ring[0]!).endpoint;
 }
