@@ -10,10 +10,12 @@
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
  *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
  *   npm run bench:real -- --no-sim --incidents '{"literal":{"sev1_confirm_within":"0s"}}'  # beside them
+ *   npm run bench:real -- --no-sim --no-fresh --restart-every 30m  # a sidecar restarted every 30 min
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../src/config/duration.js';
 import { anomalyProcessorSchema } from '../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
 import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
@@ -37,10 +39,19 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results/real.json' },
     set: { type: 'string', default: '{}' },
     incidents: { type: 'string', default: '{}' },
+    'restart-every': { type: 'string' },
   },
 });
 
 const HISTORY_SHIFT_MS = -7 * 86_400_000;
+const restartEveryMs = restartInterval(values['restart-every']);
+
+/** `--restart-every`, in ms (0: never restarted). */
+function restartInterval(text: string | undefined): number {
+  const ms = text === undefined ? 0 : parseDuration(text);
+  if (ms === undefined) throw new Error(`--restart-every: "${text}" is not a duration (e.g. 30m)`);
+  return ms;
+}
 const data = resolve(values.data);
 const wanted = values.days?.split(',') ?? DAYS.map((d) => d.day);
 const days = DAYS.filter((d) => wanted.includes(d.day));
@@ -107,6 +118,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     historyShiftMs: HISTORY_SHIFT_MS,
     recalculate,
     incidentVariants: JSON.parse(values.incidents) as Record<string, Record<string, unknown>>,
+    restartEveryMs,
   });
   const { faults } = readFaultList(join(data, d.day, 'fault_list.json'));
   const scoring = scoreReplay(run, faults);
@@ -129,7 +141,10 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
       };
     }),
   };
-  console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
+  const restarts = restartEveryMs > 0 ? `, restarted every ${values['restart-every']}` : '';
+  console.error(
+    `${d.day} (${d.system}, ${result.state}${restarts}): ${result.seconds.toFixed(0)} s`,
+  );
   if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
   return result;
 }
@@ -146,7 +161,7 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   const rows = results.filter((r) => r.state === state);
   if (rows.length === 0) continue;
   console.log(
-    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}\n`,
+    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}${restartEveryMs > 0 ? `, the sidecar restarted every ${values['restart-every']}` : ''}\n`,
   );
   const names = rows[0]!.figures.map((f) => f.name);
   console.log(

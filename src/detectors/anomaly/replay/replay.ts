@@ -51,6 +51,11 @@ export interface ReplaySettings {
    * so that settings are compared in one replay (`npm run bench:real -- --incidents`).
    */
   readonly incidentVariants?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * Restarts the sidecar every this many ms of replay time: the processor is shut down (its last
+   * flush written) and a new one started on the same database, as a deploy does. 0: never.
+   */
+  readonly restartEveryMs?: number;
 }
 
 /** The incidents of one of `incidentVariants`. */
@@ -191,7 +196,7 @@ async function play(
   stream: ReplayStream,
   config: AnomalyProcessorConfig,
   logger: Logger,
-  s: Pick<ReplaySettings, 'onForwarded' | 'incidentVariants'>,
+  s: Pick<ReplaySettings, 'onForwarded' | 'incidentVariants' | 'restartEveryMs'>,
 ): Promise<{
   severity: Uint8Array;
   incidents: IncidentView[];
@@ -201,23 +206,17 @@ async function play(
   const onForwarded = s.onForwarded;
   const { table, requests } = stream;
   const clock = new ManualClock(requests[0]!.at - 1);
+  const restartEvery = s.restartEveryMs ?? 0;
+  if (restartEvery > 0 && Object.keys(s.incidentVariants ?? {}).length > 0) {
+    throw new Error('incident variants cannot be compared across restarts');
+  }
   let forwarded: OtlpBatch | undefined;
-  const processor = anomalyProcessorFactory().create(
-    {
-      id: 'anomaly',
-      logger,
-      clock,
-      metrics: new SelfMetrics({ processMetrics: false }),
+  const next = {
+    consume: (batch: OtlpBatch) => {
+      forwarded = batch;
+      return Promise.resolve();
     },
-    config,
-    'traces',
-    {
-      consume: (batch: OtlpBatch) => {
-        forwarded = batch;
-        return Promise.resolve();
-      },
-    },
-  ) as AnomalyProcessor;
+  };
   const severity = new Uint8Array(table.count);
   // Each incident as it was last heard of (it opens, grows, resolves in replay time).
   const heard = () => {
@@ -232,16 +231,40 @@ async function play(
     return { incidents, notifiedAt, listener };
   };
   const { incidents, notifiedAt, listener } = heard();
+  // A new processor (a restarted sidecar) on the same database, heard from the start.
+  const launch = async () => {
+    const p = anomalyProcessorFactory().create(
+      { id: 'anomaly', logger, clock, metrics: new SelfMetrics({ processMetrics: false }) },
+      config,
+      'traces',
+      next,
+    ) as AnomalyProcessor;
+    p.detector.incidents?.subscribe(listener);
+    await p.start(host);
+    return p;
+  };
+  const stop = async (p: AnomalyProcessor) => {
+    await p.shutdown();
+    for (const v of p.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
+  };
+  let processor = await launch();
   const primary = processor.detector.incidents;
-  primary?.subscribe(listener);
   const shadows = Object.entries(s.incidentVariants ?? {}).map(([name, settings]) => {
     if (!primary) throw new Error('incidents are off: nothing to compare with');
     const h = heard();
     return { name, engine: shadowEngine(primary, settings, h.listener), ...h };
   });
-  await processor.start(host);
+  let restartAt = restartEvery > 0 ? requests[0]!.at + restartEvery : Number.POSITIVE_INFINITY;
   try {
     for (const r of requests) {
+      if (r.at >= restartAt) {
+        // The sidecar stops when its time comes and starts again at once (no downtime).
+        clock.set(restartAt);
+        await processor.detector.idle();
+        await stop(processor);
+        processor = await launch();
+        while (restartAt <= r.at) restartAt += restartEvery;
+      }
       if (r.at > clock.now()) clock.set(r.at);
       await processor.detector.idle();
       const bytes = r.bytes ?? encodeTableRequest(table, r.first, r.count);
@@ -258,9 +281,8 @@ async function play(
     clock.advance(config.flush_interval);
     await processor.detector.idle();
   } finally {
-    await processor.shutdown();
+    await stop(processor);
   }
-  for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
   const variants = shadows.map((v) => {
     for (const o of v.engine.openIncidents()) v.incidents.set(o.id, o);
     return { name: v.name, incidents: [...v.incidents.values()], notifiedAt: v.notifiedAt };
