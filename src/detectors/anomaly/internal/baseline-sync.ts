@@ -5,6 +5,7 @@ import type { BaselineModel } from './baseline-model.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import { JobAborted, type JobQueue } from './job-queue.js';
 import type { KeyState } from './key-state.js';
+import { resumeLevels } from './level-saves.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
 import type { Storage } from './store/storage.js';
@@ -60,6 +61,9 @@ export class BaselineSync {
       this.retention(now);
       await this.rebuild();
       this.reloadThresholds();
+      // The levels as the last run left them (a restart keeps the slow-operation detection).
+      const levels = this.c.storage.levels;
+      if (levels) resumeLevels(this.c.model, levels.levels(), now);
       const b = this.c.storage.baselines;
       if (b) {
         this.generations = {

@@ -1,0 +1,98 @@
+import { LEVEL_BINS, type LevelSnapshot } from './level.js';
+
+/**
+ * A key's level (level.ts) as the store keeps it, one blob: a header (format, number of
+ * thresholds, the histogram's first non-empty bin and how many bins follow), the live state and
+ * counts as float64, the thresholds, then the histogram's bins from its first non-empty one to its
+ * last as float32 (about 1 KB for a typical key, 2.4 KB at most). `decodeLevel` checks every part:
+ * a blob of another format or length, or with a value out of range, is not read.
+ */
+const FORMAT = 1;
+const HEADER = 8;
+const FIELDS = 6;
+
+export function encodeLevel(s: LevelSnapshot): Uint8Array {
+  const h = s.histogram;
+  let lo = 0;
+  let hi = -1;
+  if (h) {
+    while (lo < h.length && h[lo] === 0) lo++;
+    hi = h.length - 1;
+    while (hi >= lo && h[hi] === 0) hi--;
+  }
+  const bins = hi - lo + 1;
+  const thr = s.thresholds ?? new Float64Array(0);
+  const bytes = new Uint8Array(HEADER + 8 * (FIELDS + thr.length) + 4 * Math.max(bins, 0));
+  const v = new DataView(bytes.buffer);
+  v.setUint8(0, FORMAT);
+  v.setUint8(1, thr.length);
+  // No histogram (nothing counted) is written as lo = 0xffff.
+  v.setUint16(2, h ? lo : 0xffff, true);
+  v.setUint16(4, Math.max(bins, 0), true);
+  let at = HEADER;
+  for (const x of [s.value, s.logRatio, s.last, s.gap, s.samples, s.firstCounted]) {
+    v.setFloat64(at, x, true);
+    at += 8;
+  }
+  for (const x of thr) {
+    v.setFloat64(at, x, true);
+    at += 8;
+  }
+  for (let i = 0; i < bins; i++) {
+    v.setFloat32(at, h![lo + i]!, true);
+    at += 4;
+  }
+  return bytes;
+}
+
+/** The level stored in `bytes`; undefined when they are not a level of this format. */
+export function decodeLevel(bytes: Uint8Array): LevelSnapshot | undefined {
+  if (bytes.length < HEADER + 8 * FIELDS) return undefined;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nThr = v.getUint8(1);
+  const lo = v.getUint16(2, true);
+  const bins = v.getUint16(4, true);
+  const counted = lo !== 0xffff;
+  if (
+    v.getUint8(0) !== FORMAT ||
+    (nThr !== 0 && nThr !== 5) ||
+    bytes.length !== HEADER + 8 * (FIELDS + nThr) + 4 * bins ||
+    (counted ? lo + bins > LEVEL_BINS : bins !== 0)
+  ) {
+    return undefined;
+  }
+  const f: number[] = [];
+  for (let at = HEADER; at < HEADER + 8 * (FIELDS + nThr); at += 8) f.push(v.getFloat64(at, true));
+  if (!f.every(Number.isFinite)) return undefined;
+  const [value, logRatio, last, gap, samples, firstCounted] = f as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (value < 0 || value > 3 || last < 0 || gap < 0 || samples < 0 || firstCounted < 0) {
+    return undefined;
+  }
+  let histogram: Float32Array | undefined;
+  if (counted) {
+    histogram = new Float32Array(LEVEL_BINS);
+    let at = HEADER + 8 * (FIELDS + nThr);
+    for (let i = 0; i < bins; i++, at += 4) {
+      const x = v.getFloat32(at, true);
+      if (!(x >= 0) || x === Number.POSITIVE_INFINITY) return undefined;
+      histogram[lo + i] = x;
+    }
+  }
+  return {
+    value,
+    logRatio,
+    last,
+    gap,
+    samples,
+    firstCounted,
+    thresholds: nThr === 0 ? undefined : Float64Array.from(f.slice(FIELDS)),
+    histogram,
+  };
+}

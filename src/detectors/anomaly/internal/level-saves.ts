@@ -1,0 +1,67 @@
+import type { BaselineModel } from './baseline-model.js';
+import { decodeLevel, encodeLevel } from './level-codec.js';
+import type { LevelStamp } from './level.js';
+import type { KeyState } from './key-state.js';
+
+/**
+ * How often a key's level is written to the store while it changes (at the flush that comes
+ * after; every changed one at shutdown): what a process killed at any moment loses of it.
+ */
+export const LEVEL_SAVE_MS = 60_000;
+
+/** A level to write: the key's id, the blob (level-codec.ts), and the state it holds. */
+export interface LevelRow {
+  readonly key: KeyState;
+  readonly id: number;
+  readonly state: Uint8Array;
+  readonly stamp: LevelStamp;
+}
+
+/** A level as read from the store. */
+export interface StoredLevel {
+  readonly key_id: number;
+  readonly saved_at: number;
+  readonly state: Uint8Array;
+}
+
+/**
+ * The levels to write at this flush: the keys (with a database id) whose level changed since it
+ * was last written, LEVEL_SAVE_MS ago or more (`all`: whatever changed, at shutdown).
+ */
+export function levelsDue(model: BaselineModel, now: number, all: boolean): LevelRow[] {
+  const out: LevelRow[] = [];
+  for (const key of model.keys()) {
+    const level = key.level;
+    if (key.id === undefined || !level.unsaved) continue;
+    if (!all && now - level.saved.at < LEVEL_SAVE_MS) continue;
+    out.push({ key, id: key.id, state: encodeLevel(level.snapshot()), stamp: level.stamp(now) });
+  }
+  return out;
+}
+
+/** After the commit: what each level held when it was written. */
+export function levelsWritten(rows: readonly LevelRow[]): void {
+  for (const r of rows) r.key.level.saved = r.stamp;
+}
+
+/**
+ * Takes up the stored levels at start (`now`), for the keys that have observed nothing since (a
+ * key that learned from memory while the store could not be read keeps what it learned). A blob
+ * that does not decode is skipped. Returns how many were taken up.
+ */
+export function resumeLevels(
+  model: BaselineModel,
+  stored: Iterable<StoredLevel>,
+  now: number,
+): number {
+  let resumed = 0;
+  for (const row of stored) {
+    const key = model.withId(row.key_id);
+    if (!key || !key.level.blank) continue;
+    const s = decodeLevel(row.state);
+    if (!s) continue;
+    key.level.resume(s, row.saved_at, now);
+    resumed++;
+  }
+  return resumed;
+}
