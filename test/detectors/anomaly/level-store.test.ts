@@ -6,31 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js';
 import { decodeLevel, encodeLevel } from '../../../src/detectors/anomaly/internal/level-codec.js';
 import { LEVEL_SAVE_MS } from '../../../src/detectors/anomaly/internal/level-saves.js';
-import {
-  LEVEL_ALPHA,
-  LEVEL_MIN_SPAN_MS,
-  LevelState,
-  U_MEAN,
-} from '../../../src/detectors/anomaly/internal/level.js';
+import { LEVEL_ALPHA, LevelState, U_MEAN } from '../../../src/detectors/anomaly/internal/level.js';
 import { THR_P50, THR_P95, THR_P99 } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { standaloneDetector } from '../helpers/detector.js';
 import { Random } from '../helpers/random.js';
-import { traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import { learnLevel, levelSpans, playLive } from '../helpers/level-traffic.js';
 
 const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
-const EVERY_MS = 250;
-
-/** `n` spans of one operation, one every EVERY_MS from `startMs`, `factor` times its usual. */
-function spans(r: Random, startMs: number, n: number, factor = 1): SpanSpec[] {
-  return Array.from({ length: n }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: startMs + i * EVERY_MS,
-    durationMs: wholeNanos(factor * r.latency(100, 0.3)),
-  }));
-}
-
 /** A level fed `n` spans of a log-normal operation, one every `everyMs`, `factor` times slower. */
 function fed(n: number, everyMs: number, factor: number, r = new Random(5)): LevelState {
   const thr = new Float32Array(8);
@@ -130,32 +114,10 @@ describe('a restart of the sidecar (SQLite)', () => {
     await d.shutdown();
   }
 
-  /** Sends `list` as it happens: the clock follows the spans, a flush every 10 s. */
-  async function play(d: AnomalyDetector, clock: FakeClock, list: SpanSpec[]) {
-    const tagged: number[] = [];
-    for (let i = 0; i < list.length; i += 40) {
-      const part = list.slice(i, i + 40);
-      const end = part.at(-1)!.startMs + 1000;
-      if (end > clock.now()) clock.set(end);
-      const scored = d.score(traceRequest(part));
-      for (const a of scored.anomalies) if (a.reason === 'slow_operation') tagged.push(a.severity);
-      d.accept(scored);
-      if (Math.floor(end / 10_000) !== Math.floor((end - 40 * EVERY_MS) / 10_000)) {
-        await d.flushNow();
-        await d.idle();
-      }
-    }
-    return tagged;
-  }
-
-  /** A key with baselines and level thresholds of its own: a week ago's hour, then 15 min live. */
+  /** A detector whose one key has baselines and level thresholds of its own. */
   async function learned(clock: FakeClock, r: Random): Promise<AnomalyDetector> {
     const d = await start(clock);
-    d.accept(d.score(traceRequest(spans(r, MONDAY - 7 * 24 * H + 9 * H, 2000))));
-    await d.flushNow();
-    await d.idle();
-    await play(d, clock, spans(r, clock.now(), (LEVEL_MIN_SPAN_MS + 5 * 60_000) / EVERY_MS));
-    expect(d.keys({})[0]!.level.thresholds).toBeDefined();
+    await learnLevel(d, clock, r);
     return d;
   }
 
@@ -173,7 +135,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     expect(after.value).toBe(before.value);
     // Its own thresholds, where a new process would have none for 10 minutes (and nothing to
     // borrow: its service has no other key).
-    const tagged = await play(d, clock, spans(r, clock.now(), 120, 3));
+    const tagged = await playLive(d, clock, levelSpans(r, clock.now(), 120, 3));
     expect(tagged.filter((sev) => sev <= 3).length).toBeGreaterThanOrEqual(60);
   });
 
@@ -181,7 +143,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     const clock = new FakeClock(MONDAY + 9 * H);
     const r = new Random(12);
     const d = await learned(clock, r);
-    await play(d, clock, spans(r, clock.now(), 80, 4));
+    await playLive(d, clock, levelSpans(r, clock.now(), 80, 4));
     expect(d.keys({})[0]!.level.value).toBeGreaterThan(2);
     await stop(d);
 
@@ -191,7 +153,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     expect(level.value).toBeCloseTo(U_MEAN, 6);
     expect(level.thresholds).toBeDefined();
     // As usual again: nothing tagged for the operation.
-    expect(await play(again, clock, spans(r, clock.now(), 80))).toEqual([]);
+    expect(await playLive(again, clock, levelSpans(r, clock.now(), 80))).toEqual([]);
   });
 
   it('writes a changed level at most every LEVEL_SAVE_MS, and every changed one at shutdown', async () => {
@@ -210,12 +172,12 @@ describe('a restart of the sidecar (SQLite)', () => {
     // Flushes every 10 s while the level changes: written again LEVEL_SAVE_MS after, not before.
     let next = first;
     for (let i = 0; i < 8 && next === first; i++) {
-      await play(d, clock, spans(r, clock.now(), 40));
+      await playLive(d, clock, levelSpans(r, clock.now(), 40));
       next = stored()[0]!.saved_at;
     }
     expect(next - first).toBeGreaterThanOrEqual(LEVEL_SAVE_MS);
     expect(next - first).toBeLessThan(LEVEL_SAVE_MS + 20_000);
-    await play(d, clock, spans(r, clock.now(), 40));
+    await playLive(d, clock, levelSpans(r, clock.now(), 40));
     expect(stored()).toEqual([{ saved_at: next }]);
     await stop(d);
     expect(stored()).toEqual([{ saved_at: clock.now() }]);
@@ -234,7 +196,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     // Nothing stored: the key learns its level again, as before this version.
     expect(d.keys({})[0]!.level.thresholds).toBeUndefined();
     expect(d.keys({})[0]!.count()).toBeGreaterThan(0);
-    await play(d, clock, spans(r, clock.now(), 400));
+    await playLive(d, clock, levelSpans(r, clock.now(), 400));
     await stop(d);
     const after = new Database(file, { readonly: true });
     try {

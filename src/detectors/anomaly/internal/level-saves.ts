@@ -1,6 +1,6 @@
 import type { BaselineModel } from './baseline-model.js';
 import { decodeLevel, encodeLevel } from './level-codec.js';
-import type { LevelStamp } from './level.js';
+import { U_MEAN, type LevelStamp } from './level.js';
 import type { KeyState } from './key-state.js';
 
 /**
@@ -22,6 +22,8 @@ export interface StoredLevel {
   readonly key_id: number;
   readonly saved_at: number;
   readonly state: Uint8Array;
+  /** False: another instance's of a fleet (pg-levels.ts): only what it learned is taken up. */
+  readonly own?: boolean;
 }
 
 /**
@@ -46,7 +48,8 @@ export function levelsWritten(rows: readonly LevelRow[]): void {
 
 /**
  * Takes up the stored levels at start (`now`), for the keys that have observed nothing since (a
- * key that learned from memory while the store could not be read keeps what it learned). A blob
+ * key that learned from memory while the store could not be read keeps what it learned); of
+ * another instance's level, what it learned only, its live state starting as a new one's. A blob
  * that does not decode is skipped. Returns how many were taken up.
  */
 export function resumeLevels(
@@ -60,7 +63,8 @@ export function resumeLevels(
     if (!key || !key.level.blank) continue;
     const s = decodeLevel(row.state);
     if (!s) continue;
-    key.level.resume(s, row.saved_at, now);
+    const learned = row.own === false ? { ...s, value: U_MEAN, logRatio: 0, last: 0 } : s;
+    key.level.resume(learned, row.saved_at, now);
     resumed++;
   }
   return resumed;

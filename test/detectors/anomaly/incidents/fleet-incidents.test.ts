@@ -324,7 +324,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
       );
       const fresh = await start(url, 'new');
       expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
-        '6',
+        '7',
       );
       await traffic(fresh, 5, 2_000);
       await flush(fresh);
