@@ -348,7 +348,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
         pg
           .cluster()
           .psql("SELECT instance || ':' || schema_version FROM hg_instances ORDER BY 1", db),
-      ).toBe('new:6\nold:5');
+      ).toBe('new:7\nold:5');
     } finally {
       await old.shutdown();
     }
