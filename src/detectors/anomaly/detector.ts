@@ -331,7 +331,7 @@ export class AnomalyDetector {
     const summaries = this.summaries.entries();
     let summarized: Set<string> | undefined;
     let rateWrite: ReturnType<typeof writeRatePending> | undefined;
-    const levels = state === 'unavailable' ? [] : levelsDue(this.model, now, final);
+    let levels: ReturnType<typeof levelsDue> = [];
     const written =
       state === 'unavailable'
         ? undefined
@@ -340,6 +340,9 @@ export class AnomalyDetector {
             const w = writePending(b, this.model);
             const rates = this.storage.rates;
             rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
+            // Keys given their id by this transaction too (a key new since the last flush).
+            const given = [...w.assigned, ...(rateWrite?.assigned ?? [])];
+            levels = levelsDue(this.model, now, final, given);
             this.storage.levels?.write(levels);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);

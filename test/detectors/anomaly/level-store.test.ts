@@ -35,7 +35,15 @@ describe('a level in the store', () => {
     const back = decodeLevel(encodeLevel(s))!;
     expect(back.thresholds).toEqual(s.thresholds);
     expect(back.histogram).toEqual(s.histogram);
-    for (const f of ['value', 'logRatio', 'last', 'gap', 'samples', 'firstCounted'] as const) {
+    for (const f of [
+      'value',
+      'logRatio',
+      'last',
+      'gap',
+      'samples',
+      'firstCounted',
+      'tick',
+    ] as const) {
       expect(back[f], f).toBe(s[f]);
     }
     expect(s.gap).toBeCloseTo(100, 6);

@@ -279,6 +279,7 @@ export class FleetSync {
     }
     await this.reloadThresholds(store);
     resumeLevels(this.c.model, await store.levels(), now);
+    this.c.model.firstLevels(this.c.percentiles.level);
     const incidents = this.c.incidents && (await store.incidents());
     if (incidents) this.c.incidents!.loaded(incidents.parts, incidents.next, now);
   }

@@ -3,13 +3,14 @@ import { LEVEL_BINS, type LevelSnapshot } from './level.js';
 /**
  * A key's level (level.ts) as the store keeps it, one blob: a header (format, number of
  * thresholds, the histogram's first non-empty bin and how many bins follow), the live state and
- * counts as float64, the thresholds, then the histogram's bins from its first non-empty one to its
+ * counts as float64 (the level, the size, the last span's time, the time between spans, the
+ * spans counted, the first counted one's time, the spans since the last counted one), the thresholds, then the histogram's bins from its first non-empty one to its
  * last as float32 (about 1 KB for a typical key, 2.4 KB at most). `decodeLevel` checks every part:
  * a blob of another format or length, or with a value out of range, is not read.
  */
 const FORMAT = 1;
 const HEADER = 8;
-const FIELDS = 6;
+const FIELDS = 7;
 
 export function encodeLevel(s: LevelSnapshot): Uint8Array {
   const h = s.histogram;
@@ -30,7 +31,7 @@ export function encodeLevel(s: LevelSnapshot): Uint8Array {
   v.setUint16(2, h ? lo : 0xffff, true);
   v.setUint16(4, Math.max(bins, 0), true);
   let at = HEADER;
-  for (const x of [s.value, s.logRatio, s.last, s.gap, s.samples, s.firstCounted]) {
+  for (const x of [s.value, s.logRatio, s.last, s.gap, s.samples, s.firstCounted, s.tick]) {
     v.setFloat64(at, x, true);
     at += 8;
   }
@@ -64,7 +65,8 @@ export function decodeLevel(bytes: Uint8Array): LevelSnapshot | undefined {
   const f: number[] = [];
   for (let at = HEADER; at < HEADER + 8 * (FIELDS + nThr); at += 8) f.push(v.getFloat64(at, true));
   if (!f.every(Number.isFinite)) return undefined;
-  const [value, logRatio, last, gap, samples, firstCounted] = f as [
+  const [value, logRatio, last, gap, samples, firstCounted, tick] = f as [
+    number,
     number,
     number,
     number,
@@ -75,6 +77,7 @@ export function decodeLevel(bytes: Uint8Array): LevelSnapshot | undefined {
   if (value < 0 || value > 3 || last < 0 || gap < 0 || samples < 0 || firstCounted < 0) {
     return undefined;
   }
+  if (!Number.isInteger(tick) || tick < 0 || tick > 3) return undefined;
   let histogram: Float32Array | undefined;
   if (counted) {
     histogram = new Float32Array(LEVEL_BINS);
@@ -92,6 +95,7 @@ export function decodeLevel(bytes: Uint8Array): LevelSnapshot | undefined {
     gap,
     samples,
     firstCounted,
+    tick,
     thresholds: nThr === 0 ? undefined : Float64Array.from(f.slice(FIELDS)),
     histogram,
   };

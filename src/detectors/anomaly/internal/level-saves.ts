@@ -27,16 +27,24 @@ export interface StoredLevel {
 }
 
 /**
- * The levels to write at this flush: the keys (with a database id) whose level changed since it
- * was last written, LEVEL_SAVE_MS ago or more (`all`: whatever changed, at shutdown).
+ * The levels to write at this flush: the keys with a database id (theirs, or one `assigned` in the
+ * flush's transaction) whose level changed since it was last written, LEVEL_SAVE_MS ago or more
+ * (`all`: whatever changed, at shutdown).
  */
-export function levelsDue(model: BaselineModel, now: number, all: boolean): LevelRow[] {
+export function levelsDue(
+  model: BaselineModel,
+  now: number,
+  all: boolean,
+  assigned: readonly (readonly [KeyState, number])[] = [],
+): LevelRow[] {
+  const given = new Map(assigned);
   const out: LevelRow[] = [];
   for (const key of model.keys()) {
     const level = key.level;
-    if (key.id === undefined || !level.unsaved) continue;
+    const id = key.id ?? given.get(key);
+    if (id === undefined || !level.unsaved) continue;
     if (!all && now - level.saved.at < LEVEL_SAVE_MS) continue;
-    out.push({ key, id: key.id, state: encodeLevel(level.snapshot()), stamp: level.stamp(now) });
+    out.push({ key, id, state: encodeLevel(level.snapshot()), stamp: level.stamp(now) });
   }
   return out;
 }

@@ -98,8 +98,8 @@ export class LevelState {
   thresholds: Float64Array | undefined;
   /**
    * Until `thresholds` are learned: the thresholds the key's service's learned levels show, or
-   * the processor's (`LevelPool`), so that a key called once a minute, which takes many hours to
-   * count LEVEL_MIN_SAMPLES spans after a restart, can still tag a sustained slowdown.
+   * the processor's (`LevelPool`), so that a new key called once a minute, which takes many hours
+   * to count LEVEL_MIN_SAMPLES spans, can still tag a sustained slowdown.
    */
   borrowed: Float64Array | undefined;
   /** Bumped whenever `thresholds` are set (the pool is read again). */
@@ -175,6 +175,7 @@ export class LevelState {
       gap: this.gap,
       samples: this.samples,
       firstCounted: this.firstCounted,
+      tick: this.tick,
       thresholds: this.thresholds,
       histogram: this.histogram,
     };
@@ -196,6 +197,7 @@ export class LevelState {
     this.gap = s.gap;
     this.samples = s.samples;
     this.firstCounted = s.firstCounted;
+    this.tick = s.tick;
     this.histogram = s.histogram;
     this.thresholds = s.thresholds;
     if (s.thresholds !== undefined) {
@@ -257,6 +259,8 @@ export interface LevelSnapshot {
   readonly gap: number;
   readonly samples: number;
   readonly firstCounted: number;
+  /** Spans since the histogram last counted one (0 .. COUNT_EVERY - 1). */
+  readonly tick: number;
   readonly thresholds: Float64Array | undefined;
   readonly histogram: Float32Array | undefined;
 }
@@ -277,8 +281,9 @@ export interface LevelOwner {
 
 /**
  * Level thresholds for keys without learned ones. A key learns its own from LEVEL_MIN_SAMPLES
- * spans counted live (the histogram is not stored), so after a restart a key called once or twice
- * a minute has none for many hours, though its level rises over a slowdown's spans. Until then
+ * spans counted live (the store keeps them across restarts, level-saves.ts, but not `hourglass
+ * backfill`), so a new key called once or twice a minute has none for many hours, though its
+ * level rises over a slowdown's spans. Until then
  * it borrows, severity by severity, the median of the learned thresholds of its service's keys,
  * or, when none of them has learned any, of every key's: what a typical level does on normal
  * traffic. The size bound (level-shift.ts) and the rule that only spans slower than their
