@@ -16,32 +16,26 @@ export const DELETE_ORPHAN_LEVELS = 'DELETE FROM levels WHERE key_id NOT IN (SEL
 /**
  * Each key's level (level.ts: its histogram, counts, thresholds and live state), one row a key,
  * replaced by the flushes (level-saves.ts) and read at start: a restart keeps the slow-operation
- * detection. Rows go with their keys.
+ * detection. Rows go with their keys (baseline-store.ts, trim-store.ts).
  */
 export class LevelStore {
-  private readonly upsert;
-  private readonly all;
-  private readonly orphans;
+  private readonly s;
 
   constructor(db: Database.Database) {
-    this.upsert = db.prepare(
-      'INSERT OR REPLACE INTO levels (key_id, saved_at, state) VALUES (?, ?, ?)',
-    );
-    this.all = db.prepare<[], StoredLevel>('SELECT key_id, saved_at, state FROM levels');
-    this.orphans = db.prepare(DELETE_ORPHAN_LEVELS);
+    this.s = {
+      upsert: db.prepare(
+        'INSERT OR REPLACE INTO levels (key_id, saved_at, state) VALUES (?, ?, ?)',
+      ),
+      all: db.prepare<[], StoredLevel>('SELECT key_id, saved_at, state FROM levels'),
+    };
   }
 
   /** Writes levels (call inside the flush's transaction). */
   write(rows: readonly LevelRow[]): void {
-    for (const r of rows) this.upsert.run(r.id, r.stamp.at, r.state);
+    for (const r of rows) this.s.upsert.run(r.id, r.stamp.at, r.state);
   }
 
   levels(): StoredLevel[] {
-    return this.all.all();
-  }
-
-  /** Deletes the levels of keys deleted (retention, eviction). */
-  deleteOrphans(): number {
-    return this.orphans.run().changes;
+    return this.s.all.all();
   }
 }
