@@ -7,6 +7,7 @@ import type { AnomalyDetector } from '../../../src/detectors/anomaly/detector.js
 import { decodeLevel, encodeLevel } from '../../../src/detectors/anomaly/internal/level-codec.js';
 import { LEVEL_SAVE_MS } from '../../../src/detectors/anomaly/internal/level-saves.js';
 import { LEVEL_ALPHA, LevelState, U_MEAN } from '../../../src/detectors/anomaly/internal/level.js';
+import { SlowRun } from '../../../src/detectors/anomaly/internal/slow-run.js';
 import { THR_P50, THR_P95, THR_P99 } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { standaloneDetector } from '../helpers/detector.js';
@@ -50,6 +51,14 @@ describe('a level in the store', () => {
     // Only the histogram's non-empty bins are written.
     expect(encodeLevel(s).length).toBeLessThan(1500);
     expect(decodeLevel(encodeLevel(new LevelState().snapshot()))?.histogram).toBeUndefined();
+    // With the key's run of slow spans (slow-run.ts).
+    const run = new SlowRun();
+    run.add(0.004, 6, 1_000);
+    run.add(0.002, 7, 7_000);
+    const withRun = decodeLevel(encodeLevel(s, run.snapshot()))!;
+    expect(withRun.run).toEqual(run.snapshot());
+    expect(withRun.histogram).toEqual(s.histogram);
+    expect(back.run).toBeUndefined();
   });
 
   it('never reads a blob of another format, cut short, or with values out of range', () => {
@@ -63,6 +72,12 @@ describe('a level in the store', () => {
     const nan = Uint8Array.from(good);
     new DataView(nan.buffer).setFloat64(8, Number.NaN, true); // the level itself
     expect(decodeLevel(nan)).toBeUndefined();
+    const run = new SlowRun();
+    run.add(0.004, 6, 1_000);
+    const badRun = encodeLevel(fed(500, 100, 1).snapshot(), run.snapshot());
+    // The run follows the header and 7 numbers (no thresholds): its length, start, first rate.
+    new DataView(badRun.buffer).setFloat64(8 + 7 * 8 + 2 * 8, 2, true); // a tail rate of 2
+    expect(decodeLevel(badRun)).toBeUndefined();
     const negativeBin = Uint8Array.from(good);
     new DataView(negativeBin.buffer).setFloat32(good.length - 4, -1, true);
     expect(decodeLevel(negativeBin)).toBeUndefined();

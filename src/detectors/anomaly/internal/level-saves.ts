@@ -1,6 +1,7 @@
 import type { BaselineModel } from './baseline-model.js';
 import { decodeLevel, encodeLevel } from './level-codec.js';
 import { U_MEAN, type LevelStamp } from './level.js';
+import { RUN_GAP_MS, SlowRun } from './slow-run.js';
 import type { KeyState } from './key-state.js';
 
 /**
@@ -44,7 +45,8 @@ export function levelsDue(
     const id = key.id ?? given.get(key);
     if (id === undefined || !level.unsaved) continue;
     if (!all && now - level.saved.at < LEVEL_SAVE_MS) continue;
-    out.push({ key, id, state: encodeLevel(level.snapshot()), stamp: level.stamp(now) });
+    const state = encodeLevel(level.snapshot(), key.run?.snapshot());
+    out.push({ key, id, state, stamp: level.stamp(now) });
   }
   return out;
 }
@@ -55,7 +57,7 @@ export function levelsWritten(rows: readonly LevelRow[]): void {
 }
 
 /**
- * Takes up the stored levels at start (`now`), for the keys that have observed nothing since (a
+ * Takes up the stored levels (and runs of slow spans) at start (`now`), for the keys that have observed nothing since (a
  * key that learned from memory while the store could not be read keeps what it learned); of
  * another instance's level, what it learned only, its live state starting as a new one's. A blob
  * that does not decode is skipped. Returns how many were taken up.
@@ -71,8 +73,12 @@ export function resumeLevels(
     if (!key || !key.level.blank) continue;
     const s = decodeLevel(row.state);
     if (!s) continue;
-    const learned = row.own === false ? { ...s, value: U_MEAN, logRatio: 0, last: 0 } : s;
+    const own = row.own !== false;
+    const learned = own ? s : { ...s, value: U_MEAN, logRatio: 0, last: 0 };
     key.level.resume(learned, row.saved_at, now);
+    // A run of slow spans goes on across a restart within one of its observations' time.
+    if (own && s.run && now - row.saved_at <= RUN_GAP_MS)
+      (key.run ??= new SlowRun()).restore(s.run);
     resumed++;
   }
   return resumed;
