@@ -14,15 +14,26 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs, jsonOption } from '../lib/args.js';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
 import { breakdownReport } from './score/incident-breakdown.js';
 import { incidentTable } from './score/incidents.js';
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  'bench:detection',
+  `usage: npm run bench:detection -- [options]
+
+Detection quality of the anomaly processor on simulated seasonal traffic with injected faults,
+against the simple detectors peers ship (bench/detection/README.md).
+  --quick                 seed 1, 3 weeks: for iterating
+  --seeds 1,2,3           the seeds (default 1,2,3; with --quick, 1)
+  --weeks N               weeks per seed, warm-up included (default 5; with --quick, 3)
+  --rates                 the error and traffic detectors instead
+  --set JSON              the anomaly processor's settings (as in otel-config.yaml)
+  --incidents '{"name":JSON}'  other incident settings scored beside them`,
+  {
     quick: { type: 'boolean', default: false },
     seeds: { type: 'string' },
     weeks: { type: 'string' },
@@ -33,7 +44,7 @@ const { values } = parseArgs({
     set: { type: 'string' },
     incidents: { type: 'string' },
   },
-});
+);
 
 if (values.rates) {
   const { runRates } = await import('./rates/run-rates.js');
@@ -68,11 +79,15 @@ for (const seed of seeds) {
     ...(values.incidents === undefined
       ? {}
       : {
-          incidentVariants: JSON.parse(values.incidents) as Record<string, Record<string, unknown>>,
+          incidentVariants: jsonOption<Record<string, Record<string, unknown>>>(
+            'bench:detection',
+            'incidents',
+            values.incidents,
+          ),
         }),
     ...(values.set === undefined
       ? {}
-      : { hourglass: JSON.parse(values.set) as Record<string, unknown> }),
+      : { hourglass: jsonOption<Record<string, unknown>>('bench:detection', 'set', values.set) }),
     progress: (line) => console.error(line),
   });
   const figs = figures(result);

@@ -1,4 +1,5 @@
 import type { IncidentView } from '../../src/detectors/anomaly/incidents/incident.js';
+import { carriedText } from '../../src/detectors/anomaly/replay/format.js';
 import { originText } from '../../src/detectors/anomaly/replay/incident-score.js';
 import { FAULT_MS } from '../../src/detectors/anomaly/replay/protocol.js';
 import type { Scoring } from '../../src/detectors/anomaly/replay/score.js';
@@ -36,16 +37,17 @@ export function whyMissed(
           v.origin?.peerService === row.service ||
           v.services.some((s) => s.service === row.service)),
     );
+    const carried = row.carried ? `; its tagged spans carry ${carriedText(row.carried)}` : '';
     if (open.length > 0) {
       const v = open[0]!;
       const lasted = ((v.resolvedAt ?? at + FAULT_MS) - v.openedAt) / 60_000;
       out.push(
-        `${name}: ${counts}; joined an incident open ${((at - v.openedAt) / 1000).toFixed(0)} s before the injection (${openingRule(v)}, ${originText(v)}, ${v.spans} spans, ${lasted.toFixed(1)} min)`,
+        `${name}: ${counts}; joined an incident open ${((at - v.openedAt) / 1000).toFixed(0)} s before the injection (${openingRule(v)}, ${originText(v)}, ${v.spans} spans, ${lasted.toFixed(1)} min)${carried}`,
       );
     } else if (tagged[2] === 0) {
-      out.push(`${name}: ${counts}; nothing SEV<=3 (the detector)`);
+      out.push(`${name}: ${counts}; nothing SEV<=3 (the detector)${carried}`);
     } else {
-      out.push(`${name}: ${counts}; no opening rule met`);
+      out.push(`${name}: ${counts}; no opening rule met${carried}`);
     }
   }
   return out;

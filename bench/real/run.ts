@@ -14,14 +14,17 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/config/duration.js';
-import { anomalyProcessorSchema } from '../../src/detectors/anomaly/config.js';
+import {
+  anomalyProcessorSchema,
+  type AnomalyProcessorConfig,
+} from '../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
 import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
 import { replay } from '../../src/detectors/anomaly/replay/replay.js';
 import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 import { runSeed } from '../detection/play.js';
+import { benchArgs, jsonOption } from '../lib/args.js';
 import { openingRule } from '../detection/score/incident-breakdown.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
@@ -29,8 +32,18 @@ import { realFigures, type RealFigure } from './figures.js';
 import { incidentTable } from './incident-figures.js';
 import { whyMissed } from './missed.js';
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  'bench:real',
+  `usage: npm run bench:real -- [options]
+
+Replays the Nezha dataset's real traces (read from --data, never from the repository) through
+\`hourglass replay\` and prints issue 11's and issue 13's figures per day (bench/real/README.md).
+  --days 2023-01-29            one day (comma-separated: several)
+  --no-sim                     without the simulator's figures beside them
+  --no-fresh                   only the state after a recalculation, not the fresh install
+  --set JSON                   the anomaly processor's settings (as in otel-config.yaml)
+  --incidents '{"name":JSON}'  other incident settings scored beside them, on the same replay`,
+  {
     data: { type: 'string', default: '../shared/datasets/nezha' },
     days: { type: 'string' },
     'no-sim': { type: 'boolean', default: false },
@@ -41,9 +54,15 @@ const { values } = parseArgs({
     incidents: { type: 'string', default: '{}' },
     'restart-every': { type: 'string' },
   },
-});
+);
 
 const HISTORY_SHIFT_MS = -7 * 86_400_000;
+const settings = validSettings(jsonOption('bench:real', 'set', values.set));
+const incidentVariants = jsonOption<Record<string, Record<string, unknown>>>(
+  'bench:real',
+  'incidents',
+  values.incidents,
+);
 const restartEveryMs = restartInterval(values['restart-every']);
 
 /** `--restart-every`, in ms (0: never restarted). */
@@ -55,6 +74,13 @@ function restartInterval(text: string | undefined): number {
 const data = resolve(values.data);
 const wanted = values.days?.split(',') ?? DAYS.map((d) => d.day);
 const days = DAYS.filter((d) => wanted.includes(d.day));
+const unknown = wanted.filter((w) => !DAYS.some((d) => d.day === w));
+if (unknown.length > 0) {
+  console.error(
+    `npm run bench:real: no such day: ${unknown.join(', ')} (the days: ${DAYS.map((d) => d.day).join(', ')})`,
+  );
+  process.exit(2);
+}
 
 if (!existsSync(data)) {
   console.log(
@@ -111,13 +137,13 @@ function openedBy(
 async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
   const started = performance.now();
   const run = await replay({
-    config: anomalyProcessorSchema.parse(JSON.parse(values.set)),
+    config: settings,
     files: [join(data, d.day, 'trace')],
     history: [join(data, d.faultFree)],
     historyTable: negativesOf(data, d.otherDays),
     historyShiftMs: HISTORY_SHIFT_MS,
     recalculate,
-    incidentVariants: JSON.parse(values.incidents) as Record<string, Record<string, unknown>>,
+    incidentVariants,
     restartEveryMs,
   });
   const { faults } = readFaultList(join(data, d.day, 'fault_list.json'));
@@ -131,7 +157,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     openedBy: openedBy(run, scoring),
     missed: whyMissed(scoring, run.incidents, run.shiftMs),
     variants: run.variants.map((v) => {
-      const r = { ...run, incidents: v.incidents, notifiedAt: v.notifiedAt };
+      const r = { ...run, ...v };
       const s = scoreReplay(r, faults);
       return {
         name: v.name,
@@ -242,3 +268,12 @@ writeFileSync(
   ),
 );
 console.log(`\nwrote ${values.out}`);
+
+/** The anomaly processor's settings of `--set`, validated once; what is wrong ends the run. */
+function validSettings(json: unknown): AnomalyProcessorConfig {
+  const r = anomalyProcessorSchema.safeParse(json);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  console.error(`npm run bench:real: --set is not valid anomaly settings: ${problems.join('; ')}`);
+  process.exit(2);
+}

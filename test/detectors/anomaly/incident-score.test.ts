@@ -80,4 +80,61 @@ describe('incident scoring', () => {
     expect(s.originAccuracy).toBeCloseTo(2 / 3);
     expect(s.unmatched).toBe(0);
   });
+
+  it('beside the strict reading: the incident the tagged positives carry, opened before the injection or not', () => {
+    const faults = [
+      { at: AT, pod: 'cart-1', service: 'cartservice', type: 'cpu_contention', latency: true },
+      {
+        at: AT + 600_000,
+        pod: 'ad-1',
+        service: 'adservice',
+        type: 'cpu_contention',
+        latency: true,
+      },
+    ];
+    const cart = { service: 'cartservice', operation: 'GetCart', peerService: null };
+    // Open 39 s before the first injection: the strict reading counts it for no fault.
+    const early = incident('early', AT - 39_000, cart);
+    const wrong = {
+      ...incident('wrong', AT + 600_000 + 5_000, { ...cart, service: 'frontend' }),
+      services: [{ service: 'adservice', count: 1 }],
+    };
+    const table = new SpanTable();
+    const ids = new Uint8Array(32);
+    const at = (ms: number) => BigInt(ms) * 1_000_000n;
+    const resource = { service: 'cartservice', pod: 'cart-1' };
+    for (const ms of [AT + 1_000, AT + 2_000, AT + 3_000, AT + 600_000 + 6_000]) {
+      table.push(at(ms), at(ms + 50), ids, 0, 'GetCart', 2, resource);
+    }
+    const run = {
+      stream: { table },
+      // The third positive was not tagged; the first two carry `early`, the fourth `wrong`.
+      severity: Uint8Array.from([2, 3, 0, 2]),
+      incidents: [early, wrong],
+      notifiedAt: new Map(),
+      spanIncident: new Map([
+        [0, 'early'],
+        [1, 'early'],
+        [3, 'wrong'],
+      ]),
+    } as unknown as ReplayRun;
+    const labels = {
+      label: Uint8Array.from([1, 1, 1, 1]),
+      fault: Int32Array.from([0, 0, 0, 1]),
+      leftOut: { near: 0, pod: 0, callers: 0 },
+    };
+    const s = scoreIncidents(run, faults, labels, 1);
+    expect(s.faults.map((f) => f.incidents)).toEqual([0, 1]);
+    expect(s.faults[0]!.carried).toEqual({
+      id: 'early',
+      origin: 'cartservice GetCart',
+      originCorrect: true,
+      openedAfterS: -39,
+      spans: 2,
+      tagged: 2,
+    });
+    expect(s.faults[1]!.carried).toMatchObject({ id: 'wrong', originCorrect: false, spans: 1 });
+    expect(s.faults[1]!.originCorrect).toBe(false);
+    expect([s.carried, s.carriedRight]).toEqual([2, 1]);
+  });
 });

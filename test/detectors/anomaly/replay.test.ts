@@ -134,7 +134,16 @@ interface ReplayJson {
       negative: number;
       leftOut: { near: number; pod: number; callers: number };
     };
-    hourglass: { cuts: { recall: number; precision: number }[]; negativeShares: number[] };
+    hourglass: {
+      cuts: { recall: number; precision: number; tp: number; fp: number }[];
+      negativeShares: number[];
+    };
+    tenfold: {
+      classes: Record<
+        string,
+        { positives: number; positivesTagged: number; negatives: number; negativesTagged: number }
+      >;
+    };
     sigma: { name: string; recall: number }[];
     ewma: { name: string }[];
     atHourglassRate: { k: number; ruleRecall: number; hourglassRecall: number };
@@ -234,6 +243,23 @@ describe('hourglass replay', () => {
     const sev3 = s.hourglass.cuts[2]!;
     expect(sev3.recall).toBeGreaterThan(0.95);
     expect(sev3.precision).toBe(1);
+    // Where F1 is won and lost, by the 10x figure's classes: cart's 40x spans are required until
+    // the key's history (3,600 spans, then the judged ones) shows them once in a thousand (the
+    // first four), then usual; the classes add up to the cut's counts.
+    const classes = Object.values(s.tenfold.classes);
+    const sum = (f: (v: (typeof classes)[number]) => number) =>
+      classes.reduce((n, v) => n + f(v), 0);
+    expect(s.tenfold.classes.required).toMatchObject({ positives: 4, negatives: 0 });
+    expect(s.tenfold.classes.usual).toMatchObject({ positives: 236, negatives: 0 });
+    expect(s.tenfold.classes.under?.positivesTagged).toBe(0);
+    expect(s.tenfold.classes.under?.negativesTagged).toBe(0);
+    expect(
+      s.tenfold.classes.required!.positivesTagged + s.tenfold.classes.usual!.positivesTagged,
+    ).toBe(sev3.tp);
+    expect(sum((v) => v.positives)).toBe(s.spans.positive);
+    expect(sum((v) => v.negatives)).toBe(s.spans.negative);
+    expect(sum((v) => v.positivesTagged)).toBe(sev3.tp);
+    expect(sum((v) => v.negativesTagged)).toBe(sev3.fp);
     expect(s.faults).toHaveLength(1);
     expect(s.faults[0]).toMatchObject({ pod: CART, type: 'cpu_contention', positives: 240 });
     expect(s.faults[0]!.firstTagS[1]).toBeLessThanOrEqual(2); // SEV<=2 on the first slow span
@@ -272,11 +298,24 @@ describe('hourglass replay', () => {
     expect(same!.incidents).toEqual(run.incidents);
     expect([...same!.notifiedAt]).toEqual([...run.notifiedAt]);
     expect(run.incidents.length).toBeGreaterThan(0);
+    // Each tagged span's `anomaly.incident_id`, by its place in the table: only tagged spans
+    // carry one, of an incident the run lists; the same for a variant with the same settings.
+    expect(run.spanIncident.size).toBeGreaterThan(0);
+    const listed = new Set(run.incidents.map((v) => v.id));
+    for (const [i, id] of run.spanIncident) {
+      expect(run.severity[i]).toBeGreaterThan(0);
+      expect(listed.has(id)).toBe(true);
+    }
+    expect([...same!.spanIncident]).toEqual([...run.spanIncident]);
     // Opening on the first SEV1 span (not waiting for a second trace) finds the same one fault.
     const { faults: list } = readFaultList(faults);
-    const scored = (v: IncidentVariantRun) =>
-      scoreReplay({ ...run, incidents: v.incidents, notifiedAt: v.notifiedAt }, list).incidents;
+    const scored = (v: IncidentVariantRun) => scoreReplay({ ...run, ...v }, list).incidents;
     expect(scored(literal!)).toMatchObject({ detected: 1, perDetectedFault: 1 });
+    // Its tagged positives carry that incident, whose origin names cart.
+    expect(scored(literal!).faults[0]!.carried).toMatchObject({
+      id: scored(literal!).faults[0]!.ids[0],
+      originCorrect: true,
+    });
     expect(scored(literal!).faults[0]!.toNotificationS!).toBeLessThanOrEqual(5);
     // Settings that differ give other incidents: with a 1 s quiet it resolves a second after the
     // fault's last slow span, while the processor's (5 minutes) is still open at the files' end.

@@ -366,4 +366,31 @@ describe('incident_notifier', () => {
     expect(slack.received).toHaveLength(1);
     expect(hook.received).toHaveLength(1);
   });
+
+  it('resolves after a restart what it notified before: the receivers told of the opening hear of its end', async () => {
+    await start({}, { quiet_period: '1m' });
+    const id = open('payments', 1);
+    await notifier.idle();
+    await sidecar!.shutdown(); // a deploy: the incident is left open in the SQLite file
+    sidecar = undefined;
+    clock.advance(10_000);
+    await start({}, { quiet_period: '1m' });
+    // Quiet since its last span, it resolves in the new process (the clock stops there: the
+    // requests' timeouts run on it too).
+    for (let s = 0; s < 120 && engine.state(id)?.status !== 'resolved'; s++) clock.advance(1_000);
+    expect(engine.state(id)?.status).toBe('resolved');
+    await notifier.idle();
+    expect(pd.received.map((r) => [r.body.event_action, r.body.dedup_key])).toEqual([
+      ['trigger', id],
+      ['resolve', id],
+    ]);
+    expect(hook.received.map((r) => [r.body.event, r.body.incident.id])).toEqual([
+      ['opened', id],
+      ['resolved', id],
+    ]);
+    expect(slack.received.map((r) => r.body.text.split(':')[0])).toEqual([
+      'SEV1 incident opened',
+      'SEV1 incident resolved',
+    ]);
+  });
 });

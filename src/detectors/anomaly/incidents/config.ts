@@ -15,7 +15,8 @@ const incidentFields = z.strictObject({
   /**
    * A SEV3 slowdown of an operation's level (`slow_operation` SEV3) opens an incident only once
    * the operation has been tagged SEV3 or worse for this long, no two tags further apart; SEV1
-   * and SEV2 open at once. `0s` opens at once.
+   * and SEV2 are not held (they wait for a second trace instead: `sev1_confirm_within`,
+   * `sev2_confirm_within`). `0s` opens at once.
    */
   open_after: duration(60_000),
   /**
@@ -25,6 +26,12 @@ const incidentFields = z.strictObject({
    * literal rule).
    */
   sev1_confirm_within: duration(60_000),
+  /**
+   * A slow operation's SEV2 (`slow_operation` SEV2) of one trace opens an incident once a second
+   * trace confirms it, as a SEV1 span does: a span of the same operation tagged SEV3 or worse in
+   * another trace within this long (the first trace joins it then). `0s`: at once.
+   */
+  sev2_confirm_within: duration(5 * 60_000),
   /**
    * Hysteresis: an incident that has lasted long needs a longer quiet before it resolves. Its quiet
    * period is `quiet_growth` times how long it has lasted (its opening to the last SEV3-or-worse
@@ -37,6 +44,11 @@ const incidentFields = z.strictObject({
    * period); milder ones join it (and carry its id) without.
    */
   keep_open_severity: severitySetting('SEV5'),
+  /**
+   * ...and, of operations other than its origin's, only this severe or worse: a busy caller's
+   * SEV4-5 tags, at their nominal rates, do not keep it open.
+   */
+  keep_open_elsewhere: severitySetting('SEV5'),
   /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**

@@ -21,9 +21,10 @@ export interface IncidentChange {
   readonly type: IncidentChangeType;
   readonly incident: IncidentView;
   /**
-   * Told by an instance of a fleet that took the incident over from the instance that opened it
-   * and told its opening (gone before it resolved, fleet-incidents.ts): receivers that the routes
-   * name for it heard of it already.
+   * The incident's receivers heard of it before this process did: it was left open at the last
+   * shutdown and continued (`load`), or an instance of a fleet took it over from the instance
+   * that opened it and told its opening (gone before it resolved, fleet-incidents.ts). Receivers
+   * that the routes name for it are told of its changes.
    */
   readonly inherited?: boolean;
 }
@@ -88,6 +89,8 @@ export class IncidentEngine {
   private readonly dirty = new Set<Incident>();
   private readonly updated = new Set<Incident>();
   private readonly listeners = new Set<IncidentListener>();
+  /** Open incidents continued from the last shutdown (`load`): told as `inherited`. */
+  private readonly carried = new Set<string>();
   private lastUpdates = 0;
   /** Per operation: SEV3-or-worse tags since `since` (sustained slowdowns). */
   private readonly recentSevere = new Map<string, { since: number; count: number }>();
@@ -277,6 +280,7 @@ export class IncidentEngine {
       if (this.open.has(s.id) || this.open.size >= this.config.max_open) continue;
       const i = restoreIncident(s);
       this.open.set(i.id, i);
+      this.carried.add(i.id);
       const origin = i.origin();
       if (origin) this.index(i, origin);
       for (const o of i.operations.values()) this.byKey.set(keyOf(o.service, o.operation), i);
@@ -408,8 +412,8 @@ export class IncidentEngine {
 
   /**
    * A SEV3 level (`slow_operation`) opens once its operation's run of SEV3-or-worse tags has
-   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 at once
-   * (a SEV1 once confirmed: `confirmWithin`).
+   * lasted `open_after`: a blip of one or two slow spans opens nothing. SEV1 and SEV2 are not
+   * held (they wait for a second trace: `confirmWithin`).
    */
   private held(
     r: { service: string; operation: string; severity: number; reason: string },
@@ -424,10 +428,12 @@ export class IncidentEngine {
 
   /**
    * How long a tag that would open an incident waits for a second trace to confirm it (0: it
-   * opens at once): a SEV1 span, `sev1_confirm_within`.
+   * opens at once): a SEV1 span, `sev1_confirm_within`; a slow operation's SEV2 (its level, or a
+   * short run of slow spans), `sev2_confirm_within`.
    */
-  private confirmWithin(r: { severity: number }): number {
-    return r.severity === 1 ? this.config.sev1_confirm_within : 0;
+  private confirmWithin(r: { severity: number; reason: string }): number {
+    if (r.severity === 1) return this.config.sev1_confirm_within;
+    return r.severity === 2 && r.reason === 'slow_operation' ? this.config.sev2_confirm_within : 0;
   }
 
   /** Counts a SEV3-or-worse tag of its operation; true once the operation's are sustained. */
@@ -508,6 +514,19 @@ export class IncidentEngine {
     );
   }
 
+  /**
+   * A tag keeps the incident open (counts against `quiet_period`) when it is at most
+   * `keep_open_severity`, and, of an operation other than its origin's, at most
+   * `keep_open_elsewhere`: a busy caller's SEV4-5 tags at their nominal rates are not evidence
+   * that the fault goes on.
+   */
+  private keepsOpenFor(i: Incident, service: string, operation: string, severity: number) {
+    if (severity > this.config.keep_open_severity) return false;
+    if (severity <= this.config.keep_open_elsewhere) return true;
+    const o = i.origin();
+    return o === null || (o.service === service && o.operation === operation);
+  }
+
   /** Counts a span; true when the incident got worse. Events are the caller's when `quiet`. */
   private addSpan(
     i: Incident,
@@ -523,7 +542,7 @@ export class IncidentEngine {
       operation,
       severity,
       now,
-      severity <= this.config.keep_open_severity,
+      this.keepsOpenFor(i, service, operation, severity),
     );
     if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
     this.dirty.add(i);
@@ -577,11 +596,14 @@ export class IncidentEngine {
       this.metrics.droppedUnwritten();
     }
     this.emit('resolved', i);
+    this.carried.delete(i.id);
   }
 
   private emit(type: IncidentChangeType, i: Incident): void {
     if (this.listeners.size === 0) return;
-    const change = { type, incident: i.view() };
+    const change: IncidentChange = this.carried.has(i.id)
+      ? { type, incident: i.view(), inherited: true }
+      : { type, incident: i.view() };
     for (const l of this.listeners) l(change);
   }
 }

@@ -19,10 +19,20 @@ const MAX_MIRROR = 2_000;
 const MAX_PENDING = 1_000;
 /** Ids remembered as written by this instance (an id not among them is new to the fleet). */
 const MAX_WRITTEN = 10_000;
+/** Beyond two flush intervals, how long a part (or an instance) may go unwritten and be live. */
+const LIVE_SLACK_MS = 5_000;
 /** An opening waits this long for its claim (the flush it triggers) before it is told anyway. */
 const CLAIM_WAIT_MS = 3_000;
 
 type Role = 'owner' | 'follower';
+
+/** What a flush (or the start) read of the fleet's incidents. */
+interface FleetRead {
+  readonly parts: readonly IncidentPart[];
+  readonly next: string;
+  /** Instances that flushed within the parts' live window: those still running. */
+  readonly alive: readonly string[];
+}
 
 export interface FleetIncidentsOptions {
   /** This instance's name in the database. */
@@ -70,6 +80,10 @@ export class FleetIncidents {
   private readonly resolving = new Map<string, number>();
   /** Incidents taken over from an owner gone (`succeed`): told resolved once, not again. */
   private readonly succeeded = new Set<string>();
+  /** This instance's incidents left open at its last shutdown (`loaded`), not told resolved yet. */
+  private readonly carried = new Set<string>();
+  /** The instances that flushed within the parts' live window, as the last read found. */
+  private alive: ReadonlySet<string> = new Set();
   /** When a flush last read the others' parts. */
   private readAt = Number.NEGATIVE_INFINITY;
   private readonly listeners = new Set<IncidentListener>();
@@ -115,7 +129,7 @@ export class FleetIncidents {
   /** After the flush's commit: adoptions, claims, and the others' parts read in it. */
   written(
     batch: IncidentBatch,
-    result: { adopted: Map<string, string>; parts: IncidentPart[]; next: string },
+    result: { adopted: Map<string, string> } & FleetRead,
     now: number,
   ): void {
     for (const s of batch.states) {
@@ -133,29 +147,47 @@ export class FleetIncidents {
         this.claim(s.id, now);
       }
     }
-    this.refresh(result.parts, result.next, now);
+    this.refresh(result, now);
   }
 
-  /** At start: the fleet's open incidents and recent ones; this instance's open ones carry on. */
-  loaded(parts: IncidentPart[], next: string, now: number): void {
-    const mine = parts.filter((p) => p.instance === this.o.instance() && p.state.status === 'open');
+  /**
+   * At start: the fleet's open incidents and recent ones; this instance's open ones carry on.
+   * Those it opened are its own to notify again (an heir that took them over while it was gone
+   * hands them back, `succeed`), from the severity the fleet's incident has reached.
+   */
+  loaded(read: FleetRead, now: number): void {
+    const mine = read.parts.filter(
+      (p) => p.instance === this.o.instance() && p.state.status === 'open',
+    );
     this.engine.load({ loadOpen: () => mine.map((p) => p.state) });
-    this.refresh(parts, next, now);
+    for (const p of read.parts) this.part(p.state.id, p.instance, p.state);
     for (const p of mine) {
       this.remember(p.state.id);
+      this.carried.add(p.state.id);
       const earliest = [...this.mirror.get(p.state.id)!.entries()].reduce((a, b) =>
         b[1].openedAt < a[1].openedAt ? b : a,
       );
       this.setRole(p.state.id, earliest[0] === this.o.instance() ? 'owner' : 'follower');
-      this.told.set(p.state.id, p.state.severity);
     }
+    this.refresh(read, now);
+    const live = this.isLive(now);
+    for (const p of mine) this.told.set(p.state.id, this.view(p.state.id, live)!.severity);
   }
 
-  /** The others' parts read by a flush: into the mirror; the fleet's news to the listeners. */
-  refresh(parts: readonly IncidentPart[], next: string, now: number): void {
-    for (const p of parts) this.part(p.state.id, p.instance, p.state);
-    this.since = next;
+  /** The parts' live window at `now`: an instance that flushed since is running. */
+  liveAt(now: number): number {
+    return this.liveRule(now).at;
+  }
+
+  /**
+   * The others' parts read by a flush, with the instances running: into the mirror; the fleet's
+   * news to the listeners.
+   */
+  refresh(read: FleetRead, now: number): void {
+    for (const p of read.parts) this.part(p.state.id, p.instance, p.state);
+    this.since = read.next;
     this.readAt = now;
+    this.alive = new Set(read.alive);
     const live = this.isLive(now);
     for (const [id, severity] of this.told) {
       const v = this.view(id, live);
@@ -164,30 +196,44 @@ export class FleetIncidents {
         this.tell({ type: 'worse', incident: v });
       }
     }
-    this.succeed(live);
+    this.succeed(live, now);
     this.settle(now, true);
     this.limitMirror(live);
   }
 
   /**
-   * An owner gone before its incident resolved (its part open but no longer live: the instance
-   * stopped writing) leaves the incident to no one, and PagerDuty would stay triggered. One
-   * instance with a part of it takes over its notifications: `worse`, and `resolved` once no part
-   * is live (at once when none is). The owner is the part opened first (as at `loaded`); the
-   * successor the instance of smallest name among the other parts not themselves gone (open and
-   * not live), so that every instance reading the same parts names the same one.
+   * An owner gone before its incident resolved (its instance no longer flushes) leaves the
+   * incident to no one, and PagerDuty would stay triggered. One instance with a part of it takes
+   * over its notifications: `worse`, and `resolved` once no part is live (at once when none is).
+   * The owner is the part opened first (as at `loaded`); the heir the running instance of
+   * smallest name among the others with a part, so that every instance reading the same parts
+   * names the same one. When the heir is gone in turn, the next one takes over; when the owner is
+   * back (restarted under its name), the heir hands the incident back to it (`loaded`). An
+   * incident resolved longer ago than twice an instance's live window was there for a running
+   * heir to tell: it is not told again.
    */
-  private succeed(live: (p: IncidentState) => boolean): void {
+  private succeed(live: (p: IncidentState) => boolean, now: number): void {
     const me = this.o.instance();
+    const running = (instance: string) => instance === me || this.alive.has(instance);
+    const settledBefore = now - 2 * (2 * this.o.flushMs + LIVE_SLACK_MS);
     for (const [id, parts] of this.mirror) {
-      if (parts.size < 2 || !parts.has(me) || this.roles.get(id) === 'owner') continue;
-      if (this.succeeded.has(id)) continue;
+      if (parts.size < 2 || !parts.has(me)) continue;
       const all = [...parts].sort(([a, x], [b, y]) => x.openedAt - y.openedAt || cmp(a, b));
-      const [owner, first] = all[0]!;
-      if (owner === me || first.status !== 'open' || live(first)) continue;
-      const heirs = all.slice(1).filter(([, p]) => p.status !== 'open' || live(p));
-      const heir = heirs.map(([instance]) => instance).sort(cmp)[0];
-      if (heir !== me) continue;
+      const owner = all[0]![0];
+      if (owner === me) continue;
+      const heir = running(owner)
+        ? owner
+        : all
+            .slice(1)
+            .map(([instance]) => instance)
+            .filter(running)
+            .sort(cmp)[0];
+      const held = this.succeeded.has(id);
+      if (held && heir !== me) {
+        this.handBack(id);
+        continue;
+      }
+      if (held || heir !== me || this.over(all, live) < settledBefore) continue;
       this.succeeded.add(id);
       if (this.succeeded.size > MAX_WRITTEN) {
         this.succeeded.delete(this.succeeded.values().next().value!);
@@ -206,6 +252,33 @@ export class FleetIncidents {
         this.tell({ type: 'resolved', incident: v });
       }
     }
+  }
+
+  /**
+   * When the fleet's incident of these parts was over: its last part resolved or went stale
+   * (`isLive`); `Infinity` while one is live.
+   */
+  private over(parts: readonly [string, IncidentState][], live: (p: IncidentState) => boolean) {
+    let at = 0;
+    for (const [, p] of parts) {
+      if (p.status === 'resolved') at = Math.max(at, p.resolvedAt ?? p.updatedAt);
+      else if (live(p)) return Number.POSITIVE_INFINITY;
+      else at = Math.max(at, p.updatedAt + this.quietOf(p) + 2 * this.o.flushMs + LIVE_SLACK_MS);
+    }
+    return at;
+  }
+
+  /**
+   * An incident taken over whose owner (or an heir before this one) runs again: its
+   * notifications are that instance's again. One told resolved already stays told.
+   */
+  private handBack(id: string): void {
+    if (this.roles.get(id) !== 'owner') return;
+    this.succeeded.delete(id);
+    this.setRole(id, 'follower');
+    this.told.delete(id);
+    this.resolving.delete(id);
+    this.o.logger.info({ incident: id }, 'handed an incident back to the instance that opened it');
   }
 
   /** Openings whose claim did not come in time are told anyway (the database is slow or down). */
@@ -268,7 +341,10 @@ export class FleetIncidents {
     const id = c.incident.id;
     const role = this.roles.get(id);
     if (role === 'follower') {
-      if (c.type === 'resolved') this.roles.delete(id);
+      if (c.type === 'resolved') {
+        this.roles.delete(id);
+        this.carried.delete(id);
+      }
       return;
     }
     if (role === undefined) {
@@ -322,8 +398,11 @@ export class FleetIncidents {
     this.told.delete(id);
   }
 
+  /** The fleet's news to the listeners; receivers heard of inherited and carried ones already. */
   private tell(change: IncidentChange): void {
-    if (this.succeeded.has(change.incident.id)) change = { ...change, inherited: true };
+    const id = change.incident.id;
+    if (this.succeeded.has(id) || this.carried.has(id)) change = { ...change, inherited: true };
+    if (change.type === 'resolved') this.carried.delete(id);
     for (const l of this.listeners) l(change);
   }
 
@@ -369,14 +448,16 @@ export class FleetIncidents {
    */
   private isLive(now: number): (p: IncidentState) => boolean {
     const r = this.liveRule(now);
-    return (p) =>
-      p.updatedAt + quietPeriodOf(this.o.quiet, { openedAt: p.openedAt, lastSeen: p.updatedAt }) >=
-      r.at;
+    return (p) => p.updatedAt + this.quietOf(p) >= r.at;
+  }
+
+  private quietOf(p: IncidentState): number {
+    return quietPeriodOf(this.o.quiet, { openedAt: p.openedAt, lastSeen: p.updatedAt });
   }
 
   private liveRule(now: number): LiveRule {
     return {
-      at: now - 2 * this.o.flushMs - 5_000,
+      at: now - 2 * this.o.flushMs - LIVE_SLACK_MS,
       quietMs: this.o.quiet.quiet_period,
       growth: this.o.quiet.quiet_growth,
       maxQuietMs: this.o.quiet.max_quiet_period,

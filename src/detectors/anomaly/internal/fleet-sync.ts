@@ -280,8 +280,8 @@ export class FleetSync {
     await this.reloadThresholds(store);
     resumeLevels(this.c.model, await store.levels(), now);
     this.c.model.firstLevels(this.c.percentiles.level);
-    const incidents = this.c.incidents && (await store.incidents());
-    if (incidents) this.c.incidents!.loaded(incidents.parts, incidents.next, now);
+    const incidents = this.c.incidents && (await store.incidents(this.c.incidents.liveAt(now)));
+    if (incidents) this.c.incidents!.loaded(incidents, now);
   }
 
   /** One flush: this instance's rows and anomalies in one transaction, then follow the fleet. */

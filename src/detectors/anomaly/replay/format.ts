@@ -1,7 +1,8 @@
 import type { IncidentView } from '../incidents/incident.js';
-import { originText, type IncidentScoring } from './incident-score.js';
+import { originText, type CarriedIncident, type IncidentScoring } from './incident-score.js';
 import type { Scoring } from './score.js';
 import type { TagSummary } from './tag-runs.js';
+import type { TenfoldClass } from './tenfold.js';
 
 /** Markdown tables (they read in a terminal and paste into a README); numbers right-aligned. */
 export function markdownTable(head: string[], rows: string[][], right = true): string {
@@ -14,6 +15,12 @@ const f3 = (x: number) => x.toFixed(3);
 const time = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 const secs = (s: number | null) => (s === null ? '-' : `${s.toFixed(0)} s`);
 const SEV = ['', 'SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'];
+const CLASS_NAMES: readonly (readonly [TenfoldClass, string])[] = [
+  ['required', 'required'],
+  ['youngKey', '10x on keys with less history'],
+  ['usual', '10x on keys whose history shows them'],
+  ['under', 'under 10x'],
+];
 
 /** What was tagged: per severity, then the runs of tags (at most `limit`, most severe first). */
 export function formatTags(s: TagSummary, limit: number): string {
@@ -126,6 +133,17 @@ export function formatScoring(s: Scoring): string {
   out.push(
     `\nSpans 10x their operation's median at that hour, on keys with 200 spans of history that show such spans less than once in a thousand: ${req}; tagged SEV<=3 ${hit} (${pct(hit / Math.max(1, req), 1)}), SEV4/5 ${t.required[4]! + t.required[5]!}, untagged ${t.required[0]}; the 3-sigma rule flags ${t.sigma3}. Not required: ${t.youngKey} on keys with less history, ${t.usual} on keys whose history shows them.`,
   );
+  const classText = CLASS_NAMES.flatMap(([c, name]) => {
+    const v = t.classes[c];
+    return v
+      ? [
+          `${name}: ${v.positivesTagged} of ${v.positives} positives, ${v.negativesTagged} of ${v.negatives} negatives`,
+        ]
+      : [];
+  });
+  if (classText.length > 0) {
+    out.push(`Tagged SEV<=3, by those classes: ${classText.join('; ')}.`);
+  }
   const missed = t.byKey.filter((k) => k.missed > 0).slice(0, 8);
   if (missed.length > 0) {
     out.push(`Most missed: ${missed.map((k) => `${k.key} ${k.missed}/${k.required}`).join('; ')}`);
@@ -157,7 +175,7 @@ export function formatIncidents(list: readonly IncidentView[], limit: number): s
 
 function formatIncidentScoring(s: IncidentScoring): string {
   const out = [
-    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour).\n`,
+    `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour). Origin right: ${s.faults.filter((f) => f.originCorrect === true).length} of the ${s.latencyFaults} latency faults (strict: the first incident opened within the fault's four minutes); beside it, ${s.carriedRight} of ${s.latencyFaults} when read from the incident their tagged spans carry, whenever it opened.\n`,
   ];
   out.push(
     markdownTable(
@@ -170,6 +188,7 @@ function formatIncidentScoring(s: IncidentScoring): string {
         'right',
         'to incident',
         'to notification',
+        'carried by its tagged positives (beside)',
       ],
       s.faults.map((f) => [
         f.at,
@@ -180,9 +199,20 @@ function formatIncidentScoring(s: IncidentScoring): string {
         f.originCorrect === null ? '-' : f.originCorrect ? 'yes' : 'no',
         secs(f.toIncidentS),
         secs(f.toNotificationS),
+        carriedText(f.carried),
       ]),
       false,
     ),
   );
   return out.join('\n');
+}
+
+/** `origin (right), opened 35 s before, 61 of 80 tagged`, or `-`. */
+export function carriedText(c: CarriedIncident | null): string {
+  if (!c) return '-';
+  const when =
+    c.openedAfterS < 0
+      ? `opened ${(-c.openedAfterS).toFixed(0)} s before the injection`
+      : `opened ${c.openedAfterS.toFixed(0)} s after`;
+  return `${c.origin} (${c.originCorrect ? 'right' : 'wrong'}), ${when}, on ${c.spans} of ${c.tagged} tagged`;
 }

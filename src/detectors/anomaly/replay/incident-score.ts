@@ -23,6 +23,25 @@ export interface FaultIncidents {
    * event (the notification `incident_notifier` sends at once; its own latency is not included).
    */
   readonly toNotificationS: number | null;
+  /**
+   * The other reading, beside this strict one (`carried`): the incident that the most of its
+   * tagged positive spans carry (`anomaly.incident_id`, what an on-call engineer is shown with
+   * them), whenever it opened; null when none of them carries one.
+   */
+  readonly carried: CarriedIncident | null;
+}
+
+/** The incident a fault's tagged positive spans carry, and what it says. */
+export interface CarriedIncident {
+  readonly id: string;
+  readonly origin: string;
+  /** Its origin names the injected service (`names`). */
+  readonly originCorrect: boolean;
+  /** Seconds from the injection to its opening: negative when it was open before. */
+  readonly openedAfterS: number;
+  /** Tagged positive spans carrying it, of those tagged. */
+  readonly spans: number;
+  readonly tagged: number;
 }
 
 export interface IncidentScoring {
@@ -41,6 +60,13 @@ export interface IncidentScoring {
   /** Incidents that match no fault, and per hour of traffic judged. */
   readonly unmatched: number;
   readonly unmatchedPerHour: number;
+  /**
+   * Beside the strict reading: latency faults whose tagged positives carry an incident (opened
+   * within the fault's four minutes or before), and of them those whose origin names the
+   * injected service.
+   */
+  readonly carried: number;
+  readonly carriedRight: number;
 }
 
 /** Where the time was lost, as `payments POST /charge` or `checkout → payments (POST /charge)`. */
@@ -94,12 +120,36 @@ export function scoreIncidents(
   const t = run.stream.table;
   // The end of each fault's first tagged positive span.
   const firstSlow = new Map<number, number>();
+  // Per fault: its tagged positives, and how many of them carry each incident.
+  const tagged = new Map<number, number>();
+  const carriers = new Map<number, Map<string, number>>();
   for (let i = 0; i < t.count; i++) {
     if (labels.label[i] !== POSITIVE || run.severity[i] === 0) continue;
     const f = labels.fault[i]!;
     const end = t.endMs(i);
     if (!(end >= (firstSlow.get(f) ?? Number.POSITIVE_INFINITY))) firstSlow.set(f, end);
+    tagged.set(f, (tagged.get(f) ?? 0) + 1);
+    const id = run.spanIncident.get(i);
+    if (id === undefined) continue;
+    let c = carriers.get(f);
+    if (!c) carriers.set(f, (c = new Map()));
+    c.set(id, (c.get(id) ?? 0) + 1);
   }
+  const byId = new Map(incidents.map((v) => [v.id, v]));
+  const carriedOf = (f: Fault, j: number): CarriedIncident | null => {
+    let best: [string, number] | undefined;
+    for (const e of carriers.get(j) ?? []) if (!best || e[1] > best[1]) best = e;
+    const v = best && byId.get(best[0]);
+    if (!best || !v) return null;
+    return {
+      id: v.id,
+      origin: originText(v),
+      originCorrect: v.origin !== null && names(v.origin, f.service),
+      openedAfterS: (v.openedAt - f.at) / 1000,
+      spans: best[1],
+      tagged: tagged.get(j) ?? 0,
+    };
+  };
   const rows: FaultIncidents[] = latency.map((f) => {
     const mine = incidents.filter(
       (v) => v.openedAt >= f.at && v.openedAt < f.at + FAULT_MS && touches(v, f.service),
@@ -121,8 +171,10 @@ export function scoreIncidents(
       toIncidentS: first && slow !== undefined ? Math.max(0, (first.openedAt - slow) / 1000) : null,
       toNotificationS:
         notified !== undefined && slow !== undefined ? Math.max(0, (notified - slow) / 1000) : null,
+      carried: carriedOf(f, faults.indexOf(f)),
     };
   });
+  const carried = rows.filter((r) => r.carried !== null);
   const detected = rows.filter((r) => r.incidents > 0);
   const median = (pick: (r: FaultIncidents) => number | null) => medianOf(detected.map(pick));
   const unmatched = incidents.filter((v) => !used.has(v.id)).length;
@@ -138,5 +190,7 @@ export function scoreIncidents(
     medianToNotificationS: median((r) => r.toNotificationS),
     unmatched,
     unmatchedPerHour: hours > 0 ? unmatched / hours : 0,
+    carried: carried.length,
+    carriedRight: carried.filter((r) => r.carried!.originCorrect).length,
   };
 }

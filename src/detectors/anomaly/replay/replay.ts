@@ -63,6 +63,8 @@ export interface IncidentVariantRun {
   readonly name: string;
   readonly incidents: readonly IncidentView[];
   readonly notifiedAt: ReadonlyMap<string, number>;
+  /** Per span of `stream.table` that carries one: its `anomaly.incident_id`. */
+  readonly spanIncident: ReadonlyMap<number, string>;
 }
 
 export interface ReplayRun {
@@ -83,6 +85,8 @@ export interface ReplayRun {
    * `incident_notifier` extension sends at once.
    */
   readonly notifiedAt: ReadonlyMap<string, number>;
+  /** Per span of `stream.table` that carries one: its `anomaly.incident_id`. */
+  readonly spanIncident: ReadonlyMap<number, string>;
   /** The same for each of `incidentVariants`. */
   readonly variants: readonly IncidentVariantRun[];
 }
@@ -120,13 +124,10 @@ export async function replay(s: ReplaySettings): Promise<ReplayRun> {
       (s.history && s.history.length > 0) || s.historyTable
         ? await learnHistory(s, config, stream, first, shift, logger)
         : undefined;
-    const { severity, incidents, notifiedAt, variants } = await play(stream, config, logger, s);
+    const played = await play(stream, config, logger, s);
     return {
       stream,
-      severity,
-      incidents,
-      notifiedAt,
-      variants,
+      ...played,
       history,
       config,
       shiftMs,
@@ -201,6 +202,7 @@ async function play(
   severity: Uint8Array;
   incidents: IncidentView[];
   notifiedAt: Map<string, number>;
+  spanIncident: Map<number, string>;
   variants: IncidentVariantRun[];
 }> {
   const onForwarded = s.onForwarded;
@@ -231,6 +233,9 @@ async function play(
     return { incidents, notifiedAt, listener };
   };
   const { incidents, notifiedAt, listener } = heard();
+  // The table's index of the first span of the request in hand.
+  let first = 0;
+  const spanIncident = new Map<number, string>();
   // A new processor (a restarted sidecar) on the same database, heard from the start.
   const launch = async () => {
     const p = anomalyProcessorFactory().create(
@@ -239,7 +244,9 @@ async function play(
       'traces',
       next,
     ) as AnomalyProcessor;
-    p.detector.incidents?.subscribe(listener);
+    const engine = p.detector.incidents;
+    engine?.subscribe(listener);
+    if (engine) recordIncidents(engine, () => first, spanIncident);
     await p.start(host);
     return p;
   };
@@ -252,7 +259,8 @@ async function play(
   const shadows = Object.entries(s.incidentVariants ?? {}).map(([name, settings]) => {
     if (!primary) throw new Error('incidents are off: nothing to compare with');
     const h = heard();
-    return { name, engine: shadowEngine(primary, settings, h.listener), ...h };
+    const engine = shadowEngine(primary, settings, h.listener);
+    return { name, engine, spanIncident: recordIncidents(engine, () => first), ...h };
   });
   let restartAt = restartEvery > 0 ? requests[0]!.at + restartEvery : Number.POSITIVE_INFINITY;
   try {
@@ -269,6 +277,7 @@ async function play(
       await processor.detector.idle();
       const bytes = r.bytes ?? encodeTableRequest(table, r.first, r.count);
       forwarded = undefined;
+      first = r.first;
       await processor.consume({ signal: 'traces', bytes, items: r.count });
       const out = forwarded as OtlpBatch | undefined;
       if (!out) throw new Error('the processor forwarded nothing');
@@ -285,9 +294,32 @@ async function play(
   }
   const variants = shadows.map((v) => {
     for (const o of v.engine.openIncidents()) v.incidents.set(o.id, o);
-    return { name: v.name, incidents: [...v.incidents.values()], notifiedAt: v.notifiedAt };
+    const { name, notifiedAt, spanIncident } = v;
+    return { name, incidents: [...v.incidents.values()], notifiedAt, spanIncident };
   });
-  return { severity, incidents: [...incidents.values()], notifiedAt, variants };
+  return { severity, incidents: [...incidents.values()], notifiedAt, spanIncident, variants };
+}
+
+/**
+ * Records the incident `engine` names for each tagged span (`anomaly.incident_id`), by the span's
+ * index in the table: the request's first (`first()`) plus its place in the request (into `out`:
+ * one map for the processors of a replay with restarts).
+ */
+function recordIncidents(
+  engine: IncidentEngine,
+  first: () => number,
+  out = new Map<number, string>(),
+): Map<number, string> {
+  const assign = engine.assign.bind(engine);
+  engine.assign = (index, tagged, now) => {
+    const ids = assign(index, tagged, now);
+    for (let k = 0; k < tagged.length; k++) {
+      const id = ids[k];
+      if (id !== undefined) out.set(first() + tagged[k]!.span, id);
+    }
+    return ids;
+  };
+  return out;
 }
 
 /**

@@ -107,7 +107,7 @@ export function scoreReplay(run: ReplayRun, faults: readonly Fault[]): Scoring {
     faults: faults.flatMap((f, j) =>
       f.latency ? [faultScore(run, labels, refs.sigma, f, j)] : [],
     ),
-    tenfold: tenfoldFigure(run.stream, run.history?.table, run.severity, refs.sigma),
+    tenfold: tenfoldFigure(run.stream, run.history?.table, run.severity, refs.sigma, labels.label),
   };
 }
 

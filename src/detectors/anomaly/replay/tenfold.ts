@@ -1,5 +1,6 @@
 import { counts, type Counts } from './metrics.js';
 import type { ReplayStream } from './inputs.js';
+import { NEGATIVE, POSITIVE } from './protocol.js';
 import { playOrder } from './reference-scores.js';
 import { commonKeys, type SpanTable } from './span-table.js';
 
@@ -25,6 +26,24 @@ export interface TenfoldFigure {
   readonly usual: number;
   /** Per operation, the required spans and those not tagged SEV<=3 (most misses first). */
   readonly byKey: { readonly key: string; readonly required: number; readonly missed: number }[];
+  /**
+   * The protocol's positives and negatives in each of the figure's classes, and how many of them
+   * are tagged SEV<=3: where F1 is won and lost (the false alarms the figure requires, and those
+   * it does not). Empty without labels.
+   */
+  readonly classes: Partial<Record<TenfoldClass, ClassVerdicts>>;
+}
+
+/** The figure's classes of a span: required, 10x on a young key or where usual, or under 10x. */
+export type TenfoldClass = 'required' | 'youngKey' | 'usual' | 'under';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export interface ClassVerdicts {
+  readonly positives: number;
+  readonly positivesTagged: number;
+  readonly negatives: number;
+  readonly negativesTagged: number;
 }
 
 export function tenfoldFigure(
@@ -32,6 +51,7 @@ export function tenfoldFigure(
   history: SpanTable | undefined,
   severity: Uint8Array,
   sigma: Float64Array,
+  label?: Uint8Array,
 ): TenfoldFigure {
   const t = stream.table;
   const keys = commonKeys(history ? [t, history] : [t]);
@@ -51,20 +71,43 @@ export function tenfoldFigure(
   let youngKey = 0;
   let usual = 0;
   const perKey = new Map<number, { required: number; missed: number }>();
+  const classes: Partial<Record<TenfoldClass, Mutable<ClassVerdicts>>> = {};
+  const verdict = (c: TenfoldClass, i: number) => {
+    const l = label?.[i];
+    if (l !== POSITIVE && l !== NEGATIVE) return;
+    const v = (classes[c] ??= {
+      positives: 0,
+      positivesTagged: 0,
+      negatives: 0,
+      negativesTagged: 0,
+    });
+    const tagged = severity[i]! >= 1 && severity[i]! <= 3 ? 1 : 0;
+    if (l === POSITIVE) {
+      v.positives++;
+      v.positivesTagged += tagged;
+    } else {
+      v.negatives++;
+      v.negativesTagged += tagged;
+    }
+  };
   for (const r of stream.requests) {
     for (let i = r.first; i < r.first + r.count; i++) {
       const k = keys.of[0]![t.key[i]!]!;
-      if (big[i]) {
-        if (seen[k]! < TENFOLD_MIN_HISTORY) youngKey++;
-        else if (extreme[k]! / seen[k]! >= TENFOLD_RARE) usual++;
-        else {
-          required[severity[i]!]!++;
-          if (sigma[i]! >= 3) sigma3++;
-          const e = perKey.get(t.key[i]!) ?? { required: 0, missed: 0 };
-          e.required++;
-          if (!(severity[i]! >= 1 && severity[i]! <= 3)) e.missed++;
-          perKey.set(t.key[i]!, e);
-        }
+      if (!big[i]) verdict('under', i);
+      else if (seen[k]! < TENFOLD_MIN_HISTORY) {
+        youngKey++;
+        verdict('youngKey', i);
+      } else if (extreme[k]! / seen[k]! >= TENFOLD_RARE) {
+        usual++;
+        verdict('usual', i);
+      } else {
+        verdict('required', i);
+        required[severity[i]!]!++;
+        if (sigma[i]! >= 3) sigma3++;
+        const e = perKey.get(t.key[i]!) ?? { required: 0, missed: 0 };
+        e.required++;
+        if (!(severity[i]! >= 1 && severity[i]! <= 3)) e.missed++;
+        perKey.set(t.key[i]!, e);
       }
       seen[k]!++;
       if (big[i]) extreme[k]!++;
@@ -76,7 +119,7 @@ export function tenfoldFigure(
       return { key: `${k.service} ${k.name}`, ...e };
     })
     .sort((a, b) => b.missed - a.missed || b.required - a.required);
-  return { required, sigma3, youngKey, usual, byKey };
+  return { required, sigma3, youngKey, usual, byKey, classes };
 }
 
 /** Per span of `t`: 1 when it is at least 10x its key's median in its clock hour. */

@@ -17,6 +17,7 @@ describe('processors.anomaly.incidents', () => {
       quiet_period: '5m',
       open_after: '1m',
       sev1_confirm_within: '1m',
+      sev2_confirm_within: '5m',
       quiet_growth: 0.5,
       max_quiet_period: '1h',
     });

@@ -21,18 +21,18 @@ function engine(settings: Record<string, unknown> = {}): IncidentEngine {
 }
 
 /** One request holding one span of `payments POST /charge`, tagged with `severity` / `reason`. */
-function tagged(n: number, severity: number, reason: string) {
+function tagged(n: number, severity: number, reason: string, operation = 'POST /charge') {
   const traceId = n.toString(16).padStart(32, '0');
   const spanId = n.toString(16).padStart(16, '0');
   const bytes = traceRequest([
-    { service: 'payments', name: 'POST /charge', startMs: T0 + n, durationMs: 72, traceId, spanId },
+    { service: 'payments', name: operation, startMs: T0 + n, durationMs: 72, traceId, spanId },
   ]);
   const record = {
     id: `${traceId}-${spanId}`,
     traceId,
     spanId,
     service: 'payments',
-    operation: 'POST /charge',
+    operation,
     kind: 2,
     startMs: T0 + n,
     durationMs: 72,
@@ -66,7 +66,7 @@ describe('incident engine', () => {
     expect(e.openIncidents()).toEqual([]);
   });
 
-  it('opens at once on a slow operation at SEV2, at SEV3 with open_after 0s, on a SEV1 span with sev1_confirm_within 0s; never on SEV4', () => {
+  it('opens at once on a slow operation at SEV3 with open_after 0s, on a SEV1 span with sev1_confirm_within 0s, at SEV2 with sev2_confirm_within 0s; never on SEV4', () => {
     const e = engine({ open_after: '0s' });
     const sev4 = tagged(1, 4, 'slow_operation');
     expect(e.assign(sev4.index, sev4.tagged, T0)).toEqual([undefined]);
@@ -77,7 +77,8 @@ describe('incident engine', () => {
     expect(other.assign(sev1.index, sev1.tagged, T0)[0]).toMatch(/^inc-/);
     expect(other.openIncidents()).toMatchObject([{ severity: 1, spans: 1 }]);
     const sev2 = tagged(4, 2, 'slow_operation');
-    expect(engine().assign(sev2.index, sev2.tagged, T0)[0]).toMatch(/^inc-/);
+    const atOnce = engine({ sev2_confirm_within: '0s' });
+    expect(atOnce.assign(sev2.index, sev2.tagged, T0)[0]).toMatch(/^inc-/);
   });
 
   it('sev1_confirm_within (1m): a lone SEV1 span opens nothing; another trace tagging its operation SEV3 or worse within the minute opens it at once, with both traces', () => {
@@ -214,6 +215,64 @@ describe('incident engine', () => {
     expect(
       quietPeriodOf(incidentsSchema.parse({ quiet_growth: 0 }), { openedAt: 0, lastSeen: 400 * M }),
     ).toBe(5 * M);
+  });
+
+  it('sev2_confirm_within (5m): a lone SEV2 slow operation waits for a second trace tagging its operation SEV3 or worse', () => {
+    const M = 60_000;
+    const e = engine();
+    const at = (n: number, severity: number, reason: string, ms: number) => {
+      const t = tagged(n, severity, reason);
+      e.tick(T0 + ms);
+      return e.assign(t.index, t.tagged, T0 + ms)[0];
+    };
+    expect(at(1, 2, 'slow_operation', 0)).toBeUndefined(); // held: one trace
+    expect(at(2, 4, 'slow_span', 2 * M)).toBeUndefined(); // SEV4 confirms nothing
+    const id = at(3, 3, 'slow_span', 4 * M); // another trace, SEV3, within five minutes
+    expect(id).toMatch(/^inc-/);
+    expect(e.openIncidents()).toMatchObject([
+      { id, severity: 2, reason: 'slow_operation', openedAt: T0 + 4 * M, spans: 2 },
+    ]);
+    // Nothing else within five minutes: nothing opens.
+    const f = engine();
+    const lone = tagged(10, 2, 'slow_operation');
+    expect(f.assign(lone.index, lone.tagged, T0)).toEqual([undefined]);
+    f.tick(T0 + 5 * M + 1);
+    const late = tagged(11, 3, 'slow_span');
+    expect(f.assign(late.index, late.tagged, T0 + 5 * M + 1)).toEqual([undefined]);
+    expect(f.openIncidents()).toEqual([]);
+    // 0s: at once.
+    const g = engine({ sev2_confirm_within: '0s' });
+    const now = tagged(12, 2, 'slow_operation');
+    expect(g.assign(now.index, now.tagged, T0)[0]).toMatch(/^inc-/);
+  });
+
+  it('keep_open_elsewhere: milder tags of another operation join an open incident but do not keep it open; those of its origin do', () => {
+    const M = 60_000;
+    /** A SEV1 span opens it at 0; SEV5 tags of `operation` every 4 minutes to 60. */
+    const run = (elsewhere: string, operation: string) => {
+      const e = engine({ keep_open_elsewhere: elsewhere, sev1_confirm_within: '0s' });
+      const at = (n: number, severity: number, ms: number, op = 'POST /charge') => {
+        const t = tagged(n, severity, 'slow_span', op);
+        e.tick(T0 + ms);
+        return e.assign(t.index, t.tagged, T0 + ms)[0];
+      };
+      let resolved = Number.NaN;
+      e.subscribe((c) => {
+        if (c.type === 'resolved') resolved = (c.incident.resolvedAt! - T0) / M;
+      });
+      const id = at(1, 1, 0);
+      let joined = 0;
+      for (let k = 1; k <= 15; k++) if (at(1 + k, 5, k * 4 * M, operation) === id) joined++;
+      for (let m = 60; m <= 120; m++) e.tick(T0 + m * M);
+      return { joined, resolved };
+    };
+    // Another operation's SEV5 tags: the first joins (and carries the id), but the incident
+    // resolves five minutes after the SEV1 span; by default (SEV5) they keep it open to 65.
+    // (the engine resolves on its ticks: here every 4 minutes, so at 8)
+    expect(run('SEV3', 'GET /status')).toEqual({ joined: 1, resolved: 8 });
+    expect(run('SEV5', 'GET /status')).toEqual({ joined: 15, resolved: 65 });
+    // The origin's own SEV5 tags keep it open either way.
+    expect(run('SEV3', 'POST /charge')).toEqual({ joined: 15, resolved: 65 });
   });
 
   it('keep_open_severity: milder tags join an open incident but do not keep it open', () => {

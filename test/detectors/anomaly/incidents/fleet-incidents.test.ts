@@ -39,9 +39,12 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
   let pdUrl: string;
   const running: Instance[] = [];
   let n = 0;
+  /** The instances' flush interval: flushes are the test's own (`flush`) unless it is short. */
+  let flushInterval = '1h';
 
   beforeEach(async () => {
     clock = new FakeClock(MONDAY + 12 * H);
+    flushInterval = '1h';
     hook = webhookStandIn();
     hookUrl = await hook.listen();
     pd = pagerDutyStandIn();
@@ -62,7 +65,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
       anomaly: {
         storage: url,
         postgres: { password_file: passwordFile, instance, timeout: '1s' },
-        flush_interval: '1h',
+        flush_interval: flushInterval,
         recalculation: { enabled: false },
         // Reopening is off in a fleet, whatever the setting (detector.ts).
         incidents: { quiet_period: '2m', reopen_within: '30m' },
@@ -116,28 +119,58 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
 
   /** Two sidecars on one database, both with the fleet's baselines. */
   async function twoInstances(): Promise<[Instance, Instance, string]> {
+    const { instances, db } = await fleet('a', 'b');
+    return [instances[0]!, instances[1]!, db];
+  }
+
+  /** Sidecars of these names on one new database, all with the fleet's baselines. */
+  async function fleet(...names: string[]): Promise<{ instances: Instance[]; db: string }> {
     const db = pg.database();
     const url = pg.cluster().url(db);
-    const a = await start(url, 'a');
-    const b = await start(url, 'b');
-    await learnHistory(a.otlp, 1_000_000);
-    await flush(a);
-    await flush(b); // b reads what a learned
-    return [a, b, db];
+    const instances: Instance[] = [];
+    for (const name of names) instances.push(await start(url, name));
+    await learnHistory(instances[0]!.otlp, 1_000_000);
+    for (const i of instances) await flush(i); // the others read what the first learned
+    return { instances, db };
   }
 
   /** An incident opened by a, which b joins a second later: [a, b, its id]. */
   async function oneIncidentOnBoth(): Promise<[Instance, Instance, string]> {
-    const [a, b] = await twoInstances();
-    await traffic(a, 5, 2_000);
-    await flush(a);
-    const [id] = [...incidentIds(a)] as string[];
-    clock.advance(1_000);
-    await traffic(b, 5, 2_000);
-    await flush(b); // b joins a's incident
-    await flush(a);
-    return [a, b, id!];
+    const { instances, id } = await oneIncidentOn('a', 'b');
+    return [instances[0]!, instances[1]!, id];
   }
+
+  /** An incident opened by the first instance, which each of the others joins a second later. */
+  async function oneIncidentOn(
+    ...names: string[]
+  ): Promise<{ instances: Instance[]; id: string; url: string }> {
+    const { instances, db } = await fleet(...names);
+    const [first, ...others] = instances;
+    await traffic(first!, 5, 2_000);
+    await flush(first!);
+    const [id] = [...incidentIds(first!)] as string[];
+    for (const i of others) {
+      clock.advance(1_000);
+      await traffic(i, 5, 2_000);
+      await flush(i); // joins the first one's incident
+    }
+    await flush(first!);
+    return { instances, id: id!, url: pg.cluster().url(db) };
+  }
+
+  /**
+   * Minutes pass, one at a time, each instance of `running` flushing every minute as its timer
+   * would; `faulty`, when given, sees one slow trace a minute (the fault goes on).
+   */
+  async function minutes(n: number, running: Instance[], faulty?: Instance): Promise<void> {
+    for (let k = 0; k < n; k++) {
+      clock.advance(60_000);
+      if (faulty) await traffic(faulty, 1, 2_000);
+      for (const i of running) await flush(i);
+    }
+  }
+  const paged = () => pd.received.map((r) => `${r.body['event_action']} ${r.body['dedup_key']}`);
+  const takenOver = (i: Instance) => metricValue(i.sidecar, 'hourglass_incidents_taken_over_total');
 
   /** Stops an instance as a crash would leave it: its open parts stay open in the database. */
   async function kill(i: Instance): Promise<void> {
@@ -255,7 +288,6 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     const [a, b, id] = await oneIncidentOnBoth();
     await notified(a, b);
     await kill(a); // the owner: its part stays open in the database
-    const paged = () => pd.received.map((r) => `${r.body['event_action']} ${r.body['dedup_key']}`);
     expect(paged()).toEqual([`trigger ${id}`]);
     clock.advance(3 * 60_000); // b's part resolves; a's still counts as live: no one tells yet
     await flush(b);
@@ -268,10 +300,60 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     expect((await get(b, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
     await notified(b);
     expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
-    expect(await metricValue(b.sidecar, 'hourglass_incidents_taken_over_total')).toBe(1);
+    expect(await takenOver(b)).toBe(1);
     clock.advance(H);
     await flush(b);
     await notified(b);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+  }, 120_000);
+
+  // With a flush interval of 1 min, an instance that has not flushed for 2 min 5 s is gone.
+  it('the heir is gone too: the next instance running takes over, and PagerDuty still gets the resolve, once', async () => {
+    flushInterval = '1m';
+    const {
+      instances: [a, b, c],
+      id,
+    } = await oneIncidentOn('a', 'b', 'c');
+    await notified(a!, b!, c!);
+    await kill(a!);
+    // c goes on seeing the fault; b's part goes quiet (resolved). a is gone: b, the smallest
+    // name running, takes over.
+    await minutes(3, [c!, b!], c);
+    expect(await takenOver(b!)).toBe(1);
+    expect((await get(b!, `/api/v1/incidents/${id}`)).body.status).toBe('open');
+    await kill(b!); // the heir goes too, its own part resolved
+    await minutes(3, [c!], c);
+    expect(await takenOver(c!)).toBe(1);
+    expect((await get(c!, `/api/v1/incidents/${id}`)).body.status).toBe('open');
+    await notified(c!);
+    expect(paged()).toEqual([`trigger ${id}`]);
+    await minutes(10, [c!]); // the fault is over: c's part goes quiet too
+    expect((await get(c!, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
+    await notified(c!);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+    await minutes(10, [c!]);
+    await notified(c!);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+  }, 120_000);
+
+  it('the owner restarts under its name while another holds its incident: it is the one notifier again', async () => {
+    flushInterval = '1m';
+    const {
+      instances: [a, b],
+      id,
+      url,
+    } = await oneIncidentOn('a', 'b');
+    await notified(a!, b!);
+    await kill(a!);
+    await minutes(5, [b!], b); // a gone, its part stale: b holds the notifications
+    expect(await takenOver(b!)).toBe(1);
+    const again = await start(url, 'a'); // a again: its part of the incident is its own again
+    await minutes(3, [again, b!], b); // b reads that a runs again and hands the incident back
+    await minutes(10, [again, b!]); // the fault is over: every part goes quiet
+    for (const i of [again, b!]) {
+      expect((await get(i, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
+    }
+    expect(await notified(again, b!)).toEqual([`opened ${id}`, `resolved ${id}`]);
     expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
   }, 120_000);
 

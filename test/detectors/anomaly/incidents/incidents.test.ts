@@ -20,9 +20,11 @@ describe('incidents', () => {
   let capture: Capture;
   let base: string;
   let otlp: string;
+  /** Trace numbers of this test (durations depend on them): each test starts from 0. */
   let n = 0;
 
   beforeEach(() => {
+    n = 0;
     dir = mkdtempSync(join(tmpdir(), 'hourglass-incidents-'));
     clock = new FakeClock(MONDAY + 12 * H);
   });

@@ -151,6 +151,18 @@ export async function incidentsSince(
   };
 }
 
+/**
+ * The instances that flushed at or after `at` (`hg_instances.seen_at`, written by every flush):
+ * the fleet's instances still running. Only those: names of instances gone (a pod's) pile up.
+ */
+export async function instancesSeen(db: Queryable, at: number): Promise<string[]> {
+  const r = await db.query<{ instance: string }>(
+    'SELECT instance FROM hg_instances WHERE seen_at >= $1',
+    [Math.floor(at)],
+  );
+  return r.rows.map((row) => row.instance);
+}
+
 /** Retention: parts unchanged since `before`, then the oldest incidents beyond `maxStored`. */
 export async function trimIncidents(
   client: Queryable,

@@ -34,6 +34,7 @@ import {
 } from './pg-changes.js';
 import {
   incidentsSince,
+  instancesSeen,
   trimIncidents,
   writeIncidents,
   type IncidentBatch,
@@ -81,11 +82,15 @@ export interface FleetFlush {
 export interface FlushResult {
   /** Anomaly ids whose summaries were written. */
   readonly summarized: Set<string>;
-  /** Incidents: local id -> fleet id adopted, the others' parts since `since`, the next `since`. */
+  /**
+   * Incidents: local id -> fleet id adopted, the others' parts since `since`, the next `since`,
+   * and the instances still running (flushed within the parts' live window).
+   */
   readonly incidents?: {
     readonly adopted: Map<string, string>;
     readonly parts: IncidentPart[];
     readonly next: string;
+    readonly alive: string[];
   };
 }
 
@@ -180,7 +185,8 @@ export class PgStore {
       if (this.version < 6 || !f.incidents) return { summarized: found };
       const adopted = await writeIncidents(client, this.instance, f.incidents.batch);
       const read = await incidentsSince(client, this.instance, f.incidents.since, RECENT_INCIDENTS);
-      return { summarized: found, incidents: { adopted, ...read } };
+      const alive = await instancesSeen(client, f.incidents.batch.live.at);
+      return { summarized: found, incidents: { adopted, ...read, alive } };
     });
   }
 
@@ -189,10 +195,16 @@ export class PgStore {
     return this.version >= 7 ? readLevels(this.pool, this.instance) : [];
   }
 
-  /** Every instance's open incident parts and the last resolved ones (schema 6; at start). */
-  async incidents(): Promise<{ parts: IncidentPart[]; next: string } | undefined> {
+  /**
+   * Every instance's open incident parts and the last resolved ones, and the instances that
+   * flushed at or after `aliveAt` (schema 6; at start).
+   */
+  async incidents(
+    aliveAt: number,
+  ): Promise<{ parts: IncidentPart[]; next: string; alive: string[] } | undefined> {
     if (this.version < 6) return undefined;
-    return incidentsSince(this.pool, this.instance, undefined, RECENT_INCIDENTS);
+    const read = await incidentsSince(this.pool, this.instance, undefined, RECENT_INCIDENTS);
+    return { ...read, alive: await instancesSeen(this.pool, aliveAt) };
   }
 
   private async writeRows(client: pg.PoolClient, learning: FleetFlush['learning']): Promise<void> {

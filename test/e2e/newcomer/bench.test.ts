@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../helpers/process.js';
+
+/**
+ * The benchmarks' npm scripts as a newcomer first runs them: `--help` says how to use them, a
+ * mistyped option or value says what was wrong (no stack trace) and exits 2, and a missing
+ * dataset is skipped with a sentence saying where it was looked for.
+ */
+function npmRun(
+  script: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const npm = process.env['npm_execpath'];
+  const run = ['run', '--silent', script, '--', ...args];
+  const [cmd, ...rest] = npm ? [process.execPath, npm, ...run] : ['npm', ...run];
+  const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('the benchmarks, run by a newcomer', () => {
+  it.each([
+    ['bench:real', '--days 2023-01-29'],
+    ['bench:detection', '--seeds 1,2,3'],
+  ])(
+    'npm run %s -- --help prints its usage and options',
+    async (script, example) => {
+      const r = await npmRun(script, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`usage: npm run ${script} -- [options]`);
+      expect(r.stdout).toContain(example);
+      expect(r.stdout).toMatch(/^options:$/m);
+    },
+    60_000,
+  );
+
+  it.each([
+    ['bench:real', ['--bogus'], "npm run bench:real: Unknown option '--bogus'"],
+    ['bench:real', ['--incidents'], "Option '--incidents <value>' argument missing"],
+    ['bench:real', ['--days', '2021-01-01'], 'no such day: 2021-01-01 (the days: 2022-08-22'],
+    ['bench:real', ['--set', '{'], '--set is not JSON'],
+    ['bench:real', ['--set', '{"window":5}'], 'not valid anomaly settings: (root): Unrecognized'],
+    ['bench:detection', ['--set', '{'], 'npm run bench:detection: --set is not JSON'],
+  ])(
+    'npm run %s -- %j says what was wrong and exits 2',
+    async (script, args, message) => {
+      const r = await npmRun(script, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    },
+    60_000,
+  );
+
+  it('npm run bench:real skips, saying so, when the dataset is not there', async () => {
+    const r = await npmRun('bench:real', '--data', '/nonexistent/nezha');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'bench:real skipped: the Nezha dataset is not at /nonexistent/nezha',
+    );
+  }, 60_000);
+});
