@@ -10,9 +10,11 @@
  *   npm run bench:real -- --days 2023-01-29 --no-sim --verbose
  *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
  *   npm run bench:real -- --no-sim --incidents '{"literal":{"sev1_confirm_within":"0s"}}'  # beside them
+ *   npm run bench:real -- --no-sim --no-fresh --restart-every 30m  # a sidecar restarted every 30 min
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseDuration } from '../../src/config/duration.js';
 import {
   anomalyProcessorSchema,
   type AnomalyProcessorConfig,
@@ -50,6 +52,7 @@ Replays the Nezha dataset's real traces (read from --data, never from the reposi
     out: { type: 'string', default: 'bench/results/real.json' },
     set: { type: 'string', default: '{}' },
     incidents: { type: 'string', default: '{}' },
+    'restart-every': { type: 'string' },
   },
 );
 
@@ -60,6 +63,14 @@ const incidentVariants = jsonOption<Record<string, Record<string, unknown>>>(
   'incidents',
   values.incidents,
 );
+const restartEveryMs = restartInterval(values['restart-every']);
+
+/** `--restart-every`, in ms (0: never restarted). */
+function restartInterval(text: string | undefined): number {
+  const ms = text === undefined ? 0 : parseDuration(text);
+  if (ms === undefined) throw new Error(`--restart-every: "${text}" is not a duration (e.g. 30m)`);
+  return ms;
+}
 const data = resolve(values.data);
 const wanted = values.days?.split(',') ?? DAYS.map((d) => d.day);
 const days = DAYS.filter((d) => wanted.includes(d.day));
@@ -133,6 +144,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     historyShiftMs: HISTORY_SHIFT_MS,
     recalculate,
     incidentVariants,
+    restartEveryMs,
   });
   const { faults } = readFaultList(join(data, d.day, 'fault_list.json'));
   const scoring = scoreReplay(run, faults);
@@ -155,7 +167,10 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
       };
     }),
   };
-  console.error(`${d.day} (${d.system}, ${result.state}): ${result.seconds.toFixed(0)} s`);
+  const restarts = restartEveryMs > 0 ? `, restarted every ${values['restart-every']}` : '';
+  console.error(
+    `${d.day} (${d.system}, ${result.state}${restarts}): ${result.seconds.toFixed(0)} s`,
+  );
   if (values.verbose) console.log(`\n### ${d.day}, ${result.state}\n\n${formatScoring(scoring)}\n`);
   return result;
 }
@@ -172,7 +187,7 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   const rows = results.filter((r) => r.state === state);
   if (rows.length === 0) continue;
   console.log(
-    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}\n`,
+    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}${restartEveryMs > 0 ? `, the sidecar restarted every ${values['restart-every']}` : ''}\n`,
   );
   const names = rows[0]!.figures.map((f) => f.name);
   console.log(

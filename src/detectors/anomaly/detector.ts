@@ -17,6 +17,7 @@ import { isPostgresUrl } from './internal/store/pg-connect.js';
 import { JobQueue } from './internal/job-queue.js';
 import { KeyForm } from './internal/key-form.js';
 import { splitPercentiles } from './internal/level.js';
+import { levelsDue, levelsWritten } from './internal/level-saves.js';
 import { runLimits } from './internal/slow-run.js';
 import type { KeyState } from './internal/key-state.js';
 import { learnBatch } from './internal/learn-batch.js';
@@ -304,8 +305,11 @@ export class AnomalyDetector {
     this.flush();
   }
 
-  /** Writes the learning and anomalies of the last interval in one transaction. */
-  flush(): void {
+  /**
+   * Writes the learning and anomalies of the last interval in one transaction, with the levels
+   * due (level-saves.ts; every changed one when `final`, at shutdown).
+   */
+  flush(final = false): void {
     if (this.fleet) {
       this.beforeFleetFlush();
       this.fleet.tick();
@@ -327,6 +331,7 @@ export class AnomalyDetector {
     const summaries = this.summaries.entries();
     let summarized: Set<string> | undefined;
     let rateWrite: ReturnType<typeof writeRatePending> | undefined;
+    let levels: ReturnType<typeof levelsDue> = [];
     const written =
       state === 'unavailable'
         ? undefined
@@ -335,6 +340,10 @@ export class AnomalyDetector {
             const w = writePending(b, this.model);
             const rates = this.storage.rates;
             rateWrite = rates && writeRatePending(rates, b, this.model, w.assigned);
+            // Keys given their id by this transaction too (a key new since the last flush).
+            const given = [...w.assigned, ...(rateWrite?.assigned ?? [])];
+            levels = levelsDue(this.model, now, final, given);
+            this.storage.levels?.write(levels);
             a.insert(anomalies);
             summarized = a.setSummaries(summaries);
             if (this.incidents && this.storage.incidents)
@@ -348,6 +357,7 @@ export class AnomalyDetector {
     }
     pendingWritten(this.model, written);
     if (rateWrite) ratesWritten(this.model, rateWrite);
+    levelsWritten(levels);
     this.model.evictedIds = [];
     this.feed.flushed(count);
     this.summaries.flushed(summarized!, summaries);
@@ -582,7 +592,7 @@ export class AnomalyDetector {
       await this.fleet.close();
       return;
     }
-    this.flush();
+    this.flush(true);
     this.storage.close();
   }
 

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { hourglass } from '../helpers/cli.js';
+import { memoryLogger } from '../helpers/sidecar.js';
 import { Random } from '../helpers/random.js';
 import { traceRequest, type SpanSpec } from '../helpers/traces.js';
 
@@ -322,6 +323,25 @@ describe('hourglass replay', () => {
     expect(quick!.incidents).toHaveLength(1);
     expect(quick!.incidents[0]!.resolvedAt).toBeGreaterThan(JUDGED + 9 * MIN);
     expect(quick!.incidents[0]!.resolvedAt).toBeLessThan(JUDGED + 9 * MIN + 5_000);
+  });
+
+  it('restarts the sidecar every restartEveryMs of replay time, on the same database', async () => {
+    const { history, judged } = dataset();
+    const settings = {
+      config: anomalyProcessorSchema.parse({}),
+      files: [judged],
+      history: [history],
+    };
+    const once = await replay(settings);
+    const log = memoryLogger();
+    const restarted = await replay({ ...settings, restartEveryMs: 3 * MIN, logger: log.logger });
+    // 10 minutes: started at the first span, then at 3, 6 and 9 minutes.
+    expect(log.lines.filter((l) => l['msg'] === 'anomaly detection started')).toHaveLength(4);
+    // What a restart must not change: the baselines and thresholds it learned, the incident open
+    // across it, and here (no key counts a level in 10 minutes) every verdict.
+    expect(restarted.severity).toEqual(once.severity);
+    expect(restarted.severity.some((sev) => sev > 0 && sev <= 3)).toBe(true);
+    expect(restarted.incidents.map((v) => v.id)).toEqual(once.incidents.map((v) => v.id));
   });
 
   it('reads the OTLP/JSON lines the file exporter writes and writes the tagged spans the same way', async () => {

@@ -5,6 +5,7 @@ import type { BaselineModel } from './baseline-model.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import { JobAborted, type JobQueue } from './job-queue.js';
 import type { KeyState } from './key-state.js';
+import { resumeLevels } from './level-saves.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
 import type { KeyRow } from './store/baseline-store.js';
 import type { Storage } from './store/storage.js';
@@ -60,6 +61,11 @@ export class BaselineSync {
       this.retention(now);
       await this.rebuild();
       this.reloadThresholds();
+      // The levels as the last run left them (a restart keeps the slow-operation detection).
+      const levels = this.c.storage.levels;
+      if (levels) resumeLevels(this.c.model, levels.levels(), now);
+      // Keys still without level thresholds borrow at once, as they did before the restart.
+      this.c.model.firstLevels(this.c.percentiles.level);
       const b = this.c.storage.baselines;
       if (b) {
         this.generations = {
@@ -94,9 +100,9 @@ export class BaselineSync {
     }
     if (g.thresholds !== this.generations.thresholds) this.reloadThresholds();
     this.generations = g;
-    // A key's first level thresholds (a new key, or any key after a restart: the level's
-    // histogram lives in memory) as soon as it has seen enough spans, not at the next night;
-    // until then, the ones its service's (or the processor's) learned levels show.
+    // A key's first level thresholds (a new key, or one whose level was not stored) as soon as it
+    // has seen enough spans, not at the next night; until then, the ones its service's (or the
+    // processor's) learned levels show.
     model.firstLevels(this.c.percentiles.level);
     if (this.refreshQueued) return;
     // Keys whose history doubled since their thresholds were computed (new keys), and keys whose

@@ -13,6 +13,7 @@ import { staleKeys } from './baseline-sync.js';
 import type { DetectorMetrics } from './detector-metrics.js';
 import type { JobQueue } from './job-queue.js';
 import type { KeyState, PendingRow } from './key-state.js';
+import { levelsDue, levelsWritten, resumeLevels } from './level-saves.js';
 import { mergeIntoSlot, slotMoments } from './moments.js';
 import type { PendingSummaries } from './pending-summaries.js';
 import { recalculate, type RecalcReport } from './recalculate.js';
@@ -93,6 +94,8 @@ export class FleetSync {
   private day = Number.NaN;
   private failing = false;
   private closed = false;
+  /** Set by `close`: the last flush writes every changed level. */
+  private closing = false;
   /** Stored thresholds per key id, as last read or computed (the admin API's profile). */
   private readonly stored = new Map<number, SlotThresholds[]>();
 
@@ -218,6 +221,7 @@ export class FleetSync {
   /** Writes what is pending (one last try) and closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     await this.flush().catch(() => undefined);
     this.closed = true;
     await this.pool.end().catch(() => undefined);
@@ -274,6 +278,8 @@ export class FleetSync {
       await this.rebuild(store, keys);
     }
     await this.reloadThresholds(store);
+    resumeLevels(this.c.model, await store.levels(), now);
+    this.c.model.firstLevels(this.c.percentiles.level);
     const incidents = this.c.incidents && (await store.incidents(this.c.incidents.liveAt(now)));
     if (incidents) this.c.incidents!.loaded(incidents, now);
   }
@@ -302,6 +308,7 @@ export class FleetSync {
     const notes = summaries.entries();
     const shared = store.version >= 6 ? this.c.incidents : undefined;
     const incidents = shared && { batch: shared.take(now), since: shared.since };
+    const levels = store.version >= 7 ? levelsDue(model, now, this.closing) : [];
     try {
       const missing = [...new Set([...taken, ...rateTaken].map(([k]) => k))].filter(
         (k) => k.id === undefined,
@@ -334,8 +341,10 @@ export class FleetSync {
         anomalies,
         summaries: notes,
         ...(incidents ? { incidents } : {}),
+        levels,
         now,
       });
+      levelsWritten(levels);
       feed.flushedRecords(new Set(anomalies));
       summaries.flushed(result.summarized, notes);
       if (incidents && result.incidents) shared.written(incidents.batch, result.incidents, now);
@@ -542,10 +551,12 @@ export class FleetSync {
   private async retention(store: PgStore, now: number): Promise<void> {
     const { config, logger } = this.c;
     const removed = await store.withLock('retention', () =>
-      store.retention(this.sinceDay(), now - config.history_retention, {
-        before: now - config.incidents.retention,
-        maxStored: config.incidents.max_stored,
-      }),
+      store.retention(
+        this.sinceDay(),
+        now - config.history_retention,
+        { before: now - config.incidents.retention, maxStored: config.incidents.max_stored },
+        now,
+      ),
     );
     if (removed && (removed.rows > 0 || removed.anomalies > 0 || removed.incidents > 0)) {
       logger.info(removed, "retention: removed the fleet's old daily rows and anomalies");

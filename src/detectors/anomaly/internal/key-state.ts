@@ -173,6 +173,10 @@ export class KeyState {
       thr[at + THR_P95] = t.p95;
     }
     this.thr = thr;
-    this.refreshedAt = this.count();
+    // The key's spans when they were computed (the whole week's slot counts them all): thresholds
+    // read from the store at a restart are as old as they are, and are refreshed as they would
+    // have been without it.
+    const all = slots.find((t) => t.slot === GLOBAL_SLOT);
+    this.refreshedAt = all ? Math.min(all.samples, this.count()) : this.count();
   }
 }

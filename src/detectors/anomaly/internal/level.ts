@@ -55,11 +55,14 @@ const STEP = 0.005;
 const TAIL_LADDER = [0.5, 0.9, 0.99, 0.999];
 /** Independent stretches of traffic beyond a percentile of the level before it is read. */
 const TAIL_COUNT = 5;
-const BINS = Math.round(3 / STEP) + 1;
+export const LEVEL_BINS = Math.round(3 / STEP) + 1;
+const BINS = LEVEL_BINS;
+/** The longest gap between spans the interval estimate (`LevelState.gap`) takes as it is. */
+const GAP_MAX_MS = 3_600_000;
 
 // u on clean traffic: P(u = 0..3) = 0.5, 0.45, 0.04, 0.01.
 const U_PROBABILITIES = [0.5, 0.45, 0.04, 0.01];
-const U_MEAN = U_PROBABILITIES.reduce((s, p, u) => s + p * u, 0);
+export const U_MEAN = U_PROBABILITIES.reduce((s, p, u) => s + p * u, 0);
 const U_SD = Math.sqrt(U_PROBABILITIES.reduce((s, p, u) => s + p * (u - U_MEAN) ** 2, 0));
 const U_SKEW = U_PROBABILITIES.reduce((s, p, u) => s + p * (u - U_MEAN) ** 3, 0) / U_SD ** 3;
 // The average of independent u: spread and skewness under the exponential weights.
@@ -95,8 +98,8 @@ export class LevelState {
   thresholds: Float64Array | undefined;
   /**
    * Until `thresholds` are learned: the thresholds the key's service's learned levels show, or
-   * the processor's (`LevelPool`), so that a key called once a minute, which takes many hours to
-   * count LEVEL_MIN_SAMPLES spans after a restart, can still tag a sustained slowdown.
+   * the processor's (`LevelPool`), so that a new key called once a minute, which takes many hours
+   * to count LEVEL_MIN_SAMPLES spans, can still tag a sustained slowdown.
    */
   borrowed: Float64Array | undefined;
   /** Bumped whenever `thresholds` are set (the pool is read again). */
@@ -105,10 +108,17 @@ export class LevelState {
   samples = 0;
   /** End time (ms) of the last span observed with a time; 0 before the first. */
   private last = 0;
+  /**
+   * The key's usual time between spans (ms; a moving average over about 30 spans, as the level):
+   * how many spans a downtime stands for (`resume`). 0 before the second span.
+   */
+  private gap = 0;
   /** `last` when the histogram first counted a span (0: none counted with a time). */
   private firstCounted = 0;
   private tick = 0;
   private histogram: Float32Array | undefined;
+  /** What was last written to the store (level-saves.ts): when, and the state it had. */
+  saved: LevelStamp = { at: 0, last: 0, samples: 0, version: 0 };
 
   /**
    * Adds a span of duration `d` scored against slot `at` of `thr` (`KeyState.thr`), ending at `t`
@@ -127,7 +137,12 @@ export class LevelState {
     let alpha = LEVEL_ALPHA;
     if (t !== undefined) {
       const dt = t - this.last;
-      if (this.last > 0 && dt > TAU_FREE_MS) alpha = 1 - Math.exp(-dt / LEVEL_TAU_MS);
+      if (this.last > 0) {
+        if (dt > TAU_FREE_MS) alpha = 1 - Math.exp(-dt / LEVEL_TAU_MS);
+        // Spans out of order move `last` by nothing: the average is the time per span.
+        const g = dt <= 0 ? 0 : dt < GAP_MAX_MS ? dt : GAP_MAX_MS;
+        this.gap = this.gap === 0 ? g : this.gap + LEVEL_ALPHA * (g - this.gap);
+      }
       if (t > this.last) this.last = t;
     }
     let lr = Math.log(d / thr[at + THR_P50]!);
@@ -149,6 +164,63 @@ export class LevelState {
   /** How much slower than their slots' medians the key's recent spans are (1: as usual). */
   ratio(): number {
     return Math.exp(this.logRatio);
+  }
+
+  /** What the store keeps of the level (level-codec.ts). */
+  snapshot(): LevelSnapshot {
+    return {
+      value: this.value,
+      logRatio: this.logRatio,
+      last: this.last,
+      gap: this.gap,
+      samples: this.samples,
+      firstCounted: this.firstCounted,
+      tick: this.tick,
+      thresholds: this.thresholds,
+      histogram: this.histogram,
+    };
+  }
+
+  /**
+   * Takes up a level stored at `savedAt` after a restart at `now`, a downtime after it was stored. The histogram, its
+   * counts and thresholds are as they were. The live state ages: the rarity as if the spans the
+   * key usually gets in that time (`gap`) had come at the normal level (a key called every 10 ms
+   * forgets a slowdown within a second of downtime, one called once a minute keeps most of it
+   * over a one-minute deploy); the size forgets with time anyway (LEVEL_TAU_MS from `last`).
+   */
+  resume(s: LevelSnapshot, savedAt: number, now: number): void {
+    const downtimeMs = now - savedAt;
+    const missed = downtimeMs <= 0 ? 0 : s.gap > 0 ? downtimeMs / s.gap : Infinity;
+    this.value = U_MEAN + (s.value - U_MEAN) * (1 - LEVEL_ALPHA) ** missed;
+    this.logRatio = s.logRatio;
+    this.last = s.last;
+    this.gap = s.gap;
+    this.samples = s.samples;
+    this.firstCounted = s.firstCounted;
+    this.tick = s.tick;
+    this.histogram = s.histogram;
+    this.thresholds = s.thresholds;
+    if (s.thresholds !== undefined) {
+      this.borrowed = undefined;
+      this.version++;
+    }
+    this.saved = this.stamp(savedAt);
+  }
+
+  /** The state as of `at`, to compare with `saved` (level-saves.ts). */
+  stamp(at: number): LevelStamp {
+    return { at, last: this.last, samples: this.samples, version: this.version };
+  }
+
+  /** Whether it changed since it was last written to the store. */
+  get unsaved(): boolean {
+    const s = this.saved;
+    return this.last !== s.last || this.samples !== s.samples || this.version !== s.version;
+  }
+
+  /** Whether nothing has been observed or counted yet (a key new since the start). */
+  get blank(): boolean {
+    return this.last === 0 && this.histogram === undefined && this.thresholds === undefined;
   }
 
   private count(v: number): void {
@@ -179,6 +251,28 @@ export class LevelState {
   }
 }
 
+/** A level as the store keeps it (`LevelState.snapshot`, `resume`). */
+export interface LevelSnapshot {
+  readonly value: number;
+  readonly logRatio: number;
+  readonly last: number;
+  readonly gap: number;
+  readonly samples: number;
+  readonly firstCounted: number;
+  /** Spans since the histogram last counted one (0 .. COUNT_EVERY - 1). */
+  readonly tick: number;
+  readonly thresholds: Float64Array | undefined;
+  readonly histogram: Float32Array | undefined;
+}
+
+/** When a level was written to the store, and what it had seen then (`LevelState.unsaved`). */
+export interface LevelStamp {
+  readonly at: number;
+  readonly last: number;
+  readonly samples: number;
+  readonly version: number;
+}
+
 /** What LevelPool needs of a key. */
 export interface LevelOwner {
   readonly service: string;
@@ -187,8 +281,9 @@ export interface LevelOwner {
 
 /**
  * Level thresholds for keys without learned ones. A key learns its own from LEVEL_MIN_SAMPLES
- * spans counted live (the histogram is not stored), so after a restart a key called once or twice
- * a minute has none for many hours, though its level rises over a slowdown's spans. Until then
+ * spans counted live (the store keeps them across restarts, level-saves.ts, but not `hourglass
+ * backfill`), so a new key called once or twice a minute has none for many hours, though its
+ * level rises over a slowdown's spans. Until then
  * it borrows, severity by severity, the median of the learned thresholds of its service's keys,
  * or, when none of them has learned any, of every key's: what a typical level does on normal
  * traffic. The size bound (level-shift.ts) and the rule that only spans slower than their

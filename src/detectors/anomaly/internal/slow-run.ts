@@ -23,6 +23,8 @@ import { THR_P95, THR_P99, THR_SEV5, THR_SEVERITIES } from './thr-layout.js';
  * Lower severities are the level's: it sees smaller slowdowns than a run of spans beyond p95.
  */
 export const RUN_MAX = 3;
+/** Numbers in a stored run (`SlowRun.snapshot`). */
+export const RUN_STATE = 2 + 2 * RUN_MAX;
 /** Spans of a key that start within this of an observation's first span are that observation. */
 export const RUN_GAP_MS = 5_000;
 /** Evidence counted at 1 / RUN_EVIDENCE: a margin for tails read from the key's history. */
@@ -68,6 +70,21 @@ export class SlowRun {
     this.rates[this.length - 1] = rate;
     this.ratios[this.length - 1] = ratio;
     this.start = start;
+  }
+
+  /** The run as the store keeps it (level-codec.ts): its length, last start, rates, ratios. */
+  snapshot(): number[] {
+    return [this.length, this.start, ...this.rates, ...this.ratios];
+  }
+
+  /** Takes up a stored run (`snapshot`; RUN_STATE numbers, checked by the codec). */
+  restore(v: readonly number[]): void {
+    this.length = v[0]!;
+    this.start = v[1]!;
+    for (let i = 0; i < RUN_MAX; i++) {
+      this.rates[i] = v[2 + i]!;
+      this.ratios[i] = v[2 + RUN_MAX + i]!;
+    }
   }
 
   /**

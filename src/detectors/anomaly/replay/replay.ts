@@ -51,6 +51,11 @@ export interface ReplaySettings {
    * so that settings are compared in one replay (`npm run bench:real -- --incidents`).
    */
   readonly incidentVariants?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * Restarts the sidecar every this many ms of replay time: the processor is shut down (its last
+   * flush written) and a new one started on the same database, as a deploy does. 0: never.
+   */
+  readonly restartEveryMs?: number;
 }
 
 /** The incidents of one of `incidentVariants`. */
@@ -192,7 +197,7 @@ async function play(
   stream: ReplayStream,
   config: AnomalyProcessorConfig,
   logger: Logger,
-  s: Pick<ReplaySettings, 'onForwarded' | 'incidentVariants'>,
+  s: Pick<ReplaySettings, 'onForwarded' | 'incidentVariants' | 'restartEveryMs'>,
 ): Promise<{
   severity: Uint8Array;
   incidents: IncidentView[];
@@ -203,23 +208,17 @@ async function play(
   const onForwarded = s.onForwarded;
   const { table, requests } = stream;
   const clock = new ManualClock(requests[0]!.at - 1);
+  const restartEvery = s.restartEveryMs ?? 0;
+  if (restartEvery > 0 && Object.keys(s.incidentVariants ?? {}).length > 0) {
+    throw new Error('incident variants cannot be compared across restarts');
+  }
   let forwarded: OtlpBatch | undefined;
-  const processor = anomalyProcessorFactory().create(
-    {
-      id: 'anomaly',
-      logger,
-      clock,
-      metrics: new SelfMetrics({ processMetrics: false }),
+  const next = {
+    consume: (batch: OtlpBatch) => {
+      forwarded = batch;
+      return Promise.resolve();
     },
-    config,
-    'traces',
-    {
-      consume: (batch: OtlpBatch) => {
-        forwarded = batch;
-        return Promise.resolve();
-      },
-    },
-  ) as AnomalyProcessor;
+  };
   const severity = new Uint8Array(table.count);
   // Each incident as it was last heard of (it opens, grows, resolves in replay time).
   const heard = () => {
@@ -234,20 +233,46 @@ async function play(
     return { incidents, notifiedAt, listener };
   };
   const { incidents, notifiedAt, listener } = heard();
-  const primary = processor.detector.incidents;
-  primary?.subscribe(listener);
   // The table's index of the first span of the request in hand.
   let first = 0;
-  const spanIncident = primary ? recordIncidents(primary, () => first) : new Map<number, string>();
+  const spanIncident = new Map<number, string>();
+  // A new processor (a restarted sidecar) on the same database, heard from the start.
+  const launch = async () => {
+    const p = anomalyProcessorFactory().create(
+      { id: 'anomaly', logger, clock, metrics: new SelfMetrics({ processMetrics: false }) },
+      config,
+      'traces',
+      next,
+    ) as AnomalyProcessor;
+    const engine = p.detector.incidents;
+    engine?.subscribe(listener);
+    if (engine) recordIncidents(engine, () => first, spanIncident);
+    await p.start(host);
+    return p;
+  };
+  const stop = async (p: AnomalyProcessor) => {
+    await p.shutdown();
+    for (const v of p.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
+  };
+  let processor = await launch();
+  const primary = processor.detector.incidents;
   const shadows = Object.entries(s.incidentVariants ?? {}).map(([name, settings]) => {
     if (!primary) throw new Error('incidents are off: nothing to compare with');
     const h = heard();
     const engine = shadowEngine(primary, settings, h.listener);
     return { name, engine, spanIncident: recordIncidents(engine, () => first), ...h };
   });
-  await processor.start(host);
+  let restartAt = restartEvery > 0 ? requests[0]!.at + restartEvery : Number.POSITIVE_INFINITY;
   try {
     for (const r of requests) {
+      if (r.at >= restartAt) {
+        // The sidecar stops when its time comes and starts again at once (no downtime).
+        clock.set(restartAt);
+        await processor.detector.idle();
+        await stop(processor);
+        processor = await launch();
+        while (restartAt <= r.at) restartAt += restartEvery;
+      }
       if (r.at > clock.now()) clock.set(r.at);
       await processor.detector.idle();
       const bytes = r.bytes ?? encodeTableRequest(table, r.first, r.count);
@@ -265,9 +290,8 @@ async function play(
     clock.advance(config.flush_interval);
     await processor.detector.idle();
   } finally {
-    await processor.shutdown();
+    await stop(processor);
   }
-  for (const v of processor.detector.incidents?.openIncidents() ?? []) incidents.set(v.id, v);
   const variants = shadows.map((v) => {
     for (const o of v.engine.openIncidents()) v.incidents.set(o.id, o);
     const { name, notifiedAt, spanIncident } = v;
@@ -278,10 +302,14 @@ async function play(
 
 /**
  * Records the incident `engine` names for each tagged span (`anomaly.incident_id`), by the span's
- * index in the table: the request's first (`first()`) plus its place in the request.
+ * index in the table: the request's first (`first()`) plus its place in the request (into `out`:
+ * one map for the processors of a replay with restarts).
  */
-function recordIncidents(engine: IncidentEngine, first: () => number): Map<number, string> {
-  const out = new Map<number, string>();
+function recordIncidents(
+  engine: IncidentEngine,
+  first: () => number,
+  out = new Map<number, string>(),
+): Map<number, string> {
   const assign = engine.assign.bind(engine);
   engine.assign = (index, tagged, now) => {
     const ids = assign(index, tagged, now);

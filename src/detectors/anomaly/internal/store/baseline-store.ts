@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { merge, type Moments } from '../moments.js';
 import { Sketch } from '../sketch.js';
 import type { SlotThresholds, ThresholdSource } from '../thresholds.js';
+import { DELETE_ORPHAN_LEVELS } from './level-store.js';
 import { RATE_ACTIVE } from './rate-store.js';
 import type { ThresholdStore } from './threshold-store.js';
 
@@ -98,6 +99,8 @@ export class BaselineStore implements ThresholdStore {
         'SELECT * FROM thresholds WHERE key_id = ? ORDER BY slot',
       ),
       deleteKeyThresholds: db.prepare('DELETE FROM thresholds WHERE key_id = ?'),
+      deleteKeyLevel: db.prepare('DELETE FROM levels WHERE key_id = ?'),
+      deleteOrphanLevels: db.prepare(DELETE_ORPHAN_LEVELS),
       insertThreshold: db.prepare(
         `INSERT INTO thresholds (key_id, slot, samples, mean, stddev, p50, p95, p99, z5, z4, z3, z2, z1, source, computed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -155,21 +158,28 @@ export class BaselineStore implements ThresholdStore {
     return this.s.keyRows.all(keyId, sinceDay);
   }
 
-  /** Retention: drops rows older than `day`, then keys with no row left and their thresholds. */
+  /**
+   * Retention: drops rows older than `day`, then keys with no row left, their thresholds and
+   * levels.
+   */
   deleteBefore(day: number): { rows: number; keys: number } {
     return this.transaction(() => {
       const rows = this.s.deleteDays.run(day).changes;
       const keys = this.s.deleteOrphans.run(day).changes;
-      if (keys > 0) this.s.deleteOrphanThresholds.run();
+      if (keys > 0) {
+        this.s.deleteOrphanThresholds.run();
+        this.s.deleteOrphanLevels.run();
+      }
       return { rows, keys };
     });
   }
 
-  /** Deletes keys with their daily rows and thresholds (call inside `transaction`). */
+  /** Deletes keys with their daily rows, thresholds and levels (call inside `transaction`). */
   deleteKeys(ids: readonly number[]): void {
     for (const id of ids) {
       this.s.deleteKeyRows.run(id);
       this.s.deleteKeyThresholds.run(id);
+      this.s.deleteKeyLevel.run(id);
       this.s.deleteKey.run(id);
     }
   }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { HourglassError } from '../../../../component/errors.js';
+import { LEVEL_SCHEMA } from './level-store.js';
 import { RATE_SCHEMA } from './rate-store.js';
 
 /** The baseline database cannot be opened or written (a bad path, permissions, a full disk). */
@@ -13,7 +14,8 @@ export class StorageError extends HourglassError {
 }
 
 // 3: the error and traffic detectors' rate_stats table and anomaly columns (rates/).
-const SCHEMA_VERSION = 3;
+// 4: the keys' levels (level-store.ts).
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -150,6 +152,7 @@ function migrate(db: Database.Database): void {
   }
   db.exec(SCHEMA);
   db.exec(RATE_SCHEMA);
+  db.exec(LEVEL_SCHEMA);
   if (version < SCHEMA_VERSION) {
     addMissingColumns(db, 'anomalies', ADDED_COLUMNS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -8,7 +8,7 @@ import { StorageError } from './open-database.js';
  * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
  * migration that breaks older code must raise it (none does yet).
  */
-export const PG_SCHEMA_VERSION = 6;
+export const PG_SCHEMA_VERSION = 7;
 
 /** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
 const MIN_READER = 1;
@@ -195,6 +195,20 @@ CREATE INDEX IF NOT EXISTS hg_incidents_by_xid ON hg_incidents (xid);
 CREATE INDEX IF NOT EXISTS hg_incidents_by_updated ON hg_incidents (updated_at);
 CREATE INDEX IF NOT EXISTS hg_incidents_by_origin ON hg_incidents (origin_service, origin_operation)
   WHERE status = 'open';
+`,
+  ],
+  [
+    7,
+    `
+-- Each instance's level of each key (level.ts: histogram, counts, thresholds, live state; one blob,
+-- level-codec.ts), replaced by its flushes and read at its start. Each instance learns its own.
+CREATE TABLE IF NOT EXISTS hg_levels (
+  key_id INTEGER NOT NULL,
+  instance TEXT NOT NULL,
+  saved_at BIGINT NOT NULL,
+  state BYTEA NOT NULL,
+  PRIMARY KEY (key_id, instance)
+);
 `,
   ],
 ];

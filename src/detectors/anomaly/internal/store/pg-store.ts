@@ -40,7 +40,9 @@ import {
   type IncidentBatch,
   type IncidentPart,
 } from './pg-incidents.js';
+import { readLevels, trimLevels, writeLevels } from './pg-levels.js';
 import { RECALC_LOCK, RETENTION_LOCK } from './pg-schema.js';
+import type { LevelRow, StoredLevel } from '../level-saves.js';
 import { thresholdColumns } from './pg-thresholds.js';
 import type { AnomalyQuery } from '../anomaly-record.js';
 import type { CountQuery, CountRow } from '../anomaly-counts.js';
@@ -71,6 +73,8 @@ export interface FleetFlush {
   readonly summaries: readonly (readonly [string, string])[];
   /** This instance's incidents (schema 6), and what to read of the others' (`since`). */
   readonly incidents?: { readonly batch: IncidentBatch; readonly since: string | undefined };
+  /** This instance's levels due (schema 7; level-saves.ts). */
+  readonly levels?: readonly LevelRow[];
   readonly now: number;
 }
 
@@ -152,6 +156,7 @@ export class PgStore {
       await this.writeRows(client, f.learning);
       if (this.version >= 5 && f.rates && f.rates.length > 0)
         await this.writeRates(client, f.rates);
+      if (this.version >= 7 && f.levels) await writeLevels(client, this.instance, f.levels);
       if (f.anomalies.length > 0) {
         const rows = [...f.anomalies]
           .sort((a, b) => cmp(a.id, b.id))
@@ -183,6 +188,11 @@ export class PgStore {
       const alive = await instancesSeen(client, f.incidents.batch.live.at);
       return { summarized: found, incidents: { adopted, ...read, alive } };
     });
+  }
+
+  /** The levels to take up at start (schema 7; pg-levels.ts): this instance's, else the latest. */
+  async levels(): Promise<StoredLevel[]> {
+    return this.version >= 7 ? readLevels(this.pool, this.instance) : [];
   }
 
   /**
@@ -491,6 +501,7 @@ export class PgStore {
     day: number,
     recordedBefore: number,
     incidents?: { readonly before: number; readonly maxStored: number },
+    now = recordedBefore,
   ): Promise<{ rows: number; keys: number; anomalies: number; incidents: number }> {
     return inTransaction(this.pool, async (client) => {
       const run = async (sql: string, args: unknown[] = []) =>
@@ -517,6 +528,7 @@ export class PgStore {
           'DELETE FROM hg_thresholds t WHERE NOT EXISTS (SELECT 1 FROM hg_keys k WHERE k.id = t.key_id)',
         );
       }
+      if (this.version >= 7) await trimLevels(client, now);
       return { rows, keys, anomalies, incidents: parts };
     });
   }

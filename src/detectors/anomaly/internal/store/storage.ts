@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AnomalyStore } from './anomaly-store.js';
 import { BaselineStore } from './baseline-store.js';
 import { IncidentStore } from '../../incidents/incident-store.js';
+import { LevelStore } from './level-store.js';
 import { openDatabase } from './open-database.js';
 import { RateStore } from './rate-store.js';
 import { trimStore } from './trim-store.js';
@@ -23,6 +24,8 @@ export class Storage {
   incidents: IncidentStore | undefined;
   /** The error and traffic baselines (rates/). */
   rates: RateStore | undefined;
+  /** The keys' levels (level.ts). */
+  levels: LevelStore | undefined;
   private db: Database.Database | undefined;
   private inode: number | undefined;
   private failing = false;
@@ -60,6 +63,7 @@ export class Storage {
       this.anomalies = new AnomalyStore(db);
       this.incidents = new IncidentStore(db);
       this.rates = new RateStore(db);
+      this.levels = new LevelStore(db);
       this.inode = statSync(this.file).ino;
       this.checkTimeZone();
       if (this.failing)
@@ -121,6 +125,7 @@ export class Storage {
     this.anomalies = undefined;
     this.incidents = undefined;
     this.rates = undefined;
+    this.levels = undefined;
   }
 
   private fail(err: unknown, message: string): void {

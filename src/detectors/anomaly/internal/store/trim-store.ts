@@ -31,10 +31,12 @@ export function trimStore(db: Database.Database, maxKeys: number, sinceDay: numb
       .map((r) => r.id);
     const rows = db.prepare('DELETE FROM daily_stats WHERE key_id = ?');
     const thresholds = db.prepare('DELETE FROM thresholds WHERE key_id = ?');
+    const level = db.prepare('DELETE FROM levels WHERE key_id = ?');
     const key = db.prepare('DELETE FROM keys WHERE id = ?');
     for (const id of ids) {
       rows.run(id);
       thresholds.run(id);
+      level.run(id);
       key.run(id);
     }
     keysDeleted += ids.length;
