@@ -16,6 +16,23 @@ function newest(dir: string): number {
   return t;
 }
 
+/**
+ * `npm ARGS` in the checkout, as a newcomer types it (through the npm running the tests, when
+ * there is one): its exit code and what it printed.
+ */
+export function npm(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const execPath = process.env['npm_execpath'];
+  const [cmd, ...rest] = execPath ? [process.execPath, execPath, ...args] : ['npm', ...args];
+  const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 /** Throws unless dist/ holds a build at least as new as src/ (`npm test` builds first). */
 export function assertBuilt(): void {
   let built = 0;

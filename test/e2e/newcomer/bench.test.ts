@@ -1,26 +1,12 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../../helpers/process.js';
+import { npm } from '../../helpers/process.js';
 
 /**
  * The benchmarks' npm scripts as a newcomer first runs them: `--help` says how to use them, a
  * mistyped option or value says what was wrong (no stack trace) and exits 2, and a missing
  * dataset is skipped with a sentence saying where it was looked for.
  */
-function npmRun(
-  script: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const npm = process.env['npm_execpath'];
-  const run = ['run', '--silent', script, '--', ...args];
-  const [cmd, ...rest] = npm ? [process.execPath, npm, ...run] : ['npm', ...run];
-  const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const npmRun = (script: string, ...args: string[]) => npm('run', '--silent', script, '--', ...args);
 
 describe('the benchmarks, run by a newcomer', () => {
   it.each([

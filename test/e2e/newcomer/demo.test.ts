@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../../helpers/process.js';
+import { npm } from '../../helpers/process.js';
+
+const counts = (text: string) =>
+  text === 'none' ? 0 : text.split(', ').reduce((n, part) => n + Number(part.split(' ')[1]), 0);
 
 /**
  * `npm run demo` as a newcomer runs it: what it prints must add up. The traffic lines cover each
  * simulated day once and sum to the totals printed after them; the incident is tagged; the admin
  * API example is one of the incident's anomalies.
  */
-function npmRunDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const npm = process.env['npm_execpath'];
-  const [cmd, ...args] = npm ? [process.execPath, npm, 'run', 'demo'] : ['npm', 'run', 'demo'];
-  const child = spawn(cmd!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-const counts = (text: string) =>
-  text === 'none' ? 0 : text.split(', ').reduce((n, part) => n + Number(part.split(' ')[1]), 0);
-
 describe('npm run demo', () => {
   it('lists every day once, its counts add up, and it shows the incident', async () => {
-    const r = await npmRunDemo();
+    const r = await npm('run', 'demo');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = [
