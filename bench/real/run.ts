@@ -42,7 +42,8 @@ Replays the Nezha dataset's real traces (read from --data, never from the reposi
   --no-sim                     without the simulator's figures beside them
   --no-fresh                   only the state after a recalculation, not the fresh install
   --set JSON                   the anomaly processor's settings (as in otel-config.yaml)
-  --incidents '{"name":JSON}'  other incident settings scored beside them, on the same replay`,
+  --incidents '{"name":JSON}'  other incident settings scored beside them, on the same replay
+  --restart-every 30m          the sidecar restarted this often (a new one on the same database)`,
   {
     data: { type: 'string', default: '../shared/datasets/nezha' },
     days: { type: 'string' },
@@ -68,7 +69,10 @@ const restartEveryMs = restartInterval(values['restart-every']);
 /** `--restart-every`, in ms (0: never restarted). */
 function restartInterval(text: string | undefined): number {
   const ms = text === undefined ? 0 : parseDuration(text);
-  if (ms === undefined) throw new Error(`--restart-every: "${text}" is not a duration (e.g. 30m)`);
+  if (ms === undefined) {
+    console.error(`npm run bench:real: --restart-every "${text}" is not a duration (e.g. 30m)`);
+    process.exit(2);
+  }
   return ms;
 }
 const data = resolve(values.data);

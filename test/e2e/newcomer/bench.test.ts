@@ -30,6 +30,7 @@ describe('the benchmarks, run by a newcomer', () => {
     ['bench:real', ['--days', '2021-01-01'], 'no such day: 2021-01-01 (the days: 2022-08-22'],
     ['bench:real', ['--set', '{'], '--set is not JSON'],
     ['bench:real', ['--set', '{"window":5}'], 'not valid anomaly settings: (root): Unrecognized'],
+    ['bench:real', ['--restart-every', 'often'], '--restart-every "often" is not a duration'],
     ['bench:detection', ['--set', '{'], 'npm run bench:detection: --set is not JSON'],
   ])(
     'npm run %s -- %j says what was wrong and exits 2',
