@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { benchArgs, jsonOption } from '../lib/args.js';
+import { anomalySettings, benchArgs, jsonOption } from '../lib/args.js';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
@@ -57,6 +57,9 @@ if (values.rates) {
   process.exit(0);
 }
 
+// Validated before any seed is played (the simulator's hourglass adds its storage and flush).
+const settings =
+  values.set === undefined ? undefined : anomalySettings('bench:detection', values.set).json;
 const seeds = (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number);
 const weeks = Number(values.weeks ?? (values.quick ? 3 : 5));
 const warmupWeeks = Number(values.warmup);
@@ -85,9 +88,7 @@ for (const seed of seeds) {
             values.incidents,
           ),
         }),
-    ...(values.set === undefined
-      ? {}
-      : { hourglass: jsonOption<Record<string, unknown>>('bench:detection', 'set', values.set) }),
+    ...(settings === undefined ? {} : { hourglass: settings }),
     progress: (line) => console.error(line),
   });
   const figs = figures(result);

@@ -1,4 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  anomalyProcessorSchema,
+  type AnomalyProcessorConfig,
+} from '../../src/detectors/anomaly/config.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -43,4 +47,20 @@ export function jsonOption<T>(script: string, name: string, text: string): T {
     console.error(`npm run ${script}: --${name} is not JSON: ${(e as Error).message}`);
     process.exit(2);
   }
+}
+
+/**
+ * `--set`: the anomaly processor's settings, as JSON, validated once before anything runs;
+ * what is wrong is said in one line, and exits 2.
+ */
+export function anomalySettings(
+  script: string,
+  text: string,
+): { json: Record<string, unknown>; config: AnomalyProcessorConfig } {
+  const json = jsonOption<Record<string, unknown>>(script, 'set', text);
+  const r = anomalyProcessorSchema.safeParse(json);
+  if (r.success) return { json, config: r.data };
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  console.error(`npm run ${script}: --set is not valid anomaly settings: ${problems.join('; ')}`);
+  process.exit(2);
 }

@@ -15,16 +15,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../src/config/duration.js';
-import {
-  anomalyProcessorSchema,
-  type AnomalyProcessorConfig,
-} from '../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../src/detectors/anomaly/replay/faults.js';
 import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay/format.js';
 import { replay } from '../../src/detectors/anomaly/replay/replay.js';
 import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 import { runSeed } from '../detection/play.js';
-import { benchArgs, jsonOption } from '../lib/args.js';
+import { anomalySettings, benchArgs, jsonOption } from '../lib/args.js';
 import { openingRule } from '../detection/score/incident-breakdown.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
@@ -58,7 +54,7 @@ Replays the Nezha dataset's real traces (read from --data, never from the reposi
 );
 
 const HISTORY_SHIFT_MS = -7 * 86_400_000;
-const settings = validSettings(jsonOption('bench:real', 'set', values.set));
+const settings = anomalySettings('bench:real', values.set).config;
 const incidentVariants = jsonOption<Record<string, Record<string, unknown>>>(
   'bench:real',
   'incidents',
@@ -272,12 +268,3 @@ writeFileSync(
   ),
 );
 console.log(`\nwrote ${values.out}`);
-
-/** The anomaly processor's settings of `--set`, validated once; what is wrong ends the run. */
-function validSettings(json: unknown): AnomalyProcessorConfig {
-  const r = anomalyProcessorSchema.safeParse(json);
-  if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  console.error(`npm run bench:real: --set is not valid anomaly settings: ${problems.join('; ')}`);
-  process.exit(2);
-}

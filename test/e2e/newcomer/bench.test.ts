@@ -32,6 +32,7 @@ describe('the benchmarks, run by a newcomer', () => {
     ['bench:real', ['--set', '{"window":5}'], 'not valid anomaly settings: (root): Unrecognized'],
     ['bench:real', ['--restart-every', 'often'], '--restart-every "often" is not a duration'],
     ['bench:detection', ['--set', '{'], 'npm run bench:detection: --set is not JSON'],
+    ['bench:detection', ['--set', '{"window":5}'], 'bench:detection: --set is not valid anomaly'],
   ])(
     'npm run %s -- %j says what was wrong and exits 2',
     async (script, args, message) => {
