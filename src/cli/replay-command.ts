@@ -32,6 +32,9 @@ inputs:
   --history-shift DURATION  move the history's timestamps further, e.g. -168h (last week's copy)
   --store FILE            start from this baseline database and leave what was learned in it
                           (default: a temporary one, removed at the end)
+  --restart-every DURATION  restart the sidecar every DURATION of replay time, e.g. 30m: the
+                          processor shuts down (its last flush written) and a new one starts at
+                          once on the same database, as a deploy does (default: never)
   --faults FILE           a fault list (the datasets' fault_list.json): score the verdicts against
                           it, beside the per-operation mean + k sigma rules and the rollingspanlatency
                           EWMA on the same stream
@@ -51,6 +54,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       'no-recalculate': { type: 'boolean', default: false },
       shift: { type: 'string' },
       'history-shift': { type: 'string' },
+      'restart-every': { type: 'string' },
       store: { type: 'string' },
       faults: { type: 'string' },
       spans: { type: 'string' },
@@ -73,6 +77,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   const { config } = await chooseProcessor(values.config ?? defaultConfigPath(), values.processor);
   const shiftMs = values.shift === 'weeks' ? undefined : signedDuration('shift', values.shift);
   const historyShiftMs = signedDuration('history-shift', values['history-shift']);
+  const restartEveryMs = positiveDuration('restart-every', values['restart-every']);
   let out: WriteStream | NodeJS.WriteStream | undefined;
   if (values.spans !== undefined) {
     out = values.spans === '-' ? process.stdout : createWriteStream(values.spans);
@@ -86,6 +91,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     shiftToRecentWeeks: values.shift === 'weeks',
     historyShiftMs,
     store: values.store,
+    restartEveryMs,
     logger: createLogger('warn'),
     onForwarded: out
       ? (bytes, severities) => {
@@ -110,7 +116,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   const d = describe(run);
   report.write(
-    `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}\n\n`,
+    `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}${restartEveryMs > 0 ? `; restarted ${d.restarts} time(s), every ${values['restart-every']}` : ''}\n\n`,
   );
   report.write(`${formatTags(tags, runs)}\n`);
   report.write(`\n${formatIncidents(run.incidents, runs)}\n`);
@@ -130,6 +136,7 @@ function describe(run: Awaited<ReturnType<typeof replay>>) {
     from: iso(run.stream.table.startMs(r[0]!.first)),
     to: iso(r[r.length - 1]!.at),
     shift_ms: run.shiftMs,
+    restarts: run.restarts,
     history: run.history && {
       spans: run.history.counts.spans + run.history.judged,
       learned: run.history.counts.learned,
@@ -137,6 +144,16 @@ function describe(run: Awaited<ReturnType<typeof replay>>) {
       recalculated: run.recalculated,
     },
   };
+}
+
+/** A duration greater than zero, in ms; 0 when not given. */
+function positiveDuration(name: string, text: string | undefined): number {
+  if (text === undefined) return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new Error(`--${name}: "${text}" is not a duration greater than zero (write e.g. 30m)`);
+  }
+  return ms;
 }
 
 /** A duration with an optional sign (`-168h`), in ms; 0 when not given. */

@@ -213,6 +213,28 @@ function replayFiles(dir: string): { history: string; judged: string; slowSpanId
   return { history, judged, slowSpanId: (301).toString(16).padStart(16, '0') };
 }
 
+/** The `anomaly.severity` of span `spanId` among the OTLP/JSON lines `replay --spans -` wrote. */
+function severityOf(stdout: string, spanId: string): string | undefined {
+  const tagged = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      const req = JSON.parse(l) as {
+        resourceSpans: {
+          scopeSpans: {
+            spans: {
+              spanId: string;
+              attributes?: { key: string; value: { stringValue?: string } }[];
+            }[];
+          }[];
+        }[];
+      };
+      return req.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+    });
+  const slow = tagged.find((s) => s.spanId === spanId);
+  return slow?.attributes?.find((a) => a.key === 'anomaly.severity')?.value.stringValue;
+}
+
 describe('hourglass replay, on the shipped config', () => {
   it('judges a file export after its history and names the slow span', async () => {
     const dir = tempDir();
@@ -227,27 +249,38 @@ describe('hourglass replay, on the shipped config', () => {
     // The tagged spans as OTLP/JSON lines: the 100x call carries a severity of SEV3 or worse.
     const spans = await hourglass(['replay', judged, '--history', history, '--spans', '-'], env);
     expect(spans.code).toBe(0);
-    const tagged = spans.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .flatMap((l) => {
-        const req = JSON.parse(l) as {
-          resourceSpans: {
-            scopeSpans: {
-              spans: {
-                spanId: string;
-                attributes?: { key: string; value: { stringValue?: string } }[];
-              }[];
-            }[];
-          }[];
-        };
-        return req.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
-      });
-    const slow = tagged.find((s) => s.spanId === slowSpanId);
-    const severity = slow?.attributes?.find((a) => a.key === 'anomaly.severity')?.value.stringValue;
+    const severity = severityOf(spans.stdout, slowSpanId);
     expect(severity).toMatch(/^SEV[123]$/);
     // Nothing was written to the sidecar's own database: replay works on a temporary one.
     expect(existsSync(join(dir, 'hourglass.db'))).toBe(false);
+  });
+
+  it('restarts the sidecar every --restart-every of replay time, and still names the slow span', async () => {
+    const dir = tempDir();
+    const { history, judged, slowSpanId } = replayFiles(dir);
+    const env = { HOURGLASS_DATA_DIR: dir };
+    // 600 calls 2 s apart: 20 minutes of replay time, restarted at 5, 10 and 15 minutes.
+    const r = await hourglass(
+      ['replay', judged, '--history', history, '--restart-every', '5m', '--json'],
+      env,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { replay: { restarts: number } };
+    expect(report.replay.restarts).toBe(3);
+    const text = await hourglass(
+      ['replay', judged, '--history', history, '--restart-every', '5m', '--spans', '-'],
+      env,
+    );
+    expect(text.stderr).toContain('; restarted 3 time(s), every 5m');
+    // The 100x call comes at 10 minutes, in the first request after the second restart.
+    expect(severityOf(text.stdout, slowSpanId)).toMatch(/^SEV[123]$/);
+    const bad = await hourglass(['replay', judged, '--restart-every', 'soon'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe(
+      'hourglass replay: --restart-every: "soon" is not a duration greater than zero (write e.g. 30m)\n',
+    );
   });
 
   it('says which file it cannot read, and exits 2', async () => {

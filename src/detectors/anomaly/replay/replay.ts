@@ -89,6 +89,8 @@ export interface ReplayRun {
   readonly spanIncident: ReadonlyMap<number, string>;
   /** The same for each of `incidentVariants`. */
   readonly variants: readonly IncidentVariantRun[];
+  /** How many times the sidecar was restarted (`restartEveryMs`). */
+  readonly restarts: number;
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -204,6 +206,7 @@ async function play(
   notifiedAt: Map<string, number>;
   spanIncident: Map<number, string>;
   variants: IncidentVariantRun[];
+  restarts: number;
 }> {
   const onForwarded = s.onForwarded;
   const { table, requests } = stream;
@@ -263,6 +266,7 @@ async function play(
     return { name, engine, spanIncident: recordIncidents(engine, () => first), ...h };
   });
   let restartAt = restartEvery > 0 ? requests[0]!.at + restartEvery : Number.POSITIVE_INFINITY;
+  let restarts = 0;
   try {
     for (const r of requests) {
       if (r.at >= restartAt) {
@@ -271,6 +275,7 @@ async function play(
         await processor.detector.idle();
         await stop(processor);
         processor = await launch();
+        restarts++;
         while (restartAt <= r.at) restartAt += restartEvery;
       }
       if (r.at > clock.now()) clock.set(r.at);
@@ -297,7 +302,8 @@ async function play(
     const { name, notifiedAt, spanIncident } = v;
     return { name, incidents: [...v.incidents.values()], notifiedAt, spanIncident };
   });
-  return { severity, incidents: [...incidents.values()], notifiedAt, spanIncident, variants };
+  const list = [...incidents.values()];
+  return { severity, incidents: list, notifiedAt, spanIncident, variants, restarts };
 }
 
 /**
