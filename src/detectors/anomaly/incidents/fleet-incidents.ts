@@ -217,7 +217,11 @@ export class FleetIncidents {
     const running = (instance: string) => instance === me || this.alive.has(instance);
     const settledBefore = now - 2 * (2 * this.o.flushMs + LIVE_SLACK_MS);
     for (const [id, parts] of this.mirror) {
-      if (parts.size < 2 || !parts.has(me)) continue;
+      if (!parts.has(me)) {
+        this.orphaned(id, parts, live, running, settledBefore);
+        continue;
+      }
+      if (parts.size < 2) continue;
       const all = [...parts].sort(([a, x], [b, y]) => x.openedAt - y.openedAt || cmp(a, b));
       const owner = all[0]![0];
       if (owner === me) continue;
@@ -234,15 +238,7 @@ export class FleetIncidents {
         continue;
       }
       if (held || heir !== me || this.over(all, live) < settledBefore) continue;
-      this.succeeded.add(id);
-      if (this.succeeded.size > MAX_WRITTEN) {
-        this.succeeded.delete(this.succeeded.values().next().value!);
-      }
-      this.o.metrics.takenOver();
-      this.o.logger.info(
-        { incident: id, owner },
-        'took over the notifications of an incident whose instance stopped writing it',
-      );
+      this.takeOver(id, owner);
       const v = this.view(id, live);
       if (!v) continue;
       this.setRole(id, 'owner');
@@ -252,6 +248,45 @@ export class FleetIncidents {
         this.tell({ type: 'resolved', incident: v });
       }
     }
+  }
+
+  /**
+   * An incident of which no running instance has a part (the one instance that saw it is gone for
+   * good: a pod rescheduled under a new name) would be told resolved by none, and PagerDuty would
+   * stay triggered. Once it is over, the running instance of smallest name in the fleet tells it
+   * resolved, once: one whose parts are all resolved was told by its instance; one over longer ago
+   * than twice the live window (the fleet was down meanwhile) is left as it is.
+   */
+  private orphaned(
+    id: string,
+    parts: ReadonlyMap<string, IncidentState>,
+    live: (p: IncidentState) => boolean,
+    running: (instance: string) => boolean,
+    settledBefore: number,
+  ): void {
+    if (this.succeeded.has(id)) return;
+    const all = [...parts];
+    if (all.some(([instance]) => running(instance))) return;
+    if (!all.some(([, p]) => p.status === 'open')) return;
+    if ([this.o.instance(), ...this.alive].sort(cmp)[0] !== this.o.instance()) return;
+    const over = this.over(all, live);
+    if (over === Number.POSITIVE_INFINITY || over < settledBefore) return;
+    const owner = all.reduce((a, b) => (b[1].openedAt < a[1].openedAt ? b : a))[0];
+    this.takeOver(id, owner);
+    const v = this.view(id, live);
+    if (v) this.tell({ type: 'resolved', incident: v });
+  }
+
+  private takeOver(id: string, owner: string): void {
+    this.succeeded.add(id);
+    if (this.succeeded.size > MAX_WRITTEN) {
+      this.succeeded.delete(this.succeeded.values().next().value!);
+    }
+    this.o.metrics.takenOver();
+    this.o.logger.info(
+      { incident: id, owner },
+      'took over the notifications of an incident whose instance stopped writing it',
+    );
   }
 
   /**

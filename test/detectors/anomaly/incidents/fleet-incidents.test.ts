@@ -336,6 +336,41 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
   }, 120_000);
 
+  it('the one instance that saw an incident is gone for good: the smallest name running tells it resolved, once', async () => {
+    flushInterval = '1m';
+    const {
+      instances: [a, b, c],
+      url,
+    } = await fleet('a', 'b', 'c');
+    await traffic(a!, 5, 2_000); // only a sees the fault
+    await flush(a!);
+    const [id] = [...incidentIds(a!)] as string[];
+    await notified(a!);
+    expect(paged()).toEqual([`trigger ${id}`]);
+    await kill(a!); // a pod rescheduled under a new name: a never comes back
+    // Neither b nor c has a part of it. Once a's part is stale (quiet_period 2 min + 2 flush
+    // intervals + 5 s), b, the smallest name running, tells it resolved; c does not.
+    await minutes(3, [b!, c!]);
+    expect(paged()).toEqual([`trigger ${id}`]);
+    await minutes(2, [b!, c!]);
+    await notified(b!, c!);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+    expect(hook.received.map((r) => `${r.body['event']} ${r.body['incident']['id']}`)).toEqual([
+      `opened ${id}`,
+      `resolved ${id}`,
+    ]);
+    expect([await takenOver(b!), await takenOver(c!)]).toEqual([1, 0]);
+    for (const i of [b!, c!]) {
+      expect((await get(i, `/api/v1/incidents/${id}`)).body.status).toBe('resolved');
+    }
+    // Neither tells it again, nor does an instance started later (the incident ended before it).
+    await minutes(10, [b!, c!]);
+    const later = await start(url, 'aa');
+    await minutes(3, [later, b!, c!]);
+    await notified(later, b!, c!);
+    expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
+  }, 120_000);
+
   it('the owner restarts under its name while another holds its incident: it is the one notifier again', async () => {
     flushInterval = '1m';
     const {
