@@ -340,7 +340,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     flushInterval = '1m';
     const {
       instances: [a, b, c],
-      url,
+      db,
     } = await fleet('a', 'b', 'c');
     await traffic(a!, 5, 2_000); // only a sees the fault
     await flush(a!);
@@ -365,7 +365,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
     }
     // Neither tells it again, nor does an instance started later (the incident ended before it).
     await minutes(10, [b!, c!]);
-    const later = await start(url, 'aa');
+    const later = await start(pg.cluster().url(db), 'aa');
     await minutes(3, [later, b!, c!]);
     await notified(later, b!, c!);
     expect(paged()).toEqual([`trigger ${id}`, `resolve ${id}`]);
