@@ -16,6 +16,13 @@ export class StorageError extends HourglassError {
 // 3: the error and traffic detectors' rate_stats table and anomaly columns (rates/).
 // 4: the keys' levels (level-store.ts).
 const SCHEMA_VERSION = 4;
+/**
+ * The oldest schema version whose code may use a file at SCHEMA_VERSION (`min_reader` in `meta`):
+ * a release whose migration only adds what older code ignores keeps it, so that rolling back to
+ * that older release works on the same file. 4 raised it: version 3 deletes keys without their
+ * levels, and SQLite gives a deleted key's id to the next key, which would take that level.
+ */
+const MIN_READER = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -146,9 +153,14 @@ function openChecked(file: string): Database.Database {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new StorageError(
-      `the baseline database has schema version ${version}, newer than this hourglass understands (${SCHEMA_VERSION}); upgrade hourglass or use another "storage" file`,
-    );
+    // A newer release's file: used as it is when that release says this one may (a rollback).
+    const minReader = metaNumber(db, 'min_reader') ?? version;
+    if (minReader > SCHEMA_VERSION) {
+      throw new StorageError(
+        `the baseline database has schema version ${version}, which needs hourglass of schema version ${minReader} or newer (this one: ${SCHEMA_VERSION}); upgrade hourglass or use another "storage" file`,
+      );
+    }
+    return;
   }
   db.exec(SCHEMA);
   db.exec(RATE_SCHEMA);
@@ -156,6 +168,21 @@ function migrate(db: Database.Database): void {
   if (version < SCHEMA_VERSION) {
     addMissingColumns(db, 'anomalies', ADDED_COLUMNS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+  db.prepare(
+    "INSERT INTO meta (name, value) VALUES ('min_reader', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+  ).run(String(MIN_READER));
+}
+
+/** A number of the `meta` table, if the file has the table and the row. */
+function metaNumber(db: Database.Database, name: string): number | undefined {
+  try {
+    const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as
+      { value: string } | undefined;
+    const n = row === undefined ? Number.NaN : Number(row.value);
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined; // no meta table: a file that admits no older reader
   }
 }
 
