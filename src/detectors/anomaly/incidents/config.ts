@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../../config/schema.js';
-import { severitySetting } from '../contract.js';
+import { severitySetting } from '../internal/severity.js';
 
 /**
  * `processors.anomaly.incidents`: one incident per fault, opened from the spans the processor

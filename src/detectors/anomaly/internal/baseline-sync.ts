@@ -7,7 +7,7 @@ import { JobAborted, type JobQueue } from './job-queue.js';
 import type { KeyState } from './key-state.js';
 import { resumeLevels } from './level-saves.js';
 import { rebuildMoments, recalculate, type RecalcReport } from './recalculate.js';
-import type { KeyRow } from './store/baseline-store.js';
+import type { KeyRow } from './store/threshold-store.js';
 import type { Storage } from './store/storage.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 

@@ -21,7 +21,7 @@ import { SLOT_COUNT, slotsOfBucket } from './slots.js';
 import type { SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour, type TimeBuckets } from './time-buckets.js';
 import { R_STRIDE, RATE_BUCKETS, RateState, type RatePendingRow } from './rates/rate-state.js';
-import type { KeyRow, MomentRow } from './store/baseline-store.js';
+import type { KeyRow, MomentRow } from './store/threshold-store.js';
 import {
   logCovers,
   RATE_COLUMNS,

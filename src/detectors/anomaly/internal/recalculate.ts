@@ -8,7 +8,8 @@ import {
   windowLabel,
   type Scope,
 } from './slots.js';
-import type { BaselineStore, KeyRow, SketchRow } from './store/baseline-store.js';
+import type { BaselineStore } from './store/baseline-store.js';
+import type { KeyRow, SketchRow } from './store/threshold-store.js';
 import type { ThresholdStore } from './store/threshold-store.js';
 import { learnKey, type SlotThresholds } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';

@@ -4,28 +4,7 @@ import { Sketch } from '../sketch.js';
 import type { SlotThresholds, ThresholdSource } from '../thresholds.js';
 import { DELETE_ORPHAN_LEVELS } from './level-store.js';
 import { RATE_ACTIVE } from './rate-store.js';
-import type { ThresholdStore } from './threshold-store.js';
-
-export interface KeyRow {
-  readonly id: number;
-  readonly service: string;
-  readonly operation: string;
-  readonly kind: number;
-}
-
-/** One daily row's moments: a key, a local day and hour. */
-export interface MomentRow {
-  readonly key_id: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly count: number;
-  readonly mean: number;
-  readonly m2: number;
-}
-
-export interface SketchRow extends MomentRow {
-  readonly sketch: Uint8Array;
-}
+import type { KeyRow, MomentRow, SketchRow, ThresholdStore } from './threshold-store.js';
 
 /** A row of the thresholds table (the same columns in SQLite and PostgreSQL). */
 export interface ThresholdRow {

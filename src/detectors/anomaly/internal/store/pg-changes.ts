@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { MomentRow } from './baseline-store.js';
+import type { MomentRow } from './threshold-store.js';
 import type { RateRow } from './rate-store.js';
 
 export type { RateRow } from './rate-store.js';

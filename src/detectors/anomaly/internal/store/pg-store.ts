@@ -4,13 +4,8 @@ import type { AnomalyRecord } from '../anomaly-record.js';
 import { merge, type Moments } from '../moments.js';
 import { Sketch } from '../sketch.js';
 import type { SlotThresholds } from '../thresholds.js';
-import {
-  thresholdsOf,
-  type KeyRow,
-  type MomentRow,
-  type SketchRow,
-  type ThresholdRow,
-} from './baseline-store.js';
+import { thresholdsOf, type ThresholdRow } from './baseline-store.js';
+import type { KeyRow, MomentRow, SketchRow } from './threshold-store.js';
 import {
   anomalyColumns,
   anomalyRow,

@@ -1,7 +1,27 @@
 import type { SlotThresholds } from '../thresholds.js';
-import type { KeyRow, SketchRow } from './baseline-store.js';
 
 export type Awaitable<T> = T | Promise<T>;
+
+export interface KeyRow {
+  readonly id: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly kind: number;
+}
+
+/** One daily row's moments: a key, a local day and hour. */
+export interface MomentRow {
+  readonly key_id: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly count: number;
+  readonly mean: number;
+  readonly m2: number;
+}
+
+export interface SketchRow extends MomentRow {
+  readonly sketch: Uint8Array;
+}
 
 /**
  * What a recalculation reads and writes, in front of either store: the embedded SQLite file
