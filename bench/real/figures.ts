@@ -1,6 +1,6 @@
 import { serviceOfPod } from '../../src/detectors/anomaly/replay/csv-spans.js';
 import { pct } from '../../src/detectors/anomaly/replay/format.js';
-import type { Scoring } from '../../src/detectors/anomaly/replay/score.js';
+import { faultsTaggedWithin, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 
 /** The figures issue 11 asks for on real traffic, checked on one day's scoring. */
 export interface RealFigure {
@@ -13,9 +13,8 @@ export interface RealFigure {
 export const WITHIN_S = 30;
 
 export function realFigures(s: Scoring): RealFigure[] {
-  const covered = s.faults.filter((f) => f.firstPositiveS !== null && f.firstPositiveS <= WITHIN_S);
+  const { covered, onTime } = faultsTaggedWithin(s, WITHIN_S);
   const sev2 = (f: Scoring['faults'][number]) => f.firstTagS[1] ?? null;
-  const onTime = covered.filter((f) => (sev2(f) ?? Infinity) <= WITHIN_S);
   const late = covered
     .filter((f) => !onTime.includes(f))
     .map((f) => {

@@ -1,11 +1,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDuration } from '../config/duration.js';
 import { defaultConfigPath } from './config-path.js';
 import { createLogger } from '../telemetry/logger.js';
-import { readFaultList } from '../detectors/anomaly/replay/faults.js';
+import type { AnomalyProcessorConfig } from '../detectors/anomaly/config.js';
+import { compareRuns, formatComparison, storeCopies } from '../detectors/anomaly/replay/compare.js';
+import { readFaultList, type Fault } from '../detectors/anomaly/replay/faults.js';
 import { formatIncidents, formatScoring, formatTags } from '../detectors/anomaly/replay/format.js';
-import { replay } from '../detectors/anomaly/replay/replay.js';
+import { replay, type ReplayRun, type ReplaySettings } from '../detectors/anomaly/replay/replay.js';
 import { scoreReplay } from '../detectors/anomaly/replay/score.js';
 import { taggedSpansJson } from '../detectors/anomaly/replay/tagged-json.js';
 import { tagSummary } from '../detectors/anomaly/replay/tag-runs.js';
@@ -35,6 +38,10 @@ inputs:
   --restart-every DURATION  restart the sidecar every DURATION of replay time, e.g. 30m: the
                           processor shuts down (its last flush written) and a new one starts at
                           once on the same database, as a deploy does (default: never)
+  --compare FILE          a second config (another version of the sidecar's, say): the same files
+                          and history replayed with its anomaly processor too, and what each config
+                          tagged side by side, the operations tagged differently, and with
+                          --faults the headline figures of both
   --faults FILE           a fault list (the datasets' fault_list.json): score the verdicts against
                           it, beside the per-operation mean + k sigma rules and the rollingspanlatency
                           EWMA on the same stream
@@ -44,27 +51,31 @@ output:
   --runs N                runs of tags listed (default 40)
   --json                  print the report as JSON`;
 
+const REPLAY_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  processor: { type: 'string' },
+  history: { type: 'string', multiple: true, default: [] },
+  'no-recalculate': { type: 'boolean', default: false },
+  shift: { type: 'string' },
+  'history-shift': { type: 'string' },
+  'restart-every': { type: 'string' },
+  store: { type: 'string' },
+  faults: { type: 'string' },
+  compare: { type: 'string' },
+  spans: { type: 'string' },
+  runs: { type: 'string', default: '40' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+type ReplayOptions = ReturnType<typeof parseReplay>['values'];
+
+function parseReplay(args: string[]) {
+  return parseArgs({ args, options: REPLAY_OPTIONS, allowPositionals: true, strict: true });
+}
+
 export async function replayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string', short: 'c' },
-      processor: { type: 'string' },
-      history: { type: 'string', multiple: true, default: [] },
-      'no-recalculate': { type: 'boolean', default: false },
-      shift: { type: 'string' },
-      'history-shift': { type: 'string' },
-      'restart-every': { type: 'string' },
-      store: { type: 'string' },
-      faults: { type: 'string' },
-      spans: { type: 'string' },
-      runs: { type: 'string', default: '40' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseReplay(args);
   if (values.help) {
     process.stdout.write(`${REPLAY_USAGE}\n`);
     return 0;
@@ -74,16 +85,19 @@ export async function replayCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 0) {
     throw new Error(`--runs: "${values.runs}" must be a whole number`);
   }
-  const { config } = await chooseProcessor(values.config ?? defaultConfigPath(), values.processor);
+  if (values.compare !== undefined && values.spans !== undefined) {
+    throw new Error('--spans writes the spans one config tagged: leave out --compare, or --spans');
+  }
+  const mine = await side(values.config ?? defaultConfigPath(), values.processor);
+  const other =
+    values.compare === undefined ? undefined : await side(values.compare, values.processor);
   const shiftMs = values.shift === 'weeks' ? undefined : signedDuration('shift', values.shift);
   const historyShiftMs = signedDuration('history-shift', values['history-shift']);
   const restartEveryMs = positiveDuration('restart-every', values['restart-every']);
-  let out: WriteStream | NodeJS.WriteStream | undefined;
-  if (values.spans !== undefined) {
-    out = values.spans === '-' ? process.stdout : createWriteStream(values.spans);
-  }
-  const run = await replay({
-    config,
+  // With --compare each config starts from its own copy of --store: the file is left as it was.
+  const copies =
+    other && values.store !== undefined ? await storeCopies(values.store, 2) : undefined;
+  const settings = {
     files: positionals,
     history: values.history,
     recalculate: !values['no-recalculate'],
@@ -93,6 +107,47 @@ export async function replayCommand(args: string[]): Promise<number> {
     store: values.store,
     restartEveryMs,
     logger: createLogger('warn'),
+  };
+  try {
+    return await play(
+      values,
+      runs,
+      settings,
+      { ...mine, store: copies?.paths[0] ?? values.store },
+      other && { ...other, store: copies?.paths[1] },
+    );
+  } finally {
+    copies?.remove();
+  }
+}
+
+/** One config replayed: its path, its anomaly processor's id and settings, its baseline file. */
+interface Side {
+  readonly path: string;
+  readonly id: string;
+  readonly config: AnomalyProcessorConfig;
+  readonly store?: string;
+}
+
+async function side(path: string, processor: string | undefined): Promise<Side> {
+  return { path, ...(await chooseProcessor(path, processor)) };
+}
+
+async function play(
+  values: ReplayOptions,
+  runs: number,
+  settings: Omit<ReplaySettings, 'config'>,
+  mine: Side,
+  other: Side | undefined,
+): Promise<number> {
+  let out: WriteStream | NodeJS.WriteStream | undefined;
+  if (values.spans !== undefined) {
+    out = values.spans === '-' ? process.stdout : createWriteStream(values.spans);
+  }
+  const run = await replay({
+    ...settings,
+    config: mine.config,
+    store: mine.store,
     onForwarded: out
       ? (bytes, severities) => {
           const line = taggedSpansJson(bytes, severities);
@@ -107,22 +162,51 @@ export async function replayCommand(args: string[]): Promise<number> {
   const tags = tagSummary(run);
   const faults = values.faults ? readFaultList(values.faults, run.shiftMs) : undefined;
   const scoring = faults ? scoreReplay(run, faults.faults) : undefined;
+  const compared = other && (await compare(run, other, settings, faults?.faults));
   const report = out === process.stdout ? process.stderr : process.stdout;
   if (values.json) {
     report.write(
-      `${JSON.stringify({ replay: describe(run), tags, incidents: run.incidents, notes: faults?.notes ?? [], scoring }, null, 2)}\n`,
+      `${JSON.stringify({ replay: describe(run), tags, incidents: run.incidents, notes: faults?.notes ?? [], scoring, compare: compared && { config: other!.path, processor: other!.id, ...compared } }, null, 2)}\n`,
     );
     return 0;
   }
   const d = describe(run);
   report.write(
-    `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}${restartEveryMs > 0 ? `; restarted ${d.restarts} time(s), every ${values['restart-every']}` : ''}\n\n`,
+    `replayed ${d.spans} spans of ${d.files} file(s) in ${d.requests} requests, ${d.from} to ${d.to} UTC${d.duplicates > 0 ? ` (${d.duplicates} spans read twice, played once)` : ''}${d.history ? `; history: ${d.history.learned} of ${d.history.spans} spans learned (${d.history.judged} also judged, left to the judged files)${d.history.recalculated ? ', thresholds recalculated' : ', thresholds not recalculated'}` : ''}${d.restarts > 0 ? `; restarted ${d.restarts} time(s), every ${values['restart-every']}` : ''}\n\n`,
   );
   report.write(`${formatTags(tags, runs)}\n`);
   report.write(`\n${formatIncidents(run.incidents, runs)}\n`);
   for (const note of faults?.notes ?? []) report.write(`\nnote: ${note}\n`);
   if (scoring) report.write(`\n${formatScoring(scoring)}\n`);
+  if (compared) {
+    const names = configNames(mine.path, other!.path);
+    const both = scoring && compared.scoring ? ([scoring, compared.scoring] as const) : undefined;
+    report.write(
+      `\ncompared with ${other!.path} (processors.${other!.id}):\n\n${formatComparison(compared.comparison, names, runs, both)}\n`,
+    );
+  }
   return 0;
+}
+
+/** The same files and history replayed with the other config, and what differs. */
+async function compare(
+  run: ReplayRun,
+  other: Side,
+  settings: Omit<ReplaySettings, 'config'>,
+  faults: readonly Fault[] | undefined,
+) {
+  const theirs = await replay({ ...settings, config: other.config, store: other.store });
+  return {
+    comparison: compareRuns(run, theirs),
+    incidents: theirs.incidents,
+    scoring: faults ? scoreReplay(theirs, faults) : undefined,
+  };
+}
+
+/** Column names for two config paths: their file names, unless those are the same. */
+function configNames(a: string, b: string): [string, string] {
+  const [x, y] = [basename(a), basename(b)];
+  return x === y ? ['--config', '--compare'] : [x, y];
 }
 
 function describe(run: Awaited<ReturnType<typeof replay>>) {

@@ -280,6 +280,36 @@ describe('hourglass replay', () => {
     expect((await hourglass(...args)).out).toBe(run.out);
   });
 
+  it('--compare with --faults: the headline figures of both configs side by side', async () => {
+    const { history, judged, faults } = dataset();
+    // A span must be a minute slower than its median to be tagged: cart's 40x spans are not.
+    const other = join(dir, 'minute-slower.yaml');
+    writeFileSync(other, stringify({ processors: { anomaly: { min_delta_ms: 60_000 } } }));
+    const args = ['replay', '--config', config, judged, '--history', history, '--faults', faults];
+    const json = await hourglass(...args, '--compare', other, '--json');
+    expect(json.err).toBe('');
+    expect(json.code).toBe(0);
+    type Scoring = NonNullable<ReplayJson['scoring']>;
+    const report = JSON.parse(json.out) as ReplayJson & { compare: { scoring: Scoring } };
+    const [mine, theirs] = [report.scoring!, report.compare.scoring];
+    expect(mine.hourglass.cuts[2]!.recall).toBeGreaterThan(0.95);
+    expect(theirs.hourglass.cuts[2]!.recall).toBe(0);
+    const text = await hourglass(...args, '--compare', other);
+    expect(text.code).toBe(0);
+    const f3 = (x: number) => x.toFixed(3);
+    for (const [name, of] of [
+      ['precision at SEV<=3', (x: Scoring) => f3(x.hourglass.cuts[2]!.precision)],
+      ['recall at SEV<=3', (x: Scoring) => f3(x.hourglass.cuts[2]!.recall)],
+      [
+        'latency faults with an incident',
+        (x: Scoring) => `${x.incidents.detected} of ${x.incidents.latencyFaults}`,
+      ],
+    ] as const) {
+      expect(text.out).toContain(`| ${name} | ${of(mine)} | ${of(theirs)} |`);
+    }
+    expect(text.out).toContain('| figure | otel-config.yaml | minute-slower.yaml |');
+  });
+
   it("runs other incident settings beside the processor's on the same tags (incidentVariants)", async () => {
     const { history, judged, faults } = dataset();
     const run = await replay({

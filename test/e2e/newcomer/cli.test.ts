@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -188,18 +188,23 @@ describe('hourglass backfill and recalculate, on the shipped config', () => {
 /**
  * `hourglass replay` as an SRE runs it before changing a setting: last week's file export as the
  * history, today's as the files to judge, the shipped config's anomaly settings. A checkout call
- * of about 20 ms, every 2 s; the judged hour holds one call 100x slower.
+ * of about 20 ms, every 2 s; the judged hour holds one call 100x slower, and with `mildEvery` one
+ * call in that many 1.5x slower (mildly rare: SEV4-5).
  */
-function replayFiles(dir: string): { history: string; judged: string; slowSpanId: string } {
+function replayFiles(
+  dir: string,
+  mildEvery = 0,
+): { history: string; judged: string; slowSpanId: string } {
   const r = new Random(7);
   const hour = Date.UTC(2026, 0, 12, 9);
   const week = 7 * 24 * 3_600_000;
-  const calls = (from: number, n: number, slowAt = -1): SpanSpec[] =>
+  const calls = (from: number, n: number, slowAt = -1, mild = 0): SpanSpec[] =>
     Array.from({ length: n }, (_, i) => ({
       service: 'checkout',
       name: 'GET /cart',
       startMs: from + i * 2_000,
-      durationMs: i === slowAt ? 2_000 : r.latency(20, 0.15),
+      durationMs:
+        i === slowAt ? 2_000 : r.latency(20, 0.15) * (mild > 0 && i % mild === 7 ? 1.5 : 1),
       spanId: (i + 1).toString(16).padStart(16, '0'),
     }));
   const lines = (specs: SpanSpec[]) =>
@@ -209,7 +214,7 @@ function replayFiles(dir: string): { history: string; judged: string; slowSpanId
   const history = join(dir, 'last-week.jsonl');
   const judged = join(dir, 'today.jsonl');
   writeFileSync(history, `${lines(calls(hour - week, 1_800))}\n`);
-  writeFileSync(judged, `${lines(calls(hour, 600, 300))}\n`);
+  writeFileSync(judged, `${lines(calls(hour, 600, 300, mildEvery))}\n`);
   return { history, judged, slowSpanId: (301).toString(16).padStart(16, '0') };
 }
 
@@ -280,6 +285,62 @@ describe('hourglass replay, on the shipped config', () => {
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe(
       'hourglass replay: --restart-every: "soon" is not a duration greater than zero (write e.g. 30m)\n',
+    );
+  });
+
+  it('--compare: the same files replayed with a second config, what each tagged side by side', async () => {
+    const dir = tempDir();
+    const { history, judged } = replayFiles(dir, 25);
+    const env = { HOURGLASS_DATA_DIR: dir };
+    // The change an SRE weighs: tag nothing milder than SEV3.
+    const other = join(dir, 'sev3.yaml');
+    writeFileSync(other, 'processors:\n  anomaly:\n    min_severity: SEV3\n');
+    const args = ['replay', judged, '--history', history, '--compare', other];
+    const r = await hourglass([...args, '--json'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      tags: { bySeverity: number[] };
+      compare: {
+        config: string;
+        processor: string;
+        comparison: {
+          bySeverity: [number[], number[]];
+          onlyHere: number;
+          onlyThere: number;
+          otherSeverity: number;
+          operations: { service: string; operation: string; changed: number }[];
+        };
+      };
+    };
+    const c = report.compare.comparison;
+    expect(report.compare).toMatchObject({ config: other, processor: 'anomaly' });
+    expect(c.bySeverity[0]).toEqual(report.tags.bySeverity);
+    const mild = c.bySeverity[0][4]! + c.bySeverity[0][5]!;
+    expect(mild).toBeGreaterThan(0);
+    // What the shipped config tags SEV4-5 the other leaves untagged; SEV1-3 alike.
+    expect(c.bySeverity[1].slice(1)).toEqual([...c.bySeverity[0].slice(1, 4), 0, 0]);
+    expect([c.onlyHere, c.onlyThere, c.otherSeverity]).toEqual([mild, 0, 0]);
+    expect(c.operations).toEqual([
+      expect.objectContaining({ service: 'checkout', operation: 'GET /cart', changed: mild }),
+    ]);
+    const text = await hourglass(args, env);
+    expect(text.stdout).toContain(`compared with ${other} (processors.anomaly):`);
+    expect(text.stdout).toContain(
+      `${mild} of 600 spans tagged differently (${((mild / 600) * 100).toFixed(2)}%): ${mild} tagged by otel-config.yaml only, 0 by sev3.yaml only, 0 at another severity`,
+    );
+    // Each config starts from its own copy of --store: the file is left as it was.
+    const store = join(dir, 'baselines.db');
+    expect((await hourglass(['replay', history, '--store', store], env)).code).toBe(0);
+    const before = readFileSync(store);
+    const stored = await hourglass([...args, '--store', store, '--json'], env);
+    expect(stored.code).toBe(0);
+    expect(readFileSync(store).equals(before)).toBe(true);
+    // One config's tagged spans or the comparison, not both at once.
+    const both = await hourglass([...args, '--spans', '-'], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      'hourglass replay: --spans writes the spans one config tagged: leave out --compare, or --spans\n',
     );
   });
 

@@ -75,6 +75,20 @@ export interface Scoring {
   readonly incidents: IncidentScoring;
 }
 
+/**
+ * Issue 11's "every latency fault gets a SEV<=2 tag within `seconds` of its injection": the faults
+ * whose first positive span ends within that time (the files hold it: `covered`), and of them
+ * those with a SEV<=2 tag on a positive span by then (`onTime`).
+ */
+export function faultsTaggedWithin(
+  s: Scoring,
+  seconds: number,
+): { covered: FaultScore[]; onTime: FaultScore[]; tagged: number } {
+  const covered = s.faults.filter((f) => f.firstPositiveS !== null && f.firstPositiveS <= seconds);
+  const onTime = covered.filter((f) => (f.firstTagS[1] ?? Infinity) <= seconds);
+  return { covered, onTime, tagged: onTime.length };
+}
+
 /** Scores a replay against a fault list with the datasets' protocol (protocol.ts). */
 export function scoreReplay(run: ReplayRun, faults: readonly Fault[]): Scoring {
   const t = run.stream.table;
