@@ -56,6 +56,7 @@ describe('anomaly processor config', () => {
         max_quiet_period: 3_600_000,
         keep_open_severity: 5,
         keep_open_elsewhere: 5,
+        blame_severity: 5,
         reopen_within: 0,
         max_open: 200,
         max_traces: 50_000,

@@ -49,6 +49,11 @@ const incidentFields = z.strictObject({
    * SEV4-5 tags, at their nominal rates, do not keep it open.
    */
   keep_open_elsewhere: severitySetting('SEV5'),
+  /**
+   * A trace blames its origin (ms of own time lost) for the incident's origin only when that span
+   * is tagged this severe or worse; a milder origin joins with a token weight.
+   */
+  blame_severity: severitySetting('SEV5'),
   /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**

@@ -481,7 +481,8 @@ export class IncidentEngine {
       operation: o.operation,
       peerService: g.peerService,
     };
-    i.blame(origin, Math.max(g.excessMs, 1e-3));
+    // A trace whose origin is tagged milder than `blame_severity` joins with a token weight.
+    i.blame(origin, o.severity <= this.config.blame_severity ? Math.max(g.excessMs, 1e-3) : 1e-6);
     let worse = false;
     for (const t of g.members) {
       const r = t.record;

@@ -20,25 +20,39 @@ function engine(settings: Record<string, unknown> = {}): IncidentEngine {
   );
 }
 
-/** One request holding one span of `payments POST /charge`, tagged with `severity` / `reason`. */
-function tagged(n: number, severity: number, reason: string, operation = 'POST /charge') {
+/**
+ * One request holding one span of `payments POST /charge` (or `more`'s), tagged with `severity` /
+ * `reason`.
+ */
+function tagged(
+  n: number,
+  severity: number,
+  reason: string,
+  more: {
+    operation?: string;
+    service?: string;
+    durationMs?: number;
+    meanMs?: number;
+  } = {},
+) {
+  const { operation = 'POST /charge', service = 'payments', durationMs = 72, meanMs = 55 } = more;
   const traceId = n.toString(16).padStart(32, '0');
   const spanId = n.toString(16).padStart(16, '0');
   const bytes = traceRequest([
-    { service: 'payments', name: operation, startMs: T0 + n, durationMs: 72, traceId, spanId },
+    { service, name: operation, startMs: T0 + n, durationMs, traceId, spanId },
   ]);
   const record = {
     id: `${traceId}-${spanId}`,
     traceId,
     spanId,
-    service: 'payments',
+    service,
     operation,
     kind: 2,
     startMs: T0 + n,
-    durationMs: 72,
+    durationMs,
     severity,
     reason,
-    meanMs: 55,
+    meanMs,
   } as unknown as AnomalyRecord;
   return { index: indexSpans(bytes), tagged: [{ span: 0, record }] };
 }
@@ -246,13 +260,37 @@ describe('incident engine', () => {
     expect(g.assign(now.index, now.tagged, T0)[0]).toMatch(/^inc-/);
   });
 
+  it('blame_severity: a trace whose origin is tagged milder blames it with a token weight only', () => {
+    // An incident of `payments POST /charge` (SEV2, 100-400 ms lost per trace), and one trace
+    // whose origin is the gateway's root, tagged SEV5 with 3.5 s beyond its mean over all routes.
+    const origin = (settings: Record<string, unknown>) => {
+      const e = engine({ sev1_confirm_within: '0s', ...settings });
+      const first = tagged(1, 1, 'slow_span', { durationMs: 400, meanMs: 10 });
+      e.assign(first.index, first.tagged, T0);
+      for (let n = 2; n <= 4; n++) {
+        const t = tagged(n, 2, 'slow_span', { durationMs: 110, meanMs: 10 });
+        e.assign(t.index, t.tagged, T0 + n * 1_000);
+      }
+      const root = { service: 'gateway', operation: 'handle', durationMs: 3_900, meanMs: 400 };
+      const g = tagged(1, 5, 'slow_span', root); // trace 1's root, in a later request
+      e.assign(g.index, g.tagged, T0 + 5_000);
+      expect(e.openIncidents()).toMatchObject([{ spans: 5 }]);
+      return e.openIncidents()[0]!.origin;
+    };
+    expect(origin({})).toMatchObject({ service: 'gateway', operation: 'handle' });
+    expect(origin({ blame_severity: 'SEV3' })).toMatchObject({
+      service: 'payments',
+      operation: 'POST /charge',
+    });
+  });
+
   it('keep_open_elsewhere: milder tags of another operation join an open incident but do not keep it open; those of its origin do', () => {
     const M = 60_000;
     /** A SEV1 span opens it at 0; SEV5 tags of `operation` every 4 minutes to 60. */
     const run = (elsewhere: string, operation: string) => {
       const e = engine({ keep_open_elsewhere: elsewhere, sev1_confirm_within: '0s' });
       const at = (n: number, severity: number, ms: number, op = 'POST /charge') => {
-        const t = tagged(n, severity, 'slow_span', op);
+        const t = tagged(n, severity, 'slow_span', { operation: op });
         e.tick(T0 + ms);
         return e.assign(t.index, t.tagged, T0 + ms)[0];
       };
