@@ -34,7 +34,8 @@ inputs:
                           are kept)
   --history-shift DURATION  move the history's timestamps further, e.g. -168h (last week's copy)
   --store FILE            start from this baseline database and leave what was learned in it
-                          (default: a temporary one, removed at the end)
+                          (default: a temporary one, removed at the end; with --compare, each
+                          config starts from its own copy and the file is left as it was)
   --restart-every DURATION  restart the sidecar every DURATION of replay time, e.g. 30m: the
                           processor shuts down (its last flush written) and a new one starts at
                           once on the same database, as a deploy does (default: never)
