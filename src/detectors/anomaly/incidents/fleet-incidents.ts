@@ -216,9 +216,10 @@ export class FleetIncidents {
     const me = this.o.instance();
     const running = (instance: string) => instance === me || this.alive.has(instance);
     const settledBefore = now - 2 * (2 * this.o.flushMs + LIVE_SLACK_MS);
+    const first = [me, ...this.alive].sort(cmp)[0] === me;
     for (const [id, parts] of this.mirror) {
       if (!parts.has(me)) {
-        this.orphaned(id, parts, live, running, settledBefore);
+        if (first) this.orphaned(id, parts, live, running, settledBefore);
         continue;
       }
       if (parts.size < 2) continue;
@@ -253,9 +254,10 @@ export class FleetIncidents {
   /**
    * An incident of which no running instance has a part (the one instance that saw it is gone for
    * good: a pod rescheduled under a new name) would be told resolved by none, and PagerDuty would
-   * stay triggered. Once it is over, the running instance of smallest name in the fleet tells it
-   * resolved, once: one whose parts are all resolved was told by its instance; one over longer ago
-   * than twice the live window (the fleet was down meanwhile) is left as it is.
+   * stay triggered. Once it is over, the running instance of smallest name in the fleet (the
+   * caller checks it is this one) tells it resolved, once: one whose parts are all resolved was
+   * told by its instance; one over longer ago than twice the live window (the fleet was down
+   * meanwhile) is left as it is.
    */
   private orphaned(
     id: string,
@@ -268,7 +270,6 @@ export class FleetIncidents {
     const all = [...parts];
     if (all.some(([instance]) => running(instance))) return;
     if (!all.some(([, p]) => p.status === 'open')) return;
-    if ([this.o.instance(), ...this.alive].sort(cmp)[0] !== this.o.instance()) return;
     const over = this.over(all, live);
     if (over === Number.POSITIVE_INFINITY || over < settledBefore) return;
     const owner = all.reduce((a, b) => (b[1].openedAt < a[1].openedAt ? b : a))[0];
