@@ -11,6 +11,7 @@
  *   npm run bench:real -- --no-sim --set '{"incidents":{"open_after":"0s"}}'  # other settings
  *   npm run bench:real -- --no-sim --incidents '{"literal":{"sev1_confirm_within":"0s"}}'  # beside them
  *   npm run bench:real -- --no-sim --no-fresh --restart-every 30m  # a sidecar restarted every 30 min
+ *   npm run bench:real -- --no-sim --no-fresh --thin-history  # after the fault-free sample only
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -39,7 +40,8 @@ Replays the Nezha dataset's real traces (read from --data, never from the reposi
   --no-fresh                   only the state after a recalculation, not the fresh install
   --set JSON                   the anomaly processor's settings (as in otel-config.yaml)
   --incidents '{"name":JSON}'  other incident settings scored beside them, on the same replay
-  --restart-every 30m          the sidecar restarted this often (a new one on the same database)`,
+  --restart-every 30m          the sidecar restarted this often (a new one on the same database)
+  --thin-history               history: the fault-free sample only, not the other days' negatives`,
   {
     data: { type: 'string', default: '../shared/datasets/nezha' },
     days: { type: 'string' },
@@ -50,6 +52,7 @@ Replays the Nezha dataset's real traces (read from --data, never from the reposi
     set: { type: 'string', default: '{}' },
     incidents: { type: 'string', default: '{}' },
     'restart-every': { type: 'string' },
+    'thin-history': { type: 'boolean', default: false },
   },
 );
 
@@ -140,7 +143,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
     config: settings,
     files: [join(data, d.day, 'trace')],
     history: [join(data, d.faultFree)],
-    historyTable: negativesOf(data, d.otherDays),
+    historyTable: values['thin-history'] ? undefined : negativesOf(data, d.otherDays),
     historyShiftMs: HISTORY_SHIFT_MS,
     recalculate,
     incidentVariants,
@@ -167,7 +170,7 @@ async function judge(d: Day, recalculate: boolean): Promise<DayResult> {
       };
     }),
   };
-  const restarts = restartEveryMs > 0 ? `, restarted every ${values['restart-every']}` : '';
+  const restarts = `${restartEveryMs > 0 ? `, restarted every ${values['restart-every']}` : ''}${values['thin-history'] ? ', thin history' : ''}`;
   console.error(
     `${d.day} (${d.system}, ${result.state}${restarts}): ${result.seconds.toFixed(0)} s`,
   );
@@ -187,7 +190,7 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   const rows = results.filter((r) => r.state === state);
   if (rows.length === 0) continue;
   console.log(
-    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}${restartEveryMs > 0 ? `, the sidecar restarted every ${values['restart-every']}` : ''}\n`,
+    `\n### ${state === 'recalculated' ? 'After history and a recalculation' : 'Fresh install: history, no recalculation'}${restartEveryMs > 0 ? `, the sidecar restarted every ${values['restart-every']}` : ''}${values['thin-history'] ? ', history: the fault-free sample only' : ''}\n`,
   );
   const names = rows[0]!.figures.map((f) => f.name);
   console.log(
