@@ -55,7 +55,7 @@ export async function chooseProcessor(
     const ids = found.map((p) => p.id);
     throw new ConfigError([
       processor !== undefined
-        ? `processors.${processor}: no anomaly processor with this id; configured: ${ids.join(', ') || '(none)'}`
+        ? `${configPath}: processors.${processor}: no anomaly processor with this id; configured: ${ids.join(', ') || '(none)'}`
         : ids.length === 0
           ? `${configPath}: no anomaly processor is configured`
           : `${configPath}: several anomaly processors (${ids.join(', ')}); pick one with --processor`,

@@ -311,6 +311,11 @@ describe('hourglass recalculate and backfill', () => {
     expect(
       (await hourglass('recalculate', '--config', config, '--processor', 'anomaly/b')).code,
     ).toBe(0);
+    expect(
+      (await hourglass('recalculate', '--config', config, '--processor', 'anomaly/c')).err,
+    ).toContain(
+      `${config}: processors.anomaly/c: no anomaly processor with this id; configured: anomaly/a, anomaly/b`,
+    );
     const none = await hourglass('backfill', '--config', config);
     expect(none.code).toBe(2);
     expect(none.err).toContain('give at least one source');

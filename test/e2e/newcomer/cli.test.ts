@@ -336,6 +336,17 @@ describe('hourglass replay, on the shipped config', () => {
     const stored = await hourglass([...args, '--store', store, '--json'], env);
     expect(stored.code).toBe(0);
     expect(readFileSync(store).equals(before)).toBe(true);
+    // A --processor the second config does not have: the error names that file.
+    const renamed = join(dir, 'renamed.yaml');
+    writeFileSync(renamed, 'processors:\n  anomaly/fast:\n    min_severity: SEV3\n');
+    const missing = await hourglass(
+      ['replay', judged, '--processor', 'anomaly', '--compare', renamed],
+      env,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      `${renamed}: processors.anomaly: no anomaly processor with this id; configured: anomaly/fast`,
+    );
     // One config's tagged spans or the comparison, not both at once.
     const both = await hourglass([...args, '--spans', '-'], env);
     expect(both.code).toBe(2);

@@ -138,6 +138,7 @@ export function formatComparison(
           `${o.sev3[0]} / ${o.sev3[1]}`,
           String(o.changed),
         ]),
+        false,
       ),
     );
   }
