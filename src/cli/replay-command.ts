@@ -105,7 +105,6 @@ export async function replayCommand(args: string[]): Promise<number> {
     shiftMs,
     shiftToRecentWeeks: values.shift === 'weeks',
     historyShiftMs,
-    store: values.store,
     restartEveryMs,
     logger: createLogger('warn'),
   };
