@@ -195,6 +195,7 @@ async function compare(
   settings: Omit<ReplaySettings, 'config'>,
   faults: readonly Fault[] | undefined,
 ) {
+  // The files are read again: the other config's `key_attributes` may key the spans otherwise.
   const theirs = await replay({ ...settings, config: other.config, store: other.store });
   return {
     comparison: compareRuns(run, theirs),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { markdownTable, pct } from './format.js';
+import { markdownTable, pct, SEV } from './format.js';
 import type { ReplayRun } from './replay.js';
 import { faultsTaggedWithin, type Scoring } from './score.js';
 
@@ -97,8 +97,6 @@ export function compareRuns(a: ReplayRun, b: ReplayRun): Comparison {
   };
 }
 
-const SEVERITY_ROWS = ['untagged', 'SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'];
-
 /**
  * The comparison as text: spans per severity side by side, how many changed, the `limit`
  * operations that changed most, and with a fault list the issue's headline figures of each.
@@ -115,7 +113,7 @@ export function formatComparison(
     markdownTable(
       ['spans', here, there],
       [1, 2, 3, 4, 5, 0].map((s) => [
-        SEVERITY_ROWS[s]!,
+        SEV[s] || 'untagged',
         String(c.bySeverity[0][s]),
         String(c.bySeverity[1][s]),
       ]),

@@ -14,7 +14,8 @@ export const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 const f3 = (x: number) => x.toFixed(3);
 const time = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 const secs = (s: number | null) => (s === null ? '-' : `${s.toFixed(0)} s`);
-const SEV = ['', 'SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'];
+/** Severity labels by number (index 0: untagged). */
+export const SEV = ['', 'SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'];
 const CLASS_NAMES: readonly (readonly [TenfoldClass, string])[] = [
   ['required', 'required'],
   ['youngKey', '10x on keys with less history'],
