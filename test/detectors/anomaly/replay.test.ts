@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { anomalyProcessorSchema } from '../../../src/detectors/anomaly/config.js';
 import { readFaultList } from '../../../src/detectors/anomaly/replay/faults.js';
@@ -14,6 +13,12 @@ import { protoToJson } from '../../../src/otlp/json-encode.js';
 import { hourglass } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/sidecar.js';
 import { Random } from '../helpers/random.js';
+import {
+  CART,
+  nezhaTraffic as traffic,
+  writeFaultList,
+  writeNezhaCsv as writeCsv,
+} from '../helpers/nezha-csv.js';
 import { traceRequest, type SpanSpec } from '../helpers/traces.js';
 
 const MIN = 60_000;
@@ -21,102 +26,6 @@ const H = 60 * MIN;
 /** Monday 2026-01-05 09:00 UTC: the judged traffic; its history is the Monday before. */
 const JUDGED = Date.UTC(2026, 0, 5, 9);
 const WEEK = 7 * 24 * H;
-const CART = 'cartservice-5d8c7b9f6-abcde';
-const CHECKOUT = 'checkoutservice-7f9c8d6b5-xyz12';
-
-interface Row {
-  trace: string;
-  span: string;
-  parent: string;
-  pod: string;
-  op: string;
-  startMs: number;
-  durationMs: number;
-}
-
-let ids = 0;
-const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
-
-/**
- * `n` traces from `from`, one a second: checkout's PlaceOrder, which calls cart's GetCart (a
- * client span on checkout, the server span on cart), and an unrelated checkout ListOrders. Cart's
- * work is `slow(t)` times slower at time t.
- */
-function traffic(from: number, n: number, r: Random, slow = (_t: number) => 1): Row[] {
-  const rows: Row[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = from + i * 1000;
-    const trace = hex(++ids, 16);
-    const root = hex(++ids, 8);
-    const client = hex(++ids, 8);
-    const cart = r.latency(2, 0.2) * slow(t);
-    rows.push(
-      {
-        trace,
-        span: root,
-        parent: 'root',
-        pod: CHECKOUT,
-        op: 'PlaceOrder',
-        startMs: t,
-        durationMs: cart + 10,
-      },
-      {
-        trace,
-        span: client,
-        parent: root,
-        pod: CHECKOUT,
-        op: 'hipstershop.CartService/GetCart',
-        startMs: t + 1,
-        durationMs: cart + 1,
-      },
-      {
-        trace,
-        span: hex(++ids, 8),
-        parent: client,
-        pod: CART,
-        op: 'GetCart',
-        startMs: t + 1.5,
-        durationMs: cart,
-      },
-      {
-        trace: hex(++ids, 16),
-        span: hex(++ids, 8),
-        parent: 'root',
-        pod: CHECKOUT,
-        op: 'ListOrders',
-        startMs: t + 500,
-        durationMs: r.latency(20, 0.2),
-      },
-    );
-  }
-  return rows;
-}
-
-const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-
-/** The Nezha/TraStrainer trace CSV; gzipped when the name ends in .gz. */
-function writeCsv(path: string, rows: readonly Row[]): string {
-  const lines = [
-    'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration',
-  ];
-  for (const r of rows) {
-    lines.push(
-      [
-        r.trace,
-        r.span,
-        r.parent,
-        r.pod,
-        r.op,
-        nanos(r.startMs),
-        nanos(r.startMs + r.durationMs),
-        Math.round(r.durationMs * 1000),
-      ].join(','),
-    );
-  }
-  const text = `${lines.join('\n')}\n`;
-  writeFileSync(path, path.endsWith('.gz') ? gzipSync(text) : text);
-  return path;
-}
 
 interface ReplayJson {
   replay: { spans: number; history: { learned: number; judged: number } | undefined };
@@ -190,20 +99,9 @@ describe('hourglass replay', () => {
       join(dir, '09_05_trace.csv'),
       traffic(JUDGED, 600, r, (t) => (t >= injected && t < injected + 4 * MIN ? 40 : 1)),
     );
-    const faults = join(dir, 'fault_list.json');
-    writeFileSync(
-      faults,
-      JSON.stringify({
-        '09': [
-          {
-            inject_time: '2026-01-05 09:05:00',
-            inject_timestamp: String(injected / 1000),
-            inject_pod: CART,
-            inject_type: 'cpu_contention',
-          },
-        ],
-      }),
-    );
+    const faults = writeFaultList(join(dir, 'fault_list.json'), [
+      { at: injected, pod: CART, type: 'cpu_contention' },
+    ]);
     return { history, judged, faults, injected };
   }
 
