@@ -73,7 +73,7 @@ export type {
   IncidentListener,
   OpenRequest,
 } from './incidents/engine.js';
-export type { IncidentView, Origin } from './incidents/incident.js';
+export type { IncidentView, Origin, Resolution } from './incidents/incident.js';
 export type { IncidentQuery } from './incidents/incident-store.js';
 export type { IncidentSource } from './incidents/incident-source.js';
 /** An incident as JSON (the admin API's and the generic webhook's shape). */

@@ -40,6 +40,7 @@ import { Storage } from './internal/store/storage.js';
 import { incidentSource, type IncidentSource } from './incidents/incident-source.js';
 import { TimeBuckets, bucketOfDayHour } from './internal/time-buckets.js';
 import { IncidentEngine } from './incidents/engine.js';
+import { levelLookup } from './incidents/origin-level.js';
 import { IncidentMetrics } from './incidents/incident-metrics.js';
 import { FleetIncidents } from './incidents/fleet-incidents.js';
 import { dropRecord } from './internal/rates/drop-record.js';
@@ -111,12 +112,13 @@ export class AnomalyDetector {
       id,
       config.incidents.max_metric_services,
     );
-    // A fleet's incidents open and resolve across instances (fleet-incidents.ts): no reopening.
+    // A fleet's incidents open and resolve across instances (fleet-incidents.ts): no reopening,
+    // no hold on one instance's level.
     const incidents = isPostgresUrl(config.storage)
-      ? { ...config.incidents, reopen_within: 0 }
+      ? { ...config.incidents, reopen_within: 0, hold_while_slower: 0 }
       : config.incidents;
     this.incidents = config.incidents.enabled
-      ? new IncidentEngine(incidents, incidentMetrics)
+      ? new IncidentEngine(incidents, incidentMetrics, levelLookup(this.model))
       : undefined;
     const fleetIncidents =
       this.incidents && isPostgresUrl(config.storage)

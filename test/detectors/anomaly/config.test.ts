@@ -54,6 +54,8 @@ describe('anomaly processor config', () => {
         sev2_confirm_within: 300_000,
         quiet_growth: 0.5,
         max_quiet_period: 3_600_000,
+        hold_while_slower: 0,
+        max_hold: 24 * 3_600_000,
         keep_open_severity: 5,
         keep_open_elsewhere: 5,
         blame_severity: 5,
@@ -171,6 +173,7 @@ processors:
       quiet_period: 500ms
       max_open: 0
       retention: soon
+      hold_while_slower: 0.5
       colour: red
 exporters:
   debug: {}
@@ -180,6 +183,7 @@ service:
 `);
       expect(found).toEqual([
         'processors.anomaly.incidents.quiet_period: must be at least 1s',
+        'processors.anomaly.incidents.hold_while_slower: must be 0 (off) or more than 1',
         'processors.anomaly.incidents.max_open: must be at least 1, got number 0',
         'processors.anomaly.incidents.retention: "soon" is not a duration: write it as "200ms", "5s", "1m30s" or "1h"',
         'processors.anomaly.incidents.colour: unknown setting',

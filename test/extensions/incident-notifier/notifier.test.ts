@@ -143,7 +143,7 @@ describe('incident_notifier', () => {
     expect(slack.received[1]!.body.text).toMatch(/^SEV1 incident resolved: payments POST \/charge/);
     expect(hook.received[1]!.body).toMatchObject({
       event: 'resolved',
-      incident: { id, status: 'resolved' },
+      incident: { id, status: 'resolved', resolution: 'quiet' },
     });
     expect(
       await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'sent' }),

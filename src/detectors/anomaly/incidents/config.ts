@@ -57,6 +57,20 @@ const incidentFields = z.strictObject({
   /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**
+   * An incident whose quiet period is over stays open (quiet, not resolved) while its origin's
+   * operation, by the spans that came after its last tag, is still at least this many times slower
+   * than its slots' medians (the processor's level ratio, averaged over the quiet): a slowdown that
+   * never went away, tagged in bursts. `0`: off.
+   */
+  hold_while_slower: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(0)
+    .refine((r) => r === 0 || r > 1, { message: 'must be 0 (off) or more than 1' }),
+  /** ...for at most this long after its origin's last SEV3-or-worse tag. */
+  max_hold: duration(24 * 3_600_000),
+  /**
    * A resolved incident reopens (same id, a `reopened` notification) when what would open a new
    * one has the same origin service and operation within this long of its resolution: a fault
    * whose tags pause for more than `quiet_period` stays one incident. `0s` never reopens.

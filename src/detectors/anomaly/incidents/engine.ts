@@ -9,9 +9,11 @@ import {
   type IncidentState,
   type IncidentView,
   type Origin,
+  type Resolution,
 } from './incident.js';
 import type { IncidentMetrics } from './incident-metrics.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
+import type { LevelLookup } from './origin-level.js';
 import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
 
 export type IncidentChangeType =
@@ -62,6 +64,11 @@ const SUSTAINED_TAGS = 5;
 const SUSTAINED_MS = 60_000;
 /** Operations whose recent SEV3-or-worse tags are counted at once. */
 const MAX_COUNTED_KEYS = 10_000;
+/**
+ * Readings of its origin's level (one per span) an incident held by `hold_while_slower` waits for
+ * before their mean may resolve it.
+ */
+const HOLD_READINGS = 5;
 /** How long a tagged span waits for its parent to arrive (child-memory.ts). */
 const CHILD_MEMORY_MS = 60_000;
 
@@ -107,9 +114,14 @@ export class IncidentEngine {
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
 
+  /**
+   * `levelOf`: the processor's level of an operation (origin-level.ts), for `hold_while_slower`;
+   * without it no incident is held.
+   */
   constructor(
     readonly config: IncidentsConfig,
     private readonly metrics: IncidentMetrics,
+    readonly levelOf?: LevelLookup,
   ) {
     this.children = new ChildMemory(config.max_traces, CHILD_MEMORY_MS);
   }
@@ -160,6 +172,9 @@ export class IncidentEngine {
     incident.blame(origin, 1);
     const back = this.reopening.delete(incident);
     this.addSpan(incident, req.service, req.operation, req.severity, now, back);
+    if (this.keepsOpenFor(incident, req.service, req.operation, req.severity)) {
+      incident.tagEnd = Math.max(incident.tagEnd, now);
+    }
     const best = incident.origin();
     if (best && this.keepsOpen(req, best)) incident.originSeen = now;
     if (back) this.emit('reopened', incident);
@@ -182,7 +197,9 @@ export class IncidentEngine {
         this.resolvedByOrigin.delete(k);
     }
     for (const i of [...this.open.values()]) {
-      if (this.quiet(i, now)) this.resolve(i, now);
+      if (!this.quiet(i, now)) continue;
+      const resolution = this.hold(i, now);
+      if (resolution !== 'held') this.resolve(i, now, resolution);
     }
     if (now - this.lastUpdates >= UPDATE_EVERY_MS && this.updated.size > 0) {
       this.lastUpdates = now;
@@ -379,6 +396,39 @@ export class IncidentEngine {
     );
   }
 
+  /**
+   * Past its quiet period, an incident stays open (`hold_while_slower`: `held`) while its origin's
+   * operation is still that much slower than its slots' medians: the geometric mean of the
+   * processor's level ratio, read once per span of it that ended after the last tag that kept the
+   * incident open. Fewer than `HOLD_READINGS` readings: it waits for them (one span is not a
+   * level). Else it resolves, and says why (`Resolution`): at once (`quiet`) when no span of its
+   * origin ended after that tag (a short fault whose traffic stopped, a gap in the data: nothing
+   * says the slowdown goes on); once held, when the mean is back under the bar (`recovered`), when
+   * no span of its origin ended for its quiet period (`spans_stopped`: span end times against the
+   * clock, as the processor reads them), or `max_hold` after its origin's last SEV3-or-worse tag.
+   */
+  private hold(i: Incident, now: number): Resolution | 'held' {
+    const bar = this.config.hold_while_slower;
+    const o = i.origin();
+    if (bar === 0 || !this.levelOf || o === null) return 'quiet';
+    const held = i.hold !== null && i.hold.since === i.lastSeen;
+    const level = this.levelOf(o.service, o.operation);
+    if (!level || !(level.lastSpanAt > i.tagEnd)) return held ? 'spans_stopped' : 'quiet';
+    if (now - i.originSeen > this.config.max_hold) return held ? 'max_hold' : 'quiet';
+    const quiet = quietPeriodOf(this.config, { openedAt: i.openedAt, lastSeen: i.originSeen });
+    if (now - level.lastSpanAt > quiet) return held ? 'spans_stopped' : 'quiet';
+    if (!held) i.hold = { since: i.lastSeen, readings: 0, sumLog: 0, lastSpanAt: 0 };
+    const h = i.hold!;
+    if (level.lastSpanAt > h.lastSpanAt) {
+      h.readings++;
+      h.sumLog += Math.log(level.ratio);
+      h.lastSpanAt = level.lastSpanAt;
+      this.dirty.add(i);
+    }
+    if (h.readings >= HOLD_READINGS && h.sumLog < h.readings * Math.log(bar)) return 'recovered';
+    return 'held';
+  }
+
   /** The incident of this origin (`service \0 operation`) resolved within `reopen_within`. */
   private reopenable(key: string, now: number): Incident | undefined {
     const i = this.resolvedByOrigin.get(key);
@@ -488,6 +538,9 @@ export class IncidentEngine {
       const r = t.record;
       worse = this.addSpan(i, r.service, r.operation, r.severity, now, true) || worse;
       i.sample(r.traceId, r.spanId, r.severity);
+      if (this.keepsOpenFor(i, r.service, r.operation, r.severity)) {
+        i.tagEnd = Math.max(i.tagEnd, r.startMs + r.durationMs);
+      }
     }
     this.index(i, origin);
     this.rememberTrace(g.traceId, i);
@@ -571,8 +624,8 @@ export class IncidentEngine {
     }
   }
 
-  private resolve(i: Incident, now: number): void {
-    i.resolve(now);
+  private resolve(i: Incident, now: number, resolution: Resolution = 'quiet'): void {
+    i.resolve(now, resolution);
     this.open.delete(i.id);
     for (const m of [this.byKey, this.byService]) {
       for (const [k, v] of m) if (v === i) m.delete(k);

@@ -21,6 +21,7 @@ export function incidentJson(
     opened_at: iso(v.openedAt),
     updated_at: iso(v.updatedAt),
     resolved_at: v.resolvedAt === null ? null : iso(v.resolvedAt),
+    resolution: v.resolution ?? (v.resolvedAt === null ? null : 'quiet'),
     reason: v.reason,
     origin: v.origin && {
       service: v.origin.service,

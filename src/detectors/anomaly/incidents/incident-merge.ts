@@ -94,6 +94,8 @@ export function viewOf(s: IncidentState): IncidentView {
   const view: Record<string, unknown> = { ...s };
   delete view['lastSeen'];
   delete view['originSeen'];
+  delete view['tagEnd'];
+  delete view['hold'];
   delete view['origins'];
   return view as unknown as IncidentView;
 }

@@ -32,7 +32,16 @@ export interface IncidentView {
   readonly summary: { readonly text: string; readonly anomalyId: string } | null;
   /** Spans that joined it. */
   readonly spans: number;
+  /** Why it resolved (null while open; absent in rows written before it existed). */
+  readonly resolution?: Resolution | null;
 }
+
+/**
+ * Why an incident resolved: `quiet`, nothing tagged for its quiet period; or, held open past it
+ * while its origin's operation stayed slower (`hold_while_slower`), `recovered` (its level came
+ * back under the bar), `spans_stopped` (no span of it for its quiet period) or `max_hold`.
+ */
+export type Resolution = 'quiet' | 'recovered' | 'spans_stopped' | 'max_hold';
 
 const MAX_OPERATIONS = 50;
 const MAX_SERVICES = 50;
@@ -56,6 +65,14 @@ export class Incident {
    */
   originSeen: number;
   resolvedAt: number | null = null;
+  resolution: Resolution | null = null;
+  /** End time (span clock, ms) of the latest tagged span that kept it open (`hold_while_slower`). */
+  tagEnd = 0;
+  /**
+   * Past its quiet period (`hold_while_slower`): its origin's level read once per span since
+   * `since` (its `lastSeen` then), the sum of their logs, and the end of the last span read.
+   */
+  hold: { since: number; readings: number; sumLog: number; lastSpanAt: number } | null = null;
   spans = 0;
   summary: { text: string; anomalyId: string } | null = null;
   readonly timeline: { at: number; severity: number }[];
@@ -194,14 +211,16 @@ export class Incident {
     return [...this.origins.values()].map((o) => ({ origin: o.origin, weight: o.weight }));
   }
 
-  resolve(now: number): void {
+  resolve(now: number, resolution: Resolution = 'quiet'): void {
     this.resolvedAt = now;
     this.updatedAt = now;
+    this.resolution = resolution;
   }
 
   /** Open again (the same fault came back soon after it resolved). */
   reopen(now: number): void {
     this.resolvedAt = null;
+    this.resolution = null;
     this.updatedAt = now;
     this.lastSeen = now;
     this.originSeen = now;
@@ -224,6 +243,7 @@ export class Incident {
       samples: this.samples.map((s) => ({ traceId: s.traceId, spanId: s.spanId })),
       summary: this.summary,
       spans: this.spans,
+      resolution: this.resolution,
     };
   }
 }
@@ -237,6 +257,14 @@ export interface IncidentState extends IncidentView {
   readonly lastSeen: number;
   /** Absent in rows written before it existed: `lastSeen`. */
   readonly originSeen?: number;
+  /** Absent in rows written before they existed: 0 and none. */
+  readonly tagEnd?: number;
+  readonly hold?: {
+    readonly since: number;
+    readonly readings: number;
+    readonly sumLog: number;
+    readonly lastSpanAt: number;
+  } | null;
   readonly origins: readonly { readonly origin: Origin; readonly weight: number }[];
 }
 
@@ -245,6 +273,8 @@ export function stateOf(i: Incident): IncidentState {
     ...i.view(),
     lastSeen: i.lastSeen,
     originSeen: i.originSeen,
+    tagEnd: i.tagEnd,
+    hold: i.hold && { ...i.hold },
     origins: i.originWeights(),
   };
 }
@@ -256,7 +286,10 @@ export function restoreIncident(s: IncidentState): Incident {
   i.updatedAt = s.updatedAt;
   i.lastSeen = s.lastSeen;
   i.originSeen = s.originSeen ?? s.lastSeen;
+  i.tagEnd = s.tagEnd ?? 0;
+  i.hold = s.hold ? { ...s.hold } : null;
   i.resolvedAt = s.resolvedAt;
+  i.resolution = s.resolution ?? (s.resolvedAt === null ? null : 'quiet');
   i.spans = s.spans;
   i.summary = s.summary;
   i.timeline.splice(0, i.timeline.length, ...s.timeline.map((t) => ({ ...t })));

@@ -338,7 +338,7 @@ export function shadowEngine(
   listener: IncidentListener,
 ): IncidentEngine {
   const metrics = new IncidentMetrics(new SelfMetrics({ processMetrics: false }), 'shadow', 50);
-  const shadow = new IncidentEngine(incidentsSchema.parse(settings), metrics);
+  const shadow = new IncidentEngine(incidentsSchema.parse(settings), metrics, primary.levelOf);
   shadow.subscribe(listener);
   const assign = primary.assign.bind(primary);
   const tick = primary.tick.bind(primary);

@@ -2,6 +2,7 @@ import {
   incidentJson,
   severityName,
   type IncidentView,
+  type Resolution,
 } from '../../../detectors/anomaly/contract.js';
 import type { Redactor } from './redactor.js';
 
@@ -65,6 +66,14 @@ function traceLinks(i: IncidentView, links: Links): { href: string; text: string
   }));
 }
 
+/** Why an incident held open while its origin stayed slower ended (`hold_while_slower`). */
+const HELD_RESOLUTIONS: Record<Resolution, string> = {
+  quiet: '',
+  recovered: ': its origin is back to its usual speed',
+  spans_stopped: ': its origin, still slower, has had no spans for its quiet period',
+  max_hold: ': its origin is still slower, but it was held open for max_hold',
+};
+
 /** A Slack incoming-webhook message (`text` fallback and `blocks`); Mattermost takes it too. */
 export function slackMessage(n: Notification, links: Links, r: Redactor): Record<string, unknown> {
   const i = n.incident;
@@ -75,8 +84,9 @@ export function slackMessage(n: Notification, links: Links, r: Redactor): Record
     lines.push(`Services: ${services}`);
     lines.push(`Since ${new Date(i.openedAt).toISOString()}`);
   } else if (i.resolvedAt !== null) {
+    const why = i.resolution ? HELD_RESOLUTIONS[i.resolution] : '';
     lines.push(
-      `Resolved at ${new Date(i.resolvedAt).toISOString()}, open since ${new Date(i.openedAt).toISOString()}`,
+      `Resolved at ${new Date(i.resolvedAt).toISOString()}, open since ${new Date(i.openedAt).toISOString()}${why}`,
     );
   }
   if (i.summary) lines.push(escape(r.text(i.summary.text, MAX_SUMMARY_CHARS)));

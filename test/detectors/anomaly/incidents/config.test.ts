@@ -42,4 +42,24 @@ describe('processors.anomaly.incidents', () => {
     expect(named.length).toBeGreaterThan(3);
     for (const name of named) expect(exported, name).toContain(name);
   });
+  it('holds no incident and reopens none with a PostgreSQL storage (a fleet), as the README says', () => {
+    const processor = anomalyProcessorFactory().create(
+      {
+        id: 'anomaly',
+        logger: silentLogger(),
+        clock: new ManualClock(),
+        metrics: new SelfMetrics({ processMetrics: false }),
+      },
+      anomalyProcessorFactory().configSchema.parse({
+        storage: 'postgres://hourglass@127.0.0.1:1/hourglass',
+        incidents: { hold_while_slower: 1.1, reopen_within: '30m' },
+      }),
+      'traces',
+      { consume: async () => undefined },
+    ) as AnomalyProcessor;
+    expect(processor.detector.incidents!.config).toMatchObject({
+      hold_while_slower: 0,
+      reopen_within: 0,
+    });
+  });
 });

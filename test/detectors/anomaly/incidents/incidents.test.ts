@@ -168,6 +168,54 @@ describe('incidents', () => {
     expect((await get('/api/v1/incidents?status=resolved')).body.incidents).toHaveLength(1);
   });
 
+  it('hold_while_slower: held past its quiet period while its origin has spans, across a restart; resolved once they are back to normal', async () => {
+    await start({ quiet_period: '2m', hold_while_slower: 1.2 });
+    await learn();
+    await traffic(5, { paymentsMs: 2_000 });
+    const id = (await get('/api/v1/incidents')).body.incidents[0].id as string;
+    expect((await get(`/api/v1/incidents/${id}`)).body.origin.service).toBe('payments');
+    // Normal spans (under their median: never tagged) after the fault, then past the quiet period.
+    clock.advance(60_000);
+    await traffic(1, { paymentsMs: 50 });
+    clock.advance(61_000);
+    expect((await get(`/api/v1/incidents/${id}`)).body).toMatchObject({
+      status: 'open',
+      resolution: null,
+    });
+    // A restart while it is held: the same incident carries on, neither resolved nor doubled.
+    await sidecar!.shutdown();
+    sidecar = undefined;
+    clock.advance(1_000);
+    await start({ quiet_period: '2m', hold_while_slower: 1.2 });
+    expect(detectorOf(sidecar!).incidents!.levelOf!('payments', 'POST /charge')).toMatchObject({
+      lastSpanAt: expect.any(Number) as number,
+    });
+    clock.advance(1_000);
+    expect((await get(`/api/v1/incidents/${id}`)).body.status).toBe('open');
+    // Four more readings of a normal level: five in all, their mean under 1.2x.
+    for (let k = 0; k < 4; k++) {
+      await traffic(1, { paymentsMs: 50 });
+      clock.advance(5_000);
+    }
+    expect((await get(`/api/v1/incidents/${id}`)).body).toMatchObject({
+      status: 'resolved',
+      resolution: 'recovered',
+    });
+    expect((await get('/api/v1/incidents')).body.incidents).toHaveLength(1);
+  });
+
+  it('hold_while_slower: resolves at its quiet period when no span of its origin came after its last tag', async () => {
+    await start({ quiet_period: '2m', hold_while_slower: 1.2 });
+    await learn();
+    await traffic(5, { paymentsMs: 2_000 });
+    const id = (await get('/api/v1/incidents')).body.incidents[0].id as string;
+    clock.advance(121_000);
+    expect((await get(`/api/v1/incidents/${id}`)).body).toMatchObject({
+      status: 'resolved',
+      resolution: 'quiet',
+    });
+  });
+
   it('does not open an incident for a moderately slow span alone', async () => {
     await start();
     await learn();
