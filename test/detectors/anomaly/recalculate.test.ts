@@ -8,10 +8,11 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { Random } from '../helpers/random.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
-import { THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
+import { THR_P50, THR_STRIDE } from '../../../src/detectors/anomaly/internal/thr-layout.js';
 import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
-/** Index of SEV1's threshold in a slot's `[sev5 .. sev1]`. */
+/** Index of SEV3's and SEV1's thresholds in a slot's `[sev5 .. sev1]`. */
+const SEV3 = 2;
 const SEV1 = 4;
 
 const H = 3_600_000;
@@ -218,6 +219,64 @@ describe('threshold recalculation', () => {
       'daily 10:00-11:00 UTC',
       'daily 11:00-12:00 UTC',
     ]);
+  });
+
+  it('reads the 10x rule from the history a key has at each span, not at its last recalculation', async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const settings = { recalculation: { enabled: false } };
+    let entry = await start(clock, settings);
+    const r = new Random(31);
+    // A cache: hits near 10 ms, 10% misses near 60 ms (85 at most: under 10x the median), Monday
+    // 09:00 and 10:00. Its first 700 spans hold one of 150 ms: a 10x span once in 700 is not rare.
+    const cache = (startMs: number, n: number): SpanSpec[] =>
+      Array.from({ length: n }, (_, i) => ({
+        name: 'GET /cart',
+        startMs: startMs + i * 1000,
+        durationMs: wholeNanos(
+          i % 10 === 7 ? Math.min(85, r.latency(60, 0.3)) : r.latency(10, 0.2),
+        ),
+      }));
+    const first = cache(monday + 9 * H, 700).map((s, i) =>
+      i === 350 ? { ...s, durationMs: 150 } : s,
+    );
+    await send(entry, first);
+    await detectorOf(f.sidecar!).recalculate();
+    let key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.tenfold).toEqual({ beyond: 1, total: 700, capped: false });
+    expect(key.tenfoldRare()).toBe(false);
+    const at = 9 * THR_STRIDE;
+    const median = key.thr[at + THR_P50]!;
+    // A span 11x the median, with the error status (scored, not learned): far below the SEV5 the
+    // tail shape extrapolates (the misses), so untagged while 10x spans are not rare.
+    const probeMs = 11 * median;
+    expect(key.thr[at]!).toBeGreaterThan(probeMs);
+    const severity = async () => {
+      const probe = { name: 'GET /cart', startMs: monday + 9 * H + 1_800_000, durationMs: probeMs };
+      await send(entry, [{ ...probe, status: 2 }]);
+      return decodeSpans(f.capture.batches.at(-1)!.bytes)[0]!.attributes['anomaly.severity'];
+    };
+    expect(await severity()).toBeUndefined();
+    // 800 more spans, no 10x one among them, and no recalculation: once in 1,500 is rare.
+    await send(entry, cache(monday + 10 * H, 800));
+    expect(key.tenfold).toEqual({ beyond: 1, total: 1500, capped: true });
+    expect(key.tenfoldRare()).toBe(true);
+    expect(key.thr[at + SEV3]!).toBeLessThanOrEqual(10 * median);
+    expect(await severity()).toBe('SEV3');
+    // A restart does not know the count until its first recalculation: the thresholds' reading.
+    await f.sidecar!.shutdown();
+    f.sidecar = undefined;
+    entry = await start(clock, settings);
+    key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.count()).toBe(1500);
+    expect(key.tenfold).toBeUndefined();
+    expect(await severity()).toBeUndefined();
+    // The recalculation reads it from the stored history, and its thresholds carry the rule.
+    await detectorOf(f.sidecar!).recalculate();
+    key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key.tenfold).toEqual({ beyond: 1, total: 1500, capped: false });
+    expect(key.thr[at + SEV3]!).toBeLessThanOrEqual(10 * key.thr[at + THR_P50]!);
+    expect(await severity()).toBe('SEV3');
   });
 
   it('picks up thresholds recalculated by another process at its next flush', async () => {

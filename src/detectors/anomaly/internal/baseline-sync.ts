@@ -141,9 +141,10 @@ export class BaselineSync {
         current: keyIds === undefined ? undefined : this.c.buckets.dayHour(this.c.clock.now()),
         timeZone: config.timezone,
         pause: this.c.jobs.pause,
-        onKey: (row, window, slots) => {
+        onKey: (row, window, slots, tenfold) => {
           const key = this.install(row, window);
           key?.setThresholds(slots);
+          key?.setTenfold(tenfold);
           // The level's histogram forgets at full recalculations (nightly) only: a young key's
           // background refreshes (each new hour's bucket) would make it forget within hours.
           key?.level.recompute(this.c.percentiles.level, keyIds === undefined);

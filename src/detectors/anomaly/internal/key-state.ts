@@ -6,7 +6,15 @@ import { THR_P50, THR_P95, THR_P99, THR_SEV5, THR_SEVERITIES, THR_STRIDE } from 
 import { Sketch } from './sketch.js';
 import { DOW_BASE, GLOBAL_SLOT, HOUR_BASE, SLOT_COUNT, slotsOfBucket } from './slots.js';
 import { bucketOfDayHour } from './time-buckets.js';
-import { thresholdDurations, type SlotThresholds } from './thresholds.js';
+import {
+  SEV3,
+  TENFOLD,
+  tenfoldCap,
+  tenfoldRareIn,
+  thresholdDurations,
+  type SlotThresholds,
+  type TenfoldCount,
+} from './thresholds.js';
 
 /** Learning not yet written to SQLite: one (local day, hour) row of one key. */
 export interface PendingRow {
@@ -43,6 +51,14 @@ export class KeyState {
   run: SlowRun | undefined;
   /** Its error share and traffic (rates/), once the error or traffic detector has seen it. */
   rates: RateState | undefined;
+  /**
+   * Its spans at least TENFOLD x their bucket's median, of all it learned (thresholds.ts): counted
+   * at its last recalculation, then as it learns, so that the 10x rule reads the history the key
+   * has now and not the one it had then (`capped`: its thresholds carry the rule's cap). Unknown
+   * (undefined) from a start until its first recalculation there, and in a fleet (whose counts
+   * are the fleet's): the thresholds' reading.
+   */
+  tenfold: { beyond: number; total: number; capped: boolean } | undefined;
 
   constructor(
     readonly service: string,
@@ -76,6 +92,53 @@ export class KeyState {
     r.mean += d / r.count;
     r.m2 += d * (x - r.mean);
     row.sketch.add(x);
+    const t = this.tenfold;
+    if (t !== undefined) {
+      t.total++;
+      if (x >= TENFOLD * this.median(bucket, dow)) t.beyond++;
+      else if (!t.capped && this.tenfoldRare()) this.capTenfold();
+    }
+  }
+
+  /**
+   * Its history now shows 10x spans rarely, though it did not when its thresholds were computed:
+   * each learned slot's SEV3 (SEV4, SEV5) starts at 10x its median at the latest, as `learnKey`
+   * caps them (in memory; the stored thresholds are the recalculation's, until the next one).
+   */
+  private capTenfold(): void {
+    this.tenfold!.capped = true;
+    const thr = this.thr;
+    if (thr === NO_THRESHOLDS) return;
+    for (let at = 0; at < thr.length; at += THR_STRIDE) {
+      const p50 = thr[at + THR_P50]!;
+      if (Number.isNaN(thr[at + THR_SEV5]!) || !(p50 > 0)) continue;
+      for (let k = 0; k <= SEV3; k++) {
+        thr[at + THR_SEV5 + k] = Math.min(thr[at + THR_SEV5 + k]!, tenfoldCap(p50, k));
+      }
+    }
+  }
+
+  /**
+   * The median its thresholds give dow_hour `bucket`: its own, else its hour of day's, its day's,
+   * the key's (NaN: none yet).
+   */
+  private median(bucket: number, dow: number): number {
+    const thr = this.thr;
+    let p50 = thr[bucket * THR_STRIDE + THR_P50]!;
+    if (Number.isNaN(p50)) p50 = thr[(HOUR_BASE + bucket - dow * 24) * THR_STRIDE + THR_P50]!;
+    if (Number.isNaN(p50)) p50 = thr[(DOW_BASE + dow) * THR_STRIDE + THR_P50]!;
+    if (Number.isNaN(p50)) p50 = thr[GLOBAL_SLOT * THR_STRIDE + THR_P50]!;
+    return p50;
+  }
+
+  /** Installs the 10x count of a recalculation (`tenfoldCount` over the window it read). */
+  setTenfold(c: TenfoldCount): void {
+    this.tenfold = { beyond: c.beyond, total: c.total, capped: false };
+  }
+
+  /** Whether spans 10x their median are rare in the history it has now (`tenfoldRareIn`). */
+  tenfoldRare(): boolean {
+    return this.tenfold !== undefined && tenfoldRareIn(this.tenfold, this.count());
   }
 
   /**
@@ -173,6 +236,8 @@ export class KeyState {
       thr[at + THR_P95] = t.p95;
     }
     this.thr = thr;
+    // Thresholds of a recalculation carry the cap as they read it; the count is read again on them.
+    if (this.tenfold !== undefined) this.tenfold.capped = false;
     // The key's spans when they were computed (the whole week's slot counts them all): thresholds
     // read from the store at a restart are as old as they are, and are refreshed as they would
     // have been without it.

@@ -11,7 +11,7 @@ import {
 import type { BaselineStore } from './store/baseline-store.js';
 import type { KeyRow, SketchRow } from './store/threshold-store.js';
 import type { ThresholdStore } from './store/threshold-store.js';
-import { learnKey, type SlotThresholds } from './thresholds.js';
+import { learnKey, tenfoldCount, type SlotThresholds, type TenfoldCount } from './thresholds.js';
 import { bucketOfDayHour } from './time-buckets.js';
 import { spanKindName } from './anomaly-record.js';
 import { boundYoungBucket } from './young-slots.js';
@@ -38,8 +38,16 @@ export interface RecalcOptions extends WindowOptions {
   readonly current?: number | undefined;
   /** For the window labels of the report. */
   readonly timeZone: string;
-  /** Receives each key's window moments and new thresholds (the running processor installs them). */
-  readonly onKey?: (key: KeyRow, window: Float64Array, slots: SlotThresholds[]) => void;
+  /**
+   * Receives each key's window moments, new thresholds and count of spans 10x their median (the
+   * running processor installs them).
+   */
+  readonly onKey?: (
+    key: KeyRow,
+    window: Float64Array,
+    slots: SlotThresholds[],
+    tenfold: TenfoldCount,
+  ) => void;
 }
 
 export interface ThresholdChange {
@@ -83,7 +91,8 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
   for (const key of keys) {
     const rows = await store.keyRows(key.id, o.sinceDay);
     const { m, sketches, days } = windowOf(rows);
-    const slots = learnKey(m, sketches, days, o);
+    const tenfold = tenfoldCount(m, sketches);
+    const slots = learnKey(m, sketches, days, o, tenfold);
     const young = o.current === undefined ? undefined : bucketOfDayHour(o.current);
     if (young !== undefined && isNew(rows, o.current!)) {
       const history = windowOf(rows, young);
@@ -97,7 +106,7 @@ export async function recalculate(store: ThresholdStore, o: RecalcOptions): Prom
     const before = (await store.thresholds(key.id)).get(key.id) ?? [];
     diff(key, before, slots, o.timeZone, changes);
     await store.saveThresholds(key.id, slots);
-    o.onKey?.(key, m, slots);
+    o.onKey?.(key, m, slots, tenfold);
     if (o.pause) await o.pause();
   }
   await store.bumpGeneration('thresholds');

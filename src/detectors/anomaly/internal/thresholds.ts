@@ -50,7 +50,7 @@ const TENFOLD_RATE = 0.001;
  * default percentiles SEV4 needs a shape of 400 spans, SEV3 2,000; below that a span 10x its
  * slot's median is SEV3, a smaller one at most what the shape tells. SEV2 and SEV1 lie above SEV3.
  */
-const SEV3 = 2;
+export const SEV3 = 2;
 
 export type ThresholdSource = 'learned' | 'fixed';
 
@@ -100,6 +100,7 @@ export function learnKey(
   sketches: readonly (Sketch | undefined)[],
   days: readonly (readonly Sketch[])[],
   o: LearnOptions,
+  tenfold: TenfoldCount = tenfoldCount(m, sketches),
 ): SlotThresholds[] {
   const level = shapeLevel(m);
   const scales = shrunkScales(m, sketches, o.minSamples, level);
@@ -112,8 +113,7 @@ export function learnKey(
   });
   const learnable = zq.every((z) => !Number.isNaN(z));
   const shown = shape.shown();
-  const tenfoldRare =
-    countAt(m, GLOBAL_SLOT) >= LEARN_MIN && tenfoldShare(m, sketches) < TENFOLD_RATE;
+  const tenfoldRare = tenfoldRareIn(tenfold, countAt(m, GLOBAL_SLOT));
   const slots: {
     readonly slot: number;
     readonly n: number;
@@ -181,15 +181,33 @@ function paretoBound(s: LogScale, shown: { q: number; z: number }, q: number): n
 }
 
 /** The highest duration of severity `[sev5 .. sev1]` index `k` (SEV3 or lower) at median `p50`. */
-function tenfoldCap(p50: number, k: number): number {
+export function tenfoldCap(p50: number, k: number): number {
   return (TENFOLD * p50) / (1 + MIN_STEP) ** (SEV3 - k);
 }
 
+/** A key's spans at least TENFOLD x their median, of `total` spans (`tenfoldCount`). */
+export interface TenfoldCount {
+  readonly beyond: number;
+  readonly total: number;
+}
+
 /**
- * The share of a key's spans at least TENFOLD x the median of their dow_hour bucket (of the
- * buckets with a sketch), or of the key's median when no bucket has one.
+ * Whether such spans are rare on a key of `seen` spans: LEARN_MIN spans or more, less than once
+ * in 1 / TENFOLD_RATE. Read at a recalculation (`learnKey`) and at each span (the key's count kept
+ * since, key-state.ts): a key whose history outgrew its last reading is judged by what it has seen.
  */
-function tenfoldShare(m: Float64Array, sketches: readonly (Sketch | undefined)[]): number {
+export function tenfoldRareIn(c: TenfoldCount, seen: number): boolean {
+  return seen >= LEARN_MIN && c.total > 0 && c.beyond < TENFOLD_RATE * c.total;
+}
+
+/**
+ * A key's spans at least TENFOLD x the median of their dow_hour bucket (of the buckets with a
+ * sketch), or of the key's median when no bucket has one.
+ */
+export function tenfoldCount(
+  m: Float64Array,
+  sketches: readonly (Sketch | undefined)[],
+): TenfoldCount {
   let beyond = 0;
   let total = 0;
   const count = (sketch: Sketch) => {
@@ -204,7 +222,7 @@ function tenfoldShare(m: Float64Array, sketches: readonly (Sketch | undefined)[]
     if (sketch && countAt(m, slot) > 0) count(sketch);
   }
   if (total === 0 && sketches[GLOBAL_SLOT]) count(sketches[GLOBAL_SLOT]);
-  return total > 0 ? beyond / total : 1;
+  return { beyond, total };
 }
 
 type Level = readonly [from: number, to: number];
