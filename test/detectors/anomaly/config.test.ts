@@ -59,6 +59,7 @@ describe('anomaly processor config', () => {
         keep_open_severity: 5,
         keep_open_elsewhere: 5,
         blame_severity: 5,
+        origin_window: 0,
         reopen_within: 0,
         max_open: 200,
         max_traces: 50_000,

@@ -54,6 +54,12 @@ const incidentFields = z.strictObject({
    * is tagged this severe or worse; a milder origin joins with a token weight.
    */
   blame_severity: severitySetting('SEV5'),
+  /**
+   * The origin is where the fault started: only the traces of an incident's first this long, and
+   * of this long after each time it gets worse, blame its origin; later ones join with a token
+   * weight. `0s`: every trace blames.
+   */
+  origin_window: duration(0),
   /** The longest a grown quiet period (`quiet_growth`) gets. */
   max_quiet_period: duration(60 * 60_000),
   /**

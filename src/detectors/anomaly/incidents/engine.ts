@@ -516,6 +516,7 @@ export class IncidentEngine {
     let id = newId(now, seed);
     for (let k = 2; this.open.has(id) || this.recent.has(id); k++) id = `${newId(now, seed)}-${k}`;
     const i = new Incident(id, now, severity, reason);
+    i.blameUntil = now + this.config.origin_window;
     this.open.set(i.id, i);
     this.dirty.add(i);
     this.metrics.opened(severity);
@@ -531,8 +532,16 @@ export class IncidentEngine {
       operation: o.operation,
       peerService: g.peerService,
     };
-    // A trace whose origin is tagged milder than `blame_severity` joins with a token weight.
-    i.blame(origin, o.severity <= this.config.blame_severity ? Math.max(g.excessMs, 1e-3) : 1e-6);
+    // The origin is where the fault started: with `origin_window`, the traces of the incident's
+    // first minutes blame, and again when it gets worse (a new notification); later ones, and
+    // a trace whose origin is tagged milder than `blame_severity`, join with a token weight.
+    const window = this.config.origin_window;
+    if (window > 0 && g.members.some((t) => t.record.severity < i.severity)) {
+      i.blameUntil = now + window;
+    }
+    const blames =
+      o.severity <= this.config.blame_severity && (window === 0 || now <= i.blameUntil);
+    i.blame(origin, blames ? Math.max(g.excessMs, 1e-3) : 1e-6);
     let worse = false;
     for (const t of g.members) {
       const r = t.record;

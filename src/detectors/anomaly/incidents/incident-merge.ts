@@ -95,6 +95,7 @@ export function viewOf(s: IncidentState): IncidentView {
   delete view['lastSeen'];
   delete view['originSeen'];
   delete view['tagEnd'];
+  delete view['blameUntil'];
   delete view['hold'];
   delete view['origins'];
   return view as unknown as IncidentView;

@@ -66,6 +66,8 @@ export class Incident {
   originSeen: number;
   resolvedAt: number | null = null;
   resolution: Resolution | null = null;
+  /** Traces blame its origin in full until then (`origin_window`; opening, or getting worse). */
+  blameUntil = Number.POSITIVE_INFINITY;
   /** End time (span clock, ms) of the latest tagged span that kept it open (`hold_while_slower`). */
   tagEnd = 0;
   /**
@@ -259,6 +261,8 @@ export interface IncidentState extends IncidentView {
   readonly originSeen?: number;
   /** Absent in rows written before they existed: 0 and none. */
   readonly tagEnd?: number;
+  /** Absent (or null: no end) in rows written before it existed. */
+  readonly blameUntil?: number | null;
   readonly hold?: {
     readonly since: number;
     readonly readings: number;
@@ -274,6 +278,7 @@ export function stateOf(i: Incident): IncidentState {
     lastSeen: i.lastSeen,
     originSeen: i.originSeen,
     tagEnd: i.tagEnd,
+    blameUntil: Number.isFinite(i.blameUntil) ? i.blameUntil : null,
     hold: i.hold && { ...i.hold },
     origins: i.originWeights(),
   };
@@ -287,6 +292,7 @@ export function restoreIncident(s: IncidentState): Incident {
   i.lastSeen = s.lastSeen;
   i.originSeen = s.originSeen ?? s.lastSeen;
   i.tagEnd = s.tagEnd ?? 0;
+  i.blameUntil = s.blameUntil ?? Number.POSITIVE_INFINITY;
   i.hold = s.hold ? { ...s.hold } : null;
   i.resolvedAt = s.resolvedAt;
   i.resolution = s.resolution ?? (s.resolvedAt === null ? null : 'quiet');

@@ -116,8 +116,8 @@ describe('incident engine: hold_while_slower', () => {
     spans(e, 9, 9, 1.0);
     expect(open(e)).toEqual([]);
     expect(resolution(e, id)).toBe('recovered');
-    // Without the setting (the default, 0) the same incident resolves at its quiet period.
-    const f = engine();
+    // With the setting off (0, the default) the same incident resolves at its quiet period.
+    const f = engine({ hold_while_slower: 0 });
     const other = tag(f, 2, 0);
     spans(f, 1, 4, 1.5);
     expect(open(f)).toEqual([other]);
