@@ -96,6 +96,22 @@ describe('hourglass validate', () => {
     );
   });
 
+  it('accepts each opt-in setting the shipped config shows commented out, once uncommented', async () => {
+    // What a newcomer does with `# reopen_within: 30m # ...`: delete the "# ", keep the rest.
+    const lines = readFileSync(join(ROOT, 'otel-config.yaml'), 'utf8').split('\n');
+    const optIn = /^(\s+)# ([a-z_]+: \S.*?)\s+# /;
+    const settings = lines.flatMap((line, at) => (optIn.test(line) ? [at] : []));
+    expect(settings.length).toBeGreaterThanOrEqual(10);
+    const dir = tempDir();
+    for (const at of settings) {
+      const edited = lines.map((line, k) => (k === at ? line.replace('# ', '') : line));
+      const config = join(dir, `line-${at + 1}.yaml`);
+      writeFileSync(config, edited.join('\n'));
+      const r = await hourglass(['validate', '--config', config]);
+      expect(`${lines[at]!.trim()}: exit ${r.code} ${r.stdout}${r.stderr}`).toMatch(/: exit 0 /);
+    }
+  }, 120_000);
+
   it("refuses the shipped config pointed at hourglass's own receiver, naming the variable", async () => {
     const r = await hourglass(['validate', '--config', 'otel-config.yaml'], {
       JAEGER_OTLP_ENDPOINT: 'localhost:4317',
