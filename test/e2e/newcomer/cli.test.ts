@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
@@ -122,6 +123,23 @@ describe('wrong, missing and misspelled arguments', () => {
     const r = await hourglass(['runn']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('hourglass: unknown command "runn"; did you mean "run"?');
+  });
+
+  it('hourglass run a second time: says the port is taken and what to do, and exits 1', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const address = `127.0.0.1:${(taken.address() as net.AddressInfo).port}`;
+    const r = await hourglass(['run'], {
+      ...(await shippedEndpoints()),
+      HOURGLASS_TELEMETRY_ENDPOINT: address,
+      HOURGLASS_DATA_DIR: tempDir(),
+      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+    });
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `hourglass: cannot start: cannot listen for telemetry on ${address}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port in the config\n`,
+    ]);
   });
 
   it('hourglass run --help lists its options, as every other command does', async () => {
