@@ -87,6 +87,9 @@ export class AnomalyDetector {
   private readonly fleetIncidents: FleetIncidents | undefined;
   private flushAsked = false;
   private repeated = 0;
+  /** Spans that end more than a day ahead of the clock (score-batch.ts FUTURE_END_MS). */
+  private futureSpans = 0;
+  private loggedFutureSpans = false;
   private loggedKeysLimit = false;
   private flushFailing = false;
 
@@ -259,7 +262,9 @@ export class AnomalyDetector {
 
   /** Scores a trace request; the caller forwards `bytes` and calls `accept` once it is accepted. */
   score(bytes: Uint8Array, layout?: SpanLayout): ScoredBatch {
-    return scoreBatch(bytes, this.scoring, this.settings.clock.now(), layout);
+    const scored = scoreBatch(bytes, this.scoring, this.settings.clock.now(), layout);
+    this.futureSpans += scored.futureSpans;
+    return scored;
   }
 
   scoringFailed(): void {
@@ -621,7 +626,14 @@ export class AnomalyDetector {
         'max_keys reached: new keys take the place of cold keys without a baseline (or of services over their share); spans of keys that cannot are forwarded untagged, counted in hourglass_anomaly_dropped_total{reason="keys_limit"} (logged once)',
       );
     }
+    if (!this.loggedFutureSpans && this.futureSpans > 0) {
+      this.loggedFutureSpans = true;
+      this.settings.logger.warn(
+        'spans that end more than a day after this clock (a client clock ahead, or a broken end time) are forwarded unscored and not learned, counted in hourglass_anomaly_spans_unscored_total{reason="ends_in_future"} (logged once)',
+      );
+    }
     this.metrics.report({
+      futureSpans: this.futureSpans,
       storageFailures: (this.fleet ?? this.storage).failures,
       refusedKeys,
       evictedKeys: this.model.evictedKeys,
