@@ -12,8 +12,8 @@ import {
   type IncidentSource,
 } from '../detectors/anomaly/contract.js';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
-import { connectionMetrics } from '../receiver/otlp/connections.js';
-import { guardHttpServer, SMALL_SERVER_GUARD } from '../receiver/otlp/http-guard.js';
+import { connectionMetrics } from '../net/connections.js';
+import { guardHttpServer, SMALL_SERVER_GUARD } from '../net/http-guard.js';
 import {
   SUMMARY_STORE,
   summarySources,

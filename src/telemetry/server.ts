@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
-import { connectionMetrics } from '../receiver/otlp/connections.js';
-import { guardHttpServer, SMALL_SERVER_GUARD } from '../receiver/otlp/http-guard.js';
+import { connectionMetrics } from '../net/connections.js';
+import { guardHttpServer, SMALL_SERVER_GUARD } from '../net/http-guard.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 /**

@@ -1,12 +1,16 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpConfig } from './config.js';
 import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
 
 /** What the guard reads of a server's settings (the OTLP/HTTP receiver's, or fixed ones). */
-export type GuardSettings = Pick<HttpConfig, 'max_connections' | 'read_header_timeout'> & {
+export interface GuardSettings {
+  /** Connections open at once; when all are taken, the oldest idle one makes room. */
+  readonly max_connections: number;
+  /** A new connection must send a request's headers within this (ms; 0: no limit). */
+  readonly read_header_timeout: number;
+  /** Set when the server is TLS: connections are counted once their handshake is done. */
   readonly tls?: unknown;
-};
+}
 
 /**
  * Connection limits around Node's own timeouts: the cap on connections; a new connection that
