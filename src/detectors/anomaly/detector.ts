@@ -339,6 +339,7 @@ export class AnomalyDetector {
     let summarized: Set<string> | undefined;
     let rateWrite: ReturnType<typeof writeRatePending> | undefined;
     let levels: ReturnType<typeof levelsDue> = [];
+    let trimmedHistory = 0;
     const written =
       state === 'unavailable'
         ? undefined
@@ -352,6 +353,7 @@ export class AnomalyDetector {
             levels = levelsDue(this.model, now, final, given);
             this.storage.levels?.write(levels);
             a.insert(anomalies);
+            trimmedHistory = a.trim(this.config.max_history);
             summarized = a.setSummaries(summaries);
             if (this.incidents && this.storage.incidents)
               this.incidents.write(this.storage.incidents, now);
@@ -362,6 +364,7 @@ export class AnomalyDetector {
       this.limitPending();
       return;
     }
+    this.metrics.droppedItems('history_limit', trimmedHistory);
     pendingWritten(this.model, written);
     if (rateWrite) ratesWritten(this.model, rateWrite);
     levelsWritten(levels);

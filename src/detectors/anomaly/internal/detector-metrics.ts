@@ -66,7 +66,7 @@ export class DetectorMetrics {
     );
     this.dropped = metrics.counter(
       'hourglass_anomaly_dropped_total',
-      'Learning and history dropped: reason keys_limit (max_keys reached), history (pending anomalies over max_history_pending), learning (daily rows not written while storage failed).',
+      'Learning and history dropped: reason keys_limit (max_keys reached), history (pending anomalies over max_history_pending), history_limit (the oldest recorded anomalies deleted to keep max_history rows), learning (daily rows not written while storage failed).',
       ['processor', 'reason'],
     );
     this.keys = metrics.gauge(
@@ -138,7 +138,7 @@ export class DetectorMetrics {
     if (n > 0) this.storageFailures.inc(this.labels, n);
   }
 
-  droppedItems(reason: 'keys_limit' | 'history' | 'learning', n: number): void {
+  droppedItems(reason: 'keys_limit' | 'history' | 'history_limit' | 'learning', n: number): void {
     if (n > 0) this.dropped.inc({ ...this.labels, reason }, n);
   }
 
