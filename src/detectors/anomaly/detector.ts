@@ -78,6 +78,8 @@ export class AnomalyDetector {
   /** The error and traffic detectors (undefined when both are off). */
   private readonly rates: RateDetector | undefined;
   private readonly jobs: JobQueue;
+  /** The recalculation asked for that has not started yet (`recalculate`). */
+  private queuedRecalculation: Promise<RecalcReport> | undefined;
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
@@ -448,9 +450,16 @@ export class AnomalyDetector {
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
+    // A request while one is queued and not started joins it: however often it is asked for
+    // (POST /api/v1/recalculate in a loop), one runs and at most one waits.
+    if (this.queuedRecalculation) return this.queuedRecalculation;
     const fleet = this.fleet;
-    if (fleet) return this.jobs.run('recalculation', async () => (await fleet.recalc(undefined))!);
-    return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
+    const queued = this.jobs.run('recalculation', async () => {
+      this.queuedRecalculation = undefined; // later requests may see newer data: they queue anew
+      return fleet ? (await fleet.recalc(undefined))! : this.sync.recalc(undefined);
+    });
+    this.queuedRecalculation = queued;
+    return queued;
   }
 
   /** Resolves once no background job is queued or running (tests, the CLI). */
