@@ -198,7 +198,9 @@ export class AdminExtension implements Extension, AdminContext {
     }
     if (!route.readsBody) req.resume(); // drain whatever was sent
     try {
-      await route.handle(req, res, new Params(url.searchParams), this, route.params);
+      const q = new Params(url.searchParams, route.query);
+      q.checkNames(url.pathname);
+      await route.handle(req, res, q, this, route.params);
     } catch (err) {
       if (err instanceof BodyTooLarge) json(res, 413, { error: err.message });
       else if (err instanceof BadRequest) json(res, 400, { error: err.message });

@@ -215,6 +215,31 @@ describe('admin API', () => {
     expect((await get('/api/v1/anomalies?processor=anomaly/other')).status).toBe(404);
   });
 
+  it('answers a parameter the endpoint does not take with 400 naming it, instead of ignoring it', async () => {
+    await start();
+    await send(entry, [...spans(40), ...dayBefore()]);
+    // Was 200 with every severity: `severity` is not a filter, `min_severity` is.
+    expect(await get('/api/v1/anomalies?severity=SEV1')).toEqual({
+      status: 400,
+      body: {
+        error:
+          'unknown parameter "severity"; /api/v1/anomalies takes processor, service, operation, min_severity, since, limit',
+      },
+    });
+    expect(await get('/api/v1/incidents?servce=shop')).toEqual({
+      status: 400,
+      body: {
+        error:
+          'unknown parameter "servce"; did you mean "service"?; /api/v1/incidents takes processor, status, service, min_severity, since, limit',
+      },
+    });
+    expect((await get('/api/v1/health?limit=5')).body.error).toBe(
+      'unknown parameter "limit"; /api/v1/health takes processor',
+    );
+    // The console's cache buster is taken everywhere.
+    expect((await get('/api/v1/baselines?service=checkout&_=3')).status).toBe(200);
+  });
+
   it('streams new anomalies as server-sent events', async () => {
     await start();
     await send(entry, [...spans(40), ...dayBefore()]);

@@ -14,6 +14,7 @@ export const COUNT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies/counts',
+    query: ['processor', 'service', 'min_severity', 'since', 'step'],
     async handle(_req, res, q, ctx) {
       const untilMs = ctx.now();
       const sinceMs = q.time('since', untilMs) ?? untilMs - DEFAULT_SPAN_MS;

@@ -94,6 +94,7 @@ export const FEEDBACK_ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/v1/anomalies/{id}/feedback',
+    query: ['exporter'],
     readsBody: true,
     async handle(req, res, q, ctx, path) {
       const id = path['id']!;
@@ -135,6 +136,7 @@ export const FEEDBACK_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/training-data.jsonl',
+    query: ['since', 'exporter'],
     async handle(_req, res, q, ctx) {
       const since = q.time('since', ctx.now());
       const exporter = q.text('exporter');

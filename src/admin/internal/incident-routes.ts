@@ -37,6 +37,7 @@ export const INCIDENT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents',
+    query: ['processor', 'status', 'service', 'min_severity', 'since', 'limit'],
     handle(_req, res, q, ctx) {
       const query: IncidentQuery = {
         status: statusOf(q),
@@ -58,6 +59,7 @@ export const INCIDENT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/stream',
+    query: ['processor'],
     handle(_req, res, q, ctx) {
       const processor = q.text('processor');
       if (!sourcesOr404(res, ctx, processor)) return;
@@ -70,6 +72,7 @@ export const INCIDENT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/{id}',
+    query: ['processor'],
     handle(_req, res, q, ctx, path) {
       const list = sourcesOr404(res, ctx, q.text('processor'));
       if (!list) return;
@@ -86,6 +89,7 @@ export const INCIDENT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/health',
+    query: ['processor'],
     handle(_req, res, q, ctx) {
       const list = sourcesOr404(res, ctx, q.text('processor'));
       if (!list) return;

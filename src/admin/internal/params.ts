@@ -1,14 +1,38 @@
 import { parseDuration } from '../../config/duration.js';
+import { didYouMean } from '../../config/suggest.js';
 import { parseSeverity, parseSpanKind } from '../../detectors/anomaly/contract.js';
 
 /** A query parameter was wrong: answered 400 with this message. */
 export class BadRequest extends Error {}
 
-/** Reads and checks query parameters; each getter names the parameter in its error. */
+/** `_`: a cache buster (the console adds one), taken by every route and never read. */
+const CACHE_BUSTER = '_';
+
+/**
+ * Reads and checks query parameters; each getter names the parameter in its error. A route takes
+ * the parameters it declares: another (a typo, `severity` for `min_severity`) is answered 400
+ * instead of being ignored, which would answer as if no filter had been asked for.
+ */
 export class Params {
-  constructor(private readonly q: URLSearchParams) {}
+  constructor(
+    private readonly q: URLSearchParams,
+    private readonly declared: readonly string[],
+  ) {}
+
+  /** Throws BadRequest for a parameter the route does not take. */
+  checkNames(path: string): void {
+    for (const name of new Set(this.q.keys())) {
+      if (name === CACHE_BUSTER || this.declared.includes(name)) continue;
+      const takes = this.declared.length === 0 ? 'takes none' : `takes ${this.declared.join(', ')}`;
+      throw new BadRequest(
+        `unknown parameter "${name}"${didYouMean(name, this.declared)}; ${path} ${takes}`,
+      );
+    }
+  }
 
   text(name: string): string | undefined {
+    // A route reading what it does not declare is a bug of this code: answered 500 in tests.
+    if (!this.declared.includes(name)) throw new Error(`the route reads "${name}" undeclared`);
     const v = this.q.get(name);
     return v === null || v === '' ? undefined : v;
   }

@@ -39,6 +39,8 @@ export interface Route {
   readonly path: string;
   /** The handler reads the request body (otherwise it is drained unread). */
   readonly readsBody?: boolean;
+  /** The query parameters it takes; any other is answered 400 (`_`, a cache buster, aside). */
+  readonly query: readonly string[];
   handle(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -98,6 +100,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/baselines',
+    query: ['processor', 'service', 'operation', 'kind'],
     handle(_req, res, q, ctx) {
       const processor = q.text('processor');
       const service = q.text('service');
@@ -138,6 +141,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies',
+    query: ['processor', 'service', 'operation', 'min_severity', 'since', 'limit'],
     async handle(_req, res, q, ctx) {
       const query = {
         service: q.text('service'),
@@ -164,6 +168,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies/stream',
+    query: ['processor', 'service', 'operation', 'min_severity'],
     handle(_req, res, q, ctx) {
       const filter: StreamFilter = {
         processor: q.text('processor'),
@@ -181,6 +186,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/v1/recalculate',
+    query: ['processor'],
     async handle(_req, res, q, ctx) {
       const list = detectorsOr404(res, ctx, q.text('processor'));
       if (!list) return;
