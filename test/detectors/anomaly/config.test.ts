@@ -39,6 +39,7 @@ describe('anomaly processor config', () => {
       flush_interval: 10_000,
       history_retention: 30 * 24 * 3_600_000,
       max_history_pending: 10_000,
+      max_history: 2_000_000,
       exclude_severe_from_baseline: true,
       learn_from_errors: false,
       max_keys: 10_000,
