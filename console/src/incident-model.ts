@@ -16,6 +16,11 @@ export interface Incident {
   readonly opened_at: string;
   readonly updated_at: string;
   readonly resolved_at: string | null;
+  /**
+   * Why it resolved (null while open): `quiet`, or, held open while its origin stayed slower
+   * (`hold_while_slower`), `recovered`, `spans_stopped` or `max_hold`. Absent from older servers.
+   */
+  readonly resolution?: 'quiet' | 'recovered' | 'spans_stopped' | 'max_hold' | string | null;
   /** Where the time was lost: a service's operation, or a call edge to `peer_service`. */
   readonly origin: {
     readonly service: string;
@@ -56,4 +61,34 @@ export function originText(o: Incident['origin']): string {
   if (o.peer_service)
     return `${o.service} → ${o.peer_service}${o.operation ? ` (${o.operation})` : ''}`;
   return o.operation ? `${o.service} ${o.operation}` : o.service;
+}
+
+/** Why an incident resolved, as on-call reads it: a few words for lists, a sentence for the page. */
+export interface ResolutionText {
+  readonly label: string;
+  readonly text: string;
+}
+
+const HELD = 'Held open past its quiet period while its origin stayed slower than usual';
+const RESOLUTIONS: Readonly<Record<string, ResolutionText>> = {
+  quiet: { label: 'quiet', text: 'Nothing slow was tagged for its quiet period.' },
+  recovered: {
+    label: 'recovered',
+    text: `${HELD}; resolved once its origin was back to its usual speed.`,
+  },
+  spans_stopped: {
+    label: 'spans stopped',
+    text: `${HELD}; resolved when its origin sent no spans for its quiet period, still slower when last seen.`,
+  },
+  max_hold: {
+    label: 'held the maximum',
+    text: `${HELD}, for the longest it may be held (max_hold, 24 h unless configured); its origin was still slower.`,
+  },
+};
+
+/** Why `i` resolved; undefined while it is open. A value this console does not know is shown as it is. */
+export function resolutionOf(i: Incident): ResolutionText | undefined {
+  if (i.status !== 'resolved') return undefined;
+  const r = i.resolution ?? 'quiet';
+  return Object.hasOwn(RESOLUTIONS, r) ? RESOLUTIONS[r] : { label: r, text: `Resolved: ${r}.` };
 }

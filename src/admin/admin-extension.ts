@@ -12,6 +12,8 @@ import {
   type IncidentSource,
 } from '../detectors/anomaly/contract.js';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
+import { connectionMetrics } from '../net/connections.js';
+import { guardHttpServer, SMALL_SERVER_GUARD } from '../net/http-guard.js';
 import {
   SUMMARY_STORE,
   summarySources,
@@ -82,6 +84,11 @@ export class AdminExtension implements Extension, AdminContext {
       ? https.createServer(serverTlsOptions(this.config.tls), handler)
       : http.createServer(handler);
     server.requestTimeout = 60_000;
+    guardHttpServer(
+      server,
+      { ...SMALL_SERVER_GUARD, tls: this.config.tls },
+      connectionMetrics(this.settings.metrics, this.settings.id, 'http'),
+    );
     await listen(server, this.config.endpoint, 'the admin API');
     this.server = server;
     this.settings.logger.info({ endpoint: this.address() }, 'admin API listening');

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { systemClock } from '../component/clock.js';
 import { parseDuration } from '../config/duration.js';
+import { parseCommandArgs } from './args.js';
 import { defaultConfigPath } from './config-path.js';
 import { queryJaeger } from '../detectors/anomaly/backfill/jaeger-query.js';
 import { readOtlpJsonFile } from '../detectors/anomaly/backfill/otlp-json.js';
@@ -52,7 +52,7 @@ function positiveDuration(name: string, v: string, fallback: number): number {
 }
 
 export async function backfillCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('backfill', {
     args,
     options: {
       config: { type: 'string', short: 'c' },

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.js';
 import { defaultConfigPath } from './config-path.js';
 
 /** One `hourglass <command>`. */
@@ -22,13 +22,13 @@ export const inProcess: CommandContext = { onOutputClosed: () => undefined };
 
 /** `--config FILE` (else $HOURGLASS_CONFIG, else ./otel-config.yaml, else the built-in config). */
 export function configOption(
+  command: string,
   args: string[],
   flags: Record<string, { type: 'boolean'; default: boolean }> = {},
-): { config: string; flags: Record<string, boolean>; rest: string[] } {
-  const { values, positionals } = parseArgs({
+): { config: string; flags: Record<string, boolean> } {
+  const { values } = parseCommandArgs(command, {
     args,
     options: { config: { type: 'string', short: 'c' }, ...flags },
-    allowPositionals: true,
     strict: true,
   });
   const { config, ...rest } = values as Record<string, string | boolean | undefined>;
@@ -37,6 +37,5 @@ export function configOption(
   return {
     config: typeof config === 'string' ? config : defaultConfigPath(),
     flags: out,
-    rest: positionals,
   };
 }

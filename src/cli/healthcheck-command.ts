@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { TelemetryConfig } from '../config/config.js';
-import { parseArgs } from 'node:util';
 import { hostAndPort, isWildcard } from '../config/addresses.js';
 import { parseDuration } from '../config/duration.js';
 import { substituteEnv } from '../config/env.js';
 import { explainEnvProblems } from '../config/env-problems.js';
 import { parseYamlText } from '../config/load.js';
 import { telemetrySettings } from '../config/service-section.js';
+import { parseCommandArgs } from './args.js';
 import { defaultConfigPath } from './config-path.js';
 import { printProblems } from './problems.js';
 
@@ -22,7 +22,7 @@ options:
   --timeout DURATION   how long to wait for the answer (default 3s)`;
 
 export async function healthcheckCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('healthcheck', {
     args,
     options: {
       config: { type: 'string', short: 'c' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../component/errors.js';
+import { didYouMean } from '../config/suggest.js';
 import { inProcess, type Command, type CommandContext } from './command.js';
 import { COMMANDS } from './commands.js';
 
@@ -52,7 +53,8 @@ export async function main(argv: string[], context: CommandContext = inProcess):
   const args = first === undefined || first.startsWith('-') ? argv : rest;
   const command = commands.get(name);
   if (!command) {
-    process.stderr.write(`hourglass: unknown command "${name}"\n${usage()}\n`);
+    const hint = didYouMean(name, commands.keys());
+    process.stderr.write(`hourglass: unknown command "${name}"${hint}\n${usage()}\n`);
     return 2;
   }
   try {

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { systemClock } from '../component/clock.js';
+import { parseCommandArgs } from './args.js';
 import { defaultConfigPath } from './config-path.js';
 import { formatReport, openTarget, recalculateTarget } from './anomaly-target.js';
 
@@ -15,7 +15,7 @@ options:
   --json            print the report as JSON (what POST /api/v1/recalculate returns)`;
 
 export async function recalculateCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('recalculate', {
     args,
     options: {
       config: { type: 'string', short: 'c' },

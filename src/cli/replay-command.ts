@@ -1,7 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { parseDuration } from '../config/duration.js';
+import { parseCommandArgs } from './args.js';
 import { defaultConfigPath } from './config-path.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { AnomalyProcessorConfig } from '../detectors/anomaly/config.js';
@@ -72,7 +73,12 @@ const REPLAY_OPTIONS = {
 type ReplayOptions = ReturnType<typeof parseReplay>['values'];
 
 function parseReplay(args: string[]) {
-  return parseArgs({ args, options: REPLAY_OPTIONS, allowPositionals: true, strict: true });
+  return parseCommandArgs('replay', {
+    args,
+    options: REPLAY_OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 export async function replayCommand(args: string[]): Promise<number> {

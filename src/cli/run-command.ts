@@ -9,12 +9,28 @@ import { printProblems } from './problems.js';
  */
 const SAME_SIGNAL_MS = 1000;
 
+const RUN_USAGE = `usage: hourglass run [--config FILE]
+
+Runs the sidecar until SIGTERM or SIGINT (Ctrl-C), then stops the receivers, drains the pipeline
+and flushes the exporters (exit 0); a second signal exits at once (1). Exit 1 when the config has
+problems (printed with their paths) or a server cannot listen.
+
+options:
+  --config FILE   the config; else $HOURGLASS_CONFIG, else ./otel-config.yaml, else the built-in
+                  default config`;
+
 /**
  * `hourglass run`: starts the sidecar and runs until SIGTERM or SIGINT, then stops the receivers,
  * drains the pipeline and flushes the exporters (exit 0). A second signal exits at once (1).
  */
 export async function runCommand(args: string[], context: CommandContext): Promise<number> {
-  const { config } = configOption(args);
+  const { config, flags } = configOption('run', args, {
+    help: { type: 'boolean', default: false },
+  });
+  if (flags['help']) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
   let sidecar: Sidecar;
   try {
     sidecar = await startSidecar({ configPath: config });

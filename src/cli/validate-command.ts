@@ -19,7 +19,7 @@ options:
                     runs its code: without this flag a plugin module is only looked for.`;
 
 export async function validateCommand(args: string[]): Promise<number> {
-  const { config: path, flags } = configOption(args, {
+  const { config: path, flags } = configOption('validate', args, {
     'load-plugins': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });

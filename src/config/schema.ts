@@ -33,17 +33,22 @@ export function duration(defaultMs?: number) {
 
 /** `host:port` (the Collector's `endpoint` for servers and gRPC clients). Port 0 picks a free port. */
 export function hostPort(defaultValue: string) {
-  return z
-    .string()
-    .default(defaultValue)
-    .superRefine((v, ctx) => {
-      if (!parseHostPort(v)) {
+  return z.preprocess(
+    // A port alone (`endpoint: 4317`, HOURGLASS_GRPC_ENDPOINT=4317) is read as a YAML number.
+    (v) => (typeof v === 'number' ? String(v) : v),
+    z
+      .string()
+      .default(defaultValue)
+      .superRefine((v, ctx) => {
+        if (parseHostPort(v)) return;
         ctx.addIssue({
           code: 'custom',
-          message: `"${v}" is not a host:port address such as "0.0.0.0:4317" or "localhost:4317"`,
+          message: /^\d+$/.test(v)
+            ? `"${v}" is a port without a host; write host:port, such as "0.0.0.0:4317" (every interface) or "localhost:4317"`
+            : `"${v}" is not a host:port address such as "0.0.0.0:4317" or "localhost:4317"`,
         });
-      }
-    });
+      }),
+  );
 }
 
 export const headers = z.record(z.string(), z.string()).default({});

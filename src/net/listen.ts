@@ -8,9 +8,11 @@ import { parseHostPort } from './host-port.js';
 export function listen(server: Server, endpoint: string, what: string): Promise<void> {
   const { host, port } = parseHostPort(endpoint)!;
   return new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen for ${what} on ${endpoint}: ${err.code ?? err.message}`)),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const hint = err.code === undefined ? undefined : LISTEN_HINTS[err.code];
+      const why = `${err.code ?? err.message}${hint === undefined ? '' : `: ${hint}`}`;
+      reject(new Error(`cannot listen for ${what} on ${endpoint}: ${why}`, { cause: err }));
+    });
     server.listen(port, host, () => {
       // Once listening, an error is a connection that could not be accepted (EMFILE while
       // descriptors are exhausted): that connection is lost, the server and the process go on.
@@ -19,6 +21,14 @@ export function listen(server: Server, endpoint: string, what: string): Promise<
     });
   });
 }
+
+/** What to do about the usual reasons a server cannot listen. */
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE:
+    'another process already listens there (a second hourglass?); stop it, or give this server another port in the config',
+  EACCES: 'ports below 1024 need privileges; use a higher port',
+  EADDRNOTAVAIL: 'no network interface of this machine has that address; use 0.0.0.0 or localhost',
+};
 
 /** `127.0.0.1:8888` or `[::1]:8888`: the bound address, useful when the port was 0. */
 export function boundAddress(server: http.Server | undefined): string | undefined {

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { boundAddress, closeNow, listen } from '../net/listen.js';
+import { connectionMetrics } from '../net/connections.js';
+import { guardHttpServer, SMALL_SERVER_GUARD } from '../net/http-guard.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 /**
@@ -25,6 +27,11 @@ export class TelemetryServer {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
+    guardHttpServer(
+      server,
+      SMALL_SERVER_GUARD,
+      connectionMetrics(this.metrics, 'telemetry', 'http'),
+    );
     await listen(server, this.address, 'telemetry');
     this.server = server;
     this.logger.info({ endpoint: this.boundAddress() }, 'serving /metrics, /healthz and /readyz');

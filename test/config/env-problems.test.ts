@@ -126,6 +126,25 @@ service:
     ]);
   });
 
+  it('says a port given alone needs a host, from the file or from a variable', async () => {
+    const yaml = `
+receivers:
+  otlp: { protocols: { grpc: { endpoint: 4317 }, http: { endpoint: "\${env:HTTP_ENDPOINT}" } } }
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: { address: "\${env:TELEMETRY:-8888}" } }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [debug] }
+`;
+    // A port alone is a YAML number: it was "expected a string, got number 4317".
+    expect(await problems(yaml, { HTTP_ENDPOINT: '4318' })).toEqual([
+      'receivers.otlp.protocols.grpc.endpoint: "4317" is a port without a host; write host:port, such as "0.0.0.0:4317" (every interface) or "localhost:4317"',
+      'receivers.otlp.protocols.http.endpoint: the value of ${env:HTTP_ENDPOINT} is a port without a host; write host:port, such as "0.0.0.0:4317" (every interface) or "localhost:4317"',
+      'service.telemetry.metrics.address: "8888" is a port without a host; write host:port, such as "0.0.0.0:4317" (every interface) or "localhost:4317" (the default of ${env:TELEMETRY}, which is not set)',
+    ]);
+  });
+
   it('suggests a configured component for a mistyped reference, even one that is itself invalid', async () => {
     expect(
       await problems(`

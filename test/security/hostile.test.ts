@@ -76,6 +76,23 @@ describe('hostile traffic (issue 17)', () => {
     expect(closedByServer).toBeGreaterThanOrEqual(3000 - 2 * 100);
   }, 120_000);
 
+  it('keeps serving when the telemetry and admin ports are flooded with idle connections, under a 512 fd limit', async () => {
+    // The telemetry port listens on every interface by default. Without a cap, 600 silent
+    // connections to each took every descriptor: services could not connect to the receivers.
+    const telemetry = await idleConnections(target.telemetry, 600);
+    const admin = await idleConnections(target.admin, 600);
+    await stillServing();
+    const health = await fetch(`http://${target.telemetry}/healthz`);
+    expect(health.status).toBe(200);
+    // At most 64 stay open on each; the server closes the rest (evicted, or after 10 s of silence).
+    const closed = await Promise.all([
+      telemetry.closedAtLeast(600 - 64, 60_000),
+      admin.closedAtLeast(600 - 64, 60_000),
+    ]);
+    for (const s of [...telemetry.sockets, ...admin.sockets]) s.destroy();
+    expect(closed.every((n) => n >= 600 - 64)).toBe(true);
+  }, 120_000);
+
   it('resets gRPC calls that send 3.9 of 4 MiB and never end', async () => {
     const answers = await slowGrpcStreams(target.grpc, 20);
     // CANCELLED after read_timeout, or RESOURCE_EXHAUSTED from the memory_limiter as they arrive.

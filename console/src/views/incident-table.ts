@@ -1,8 +1,15 @@
 import { span, time } from '../format.js';
 import { html } from '../html.js';
-import { listOf, originText, type Incident } from '../incident-model.js';
+import { listOf, originText, resolutionOf, type Incident } from '../incident-model.js';
 import { href } from '../router.js';
 import { SeverityBadge } from '../severity.js';
+
+/** `open for 4 min`, `resolved: recovered`. */
+function statusText(i: Incident): string {
+  if (i.status === 'open') return `open for ${span(i.opened_at)}`;
+  const why = resolutionOf(i);
+  return why ? `${i.status}: ${why.label}` : i.status;
+}
 
 /** Incidents as a table (a list of cards at phone width, by CSS). */
 export function IncidentTable({ incidents }: { incidents: readonly Incident[] }) {
@@ -31,9 +38,7 @@ export function IncidentTable({ incidents }: { incidents: readonly Incident[] })
                   .join(', ') || '–'
               }
             </td>
-            <td data-label="Status">
-              ${i.status}${i.status === 'open' ? ` for ${span(i.opened_at)}` : ''}
-            </td>
+            <td data-label="Status">${statusText(i)}</td>
             <td data-label="Opened">${time(i.opened_at)}</td>
           </tr>`,
       )}

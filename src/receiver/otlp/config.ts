@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, hostPort, tlsServer } from '../../config/schema.js';
-import { defaultMaxConnections } from './connections.js';
+import { defaultMaxConnections } from '../../net/connections.js';
 
 /** `auth` on a server: the id of an authenticator extension, as in the Collector (`bearertokenauth`). */
 export const serverAuth = z.strictObject({ authenticator: z.string().min(1) });

@@ -17,7 +17,11 @@ import {
 import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { BodyHold } from './body-hold.js';
 import type { GrpcConfig } from './config.js';
-import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
+import {
+  ConnectionSlots,
+  backstopConnections,
+  type ConnectionMetrics,
+} from '../../net/connections.js';
 import { decodeRequest } from './decode.js';
 import { grpcError, readGrpcBody } from './grpc-body.js';
 import { IdleSession } from './idle-session.js';

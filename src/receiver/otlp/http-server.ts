@@ -12,8 +12,8 @@ import type { ReceiverMetrics } from '../../telemetry/self-metrics.js';
 import { readBody } from './body.js';
 import { BodyHold } from './body-hold.js';
 import type { HttpConfig } from './config.js';
-import type { ConnectionMetrics } from './connections.js';
-import { guardHttpServer } from './http-guard.js';
+import type { ConnectionMetrics } from '../../net/connections.js';
+import { guardHttpServer } from '../../net/http-guard.js';
 import { decodeRequest, type Encoding } from './decode.js';
 import {
   answerFor,

@@ -1,6 +1,6 @@
 import type http2 from 'node:http2';
 import type { GrpcConfig } from './config.js';
-import type { ConnectionMetrics } from './connections.js';
+import type { ConnectionMetrics } from '../../net/connections.js';
 
 /**
  * Closes a connection that carries no call: one that opened no call within

@@ -3,7 +3,7 @@ import type { Host, Receiver } from '../../component/component.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
 import type { CreateSettings } from '../../component/factory.js';
 import type { OtlpReceiverConfig } from './config.js';
-import { connectionMetrics } from './connections.js';
+import { connectionMetrics } from '../../net/connections.js';
 import { OtlpGrpcServer } from './grpc-server.js';
 import { OtlpHttpServer } from './http-server.js';
 

@@ -206,6 +206,46 @@ describe('a restart of the sidecar (SQLite)', () => {
     expect(stored()).toEqual([{ saved_at: clock.now() }]);
   });
 
+  it('keeps the 10x count with the level; a database of schema 4 (no count) takes it up', async () => {
+    const clock = new FakeClock(MONDAY + 9 * H);
+    const r = new Random(15);
+    const d = await learned(clock, r);
+    await d.idle();
+    // The background refreshes of the new key counted its 10x spans; it kept counting as it learned.
+    const counted = { ...d.keys({})[0]!.tenfold! };
+    expect(counted.total).toBeGreaterThan(2000);
+    await stop(d);
+    expect((await start(clock)).keys({})[0]!.tenfold).toEqual(counted);
+    await stop(open[0]!);
+
+    // The same file as schema 4 left it: levels without the count.
+    const db = new Database(file);
+    db.exec(`ALTER TABLE levels RENAME TO levels_5;
+      CREATE TABLE levels (key_id INTEGER PRIMARY KEY, saved_at INTEGER NOT NULL, state BLOB NOT NULL);
+      INSERT INTO levels SELECT key_id, saved_at, state FROM levels_5;
+      DROP TABLE levels_5;`);
+    db.pragma('user_version = 4');
+    db.close();
+    const again = await start(clock);
+    const key = again.keys({})[0]!;
+    // Its level is taken up as before; the count is not known until its next recalculation.
+    expect(key.level.thresholds).toBeDefined();
+    expect(key.tenfold).toBeUndefined();
+    expect(await playLive(again, clock, levelSpans(r, clock.now(), 120, 3))).not.toEqual([]);
+    await again.recalculate();
+    const recounted = key.tenfold;
+    expect(recounted?.total).toBe(key.count());
+    await stop(again);
+    const back = (await start(clock)).keys({})[0]!;
+    expect(back.tenfold).toEqual(recounted);
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.pragma('user_version', { simple: true })).toBe(5);
+    } finally {
+      after.close();
+    }
+  });
+
   it('migrates a database of the previous version (no levels table)', async () => {
     const clock = new FakeClock(MONDAY + 9 * H);
     const r = new Random(14);
@@ -223,7 +263,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     await stop(d);
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(4);
+      expect(after.pragma('user_version', { simple: true })).toBe(5);
       expect(after.prepare('SELECT COUNT(*) AS n FROM levels').get()).toEqual({ n: 1 });
     } finally {
       after.close();

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/component/consumer.js';
 import { recalculate } from '../../../src/detectors/anomaly/internal/recalculate.js';
@@ -242,6 +243,8 @@ describe('threshold recalculation', () => {
     );
     await send(entry, first);
     await detectorOf(f.sidecar!).recalculate();
+    // The new key's background refresh, queued by that recalculation's flush, reads the same.
+    await detectorOf(f.sidecar!).idle();
     let key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
     expect(key.tenfold).toEqual({ beyond: 1, total: 700, capped: false });
     expect(key.tenfoldRare()).toBe(false);
@@ -263,11 +266,33 @@ describe('threshold recalculation', () => {
     expect(key.tenfoldRare()).toBe(true);
     expect(key.thr[at + SEV3]!).toBeLessThanOrEqual(10 * median);
     expect(await severity()).toBe('SEV3');
-    // A restart does not know the count until its first recalculation: the thresholds' reading.
-    await f.sidecar!.shutdown();
-    f.sidecar = undefined;
-    entry = await start(clock, settings);
-    key = detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    // A restart keeps the count (stored with the key's level) and the cap it gave the thresholds.
+    const stop = async () => {
+      await f.sidecar!.shutdown();
+      f.sidecar = undefined;
+    };
+    const again = async () => {
+      entry = await start(clock, settings);
+      return detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    };
+    await stop();
+    key = await again();
+    expect(key.count()).toBe(1500);
+    expect(key.tenfold).toEqual({ beyond: 1, total: 1500, capped: true });
+    expect(key.thr[at + SEV3]!).toBeLessThanOrEqual(10 * median);
+    expect(await severity()).toBe('SEV3');
+    // A row without the count (schema 4 wrote it): not known until the first recalculation, the
+    // thresholds' reading meanwhile.
+    await stop();
+    const db = new Database(f.path('hg.db'));
+    const erased = db
+      .prepare(
+        'UPDATE levels SET tenfold_beyond = NULL, tenfold_total = NULL, tenfold_capped = NULL',
+      )
+      .run();
+    db.close();
+    expect(erased.changes).toBe(1);
+    key = await again();
     expect(key.count()).toBe(1500);
     expect(key.tenfold).toBeUndefined();
     expect(await severity()).toBeUndefined();

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { protoToJson } from '../../../src/otlp/json-encode.js';
@@ -78,6 +79,74 @@ describe('npx hourglass', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   }, 60_000);
+});
+
+describe('wrong, missing and misspelled arguments', () => {
+  it.each([
+    [
+      ['run', '--confg', 'otel-config.yaml'],
+      'hourglass run: unknown option --confg; did you mean "--config"? ("hourglass run --help" lists the options)\n',
+    ],
+    // A config named without --config was ignored: validate said another file was valid.
+    [
+      ['validate', 'my-config.yaml'],
+      'hourglass validate: unexpected argument "my-config.yaml"; to name the config, use --config my-config.yaml\n',
+    ],
+    [
+      ['run', 'my-config.yaml'],
+      'hourglass run: unexpected argument "my-config.yaml"; to name the config, use --config my-config.yaml\n',
+    ],
+    [
+      ['validate', '--load-plugin'],
+      'hourglass validate: unknown option --load-plugin; did you mean "--load-plugins"? ("hourglass validate --help" lists the options)\n',
+    ],
+    [
+      ['recalculate', '--config'],
+      'hourglass recalculate: --config needs a value ("hourglass recalculate --help" lists the options)\n',
+    ],
+    [
+      ['backfill', '--jaegr', 'http://jaeger:16686'],
+      'hourglass backfill: unknown option --jaegr; did you mean "--jaeger"? ("hourglass backfill --help" lists the options)\n',
+    ],
+    [
+      ['healthcheck', 'extra'],
+      'hourglass healthcheck: unexpected argument "extra" ("hourglass healthcheck --help" lists the options)\n',
+    ],
+  ])('hourglass %j says what was wrong and what to do, and exits 2', async (args, message) => {
+    // An unusable telemetry address: a build that ignored the argument stops at once (exit 1)
+    // instead of running a sidecar on the shipped ports.
+    const r = await hourglass(args, { HOURGLASS_TELEMETRY_ENDPOINT: 'nowhere' });
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', message]);
+  });
+
+  it('a misspelled command gets the closest one', async () => {
+    const r = await hourglass(['runn']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('hourglass: unknown command "runn"; did you mean "run"?');
+  });
+
+  it('hourglass run a second time: says the port is taken and what to do, and exits 1', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const address = `127.0.0.1:${(taken.address() as net.AddressInfo).port}`;
+    const r = await hourglass(['run'], {
+      ...(await shippedEndpoints()),
+      HOURGLASS_TELEMETRY_ENDPOINT: address,
+      HOURGLASS_DATA_DIR: tempDir(),
+      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+    });
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `hourglass: cannot start: cannot listen for telemetry on ${address}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port in the config\n`,
+    ]);
+  });
+
+  it('hourglass run --help lists its options, as every other command does', async () => {
+    const r = await hourglass(['run', '--help']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^usage: hourglass run \[--config FILE\]\n/);
+  });
 });
 
 describe('hourglass validate', () => {

@@ -16,6 +16,13 @@ import {
   type TenfoldCount,
 } from './thresholds.js';
 
+/** A key's 10x count as it learns (`KeyState.tenfold`), and whether its thresholds carry the cap. */
+export interface TenfoldState {
+  beyond: number;
+  total: number;
+  capped: boolean;
+}
+
 /** Learning not yet written to SQLite: one (local day, hour) row of one key. */
 export interface PendingRow {
   readonly dayHour: number;
@@ -54,11 +61,14 @@ export class KeyState {
   /**
    * Its spans at least TENFOLD x their bucket's median, of all it learned (thresholds.ts): counted
    * at its last recalculation, then as it learns, so that the 10x rule reads the history the key
-   * has now and not the one it had then (`capped`: its thresholds carry the rule's cap). Unknown
-   * (undefined) from a start until its first recalculation there, and in a fleet (whose counts
-   * are the fleet's): the thresholds' reading.
+   * has now and not the one it had then (`capped`: its thresholds carry the rule's cap). Written
+   * with its level (level-saves.ts) and taken up at a restart. Unknown (undefined) until its first
+   * recalculation on a database that has none stored, and in a fleet (whose counts are the
+   * fleet's): the thresholds' reading.
    */
-  tenfold: { beyond: number; total: number; capped: boolean } | undefined;
+  tenfold: TenfoldState | undefined;
+  /** `tenfold.total` when it was last written to the store (-1: not since it was set). */
+  tenfoldSaved = -1;
 
   constructor(
     readonly service: string,
@@ -134,6 +144,22 @@ export class KeyState {
   /** Installs the 10x count of a recalculation (`tenfoldCount` over the window it read). */
   setTenfold(c: TenfoldCount): void {
     this.tenfold = { beyond: c.beyond, total: c.total, capped: false };
+    this.tenfoldSaved = -1;
+  }
+
+  /**
+   * Takes up the count as the store kept it (after the thresholds were read back): a key capped
+   * then is capped again, as it was in memory.
+   */
+  restoreTenfold(t: TenfoldState): void {
+    this.tenfold = { ...t };
+    this.tenfoldSaved = t.total;
+    if (t.capped) this.capTenfold();
+  }
+
+  /** Whether its 10x count changed since it was last written to the store. */
+  get tenfoldUnsaved(): boolean {
+    return this.tenfold !== undefined && this.tenfold.total !== this.tenfoldSaved;
   }
 
   /** Whether spans 10x their median are rare in the history it has now (`tenfoldRareIn`). */

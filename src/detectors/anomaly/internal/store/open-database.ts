@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { HourglassError } from '../../../../component/errors.js';
-import { LEVEL_SCHEMA } from './level-store.js';
+import { LEVEL_ADDED_COLUMNS, LEVEL_SCHEMA } from './level-store.js';
 import { RATE_SCHEMA } from './rate-store.js';
 
 /** The baseline database cannot be opened or written (a bad path, permissions, a full disk). */
@@ -15,7 +15,8 @@ export class StorageError extends HourglassError {
 
 // 3: the error and traffic detectors' rate_stats table and anomaly columns (rates/).
 // 4: the keys' levels (level-store.ts).
-const SCHEMA_VERSION = 4;
+// 5: each key's 10x count with its level (`levels.tenfold_*`; schema 4 ignores them).
+const SCHEMA_VERSION = 5;
 /**
  * The oldest schema version whose code may use a file at SCHEMA_VERSION (`min_reader` in `meta`):
  * a release whose migration only adds what older code ignores keeps it, so that rolling back to
@@ -167,6 +168,7 @@ function migrate(db: Database.Database): void {
   db.exec(LEVEL_SCHEMA);
   if (version < SCHEMA_VERSION) {
     addMissingColumns(db, 'anomalies', ADDED_COLUMNS);
+    addMissingColumns(db, 'levels', LEVEL_ADDED_COLUMNS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   db.prepare(

@@ -1,16 +1,27 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpConfig } from './config.js';
 import { ConnectionSlots, backstopConnections, type ConnectionMetrics } from './connections.js';
+
+/** What the guard reads of a server's settings (the OTLP/HTTP receiver's, or fixed ones). */
+export interface GuardSettings {
+  /** Connections open at once; when all are taken, the oldest idle one makes room. */
+  readonly max_connections: number;
+  /** A new connection must send a request's headers within this (ms; 0: no limit). */
+  readonly read_header_timeout: number;
+  /** Set when the server is TLS: connections are counted once their handshake is done. */
+  readonly tls?: unknown;
+}
 
 /**
  * Connection limits around Node's own timeouts: the cap on connections; a new connection that
  * sends no request within `read_header_timeout` is closed (Node's headersTimeout only starts
- * with a request's first byte); idle keep-alive closes and request timeouts are counted.
+ * with a request's first byte); idle keep-alive closes and request timeouts are counted. The
+ * OTLP/HTTP receiver uses it with its settings, the telemetry endpoint and the admin API with
+ * `SMALL_SERVER_GUARD`.
  */
 export function guardHttpServer(
   server: http.Server,
-  config: HttpConfig,
+  config: GuardSettings,
   connections: ConnectionMetrics,
 ): void {
   const max = config.max_connections;
@@ -52,6 +63,16 @@ export function guardHttpServer(
     );
   });
 }
+
+/**
+ * The telemetry endpoint (`/metrics`, probes; on every interface by default) and the admin API
+ * serve a few clients: 64 connections each, silent ones closed after 10 s, so a flood of idle
+ * connections to them cannot take the file descriptors the receivers and exporters need.
+ */
+export const SMALL_SERVER_GUARD: GuardSettings = {
+  max_connections: 64,
+  read_header_timeout: 10_000,
+};
 
 const CLIENT_ERROR_STATUS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',

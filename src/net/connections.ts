@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
-import type { SelfMetrics } from '../../telemetry/self-metrics.js';
+import type { SelfMetrics } from '../telemetry/self-metrics.js';
 
 /**
  * Connection limits shared by the gRPC and HTTP servers: a cap on open connections (a flood of
