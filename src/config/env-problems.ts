@@ -54,9 +54,46 @@ function redact(message: string, origin: EnvOrigin, samePath: boolean): string {
   for (const q of quoted) out = out.split(q).join(shownAs(origin));
   // Unquoted: only where it cannot be a piece of another word or number by accident.
   if (text.length >= 6 || (samePath && text.length >= 3 && /\D/.test(text))) {
-    out = out.split(text).join(shownAs(origin));
+    out = replaceEchoes(out, text, shownAs(origin));
   }
   return out;
+}
+
+/**
+ * Replaces `text` where the message echoes it: standing alone, not inside a longer word, number,
+ * address or URL. The message's own words and examples stay whole (a value `host` in "host:port",
+ * `localhost:16686` in "http://localhost:16686" were replaced, garbling the message).
+ */
+function replaceEchoes(message: string, text: string, by: string): string {
+  let out = '';
+  let from = 0;
+  let at = message.indexOf(text);
+  while (at >= 0) {
+    if (standsAlone(message, at, at + text.length)) {
+      out += message.slice(from, at) + by;
+      from = at + text.length;
+      at = message.indexOf(text, from);
+    } else {
+      at = message.indexOf(text, at + 1);
+    }
+  }
+  return out + message.slice(from);
+}
+
+/** Characters that continue a word, a number, an address or a URL. */
+const CONTINUES = /[\p{L}\p{N}_\-/@%+~#?&=]/u;
+
+function standsAlone(message: string, start: number, end: number): boolean {
+  const before = message[start - 1];
+  const after = message[end];
+  if (before !== undefined && (CONTINUES.test(before) || before === '.' || before === ':')) {
+    return false;
+  }
+  if (after === undefined) return true;
+  if (CONTINUES.test(after)) return false;
+  // "host:port", "example.com": a dot or colon followed by more of the token continues it.
+  const next = message[end + 1];
+  return !((after === '.' || after === ':') && next !== undefined && !/\s/.test(next));
 }
 
 function unsetMessage(origin: EnvOrigin): string {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/component/errors.js';
 import { builtinFactories } from '../../src/components.js';
@@ -124,6 +125,25 @@ service:
       'service.pipelines.traces.procesors: unknown setting; did you mean "processors"?',
       'service.pipelines.trace: unknown signal "trace"; pipelines are traces, metrics or logs (optionally "traces/name"); did you mean "traces"?',
     ]);
+  });
+
+  it("keeps the message's own words and examples whole when the value occurs in them", async () => {
+    const shipped = readFileSync(new URL('../../otel-config.yaml', import.meta.url), 'utf8');
+    // Were: 'is not a the value of ${env:...}:port address such as ... "localthe value of ...:4317"'
+    // and 'such as "http://the value of ${env:JAEGER_UI_URL}"'.
+    expect(
+      await problems(shipped, {
+        HOURGLASS_TELEMETRY_ENDPOINT: 'host',
+        JAEGER_UI_URL: 'localhost:16686',
+      }),
+    ).toEqual([
+      'extensions.admin.jaeger_ui_url: must be an http(s) URL such as "http://localhost:16686" (set by JAEGER_UI_URL)',
+      'service.telemetry.metrics.address: the value of ${env:HOURGLASS_TELEMETRY_ENDPOINT} is not a host:port address such as "0.0.0.0:4317" or "localhost:4317"',
+    ]);
+    // A value echoed on its own is still never shown, quoted or not.
+    const secret = await problems(shipped, { HOURGLASS_LOG_LEVEL: SECRET, JAEGER_UI_URL: SECRET });
+    expect(secret.join('\n')).not.toContain(SECRET);
+    expect(secret).toHaveLength(2);
   });
 
   it('says a port given alone needs a host, from the file or from a variable', async () => {

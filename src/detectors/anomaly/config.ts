@@ -83,6 +83,8 @@ export const anomalyProcessorSchema = z.strictObject({
   flush_interval: duration(10_000).refine((ms) => ms >= 100, { message: 'must be at least 100ms' }),
   history_retention: duration(30 * 24 * 3_600_000),
   max_history_pending: z.number().int().positive().default(10_000),
+  /** Rows of the anomaly history kept at most (about 530 bytes each in SQLite): the oldest go first. */
+  max_history: z.number().int().min(1000).max(1_000_000_000).default(2_000_000),
   exclude_severe_from_baseline: z.boolean().default(true),
   learn_from_errors: z.boolean().default(false),
   max_keys: z.number().int().positive().default(10_000),

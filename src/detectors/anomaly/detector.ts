@@ -78,6 +78,8 @@ export class AnomalyDetector {
   /** The error and traffic detectors (undefined when both are off). */
   private readonly rates: RateDetector | undefined;
   private readonly jobs: JobQueue;
+  /** The recalculation asked for that has not started yet (`recalculate`). */
+  private queuedRecalculation: Promise<RecalcReport> | undefined;
   private readonly metrics: DetectorMetrics;
   private readonly sync: BaselineSync;
   private readonly timers: Timer[] = [];
@@ -87,6 +89,9 @@ export class AnomalyDetector {
   private readonly fleetIncidents: FleetIncidents | undefined;
   private flushAsked = false;
   private repeated = 0;
+  /** Spans that end more than a day ahead of the clock (score-batch.ts FUTURE_END_MS). */
+  private futureSpans = 0;
+  private loggedFutureSpans = false;
   private loggedKeysLimit = false;
   private flushFailing = false;
 
@@ -259,7 +264,9 @@ export class AnomalyDetector {
 
   /** Scores a trace request; the caller forwards `bytes` and calls `accept` once it is accepted. */
   score(bytes: Uint8Array, layout?: SpanLayout): ScoredBatch {
-    return scoreBatch(bytes, this.scoring, this.settings.clock.now(), layout);
+    const scored = scoreBatch(bytes, this.scoring, this.settings.clock.now(), layout);
+    this.futureSpans += scored.futureSpans;
+    return scored;
   }
 
   scoringFailed(): void {
@@ -334,6 +341,7 @@ export class AnomalyDetector {
     let summarized: Set<string> | undefined;
     let rateWrite: ReturnType<typeof writeRatePending> | undefined;
     let levels: ReturnType<typeof levelsDue> = [];
+    let trimmedHistory = 0;
     const written =
       state === 'unavailable'
         ? undefined
@@ -347,6 +355,7 @@ export class AnomalyDetector {
             levels = levelsDue(this.model, now, final, given);
             this.storage.levels?.write(levels);
             a.insert(anomalies);
+            trimmedHistory = a.trim(this.config.max_history);
             summarized = a.setSummaries(summaries);
             if (this.incidents && this.storage.incidents)
               this.incidents.write(this.storage.incidents, now);
@@ -357,6 +366,7 @@ export class AnomalyDetector {
       this.limitPending();
       return;
     }
+    this.metrics.droppedItems('history_limit', trimmedHistory);
     pendingWritten(this.model, written);
     if (rateWrite) ratesWritten(this.model, rateWrite);
     levelsWritten(levels);
@@ -440,9 +450,16 @@ export class AnomalyDetector {
 
   /** Recalculates thresholds now (flushing first); resolves with what changed. */
   recalculate(): Promise<RecalcReport> {
+    // A request while one is queued and not started joins it: however often it is asked for
+    // (POST /api/v1/recalculate in a loop), one runs and at most one waits.
+    if (this.queuedRecalculation) return this.queuedRecalculation;
     const fleet = this.fleet;
-    if (fleet) return this.jobs.run('recalculation', async () => (await fleet.recalc(undefined))!);
-    return this.jobs.run('recalculation', () => this.sync.recalc(undefined));
+    const queued = this.jobs.run('recalculation', async () => {
+      this.queuedRecalculation = undefined; // later requests may see newer data: they queue anew
+      return fleet ? (await fleet.recalc(undefined))! : this.sync.recalc(undefined);
+    });
+    this.queuedRecalculation = queued;
+    return queued;
   }
 
   /** Resolves once no background job is queued or running (tests, the CLI). */
@@ -621,7 +638,14 @@ export class AnomalyDetector {
         'max_keys reached: new keys take the place of cold keys without a baseline (or of services over their share); spans of keys that cannot are forwarded untagged, counted in hourglass_anomaly_dropped_total{reason="keys_limit"} (logged once)',
       );
     }
+    if (!this.loggedFutureSpans && this.futureSpans > 0) {
+      this.loggedFutureSpans = true;
+      this.settings.logger.warn(
+        'spans that end more than a day after this clock (a client clock ahead, or a broken end time) are forwarded unscored and not learned, counted in hourglass_anomaly_spans_unscored_total{reason="ends_in_future"} (logged once)',
+      );
+    }
     this.metrics.report({
+      futureSpans: this.futureSpans,
       storageFailures: (this.fleet ?? this.storage).failures,
       refusedKeys,
       evictedKeys: this.model.evictedKeys,

@@ -209,6 +209,33 @@ describe('a fleet sharing baselines in PostgreSQL', () => {
     expect(history.map((r) => r.id)).toEqual([tagged.anomalies[0]!.id]);
   }, 120_000);
 
+  it("the fleet's anomaly history keeps at most max_history rows, the newest, at retention", async () => {
+    const db = newDatabase();
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9));
+    const name = new URL(db.storage).pathname.slice(1);
+    const settings = { postgres: db.postgres, max_history: 1000 };
+    const a = await detector(db.storage, clock, settings);
+    const at = clock.now() - 3_600_000;
+    const spans = (name: string, n: number, durationMs: number) =>
+      Array.from({ length: n }, (_, i) => ({ name, startMs: at + i * 1000, durationMs }));
+    a.accept(a.score(traceRequest([...spans('GET /a', 40, 100), ...spans('GET /b', 40, 100)])));
+    const first = a.score(traceRequest(spans('GET /a', 600, 900)));
+    expect(first.anomalies).toHaveLength(600);
+    a.accept(first);
+    clock.advance(1000);
+    const second = a.score(traceRequest(spans('GET /b', 600, 900)));
+    expect(second.anomalies).toHaveLength(600);
+    a.accept(second);
+    await a.flushNow();
+    const count = (where = '') =>
+      Number(pg.cluster().psql(`SELECT count(*) FROM hg_anomalies ${where}`, name));
+    expect(count()).toBe(1200);
+    // Another instance starting runs the fleet's retention: the 200 oldest recorded go.
+    await detector(db.storage, clock, settings);
+    expect(count()).toBe(1000);
+    expect(count(`WHERE recorded_at = ${clock.now()}`)).toBe(600);
+  }, 120_000);
+
   it('a flush reads only what the other instances changed since the last one, each change once, and the log is pruned', async () => {
     const db = newDatabase();
     const name = db.storage.split('/').pop()!;

@@ -149,7 +149,7 @@ describe('anomaly processor', () => {
       batch([
         { name: 'GET /cart', startMs: at(1, 9), durationMs: 900 }, // Tuesday 09:05
         { name: 'GET /cart', startMs: at(0, 15), durationMs: 900 }, // Monday 15:05
-        { name: 'GET /cart', startMs: at(2, 15), durationMs: 900 }, // Wednesday 15:05
+        { name: 'GET /cart', startMs: at(-1, 15), durationMs: 900 }, // Sunday 15:05, the day before
       ]),
     );
     const tagged = decodeSpans(f.capture.batches[1]!.bytes).map((s) => [
@@ -418,6 +418,35 @@ describe('anomaly processor', () => {
     const { registry } = f.sidecar!.metrics;
     const metric = await registry.getSingleMetric('hourglass_anomaly_dropped_total')!.get();
     expect(metric.values.find((v) => v.labels.reason === 'keys_limit')!.value).toBe(4);
+  });
+
+  it('forwards spans that end more than a day ahead of its clock unscored and unlearned, and counts them', async () => {
+    const entry = await start();
+    await entry.consume(batch(mondayNine()));
+    const key = () => detectorOf(f.sidecar!).model.get('checkout', 'GET /cart', 2)!;
+    expect(key().count()).toBe(40);
+    const at = MONDAY + 9 * H + 50 * 60_000;
+    const now = clock.now();
+    const b = batch([
+      // Ends 2 days after the clock (a client clock ahead), and at ~2^64 ns (OTLP/JSON's
+      // "18446744073709551615"): neither can have ended yet.
+      { name: 'GET /cart', startMs: at, durationMs: now + 2 * 24 * H - at },
+      { name: 'GET /cart', startMs: at, durationMs: 1.8e13 - at },
+      // Ends 23 hours after the clock: within the bound, scored (a very slow span) and learned.
+      { name: 'GET /cart', startMs: at, durationMs: now + 23 * H - at },
+    ]);
+    await entry.consume(b);
+    const out = decodeSpans(f.capture.batches[1]!.bytes);
+    expect(out.map((s) => s.attributes['anomaly.severity'])).toEqual([
+      undefined,
+      undefined,
+      expect.stringMatching(/^SEV[1-5]$/),
+    ]);
+    expect(key().count()).toBe(41);
+    clock.advance(10_000); // a flush moves plain counters into the metrics
+    const { registry } = f.sidecar!.metrics;
+    const metric = await registry.getSingleMetric('hourglass_anomaly_spans_unscored_total')!.get();
+    expect(metric.values.find((v) => v.labels.reason === 'ends_in_future')!.value).toBe(2);
   });
 
   it('forwards a batch untagged and counts the failure when scoring throws', async () => {

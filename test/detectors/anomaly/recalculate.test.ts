@@ -222,6 +222,22 @@ describe('threshold recalculation', () => {
     ]);
   });
 
+  it('joins requests for a recalculation that has not started yet: one runs, at most one waits', async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const entry = await start(clock, { recalculation: { enabled: false } });
+    const detector = detectorOf(f.sidecar!);
+    await send(entry, traffic(new Random(23), monday + 9 * H, 400, 100, 0.1));
+    // POST /api/v1/recalculate in a loop: each request queued a full recalculation, without bound.
+    const reports = await Promise.all(Array.from({ length: 50 }, () => detector.recalculate()));
+    expect(reports.every((r) => r.keys === 1)).toBe(true);
+    // Asked for before the first started: all join it (before the fix: 50 recalculations).
+    expect(await fullRecalculations()).toBe(1);
+    // One asked for after it ran is a new one (it may see newer data).
+    expect((await detector.recalculate()).keys).toBe(1);
+    expect(await fullRecalculations()).toBe(2);
+  });
+
   it('reads the 10x rule from the history a key has at each span, not at its last recalculation', async () => {
     const monday = Date.UTC(2026, 0, 12);
     const clock = new FakeClock(monday + 12 * H);

@@ -171,6 +171,49 @@ describe('anomaly storage (SQLite)', () => {
     expect(detector.history({ limit: 10 })).toEqual([]);
   });
 
+  it('keeps at most max_history rows of anomaly history, the newest, across a restart', async () => {
+    const clock = new FakeClock(MONDAY + 12 * H);
+    const history = () => {
+      const d = new Database(db, { readonly: true });
+      try {
+        return d.prepare('SELECT recorded_at FROM anomalies').all() as { recorded_at: number }[];
+      } finally {
+        d.close();
+      }
+    };
+    // Four operations with a baseline each; each batch slows another one (every span tagged).
+    const ops = ['GET /a', 'GET /b', 'GET /c', 'GET /d'];
+    const slow = (n: number, op: number) =>
+      spansAt(MONDAY + 9 * H + 60_000, Array<number>(n).fill(900), ops[op]);
+    let { sidecar, entry } = await start(clock, { max_history: 1000 });
+    await send(
+      entry,
+      ops.flatMap((op) => spansAt(MONDAY + 9 * H, Array(40).fill(100), op)),
+    );
+    await send(entry, slow(600, 0));
+    clock.advance(10_000);
+    const first = clock.now();
+    expect(history()).toHaveLength(600);
+    await send(entry, slow(600, 1));
+    clock.advance(10_000);
+    // 1,200 rows: the 200 oldest recorded go, every row of the second flush stays.
+    const kept = history();
+    expect(kept).toHaveLength(1000);
+    expect(kept.filter((r) => r.recorded_at < first)).toHaveLength(400);
+    const { registry } = sidecar.metrics;
+    const dropped = await registry.getSingleMetric('hourglass_anomaly_dropped_total')!.get();
+    expect(dropped.values.find((v) => v.labels.reason === 'history_limit')!.value).toBe(200);
+    // A restart counts the rows it finds: 20 more are within the 1% margin, 20 beyond it are not.
+    await sidecar.shutdown();
+    ({ sidecar, entry } = await start(clock, { max_history: 1000 }));
+    await send(entry, slow(10, 2));
+    clock.advance(10_000);
+    expect(history()).toHaveLength(1010);
+    await send(entry, slow(10, 3));
+    clock.advance(10_000);
+    expect(history()).toHaveLength(1000);
+  });
+
   it('moves a corrupted database aside, creates a new one, and keeps forwarding', async () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'data'));

@@ -10,6 +10,8 @@ export interface HotCounts {
   readonly droppedHistory: number;
   readonly repeated: number;
   readonly unchecked: number;
+  /** Spans forwarded unscored because they end more than a day ahead of the clock. */
+  readonly futureSpans: number;
   /** Keys in memory now. */
   readonly keys: number;
 }
@@ -21,6 +23,7 @@ const ZERO: HotCounts = {
   droppedHistory: 0,
   repeated: 0,
   unchecked: 0,
+  futureSpans: 0,
   keys: 0,
 };
 
@@ -38,6 +41,7 @@ export class DetectorMetrics {
   private readonly recalculations: Counter;
   private readonly repeated: Counter;
   private readonly evicted: Counter;
+  private readonly unscored: Counter;
   private readonly labels: { processor: string };
   private readonly bySeverity: { processor: string; severity: string }[];
   private last = ZERO;
@@ -62,7 +66,7 @@ export class DetectorMetrics {
     );
     this.dropped = metrics.counter(
       'hourglass_anomaly_dropped_total',
-      'Learning and history dropped: reason keys_limit (max_keys reached), history (pending anomalies over max_history_pending), learning (daily rows not written while storage failed).',
+      'Learning and history dropped: reason keys_limit (max_keys reached), history (pending anomalies over max_history_pending), history_limit (the oldest recorded anomalies deleted to keep max_history rows), learning (daily rows not written while storage failed).',
       ['processor', 'reason'],
     );
     this.keys = metrics.gauge(
@@ -86,6 +90,11 @@ export class DetectorMetrics {
       'Spans that came back carrying anomaly attributes: not_learned (seen within the flush interval, not learned again), unchecked (the bounded memory of recent span ids was full).',
       ['processor', 'result'],
     );
+    this.unscored = metrics.counter(
+      'hourglass_anomaly_spans_unscored_total',
+      'Spans forwarded without scoring or learning: reason ends_in_future (the span ends more than a day after the sidecar clock: wrong timestamps).',
+      ['processor', 'reason'],
+    );
     this.evicted = metrics.counter(
       'hourglass_anomaly_keys_evicted_total',
       'Keys forgotten with their stored rows: max_keys (a cold key without a baseline, or of a service over its share, made room for a new key), idle (no baseline and no span today or yesterday).',
@@ -102,6 +111,8 @@ export class DetectorMetrics {
     this.evictedKeys('max_keys', now.evictedKeys - last.evictedKeys);
     this.repeatedSpans('not_learned', now.repeated - last.repeated);
     this.repeatedSpans('unchecked', now.unchecked - last.unchecked);
+    const future = now.futureSpans - last.futureSpans;
+    if (future > 0) this.unscored.inc({ ...this.labels, reason: 'ends_in_future' }, future);
     this.keyCount(now.keys);
     this.last = now;
   }
@@ -127,7 +138,7 @@ export class DetectorMetrics {
     if (n > 0) this.storageFailures.inc(this.labels, n);
   }
 
-  droppedItems(reason: 'keys_limit' | 'history' | 'learning', n: number): void {
+  droppedItems(reason: 'keys_limit' | 'history' | 'history_limit' | 'learning', n: number): void {
     if (n > 0) this.dropped.inc({ ...this.labels, reason }, n);
   }
 

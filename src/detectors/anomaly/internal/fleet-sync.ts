@@ -556,6 +556,7 @@ export class FleetSync {
         now - config.history_retention,
         { before: now - config.incidents.retention, maxStored: config.incidents.max_stored },
         now,
+        config.max_history,
       ),
     );
     if (removed && (removed.rows > 0 || removed.anomalies > 0 || removed.incidents > 0)) {

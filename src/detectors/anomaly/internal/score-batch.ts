@@ -86,7 +86,17 @@ export interface ScoredBatch {
   readonly carried: Uint8Array | undefined;
   /** The request with the tagged spans' attributes added; the input itself when none was. */
   readonly bytes: Uint8Array;
+  /** Spans neither scored nor learned because they end more than FUTURE_END_MS after `now`. */
+  readonly futureSpans: number;
 }
+
+/**
+ * A span that ends more than a day after the sidecar's clock has not ended: its timestamps are wrong
+ * (a client clock days ahead, or an end of 2^64-1 ns, which OTLP/JSON accepts). It is forwarded as
+ * it came, but neither scored nor learned: one such duration (years) in a young slot's mean and
+ * variance would blind its cold-start thresholds until the window rolls. Counted, never logged.
+ */
+export const FUTURE_END_MS = 86_400_000;
 
 /**
  * How far beyond its history a single span's rarity may be claimed: a key that has seen N spans
@@ -153,10 +163,16 @@ export function scoreBatch(
   // Spans of a request mostly share their hour: its bucket is computed once per change.
   let lastDayHour = Number.NaN;
   let bucket = 0;
+  const latestEnd = now + FUTURE_END_MS;
+  let futureSpans = 0;
   for (let i = 0; i < n; i++) {
     const span = spans[i]!;
     const d = span.durationMs;
     if (!(d > 0) || !(span.startMs > 0)) continue;
+    if (span.startMs + d > latestEnd) {
+      futureSpans++;
+      continue;
+    }
     const service = index.resources[span.resource]!.serviceName;
     const ops = (opsByResource[span.resource] ??= model.operations(service));
     const key = model.key(service, ctx.keyForm.operation(bytes, span), span.kind, ops);
@@ -276,6 +292,7 @@ export function scoreBatch(
     anomalies,
     carried,
     bytes: edits ? rewriteItems(bytes, edits) : bytes,
+    futureSpans,
   };
 }
 

@@ -37,13 +37,17 @@ export interface AnomalyRow {
 }
 
 /**
- * The anomaly history: every tagged span, kept for `history_retention`. Inserts are idempotent by
- * id (trace id + span id), so a batch a client re-sends after a refusal is recorded once.
+ * The anomaly history: every tagged span, kept for `history_retention` and at most `max_history`
+ * rows (the oldest recorded go first). Inserts are idempotent by id (trace id + span id), so a batch
+ * a client re-sends after a refusal is recorded once.
  */
 export class AnomalyStore {
   private readonly insertStmt;
   private readonly deleteStmt;
   private readonly summaryStmt;
+  private readonly trimStmt;
+  /** Rows in the table: counted once at open, then kept as rows are inserted and deleted. */
+  private rows: number;
 
   constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare(
@@ -56,6 +60,26 @@ export class AnomalyStore {
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
     this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
+    this.trimStmt = db.prepare(
+      'DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies ORDER BY recorded_at LIMIT ?)',
+    );
+    this.rows = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM anomalies').get()!.n;
+  }
+
+  /** Rows in the history now. */
+  get size(): number {
+    return this.rows;
+  }
+
+  /**
+   * Call inside a transaction. Beyond `max` rows (and 1% more, so that a history at its bound is not
+   * trimmed at every flush), deletes the oldest recorded down to `max`. Returns how many.
+   */
+  trim(max: number): number {
+    if (this.rows <= max + Math.floor(max / 100)) return 0;
+    const deleted = this.trimStmt.run(this.rows - max).changes;
+    this.rows -= deleted;
+    return deleted;
   }
 
   /** Call inside a transaction. Writes summaries onto recorded anomalies; returns the ids found. */
@@ -70,7 +94,7 @@ export class AnomalyStore {
   /** Call inside a transaction. */
   insert(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
-      this.insertStmt.run(...rowValues(r));
+      this.rows += this.insertStmt.run(...rowValues(r)).changes;
     }
   }
 
@@ -114,7 +138,9 @@ export class AnomalyStore {
 
   /** Retention: drops anomalies recorded before `ms`. */
   deleteRecordedBefore(ms: number): number {
-    return this.deleteStmt.run(ms).changes;
+    const deleted = this.deleteStmt.run(ms).changes;
+    this.rows -= deleted;
+    return deleted;
   }
 }
 

@@ -489,7 +489,8 @@ export class PgStore {
   }
 
   /**
-   * Retention for the fleet: anomalies recorded before `recordedBefore`, daily rows of every
+   * Retention for the fleet: anomalies recorded before `recordedBefore` (and the oldest beyond
+   * `maxHistory` rows), daily rows of every
    * instance before `day`, then keys without rows and their thresholds. Idempotent.
    */
   async retention(
@@ -497,13 +498,22 @@ export class PgStore {
     recordedBefore: number,
     incidents?: { readonly before: number; readonly maxStored: number },
     now = recordedBefore,
+    maxHistory?: number,
   ): Promise<{ rows: number; keys: number; anomalies: number; incidents: number }> {
     return inTransaction(this.pool, async (client) => {
       const run = async (sql: string, args: unknown[] = []) =>
         (await client.query(sql, args)).rowCount ?? 0;
-      const anomalies = await run('DELETE FROM hg_anomalies WHERE recorded_at < $1', [
+      let anomalies = await run('DELETE FROM hg_anomalies WHERE recorded_at < $1', [
         recordedBefore,
       ]);
+      // Then the oldest recorded beyond `max_history` rows.
+      if (maxHistory !== undefined) {
+        anomalies += await run(
+          `DELETE FROM hg_anomalies WHERE id IN
+             (SELECT id FROM hg_anomalies ORDER BY recorded_at DESC OFFSET $1)`,
+          [maxHistory],
+        );
+      }
       const parts =
         this.version >= 6 && incidents
           ? await trimIncidents(client, incidents.before, incidents.maxStored)
