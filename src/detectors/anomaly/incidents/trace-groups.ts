@@ -50,13 +50,13 @@ export function groupByTrace(
   const { bytes, spans, resources } = index;
   const m = tagged.length;
   const taggedAt = new Int32Array(spans.length).fill(-1);
-  const bySpanId = new Map<number, number>();
+  const bySpanId = new IdHeads(m);
   const next = new Int32Array(m).fill(-1);
   const excess = new Float64Array(m);
   const childExcess = new Float64Array(m);
   const peer: (string | undefined)[] = new Array<string | undefined>(m);
   /** Tagged spans by the first 32 bits of their parent's id, to see whether it is here. */
-  const byParentId = new Map<number, number>();
+  const byParentId = new IdHeads(m);
   const nextByParent = new Int32Array(m).fill(-1);
   const parentHere = new Uint8Array(m);
   for (let k = 0; k < m; k++) {
@@ -65,21 +65,19 @@ export function groupByTrace(
     // Only latency tags carry a baseline mean; an error or traffic tag says nothing of time.
     excess[k] = t.record.meanMs > 0 ? Math.max(0, t.record.durationMs - t.record.meanMs) : 0;
     const key = u32(bytes, spans[t.span]!.spanIdAt);
-    const head = bySpanId.get(key);
-    if (head !== undefined) next[k] = head;
+    next[k] = bySpanId.get(key);
     bySpanId.set(key, k);
     const p = spans[t.span]!.parentSpanIdAt;
     if (p >= 0 && memory) {
       const pk = u32(bytes, p);
-      const ph = byParentId.get(pk);
-      if (ph !== undefined) nextByParent[k] = ph;
+      nextByParent[k] = byParentId.get(pk);
       byParentId.set(pk, k);
     }
   }
   for (let j = 0; j < spans.length; j++) {
     const child = spans[j]!;
     if (memory && byParentId.size > 0) {
-      for (let k = byParentId.get(u32(bytes, child.spanIdAt)); k !== undefined && k >= 0;) {
+      for (let k = byParentId.get(u32(bytes, child.spanIdAt)); k >= 0;) {
         const c = spans[tagged[k]!.span]!;
         if (
           equal(bytes, c.parentSpanIdAt, child.spanIdAt, 8) &&
@@ -92,7 +90,7 @@ export function groupByTrace(
     }
     const p = child.parentSpanIdAt;
     if (p < 0) continue;
-    for (let k = bySpanId.get(u32(bytes, p)); k !== undefined && k >= 0; k = next[k]!) {
+    for (let k = bySpanId.get(u32(bytes, p)); k >= 0; k = next[k]!) {
       const parent = spans[tagged[k]!.span]!;
       if (
         !equal(bytes, p, parent.spanIdAt, 8) ||
@@ -155,6 +153,51 @@ export function groupByTrace(
     });
   }
   return out;
+}
+
+/**
+ * Tagged spans by the first 32 bits of an id (their own or their parent's): the last one added
+ * with that key (-1: none), the others chained by the caller. An open-addressing table in typed
+ * arrays, sized for the request's tagged spans: the walk over every span of the request looks up
+ * two ids each, and a Map of such numbers (beyond the small integers) boxes each key it is asked.
+ */
+class IdHeads {
+  private readonly keys: Int32Array;
+  private readonly heads: Int32Array;
+  private readonly shift: number;
+  size = 0;
+
+  constructor(entries: number) {
+    let bits = 3;
+    while (1 << bits < 2 * entries) bits++;
+    this.keys = new Int32Array(1 << bits);
+    this.heads = new Int32Array(1 << bits).fill(-1);
+    this.shift = 32 - bits;
+  }
+
+  get(key: number): number {
+    const mask = this.heads.length - 1;
+    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const head = this.heads[i]!;
+      if (head < 0 || this.keys[i] === (key | 0)) return head;
+    }
+  }
+
+  set(key: number, value: number): void {
+    const mask = this.heads.length - 1;
+    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      if (this.heads[i]! < 0) {
+        this.keys[i] = key;
+        this.heads[i] = value;
+        this.size++;
+        return;
+      }
+      if (this.keys[i] === (key | 0)) {
+        this.heads[i] = value;
+        return;
+      }
+    }
+  }
 }
 
 function u32(b: Uint8Array, at: number): number {

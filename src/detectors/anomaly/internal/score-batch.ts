@@ -6,7 +6,7 @@ import {
   type SpanRef,
   type TraceIndex,
 } from '../../../otlp/trace-index.js';
-import { spanOfRecord, type AnomalyRecord } from './anomaly-record.js';
+import { spanRecord, type AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
 import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
@@ -313,8 +313,7 @@ function anomalyRecord(
   const mean = meanAt(m, slot);
   const d = span.durationMs;
   const p99 = key.thr[at + THR_P99]!;
-  return {
-    ...spanOfRecord(bytes, span, key),
+  return spanRecord(bytes, span, key, {
     severity,
     detector: ctx.detector,
     reason: byLevel ? 'slow_operation' : 'slow_span',
@@ -329,5 +328,5 @@ function anomalyRecord(
     window: ctx.windows[slot]!,
     recordedAt: now,
     summary: null,
-  };
+  });
 }

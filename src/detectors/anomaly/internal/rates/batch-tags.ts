@@ -1,7 +1,7 @@
 import type { ItemReplacement } from '../../../../otlp/rewrite.js';
 import type { SpanRef } from '../../../../otlp/trace-index.js';
 import { maskSecrets } from '../../../../telemetry/mask-secrets.js';
-import { spanOfRecord, type AnomalyRecord } from '../anomaly-record.js';
+import { spanRecord, type AnomalyRecord } from '../anomaly-record.js';
 import { incidentAttribute } from '../../incidents/incident-attribute.js';
 import type { TaggedSpan } from '../../incidents/trace-groups.js';
 import { tagEdit } from '../carried-attributes.js';
@@ -105,8 +105,7 @@ export class BatchTags {
     const key = this.keys[v.index]!;
     const errors = v.detector === 'errors';
     const type = errors ? topType(key.rates!) : undefined;
-    return {
-      ...spanOfRecord(this.bytes, span, key),
+    const record = spanRecord(this.bytes, span, key, {
       severity: v.severity,
       detector: v.detector,
       reason: errors ? 'error_burst' : 'traffic_surge',
@@ -121,14 +120,14 @@ export class BatchTags {
       window: this.windows[v.slot]!,
       recordedAt: this.now,
       summary: null,
-      ...(errors
-        ? {
-            errorRate: v.rate,
-            baselineErrorRate: v.baseline,
-            errorType: type === undefined ? undefined : maskSecrets(type),
-          }
-        : { observedRate: v.rate, expectedRate: v.baseline }),
-    };
+    });
+    return errors
+      ? Object.assign(record, {
+          errorRate: v.rate,
+          baselineErrorRate: v.baseline,
+          errorType: type === undefined ? undefined : maskSecrets(type),
+        })
+      : Object.assign(record, { observedRate: v.rate, expectedRate: v.baseline });
   }
 }
 
