@@ -4,9 +4,11 @@ import { systemClock, type Clock } from './component/clock.js';
 import type { Factories } from './component/factory.js';
 import { builtinFactories } from './components.js';
 import type { Config } from './config/config.js';
+import { listenSetting } from './config/address-checks.js';
 import { loadConfigFile } from './config/load.js';
 import { pluginResolver } from './config/plugins.js';
 import type { FactoryResolver } from './config/validate.js';
+import { ListenError } from './net/listen.js';
 import { Service } from './pipeline/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
@@ -64,13 +66,15 @@ export async function startFromConfig(
       () => service.isReady(),
       logger.child({ component: 'telemetry' }),
     );
-    await telemetry.start();
+    await telemetry.start().catch((err: unknown) => {
+      throw namedListenError(err, config);
+    });
   }
   try {
     await service.start();
   } catch (err) {
     await telemetry?.shutdown();
-    throw err;
+    throw namedListenError(err, config);
   }
   logger.info(
     { config: config.source, pipelines: config.service.pipelines.map((p) => p.id) },
@@ -91,4 +95,11 @@ export async function startFromConfig(
       return stopping;
     },
   };
+}
+
+/** A server that could not listen, named by the setting (and variable) to change. */
+function namedListenError(err: unknown, config: Config): unknown {
+  if (!(err instanceof ListenError)) return err;
+  const setting = listenSetting(config, err.endpoint);
+  return setting === undefined ? err : new Error(`${err.message}: ${setting}`, { cause: err });
 }

@@ -1,5 +1,5 @@
 import type { AddressSetting } from '../component/factory.js';
-import type { ComponentConfig, PipelineConfig, TelemetryConfig } from './config.js';
+import type { ComponentConfig, Config, PipelineConfig, TelemetryConfig } from './config.js';
 import {
   hostAndPort,
   isThisHost,
@@ -101,6 +101,21 @@ function hint(origins: EnvOrigins, path: string): string {
   if (set.length > 0) return ` (set by ${set.join(', ')})`;
   const names = origin.references.map((r) => r.name);
   return ` (the default of \${env:${names[0]}}, which is not set: set ${names.join(', ')} to change it)`;
+}
+
+/**
+ * The setting that makes a server of this process listen on `address`, with the variable that
+ * decides it (`service.telemetry.metrics.address (set by HOURGLASS_TELEMETRY_ENDPOINT)`): a
+ * server that cannot listen at start-up is named by what to change.
+ */
+export function listenSetting(config: Config, address: string): string | undefined {
+  const l = listeners({
+    ...config,
+    pipelines: config.service.pipelines,
+    serviceExtensions: config.service.extensions,
+    telemetry: config.service.telemetry,
+  }).find((x) => x.address === address);
+  return l === undefined ? undefined : `${l.path}${hint(config.env, l.path)}`;
 }
 
 function listeners(input: AddressCheckInput): Listening[] {

@@ -11,7 +11,7 @@ export function listen(server: Server, endpoint: string, what: string): Promise<
     server.once('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === undefined ? undefined : LISTEN_HINTS[err.code];
       const why = `${err.code ?? err.message}${hint === undefined ? '' : `: ${hint}`}`;
-      reject(new Error(`cannot listen for ${what} on ${endpoint}: ${why}`, { cause: err }));
+      reject(new ListenError(`cannot listen for ${what} on ${endpoint}: ${why}`, endpoint, err));
     });
     server.listen(port, host, () => {
       // Once listening, an error is a connection that could not be accepted (EMFILE while
@@ -22,10 +22,21 @@ export function listen(server: Server, endpoint: string, what: string): Promise<
   });
 }
 
+/** A server could not listen on `endpoint` (as configured): the sidecar names the setting. */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
 /** What to do about the usual reasons a server cannot listen. */
 const LISTEN_HINTS: Record<string, string> = {
   EADDRINUSE:
-    'another process already listens there (a second hourglass?); stop it, or give this server another port in the config',
+    'another process already listens there (a second hourglass?); stop it, or give this server another port',
   EACCES: 'ports below 1024 need privileges; use a higher port',
   EADDRNOTAVAIL: 'no network interface of this machine has that address; use 0.0.0.0 or localhost',
 };

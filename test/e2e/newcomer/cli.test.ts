@@ -125,7 +125,7 @@ describe('wrong, missing and misspelled arguments', () => {
     expect(r.stderr.split('\n')[0]).toBe('hourglass: unknown command "runn"; did you mean "run"?');
   });
 
-  it('hourglass run a second time: says the port is taken and what to do, and exits 1', async () => {
+  it('hourglass run a second time: says the port is taken, the setting and variable to change, and exits 1', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
@@ -138,7 +138,7 @@ describe('wrong, missing and misspelled arguments', () => {
     });
     expect([r.code, r.stderr]).toEqual([
       1,
-      `hourglass: cannot start: cannot listen for telemetry on ${address}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port in the config\n`,
+      `hourglass: cannot start: cannot listen for telemetry on ${address}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port: service.telemetry.metrics.address (set by HOURGLASS_TELEMETRY_ENDPOINT)\n`,
     ]);
   });
 
