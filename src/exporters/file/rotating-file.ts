@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { makeDirs } from '../../component/make-dirs.js';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Clock } from '../../component/clock.js';
 
@@ -25,7 +26,7 @@ export class RotatingFile {
   ) {}
 
   async open(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    await makeDirs(dirname(this.path));
     this.fh = await open(this.path, 'a');
     this.size = (await this.fh.stat()).size;
   }

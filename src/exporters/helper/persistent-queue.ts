@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import { makeDirs } from '../../component/make-dirs.js';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { sizeOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
@@ -59,7 +60,7 @@ export class PersistentQueue extends QueueBase<StoredEntry> implements BatchQueu
   }
 
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makeDirs(this.dir);
     const files = (await readdir(this.dir)).sort();
     const problems: string[] = [];
     let items = 0;

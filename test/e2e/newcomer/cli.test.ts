@@ -505,6 +505,33 @@ service:
   });
 });
 
+describe('hourglass run with a data directory it cannot create', () => {
+  // Node 20's recursive mkdir never returns under /proc (it retries the parent at 100% CPU): the
+  // sidecar hung at start without a word.
+  it.runIf(existsSync('/proc/self'))(
+    'says which directory it cannot create, and serves without storage',
+    async () => {
+      const env: Record<string, string> = {
+        ...(await shippedEndpoints()),
+        HOURGLASS_DATA_DIR: '/proc/hourglass-nope',
+      };
+      const sidecar = new SidecarProcess(['run'], env);
+      cleanups.push(() => sidecar.kill('SIGKILL'));
+      const failed = await sidecar.waitForLog(
+        (l) => l.msg === 'cannot open the baseline database; detection continues from memory',
+      );
+      expect(JSON.stringify(failed)).toContain(
+        'cannot create the directory of the baseline database /proc/hourglass-nope/hourglass.db',
+      );
+      await sidecar.waitForLog((l) => l.msg === 'hourglass is running');
+      const up = await hourglass(['healthcheck'], env);
+      expect(up.code).toBe(0);
+      sidecar.kill('SIGTERM');
+      expect(await sidecar.exited).toBe(0);
+    },
+  );
+});
+
 describe('hourglass healthcheck', () => {
   it('follows the telemetry address of the config that run reads (HOURGLASS_CONFIG)', async () => {
     const dir = tempDir();

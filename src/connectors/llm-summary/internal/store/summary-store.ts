@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { makeDirsSync } from '../../../../component/make-dirs.js';
 import Database from 'better-sqlite3';
 
 /** One summary as kept for feedback and training: the exact prompt and what the model wrote. */
@@ -102,7 +102,7 @@ export class SummaryStore {
 
   constructor(path: string) {
     const file = resolve(path);
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirsSync(dirname(file));
     const db = new Database(file, { timeout: 5000 });
     try {
       db.pragma('journal_mode = WAL');

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import { makeDirsSync } from '../../../../component/make-dirs.js';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -103,7 +104,7 @@ function isCorruption(err: unknown): boolean {
 export function openDatabase(path: string, logger: Logger, now: number): Database.Database {
   const file = resolve(path);
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirsSync(dirname(file));
   } catch (err) {
     throw new StorageError(
       `cannot create the directory of the baseline database ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
