@@ -8,47 +8,39 @@ import { dirname, resolve } from 'node:path';
  * parent forever at 100% CPU); this fails with that level's error instead, which names the path.
  */
 export function makeDirsSync(dir: string): void {
-  for (const level of missingLevels(dir, existsSync)) {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.push(p);
+  for (const level of missing.reverse()) {
     try {
       mkdirSync(level);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throwUnlessExists(err);
     }
   }
 }
 
 /** The asynchronous `makeDirsSync`. */
 export async function makeDirs(dir: string): Promise<void> {
-  const exists = new Map<string, boolean>();
-  let p = resolve(dir);
-  for (;;) {
-    const found = await stat(p).then(
-      () => true,
-      () => false,
-    );
-    exists.set(p, found);
-    const up = dirname(p);
-    if (found || up === p) break;
-    p = up;
+  const missing: string[] = [];
+  for (let p = resolve(dir); !(await exists(p)) && dirname(p) !== p; p = dirname(p)) {
+    missing.push(p);
   }
-  for (const level of missingLevels(dir, (q) => exists.get(q) ?? true)) {
+  for (const level of missing.reverse()) {
     try {
       await mkdir(level);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throwUnlessExists(err);
     }
   }
 }
 
-/** The levels of `dir` that do not exist, outermost first. */
-function missingLevels(dir: string, exists: (path: string) => boolean): string[] {
-  const missing: string[] = [];
-  let p = resolve(dir);
-  while (!exists(p)) {
-    missing.push(p);
-    const up = dirname(p);
-    if (up === p) break;
-    p = up;
-  }
-  return missing.reverse();
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Another process (or store) may create a level in between: that is what was wanted. */
+function throwUnlessExists(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
 }

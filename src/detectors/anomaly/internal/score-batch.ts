@@ -94,7 +94,7 @@ export interface ScoredBatch {
  * A span that ends more than a day after the sidecar's clock has not ended: its timestamps are wrong
  * (a client clock days ahead, or an end of 2^64-1 ns, which OTLP/JSON accepts). It is forwarded as
  * it came, but neither scored nor learned: one such duration (years) in a young slot's mean and
- * variance would blind its cold-start thresholds until the window rolls. Counted, never logged.
+ * variance would blind its cold-start thresholds until the window rolls. Counted, logged once.
  */
 export const FUTURE_END_MS = 86_400_000;
 
