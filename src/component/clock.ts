@@ -15,13 +15,24 @@ export interface Timer {
   unref(): Timer;
 }
 
+/** The longest delay a Node timer takes (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay as a Node timer can wait it: longer ones are clamped to MAX_TIMER_MS (24.8 days), so
+ * that a setting of "1000h" waits long, not 1 ms. Every timer on a configured delay goes through it.
+ */
+export function timerMs(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    return wrap(setTimeout(fn, ms));
+    return wrap(setTimeout(fn, timerMs(ms)));
   },
   setInterval(fn, ms) {
-    return wrap(setInterval(fn, ms));
+    return wrap(setInterval(fn, timerMs(ms)));
   },
 };
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { ConfigError } from '../component/errors.js';
+import { ConfigError, errorMessage } from '../component/errors.js';
 import type { Config } from './config.js';
 import { substituteEnv } from './env.js';
 import { validateConfig, type FactoryResolver, type ValidateOptions } from './validate.js';
@@ -17,8 +17,19 @@ export function parseYamlText(text: string, source: string): unknown {
       }),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a bare ReferenceError on an alias bomb ("billion laughs"): "hourglass validate"
+    // ended as on a crash (exit 2) with a message naming neither the file nor what to change.
+    throw new ConfigError([
+      `${source}: its YAML aliases (*name) expand too far (${errorMessage(err)}); write the repeated values out, or refer to each anchor fewer times`,
+    ]);
+  }
 }
+
+// Each alias may expand to at most this many nodes of its anchor (the yaml library's own default).
+const MAX_ALIAS_COUNT = 100;
 
 /** Validates config text (YAML) as it would be at start-up. */
 export async function loadConfigText(

@@ -1,4 +1,5 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { timerMs } from '../component/clock.js';
 import type { Signal } from './signal.js';
 
 /**
@@ -143,14 +144,22 @@ const TIMEOUT_UNIT_MS: Record<string, number> = {
   n: 1e-6,
 };
 
-/** The longest delay a Node timer takes (about 24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * `grpc-timeout` (`5000m`, `30S`) in ms, or undefined when absent or malformed. The header allows
  * up to 99,999,999 hours; deadlines past what a timer can wait are clamped to it.
  */
 export function parseGrpcTimeout(value: string | undefined): number | undefined {
   const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
-  return m ? Math.min(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!, MAX_TIMER_MS) : undefined;
+  return m ? timerMs(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!) : undefined;
+}
+
+/**
+ * A deadline as a `grpc-timeout` value that every server reads as meant: in milliseconds (rounded
+ * up) while they fit the header's 8 digits (27.7 hours), else in whole seconds; and at most
+ * MAX_TIMER_MS (24.8 days), since grpc-js servers wrap a longer deadline to a negative one (`| 0`).
+ * A timeout of 1000h was sent as `3600000000m`: malformed, and read by grpc-js as `00000000m`.
+ */
+export function formatGrpcTimeout(ms: number): string {
+  const n = Math.ceil(ms);
+  return n <= 99_999_999 ? `${n}m` : `${Math.floor(timerMs(n) / 1000)}S`;
 }

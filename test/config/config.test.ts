@@ -92,6 +92,12 @@ describe('config loading', () => {
     expect(p[0]).toMatch(/syntax-error\.yaml:\d+:\d+: /);
   });
 
+  it('reports an alias bomb (billion laughs) as a problem of the file, not a crash', async () => {
+    expect(await problems('alias-bomb.yaml')).toEqual([
+      `${fixture('alias-bomb.yaml')}: its YAML aliases (*name) expand too far (Excessive alias count indicates a resource exhaustion attack); write the repeated values out, or refer to each anchor fewer times`,
+    ]);
+  });
+
   it('reports malformed env references', async () => {
     expect(await problems('bad-env.yaml')).toEqual([
       'receivers.otlp.protocols.grpc.endpoint: malformed reference "${env:}": write ${env:NAME} or ${env:NAME:-default}',

@@ -90,3 +90,16 @@ export async function expectPartialSuccessCounted({ exporter, h }: Made, sink: O
   expect(logs).toHaveLength(1);
   expect(logs[0]!.level).toBe(WARN);
 }
+
+/**
+ * The exporter was made with `timeout: 1000h`, past what a Node timer waits (2^31-1 ms), which
+ * fires such a timer after 1 ms: a 50 ms answer is taken at once, not cut and retried.
+ */
+export async function expectFarTimeoutWaited({ exporter, clock }: Made, sink: OtlpSink) {
+  sink.answerNext(1, { delayMs: 50 });
+  const retried = clock.timeoutsSet(1).then(() => 'retried');
+  const sent = exporter.consume(traceBatch(1)).then(() => 'sent');
+  expect(await Promise.race([sent, retried])).toBe('sent');
+  expect(clock.delays).toEqual([]);
+  expect(sink.requests).toHaveLength(1);
+}

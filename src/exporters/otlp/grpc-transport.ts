@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { timerMs } from '../../component/clock.js';
 import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
 import { clientTlsOptions } from '../../config/tls.js';
 import { gzipParts } from '../helper/compression.js';
@@ -9,6 +10,7 @@ import {
   GrpcStatus,
   decodeGrpcMessage,
   exportPath,
+  formatGrpcTimeout,
   framePrefix,
   readMessage,
 } from '../../otlp/grpc.js';
@@ -90,7 +92,7 @@ export class GrpcTransport implements ExportTransport {
           'content-type': 'application/grpc',
           te: 'trailers',
           'user-agent': 'hourglass-otlp-exporter',
-          'grpc-timeout': `${Math.ceil(timeoutMs)}m`,
+          'grpc-timeout': formatGrpcTimeout(timeoutMs),
           'grpc-accept-encoding': 'gzip,identity',
           ...(compressed ? { 'grpc-encoding': 'gzip' } : {}),
           ...this.metadata,
@@ -122,7 +124,7 @@ export class GrpcTransport implements ExportTransport {
             `DEADLINE_EXCEEDED: no answer within ${Math.ceil(timeoutMs)} ms`,
           ),
         );
-      }, timeoutMs);
+      }, timerMs(timeoutMs));
       stream.on('response', (h) => {
         headers = h;
         httpStatus = Number(h[':status']);
@@ -223,13 +225,13 @@ export class GrpcTransport implements ExportTransport {
       if (!keepalive.permit_without_stream && this.streams.size === 0) return;
       const deadline = setTimeout(
         () => session.destroy(new Error('keepalive ping timed out')),
-        keepalive.timeout,
+        timerMs(keepalive.timeout),
       );
       session.ping((err) => {
         clearTimeout(deadline);
         if (err) session.destroy(err);
       });
-    }, keepalive.time);
+    }, timerMs(keepalive.time));
     this.pingTimer.unref();
   }
 

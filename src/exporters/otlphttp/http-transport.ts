@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipParts } from '../helper/compression.js';
 import { Pool } from 'undici';
-import type { Clock } from '../../component/clock.js';
+import { timerMs, type Clock } from '../../component/clock.js';
 import { errorMessage } from '../../component/errors.js';
 import { partsOf, type OtlpBatch, type Signal } from '../../component/consumer.js';
 import { clientTlsOptions } from '../../config/tls.js';
@@ -76,7 +76,7 @@ export class HttpTransport implements ExportTransport {
     }
     let length = 0;
     for (const part of body) length += part.length;
-    const timeout = AbortSignal.timeout(attempt.timeoutMs);
+    const timeout = AbortSignal.timeout(timerMs(attempt.timeoutMs));
     const signal = AbortSignal.any([timeout, this.closing.signal]);
     try {
       const res = await this.pool.request({

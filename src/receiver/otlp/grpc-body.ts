@@ -1,4 +1,5 @@
 import type http2 from 'node:http2';
+import { timerMs } from '../../component/clock.js';
 import { GrpcStatus } from '../../otlp/grpc.js';
 import type { BodyHold } from './body-hold.js';
 import { answerFor, type Answer } from './status.js';
@@ -51,7 +52,7 @@ export function readGrpcBody(
                 `the request message did not arrive within read_timeout (${o.readTimeoutMs} ms)`,
               ),
             );
-          }, o.readTimeoutMs).unref()
+          }, timerMs(o.readTimeoutMs)).unref()
         : undefined;
     stream.on('data', (chunk: Buffer) => {
       if (done) return;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
+import { timerMs } from '../../component/clock.js';
 import { listen } from '../../net/listen.js';
 import { serverTlsOptions } from '../../config/tls.js';
 import {
@@ -164,7 +165,7 @@ export class OtlpGrpcServer {
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const session of this.sessions) session.close();
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, timerMs(graceMs)).unref());
     const drained =
       this.inFlight === 0
         ? Promise.resolve()

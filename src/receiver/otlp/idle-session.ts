@@ -1,4 +1,5 @@
 import type http2 from 'node:http2';
+import { timerMs } from '../../component/clock.js';
 import type { GrpcConfig } from './config.js';
 import type { ConnectionMetrics } from '../../net/connections.js';
 
@@ -47,6 +48,6 @@ export class IdleSession {
         this.connections.timedOut();
         this.session.destroy();
       }
-    }, ms).unref();
+    }, timerMs(ms)).unref();
   }
 }

@@ -9,6 +9,7 @@ import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, traceBatch } from '../batches.js';
 import {
   expectDroppedPermanently,
+  expectFarTimeoutWaited,
   expectPartialSuccessCounted,
   expectRecoveryFromRefused,
   expectRetriedAfter,
@@ -114,6 +115,11 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
     expect(bed.sink.requests).toHaveLength(3);
     expect(await h.metric('otelcol_exporter_send_failed_spans_total')).toBe(4);
     expect(h.logged('after retrying for max_elapsed_time')).toHaveLength(1);
+  });
+
+  it('takes a timeout past what a timer can wait (1000h) as a far deadline, in a valid grpc-timeout', async () => {
+    // Also: it was sent as grpc-timeout "3600000000m" (8 digits at most), read by grpc-js as 0.
+    await expectFarTimeoutWaited(await make({ timeout: '1000h' }), bed.sink);
   });
 
   it('sends headers as metadata, to the right service for each signal', async () => {

@@ -7,6 +7,7 @@ import type { SinkAnswer } from '../../helpers/otlp-sink.js';
 import { logsBatch, metricsBatch, spanIdsOf, traceBatch } from '../batches.js';
 import {
   expectDroppedPermanently,
+  expectFarTimeoutWaited,
   expectPartialSuccessCounted,
   expectRecoveryFromRefused,
   expectRetriedAfter,
@@ -98,6 +99,10 @@ describe('otlphttp exporter: what it does with each HTTP answer', () => {
     clock.advance(1000);
     await done;
     expect(bed.sink.requests).toHaveLength(2);
+  });
+
+  it('takes a timeout past what a timer can wait (1000h) as a far deadline', async () => {
+    await expectFarTimeoutWaited(await make({ timeout: '1000h' }), bed.sink);
   });
 
   it.each(['proto', 'json'])(

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import net from 'node:net';
+import { OTLPTraceExporter as GrpcTraces } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportPath, framePrefix } from '../../../src/otlp/grpc.js';
@@ -11,41 +12,44 @@ import { makeSpans, traceRequest } from '../../helpers/spans.js';
 /**
  * Connection limits and timeouts of both receivers, with short settings so that each takes a
  * fraction of a second: idle and silent connections are closed, slow bodies are cut, the cap on
- * connections refuses the surplus, and every one of these is counted.
+ * connections refuses the surplus, and every one of these is counted. A second sidecar has every
+ * timeout past what a Node timer waits.
  */
 const capture = captureExporterFactory();
 let sidecar: TestSidecar;
+let far: TestSidecar;
 const MAX = 6;
 
 beforeAll(async () => {
-  sidecar = await startTestSidecar(
-    `
+  sidecar = await startTestSidecar(sidecarYaml('300ms', '500ms'), { factories: [capture] });
+  far = await startTestSidecar(sidecarYaml('1000h', '1000h'), { factories: [capture] });
+});
+afterAll(() => Promise.all([sidecar?.shutdown(), far?.shutdown()]));
+
+/** Both protocols with `header` as read_header_timeout and the idle timeouts, `read` as read_timeout. */
+const sidecarYaml = (header: string, read: string) => `
 receivers:
   otlp:
     protocols:
       grpc:
         endpoint: 127.0.0.1:0
         max_connections: ${MAX}
-        read_header_timeout: 300ms
-        read_timeout: 500ms
-        keepalive: { server_parameters: { max_connection_idle: 300ms } }
+        read_header_timeout: ${header}
+        read_timeout: ${read}
+        keepalive: { server_parameters: { max_connection_idle: ${header} } }
       http:
         endpoint: 127.0.0.1:0
         max_connections: ${MAX}
-        read_header_timeout: 300ms
-        read_timeout: 500ms
-        idle_timeout: 300ms
+        read_header_timeout: ${header}
+        read_timeout: ${read}
+        idle_timeout: ${header}
 exporters:
   capture:
 service:
   pipelines:
     traces: { receivers: [otlp], exporters: [capture] }
   telemetry: { metrics: { level: none } }
-`,
-    { factories: [capture] },
-  );
-});
-afterAll(() => sidecar?.shutdown());
+`;
 
 const counter = (name: string, transport: string) =>
   metricValue(sidecar, `hourglass_receiver_${name}`, { transport });
@@ -142,8 +146,8 @@ describe('OTLP/HTTP connection limits', () => {
   });
 });
 
-function grpcSession(): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(`http://${sidecar.grpc}`);
+function grpcSession(address = sidecar.grpc): Promise<http2.ClientHttp2Session> {
+  const session = http2.connect(`http://${address}`);
   session.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     session.once('remoteSettings', () => resolve(session));
@@ -151,12 +155,16 @@ function grpcSession(): Promise<http2.ClientHttp2Session> {
   });
 }
 
-/** One Export call with the given body; resolves with the grpc-status and message. */
-function call(
+/**
+ * One Export call with the given body (its first 10 bytes `gapMs` before the rest, when given);
+ * resolves with the grpc-status and message.
+ */
+async function call(
   session: http2.ClientHttp2Session,
   body: Buffer,
   headers: http2.OutgoingHttpHeaders = {},
   end = true,
+  gapMs?: number,
 ): Promise<{ status: string | undefined; message: string | undefined }> {
   const stream = session.request({
     ':method': 'POST',
@@ -175,9 +183,16 @@ function call(
   stream.on('response', read);
   stream.on('trailers', read);
   stream.resume();
+  const closed = new Promise<void>((resolve) => stream.once('close', resolve));
+  if (gapMs !== undefined) {
+    stream.write(body.subarray(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    body = body.subarray(10);
+  }
   if (end) stream.end(body);
   else stream.write(body);
-  return new Promise((resolve) => stream.once('close', () => resolve({ status, message })));
+  await closed;
+  return { status, message };
 }
 
 const message = (bytes: Uint8Array, flag = 0) =>
@@ -244,5 +259,29 @@ describe('OTLP/gRPC connection limits', () => {
     expect((await call(session, message(traceRequest(1)))).status).toBe('0');
     await first;
     for (const s of [...silent, session]) s.destroy();
+  });
+});
+
+// Node fires a timer of more than 2^31-1 ms after 1 ms: with these settings at 1000h the gRPC
+// receiver closed every new connection and cancelled every call slower than a millisecond.
+describe('timeouts of 1000h: wait 24.8 days (the longest a timer waits), not 1 ms', () => {
+  it('serves the SDK exporters over gRPC and HTTP', async () => {
+    const grpcExport = new Promise<number>((resolve) =>
+      new GrpcTraces({ url: `http://${far.grpc}` }).export(makeSpans('cart', [{}]), (r) =>
+        resolve(r.code),
+      ),
+    );
+    expect(await grpcExport).toBe(0);
+    expect(await sdkExport(`http://${far.http}/v1/traces`)).toBe(0);
+  });
+
+  it('takes a gRPC message sent in two parts 50 ms apart, on a connection silent for 50 ms', async () => {
+    const session = await grpcSession(far.grpc);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await call(session, message(traceRequest(3)), {}, true, 50)).toEqual({
+      status: '0',
+      message: undefined,
+    });
+    session.destroy();
   });
 });
