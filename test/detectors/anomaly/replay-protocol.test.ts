@@ -141,6 +141,23 @@ describe('hourglass replay: inputs', () => {
     expect(() => readFaultList(path)).toThrow(`${path}: fault 1: needs inject_pod and inject_type`);
   });
 
+  it('reads an OTLP/JSON lines file of 140,000 requests', () => {
+    // Each request was passed as an argument to push(...list): past ~125,000 (a day of the file
+    // exporter's lines) "Maximum call stack size exceeded".
+    const N = 140_000;
+    const request = (i: number) => {
+      const id = (i + 1).toString(16).padStart(16, '0');
+      const start = BigInt(T0) * 1_000_000n + BigInt(i) * 1_000_000n;
+      const span = `{"traceId":"${id}${id}","spanId":"${id}","name":"op","startTimeUnixNano":"${start}","endTimeUnixNano":"${start + 5_000_000n}"}`;
+      return `{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`;
+    };
+    const lines = Array.from({ length: N }, (_, i) => request(i));
+    writeFileSync(join(dir, 'day.jsonl'), lines.join('\n'));
+    const s = readStream([join(dir, 'day.jsonl')]);
+    expect(s.requests).toHaveLength(N);
+    expect(s.table.count).toBe(N);
+  });
+
   it('reads overlapping CSV files once, quoted fields too, and sends spans grouped by resource', () => {
     const header =
       'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration';

@@ -272,6 +272,20 @@ describe('hourglass replay', () => {
     expect(restarted.incidents.map((v) => v.id)).toEqual(once.incidents.map((v) => v.id));
   });
 
+  it('with restartEveryMs finer than its clock (1 ns), restarts before each later request, and ends', async () => {
+    // It stepped to the next restart time 1 ns at a time: today's epoch milliseconds plus 1e-6
+    // is the same number, and the replay never ended.
+    const judged = writeCsv(join(dir, '09_05_trace.csv'), traffic(JUDGED, 20, new Random(7)));
+    const run = await replay({
+      config: anomalyProcessorSchema.parse({}),
+      files: [judged],
+      restartEveryMs: 1e-6,
+    });
+    expect(run.stream.requests.length).toBeGreaterThan(5);
+    const times = new Set(run.stream.requests.map((r) => r.at));
+    expect(run.restarts).toBe(times.size - 1);
+  });
+
   it('reads the OTLP/JSON lines the file exporter writes and writes the tagged spans the same way', async () => {
     const r = new Random(3);
     const spans = (from: number, n: number, slowAt = -1): SpanSpec[] =>

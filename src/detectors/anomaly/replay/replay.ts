@@ -265,7 +265,9 @@ async function play(
     const engine = shadowEngine(primary, settings, h.listener);
     return { name, engine, spanIncident: recordIncidents(engine, () => first), ...h };
   });
-  let restartAt = restartEvery > 0 ? requests[0]!.at + restartEvery : Number.POSITIVE_INFINITY;
+  // The first restart time after t (at least the next float: 1 ns added to epoch ms is nothing).
+  const after = (t: number) => t + Math.max(restartEvery, t * Number.EPSILON);
+  let restartAt = restartEvery > 0 ? after(requests[0]!.at) : Number.POSITIVE_INFINITY;
   let restarts = 0;
   try {
     for (const r of requests) {
@@ -276,7 +278,10 @@ async function play(
         await stop(processor);
         processor = await launch();
         restarts++;
-        while (restartAt <= r.at) restartAt += restartEvery;
+        // The next time on the restart grid after this request's, in one step: a loop of
+        // restartEvery steps ran for ever on --restart-every 1ns, and long on 1ms over months.
+        restartAt += (Math.floor((r.at - restartAt) / restartEvery) + 1) * restartEvery;
+        if (restartAt <= r.at) restartAt = after(r.at);
       }
       if (r.at > clock.now()) clock.set(r.at);
       await processor.detector.idle();
