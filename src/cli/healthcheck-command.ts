@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { timerMs } from '../component/clock.js';
 import type { TelemetryConfig } from '../config/config.js';
 import { hostAndPort, isWildcard } from '../config/addresses.js';
 import { parseDuration } from '../config/duration.js';
@@ -61,7 +62,7 @@ export async function healthcheckCommand(args: string[]): Promise<number> {
       : host;
   const url = `http://${probe}:${port}/readyz`;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timerMs(timeoutMs)) });
     await res.arrayBuffer();
     if (res.status === 200) {
       process.stdout.write(`${url}: ready\n`);

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { z } from 'zod';
 import { duration, hostPort, tlsServer } from '../../config/schema.js';
 import { defaultMaxConnections } from '../../net/connections.js';
@@ -13,12 +14,31 @@ const maxConnections = z
   .default(0)
   .transform((n) => (n === 0 ? defaultMaxConnections() : n));
 
+/**
+ * The largest body Node holds in one buffer (4 GiB on Node 20), which is also the most zlib can
+ * inflate to: with a larger limit every compressed request failed ("maxOutputLength is out of range").
+ */
+const MAX_BODY_BYTES = constants.MAX_LENGTH;
+const MIB = 1024 * 1024;
+
 const grpcSchema = z.strictObject({
   endpoint: hostPort('0.0.0.0:4317'),
   /** Largest message accepted, after decompression (the Collector's default is 4 MiB). */
-  max_recv_msg_size_mib: z.number().positive().default(4),
-  /** Calls open at once on one connection, advertised in HTTP/2 SETTINGS. */
-  max_concurrent_streams: z.number().int().positive().default(100),
+  max_recv_msg_size_mib: z
+    .number()
+    .positive()
+    .max(MAX_BODY_BYTES / MIB)
+    .default(4),
+  /**
+   * Calls open at once on one connection, advertised in HTTP/2 SETTINGS (a 32-bit field: a larger
+   * value made the first connection's SETTINGS throw, and the process exit).
+   */
+  max_concurrent_streams: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 32 - 1)
+    .default(100),
   max_connections: maxConnections,
   /** A new connection must open its first call (TLS handshake included) within this. */
   read_header_timeout: duration(10_000),
@@ -51,7 +71,8 @@ const httpSchema = z.strictObject({
     .number()
     .int()
     .positive()
-    .default(20 * 1024 * 1024),
+    .max(MAX_BODY_BYTES)
+    .default(20 * MIB),
   max_connections: maxConnections,
   /** A request's headers (on a new connection: its first bytes too) must arrive within this. */
   read_header_timeout: duration(10_000),

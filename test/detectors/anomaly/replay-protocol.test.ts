@@ -141,16 +141,41 @@ describe('hourglass replay: inputs', () => {
     expect(() => readFaultList(path)).toThrow(`${path}: fault 1: needs inject_pod and inject_type`);
   });
 
+  /** One OTLP/JSON request of one 5 ms span, `i` ms after T0. */
+  const request = (i: number) => {
+    const id = (i + 1).toString(16).padStart(16, '0');
+    const start = BigInt(T0) * 1_000_000n + BigInt(i) * 1_000_000n;
+    const span = `{"traceId":"${id}${id}","spanId":"${id}","name":"op","startTimeUnixNano":"${start}","endTimeUnixNano":"${start + 5_000_000n}"}`;
+    return `{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`;
+  };
+
+  it('refuses a shift that moves a span before 1970 or after 2262, naming where', () => {
+    // The times wrapped without a word: --shift 9999999h replayed 2022's spans in 1994.
+    const json = join(dir, 'one.jsonl');
+    writeFileSync(json, request(0));
+    const hour = 3_600_000_000_000n;
+    expect(() => readStream([json], 9_999_999n * hour)).toThrow(
+      `${json}: request 1: a span's time, moved by the shift, falls after 2262`,
+    );
+    expect(() => readStream([json], -500_000n * hour)).toThrow(
+      `${json}: request 1: a span's time, moved by the shift, falls before 1970`,
+    );
+    const csv = join(dir, '04_00_trace.csv');
+    writeFileSync(
+      csv,
+      'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n' +
+        `0af7651916cd43dd8448eb211c80319c,b7ad6b7169203331,root,${CART},GetCart,${BigInt(T0) * 1_000_000n},${BigInt(T0) * 1_000_000n + 5_000_000n},5000`,
+    );
+    expect(() => readStream([csv], 9_999_999n * hour)).toThrow(
+      `${csv}:2: a span's time, moved by the shift, falls after 2262`,
+    );
+    expect(readStream([json, csv], 168n * hour).table.count).toBe(2);
+  });
+
   it('reads an OTLP/JSON lines file of 140,000 requests', () => {
     // Each request was passed as an argument to push(...list): past ~125,000 (a day of the file
     // exporter's lines) "Maximum call stack size exceeded".
     const N = 140_000;
-    const request = (i: number) => {
-      const id = (i + 1).toString(16).padStart(16, '0');
-      const start = BigInt(T0) * 1_000_000n + BigInt(i) * 1_000_000n;
-      const span = `{"traceId":"${id}${id}","spanId":"${id}","name":"op","startTimeUnixNano":"${start}","endTimeUnixNano":"${start + 5_000_000n}"}`;
-      return `{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`;
-    };
     const lines = Array.from({ length: N }, (_, i) => request(i));
     writeFileSync(join(dir, 'day.jsonl'), lines.join('\n'));
     const s = readStream([join(dir, 'day.jsonl')]);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -566,5 +567,24 @@ describe('hourglass healthcheck', () => {
     });
     expect(r.stderr).toBe(`http://127.0.0.1:${port}/readyz: no answer (ECONNREFUSED)\n`);
     expect(r.code).toBe(1);
+  });
+
+  it('waits for a slow answer with --timeout 1000h (it gave up after 1 ms: a timer past 24.8 days)', async () => {
+    const server = http.createServer((_req, res) => {
+      setTimeout(() => res.end('{"status":"ready"}'), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const port = (server.address() as net.AddressInfo).port;
+    const r = await hourglass(['healthcheck', '--timeout', '1000h'], {
+      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+      HOURGLASS_TELEMETRY_ENDPOINT: `127.0.0.1:${port}`,
+      HOURGLASS_DATA_DIR: tempDir(),
+    });
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      0,
+      `http://127.0.0.1:${port}/readyz: ready\n`,
+      '',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { ID_BYTES, type SpanTable } from './span-table.js';
+import { ID_BYTES, shiftedNs, type SpanTable } from './span-table.js';
 
 /**
  * The trace CSV of the Nezha and TraStrainer datasets (IntelligentDDS), plain or gzipped:
@@ -72,7 +72,8 @@ export function readCsvSpans(path: string, into: SpanTable, shiftNs = 0n): numbe
         ? nanos(f[c.end], where, 'EndTimeUnixNano')
         : start + nanos(f[c.duration], where, 'Duration') * 1000n;
     if (end < start) throw new Error(`${where}: EndTimeUnixNano is before StartTimeUnixNano`);
-    into.push(start + shiftNs, end + shiftNs, ids, 0, f[c.name] ?? '', 0, {
+    const from = shiftedNs(start, shiftNs, where);
+    into.push(from, shiftedNs(end, shiftNs, where), ids, 0, f[c.name] ?? '', 0, {
       service,
       pod: pod || service,
     });

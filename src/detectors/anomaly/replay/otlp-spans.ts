@@ -4,7 +4,7 @@ import { validateRequest } from '../../../otlp/validate.js';
 import { readFixed64BigInt } from '../../../otlp/wire.js';
 import { readOtlpJsonFile } from '../backfill/otlp-json.js';
 import { KeyForm } from '../internal/key-form.js';
-import { ID_BYTES, type SpanTable } from './span-table.js';
+import { ID_BYTES, shiftedNs, type SpanTable } from './span-table.js';
 
 /** One request as replay plays it: spans `[first, first + count)` of the table, sent at `at`. */
 export interface PlayedRequest {
@@ -50,7 +50,8 @@ export function readOtlpSpans(
       for (let s = 0; s < layout.count; s++) {
         for (const f of [L_START_TIME, L_END_TIME]) {
           const p = d[s * L_STRIDE + f]!;
-          if (p >= 0) view.setBigUint64(p, readFixed64BigInt(bytes, p) + shiftNs, true);
+          if (p >= 0)
+            view.setBigUint64(p, shiftedNs(readFixed64BigInt(bytes, p), shiftNs, where), true);
         }
       }
     }

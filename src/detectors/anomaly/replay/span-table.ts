@@ -13,6 +13,21 @@ export interface ResourceInfo {
 /** Bytes of ids per span: trace id (16), span id (8), parent span id (8; zeros for a root). */
 export const ID_BYTES = 32;
 
+const LATEST_NS = 2n ** 63n - 1n; // 2262-04-11: the table's signed 64-bit columns
+
+/**
+ * A span's time `ns` moved by `shiftNs` (--shift): an error naming `where` when it falls before
+ * 1970 or after 2262, which the table and OTLP's unsigned nanoseconds would wrap without a word
+ * (--shift 9999999h replayed 2026's spans in 1998).
+ */
+export function shiftedNs(ns: bigint, shiftNs: bigint, where: string): bigint {
+  const t = ns + shiftNs;
+  if (t >= 0n && t <= LATEST_NS) return t;
+  const when = t < 0n ? 'before 1970' : 'after 2262';
+  const moved = shiftNs === 0n ? '' : ', moved by the shift,';
+  throw new Error(`${where}: a span's time${moved} falls ${when}`);
+}
+
 export class SpanTable {
   count = 0;
   startNs = new BigInt64Array(1024);
