@@ -18,8 +18,25 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../fleet.js';
+import { benchArgs } from '../lib/args.js';
 import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
+
+// No options: the settings are environment variables (an option given is refused, not ignored).
+benchArgs(
+  'bench',
+  `usage: [VARIABLE=VALUE ...] npm run bench
+
+The throughput benchmark: the built sidecar (dist/) against a load generator and a downstream,
+with and without detection (docs/performance.md). Set by environment variables:
+  BENCH_REPEATS=3          runs per figure (the median is printed)
+  BENCH_SECONDS=10         seconds measured per run
+  BENCH_TRANSPORTS=http/protobuf,grpc,http/json
+  BENCH_CPU_AT=SPANS       only the CPU of both pipelines at this fixed load (spans/s)
+  BENCH_FLEET=1            the fleet mode instead (bench/fleet.ts; BENCH_FLEET_SIZES=1,4,16,
+                           BENCH_FLEET_HOURS=6)`,
+  {},
+);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
