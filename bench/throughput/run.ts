@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../fleet.js';
 import { benchArgs } from '../lib/args.js';
+import { own } from '../lib/children.js';
 import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 
@@ -77,11 +78,13 @@ function freePort(): Promise<number> {
  * requests on schedule, not after the downstream's work).
  */
 function tsxFork(script: string, pin: string, nice = 0): ChildProcess {
-  return fork(join(ROOT, script), [], {
-    execPath: 'taskset',
-    execArgv: ['-c', pin, 'nice', '-n', String(nice), process.execPath, '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return own(
+    fork(join(ROOT, script), [], {
+      execPath: 'taskset',
+      execArgv: ['-c', pin, 'nice', '-n', String(nice), process.execPath, '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
 }
 
 function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
@@ -106,7 +109,8 @@ function peakRssMiB(pid: number): number {
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`the sidecar exited with ${child.exitCode}`);
+    const end = child.exitCode ?? child.signalCode;
+    if (end !== null) throw new Error(`the sidecar exited (${end}) before it was ready`);
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,
@@ -150,21 +154,23 @@ service:
 `;
   const file = join(dir, 'bench.yaml');
   writeFileSync(file, config);
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      SIDECAR_CORE,
-      process.execPath,
-      ...NODE_FLAGS,
-      join(ROOT, 'dist/cli.js'),
-      'run',
-      '--config',
-      file,
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+  const child = own(
+    spawn(
+      'taskset',
+      [
+        '-c',
+        SIDECAR_CORE,
+        process.execPath,
+        ...NODE_FLAGS,
+        join(ROOT, 'dist/cli.js'),
+        'run',
+        '--config',
+        file,
+      ],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    ),
   );
   await waitReady(`http://127.0.0.1:${telemetryPort}/readyz`, child);
   return {
