@@ -51,6 +51,18 @@ export function wholeNumberOption(script: string, name: string, text: string, mi
   return usageError(script, `--${name} "${text}" is not a whole number of at least ${min}`);
 }
 
+/**
+ * A whole-number environment variable a benchmark reads (`BENCH_SECONDS=10`), `fallback` when
+ * unset, at least `min`; anything else (`BENCH_SECONDS=10s`) names the variable and exits 2.
+ */
+export function envWholeNumber(script: string, name: string, fallback: number, min = 1): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (n >= min) return n;
+  return usageError(script, `${name}="${text}" is not a whole number of at least ${min}`);
+}
+
 /** A list of whole numbers, comma-separated (`--seeds 1,2,3`); anything else exits 2. */
 export function wholeNumbersOption(script: string, name: string, text: string): number[] {
   if (/^\d+(,\d+)*$/.test(text)) return text.split(',').map(Number);

@@ -18,7 +18,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../fleet.js';
-import { benchArgs } from '../lib/args.js';
+import { didYouMean } from '../../src/config/suggest.js';
+import { benchArgs, envWholeNumber, usageError } from '../lib/args.js';
 import { own } from '../lib/children.js';
 import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
@@ -40,11 +41,22 @@ with and without detection (docs/performance.md). Set by environment variables:
 );
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const TRANSPORTS = (process.env['BENCH_TRANSPORTS'] ?? 'http/protobuf,grpc,http/json').split(
-  ',',
-) as LoadSpec['transport'][];
+const REPEATS = envWholeNumber('bench', 'BENCH_REPEATS', 3);
+const SECONDS = envWholeNumber('bench', 'BENCH_SECONDS', 10);
+const TRANSPORTS = transports(process.env['BENCH_TRANSPORTS'] || 'http/protobuf,grpc,http/json');
+
+/** BENCH_TRANSPORTS: each one the load generator speaks, or the variable is named (exit 2). */
+function transports(text: string): LoadSpec['transport'][] {
+  const known = ['http/protobuf', 'grpc', 'http/json'];
+  const list = text.split(',');
+  const bad = list.find((t) => !known.includes(t));
+  if (bad === undefined) return list as LoadSpec['transport'][];
+  const hint = didYouMean(bad, known);
+  return usageError(
+    'bench',
+    `BENCH_TRANSPORTS: no transport "${bad}"${hint} (the transports: ${known.join(', ')})`,
+  );
+}
 const SIDECAR_CORE = '0';
 /** The flags `npm start` and the Dockerfile run the sidecar with (see docs/performance.md). */
 const NODE_FLAGS = ['--initial-old-space-size=128'];
@@ -469,6 +481,6 @@ async function cpuAtRate(spansPerSecond: number): Promise<void> {
   );
 }
 
-const cpuAt = Number(process.env['BENCH_CPU_AT'] ?? 0);
+const cpuAt = envWholeNumber('bench', 'BENCH_CPU_AT', 0, 0);
 if (process.env['BENCH_FLEET']) await runFleet();
 else await (cpuAt > 0 ? cpuAtRate(cpuAt) : main());

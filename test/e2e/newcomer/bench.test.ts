@@ -126,6 +126,29 @@ describe('the benchmarks, run by a newcomer', () => {
     }
   }, 60_000);
 
+  it.each([
+    ['BENCH_SECONDS', '10s', 'BENCH_SECONDS="10s" is not a whole number of at least 1'],
+    ['BENCH_REPEATS', '0', 'BENCH_REPEATS="0" is not a whole number of at least 1'],
+    ['BENCH_CPU_AT', 'lots', 'BENCH_CPU_AT="lots" is not a whole number of at least 0'],
+    [
+      'BENCH_TRANSPORTS',
+      'http/protobuf,grcp',
+      'BENCH_TRANSPORTS: no transport "grcp"; did you mean "grpc"? (the transports: http/protobuf, grpc, http/json)',
+    ],
+  ])(
+    '%s=%s: npm run bench names the variable and exits 2, before starting anything',
+    (name, value, message) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/throughput/run.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, [name]: value },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect([r.status, r.stderr]).toEqual([2, `npm run bench: ${message}\n`]);
+    },
+    60_000,
+  );
+
   it('npm run bench:scoring -- --help lists the variables it reads', async () => {
     const r = await npmRun('bench:scoring', '--help');
     expect(r.code).toBe(0);
