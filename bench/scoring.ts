@@ -25,7 +25,20 @@ import type { OtlpReceiver } from '../src/receiver/otlp/otlp-receiver.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
+import { benchArgs } from './lib/args.js';
 import { workload } from './lib/workload.js';
+
+// No options: the settings are environment variables (an option given is refused, not ignored).
+benchArgs(
+  'bench:scoring',
+  `usage: [VARIABLE=VALUE ...] npm run bench:scoring
+
+The anomaly processor's cost per span in process, and the whole sidecar with and without it.
+Set by environment variables:
+  BENCH_SECONDS=5          seconds per pipeline over OTLP/HTTP
+  BENCH_CLIENTS=4          concurrent keep-alive clients`,
+  {},
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'hourglass-bench-'));
 const now = Date.now();

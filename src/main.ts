@@ -100,6 +100,9 @@ export async function startFromConfig(
 /** A server that could not listen, named by the setting (and variable) to change. */
 function namedListenError(err: unknown, config: Config): unknown {
   if (!(err instanceof ListenError)) return err;
-  const setting = listenSetting(config, err.endpoint);
-  return setting === undefined ? err : new Error(`${err.message}: ${setting}`, { cause: err });
+  const named = listenSetting(config, err.endpoint);
+  if (named === undefined) return err;
+  // The address as the file has it when a set variable gave it: its value is never echoed.
+  const message = err.message.split(err.endpoint).join(named.shown);
+  return new Error(`${message}: ${named.setting}`, { cause: err });
 }

@@ -14,7 +14,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { anomalySettings, benchArgs, jsonOption } from '../lib/args.js';
+import {
+  anomalySettings,
+  benchArgs,
+  jsonOption,
+  positiveNumberOption,
+  usageError,
+  wholeNumberOption,
+  wholeNumbersOption,
+} from '../lib/args.js';
 import { runSeed, type SeedResult } from './play.js';
 import { figureTable, seedReport } from './report.js';
 import { figures, type Figure } from './score/figures.js';
@@ -46,30 +54,33 @@ against the simple detectors peers ship (bench/detection/README.md).
   },
 );
 
+// Every value is checked before anything is played: a bad one names its option.
+const SCRIPT = 'bench:detection';
+const seeds = wholeNumbersOption(SCRIPT, 'seeds', values.seeds ?? (values.quick ? '1' : '1,2,3'));
+const weeks = wholeNumberOption(
+  SCRIPT,
+  'weeks',
+  values.weeks ?? (values.rates || values.quick ? '3' : '5'),
+  1,
+);
+const warmupWeeks = wholeNumberOption(SCRIPT, 'warmup', values.warmup);
+const volume = positiveNumberOption(SCRIPT, 'volume', values.volume);
+if (weeks <= warmupWeeks) {
+  usageError(SCRIPT, `--weeks ${weeks} leaves nothing after --warmup ${warmupWeeks}: give more`);
+}
+
 if (values.rates) {
   const { runRates } = await import('./rates/run-rates.js');
-  await runRates(
-    (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number),
-    Number(values.weeks ?? 3),
-    Number(values.warmup),
-    values.out ?? 'bench/results/detection-rates.json',
-  );
+  await runRates(seeds, weeks, warmupWeeks, values.out ?? 'bench/results/detection-rates.json');
   process.exit(0);
 }
 
 // Validated before any seed is played (the simulator's hourglass adds its storage and flush).
-const settings =
-  values.set === undefined ? undefined : anomalySettings('bench:detection', values.set).json;
-const seeds = (values.seeds ?? (values.quick ? '1' : '1,2,3')).split(',').map(Number);
-const weeks = Number(values.weeks ?? (values.quick ? 3 : 5));
-const warmupWeeks = Number(values.warmup);
-const volume = Number(values.volume);
-if (seeds.some((s) => !Number.isInteger(s)) || !(weeks > warmupWeeks) || !(volume > 0)) {
-  console.error(
-    'usage: run.ts [--quick] [--seeds 1,2,3] [--weeks 5] [--warmup 2] [--volume 0.12] [--out FILE]',
-  );
-  process.exit(2);
-}
+const settings = values.set === undefined ? undefined : anomalySettings(SCRIPT, values.set).json;
+const incidentVariants =
+  values.incidents === undefined
+    ? undefined
+    : jsonOption<Record<string, Record<string, unknown>>>(SCRIPT, 'incidents', values.incidents);
 
 const results: { result: SeedResult; figures: Figure[] }[] = [];
 for (const seed of seeds) {
@@ -79,15 +90,7 @@ for (const seed of seeds) {
     warmupWeeks,
     volume,
     intervalMs: 10_000,
-    ...(values.incidents === undefined
-      ? {}
-      : {
-          incidentVariants: jsonOption<Record<string, Record<string, unknown>>>(
-            'bench:detection',
-            'incidents',
-            values.incidents,
-          ),
-        }),
+    ...(incidentVariants === undefined ? {} : { incidentVariants }),
     ...(settings === undefined ? {} : { hourglass: settings }),
     progress: (line) => console.error(line),
   });

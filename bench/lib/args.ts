@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { usageProblem } from '../../src/cli/args.js';
 import {
   anomalyProcessorSchema,
   type AnomalyProcessorConfig,
@@ -8,8 +9,10 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * A benchmark's command-line options, parsed as `node:util` parseArgs does, but as a newcomer
- * expects of a command: `--help` prints `usage` and the options, and exits 0; an unknown option
- * or a missing value says what was wrong and how to ask for help, and exits 2 (no stack trace).
+ * expects of a command (the CLI's messages, src/cli/args.ts): `--help` prints `usage` and the
+ * options, and exits 0; an unknown option (with the closest name), a missing value or an
+ * argument it does not take says what was wrong and how to ask for help, and exits 2 (no stack
+ * trace). A benchmark without options passes `{}`: it refuses any, rather than ignore them.
  */
 export function benchArgs<O extends Options>(
   script: string,
@@ -21,12 +24,56 @@ export function benchArgs<O extends Options>(
     console.log(`${usage.trim()}\n\noptions:\n${optionLines(options)}`);
     process.exit(0);
   }
+  const config = { args: [...argv], options };
   try {
-    return parseArgs({ args: [...argv], options }).values;
+    return parseArgs(config).values;
   } catch (e) {
-    console.error(`npm run ${script}: ${(e as Error).message} (npm run ${script} -- --help)`);
-    process.exit(2);
+    return usageError(
+      script,
+      usageProblem(config, e, `("npm run ${script} -- --help" lists the options)`),
+    );
   }
+}
+
+/** Says what was wrong with the command line, in one line, and exits 2. */
+export function usageError(script: string, problem: string): never {
+  console.error(`npm run ${script}: ${problem}`);
+  process.exit(2);
+}
+
+/**
+ * A whole-number option's value (`--weeks 5`), at least `min`; anything else (`--weeks x`) names
+ * the option and exits 2.
+ */
+export function wholeNumberOption(script: string, name: string, text: string, min = 0): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (n >= min) return n;
+  return usageError(script, `--${name} "${text}" is not a whole number of at least ${min}`);
+}
+
+/**
+ * A whole-number environment variable a benchmark reads (`BENCH_SECONDS=10`), `fallback` when
+ * unset, at least `min`; anything else (`BENCH_SECONDS=10s`) names the variable and exits 2.
+ */
+export function envWholeNumber(script: string, name: string, fallback: number, min = 1): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (n >= min) return n;
+  return usageError(script, `${name}="${text}" is not a whole number of at least ${min}`);
+}
+
+/** A list of whole numbers, comma-separated (`--seeds 1,2,3`); anything else exits 2. */
+export function wholeNumbersOption(script: string, name: string, text: string): number[] {
+  if (/^\d+(,\d+)*$/.test(text)) return text.split(',').map(Number);
+  return usageError(script, `--${name} "${text}" is not a list of whole numbers (e.g. 1,2,3)`);
+}
+
+/** A number option's value above 0 (`--volume 0.12`); anything else exits 2. */
+export function positiveNumberOption(script: string, name: string, text: string): number {
+  const n = text.trim() === '' ? NaN : Number(text);
+  if (n > 0 && Number.isFinite(n)) return n;
+  return usageError(script, `--${name} "${text}" is not a number above 0`);
 }
 
 function optionLines(options: Options): string {
@@ -44,8 +91,7 @@ export function jsonOption<T>(script: string, name: string, text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    console.error(`npm run ${script}: --${name} is not JSON: ${(e as Error).message}`);
-    process.exit(2);
+    return usageError(script, `--${name} is not JSON: ${(e as Error).message}`);
   }
 }
 
@@ -61,6 +107,5 @@ export function anomalySettings(
   const r = anomalyProcessorSchema.safeParse(json);
   if (r.success) return { json, config: r.data };
   const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  console.error(`npm run ${script}: --set is not valid anomaly settings: ${problems.join('; ')}`);
-  process.exit(2);
+  return usageError(script, `--set is not valid anomaly settings: ${problems.join('; ')}`);
 }

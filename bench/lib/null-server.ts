@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { own } from './children.js';
 
 export interface NullServer {
   readonly grpc: number;
@@ -15,10 +16,11 @@ export interface NullServer {
 export async function startNullServer(core?: string): Promise<NullServer> {
   const script = fileURLToPath(new URL('../null-otlp-server.ts', import.meta.url));
   const node = [process.execPath, '--import', 'tsx', script];
-  const child =
+  const child = own(
     core === undefined
       ? spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn('taskset', ['-c', core, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+      : spawn('taskset', ['-c', core, ...node], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the null server exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', resolve);

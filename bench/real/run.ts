@@ -21,7 +21,7 @@ import { formatScoring, markdownTable } from '../../src/detectors/anomaly/replay
 import { replay } from '../../src/detectors/anomaly/replay/replay.js';
 import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 import { runSeed } from '../detection/play.js';
-import { anomalySettings, benchArgs, jsonOption } from '../lib/args.js';
+import { anomalySettings, benchArgs, jsonOption, usageError } from '../lib/args.js';
 import { openingRule } from '../detection/score/incident-breakdown.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
@@ -68,21 +68,16 @@ const restartEveryMs = restartInterval(values['restart-every']);
 /** `--restart-every`, in ms (0: never restarted). */
 function restartInterval(text: string | undefined): number {
   const ms = text === undefined ? 0 : parseDuration(text);
-  if (ms === undefined) {
-    console.error(`npm run bench:real: --restart-every "${text}" is not a duration (e.g. 30m)`);
-    process.exit(2);
-  }
-  return ms;
+  if (ms !== undefined) return ms;
+  return usageError('bench:real', `--restart-every "${text}" is not a duration (e.g. 30m)`);
 }
 const data = resolve(values.data);
 const wanted = values.days?.split(',') ?? DAYS.map((d) => d.day);
 const days = DAYS.filter((d) => wanted.includes(d.day));
 const unknown = wanted.filter((w) => !DAYS.some((d) => d.day === w));
 if (unknown.length > 0) {
-  console.error(
-    `npm run bench:real: no such day: ${unknown.join(', ')} (the days: ${DAYS.map((d) => d.day).join(', ')})`,
-  );
-  process.exit(2);
+  const all = DAYS.map((d) => d.day).join(', ');
+  usageError('bench:real', `--days: no such day: ${unknown.join(', ')} (the days: ${all})`);
 }
 
 if (!existsSync(data)) {

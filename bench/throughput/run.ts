@@ -18,15 +18,45 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../fleet.js';
+import { didYouMean } from '../../src/config/suggest.js';
+import { benchArgs, envWholeNumber, usageError } from '../lib/args.js';
+import { own } from '../lib/children.js';
 import { startNullServer } from '../lib/null-server.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 
+// No options: the settings are environment variables (an option given is refused, not ignored).
+benchArgs(
+  'bench',
+  `usage: [VARIABLE=VALUE ...] npm run bench
+
+The throughput benchmark: the built sidecar (dist/) against a load generator and a downstream,
+with and without detection (docs/performance.md). Set by environment variables:
+  BENCH_REPEATS=3          runs per figure (the median is printed)
+  BENCH_SECONDS=10         seconds measured per run
+  BENCH_TRANSPORTS=http/protobuf,grpc,http/json
+  BENCH_CPU_AT=SPANS       only the CPU of both pipelines at this fixed load (spans/s)
+  BENCH_FLEET=1            the fleet mode instead (bench/fleet.ts; BENCH_FLEET_SIZES=1,4,16,
+                           BENCH_FLEET_HOURS=6)`,
+  {},
+);
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const TRANSPORTS = (process.env['BENCH_TRANSPORTS'] ?? 'http/protobuf,grpc,http/json').split(
-  ',',
-) as LoadSpec['transport'][];
+const REPEATS = envWholeNumber('bench', 'BENCH_REPEATS', 3);
+const SECONDS = envWholeNumber('bench', 'BENCH_SECONDS', 10);
+const TRANSPORTS = transports(process.env['BENCH_TRANSPORTS'] || 'http/protobuf,grpc,http/json');
+
+/** BENCH_TRANSPORTS: each one the load generator speaks, or the variable is named (exit 2). */
+function transports(text: string): LoadSpec['transport'][] {
+  const known = ['http/protobuf', 'grpc', 'http/json'];
+  const list = text.split(',');
+  const bad = list.find((t) => !known.includes(t));
+  if (bad === undefined) return list as LoadSpec['transport'][];
+  const hint = didYouMean(bad, known);
+  return usageError(
+    'bench',
+    `BENCH_TRANSPORTS: no transport "${bad}"${hint} (the transports: ${known.join(', ')})`,
+  );
+}
 const SIDECAR_CORE = '0';
 /** The flags `npm start` and the Dockerfile run the sidecar with (see docs/performance.md). */
 const NODE_FLAGS = ['--initial-old-space-size=128'];
@@ -60,11 +90,13 @@ function freePort(): Promise<number> {
  * requests on schedule, not after the downstream's work).
  */
 function tsxFork(script: string, pin: string, nice = 0): ChildProcess {
-  return fork(join(ROOT, script), [], {
-    execPath: 'taskset',
-    execArgv: ['-c', pin, 'nice', '-n', String(nice), process.execPath, '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return own(
+    fork(join(ROOT, script), [], {
+      execPath: 'taskset',
+      execArgv: ['-c', pin, 'nice', '-n', String(nice), process.execPath, '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
 }
 
 function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
@@ -89,7 +121,8 @@ function peakRssMiB(pid: number): number {
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`the sidecar exited with ${child.exitCode}`);
+    const end = child.exitCode ?? child.signalCode;
+    if (end !== null) throw new Error(`the sidecar exited (${end}) before it was ready`);
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,
@@ -133,21 +166,23 @@ service:
 `;
   const file = join(dir, 'bench.yaml');
   writeFileSync(file, config);
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      SIDECAR_CORE,
-      process.execPath,
-      ...NODE_FLAGS,
-      join(ROOT, 'dist/cli.js'),
-      'run',
-      '--config',
-      file,
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+  const child = own(
+    spawn(
+      'taskset',
+      [
+        '-c',
+        SIDECAR_CORE,
+        process.execPath,
+        ...NODE_FLAGS,
+        join(ROOT, 'dist/cli.js'),
+        'run',
+        '--config',
+        file,
+      ],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    ),
   );
   await waitReady(`http://127.0.0.1:${telemetryPort}/readyz`, child);
   return {
@@ -446,6 +481,6 @@ async function cpuAtRate(spansPerSecond: number): Promise<void> {
   );
 }
 
-const cpuAt = Number(process.env['BENCH_CPU_AT'] ?? 0);
+const cpuAt = envWholeNumber('bench', 'BENCH_CPU_AT', 0, 0);
 if (process.env['BENCH_FLEET']) await runFleet();
 else await (cpuAt > 0 ? cpuAtRate(cpuAt) : main());

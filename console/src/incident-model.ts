@@ -9,6 +9,8 @@
  * Each answers 404 when no incidents component is configured.
  */
 
+import { count, ratio, time } from './format.js';
+
 export interface Incident {
   readonly id: string;
   readonly status: 'open' | 'resolved' | string;
@@ -21,6 +23,16 @@ export interface Incident {
    * (`hold_while_slower`), `recovered`, `spans_stopped` or `max_hold`. Absent from older servers.
    */
   readonly resolution?: 'quiet' | 'recovered' | 'spans_stopped' | 'max_hold' | string | null;
+  /**
+   * Set while it is held open past its quiet period because its origin is still slower
+   * (`hold_while_slower`): since its last slow tag, how many spans of its origin were read, and
+   * how many times slower than usual they are (null before the first). Absent from older servers.
+   */
+  readonly held?: {
+    readonly since: string;
+    readonly readings: number;
+    readonly slower_by: number | null;
+  } | null;
   /** Where the time was lost: a service's operation, or a call edge to `peer_service`. */
   readonly origin: {
     readonly service: string;
@@ -91,4 +103,22 @@ export function resolutionOf(i: Incident): ResolutionText | undefined {
   if (i.status !== 'resolved') return undefined;
   const r = i.resolution ?? 'quiet';
   return Object.hasOwn(RESOLUTIONS, r) ? RESOLUTIONS[r] : { label: r, text: `Resolved: ${r}.` };
+}
+
+/**
+ * Whether an open incident is held past its quiet period, as on-call reads it: a few words for
+ * lists (`held: 2.3x slower`), a sentence for the page; undefined when it is not held.
+ */
+export function heldOf(i: Incident): ResolutionText | undefined {
+  const h = i.held;
+  if (i.status !== 'open' || !h) return undefined;
+  const slower = h.slower_by === null ? 'still slower' : `${ratio(h.slower_by)} slower`;
+  const read =
+    h.slower_by === null
+      ? 'its spans since then are being read'
+      : `${count(h.readings)} of its spans read since then`;
+  return {
+    label: `held: ${slower}`,
+    text: `Its quiet period has passed since its last slow tag (${time(h.since)}), but its origin is ${slower} than usual (${read}). It resolves once its origin is back to its usual speed, sends no spans for its quiet period, or has been held for max_hold.`,
+  };
 }

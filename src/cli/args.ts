@@ -11,14 +11,18 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
   try {
     return parseArgs(config);
   } catch (err) {
-    throw new Error(usageProblem(command, config, err), { cause: err });
+    const help = `("hourglass ${command} --help" lists the options)`;
+    throw new Error(usageProblem(config, err, help), { cause: err });
   }
 }
 
-function usageProblem(command: string, config: ParseArgsConfig, err: unknown): string {
+/**
+ * What a `parseArgs` error means for the one who typed the command, in one line ending with
+ * `help` (where the options are listed); the benchmarks' options (bench/lib/args.ts) say it too.
+ */
+export function usageProblem(config: ParseArgsConfig, err: unknown, help: string): string {
   const { code, message } = err as { code?: string; message: string };
   const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
-  const help = `("hourglass ${command} --help" lists the options)`;
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const names = Object.keys(config.options ?? {}).map((n) => `--${n}`);
@@ -31,9 +35,14 @@ function usageProblem(command: string, config: ParseArgsConfig, err: unknown): s
         : `unexpected argument "${quoted}" ${help}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const option = /--[\w-]+/.exec(message)?.[0];
-      return option !== undefined && message.endsWith('argument missing')
-        ? `${option} needs a value ${help}`
-        : `${message} ${help}`;
+      if (option !== undefined && message.endsWith('argument missing')) {
+        return `${option} needs a value ${help}`;
+      }
+      // `--volume -1`: Node's three lines, in one.
+      if (option !== undefined && message.includes('ambiguous')) {
+        return `${option} is followed by an option, not its value; for a value starting with "-", write ${option}=VALUE ${help}`;
+      }
+      return `${message} ${help}`;
     }
     default:
       return message;

@@ -8,6 +8,7 @@ import {
   type HostIdentity,
 } from './addresses.js';
 import type { EnvOrigins } from './env.js';
+import { shownFor } from './env-problems.js';
 
 /** What the address checks look at: the components that will run, and the telemetry endpoint. */
 export interface AddressCheckInput {
@@ -22,6 +23,8 @@ export interface AddressCheckInput {
 interface Listening {
   readonly path: string;
   readonly address: string;
+  /** How messages show the address: as written in the file when a set variable gave it. */
+  readonly shown: string;
   readonly host: string;
   readonly port: number;
   /** `receiver`, `extension`, `telemetry`: what a client sending there would reach. */
@@ -45,14 +48,15 @@ export async function checkAddresses(
   identity: HostIdentity,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const listening = listeners(input);
+  const shown = shownFor(origins);
+  const listening = listeners(input, origins);
   for (let i = 0; i < listening.length; i++) {
     for (let j = 0; j < i; j++) {
       const a = listening[i]!;
       const b = listening[j]!;
       if (a.port === 0 || a.port !== b.port || !overlap(a.host, b.host)) continue;
       problems.push(
-        `${a.path}: ${a.address} is also where ${b.path} listens (${b.address}): two servers cannot listen on one address; give one of them another port${hint(origins, a.path)}`,
+        `${a.path}: ${a.shown} is also where ${b.path} listens (${b.shown}): two servers cannot listen on one address; give one of them another port${a.shown === a.address ? hint(origins, a.path) : ''}`,
       );
     }
   }
@@ -75,7 +79,11 @@ export async function checkAddresses(
           if (l.port === 0 || l.port !== target.port) continue;
           if (!(await here(target.host)) || !(await here(l.host))) continue;
           seen.add(path);
-          problems.push(loopMessage(path, target, l) + hint(origins, path));
+          // A set variable's value is never echoed: the setting is shown as written, naming it.
+          const written = shown(path);
+          problems.push(
+            loopMessage(path, written, target, l) + (written ? '' : hint(origins, path)),
+          );
           break;
         }
       }
@@ -84,12 +92,19 @@ export async function checkAddresses(
   return problems;
 }
 
-function loopMessage(path: string, target: { host: string; port: number }, l: Listening): string {
-  const to = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+/** `shownTarget`: how to show the exporter's setting when a set variable gave it (not its value). */
+function loopMessage(
+  path: string,
+  shownTarget: string | undefined,
+  target: { host: string; port: number },
+  l: Listening,
+): string {
+  const to =
+    shownTarget ?? `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   const what =
     l.kind === 'receiver'
-      ? `this process's own receiver (${l.path} listens on ${l.address}): the data would come back in and loop forever`
-      : `this process's own ${l.kind === 'telemetry' ? 'telemetry endpoint' : 'extension'} (${l.path} listens on ${l.address}), not an OTLP server`;
+      ? `this process's own receiver (${l.path} listens on ${l.shown}): the data would come back in and loop forever`
+      : `this process's own ${l.kind === 'telemetry' ? 'telemetry endpoint' : 'extension'} (${l.path} listens on ${l.shown}), not an OTLP server`;
   return `${path}: sends to ${to}, which is ${what}; point it at the backend (Jaeger, a Collector) instead`;
 }
 
@@ -106,24 +121,35 @@ function hint(origins: EnvOrigins, path: string): string {
 /**
  * The setting that makes a server of this process listen on `address`, with the variable that
  * decides it (`service.telemetry.metrics.address (set by HOURGLASS_TELEMETRY_ENDPOINT)`): a
- * server that cannot listen at start-up is named by what to change.
+ * server that cannot listen at start-up is named by what to change. `shown`: how to show the
+ * address in the message (as written in the file, when a set variable gave it: never its value).
  */
-export function listenSetting(config: Config, address: string): string | undefined {
-  const l = listeners({
-    ...config,
-    pipelines: config.service.pipelines,
-    serviceExtensions: config.service.extensions,
-    telemetry: config.service.telemetry,
-  }).find((x) => x.address === address);
-  return l === undefined ? undefined : `${l.path}${hint(config.env, l.path)}`;
+export function listenSetting(
+  config: Config,
+  address: string,
+): { setting: string; shown: string } | undefined {
+  const l = listeners(
+    {
+      ...config,
+      pipelines: config.service.pipelines,
+      serviceExtensions: config.service.extensions,
+      telemetry: config.service.telemetry,
+    },
+    config.env,
+  ).find((x) => x.address === address);
+  return l === undefined
+    ? undefined
+    : { setting: `${l.path}${hint(config.env, l.path)}`, shown: l.shown };
 }
 
-function listeners(input: AddressCheckInput): Listening[] {
+function listeners(input: AddressCheckInput, origins: EnvOrigins): Listening[] {
   const out: Listening[] = [];
+  const shown = shownFor(origins);
   const add = (prefix: string, kind: string, list: readonly AddressSetting[]) => {
     for (const { setting, address } of list) {
       const hp = hostAndPort(address);
-      if (hp) out.push({ path: `${prefix}.${setting}`, address, ...hp, kind });
+      const path = `${prefix}.${setting}`;
+      if (hp) out.push({ path, address, shown: shown(path) ?? address, ...hp, kind });
     }
   };
   const used = new Set(input.pipelines.flatMap((p) => p.receivers));

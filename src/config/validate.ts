@@ -104,7 +104,8 @@ export async function validateConfig(
   } = validateService(top['service'], sections, problems, invalid, shown);
 
   const explained = explainEnvProblems(problems, origins);
-  // These name addresses (host:port), never raw values, and their own variables.
+  // These name addresses (host:port) and their own variables; an address a set variable gave is
+  // shown as written in the file (`shownFor`), never its value.
   explained.push(
     ...(await checkAddresses(
       { ...sections, pipelines, serviceExtensions, telemetry },

@@ -115,10 +115,34 @@ service:
     expect(await problems(yaml)).toEqual([
       `exporters.otlp/jaeger.endpoint: sends to localhost:4317, ${LOOP_GRPC} (the default of \${env:JAEGER_OTLP_ENDPOINT}, which is not set: set JAEGER_OTLP_ENDPOINT to change it)`,
     ]);
+    // A set variable's value is never echoed (it may be a secret): the message names it.
     expect(await problems(yaml, { JAEGER_OTLP_ENDPOINT: '127.0.0.1:4317' })).toEqual([
-      `exporters.otlp/jaeger.endpoint: sends to 127.0.0.1:4317, ${LOOP_GRPC} (set by JAEGER_OTLP_ENDPOINT)`,
+      `exporters.otlp/jaeger.endpoint: sends to the value of \${env:JAEGER_OTLP_ENDPOINT}, ${LOOP_GRPC}`,
     ]);
     expect(await problems(yaml, { JAEGER_OTLP_ENDPOINT: 'jaeger:4317' })).toEqual([]);
+  });
+
+  it('never echoes a set variable embedded in a longer value: shows the value as written', async () => {
+    const found = await problems(
+      `
+receivers:
+  otlp: { protocols: { grpc: { endpoint: 0.0.0.0:4317 }, http: { endpoint: "\${env:HOST}:4318" } } }
+  otlp/b: { protocols: { grpc: { endpoint: "\${env:HOST}:4317" } } }
+exporters:
+  otlp: { endpoint: "http://\${env:HOST}:4317", tls: { insecure: true } }
+  otlphttp: { endpoint: "http://127.0.0.1:4318" }
+service:
+  pipelines: { traces: { receivers: [otlp, otlp/b], exporters: [otlp, otlphttp] } }
+  telemetry: { metrics: { address: 127.0.0.1:0 } }
+`,
+      { HOST: 'myhost' },
+    );
+    expect(found).toEqual([
+      'receivers.otlp/b.protocols.grpc.endpoint: "${env:HOST}:4317" is also where receivers.otlp.protocols.grpc.endpoint listens (0.0.0.0:4317): two servers cannot listen on one address; give one of them another port',
+      `exporters.otlp.endpoint: sends to "http://\${env:HOST}:4317", ${LOOP_GRPC}`,
+      `exporters.otlphttp.endpoint: sends to 127.0.0.1:4318, ${LOOP_HTTP.replace('0.0.0.0:4318', '"${env:HOST}:4318"')}`,
+    ]);
+    expect(found.join('\n')).not.toContain('myhost');
   });
 
   it('a receiver bound to one interface still counts: every name of this host is the same host', async () => {

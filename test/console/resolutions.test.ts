@@ -20,6 +20,7 @@ interface Incident {
   id: string;
   status: string;
   resolution: string | null;
+  held: { since: string; readings: number; slower_by: number | null } | null;
 }
 
 /**
@@ -37,6 +38,8 @@ describe('the console shows why an incident resolved', () => {
   let n = 0;
   /** Incident id by how it ended, and the one left open. */
   const ids: Record<string, string> = {};
+  /** When the open one was opened (by its only tags). */
+  let openedAt = 0;
 
   /** `count` checkouts from now, one per 100 ms; the payments call takes `paymentsMs`. */
   const traffic = (count: number, paymentsMs: number) => {
@@ -115,7 +118,8 @@ describe('the console shows why an incident resolved', () => {
     await traffic(1, 50);
     clock.advance(30_000);
     await resolvedAs(id, 'max_hold');
-    // And one still open.
+    // And one still open (held, in the last case).
+    openedAt = clock.now();
     ids['open'] = await fault();
   }, 60_000);
 
@@ -167,5 +171,61 @@ describe('the console shows why an incident resolved', () => {
     expect(await page.textContent('.incident-head')).toContain('open for');
     expect(await page.locator('.resolution').count()).toBe(0);
     await page.close();
+  });
+
+  it('an open incident held past its quiet period says so: its JSON, the stream, the list, its page', async () => {
+    const id = ids['open']!;
+    // Not held yet: open within its quiet period; nor is any resolved one.
+    expect(await api<Incident>(`/api/v1/incidents/${id}`)).toMatchObject({ held: null });
+    expect(await api<Incident>(`/api/v1/incidents/${ids['max_hold']!}`)).toMatchObject({
+      held: null,
+    });
+    const ctl = new AbortController();
+    const stream = (await fetch(`${admin}/api/v1/incidents/stream`, { signal: ctl.signal })).body!;
+    const reader = stream.getReader();
+    let text = '';
+    const events = async (until: (events: Incident[]) => boolean): Promise<Incident[]> => {
+      for (;;) {
+        const parsed = text
+          .split('\n\n')
+          .flatMap((e) => e.split('\n').filter((l) => l.startsWith('data: ')))
+          .map((l) => JSON.parse(l.slice(6)) as Incident);
+        if (until(parsed)) return parsed;
+        const { value, done } = await reader.read();
+        if (done) return parsed;
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await held(id);
+    const since = new Date(openedAt).toISOString();
+    const v = await api<Incident>(`/api/v1/incidents/${id}`);
+    expect(v).toMatchObject({ status: 'open', resolution: null, held: { since, readings: 1 } });
+    expect(v.held!.slower_by).toBeGreaterThan(0);
+    // The stream says so too (an `updated` event).
+    const streamed = await events((es) => es.some((e) => e.id === id && e.held !== null));
+    expect(streamed.find((e) => e.id === id && e.held !== null)).toMatchObject({
+      change: 'updated',
+      held: { since },
+    });
+    ctl.abort();
+
+    const slower = `${v.held!.slower_by!.toFixed(1)}x slower`;
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems = watchProblems(page);
+    await page.goto(`${admin}/#/incidents?status=all`);
+    const cell = page.locator(`tr[data-incident="${id}"] td[data-label="Status"]`);
+    await cell.waitFor();
+    // `open for …`: how long by the browser's clock, not the sidecar's hand-driven one.
+    const status = (await cell.textContent())?.trim();
+    expect(status).toMatch(/^open for \d+ (min|h)/);
+    expect(status?.endsWith(`, held: ${slower}`)).toBe(true);
+    await page.goto(`${admin}/#/incidents/${id}`);
+    await page.waitForSelector('article.incident .held');
+    const words = await page.textContent('.held');
+    expect(words).toMatch(/^Held open\. Its quiet period has passed since its last slow tag \(/);
+    expect(words).toContain(`its origin is ${slower} than usual (1 of its spans read since then)`);
+    expect(await page.locator('.resolution').count()).toBe(0);
+    await page.close();
+    expect(problems.errors).toEqual([]);
   });
 });

@@ -1,12 +1,13 @@
 import { span, time } from '../format.js';
 import { html } from '../html.js';
-import { listOf, originText, resolutionOf, type Incident } from '../incident-model.js';
+import { heldOf, listOf, originText, resolutionOf, type Incident } from '../incident-model.js';
 import { href } from '../router.js';
 import { SeverityBadge } from '../severity.js';
 
-/** `open for 4 min`, `resolved: recovered`. */
+/** `open for 4 min`, `open for 9 min, held: 2.3x slower`, `resolved: recovered`. */
 function statusText(i: Incident): string {
-  if (i.status === 'open') return `open for ${span(i.opened_at)}`;
+  const held = heldOf(i);
+  if (i.status === 'open') return `open for ${span(i.opened_at)}${held ? `, ${held.label}` : ''}`;
   const why = resolutionOf(i);
   return why ? `${i.status}: ${why.label}` : i.status;
 }

@@ -1,6 +1,13 @@
 import { count, span, time } from '../format.js';
 import { html } from '../html.js';
-import { INCIDENTS, listOf, originText, resolutionOf, type Incident } from '../incident-model.js';
+import {
+  heldOf,
+  INCIDENTS,
+  listOf,
+  originText,
+  resolutionOf,
+  type Incident,
+} from '../incident-model.js';
 import { href } from '../router.js';
 import { SeverityBadge } from '../severity.js';
 import { useApi } from '../use-api.js';
@@ -11,6 +18,7 @@ import { SeverityTimeline } from './severity-timeline.js';
 function Detail({ i }: { i: Incident }) {
   const traces = listOf(i.sample_traces);
   const why = resolutionOf(i);
+  const held = heldOf(i);
   return html`<article class="incident">
     <header class="incident-head">
       <${SeverityBadge} severity=${i.severity} />
@@ -22,6 +30,7 @@ function Detail({ i }: { i: Incident }) {
       <span class="incident-id">id <code>${i.id}</code></span>
     </header>
     ${why && html`<p class="resolution"><strong>${`Resolved: ${why.label}.`}</strong>${` ${why.text}`}</p>`}
+    ${held && html`<p class="held"><strong>Held open.</strong>${` ${held.text}`}</p>`}
     <h2>Origin</h2>
     <p class="origin">${originText(i.origin)}</p>
     <h2>Severity over time</h2>

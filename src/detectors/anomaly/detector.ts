@@ -623,7 +623,7 @@ export class AnomalyDetector {
     let samples = 0;
     for (const k of this.model.keys()) {
       for (const r of k.pending) samples += r.m.count;
-      k.pending = [];
+      k.clearPending();
     }
     this.metrics.droppedItems('learning', samples);
   }

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/component/consumer.js';
@@ -318,6 +319,45 @@ describe('threshold recalculation', () => {
     expect(key.tenfold).toEqual({ beyond: 1, total: 1500, capped: false });
     expect(key.thr[at + SEV3]!).toBeLessThanOrEqual(10 * key.thr[at + THR_P50]!);
     expect(await severity()).toBe('SEV3');
+  });
+
+  it("keeps in a key's 10x count the spans it learned while a recalculation worked through the keys before it", async () => {
+    const monday = Date.UTC(2026, 0, 12);
+    const clock = new FakeClock(monday + 12 * H);
+    const entry = await start(clock, { recalculation: { enabled: false } });
+    const detector = detectorOf(f.sidecar!);
+    const r = new Random(41);
+    const spans = (name: string, startMs: number, n: number): SpanSpec[] =>
+      Array.from({ length: n }, (_, i) => ({
+        name,
+        startMs: startMs + i * 1000,
+        durationMs: wholeNanos(r.latency(20, 0.2)),
+      }));
+    // Two keys, GET /a first (the recalculation's first), each counted by a recalculation.
+    await send(entry, spans('GET /a', monday + 9 * H, 300));
+    await send(entry, spans('GET /b', monday + 9 * H, 300));
+    await detector.recalculate();
+    await detector.idle();
+    const [a, b] = ['GET /a', 'GET /b'].map((op) => detector.model.get('checkout', op, 2)!);
+    expect(b!.tenfold).toEqual({ beyond: 0, total: 300, capped: false });
+    // The next one writes what they learned, then yields to traffic between keys: once GET /a
+    // has its thresholds, GET /b learns 100 spans before its turn (no timer runs: the clock stands).
+    const [aThresholds, bThresholds] = [a!.thr, b!.thr];
+    const running = detector.recalculate();
+    while (a!.thr === aThresholds) await setImmediate();
+    await send(entry, spans('GET /b', monday + 10 * H, 100));
+    expect(b!.thr).toBe(bThresholds);
+    expect(b!.tenfold!.total).toBe(400);
+    await running;
+    expect(b!.thr).not.toBe(bThresholds);
+    // Its count is the stored window's and what it learned since (before the fix: 300).
+    expect(b!.count()).toBe(400);
+    expect(b!.tenfold).toEqual({ beyond: 0, total: 400, capped: false });
+    // Written at the next flush, the count is as the next recalculation reads it.
+    clock.advance(10_000);
+    await detector.idle();
+    await detector.recalculate();
+    expect(b!.tenfold).toEqual({ beyond: 0, total: 400, capped: false });
   });
 
   it('picks up thresholds recalculated by another process at its next flush', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import {
   writeNezhaCsv,
 } from '../../detectors/helpers/nezha-csv.js';
 import { Random } from '../../detectors/helpers/random.js';
-import { npm } from '../../helpers/process.js';
+import { npm, ROOT } from '../../helpers/process.js';
 
 /**
  * The benchmarks' npm scripts as a newcomer first runs them: `--help` says how to use them, a
@@ -34,25 +35,126 @@ describe('the benchmarks, run by a newcomer', () => {
     60_000,
   );
 
+  const HELP = (script: string) => `("npm run ${script} -- --help" lists the options)`;
   it.each([
-    ['bench:real', ['--bogus'], "npm run bench:real: Unknown option '--bogus'"],
-    ['bench:real', ['--incidents'], "Option '--incidents <value>' argument missing"],
-    ['bench:real', ['--days', '2021-01-01'], 'no such day: 2021-01-01 (the days: 2022-08-22'],
-    ['bench:real', ['--set', '{'], '--set is not JSON'],
-    ['bench:real', ['--set', '{"window":5}'], 'not valid anomaly settings: (root): Unrecognized'],
-    ['bench:real', ['--restart-every', 'often'], '--restart-every "often" is not a duration'],
-    ['bench:detection', ['--set', '{'], 'npm run bench:detection: --set is not JSON'],
-    ['bench:detection', ['--set', '{"window":5}'], 'bench:detection: --set is not valid anomaly'],
+    ['bench:real', ['--bogus'], `unknown option --bogus ${HELP('bench:real')}`],
+    [
+      'bench:real',
+      ['--dayz', 'x'],
+      `unknown option --dayz; did you mean "--days"? ${HELP('bench:real')}`,
+    ],
+    ['bench:real', ['--incidents'], `--incidents needs a value ${HELP('bench:real')}`],
+    [
+      'bench:real',
+      ['--days', '2021-01-01'],
+      '--days: no such day: 2021-01-01 (the days: 2022-08-22, 2022-08-23, 2023-01-29)',
+    ],
+    ['bench:real', ['--set', '{'], /^--set is not JSON: /],
+    [
+      'bench:real',
+      ['--set', '{"window":5}'],
+      /^--set is not valid anomaly settings: \(root\): Unrecognized/,
+    ],
+    [
+      'bench:real',
+      ['--restart-every', 'often'],
+      '--restart-every "often" is not a duration (e.g. 30m)',
+    ],
+    ['bench:real', ['stray'], `unexpected argument "stray" ${HELP('bench:real')}`],
+    [
+      'bench:detection',
+      ['--sedes', '1'],
+      `unknown option --sedes; did you mean "--seeds"? ${HELP('bench:detection')}`,
+    ],
+    [
+      'bench:detection',
+      ['--seeds', 'x'],
+      '--seeds "x" is not a list of whole numbers (e.g. 1,2,3)',
+    ],
+    [
+      'bench:detection',
+      ['--rates', '--seeds', '1,x'],
+      '--seeds "1,x" is not a list of whole numbers (e.g. 1,2,3)',
+    ],
+    ['bench:detection', ['--weeks', '5w'], '--weeks "5w" is not a whole number of at least 1'],
+    ['bench:detection', ['--weeks', '2'], '--weeks 2 leaves nothing after --warmup 2: give more'],
+    ['bench:detection', ['--volume', 'lots'], '--volume "lots" is not a number above 0'],
+    [
+      'bench:detection',
+      ['--volume', '-1'],
+      `--volume is followed by an option, not its value; for a value starting with "-", write --volume=VALUE ${HELP('bench:detection')}`,
+    ],
+    ['bench:detection', ['--set', '{'], /^--set is not JSON: /],
+    ['bench:detection', ['--set', '{"window":5}'], /^--set is not valid anomaly settings: /],
+    ['bench:scoring', ['--seconds', '3'], `unknown option --seconds ${HELP('bench:scoring')}`],
   ])(
-    'npm run %s -- %j says what was wrong and exits 2',
+    'npm run %s -- %j says what was wrong in one line naming the option, and exits 2',
     async (script, args, message) => {
       const r = await npmRun(script, ...args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(message);
-      expect(r.stderr).not.toMatch(/^\s+at /m);
+      const [line, ...more] = r.stderr.split('\n');
+      expect(more).toEqual(['']);
+      expect(line!.startsWith(`npm run ${script}: `)).toBe(true);
+      const problem = line!.slice(`npm run ${script}: `.length);
+      if (typeof message === 'string') expect(problem).toBe(message);
+      else expect(problem).toMatch(message);
     },
     60_000,
   );
+
+  it('npm run bench -- --bogus is refused: the throughput benchmark takes no options', async () => {
+    // Run as npm runs it after its build (`npm run bench` builds dist/, which other tests run).
+    const bench = (arg: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'bench/throughput/run.ts', arg], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const bogus = bench('--bogus');
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toBe(`npm run bench: unknown option --bogus ${HELP('bench')}\n`);
+    const help = bench('--help');
+    expect(help.status).toBe(0);
+    for (const v of [
+      'BENCH_REPEATS',
+      'BENCH_SECONDS',
+      'BENCH_TRANSPORTS',
+      'BENCH_CPU_AT',
+      'BENCH_FLEET',
+    ]) {
+      expect(help.stdout).toContain(v);
+    }
+  }, 60_000);
+
+  it.each([
+    ['BENCH_SECONDS', '10s', 'BENCH_SECONDS="10s" is not a whole number of at least 1'],
+    ['BENCH_REPEATS', '0', 'BENCH_REPEATS="0" is not a whole number of at least 1'],
+    ['BENCH_CPU_AT', 'lots', 'BENCH_CPU_AT="lots" is not a whole number of at least 0'],
+    [
+      'BENCH_TRANSPORTS',
+      'http/protobuf,grcp',
+      'BENCH_TRANSPORTS: no transport "grcp"; did you mean "grpc"? (the transports: http/protobuf, grpc, http/json)',
+    ],
+  ])(
+    '%s=%s: npm run bench names the variable and exits 2, before starting anything',
+    (name, value, message) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/throughput/run.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, [name]: value },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect([r.status, r.stderr]).toEqual([2, `npm run bench: ${message}\n`]);
+    },
+    60_000,
+  );
+
+  it('npm run bench:scoring -- --help lists the variables it reads', async () => {
+    const r = await npmRun('bench:scoring', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: [VARIABLE=VALUE ...] npm run bench:scoring');
+    for (const v of ['BENCH_SECONDS', 'BENCH_CLIENTS']) expect(r.stdout).toContain(v);
+  }, 60_000);
 
   it('npm run bench:real skips, saying so, when the dataset is not there', async () => {
     const r = await npmRun('bench:real', '--data', '/nonexistent/nezha');

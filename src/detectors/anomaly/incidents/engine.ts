@@ -411,7 +411,7 @@ export class IncidentEngine {
     const bar = this.config.hold_while_slower;
     const o = i.origin();
     if (bar === 0 || !this.levelOf || o === null) return 'quiet';
-    const held = i.hold !== null && i.hold.since === i.lastSeen;
+    const held = i.held !== null;
     const level = this.levelOf(o.service, o.operation);
     if (!level || !(level.lastSpanAt > i.tagEnd)) return held ? 'spans_stopped' : 'quiet';
     if (now - i.originSeen > this.config.max_hold) return held ? 'max_hold' : 'quiet';
@@ -419,11 +419,15 @@ export class IncidentEngine {
     if (now - level.lastSpanAt > quiet) return held ? 'spans_stopped' : 'quiet';
     if (!held) i.hold = { since: i.lastSeen, readings: 0, sumLog: 0, lastSpanAt: 0 };
     const h = i.hold!;
+    // Held, and each reading: an `updated` event (at most once a second), so that a held
+    // incident's JSON (`held`) reaches the incident stream.
+    if (!held) this.updated.add(i);
     if (level.lastSpanAt > h.lastSpanAt) {
       h.readings++;
       h.sumLog += Math.log(level.ratio);
       h.lastSpanAt = level.lastSpanAt;
       this.dirty.add(i);
+      this.updated.add(i);
     }
     if (h.readings >= HOLD_READINGS && h.sumLog < h.readings * Math.log(bar)) return 'recovered';
     return 'held';

@@ -22,6 +22,13 @@ export function incidentJson(
     updated_at: iso(v.updatedAt),
     resolved_at: v.resolvedAt === null ? null : iso(v.resolvedAt),
     resolution: v.resolution ?? (v.resolvedAt === null ? null : 'quiet'),
+    held: v.held
+      ? {
+          since: iso(v.held.since),
+          readings: v.held.readings,
+          slower_by: v.held.slowerBy === null ? null : Math.round(v.held.slowerBy * 100) / 100,
+        }
+      : null,
     reason: v.reason,
     origin: v.origin && {
       service: v.origin.service,

@@ -34,6 +34,20 @@ export interface IncidentView {
   readonly spans: number;
   /** Why it resolved (null while open; absent in rows written before it existed). */
   readonly resolution?: Resolution | null;
+  /** Held open past its quiet period (null when not; absent in rows written before it existed). */
+  readonly held?: HeldView | null;
+}
+
+/**
+ * An open incident held past its quiet period while its origin's operation is still slower
+ * (`hold_while_slower`): `since`, the last tag that kept it open (its quiet period counts from
+ * there); `readings`, its origin's spans read since; `slowerBy`, their geometric mean ratio to
+ * their slots' medians (null before the first reading).
+ */
+export interface HeldView {
+  readonly since: number;
+  readonly readings: number;
+  readonly slowerBy: number | null;
 }
 
 /**
@@ -228,6 +242,14 @@ export class Incident {
     this.originSeen = now;
   }
 
+  /** Whether it is being held past its quiet period (`hold` belongs to its last tag still). */
+  get held(): HeldView | null {
+    const h = this.hold;
+    if (!this.open || h === null || h.since !== this.lastSeen) return null;
+    const slowerBy = h.readings > 0 ? Math.exp(h.sumLog / h.readings) : null;
+    return { since: h.since, readings: h.readings, slowerBy };
+  }
+
   view(): IncidentView {
     const byCount = <T extends { count: number }>(a: T, b: T) => b.count - a.count;
     return {
@@ -246,6 +268,7 @@ export class Incident {
       summary: this.summary,
       spans: this.spans,
       resolution: this.resolution,
+      held: this.held,
     };
   }
 }

@@ -69,6 +69,11 @@ export class KeyState {
   tenfold: TenfoldState | undefined;
   /** `tenfold.total` when it was last written to the store (-1: not since it was set). */
   tenfoldSaved = -1;
+  /**
+   * `tenfold` as it was when the key's pending rows were last written (or dropped), or as a
+   * recalculation read it from the store: `tenfold` minus this is what its pending rows add.
+   */
+  private tenfoldStored: { beyond: number; total: number } | undefined;
 
   constructor(
     readonly service: string,
@@ -141,10 +146,27 @@ export class KeyState {
     return p50;
   }
 
-  /** Installs the 10x count of a recalculation (`tenfoldCount` over the window it read). */
+  /**
+   * Installs the 10x count of a recalculation (`tenfoldCount` over the window it read), with the
+   * spans learned since the pending rows were last written, as `replaceMoments` adds them: a
+   * background refresh yields to traffic between keys, so a key may learn after the refresh's
+   * flush and before its turn (its count lost them).
+   */
   setTenfold(c: TenfoldCount): void {
-    this.tenfold = { beyond: c.beyond, total: c.total, capped: false };
+    const t = this.tenfold;
+    const stored = this.tenfoldStored;
+    const beyond = t && stored ? t.beyond - stored.beyond : 0;
+    const total = t && stored ? t.total - stored.total : 0;
+    this.tenfold = { beyond: c.beyond + beyond, total: c.total + total, capped: false };
+    this.tenfoldStored = { beyond: c.beyond, total: c.total };
     this.tenfoldSaved = -1;
+  }
+
+  /** Its pending rows were written to the store (or dropped): none of its count is pending. */
+  clearPending(): void {
+    this.pending = [];
+    const t = this.tenfold;
+    this.tenfoldStored = t && { beyond: t.beyond, total: t.total };
   }
 
   /**
@@ -153,6 +175,7 @@ export class KeyState {
    */
   restoreTenfold(t: TenfoldState): void {
     this.tenfold = { ...t };
+    this.tenfoldStored = { beyond: t.beyond, total: t.total };
     this.tenfoldSaved = t.total;
     if (t.capped) this.capTenfold();
   }

@@ -30,7 +30,7 @@ export function writePending(b: BaselineStore, model: BaselineModel): PendingWri
 /** After the commit: ids are known and the written rows are no longer pending. */
 export function pendingWritten(model: BaselineModel, w: PendingWrite): void {
   for (const [key, id] of w.assigned) model.setId(key, id);
-  for (const key of w.written) key.pending = [];
+  for (const key of w.written) key.clearPending();
 }
 
 /**
