@@ -9,7 +9,7 @@ import { didYouMean } from '../config/suggest.js';
  */
 export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T) {
   try {
-    return parseArgs(config);
+    return parseArgs({ ...config, args: negativeValuesJoined(config) });
   } catch (err) {
     const help = `("hourglass ${command} --help" lists the options)`;
     throw new Error(usageProblem(config, err, help), { cause: err });
@@ -47,4 +47,37 @@ export function usageProblem(config: ParseArgsConfig, err: unknown, help: string
     default:
       return message;
   }
+}
+
+/**
+ * The command line with a negative number or duration after an option that takes a value joined
+ * to it (`--shift -336h` -> `--shift=-336h`): `parseArgs` reads `-336h` as options and refuses it
+ * as ambiguous, while replay's own help gives `-336h` as the example. A value beginning with `-`
+ * and a letter stays an option (`--config -h` is still a missing value).
+ */
+export function negativeValuesJoined(config: ParseArgsConfig): string[] {
+  const args = config.args ?? process.argv.slice(2);
+  const options = config.options ?? {};
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (
+      name !== undefined &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      /^-\.?\d/.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+    if (arg === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
+  }
+  return out;
 }

@@ -349,6 +349,18 @@ describe('hourglass replay, on the shipped config', () => {
     expect(existsSync(join(dir, 'hourglass.db'))).toBe(false);
   });
 
+  it('takes a negative --shift as its help writes it (--shift -168h), not as an option', async () => {
+    const dir = tempDir();
+    const { history, judged } = replayFiles(dir);
+    const r = await hourglass(
+      ['replay', judged, '--history', history, '--shift', '-168h', '--history-shift', '-0h'],
+      { HOURGLASS_DATA_DIR: dir },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('replayed 600 spans of 1 file(s)');
+  });
+
   it('restarts the sidecar every --restart-every of replay time, and still names the slow span', async () => {
     const dir = tempDir();
     const { history, judged, slowSpanId } = replayFiles(dir);
