@@ -307,4 +307,21 @@ describe('shutdown with a body still arriving', () => {
       s.destroy();
     }
   });
+
+  it('answers a gRPC message still arriving UNAVAILABLE, instead of waiting the whole grace', async () => {
+    // A call trickling in held the shutdown, and the drain behind it, for the 30 s grace: as
+    // long as Docker waits before SIGKILL (10 s by default).
+    const own = await startTestSidecar(sidecarYaml('10s', '30s'), { factories: [capture] });
+    const session = await grpcSession(own.grpc);
+    const partial = Buffer.concat([framePrefix(1000, false), Buffer.alloc(10)]);
+    const answer = call(session, partial, {}, false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await own.shutdown();
+    const r = await answer;
+    session.destroy();
+    expect(r.status).toBe('14'); // UNAVAILABLE, with RetryInfo
+    expect(decodeURIComponent(r.message ?? '')).toBe(
+      'the receiver is shutting down; send the call again',
+    );
+  });
 });
