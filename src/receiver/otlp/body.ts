@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { DecodeError, PayloadTooLargeError } from '../../component/errors.js';
+import { DecodeError, PayloadTooLargeError, UnavailableError } from '../../component/errors.js';
 import type { BodyHold } from './body-hold.js';
 
 const gunzip = promisify(zlib.gunzip);
@@ -13,12 +13,14 @@ const inflateRaw = promisify(zlib.inflateRaw);
  * than `limit` bytes: the compressed body is capped as it streams in, and decompression stops at
  * `limit` bytes of output (so a gzip bomb costs `limit`, not its expanded size). Every byte read
  * and decompressed is reported to `hold` as it comes; when memory is over the limit the read stops
- * and the memory_limiter's `RefusedError` is thrown.
+ * and the memory_limiter's `RefusedError` is thrown. When `stop` aborts (the receiver shuts down)
+ * before the body is whole, the read stops with an `UnavailableError`.
  */
 export async function readBody(
   req: IncomingMessage,
   limit: number,
   hold: BodyHold,
+  stop?: AbortSignal,
 ): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity' && !DECOMPRESS[encoding]) {
@@ -32,7 +34,7 @@ export async function readBody(
       `request body of ${declared} bytes is over the limit of ${limit} bytes (max_request_body_size)`,
     );
   }
-  const raw = await collect(req, limit, hold);
+  const raw = await collect(req, limit, hold, stop);
   const decompress = DECOMPRESS[encoding];
   if (!decompress) return raw;
   let out: Buffer;
@@ -75,7 +77,12 @@ const DECOMPRESS: Record<string, ((b: Buffer, limit: number) => Promise<Buffer>)
     }),
 };
 
-function collect(req: IncomingMessage, limit: number, hold: BodyHold): Promise<Buffer> {
+function collect(
+  req: IncomingMessage,
+  limit: number,
+  hold: BodyHold,
+  stop: AbortSignal | undefined,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -111,15 +118,22 @@ function collect(req: IncomingMessage, limit: number, hold: BodyHold): Promise<B
       cleanup();
       reject(new DecodeError('the client closed the connection before the body was complete'));
     };
+    const onStop = () => {
+      cleanup();
+      reject(new UnavailableError('the receiver is shutting down; send the request again', 1000));
+    };
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      stop?.removeEventListener('abort', onStop);
     };
+    if (stop?.aborted) return onStop();
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onAborted);
+    stop?.addEventListener('abort', onStop);
   });
 }

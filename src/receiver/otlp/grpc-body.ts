@@ -1,5 +1,6 @@
 import type http2 from 'node:http2';
 import { timerMs } from '../../component/clock.js';
+import { UnavailableError } from '../../component/errors.js';
 import { GrpcStatus } from '../../otlp/grpc.js';
 import type { BodyHold } from './body-hold.js';
 import { answerFor, type Answer } from './status.js';
@@ -17,13 +18,16 @@ export interface GrpcBodyOptions {
   readonly answer: (a: Answer) => void;
   readonly timedOut: () => void;
   readonly refused: () => void;
+  /** Aborted when the receiver shuts down: a message still arriving is answered `UNAVAILABLE`. */
+  readonly shutdown?: AbortSignal;
 }
 
 /**
  * The whole body of a unary call, or undefined when it was answered here: over the size limit
  * (`RESOURCE_EXHAUSTED`), refused by the memory_limiter as it arrived (`RESOURCE_EXHAUSTED` with
  * RetryInfo), not whole within `read_timeout` (`CANCELLED`, and the stream is reset: a call that
- * sends 3.9 of 4 MiB and stops does not hold them), or the client left.
+ * sends 3.9 of 4 MiB and stops does not hold them), cut by shutdown (`UNAVAILABLE` with RetryInfo),
+ * or the client left.
  */
 export function readGrpcBody(
   stream: http2.ServerHttp2Stream,
@@ -37,6 +41,7 @@ export function readGrpcBody(
     const stop = (a: Answer | undefined) => {
       done = true;
       clearTimeout(timer);
+      o.shutdown?.removeEventListener('abort', onShutdown);
       if (a) o.answer(a);
       resolve(undefined);
     };
@@ -54,6 +59,15 @@ export function readGrpcBody(
             );
           }, timerMs(o.readTimeoutMs)).unref()
         : undefined;
+    const onShutdown = () => {
+      if (done) return;
+      o.refused();
+      stop(
+        answerFor(new UnavailableError('the receiver is shutting down; send the call again', 1000)),
+      );
+    };
+    if (o.shutdown?.aborted) return onShutdown();
+    o.shutdown?.addEventListener('abort', onShutdown);
     stream.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
@@ -76,6 +90,7 @@ export function readGrpcBody(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      o.shutdown?.removeEventListener('abort', onShutdown);
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     stream.once('close', () => {

@@ -56,6 +56,8 @@ export class OtlpGrpcServer {
   private readonly idle = new WeakMap<http2.ServerHttp2Session, IdleSession>();
   private slots: ConnectionSlots<http2.ServerHttp2Session> | undefined;
   private inFlight = 0;
+  /** Aborted at shutdown: messages still arriving are cut (see `shutdown`). */
+  private readonly stopReading = new AbortController();
   private drained: (() => void) | undefined;
   private readonly maxBytes: number;
 
@@ -165,12 +167,18 @@ export class OtlpGrpcServer {
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const session of this.sessions) session.close();
+    // Messages still arriving are answered UNAVAILABLE (nothing of theirs was accepted; the client
+    // sends again): a call trickling in held the drain behind it for the whole grace.
+    this.stopReading.abort();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, timerMs(graceMs)).unref());
     const drained =
       this.inFlight === 0
         ? Promise.resolve()
         : new Promise<void>((resolve) => (this.drained = resolve));
-    await Promise.race([drained, grace]);
+    // Then the sessions end by themselves (GOAWAY sent, answers flushed); destroyed at the grace.
+    const ended = (session: http2.ServerHttp2Session) =>
+      session.destroyed ? undefined : new Promise((resolve) => session.once('close', resolve));
+    await Promise.race([drained.then(() => Promise.all([...this.sessions].map(ended))), grace]);
     for (const session of this.sessions) session.destroy();
     await closed;
   }
@@ -224,6 +232,7 @@ export class OtlpGrpcServer {
         answer: (a) => this.fail(stream, a),
         timedOut: () => this.connections.timedOut(),
         refused: () => this.metrics.refusedUndecoded(signal),
+        shutdown: this.stopReading.signal,
       });
       if (body === undefined || expired) return;
       const message =

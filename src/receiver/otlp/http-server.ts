@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerAuthenticator } from '../../component/auth.js';
 import type { Consumer, Signal } from '../../component/consumer.js';
-import { RefusedError } from '../../component/errors.js';
+import { RefusedError, UnavailableError } from '../../component/errors.js';
 import { listen } from '../../net/listen.js';
 import { serverTlsOptions } from '../../config/tls.js';
 import { maxJsonValues } from '../../otlp/json-bounds.js';
@@ -41,6 +41,8 @@ export class OtlpHttpServer {
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private closing = false;
+  /** Aborted at shutdown: bodies still arriving are cut (see `shutdown`). */
+  private readonly stopReading = new AbortController();
   /** Record span layouts of trace requests (a pipeline reads them). */
   private readonly layout: boolean;
   private readonly jsonMaxValues: number;
@@ -110,6 +112,10 @@ export class OtlpHttpServer {
     const server = this.server;
     if (!server) return;
     this.closing = true;
+    // Bodies still arriving are answered 503 (nothing of theirs was accepted; the client sends
+    // again): once closed, Node no longer checks requestTimeout, so a body trickling in held the
+    // shutdown, and the drain of everything accepted behind it, for as long as the client liked.
+    this.stopReading.abort();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
@@ -182,7 +188,12 @@ export class OtlpHttpServer {
   ): Promise<void> {
     let decoded;
     try {
-      const body = await readBody(req, this.config.max_request_body_size, hold);
+      const body = await readBody(
+        req,
+        this.config.max_request_body_size,
+        hold,
+        this.stopReading.signal,
+      );
       // Refused anyway? Then do not spend the CPU to decode it.
       const refusal = consumer.refusal?.();
       if (refusal) {
@@ -195,8 +206,8 @@ export class OtlpHttpServer {
     } catch (err) {
       const a = answerFor(err);
       if (a.http === 413) res.setHeader('Connection', 'close');
-      if (err instanceof RefusedError) {
-        // Refused while the body arrived: the rest of it is not read.
+      if (err instanceof RefusedError || err instanceof UnavailableError) {
+        // Refused (or shut down) while the body arrived: the rest of it is not read.
         this.metrics.refusedUndecoded(signal);
         res.setHeader('Connection', 'close');
       }

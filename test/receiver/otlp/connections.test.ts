@@ -285,3 +285,43 @@ describe('timeouts of 1000h: wait 24.8 days (the longest a timer waits), not 1 m
     session.destroy();
   });
 });
+
+describe('shutdown with a body still arriving', () => {
+  it('answers it 503 with Retry-After and finishes, instead of waiting for the client', async () => {
+    // Once the server is closed, Node no longer checks requestTimeout: a body trickling in held
+    // the shutdown (and the drain of everything accepted) for as long as the client kept sending.
+    const own = await startTestSidecar(sidecarYaml('10s', '30s'), { factories: [capture] });
+    const s = await connect(own.http);
+    const answer = closed(s);
+    s.write(
+      'POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n',
+    );
+    s.write(Buffer.alloc(10));
+    const trickle = setInterval(() => s.writable && s.write(Buffer.alloc(1)), 100);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await own.shutdown();
+      expect(await answer).toMatch(/^HTTP\/1\.1 503 [^]*\r\nRetry-After: 1\r\n/);
+    } finally {
+      clearInterval(trickle);
+      s.destroy();
+    }
+  });
+
+  it('answers a gRPC message still arriving UNAVAILABLE, instead of waiting the whole grace', async () => {
+    // A call trickling in held the shutdown, and the drain behind it, for the 30 s grace: as
+    // long as Docker waits before SIGKILL (10 s by default).
+    const own = await startTestSidecar(sidecarYaml('10s', '30s'), { factories: [capture] });
+    const session = await grpcSession(own.grpc);
+    const partial = Buffer.concat([framePrefix(1000, false), Buffer.alloc(10)]);
+    const answer = call(session, partial, {}, false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await own.shutdown();
+    const r = await answer;
+    session.destroy();
+    expect(r.status).toBe('14'); // UNAVAILABLE, with RetryInfo
+    expect(decodeURIComponent(r.message ?? '')).toBe(
+      'the receiver is shutting down; send the call again',
+    );
+  });
+});
