@@ -7,18 +7,6 @@ import { forEachAttribute, isAnomalyKeyValue, type SpanRef } from '../../../otlp
  * attributes (never duplicates them); a span that is not tagged now is forwarded as it came.
  */
 
-/**
- * Per span, 1 when it carries an `anomaly.*` attribute; undefined when none does. Read from the
- * index: the scan (or the receiver's validation) looks at each attribute's key as it passes it.
- */
-export function spansCarrying(spans: readonly SpanRef[]): Uint8Array | undefined {
-  let out: Uint8Array | undefined;
-  for (let i = 0; i < spans.length; i++) {
-    if (spans[i]!.anomalyAttributes) (out ??= new Uint8Array(spans.length))[i] = 1;
-  }
-  return out;
-}
-
 /** The fields of a span's value `bytes[start, end)` without its `anomaly.*` attributes. */
 export function withoutAnomalyAttributes(
   bytes: Uint8Array,

@@ -8,7 +8,6 @@ import {
 } from '../../../otlp/trace-index.js';
 import { spanRecord, type AnomalyRecord } from './anomaly-record.js';
 import type { BaselineModel, Operations } from './baseline-model.js';
-import { spansCarrying } from './carried-attributes.js';
 import type { KeyForm } from './key-form.js';
 import type { KeyState } from './key-state.js';
 import { BORROWED_MIN_RATIO, cappedSeverity, carriesShift } from './level-shift.js';
@@ -155,9 +154,11 @@ export function scoreBatch(
   const spanBuckets = new Uint8Array(n);
   const severe = new Uint8Array(n);
   const anomalies: AnomalyRecord[] = [];
-  const carried = spansCarrying(spans);
+  // Per span, 1 when it arrived carrying `anomaly.*` attributes (carried-attributes.ts); noted as
+  // the loop below passes each span, not in a pass of its own. Undefined while none does.
+  let carried: Uint8Array | undefined;
   const { model, buckets, minSamples, minDeltaMs, minSeverity, fixed, support, rates } = ctx;
-  const tags = new BatchTags(bytes, spans, keys, carried, ctx.encoder, ctx.windows, now);
+  const tags = new BatchTags(bytes, spans, keys, ctx.encoder, ctx.windows, now);
   rates?.begin(now, model);
   const opsByResource: (Operations | undefined)[] = [];
   // Spans of a request mostly share their hour: its bucket is computed once per change.
@@ -167,6 +168,7 @@ export function scoreBatch(
   let futureSpans = 0;
   for (let i = 0; i < n; i++) {
     const span = spans[i]!;
+    if (span.anomalyAttributes) (carried ??= new Uint8Array(n))[i] = 1;
     const d = span.durationMs;
     if (!(d > 0) || !(span.startMs > 0)) continue;
     if (span.startMs + d > latestEnd) {
@@ -279,6 +281,7 @@ export function scoreBatch(
   // The incident of a span depends on the others of its trace: assigned once all are known.
   const incidents = ctx.incidents;
   const edits = tags.finish(
+    carried,
     rates?.verdicts ?? [],
     anomalies,
     incidents && ((tagged) => incidents.assign(index, tagged, now)),

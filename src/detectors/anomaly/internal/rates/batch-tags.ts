@@ -26,7 +26,6 @@ export class BatchTags {
     private readonly bytes: Uint8Array,
     private readonly spans: readonly SpanRef[],
     private readonly keys: readonly (KeyState | undefined)[],
-    private readonly carried: Uint8Array | undefined,
     private readonly encoder: AttributeEncoder,
     private readonly windows: readonly string[],
     private readonly now: number,
@@ -39,9 +38,11 @@ export class BatchTags {
 
   /**
    * Every tag: the records into `anomalies`, the edits of the request (undefined: none).
-   * `incidents` names each tagged span's incident (`anomaly.incident_id`), given them all.
+   * `carried`: per span, 1 when it arrived carrying `anomaly.*` attributes (replaced, not added
+   * to). `incidents` names each tagged span's incident (`anomaly.incident_id`), given them all.
    */
   finish(
+    carried: Uint8Array | undefined,
     verdicts: readonly RateVerdict[],
     anomalies: AnomalyRecord[],
     incidents?: (tagged: readonly TaggedSpan[]) => (string | undefined)[],
@@ -84,7 +85,7 @@ export class BatchTags {
       const id = ids?.[k];
       const span = this.spans[i]!;
       const attrs = id === undefined ? attributes : incidentAttribute(attributes, id);
-      edits.set(span.start, tagEdit(this.bytes, span, this.carried?.[i] === 1, attrs));
+      edits.set(span.start, tagEdit(this.bytes, span, carried?.[i] === 1, attrs));
     }
     return edits;
   }

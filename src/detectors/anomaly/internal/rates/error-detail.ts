@@ -1,6 +1,6 @@
 import { decodeBounded } from '../../../../otlp/bounded-text.js';
 import { FieldReader } from '../../../../otlp/field-reader.js';
-import { ANY_VALUE, EVENT, SPAN, STATUS } from '../../../../otlp/fields.js';
+import { ANY_VALUE, EVENT, KEY_VALUE, SPAN, STATUS, lenTag } from '../../../../otlp/fields.js';
 import { forEachAttribute, keyValueAt, type SpanRef } from '../../../../otlp/trace-index.js';
 import { WIRE_VARINT } from '../../../../otlp/wire.js';
 
@@ -17,6 +17,9 @@ const STATUS_ERROR = 2;
 const SERVER = 2;
 const enc = (s: string) => new TextEncoder().encode(s);
 const STATUS_CODE_KEYS = [enc('http.response.status_code'), enc('http.status_code')];
+const STATUS_CODE_KEY_LENGTHS = STATUS_CODE_KEYS.map((k) => k.length);
+const KEY_TAG = lenTag(KEY_VALUE.key);
+const VALUE_TAG = lenTag(KEY_VALUE.value);
 const EXCEPTION = enc('exception');
 const EXCEPTION_TYPE = enc('exception.type');
 const ERROR_TYPE = enc('error.type');
@@ -31,22 +34,51 @@ export function isErrorSpan(b: Uint8Array, span: SpanRef): boolean {
   return code >= 500 && code <= 599;
 }
 
-/** The span's HTTP response status code, 0 when it has none. */
+/**
+ * The span's HTTP response status code, 0 when it has none: the value of its first attribute
+ * keyed `http.response.status_code` or `http.status_code` that holds a code. Read for every server
+ * span without a status, so its attributes are walked with one reader and no closure, and most
+ * are passed over by a glance at their key's length (`otherKey`).
+ */
 export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
-  let code = 0;
-  forEachAttribute(b, span.start, span.end, (s, e) => {
-    if (code !== 0) return;
+  const r = new FieldReader(b, span.start, span.end);
+  while (r.next()) {
+    if (!r.isLen(SPAN.attributes)) {
+      r.skip();
+      continue;
+    }
+    const s = r.value();
+    const e = r.valueEnd;
+    if (otherKey(b, s, e)) continue;
     keyValueAt(b, s, e, kv);
     if (
       kv[2]! < 0 ||
       (!keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[0]!) &&
         !keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[1]!))
     ) {
-      return;
+      continue;
     }
-    code = intOrNumericString(b, kv[2]!, kv[3]!);
-  });
-  return code;
+    const code = intOrNumericString(b, kv[2]!, kv[3]!);
+    if (code !== 0) return code;
+  }
+  return 0;
+}
+
+/**
+ * Whether the KeyValue `b[start, end)` is, as SDKs write it, just a key (field 1, first) and a
+ * value (field 2), and its key's length is neither status code key's: then it is not one.
+ * Anything else (a long key, fields in another order, a repeated key) is read in full.
+ */
+function otherKey(b: Uint8Array, start: number, end: number): boolean {
+  const keyLen = b[start + 1]!;
+  if (b[start] !== KEY_TAG || keyLen >= 0x80 || STATUS_CODE_KEY_LENGTHS.includes(keyLen)) {
+    return false;
+  }
+  const valueTag = start + 2 + keyLen;
+  if (valueTag === end) return true;
+  if (b[valueTag] !== VALUE_TAG) return false;
+  const valueLen = b[valueTag + 1]!;
+  return valueLen < 0x80 && valueTag + 2 + valueLen === end;
 }
 
 /** What failed, bounded (MAX_NAME_BYTES); undefined when the span says nothing of it. */
