@@ -13,6 +13,8 @@ export class SelfMetrics {
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
   private readonly receiverSignals = new Map<string, readonly Signal[]>();
+  /** What `flushedCounter`'s callers add before a read, by counter name. */
+  private readonly flushes = new Map<string, ((counter: Counter) => void)[]>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -84,9 +86,35 @@ export class SelfMetrics {
   counter(name: string, help: string, labelNames: readonly string[]): Counter {
     let c = this.counters.get(name);
     if (!c) {
-      c = new Counter({ name, help, labelNames, registers: [this.registry] });
+      const flushes = this.flushes;
+      c = new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          for (const flush of flushes.get(name) ?? []) flush(this);
+        },
+      });
       this.counters.set(name, c);
     }
+    return c;
+  }
+
+  /**
+   * The counter `name` (as `counter` makes it), with `flush` called before each read of it (a
+   * scrape) to add what its caller counted since: for counts on a hot path, where prom-client's
+   * label hashing for each increment would cost more than the count. A read sees every count made
+   * before it, as with increments made at once.
+   */
+  flushedCounter(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    flush: (counter: Counter) => void,
+  ): Counter {
+    const c = this.counter(name, help, labelNames);
+    this.flushes.set(name, [...(this.flushes.get(name) ?? []), flush]);
     return c;
   }
 

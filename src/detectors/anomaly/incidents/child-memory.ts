@@ -1,3 +1,5 @@
+import { RecencyMap } from './recency-map.js';
+
 /** What a parent span learns of its tagged children that came before it. */
 export interface RememberedChildren {
   /** Their slowdowns (ms beyond their baseline means), summed. */
@@ -15,7 +17,7 @@ export interface RememberedChildren {
  * each for `ttlMs` (the oldest go first).
  */
 export class ChildMemory {
-  private readonly parents = new Map<string, RememberedChildren>();
+  private readonly parents = new RecencyMap<RememberedChildren>();
 
   constructor(
     private readonly max: number,
@@ -32,17 +34,16 @@ export class ChildMemory {
     if (had && now - had.at <= this.ttlMs) {
       had.excessMs += excessMs;
       had.at = now;
-      this.parents.delete(key);
-      this.parents.set(key, had);
+      this.parents.touch(key, had);
       return;
     }
-    this.parents.delete(key);
-    this.parents.set(key, { excessMs, service, at: now });
-    if (this.parents.size > this.max) this.parents.delete(this.parents.keys().next().value!);
+    this.parents.touch(key, { excessMs, service, at: now });
+    if (this.parents.size > this.max) this.parents.shift();
   }
 
   /** The children remembered for this span (then forgotten), unless they are too old. */
   take(traceId: string, spanId: string, now: number): RememberedChildren | undefined {
+    if (this.parents.size === 0) return undefined;
     const key = `${traceId}/${spanId}`;
     const r = this.parents.get(key);
     if (!r) return undefined;
@@ -52,9 +53,9 @@ export class ChildMemory {
 
   /** Forgets what is older than `ttlMs` (oldest first, so it stops at the first young one). */
   expire(now: number): void {
-    for (const [k, r] of this.parents) {
-      if (now - r.at <= this.ttlMs) break;
-      this.parents.delete(k);
+    for (let r = this.parents.peekOldest(); r && now - r.at > this.ttlMs;) {
+      this.parents.shift();
+      r = this.parents.peekOldest();
     }
   }
 }

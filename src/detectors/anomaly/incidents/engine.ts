@@ -13,7 +13,9 @@ import {
 } from './incident.js';
 import type { IncidentMetrics } from './incident-metrics.js';
 import type { IncidentQuery, IncidentStore } from './incident-store.js';
+import { OperationKeys } from './operation-keys.js';
 import type { LevelLookup } from './origin-level.js';
+import { RecencyMap } from './recency-map.js';
 import { groupByTrace, type TaggedSpan, type TraceGroup } from './trace-groups.js';
 
 export type IncidentChangeType =
@@ -90,7 +92,7 @@ export class IncidentEngine {
   /** Origin services (and peers of call edges) of open incidents. */
   private readonly byService = new Map<string, Incident>();
   /** Recent traces and their incident, oldest first (bounded by max_traces). */
-  private readonly byTrace = new Map<string, Incident>();
+  private readonly byTrace = new RecencyMap<Incident>();
   /** Resolved incidents not yet written, then the last few, for reads. */
   private readonly recent = new Map<string, Incident>();
   private readonly dirty = new Set<Incident>();
@@ -113,6 +115,8 @@ export class IncidentEngine {
   private readonly reopening = new Set<Incident>();
   /** Tagged spans whose parent has not come yet (bounded like the traces). */
   private readonly children: ChildMemory;
+  /** `service \0 operation` of the spans it is handed, for the Maps above. */
+  private readonly keys = new OperationKeys(MAX_COUNTED_KEYS);
 
   /**
    * `levelOf`: the processor's level of an operation (origin-level.ts), for `hold_while_slower`;
@@ -157,7 +161,7 @@ export class IncidentEngine {
    * when max_open incidents are open.
    */
   openIncident(req: OpenRequest, now: number): string | undefined {
-    const key = keyOf(req.service, req.operation);
+    const key = this.keys.of(req.service, req.operation);
     let incident =
       this.byKey.get(key) ?? this.byService.get(req.service) ?? this.reopenable(key, now);
     if (incident && !incident.open) incident = this.reopen(incident, now);
@@ -278,7 +282,8 @@ export class IncidentEngine {
     const swap = <K>(m: Map<K, Incident>) => {
       for (const [k, v] of m) if (v === old) m.set(k, i);
     };
-    for (const m of [this.byKey, this.byService, this.byTrace, this.resolvedByOrigin]) swap(m);
+    for (const m of [this.byKey, this.byService, this.resolvedByOrigin]) swap(m);
+    for (const [k, v] of this.byTrace) if (v === old) this.byTrace.replace(k, i);
     for (const [m, set] of [
       [this.open, old.open],
       [this.recent, !old.open],
@@ -300,7 +305,8 @@ export class IncidentEngine {
       this.carried.add(i.id);
       const origin = i.origin();
       if (origin) this.index(i, origin);
-      for (const o of i.operations.values()) this.byKey.set(keyOf(o.service, o.operation), i);
+      for (const o of i.operations.values())
+        this.byKey.set(this.keys.of(o.service, o.operation), i);
     }
   }
 
@@ -322,8 +328,10 @@ export class IncidentEngine {
     if (seen?.open) return seen;
     const o = g.origin.record;
     const found =
-      this.byKey.get(keyOf(o.service, o.operation)) ??
-      firstOf(g.members, (t) => this.byKey.get(keyOf(t.record.service, t.record.operation))) ??
+      this.byKey.get(this.keys.of(o.service, o.operation)) ??
+      firstOf(g.members, (t) =>
+        this.byKey.get(this.keys.of(t.record.service, t.record.operation)),
+      ) ??
       (g.peerService === null ? undefined : this.byService.get(g.peerService)) ??
       this.byService.get(o.service);
     if (found) return found;
@@ -333,7 +341,7 @@ export class IncidentEngine {
     let confirmed: Pending | undefined;
     for (const t of g.members) {
       const r = t.record;
-      const key = keyOf(r.service, r.operation);
+      const key = this.keys.of(r.service, r.operation);
       const p = this.pending.get(key);
       const confirms =
         p !== undefined &&
@@ -371,7 +379,7 @@ export class IncidentEngine {
       }
     }
     if (!worst) return undefined;
-    const back = this.reopenable(keyOf(o.service, o.operation), now);
+    const back = this.reopenable(this.keys.of(o.service, o.operation), now);
     if (back) return this.reopen(back, now);
     const reason = confirmed ? confirmed.reason : worst.record.reason;
     const opener = confirmed ? confirmed.group.traceId : worst.record.traceId;
@@ -457,7 +465,7 @@ export class IncidentEngine {
   /** Extends the operation's run of SEV3-or-worse tags (or starts one after a gap). */
   private extendRun(r: { service: string; operation: string; severity: number }, now: number) {
     if (r.severity > 3 || this.config.open_after === 0) return;
-    const key = keyOf(r.service, r.operation);
+    const key = this.keys.of(r.service, r.operation);
     const run = this.runs.get(key);
     if (run && now - run.last <= this.config.open_after) run.last = now;
     else if (run || this.runs.size < MAX_COUNTED_KEYS)
@@ -476,7 +484,7 @@ export class IncidentEngine {
     if (r.severity < 3 || r.reason !== 'slow_operation' || this.config.open_after === 0) {
       return true;
     }
-    const run = this.runs.get(keyOf(r.service, r.operation));
+    const run = this.runs.get(this.keys.of(r.service, r.operation));
     return run !== undefined && now - run.first >= this.config.open_after;
   }
 
@@ -496,7 +504,7 @@ export class IncidentEngine {
     now: number,
   ): boolean {
     if (r.severity > 3) return false;
-    const key = keyOf(r.service, r.operation);
+    const key = this.keys.of(r.service, r.operation);
     let c = this.recentSevere.get(key);
     if (!c || now - c.since > SUSTAINED_MS) {
       if (!c && this.recentSevere.size >= MAX_COUNTED_KEYS) return false;
@@ -604,14 +612,16 @@ export class IncidentEngine {
     quiet = false,
   ): boolean {
     const fresh = i.spans === 0;
+    const key = this.keys.of(service, operation);
     const worse = i.add(
+      key,
       service,
       operation,
       severity,
       now,
       this.keepsOpenFor(i, service, operation, severity),
     );
-    if (i.operations.has(keyOf(service, operation))) this.byKey.set(keyOf(service, operation), i);
+    if (i.operations.has(key)) this.byKey.set(key, i);
     this.dirty.add(i);
     this.updated.add(i);
     if (!quiet) {
@@ -630,11 +640,8 @@ export class IncidentEngine {
   }
 
   private rememberTrace(traceId: string, i: Incident): void {
-    this.byTrace.delete(traceId);
-    this.byTrace.set(traceId, i);
-    if (this.byTrace.size > this.config.max_traces) {
-      this.byTrace.delete(this.byTrace.keys().next().value!);
-    }
+    this.byTrace.touch(traceId, i);
+    if (this.byTrace.size > this.config.max_traces) this.byTrace.shift();
   }
 
   private resolve(i: Incident, now: number, resolution: Resolution = 'quiet'): void {
@@ -648,7 +655,7 @@ export class IncidentEngine {
     this.updated.delete(i);
     const o = i.origin();
     if (o && this.config.reopen_within > 0) {
-      const key = keyOf(o.service, o.operation);
+      const key = this.keys.of(o.service, o.operation);
       this.resolvedByOrigin.delete(key);
       this.resolvedByOrigin.set(key, i);
       if (this.resolvedByOrigin.size > this.config.max_open) {
@@ -697,10 +704,6 @@ interface Pending {
   readonly reason: string;
   readonly at: number;
   readonly within: number;
-}
-
-export function keyOf(service: string, operation: string): string {
-  return `${service}\u0000${operation}`;
 }
 
 function firstOf<T, R>(list: readonly T[], f: (t: T) => R | undefined): R | undefined {

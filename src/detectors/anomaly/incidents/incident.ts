@@ -96,6 +96,10 @@ export class Incident {
   readonly operations = new Map<string, { service: string; operation: string; count: number }>();
   readonly samples: { traceId: string; spanId: string; severity: number }[] = [];
   private readonly origins = new Map<string, OriginWeight>();
+  /** Origins that are call edges (`peerService` set): none, and a call site has no edge to look for. */
+  private edges = 0;
+  /** The most blamed origin (`origin()`), until `blame` changes the evidence; undefined: not known. */
+  private best: Origin | null | undefined = null;
 
   constructor(
     readonly id: string,
@@ -115,10 +119,12 @@ export class Incident {
   }
 
   /**
-   * Counts a span of `service` / `operation`; true when the severity got worse. `keepsOpen`: it
-   * counts against the quiet period (`incidents.keep_open_severity`).
+   * Counts a span of `service` / `operation` (`key`: `service \0 operation`); true when the
+   * severity got worse. `keepsOpen`: it counts against the quiet period
+   * (`incidents.keep_open_severity`).
    */
   add(
+    key: string,
     service: string,
     operation: string,
     severity: number,
@@ -132,7 +138,6 @@ export class Incident {
       this.services,
       this.services.has(service) || this.services.size < MAX_SERVICES ? service : OTHER,
     );
-    const key = `${service}\u0000${operation}`;
     const op = this.operations.get(key);
     if (op) op.count++;
     else if (this.operations.size < MAX_OPERATIONS) {
@@ -169,6 +174,7 @@ export class Incident {
    * evidence goes to the call edge of that service and operation, once one is known.
    */
   blame(origin: Origin, weight: number): void {
+    this.best = undefined;
     const site = `${origin.service}\u0000${origin.operation}\u0000`;
     if (origin.peerService === null) {
       const edge = this.heaviestEdge(site);
@@ -200,13 +206,16 @@ export class Incident {
         }
       }
       if (least === undefined || min > weight) return;
+      if (this.origins.get(least)!.origin.peerService !== null) this.edges--;
       this.origins.delete(least);
     }
+    if (origin.peerService !== null) this.edges++;
     this.origins.set(key, { origin, weight });
   }
 
   /** The most blamed call edge of a call site (`service \0 operation \0`). */
   private heaviestEdge(site: string): OriginWeight | undefined {
+    if (this.edges === 0) return undefined;
     let best: OriginWeight | undefined;
     for (const [k, v] of this.origins) {
       if (k.length === site.length || !k.startsWith(site)) continue;
@@ -215,11 +224,13 @@ export class Incident {
     return best;
   }
 
-  /** The origin with the most evidence. */
+  /** The origin with the most evidence (the first of those with as much). */
   origin(): Origin | null {
+    if (this.best !== undefined) return this.best;
     let best: OriginWeight | undefined;
     for (const o of this.origins.values()) if (!best || o.weight > best.weight) best = o;
-    return best?.origin ?? null;
+    this.best = best?.origin ?? null;
+    return this.best;
   }
 
   /** The evidence per origin (for the store). */

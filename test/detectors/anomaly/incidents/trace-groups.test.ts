@@ -104,4 +104,21 @@ describe('incident origin', () => {
     );
     expect(i.originWeights()).toHaveLength(2);
   });
+
+  it('still finds a call edge after other origins made room for new ones (32 at most)', () => {
+    const i = new Incident('inc-x', 0, 2, 'slow_operation');
+    const site = { service: 'frontend', operation: 'GetQuote' };
+    i.blame({ ...site, peerService: 'shipping' }, 1_000);
+    for (let k = 0; k < 32; k++)
+      i.blame({ service: `s${k}`, operation: 'op', peerService: null }, k);
+    expect(i.originWeights()).toHaveLength(32);
+    // Evidence without the callee at hand goes to the call edge, which is still there.
+    i.blame({ ...site, peerService: null }, 500);
+    expect(i.originWeights()).toHaveLength(32);
+    expect(i.origin()).toEqual({ ...site, peerService: 'shipping' });
+    expect(i.originWeights()).toContainEqual({
+      origin: { ...site, peerService: 'shipping' },
+      weight: 1_500,
+    });
+  });
 });

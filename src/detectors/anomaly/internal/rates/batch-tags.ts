@@ -80,11 +80,18 @@ export class BatchTags {
       this.tag(i, rateAttributes(rate, true), rate, anomalies);
     }
     const ids = incidents?.(this.tagged);
+    // `anomaly.incident_id` of each incident, encoded once: a request's tagged spans share a few.
+    const incidentAttributes = new Map<string, Uint8Array>();
     for (let k = 0; k < this.tagged.length; k++) {
       const { span: i, attributes } = this.tagged[k]!;
       const id = ids?.[k];
       const span = this.spans[i]!;
-      const attrs = id === undefined ? attributes : incidentAttribute(attributes, id);
+      let attrs = attributes;
+      if (id !== undefined) {
+        let incident = incidentAttributes.get(id);
+        if (incident === undefined) incidentAttributes.set(id, (incident = incidentAttribute(id)));
+        attrs = concat(attributes, incident);
+      }
       edits.set(span.start, tagEdit(this.bytes, span, carried?.[i] === 1, attrs));
     }
     return edits;
