@@ -95,7 +95,7 @@ function parseResults(text: string, url: string): Uint8Array[] {
     if (obj && typeof obj === 'object' && 'error' in obj) {
       throw new Error(`${url}: Jaeger reported an error: ${JSON.stringify(obj['error'])}`);
     }
-    out.push(...toRequests(doc, url));
+    for (const request of toRequests(doc, url)) out.push(request); // not push(...): see otlp-json.ts
   }
   return out;
 }

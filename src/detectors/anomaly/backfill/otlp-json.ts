@@ -36,7 +36,9 @@ export function readOtlpJsonFile(path: string): Uint8Array[] {
         `${path}:${i + 1}: not JSON (${err instanceof Error ? err.message : String(err)}); expected OTLP/JSON, one request per line`,
       );
     }
-    out.push(...toRequests(doc, `${path}:${i + 1}`));
+    // One by one: push(...list) passes each request as an argument, and a line holding an array
+    // of more than ~125,000 requests overflowed the stack.
+    for (const request of toRequests(doc, `${path}:${i + 1}`)) out.push(request);
   }
   return out;
 }
