@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../component/clock.js';
 import { readFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { createLogger } from '../telemetry/logger.js';
 import { ConfigError } from '../component/errors.js';
 import { parseId } from '../component/id.js';
 import { substituteEnv } from '../config/env.js';
@@ -41,7 +43,9 @@ export async function openTarget(
 ): Promise<Target> {
   const { id, config } = await chooseProcessor(configPath, processor);
   assertSqliteStorage(id, config);
-  return { id, config, ...openStore(config, clock.now()) };
+  // Warnings on stderr, written before the command exits (a corrupted file moved aside).
+  const logger = createLogger('warn', pino.destination({ fd: 2, sync: true }));
+  return { id, config, ...openStore(config, clock.now(), logger) };
 }
 
 /** The settings of the anomaly processor a command works on (`--processor` picks one of several). */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { silentLogger } from '../../telemetry/logger.js';
 import { bySeverity, type AnomalyProcessorConfig } from './config.js';
 import { splitPercentiles } from './internal/level.js';
@@ -27,12 +28,16 @@ export function assertSqliteStorage(id: string, config: AnomalyProcessorConfig):
   );
 }
 
-/** Opens a processor's SQLite file (WAL: the running sidecar may have it open too). */
+/**
+ * Opens a processor's SQLite file (WAL: the running sidecar may have it open too). `logger` hears
+ * what the command's user must know, such as a corrupted file moved aside and started afresh.
+ */
 export function openStore(
   config: AnomalyProcessorConfig,
   now: number,
+  logger: Logger = silentLogger(),
 ): { db: Database.Database; store: BaselineStore } {
-  const db = openDatabase(config.storage, silentLogger(), now);
+  const db = openDatabase(config.storage, logger, now);
   return { db, store: new BaselineStore(db) };
 }
 

@@ -272,6 +272,21 @@ describe('hourglass backfill and recalculate, on the shipped config', () => {
     expect(recalculate.code).toBe(0);
     expect(JSON.parse(recalculate.stdout)).toMatchObject({ processor: 'anomaly', keys: 1 });
   });
+
+  it('says so when the database was corrupted and moved aside, and recalculates a new one', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'hourglass.db'), 'not a database, '.repeat(512));
+    const r = await hourglass(['recalculate', '--json'], { HOURGLASS_DATA_DIR: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ processor: 'anomaly', keys: 0 });
+    const line = JSON.parse(r.stderr.trim()) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      level: 'error',
+      storage: join(dir, 'hourglass.db'),
+      msg: expect.stringContaining('the baseline database is corrupted; moved it aside'),
+    });
+    expect(existsSync(String(line['movedTo']))).toBe(true);
+  });
 });
 
 /**
