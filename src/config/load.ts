@@ -9,17 +9,21 @@ import { validateConfig, type FactoryResolver, type ValidateOptions } from './va
 export function parseYamlText(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // The parser may give up several times on one deep nest: its first place is enough.
+    const deep = doc.errors.findIndex((e) => e.message.startsWith(STACK_EXCEEDED));
+    const errors = doc.errors.filter((e, i) => i === deep || !e.message.startsWith(STACK_EXCEEDED));
     throw new ConfigError(
-      doc.errors.map((e) => {
+      errors.map((e) => {
         const pos = e.linePos?.[0];
         const first = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${first}`;
+        return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${first === STACK_EXCEEDED ? TOO_DEEP : first}`;
       }),
     );
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
+    if (err instanceof RangeError) throw new ConfigError([`${source}: ${TOO_DEEP}`]);
     // yaml throws a bare ReferenceError on an alias bomb ("billion laughs"): "hourglass validate"
     // ended as on a crash (exit 2) with a message naming neither the file nor what to change.
     throw new ConfigError([
@@ -27,6 +31,12 @@ export function parseYamlText(text: string, source: string): unknown {
     ]);
   }
 }
+
+// The parser recurses per level of nesting: a file nested some thousand levels deep runs it out of
+// stack, which it reports as V8's bare message at the place it gave up.
+const STACK_EXCEEDED = 'Maximum call stack size exceeded';
+const TOO_DEEP =
+  'its YAML is nested too deeply to read (hundreds of levels of [ ], { } or indentation); write it flatter';
 
 // Each alias may expand to at most this many nodes of its anchor (the yaml library's own default).
 const MAX_ALIAS_COUNT = 100;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { builtinFactories } from '../../src/components.js';
 import { ConfigError } from '../../src/component/errors.js';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile, loadConfigText } from '../../src/config/load.js';
 import { staticResolver } from '../../src/config/validate.js';
 import { captureExporterFactory } from '../helpers/capture-exporter.js';
 
@@ -95,6 +95,17 @@ describe('config loading', () => {
   it('reports an alias bomb (billion laughs) as a problem of the file, not a crash', async () => {
     expect(await problems('alias-bomb.yaml')).toEqual([
       `${fixture('alias-bomb.yaml')}: its YAML aliases (*name) expand too far (Excessive alias count indicates a resource exhaustion attack); write the repeated values out, or refer to each anchor fewer times`,
+    ]);
+  });
+
+  it('reports YAML nested too deeply to read as a problem of the file, with its place', async () => {
+    const text = `receivers:\n  x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    const err = await loadConfigText(text, 'deep.yaml', resolver).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^deep\.yaml:2:\d+: its YAML is nested too deeply to read \(hundreds of levels of \[ \], \{ \} or indentation\); write it flatter$/,
+      ),
     ]);
   });
 
