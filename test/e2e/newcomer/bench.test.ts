@@ -35,6 +35,26 @@ describe('the benchmarks, run by a newcomer', () => {
     60_000,
   );
 
+  it.each(['bench:scoring:ab', 'bench:index:ab', 'bench:incidents:ab'])(
+    'npm run %s without a checkout to compare says how to use it and exits 2; a wrong one is named',
+    async (script) => {
+      const none = await npmRun(script);
+      expect(none.code).toBe(2);
+      expect(none.stdout).toBe(
+        `usage: npm run ${script} -- DIR [DIR...]  (DIR: another checkout of hourglass)\n`,
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'hourglass-not-a-checkout-'));
+      try {
+        const wrong = await npmRun(script, dir);
+        expect(wrong.code).toBe(2);
+        expect(wrong.stderr).toMatch(new RegExp(`^${dir}: not a checkout of hourglass \\(no src/`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
   const HELP = (script: string) => `("npm run ${script} -- --help" lists the options)`;
   it.each([
     ['bench:real', ['--bogus'], `unknown option --bogus ${HELP('bench:real')}`],
