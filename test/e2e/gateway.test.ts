@@ -124,7 +124,10 @@ describe('hourglass behind a load balancer routing by service', () => {
     const stored = () =>
       Number(pg.cluster().psql('SELECT COALESCE(SUM(count), 0) FROM hg_daily', database));
     await until(() => stored() === sent, 'every span learned');
-    await detectorOf(c).flushNow(); // c, idle so far, follows what a and b learned
+    // Every instance follows the others at its next flush (200 ms here). A flush of each, now,
+    // stands for that wait: one that began before the last write committed read only part of it,
+    // and under load its next one may come after the moved services' first spans (a flake CI saw).
+    for (const t of [a, b, c]) await detectorOf(t).flushNow();
     // Each service was learned by exactly one instance: the one its ring position names.
     const learnedBy = pg
       .cluster()
