@@ -22,9 +22,14 @@ export function explainEnvProblems(problems: readonly string[], origins: EnvOrig
       return `${path}: ${unsetMessage(origin)}`;
     }
     let message = colon < 0 ? problem : problem.slice(colon + 2);
-    // The value at this problem's own path first: it is the one the message quotes.
-    if (origin && secrets.includes(origin)) message = redact(message, origin, true);
-    for (const o of secrets) if (o !== origin) message = redact(message, o, false);
+    // The value at this problem's own path first: it is the one the message quotes. Each value is
+    // replaced by a mark, and the marks by their words at the end, so that no value is looked
+    // for in the words that show one ("the value of ${env:X}", for a value "value"), including
+    // those the message already holds (`shownFor`).
+    secrets.forEach((o, i) => (message = message.split(shownAs(o)).join(markOf(i))));
+    if (origin && secrets.includes(origin)) message = redact(message, origin, secrets, true);
+    for (const o of secrets) if (o !== origin) message = redact(message, o, secrets, false);
+    message = message.replace(MARK, (mark) => shownAs(secrets[markIndex(mark)]!));
     if (origin && !message.includes('${env:')) message += ` (${fromWhere(origin)})`;
     return colon < 0 ? message : `${path}: ${message}`;
   });
@@ -45,16 +50,39 @@ function shownAs(origin: EnvOrigin): string {
     : `"${origin.template}"`;
 }
 
-function redact(message: string, origin: EnvOrigin, samePath: boolean): string {
+/**
+ * A value's mark while messages are redacted: its index in two digits of base 0x700 written in
+ * private-use characters, between two more; no value's match can start or end inside one.
+ */
+const MARK_BASE = 0xe100;
+const MARK_DIGITS = 0x700;
+const MARK = /\ue000[\ue100-\ue7ff]{2}\ue001/gu;
+
+function markOf(index: number): string {
+  const digit = (d: number) => String.fromCharCode(MARK_BASE + (d % MARK_DIGITS));
+  return `\ue000${digit(Math.floor(index / MARK_DIGITS))}${digit(index)}\ue001`;
+}
+
+function markIndex(mark: string): number {
+  return (mark.charCodeAt(1) - MARK_BASE) * MARK_DIGITS + (mark.charCodeAt(2) - MARK_BASE);
+}
+
+function redact(
+  message: string,
+  origin: EnvOrigin,
+  secrets: readonly EnvOrigin[],
+  samePath: boolean,
+): string {
   const text = origin.text;
   if (text === '') return message;
+  const mark = markOf(secrets.indexOf(origin));
   const quoted = [`"${text}"`, JSON.stringify(text)];
   if (text.length > 60) quoted.push(`"${text.slice(0, 57)}..."`);
   let out = message;
-  for (const q of quoted) out = out.split(q).join(shownAs(origin));
+  for (const q of quoted) out = out.split(q).join(mark);
   // Unquoted: only where it cannot be a piece of another word or number by accident.
   if (text.length >= 6 || (samePath && text.length >= 3 && /\D/.test(text))) {
-    out = replaceEchoes(out, text, shownAs(origin));
+    out = replaceEchoes(out, text, mark);
   }
   return out;
 }

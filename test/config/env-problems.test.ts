@@ -146,6 +146,20 @@ service:
     expect(secret).toHaveLength(2);
   });
 
+  it('never looks for a value in the words that show another, or itself', async () => {
+    // A value "value" was replaced inside "the value of ${env:C}" too: "the the value of ... of".
+    const yaml = withExporters(
+      '  debug: {}\n  otlp: { endpoint: "${env:D:-jaeger:4317}", compression: "${env:C}" }',
+    );
+    const shown = [
+      'exporters.otlp.endpoint: the value of ${env:D} is not a host:port address such as "jaeger:4317"',
+      'exporters.otlp.compression: the value of ${env:C} (a string) is not one of "gzip", "none"',
+    ];
+    expect(await problems(yaml, { C: 'value' })).toEqual([shown[1]]);
+    expect(await problems(yaml, { C: '${env:C}' })).toEqual([shown[1]]);
+    expect(await problems(yaml, { C: 'the value', D: 'value of' })).toEqual(shown);
+  });
+
   it('says a port given alone needs a host, from the file or from a variable', async () => {
     const yaml = `
 receivers:
