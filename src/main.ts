@@ -102,7 +102,8 @@ function namedListenError(err: unknown, config: Config): unknown {
   if (!(err instanceof ListenError)) return err;
   const named = listenSetting(config, err.endpoint);
   if (named === undefined) return err;
-  // The address as the file has it when a set variable gave it: its value is never echoed.
+  // The address as the file has it when a set variable gave it: its value is never echoed, not
+  // even in the cause (a logged error's stack shows its cause's message, with the address).
   const message = err.message.split(err.endpoint).join(named.shown);
-  return new Error(`${message}: ${named.setting}`, { cause: err });
+  return new Error(`${message}: ${named.setting}`);
 }

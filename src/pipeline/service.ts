@@ -250,13 +250,20 @@ export class Service implements Host {
   async start(): Promise<void> {
     if (this.state !== 'built') throw new Error(`cannot start a service that is ${this.state}`);
     this.state = 'starting';
+    let starting: BuiltComponent | undefined;
     try {
       for (const b of this.startOrder()) {
+        starting = b;
         await b.instance.start(this);
         this.started.push(b);
       }
     } catch (err) {
-      this.settings.logger.error({ err }, 'start-up failed; stopping what was started');
+      // The error is the caller's to report (the sidecar names the setting to change, and never
+      // shows an address a set variable gave): here, only which component failed.
+      this.settings.logger.error(
+        { component: starting && `${starting.kind}/${starting.id}` },
+        'start-up failed; stopping what was started',
+      );
       await this.shutdown();
       throw err;
     }

@@ -126,23 +126,44 @@ describe('wrong, missing and misspelled arguments', () => {
     expect(r.stderr.split('\n')[0]).toBe('hourglass: unknown command "runn"; did you mean "run"?');
   });
 
-  it('hourglass run a second time: says the port is taken, the setting and variable to change, and exits 1', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
-    const address = `127.0.0.1:${(taken.address() as net.AddressInfo).port}`;
-    const r = await hourglass(['run'], {
-      ...(await shippedEndpoints()),
-      HOURGLASS_TELEMETRY_ENDPOINT: address,
-      HOURGLASS_DATA_DIR: tempDir(),
-      HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
-    });
-    expect([r.code, r.stderr]).toEqual([
-      1,
-      // The address a set variable gave is named by the variable, never echoed.
-      `hourglass: cannot start: cannot listen for telemetry on the value of \${env:HOURGLASS_TELEMETRY_ENDPOINT}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port: service.telemetry.metrics.address (set by HOURGLASS_TELEMETRY_ENDPOINT)\n`,
-    ]);
-  });
+  it.each([
+    ['telemetry', 'HOURGLASS_TELEMETRY_ENDPOINT', 'service.telemetry.metrics.address'],
+    ['OTLP/HTTP', 'HOURGLASS_HTTP_ENDPOINT', 'receivers.otlp.protocols.http.endpoint'],
+  ])(
+    'hourglass run a second time (%s): says the port is taken, the setting and variable to change, and exits 1',
+    async (what, variable, setting) => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+      const address = `127.0.0.1:${(taken.address() as net.AddressInfo).port}`;
+      const r = await hourglass(['run'], {
+        ...(await shippedEndpoints()),
+        [variable]: address,
+        HOURGLASS_DATA_DIR: tempDir(),
+        HOURGLASS_CONFIG: join(ROOT, 'otel-config.yaml'),
+      });
+      // The address a set variable gave is named by the variable, never echoed: the error is
+      // said once, in words; the log says which component failed (it logged the error, whose
+      // stack showed its cause's message, with the address).
+      const why = `cannot listen for ${what} on the value of \${env:${variable}}: EADDRINUSE: another process already listens there (a second hourglass?); stop it, or give this server another port: ${setting} (set by ${variable})`;
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      const log = lines.filter((l) => l.startsWith('{')); // pino's lines, written asynchronously
+      expect([r.code, lines.filter((l) => !log.includes(l))]).toEqual([
+        1,
+        [`hourglass: cannot start: ${why}`],
+      ]);
+      const logged = log
+        .map((l) => JSON.parse(l) as { level: string; msg: string; component?: string })
+        .filter((l) => l.level === 'error');
+      expect(logged.map((l) => [l.msg, l.component])).toEqual(
+        what === 'telemetry'
+          ? [] // the telemetry server starts first: nothing else was started
+          : [['start-up failed; stopping what was started', 'receiver/otlp']],
+      );
+      expect(r.stderr).not.toContain(address);
+      expect(r.stdout).not.toContain(address);
+    },
+  );
 
   it('hourglass run --help lists its options, as every other command does', async () => {
     const r = await hourglass(['run', '--help']);
