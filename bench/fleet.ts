@@ -18,9 +18,11 @@ import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
 import { FakeClock } from '../test/helpers/fake-clock.js';
 import { PG_PASSWORD, PgCluster } from '../test/helpers/postgres.js';
+import { envWholeNumber, envWholeNumbers } from './lib/args.js';
 
-const SIZES = (process.env['BENCH_FLEET_SIZES'] ?? '1,4,16').split(',').map(Number);
-const HOURS = Number(process.env['BENCH_FLEET_HOURS'] ?? 6);
+// `BENCH_FLEET=1 npm run bench` runs this file.
+const SIZES = envWholeNumbers('bench', 'BENCH_FLEET_SIZES', [1, 4, 16]);
+const HOURS = envWholeNumber('bench', 'BENCH_FLEET_HOURS', 6);
 const KEYS = 200;
 const SPANS_PER_KEY = 10;
 /** Keys with an incident each hour of the second half. */

@@ -23,6 +23,7 @@ import type { TraceIndex } from '../src/otlp/trace-index.js';
 import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
 import { abHeader, abRow, otherCheckouts, timePerItem, wallClock } from './lib/ab.js';
+import { envWholeNumber } from './lib/args.js';
 import { workload } from './lib/workload.js';
 
 type Engine = Pick<IncidentEngine, 'assign'>;
@@ -30,8 +31,8 @@ type Call = readonly [TraceIndex, readonly TaggedSpan[], number];
 
 const HERE = resolve(import.meta.dirname, '..');
 const others = otherCheckouts('bench:incidents:ab', 'src/detectors/anomaly/incidents/engine.ts');
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 21);
-const perRound = Number(process.env['BENCH_REQUESTS'] ?? 640);
+const rounds = envWholeNumber('bench:incidents:ab', 'BENCH_ROUNDS', 21);
+const perRound = envWholeNumber('bench:incidents:ab', 'BENCH_REQUESTS', 640);
 const tmp = mkdtempSync(join(tmpdir(), 'hourglass-bench-incidents-'));
 const now = Date.now();
 const w = workload();

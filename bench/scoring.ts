@@ -25,7 +25,7 @@ import type { OtlpReceiver } from '../src/receiver/otlp/otlp-receiver.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { standaloneDetector } from '../test/detectors/helpers/detector.js';
 import { traceRequest } from '../test/detectors/helpers/traces.js';
-import { benchArgs } from './lib/args.js';
+import { benchArgs, envWholeNumber } from './lib/args.js';
 import { workload } from './lib/workload.js';
 
 // No options: the settings are environment variables (an option given is refused, not ignored).
@@ -191,10 +191,12 @@ async function pipeline(withAnomaly: boolean, seconds: number, clients: number) 
   };
 }
 
+// Read before anything runs: a wrong value stops the benchmark at once, naming the variable.
+const seconds = envWholeNumber('bench:scoring', 'BENCH_SECONDS', 5);
+const clients = envWholeNumber('bench:scoring', 'BENCH_CLIENTS', 4);
+
 try {
   await perSpan();
-  const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
-  const clients = Number(process.env['BENCH_CLIENTS'] ?? 4);
   const without = await pipeline(false, seconds, clients);
   const withIt = await pipeline(true, seconds, clients);
   console.log(

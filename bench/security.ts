@@ -27,10 +27,11 @@ import {
   validTraffic,
   type Target,
 } from '../test/security/harness.js';
+import { envPositiveNumber, envWholeNumber } from './lib/args.js';
 
 const cli = process.env['BENCH_CLI'];
-const scale = Number(process.env['BENCH_SCALE'] ?? 1);
-const deadline = Number(process.env['BENCH_DEADLINE_S'] ?? 60) * 1000;
+const scale = envPositiveNumber('bench:security', 'BENCH_SCALE', 1);
+const deadline = envWholeNumber('bench:security', 'BENCH_DEADLINE_S', 60) * 1000;
 const n = (count: number) => Math.max(1, Math.round(count * scale));
 
 interface Row {

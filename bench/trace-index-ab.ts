@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { abHeader, abRow, otherCheckouts, timePerItem, wallClock } from './lib/ab.js';
+import { envWholeNumber } from './lib/args.js';
 import { workload } from './lib/workload.js';
 
 interface Detector {
@@ -38,8 +39,8 @@ interface Tree {
 const HERE = resolve(import.meta.dirname, '..');
 const others = otherCheckouts('bench:index:ab', 'src/otlp/trace-index.ts');
 
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 31);
-const perRound = Number(process.env['BENCH_REQUESTS'] ?? 64);
+const rounds = envWholeNumber('bench:index:ab', 'BENCH_ROUNDS', 31);
+const perRound = envWholeNumber('bench:index:ab', 'BENCH_REQUESTS', 64);
 const from = (root: string, p: string) => import(pathToFileURL(join(root, p)).href);
 
 async function load(root: string, label: string): Promise<Tree> {

@@ -63,6 +63,35 @@ export function envWholeNumber(script: string, name: string, fallback: number, m
   return usageError(script, `${name}="${text}" is not a whole number of at least ${min}`);
 }
 
+/**
+ * A list of whole numbers a benchmark reads from the environment (`BENCH_FLEET_SIZES=1,4,16`), each
+ * at least `min`, `fallback` when unset; anything else names the variable and exits 2.
+ */
+export function envWholeNumbers(
+  script: string,
+  name: string,
+  fallback: readonly number[],
+  min = 1,
+): number[] {
+  const text = process.env[name];
+  if (text === undefined || text === '') return [...fallback];
+  const list = /^\d+(,\d+)*$/.test(text) ? text.split(',').map(Number) : [];
+  if (list.length > 0 && list.every((n) => n >= min)) return list;
+  return usageError(
+    script,
+    `${name}="${text}" is not a list of whole numbers of at least ${min} (e.g. 1,4,16)`,
+  );
+}
+
+/** A number above 0 a benchmark reads from the environment (`BENCH_SCALE=0.1`); else exits 2. */
+export function envPositiveNumber(script: string, name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = text.trim() === '' ? NaN : Number(text);
+  if (n > 0 && Number.isFinite(n)) return n;
+  return usageError(script, `${name}="${text}" is not a number above 0`);
+}
+
 /** A list of whole numbers, comma-separated (`--seeds 1,2,3`); anything else exits 2. */
 export function wholeNumbersOption(script: string, name: string, text: string): number[] {
   if (/^\d+(,\d+)*$/.test(text)) return text.split(',').map(Number);

@@ -169,6 +169,64 @@ describe('the benchmarks, run by a newcomer', () => {
     60_000,
   );
 
+  const WHOLE = 'a whole number of at least 1';
+  it.each([
+    {
+      script: 'bench:scoring',
+      file: 'scoring.ts',
+      name: 'BENCH_CLIENTS',
+      value: '4x',
+      what: WHOLE,
+    },
+    { script: 'bench:scoring', file: 'scoring.ts', name: 'BENCH_SECONDS', value: '0', what: WHOLE },
+    {
+      script: 'bench:index:ab',
+      file: 'trace-index-ab.ts',
+      name: 'BENCH_ROUNDS',
+      value: 'x',
+      what: WHOLE,
+    },
+    {
+      script: 'bench:incidents:ab',
+      file: 'incidents-ab.ts',
+      name: 'BENCH_REQUESTS',
+      value: '-5',
+      what: WHOLE,
+    },
+    {
+      script: 'bench:security',
+      file: 'security.ts',
+      name: 'BENCH_SCALE',
+      value: 'lots',
+      what: 'a number above 0',
+    },
+    {
+      script: 'bench',
+      file: 'fleet.ts',
+      name: 'BENCH_FLEET_SIZES',
+      value: '1,,4',
+      what: 'a list of whole numbers of at least 1 (e.g. 1,4,16)',
+    },
+  ])(
+    'npm run $script: $name=$value names the variable and exits 2, before measuring anything',
+    ({ script, file, name, value, what }) => {
+      // The A/B benchmarks are given a checkout to compare with (this one), as they need one.
+      const args = file.endsWith('-ab.ts') ? [ROOT] : [];
+      const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`, ...args], {
+        cwd: ROOT,
+        env: { ...process.env, [name]: value },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect([r.status, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        `npm run ${script}: ${name}="${value}" is not ${what}\n`,
+      ]);
+    },
+    60_000,
+  );
+
   it('npm run bench:scoring -- --help lists the variables it reads', async () => {
     const r = await npmRun('bench:scoring', '--help');
     expect(r.code).toBe(0);
