@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
-import type { SelfMetrics } from '../telemetry/self-metrics.js';
+import type { Counter, Gauge } from 'prom-client';
 
 /**
  * Connection limits shared by the gRPC and HTTP servers: a cap on open connections (a flood of
@@ -23,6 +23,15 @@ function readLimits(): string | undefined {
   }
 }
 
+/**
+ * The part of the self-metrics (`SelfMetrics` in telemetry/self-metrics.ts) these metrics are made
+ * with: net/ imports nothing of the project (docs/architecture.md).
+ */
+export interface MetricsRegistry {
+  counter(name: string, help: string, labelNames: readonly string[]): Counter;
+  gauge(name: string, help: string, labelNames: readonly string[]): Gauge;
+}
+
 /** What the connection limits did, per receiver and transport. */
 export interface ConnectionMetrics {
   opened(): void;
@@ -36,7 +45,7 @@ export interface ConnectionMetrics {
 }
 
 export function connectionMetrics(
-  metrics: SelfMetrics,
+  metrics: MetricsRegistry,
   receiver: string,
   transport: string,
 ): ConnectionMetrics {

@@ -1,5 +1,4 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { timerMs } from '../component/clock.js';
 import type { Signal } from './signal.js';
 
 /**
@@ -135,6 +134,13 @@ export function decodeGrpcMessage(value: string | undefined): string {
   }
 }
 
+/**
+ * The longest deadline, 2^31-1 ms (24.8 days): grpc-js servers wrap a longer one to a negative
+ * (`| 0`), and a Node timer waits no longer (`MAX_TIMER_MS` in component/clock.ts; the wire
+ * format imports nothing of the project).
+ */
+const MAX_DEADLINE_MS = 2 ** 31 - 1;
+
 const TIMEOUT_UNIT_MS: Record<string, number> = {
   H: 3_600_000,
   M: 60_000,
@@ -150,16 +156,16 @@ const TIMEOUT_UNIT_MS: Record<string, number> = {
  */
 export function parseGrpcTimeout(value: string | undefined): number | undefined {
   const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
-  return m ? timerMs(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!) : undefined;
+  return m ? Math.min(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!, MAX_DEADLINE_MS) : undefined;
 }
 
 /**
  * A deadline as a `grpc-timeout` value that every server reads as meant: in milliseconds (rounded
  * up) while they fit the header's 8 digits (27.7 hours), else in whole seconds; and at most
- * MAX_TIMER_MS (24.8 days), since grpc-js servers wrap a longer deadline to a negative one (`| 0`).
+ * MAX_DEADLINE_MS (24.8 days), since grpc-js servers wrap a longer deadline to a negative one (`| 0`).
  * A timeout of 1000h was sent as `3600000000m`: malformed, and read by grpc-js as `00000000m`.
  */
 export function formatGrpcTimeout(ms: number): string {
   const n = Math.ceil(ms);
-  return n <= 99_999_999 ? `${n}m` : `${Math.floor(timerMs(n) / 1000)}S`;
+  return n <= 99_999_999 ? `${n}m` : `${Math.floor(Math.min(n, MAX_DEADLINE_MS) / 1000)}S`;
 }
