@@ -125,16 +125,22 @@ export function jsonOption<T>(script: string, name: string, text: string): T {
 }
 
 /**
- * `--set`: the anomaly processor's settings, as JSON, validated once before anything runs;
- * what is wrong is said in one line, and exits 2.
+ * `--set` (or another option or variable, `what`): the anomaly processor's settings, as JSON,
+ * validated once before anything runs; what is wrong is said in one line, and exits 2.
  */
 export function anomalySettings(
   script: string,
   text: string,
+  what = '--set',
 ): { json: Record<string, unknown>; config: AnomalyProcessorConfig } {
-  const json = jsonOption<Record<string, unknown>>(script, 'set', text);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    return usageError(script, `${what} is not JSON: ${(e as Error).message}`);
+  }
   const r = anomalyProcessorSchema.safeParse(json);
   if (r.success) return { json, config: r.data };
   const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  return usageError(script, `--set is not valid anomaly settings: ${problems.join('; ')}`);
+  return usageError(script, `${what} is not valid anomaly settings: ${problems.join('; ')}`);
 }

@@ -11,9 +11,16 @@ export interface Workload {
   readonly operations: readonly string[];
   /**
    * A request of `spans` spans starting around `aroundMs`; `slowShare` of them 10x slower. With
-   * `sigma` 0 every span takes its operation's median: nothing can be anomalous.
+   * `sigma` 0 every span takes its operation's median: nothing can be anomalous. Spans start
+   * within `spreadMs` (default a minute) before `aroundMs`.
    */
-  request(aroundMs: number, spans?: number, slowShare?: number, sigma?: number): Uint8Array;
+  request(
+    aroundMs: number,
+    spans?: number,
+    slowShare?: number,
+    sigma?: number,
+    spreadMs?: number,
+  ): Uint8Array;
   /** Spans of the same shape, for learning a baseline. */
   spans(aroundMs: number, n: number): SpanSpec[];
 }
@@ -25,7 +32,13 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
     i % 3 === 2 ? `SELECT table_${i}` : `GET /api/v1/resource-${i}`,
   );
   const median = (op: number) => 5 + op * 17;
-  const spans = (aroundMs: number, n: number, slowShare = 0, sigma = 0.2): SpanSpec[] => {
+  const spans = (
+    aroundMs: number,
+    n: number,
+    slowShare = 0,
+    sigma = 0.2,
+    spreadMs = 60_000,
+  ): SpanSpec[] => {
     // A few services per request, as one SDK exporter (or a collector upstream) sends them.
     const first = Math.floor(r.next() * services);
     return Array.from({ length: n }, (_, i) => {
@@ -35,7 +48,7 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
         service: serviceNames[(first + (i % 4)) % services]!,
         name: operations[op]!,
         kind: op % 3 === 2 ? 3 : 2,
-        startMs: aroundMs - Math.floor(r.next() * 60_000),
+        startMs: aroundMs - Math.floor(r.next() * spreadMs),
         durationMs: Math.round(slow * r.latency(median(op), sigma) * 1000) / 1000,
         attributes: {
           'http.request.method': 'GET',
@@ -53,8 +66,8 @@ export function workload(services = 20, operationsPerService = 10, seed = 7): Wo
   return {
     services: serviceNames,
     operations,
-    request: (aroundMs, n = 512, slowShare = 0, sigma = 0.2) =>
-      traceRequest(spans(aroundMs, n, slowShare, sigma)),
+    request: (aroundMs, n = 512, slowShare = 0, sigma = 0.2, spreadMs = 60_000) =>
+      traceRequest(spans(aroundMs, n, slowShare, sigma, spreadMs)),
     spans: (aroundMs, n) => spans(aroundMs, n),
   };
 }

@@ -42,6 +42,36 @@ function keyFieldHasPrefix(b: Uint8Array, start: number, end: number): boolean {
   return bytesAre(b, kv[0]!, kv[1]!, ANOMALY_PREFIX, false);
 }
 
+// The lengths of the two keys of an HTTP response status code: `http.response.status_code`, and
+// `http.status_code` (before semantic conventions 1.23).
+const STATUS_CODE_KEY_LENGTH = 25;
+const OLD_STATUS_CODE_KEY_LENGTH = 16;
+
+/**
+ * Whether the KeyValue `b[start, end)` may be an HTTP response status code: false only when it is,
+ * as SDKs write it, just a key (field 1, first) and a value (field 2) and its key's length is
+ * neither status code key's. Anything else (a long key, fields in another order, a repeated key)
+ * may be one. The span scan and the receiver's layout note the first attribute that may be one
+ * (`SpanRef.codeAttrAt`), so that the error detector reads a server span's code from there and
+ * spans without one not at all (rates/error-detail.ts).
+ */
+export function mayBeStatusCode(b: Uint8Array, start: number, end: number): boolean {
+  const keyLen = b[start + 1]!;
+  if (
+    b[start] !== KEY_TAG ||
+    keyLen >= 0x80 ||
+    keyLen === STATUS_CODE_KEY_LENGTH ||
+    keyLen === OLD_STATUS_CODE_KEY_LENGTH
+  ) {
+    return true;
+  }
+  const valueTag = start + 2 + keyLen;
+  if (valueTag === end) return false;
+  if (b[valueTag] !== VALUE_TAG) return true;
+  const valueLen = b[valueTag + 1]!;
+  return !(valueLen < 0x80 && valueTag + 2 + valueLen === end);
+}
+
 /** Status.code; on the per-span path, so written out by hand (no reader allocated per span). */
 export function readStatusCode(b: Uint8Array, start: number, end: number): number {
   const c: Cursor = { pos: start };

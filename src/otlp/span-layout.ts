@@ -1,5 +1,5 @@
 import { RESOURCE_SPANS, SPAN } from './fields.js';
-import { isAnomalyKeyValue } from './span-attributes.js';
+import { isAnomalyKeyValue, mayBeStatusCode } from './span-attributes.js';
 import { requestSpecs, type MessageSpec } from './spec.js';
 
 // The int32 fields of a span in a `SpanLayout`; -1 where the span has no such field.
@@ -21,7 +21,10 @@ export const L_STATUS = 11;
 export const L_STATUS_END = 12;
 /** 1 when one of the span's attributes has a key starting with `anomaly.` (isAnomalyKeyValue). */
 export const L_ANOMALY = 13;
-export const L_STRIDE = 14;
+/** Offset and end of the first attribute (KeyValue) that may be an HTTP status code (mayBeStatusCode). */
+export const L_CODE_ATTR = 14;
+export const L_CODE_ATTR_END = 15;
+export const L_STRIDE = 16;
 
 const TRACE = requestSpecs().trace;
 const F_RESOURCE = RESOURCE_SPANS.resource;
@@ -122,6 +125,10 @@ export class SpanLayout {
         // An attribute anomaly.*: the span was tagged before (detection).
         if (data[at + L_ANOMALY] !== 1 && isAnomalyKeyValue(this.bytes, start, end)) {
           data[at + L_ANOMALY] = 1;
+        }
+        if (data[at + L_CODE_ATTR]! < 0 && mayBeStatusCode(this.bytes, start, end)) {
+          data[at + L_CODE_ATTR] = start;
+          data[at + L_CODE_ATTR_END] = end;
         }
         break;
     }

@@ -4,10 +4,13 @@ import {
   PREFIX_FIRST,
   findServiceName,
   isAnomalyKeyValue,
+  mayBeStatusCode,
   readStatusCode,
 } from './span-attributes.js';
 import {
   L_ANOMALY,
+  L_CODE_ATTR,
+  L_CODE_ATTR_END,
   L_END,
   L_END_TIME,
   L_KIND,
@@ -32,7 +35,13 @@ import { WIRE_I64, WIRE_LEN, WIRE_VARINT, readVarint32, skipField, type Cursor }
 export { hexAt } from './hex.js';
 export { internedString } from './string-cache.js';
 export * from './span-layout.js';
-export { forEachAttribute, isAnomalyKeyValue, keyValueAt, valueOfKey } from './span-attributes.js';
+export {
+  forEachAttribute,
+  isAnomalyKeyValue,
+  keyValueAt,
+  mayBeStatusCode,
+  valueOfKey,
+} from './span-attributes.js';
 
 const RESOURCE_SPANS_TAG = lenTag(EXPORT_TRACE_REQUEST.resource_spans);
 const RESOURCE_TAG = lenTag(RESOURCE_SPANS.resource);
@@ -76,6 +85,12 @@ export interface SpanRef {
   readonly statusCode: number;
   /** Whether one of its attributes has a key starting with `anomaly.` (it was tagged before). */
   readonly anomalyAttributes: boolean;
+  /**
+   * Offset and end of its first attribute (KeyValue) that may be an HTTP response status code
+   * (`mayBeStatusCode`); -1 when none may be.
+   */
+  readonly codeAttrAt: number;
+  readonly codeAttrEnd: number;
 }
 
 export interface ResourceRef {
@@ -151,6 +166,8 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
   let parentSpanIdAt = -1;
   let statusCode = 0;
   let anomaly = false;
+  let codeAttrAt = -1;
+  let codeAttrEnd = -1;
   const c: Cursor = { pos: start };
   while (c.pos < end) {
     const tag = readVarint32(b, c, end);
@@ -164,6 +181,10 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
         // Most keys are told apart by their first byte (KeyValue.key is written first), inline.
         if (!anomaly && (b[vs] !== KEY_TAG || b[vs + 2] === PREFIX_FIRST)) {
           anomaly = isAnomalyKeyValue(b, vs, vs + len);
+        }
+        if (codeAttrAt < 0 && mayBeStatusCode(b, vs, vs + len)) {
+          codeAttrAt = vs;
+          codeAttrEnd = vs + len;
         }
       } else if (field === F_NAME) name = internedString(b, vs, vs + len);
       else if (field === F_TRACE_ID) traceIdAt = vs;
@@ -194,6 +215,8 @@ function scanSpan(b: Uint8Array, start: number, end: number, resource: number): 
     parentSpanIdAt,
     statusCode,
     anomaly,
+    codeAttrAt,
+    codeAttrEnd,
   );
 }
 
@@ -211,6 +234,8 @@ function spanRef(
   parentSpanIdAt: number,
   statusCode: number,
   anomalyAttributes: boolean,
+  codeAttrAt: number,
+  codeAttrEnd: number,
 ): SpanRef {
   const startMs = startAt < 0 ? 0 : nanosToMs(b, startAt);
   const durationMs = startAt < 0 || endAt < 0 ? 0 : diffNanosToMs(b, endAt, startAt);
@@ -227,6 +252,8 @@ function spanRef(
     parentSpanIdAt,
     statusCode,
     anomalyAttributes,
+    codeAttrAt,
+    codeAttrEnd,
   };
 }
 
@@ -266,6 +293,8 @@ export function indexFromLayout(layout: SpanLayout): TraceIndex {
       d[at + L_PARENT_SPAN_ID]!,
       statusAt < 0 ? 0 : readStatusCode(b, statusAt, d[at + L_STATUS_END]!),
       d[at + L_ANOMALY] === 1,
+      d[at + L_CODE_ATTR]!,
+      d[at + L_CODE_ATTR_END]!,
     );
   }
   return { bytes: b, resources, spans };

@@ -1,7 +1,20 @@
 import { decodeBounded } from '../../../../otlp/bounded-text.js';
 import { FieldReader } from '../../../../otlp/field-reader.js';
-import { ANY_VALUE, EVENT, KEY_VALUE, SPAN, STATUS, lenTag } from '../../../../otlp/fields.js';
-import { forEachAttribute, keyValueAt, type SpanRef } from '../../../../otlp/trace-index.js';
+import {
+  ANY_VALUE,
+  EVENT,
+  KEY_VALUE,
+  SPAN,
+  STATUS,
+  lenTag,
+  varintTag,
+} from '../../../../otlp/fields.js';
+import {
+  forEachAttribute,
+  keyValueAt,
+  mayBeStatusCode,
+  type SpanRef,
+} from '../../../../otlp/trace-index.js';
 import { WIRE_VARINT } from '../../../../otlp/wire.js';
 
 /**
@@ -16,10 +29,12 @@ import { WIRE_VARINT } from '../../../../otlp/wire.js';
 const STATUS_ERROR = 2;
 const SERVER = 2;
 const enc = (s: string) => new TextEncoder().encode(s);
+// Their lengths are those mayBeStatusCode (otlp/span-attributes.ts) lets through.
 const STATUS_CODE_KEYS = [enc('http.response.status_code'), enc('http.status_code')];
-const STATUS_CODE_KEY_LENGTHS = STATUS_CODE_KEYS.map((k) => k.length);
 const KEY_TAG = lenTag(KEY_VALUE.key);
 const VALUE_TAG = lenTag(KEY_VALUE.value);
+const STRING_TAG = lenTag(ANY_VALUE.string_value);
+const INT_TAG = varintTag(ANY_VALUE.int_value);
 const EXCEPTION = enc('exception');
 const EXCEPTION_TYPE = enc('exception.type');
 const ERROR_TYPE = enc('error.type');
@@ -37,11 +52,16 @@ export function isErrorSpan(b: Uint8Array, span: SpanRef): boolean {
 /**
  * The span's HTTP response status code, 0 when it has none: the value of its first attribute
  * keyed `http.response.status_code` or `http.status_code` that holds a code. Read for every server
- * span without a status, so its attributes are walked with one reader and no closure, and most
- * are passed over by a glance at their key's length (`otherKey`).
+ * span without a status, so it starts at the first attribute that may be one, which the span scan
+ * or the receiver's layout noted (`SpanRef.codeAttrAt`, `mayBeStatusCode`): a span without any is
+ * not read at all, and one with a code mostly holds it there.
  */
 export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
-  const r = new FieldReader(b, span.start, span.end);
+  if (span.codeAttrAt < 0) return 0;
+  const first = statusCodeAt(b, span.codeAttrAt, span.codeAttrEnd);
+  if (first !== 0) return first;
+  // The attributes after it, passed over as the scan did (mayBeStatusCode).
+  const r = new FieldReader(b, span.codeAttrEnd, span.end);
   while (r.next()) {
     if (!r.isLen(SPAN.attributes)) {
       r.skip();
@@ -49,36 +69,59 @@ export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
     }
     const s = r.value();
     const e = r.valueEnd;
-    if (otherKey(b, s, e)) continue;
-    keyValueAt(b, s, e, kv);
-    if (
-      kv[2]! < 0 ||
-      (!keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[0]!) &&
-        !keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[1]!))
-    ) {
-      continue;
-    }
-    const code = intOrNumericString(b, kv[2]!, kv[3]!);
+    if (!mayBeStatusCode(b, s, e)) continue;
+    const code = statusCodeAt(b, s, e);
     if (code !== 0) return code;
   }
   return 0;
 }
 
-/**
- * Whether the KeyValue `b[start, end)` is, as SDKs write it, just a key (field 1, first) and a
- * value (field 2), and its key's length is neither status code key's: then it is not one.
- * Anything else (a long key, fields in another order, a repeated key) is read in full.
- */
-function otherKey(b: Uint8Array, start: number, end: number): boolean {
+/** The code a KeyValue `b[start, end)` holds when its key is a status code key; else 0. */
+function statusCodeAt(b: Uint8Array, start: number, end: number): number {
+  // As SDKs write it, a key and a value, each with a one-byte length: read in place.
   const keyLen = b[start + 1]!;
-  if (b[start] !== KEY_TAG || keyLen >= 0x80 || STATUS_CODE_KEY_LENGTHS.includes(keyLen)) {
-    return false;
-  }
   const valueTag = start + 2 + keyLen;
-  if (valueTag === end) return true;
-  if (b[valueTag] !== VALUE_TAG) return false;
   const valueLen = b[valueTag + 1]!;
-  return valueLen < 0x80 && valueTag + 2 + valueLen === end;
+  if (
+    b[start] === KEY_TAG &&
+    keyLen < 0x80 &&
+    b[valueTag] === VALUE_TAG &&
+    valueLen < 0x80 &&
+    valueTag + 2 + valueLen === end
+  ) {
+    const k = start + 2;
+    return keyIs(b, k, valueTag, STATUS_CODE_KEYS[0]!) ||
+      keyIs(b, k, valueTag, STATUS_CODE_KEYS[1]!)
+      ? anyValueCode(b, valueTag + 2, end)
+      : 0;
+  }
+  keyValueAt(b, start, end, kv);
+  if (
+    kv[2]! < 0 ||
+    (!keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[0]!) &&
+      !keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEYS[1]!))
+  ) {
+    return 0;
+  }
+  return intOrNumericString(b, kv[2]!, kv[3]!);
+}
+
+/**
+ * `intOrNumericString` of an AnyValue `b[start, end)`, read in place when it is one field as SDKs
+ * write it: a string with a one-byte length, or an int of one or two bytes (0 to 16383).
+ */
+function anyValueCode(b: Uint8Array, start: number, end: number): number {
+  const tag = b[start]!;
+  if (tag === STRING_TAG) {
+    const len = b[start + 1]!;
+    if (len < 0x80 && start + 2 + len === end) return len <= 3 ? digits(b, start + 2, end) : 0;
+  } else if (tag === INT_TAG) {
+    const lo = b[start + 1]!;
+    if (lo < 0x80 && start + 2 === end) return lo;
+    const hi = b[start + 2]!;
+    if (lo >= 0x80 && hi < 0x80 && start + 3 === end) return (lo & 0x7f) | (hi << 7);
+  }
+  return intOrNumericString(b, start, end);
 }
 
 /** What failed, bounded (MAX_NAME_BYTES); undefined when the span says nothing of it. */
@@ -154,21 +197,21 @@ function intOrNumericString(b: Uint8Array, start: number, end: number): number {
     } else if (r.isLen(ANY_VALUE.string_value)) {
       const vs = r.value();
       const len = r.valueEnd - vs;
-      if (len > 0 && len <= 3) {
-        let n = 0;
-        for (let i = vs; i < r.valueEnd; i++) {
-          const d = b[i]! - 48;
-          if (d < 0 || d > 9) {
-            n = 0;
-            break;
-          }
-          n = n * 10 + d;
-        }
-        out = n;
-      }
+      if (len > 0 && len <= 3) out = digits(b, vs, r.valueEnd);
     } else r.skip();
   }
   return out;
+}
+
+/** The number `b[start, end)` writes in decimal digits; 0 when another byte is among them. */
+function digits(b: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = b[i]! - 48;
+    if (d < 0 || d > 9) return 0;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function keyIs(b: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
