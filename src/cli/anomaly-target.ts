@@ -14,6 +14,7 @@ import {
   type AnomalyProcessorConfig,
 } from '../detectors/anomaly/config.js';
 import {
+  assertSqliteFileExists,
   assertSqliteStorage,
   openStore,
   recalculateStore,
@@ -31,7 +32,7 @@ export interface Target {
 
 /**
  * Reads the anomaly processor settings from the sidecar's config (`--processor` picks one when
- * there are several) and opens its SQLite file. Only the anomaly processors' sections are
+ * there are several) and opens its SQLite file (`existing`: only a file that is there). Only the anomaly processors' sections are
  * validated: the operational commands do not need the exporters' plugins or certificates. The
  * running sidecar may have the file open too: WAL lets both work, and the sidecar notices what
  * the command changed at its next flush.
@@ -40,9 +41,11 @@ export async function openTarget(
   configPath: string,
   processor: string | undefined,
   clock: Clock,
+  options: { existing?: boolean } = {},
 ): Promise<Target> {
   const { id, config } = await chooseProcessor(configPath, processor);
   assertSqliteStorage(id, config);
+  if (options.existing) assertSqliteFileExists(id, config);
   // Warnings on stderr, written before the command exits (a corrupted file moved aside).
   const logger = createLogger('warn', pino.destination({ fd: 2, sync: true }));
   return { id, config, ...openStore(config, clock.now(), logger) };

@@ -15,7 +15,8 @@ to be useful, then recalculates the thresholds. Spans are learned as the process
 learned them (by their own start time, per service, operation and kind; error spans only with
 learn_from_errors; only those inside the window). Safe while the sidecar runs on the same file.
 With a PostgreSQL storage (a fleet's database) the spans are written as one more instance's
-learning: the running instances merge it at their next flush.
+learning: the running instances merge it at their next flush. Exit 0 when done, 2 when the
+config, a source (a file, Jaeger) or an option is wrong.
 
 sources (one or more):
   --file PATH       OTLP/JSON trace data: one request, an array, JSON lines (the file exporter's

@@ -7,12 +7,14 @@ const RECALCULATE_USAGE = `usage: hourglass recalculate [--config FILE] [--proce
 
 Recalculates the adaptive severity thresholds of the anomaly processor now, from the last
 window_days of baselines in its SQLite file (what the nightly job does). Safe while the sidecar
-runs on the same file: it picks the new thresholds up at its next flush.
+runs on the same file: it picks the new thresholds up at its next flush. Exit 0 when done, 2 when
+the config, the file (which must exist: a relative path is read from the working directory) or an
+option is wrong.
 
 options:
   --config FILE     the sidecar's config (default as for "run")
   --processor ID    which anomaly processor, when the config has several (e.g. anomaly/edge)
-  --json            print the report as JSON (what POST /api/v1/recalculate returns)`;
+  --json            print the report as JSON (one of the results POST /api/v1/recalculate returns)`;
 
 export async function recalculateCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs('recalculate', {
@@ -33,6 +35,7 @@ export async function recalculateCommand(args: string[]): Promise<number> {
     values.config ?? defaultConfigPath(),
     values.processor,
     systemClock,
+    { existing: true },
   );
   try {
     const report = await recalculateTarget(target, systemClock.now());

@@ -20,7 +20,8 @@ const REPLAY_USAGE = `usage: hourglass replay [--config FILE] [--processor ID] F
 Runs trace files through the anomaly processor, built from the config's settings, offline and
 deterministically: the spans' own timestamps drive its clock (flushes, the daily window roll and
 the scheduled recalculation happen in replay time) and two runs give the same verdicts. Prints
-what would have been tagged. Never touches the sidecar's database (see --store).
+what would have been tagged. Never touches the sidecar's database (see --store). Exit 0 when
+done, 2 when the config, a file or an option is wrong.
 
 inputs:
   FILE...                 trace files to judge: OTLP/JSON (one request, an array, or JSON lines

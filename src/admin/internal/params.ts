@@ -52,7 +52,7 @@ export class Params {
     const k = parseSpanKind(v);
     if (k === undefined) {
       throw new BadRequest(
-        `${name}: "${v}" is not a span kind; use internal, server, client, producer or consumer`,
+        `${name}: "${v}" is not a span kind; use unspecified, internal, server, client, producer or consumer`,
       );
     }
     return k;

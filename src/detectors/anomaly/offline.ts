@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../telemetry/logger.js';
@@ -25,6 +27,20 @@ export function assertSqliteStorage(id: string, config: AnomalyProcessorConfig):
   if (!isPostgresUrl(config.storage)) return;
   throw new StorageError(
     `processors.${id}.storage is a shared PostgreSQL database (${redactUrl(config.storage)}): this command works on a SQLite file; recalculate a fleet's thresholds with POST /api/v1/recalculate on any of its instances`,
+  );
+}
+
+/**
+ * For a command that works on what a sidecar learned (`recalculate`): a file that is not there is
+ * a wrong path or working directory, not a database to start, so it is refused, naming the path.
+ */
+export function assertSqliteFileExists(id: string, config: AnomalyProcessorConfig): void {
+  if (existsSync(config.storage)) return;
+  const where = isAbsolute(config.storage)
+    ? ''
+    : ` (a relative path: read from the working directory, ${process.cwd()})`;
+  throw new StorageError(
+    `processors.${id}.storage: there is no database at ${resolve(config.storage)}${where}; run the command with the sidecar's config and data directory (HOURGLASS_DATA_DIR in the shipped config); "hourglass backfill" seeds a new one`,
   );
 }
 

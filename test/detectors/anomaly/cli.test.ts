@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -298,6 +298,17 @@ describe('hourglass recalculate and backfill', () => {
     }
   });
 
+  it('refuses to recalculate a database that is not there, naming the path, and creates nothing', async () => {
+    writeConfig({ anomaly: { storage: join(dir, 'data', 'hg.db') } });
+    const r = await hourglass('recalculate', '--config', config);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      `hourglass recalculate: processors.anomaly.storage: there is no database at ${join(dir, 'data', 'hg.db')}; run the command with the sidecar's config and data directory (HOURGLASS_DATA_DIR in the shipped config); "hourglass backfill" seeds a new one\n`,
+    );
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
   it('explains what is wrong with the config or the arguments', async () => {
     writeConfig({ anomaly: { storage: dbFile, window_days: 0, timezone: 'Mars/Base' } });
     const r = await hourglass('recalculate', '--config', config);
@@ -305,6 +316,7 @@ describe('hourglass recalculate and backfill', () => {
     expect(r.err).toContain('processors.anomaly.timezone: is not an IANA time zone');
     expect(r.err).toContain('processors.anomaly.window_days: must be at least 1');
     writeConfig({ 'anomaly/a': { storage: dbFile }, 'anomaly/b': { storage: join(dir, 'b.db') } });
+    new Database(join(dir, 'b.db')).close(); // recalculate works on a database that is there
     expect((await hourglass('recalculate', '--config', config)).err).toContain(
       'several anomaly processors (anomaly/a, anomaly/b); pick one with --processor',
     );

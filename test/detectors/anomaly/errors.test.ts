@@ -211,6 +211,29 @@ describe('error bursts', () => {
     expect(record.errorRate).toBe(a['anomaly.errors.rate']);
   });
 
+  it('gives a span the error detector judges worse than latency each attribute once: the verdict, its score and window, and the latency baseline', async () => {
+    play(d, clock, LEARN_FROM, 100, 60, pay(0.01));
+    await d.recalculate();
+    // A burst of failures 2.5x slower than usual: SEV1 for errors, milder for latency.
+    const burst = play(d, clock, TEST_AT, 1, 60, (m, i) =>
+      i >= 40 ? { name: 'POST /pay', durationMs: 200, status: 2 } : pay(0.5)(m, i),
+    );
+    const both = burst
+      .slice(40)
+      .map((b) => b.span)
+      .filter((s) => s.attributes['anomaly.detector'] === 'errors')
+      .filter((s) => s.attributes['anomaly.baseline.mean_ms'] !== undefined);
+    expect(both.length).toBeGreaterThan(0);
+    for (const s of both) {
+      expect(s.attributes['anomaly.errors.rate']).toBeGreaterThan(0.2);
+      expect(s.attributes['anomaly.baseline.mean_ms']).toBeGreaterThan(50);
+      expect(s.attributeKeys.filter((k, i) => s.attributeKeys.indexOf(k) !== i)).toEqual([]);
+    }
+    const record = d.history({ limit: 500 }).find((x) => x.spanId === both[0]!.spanId)!;
+    expect(both[0]!.attributes['anomaly.score']).toBe(record.score);
+    expect(both[0]!.attributes['anomaly.baseline.window']).toBe(record.window);
+  });
+
   it('tags nothing for errors with errors.enabled: false', async () => {
     await d.shutdown();
     await start({ errors: { enabled: false } });

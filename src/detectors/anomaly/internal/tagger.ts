@@ -58,8 +58,9 @@ export class AttributeEncoder {
   }
 
   /**
-   * `a`'s attributes; `withoutVerdict`: without severity, detector and reason, for a span another
-   * detector judged more severe (rates/batch-tags.ts adds them), its own numbers kept.
+   * `a`'s attributes; `withoutVerdict`: without severity, detector and reason, nor the score,
+   * scope and window that go with them, for a span another detector judged more severe
+   * (rates/batch-tags.ts writes those): its baseline's numbers kept, no attribute twice.
    */
   encode(a: AnomalyRecord, slot: number, withoutVerdict = false): Uint8Array {
     const parts = withoutVerdict
@@ -79,9 +80,11 @@ export class AttributeEncoder {
     // value(2){ tag(3) varint }, key(1){ bytes }, KeyValue(9){ ... }
     const anyValueLen = 1 + samplesSize;
     const kvLen = 2 + SAMPLES_KEY.length + 2 + anyValueLen;
-    let size = 2 + kvLen + scope.length + window.length;
+    // Without the verdict, its score (DOUBLES[0]), scope and window are the other detector's.
+    const first = withoutVerdict ? 1 : 0;
+    let size = 2 + kvLen + (withoutVerdict ? 0 : scope.length + window.length);
     for (const p of parts) size += p.length;
-    for (const d of DOUBLES) size += d.length;
+    for (let k = first; k < 5; k++) size += DOUBLES[k]!.length;
     if (withOperation) size += OPERATION_RATIO.length;
     const out = new Uint8Array(size);
     let pos = 0;
@@ -90,7 +93,7 @@ export class AttributeEncoder {
       pos += p.length;
     }
     const values = [a.score, a.ratio, a.meanMs, a.stddevMs, a.p99Ms];
-    for (let k = 0; k < 5; k++) pos = this.double(out, pos, DOUBLES[k]!, values[k]!);
+    for (let k = first; k < 5; k++) pos = this.double(out, pos, DOUBLES[k]!, values[k]!);
     if (withOperation) pos = this.double(out, pos, OPERATION_RATIO, a.operationRatio);
     out[pos++] = (SPAN_ATTRIBUTES << 3) | WIRE_LEN;
     out[pos++] = kvLen;
@@ -107,6 +110,7 @@ export class AttributeEncoder {
       v = Math.floor(v / 128);
     }
     out[pos++] = v;
+    if (withoutVerdict) return out;
     out.set(scope, pos);
     pos += scope.length;
     out.set(window, pos);
