@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { systemClock } from '../component/clock.js';
 import { parseDuration } from '../config/duration.js';
 import { parseCommandArgs } from './args.js';
@@ -43,6 +44,16 @@ function rfc3339(name: string, v: string | undefined, fallback: number): number 
     throw new Error(`--${name}: "${v}" is not an RFC 3339 time such as 2026-01-12T09:00:00Z`);
   }
   return t;
+}
+
+function readable(path: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new Error(
+      `${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
 }
 
 function positiveDuration(name: string, v: string, fallback: number): number {
@@ -97,6 +108,15 @@ export async function backfillCommand(args: string[]): Promise<number> {
     maxKeys: config.max_keys,
     now,
   };
+  // Every source and option is checked before the database is opened (and created, on a new
+  // install): a mistyped file name or value leaves nothing behind.
+  for (const file of values.file) readable(file);
+  const jaegerRange = {
+    startMs: rfc3339('start', values.start, now - config.window_days * 86_400_000),
+    endMs: rfc3339('end', values.end, now),
+    stepMs: positiveDuration('step', values.step, 3_600_000),
+    timeoutMs: positiveDuration('timeout', values.timeout, 30_000),
+  };
   const read = async (seeder: Seeder, where: string) => {
     for (const file of values.file) {
       for (const request of readOtlpJsonFile(file)) {
@@ -110,11 +130,8 @@ export async function backfillCommand(args: string[]): Promise<number> {
         baseUrl: values.jaeger,
         services: values.service,
         operation: values.operation,
-        startMs: rfc3339('start', values.start, now - config.window_days * 86_400_000),
-        endMs: rfc3339('end', values.end, now),
-        stepMs: positiveDuration('step', values.step, 3_600_000),
+        ...jaegerRange,
         numTraces,
-        timeoutMs: positiveDuration('timeout', values.timeout, 30_000),
       });
       let queries = 0;
       for await (const chunk of chunks) {

@@ -298,6 +298,26 @@ describe('hourglass recalculate and backfill', () => {
     }
   });
 
+  it('checks its sources and options before it opens the database: a typo creates none', async () => {
+    writeConfig({ anomaly: { storage: join(dir, 'data', 'hg.db') } });
+    const missing = join(dir, 'spans.jsonl');
+    const r = await hourglass('backfill', '--config', config, '--file', missing);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`hourglass backfill: ${missing}: cannot read the file (ENOENT)\n`);
+    const step = await hourglass(
+      'backfill',
+      '--config',
+      config,
+      '--jaeger',
+      'http://j',
+      '--step',
+      'x',
+    );
+    expect(step.code).toBe(2);
+    expect(step.err).toBe('hourglass backfill: --step: "x" is not a duration such as 1h\n');
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
   it('refuses to recalculate a database that is not there, naming the path, and creates nothing', async () => {
     writeConfig({ anomaly: { storage: join(dir, 'data', 'hg.db') } });
     const r = await hourglass('recalculate', '--config', config);
