@@ -16,6 +16,9 @@ import {
 } from '../../otlp/grpc.js';
 import { codeForHttpStatus, grpcResult } from './grpc-status.js';
 
+/** How long a closing connection waits for the downstream's side of the close before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
 /** Largest response read (an Export response is tiny; a partial_success message is short). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const { UNAVAILABLE } = GrpcStatus;
@@ -235,6 +238,11 @@ export class GrpcTransport implements ExportTransport {
     this.pingTimer.unref();
   }
 
+  /**
+   * Cancels what is in flight and closes the connection: gracefully (GOAWAY), but a downstream
+   * that does not finish the close within CLOSE_GRACE_MS (one that accepted the connection and
+   * never spoke HTTP/2, or hangs) has it cut, so that shutdown never waits on the downstream.
+   */
   close(): Promise<void> {
     this.closed = true;
     clearInterval(this.pingTimer);
@@ -242,6 +250,15 @@ export class GrpcTransport implements ExportTransport {
     const session = this.session;
     this.session = undefined;
     if (!session || session.destroyed) return Promise.resolve();
-    return new Promise((resolve) => session.close(() => resolve()));
+    return new Promise((resolve) => {
+      const cut = setTimeout(() => {
+        session.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      session.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+    });
   }
 }

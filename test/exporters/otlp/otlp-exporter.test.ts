@@ -173,6 +173,34 @@ describe('otlp exporter: what it does with each gRPC answer', () => {
     expect(bed.sink.accepted().map((r) => r.items)).toEqual([1, 1, 1]);
   });
 
+  it('shuts down without waiting on a downstream that accepted the connection and never answers', async () => {
+    // Before: the HTTP/2 close waited for the downstream's side of it, so SIGTERM took until the
+    // downstream dropped the connection (58 s in a run), whatever `timeout` said.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const { exporter } = await make({
+        endpoint: `127.0.0.1:${port}`,
+        timeout: '200ms',
+        retry_on_failure: { enabled: false },
+      });
+      await expect(exporter.consume(traceBatch(1))).rejects.toThrow(/DEADLINE_EXCEEDED/);
+      expect(held).toHaveLength(1);
+      // Resolves with the connection still held open by the downstream (before: never, until the
+      // downstream let go of it).
+      await exporter.shutdown();
+      expect(held[0]!.destroyed).toBe(false);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
+
   it('starts while the downstream is unreachable', async () => {
     await bed.sink.stop();
     const { exporter, h } = await make({ sending_queue: { enabled: true } });
