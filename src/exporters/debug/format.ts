@@ -104,9 +104,28 @@ function anomalyLine(
     a.get(A.reason) === 'slow_operation'
       ? `, operation ${Number.isFinite(operation) ? `${operation.toFixed(2)}x` : '?x'} slower`
       : '';
-  const flag = `ANOMALY ${severity}${label ? ` (${String(label)})` : ''}: ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '?x'} baseline ${Number.isFinite(mean) ? `${mean.toFixed(1)}ms` : '?'}${why}${window ? ` [${String(window)}]` : ''}`;
+  const reading =
+    rateReading(a) ??
+    `${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '?x'} baseline ${Number.isFinite(mean) ? `${mean.toFixed(1)}ms` : '?'}${why}`;
+  const flag = `ANOMALY ${severity}${label ? ` (${String(label)})` : ''}: ${reading}${window ? ` [${String(window)}]` : ''}`;
   if (!color) return `!! ${line} ${flag}`;
   return `${SEVERITY_COLOR[severity] ?? '\x1b[31m'}!! ${line} ${flag}\x1b[0m`;
+}
+
+/** The numbers of an `errors` or `traffic` verdict (which carries no duration ratio). */
+function rateReading(a: Map<string, unknown>): string | undefined {
+  const num = (key: string) => Number(a.get(key));
+  const detector = a.get(A.detector);
+  if (detector === 'errors') {
+    const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toPrecision(2)}%` : '?');
+    const type = a.get(A.errorsType);
+    return `errors ${pct(num(A.errorsRate))} of spans, usually ${pct(num(A.errorsBaselineRate))}${type === undefined ? '' : ` (${String(type)})`}`;
+  }
+  if (detector === 'traffic') {
+    const n = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '?');
+    return `traffic ${n(num(A.trafficRate))} spans/min, usually ${n(num(A.trafficBaselineRate))}`;
+  }
+  return undefined;
 }
 
 const METRIC_TYPES = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];

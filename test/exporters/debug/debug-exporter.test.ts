@@ -98,6 +98,50 @@ describe('debug exporter', () => {
     );
   });
 
+  it('normal: an errors or traffic verdict shows its own numbers, not a duration ratio it has not', async () => {
+    const { exporter, out } = await make({ verbosity: 'normal' });
+    const verdict = { 'anomaly.severity': 'SEV3', 'anomaly.severity_label': 'moderate' };
+    const window = { 'anomaly.baseline.window': 'Mon 09:00-10:00 UTC' };
+    await exporter.consume(
+      traceBatch(
+        [
+          {
+            name: 'POST /pay',
+            durationMs: 2,
+            statusCode: 2,
+            attributes: {
+              ...verdict,
+              'anomaly.detector': 'errors',
+              'anomaly.errors.rate': 0.31,
+              'anomaly.errors.baseline_rate': 0.009,
+              'anomaly.errors.type': 'CardDeclined',
+              ...window,
+            },
+          },
+          {
+            name: 'GET /cart',
+            durationMs: 12,
+            attributes: {
+              ...verdict,
+              'anomaly.detector': 'traffic',
+              'anomaly.traffic.rate': 610,
+              'anomaly.traffic.baseline_rate': 118.4,
+              ...window,
+            },
+          },
+        ],
+        'checkout',
+      ),
+    );
+    const lines = out.text.trimEnd().split('\n');
+    expect(lines[1]).toMatch(
+      / ANOMALY SEV3 \(moderate\): errors 31% of spans, usually 0\.90% \(CardDeclined\) \[Mon 09:00-10:00 UTC\]$/,
+    );
+    expect(lines[2]).toMatch(
+      / ANOMALY SEV3 \(moderate\): traffic 610 spans\/min, usually 118 \[Mon 09:00-10:00 UTC\]$/,
+    );
+  });
+
   it('normal: colours anomalies on a terminal', async () => {
     const { exporter, out } = await make({ verbosity: 'normal' }, new Capture({ tty: true }));
     await exporter.consume(anomalous());

@@ -35,7 +35,7 @@ export interface IncidentChange {
 
 export type IncidentListener = (change: IncidentChange) => void;
 
-/** What opens an incident without a span (a drop of traffic, an error burst: issue 14). */
+/** What opens an incident without a span (a drop of traffic: issue 14). */
 export interface OpenRequest {
   readonly service: string;
   readonly operation: string;
