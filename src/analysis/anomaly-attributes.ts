@@ -19,9 +19,26 @@ export type SpanAnomaly = Pick<
   | 'window'
 > & {
   readonly scope: string;
-  /** `slow_span`, `slow_operation`, or '' from a processor that did not write it. */
+  /**
+   * `slow_span`, `slow_operation`, `error_burst`, `traffic_surge`, or '' from a processor that did
+   * not write it.
+   */
   readonly reason: string;
+  /** The numbers of an `errors` or `traffic` verdict, which carries no duration ratio or mean. */
+  readonly rate?: RateVerdict | undefined;
 };
+
+/**
+ * What the errors or traffic detector measured (`anomaly.errors.*`, `anomaly.traffic.*`): the
+ * operation's error share in the window judged, or its spans in the last minute, against its usual
+ * one at that hour; `errorType`, the most frequent recent error ('' when none was written).
+ */
+export interface RateVerdict {
+  readonly detector: 'errors' | 'traffic';
+  readonly rate: number;
+  readonly baselineRate: number;
+  readonly errorType: string;
+}
 
 /** The anomaly attributes of a decoded span, or undefined when it was not tagged. */
 export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
@@ -36,9 +53,26 @@ export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
     const v = a.get(key);
     return typeof v === 'string' ? v : '';
   };
+  const detector = str(A.detector);
+  const rate: RateVerdict | undefined =
+    detector === 'errors'
+      ? {
+          detector,
+          rate: num(A.errorsRate),
+          baselineRate: num(A.errorsBaselineRate),
+          errorType: str(A.errorsType),
+        }
+      : detector === 'traffic'
+        ? {
+            detector,
+            rate: num(A.trafficRate),
+            baselineRate: num(A.trafficBaselineRate),
+            errorType: '',
+          }
+        : undefined;
   return {
     severity,
-    detector: str(A.detector),
+    detector,
     reason: str(A.reason),
     operationRatio: num(A.operationRatio),
     score: num(A.score),
@@ -49,6 +83,7 @@ export function anomalyOf(span: SpanInfo): SpanAnomaly | undefined {
     samples: num(A.samples),
     scope: str(A.scope),
     window: str(A.window),
+    rate,
   };
 }
 

@@ -86,14 +86,15 @@ export function analyseTrace(spans: readonly SpanInfo[]): TraceAnalysis | undefi
     });
   }
   const all = unique.map((s) => analysed.get(s)!);
+  // A verdict of the errors or traffic detector has no duration ratio or mean: as slow as usual.
+  const ratio = (a: AnalysedSpan) => (Number.isFinite(a.anomaly!.ratio) ? a.anomaly!.ratio : 1);
   const tagged = all
     .filter((a) => a.anomaly !== undefined)
-    .sort(
-      (a, b) => a.anomaly!.severity - b.anomaly!.severity || b.anomaly!.ratio - a.anomaly!.ratio,
-    );
+    .sort((a, b) => a.anomaly!.severity - b.anomaly!.severity || ratio(b) - ratio(a));
   if (tagged.length === 0) return undefined;
   // Own excesses below a tenth of the largest slowdown are noise (a few ms of scheduling).
-  const totalExcess = (a: AnalysedSpan) => a.span.durationMs - a.anomaly!.meanMs;
+  const totalExcess = (a: AnalysedSpan) =>
+    Number.isFinite(a.anomaly!.meanMs) ? a.span.durationMs - a.anomaly!.meanMs : 0;
   const floor = Math.max(1, 0.1 * Math.max(...tagged.map(totalExcess)));
   let origin: AnalysedSpan | undefined;
   for (const a of all) {

@@ -108,6 +108,72 @@ describe('prompt and built-in summary', () => {
     expect(p).toContain('The origin span ended with status ERROR: "gateway timeout".');
   });
 
+  it('tells an error burst or a traffic surge by its own numbers, not by a duration it does not have', () => {
+    // Was: "took 50.0 ms, n/a its baseline mean of n/a ... The time was spent in this span itself".
+    const verdict = (detector: 'errors' | 'traffic', numbers: Record<string, number | string>) => ({
+      'anomaly.severity': 'SEV3',
+      'anomaly.severity_number': 3,
+      'anomaly.severity_label': 'moderate',
+      'anomaly.detector': detector,
+      'anomaly.reason': detector === 'errors' ? 'error_burst' : 'traffic_surge',
+      'anomaly.score': 6.5,
+      'anomaly.baseline.scope': 'dow_hour',
+      'anomaly.baseline.window': 'Mon 09:00-10:00 UTC',
+      ...numbers,
+    });
+    const errors = verdict('errors', {
+      'anomaly.errors.rate': 0.31,
+      'anomaly.errors.baseline_rate': 0.009,
+      'anomaly.errors.type': 'CardDeclined',
+    });
+    const traffic = verdict('traffic', {
+      'anomaly.traffic.rate': 610,
+      'anomaly.traffic.baseline_rate': 118,
+      'anomaly.traffic.ratio': 5.17,
+    });
+    const withVerdict = (
+      spans: TestSpan[],
+      attributes: Record<string, number | string>,
+      name = 'POST /charge',
+    ) =>
+      spans.map((s) =>
+        s.service === 'payments' && s.name === name
+          ? { ...s, status: { code: 2 }, attributes: { ...s.attributes, ...attributes } }
+          : s,
+      );
+    const burst = context(withVerdict(checkoutTrace(5, 0), errors));
+    expect(builtinSummary(burst, redactor)).toBe(
+      "payments POST /charge (server) took 50.0 ms, errors in 31% of its operation's recent spans, usually 0.9%; most often CardDeclined (Mon 09:00-10:00 UTC, SEV3). " +
+        'payments metrics: CPU 0.1% (min 0.1%, max 0.3%), memory 112.4 MiB.',
+    );
+    expect(buildPrompt(burst, redactor).user.split('\n').slice(0, 4)).toEqual([
+      'Error anomaly SEV3 (moderate) in trace 00000000000000000000000000000005.',
+      `Tagged span: payments "POST /charge" (server) took 50.0 ms; errors in 31% of its operation's recent spans, usually 0.9%; most often CardDeclined (Mon 09:00-10:00 UTC).`,
+      '',
+      'Likely origin: the tagged span itself: its own time (without its children) was 20.0 ms where about 20.0 ms was expected (+0.00 ms); in all it took 50.0 ms, tagged for errors 31%, usually 0.9% (SEV3).',
+    ]);
+    const surge = buildPrompt(context(withVerdict(checkoutTrace(6, 0), traffic)), redactor).user;
+    expect(surge.split('\n').slice(0, 2)).toEqual([
+      'Traffic anomaly SEV3 (moderate) in trace 00000000000000000000000000000006.',
+      'Tagged span: payments "POST /charge" (server) took 50.0 ms; 610 spans of its operation in the last minute, usually 118 a minute (Mon 09:00-10:00 UTC).',
+    ]);
+    // Beside a slowdown, a burst of the database calls neither hides the slow origin nor reads as a
+    // duration.
+    const slowdown = checkoutTrace(7, 500, { frontend: 1, client: 1, payments: 1 });
+    const both = context(withVerdict(slowdown, errors, 'SELECT payments'));
+    const text = builtinSummary(both, redactor);
+    expect(text).toMatch(
+      /^frontend GET \/checkout \(server\) took 580\.0 ms, 7\.3x its baseline mean of 80\.0 ms/,
+    );
+    expect(text).toContain(
+      'Likely origin: payments POST /charge (server), its own time was 520.0 ms against about 20.0 ms expected (+500.0 ms)',
+    );
+    expect(text).toContain(
+      'Also anomalous in this trace: payments SELECT payments (errors 31%, usually 0.9%, SEV3).',
+    );
+    expect([text, buildPrompt(both, redactor).user].join('\n')).not.toContain('n/a');
+  });
+
   it('never puts secrets or personal data in the prompt or the summary', () => {
     const secrets = {
       'http.request.header.authorization': 'Bearer abcdefabcdef0123',

@@ -1,5 +1,13 @@
 import { headline, involvedServices, type SummaryContext } from './context.js';
-import { ms, readingText, severityText, spanLabel, times } from './format.js';
+import {
+  ms,
+  rateText,
+  readingText,
+  severityText,
+  spanLabel,
+  times,
+  verdictBrief,
+} from './format.js';
 import type { Redactor } from '../redaction/redact.js';
 
 /**
@@ -12,14 +20,18 @@ export function builtinSummary(ctx: SummaryContext, r: Redactor): string {
   const top = headline(a);
   const an = top.anomaly!;
   const parts: string[] = [];
+  const against = an.rate
+    ? rateText(an.rate, r)
+    : `${times(an.ratio)} its baseline mean of ${ms(an.meanMs)}`;
   parts.push(
-    `${spanLabel(top, r, false)} took ${ms(top.span.durationMs)}, ${times(an.ratio)} its baseline mean of ` +
-      `${ms(an.meanMs)} (${r.text(an.window)}, ${severityText(an.severity)}).`,
+    `${spanLabel(top, r, false)} took ${ms(top.span.durationMs)}, ${against} ` +
+      `(${r.text(an.window)}, ${severityText(an.severity)}).`,
   );
   const o = a.origin;
   const own = `its own time was ${ms(o.exclusiveMs)} against about ${ms(o.expectedExclusiveMs)} expected (+${ms(o.excessMs)})`;
   if (o === top) {
-    parts.push(`The time was spent in this span itself: ${own}.`);
+    // An error burst or a traffic surge says nothing of where time went.
+    if (!an.rate) parts.push(`The time was spent in this span itself: ${own}.`);
   } else {
     const path = a.chain
       .slice(0, -1)
@@ -34,10 +46,10 @@ export function builtinSummary(ctx: SummaryContext, r: Redactor): string {
       .slice(0, 5)
       .map(
         (s) =>
-          `${r.text(s.span.service)} ${r.text(s.span.name)} (${times(s.anomaly!.ratio)}, ${severityText(s.anomaly!.severity)})`,
+          `${r.text(s.span.service)} ${r.text(s.span.name)} (${s.anomaly!.rate ? verdictBrief(s.anomaly!) : times(s.anomaly!.ratio)}, ${severityText(s.anomaly!.severity)})`,
       );
     parts.push(
-      `Also slow in this trace: ${list.join(', ')}${a.siblings.length > 5 ? ', ...' : ''}.`,
+      `Also anomalous in this trace: ${list.join(', ')}${a.siblings.length > 5 ? ', ...' : ''}.`,
     );
   }
   if (ctx.concurrent.length > 0) {

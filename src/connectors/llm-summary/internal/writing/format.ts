@@ -1,4 +1,5 @@
 import type { Reading, ReadingSummary } from '../metrics/index.js';
+import type { RateVerdict, SpanAnomaly } from '../../../../analysis/anomaly-attributes.js';
 import type { AnalysedSpan } from '../../../../analysis/origin.js';
 import type { Redactor } from '../redaction/redact.js';
 
@@ -40,6 +41,34 @@ function bytes(v: number): string {
 }
 
 export const times = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)}x` : 'n/a');
+
+/**
+ * What an `errors` or `traffic` verdict measured, in words: `errors in 31% of its operation's
+ * recent spans, usually 0.9%; most often CardDeclined` or `610 spans of its operation in the last
+ * minute, usually 118 a minute`.
+ */
+export function rateText(v: RateVerdict, r: Redactor): string {
+  if (v.detector === 'traffic') {
+    return `${count(v.rate)} spans of its operation in the last minute, usually ${count(v.baselineRate)} a minute`;
+  }
+  const type = v.errorType === '' ? '' : `; most often ${r.text(v.errorType)}`;
+  return `errors in ${percent(v.rate * 100)} of its operation's recent spans, usually ${percent(v.baselineRate * 100)}${type}`;
+}
+
+/**
+ * A verdict in a few words: `7.3x its mean of 80.0 ms`, `errors 31%, usually 0.9%`, `610 spans/min,
+ * usually 118`.
+ */
+export function verdictBrief(an: SpanAnomaly): string {
+  const v = an.rate;
+  if (v === undefined) return `${times(an.ratio)} its mean of ${ms(an.meanMs)}`;
+  if (v.detector === 'traffic') {
+    return `${count(v.rate)} spans/min, usually ${count(v.baselineRate)}`;
+  }
+  return `errors ${percent(v.rate * 100)}, usually ${percent(v.baselineRate * 100)}`;
+}
+
+const count = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : 'n/a');
 export const sigmas = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 
 /** `payments "POST /charge" (server)`, names masked. */

@@ -2,12 +2,14 @@ import { headline, involvedServices, type SummaryContext } from './context.js';
 import {
   kindName,
   ms,
+  rateText,
   readingText,
   severityLabel,
   severityText,
   sigmas,
   spanLabel,
   times,
+  verdictBrief,
 } from './format.js';
 import type { AnalysedSpan } from '../../../../analysis/origin.js';
 import type { Prompt } from '../providers/index.js';
@@ -32,11 +34,14 @@ export function buildPrompt(ctx: SummaryContext, r: Redactor): Prompt {
   const top = headline(a);
   const lines: string[] = [];
   const an = top.anomaly!;
+  const kind = an.rate?.detector === 'errors' ? 'Error' : an.rate ? 'Traffic' : 'Latency';
   lines.push(
-    `Latency anomaly ${severityText(an.severity)} (${severityLabel(an.severity)}) in trace ${a.traceId}.`,
-    `Slow span: ${spanLabel(top, r)} took ${ms(top.span.durationMs)}; baseline (${r.text(an.window)}): ` +
-      `mean ${ms(an.meanMs)}, stddev ${ms(an.stddevMs)}, p99 ${ms(an.p99Ms)}, ${an.samples} samples; ` +
-      `${times(an.ratio)} the mean, ${sigmas(an.score)} standard deviations above it.`,
+    `${kind} anomaly ${severityText(an.severity)} (${severityLabel(an.severity)}) in trace ${a.traceId}.`,
+    an.rate
+      ? `Tagged span: ${spanLabel(top, r)} took ${ms(top.span.durationMs)}; ${rateText(an.rate, r)} (${r.text(an.window)}).`
+      : `Slow span: ${spanLabel(top, r)} took ${ms(top.span.durationMs)}; baseline (${r.text(an.window)}): ` +
+          `mean ${ms(an.meanMs)}, stddev ${ms(an.stddevMs)}, p99 ${ms(an.p99Ms)}, ${an.samples} samples; ` +
+          `${times(an.ratio)} the mean, ${sigmas(an.score)} standard deviations above it.`,
     '',
     originLine(a.origin, top, r),
     'Call chain from the top of the trace down to the origin:',
@@ -86,17 +91,22 @@ function chainEntry(s: AnalysedSpan, r: Redactor): string {
     s.anomaly.reason === 'slow_operation' && Number.isFinite(s.anomaly.operationRatio)
       ? ` (tagged because its operation's recent spans are ${times(s.anomaly.operationRatio)} their normal)`
       : '';
-  return `${base}, ${severityText(s.anomaly.severity)}, ${times(s.anomaly.ratio)} its mean of ${ms(s.anomaly.meanMs)}${operation}`;
+  return `${base}, ${severityText(s.anomaly.severity)}, ${verdictBrief(s.anomaly)}${operation}`;
 }
 
 function originLine(o: AnalysedSpan, top: AnalysedSpan, r: Redactor): string {
   const own =
     `its own time (without its children) was ${ms(o.exclusiveMs)} where about ` +
     `${ms(o.expectedExclusiveMs)} was expected (+${ms(o.excessMs)}` +
-    `${o.anomaly ? `, ${sigmas(o.sigma)} standard deviations` : ''})`;
+    `${o.anomaly && !o.anomaly.rate ? `, ${sigmas(o.sigma)} standard deviations` : ''})`;
   const total = o.anomaly
-    ? `; in all it took ${ms(o.span.durationMs)} against a mean of ${ms(o.anomaly.meanMs)} (${severityText(o.anomaly.severity)})`
+    ? `; in all it took ${ms(o.span.durationMs)}${o.anomaly.rate ? `, tagged for ${verdictBrief(o.anomaly)}` : ` against a mean of ${ms(o.anomaly.meanMs)}`} (${severityText(o.anomaly.severity)})`
     : `; it was not tagged itself (${kindName(o.span.kind)} span without a baseline)`;
-  const who = o === top ? 'the slow span itself' : spanLabel(o, r);
+  const who =
+    o !== top
+      ? spanLabel(o, r)
+      : o.anomaly?.rate
+        ? 'the tagged span itself'
+        : 'the slow span itself';
   return `Likely origin: ${who}: ${own}${total}.`;
 }
