@@ -21,7 +21,9 @@ export function benchArgs<O extends Options>(
   argv: readonly string[] = process.argv.slice(2),
 ): ReturnType<typeof parseArgs<{ options: O }>>['values'] {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(`${usage.trim()}\n\noptions:\n${optionLines(options)}`);
+    // A benchmark without options (set by environment variables) says so, not an empty list.
+    const lines = optionLines(options);
+    console.log(`${usage.trim()}\n\noptions:${lines === '' ? ' none' : `\n${lines}`}`);
     process.exit(0);
   }
   const config = { args: [...argv], options };

@@ -118,10 +118,18 @@ export class AnomalyDetector {
       config.incidents.max_metric_services,
     );
     // A fleet's incidents open and resolve across instances (fleet-incidents.ts): no reopening,
-    // no hold on one instance's level.
+    // no hold on one instance's level. Said once at start to whoever set them.
     const incidents = isPostgresUrl(config.storage)
       ? { ...config.incidents, reopen_within: 0, hold_while_slower: 0 }
       : config.incidents;
+    const unused = (['reopen_within', 'hold_while_slower'] as const).filter(
+      (k) => config.incidents.enabled && incidents[k] !== config.incidents[k],
+    );
+    if (unused.length > 0) {
+      settings.logger.warn(
+        `incidents.${unused.join(' and incidents.')} ${unused.length > 1 ? 'are' : 'is'} not used with a PostgreSQL storage (a fleet's incidents resolve across instances): they stay off`,
+      );
+    }
     this.incidents = config.incidents.enabled
       ? new IncidentEngine(incidents, incidentMetrics, levelLookup(this.model))
       : undefined;

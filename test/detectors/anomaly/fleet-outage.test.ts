@@ -96,6 +96,19 @@ function storedCount(database: string): number {
 }
 
 describe('a fleet whose database fails', () => {
+  it('says once at start that reopen_within and hold_while_slower stay off on a shared database', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9));
+    const { logs } = await detector(clock, newDatabase(), {
+      incidents: { reopen_within: '30m', hold_while_slower: 1.1 },
+    });
+    expect(logs.filter((l) => String(l['msg']).includes('PostgreSQL storage'))).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: "incidents.reopen_within and incidents.hold_while_slower are not used with a PostgreSQL storage (a fleet's incidents resolve across instances): they stay off",
+      }),
+    ]);
+  });
+
   it('scores from memory while the database is down, logs the outage once, and writes every sample once it is back', async () => {
     const url = newDatabase();
     const db = url.split('/').pop()!;

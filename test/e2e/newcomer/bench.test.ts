@@ -232,6 +232,8 @@ describe('the benchmarks, run by a newcomer', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('usage: [VARIABLE=VALUE ...] npm run bench:scoring');
     for (const v of ['BENCH_SECONDS', 'BENCH_CLIENTS']) expect(r.stdout).toContain(v);
+    // It takes no options, and says so rather than print an empty list under "options:".
+    expect(r.stdout.trimEnd().endsWith('\n\noptions: none')).toBe(true);
   }, 60_000);
 
   it('npm run bench:real skips, saying so, when the dataset is not there', async () => {
