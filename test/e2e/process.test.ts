@@ -113,6 +113,8 @@ describe('secrets', () => {
     await jaeger.stop(); // exports fail: the failure is logged
     cleanups.push(() => jaeger.close());
     const ports = await freePorts();
+    // The summaries' store in a temporary directory, not ./data of the checkout (the default).
+    const data = mkdtempSync(join(tmpdir(), 'hourglass-process-'));
     const file = tempConfig(`
 extensions:
   bearertokenauth:
@@ -135,6 +137,7 @@ connectors:
     endpoint: http://127.0.0.1:1
     model: gpt-test
     api_key: ${SECRET}
+    storage: ${data}/summaries.db
 service:
   extensions: [bearertokenauth]
   pipelines:
