@@ -8,6 +8,9 @@ export interface Received {
   readonly headers: http.IncomingHttpHeaders;
 }
 
+/** A status to answer, or a status with headers (`Retry-After` with a 429). */
+export type Failure = number | { status: number; headers: Record<string, string> };
+
 /**
  * A stand-in for a notification service that cannot run here, on 127.0.0.1:0, speaking its wire
  * format: it validates each request as the real service does and answers as it does. `failNext`
@@ -15,8 +18,10 @@ export interface Received {
  */
 export class StandIn {
   readonly received: Received[] = [];
+  /** Requests answered, whatever the answer (failures included). */
+  attempts = 0;
   private readonly server: http.Server;
-  private failures: number[] = [];
+  private failures: Failure[] = [];
 
   constructor(private readonly handle: (path: string, body: unknown) => [number, string, string]) {
     this.server = http.createServer((req, res) => {
@@ -24,9 +29,14 @@ export class StandIn {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString();
+        this.attempts++;
         const fail = this.failures.shift();
         if (fail !== undefined) {
-          res.writeHead(fail, { 'Content-Type': 'text/plain' }).end('try again later');
+          const { status, headers } =
+            typeof fail === 'number' ? { status: fail, headers: {} } : fail;
+          res
+            .writeHead(status, { 'Content-Type': 'text/plain', ...headers })
+            .end('try again later');
           return;
         }
         let body: unknown;
@@ -53,8 +63,8 @@ export class StandIn {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  failNext(...statuses: number[]): void {
-    this.failures.push(...statuses);
+  failNext(...failures: Failure[]): void {
+    this.failures.push(...failures);
   }
 
   close(): Promise<void> {

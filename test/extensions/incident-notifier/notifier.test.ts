@@ -272,6 +272,44 @@ describe('incident_notifier', () => {
     expect(all).not.toContain('s3cr3t');
   });
 
+  it("waits out a 429's Retry-After before it retries, even with a SEV1 queued (Slack, PagerDuty)", async () => {
+    await start();
+    // Slack's incoming webhooks answer 429 with the seconds to wait in Retry-After; PagerDuty's
+    // Events API may send it too (as seconds or an HTTP date).
+    slack.failNext({ status: 429, headers: { 'Retry-After': '30' } });
+    pd.failNext({
+      status: 429,
+      headers: { 'Retry-After': new Date(clock.now() + 20_000).toUTCString() },
+    });
+    open('cart', 3); // Slack and the webhook
+    open('payments', 2); // and PagerDuty
+    await notifier.settled();
+    expect([slack.attempts, pd.attempts]).toEqual([1, 1]);
+    for (let s = 0; s < 19; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect([slack.attempts, pd.attempts]).toEqual([1, 1]);
+    clock.advance(1_000);
+    await notifier.settled();
+    expect(pd.received.map((r) => r.body.dedup_key)).toHaveLength(1); // 20 s: PagerDuty's date
+    for (let s = 0; s < 9; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    open('checkout', 1); // a SEV1 goes first, but not before the time Slack asked for
+    await notifier.settled();
+    expect(slack.attempts).toBe(1);
+    clock.advance(1_000);
+    await notifier.idle();
+    expect(slack.received.map((r) => r.body.text.split(':')[0])).toEqual([
+      'SEV1 incident opened',
+      'SEV3 incident opened',
+      'SEV2 incident opened',
+    ]);
+    expect(slack.attempts).toBe(4);
+  });
+
   it('holds ordinary notifications to the rate limit, never a SEV1', async () => {
     await start({
       receivers: { ops: { type: 'webhook', url: `${urls.hook}/h`, rate_limit_per_minute: 2 } },

@@ -43,7 +43,13 @@ export class PostJson {
       const status = res.statusCode;
       if (status >= 200 && status <= 299) return { ok: true };
       const retryable = status === 408 || status === 429 || status >= 500;
-      return { ok: false, retryable, reason: `HTTP ${status}` };
+      const retryAfterMs = retryable ? this.retryAfter(res.headers['retry-after']) : undefined;
+      return {
+        ok: false,
+        retryable,
+        reason: `HTTP ${status}`,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     } catch {
       return {
         ok: false,
@@ -53,6 +59,18 @@ export class PostJson {
     } finally {
       timer.cancel();
     }
+  }
+
+  /**
+   * `Retry-After` (RFC 9110): delay-seconds or an HTTP date, as milliseconds from now on the
+   * injected clock; undefined when absent or unreadable. Slack sends it with every 429.
+   */
+  private retryAfter(value: string | string[] | undefined): number | undefined {
+    const v = (Array.isArray(value) ? value[0] : value)?.trim();
+    if (!v) return undefined;
+    if (/^\d+$/.test(v)) return Number(v) * 1_000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - this.clock.now());
   }
 
   async close(): Promise<void> {
