@@ -122,7 +122,9 @@ describe('incident_notifier', () => {
     expect(slack.received[0]!.body.text).toBe(
       `SEV1 incident opened: payments POST /charge (1 service, 1 slow span) [${id}]`,
     );
-    expect(slack.received[0]!.body.blocks[0].text.text).toContain(
+    // What happened, then the links (no summary yet): a section each.
+    expect(slack.received[0]!.body.blocks).toHaveLength(2);
+    expect(slack.received[0]!.body.blocks[1].text.text).toContain(
       `<http://hourglass.internal:8890/#/incidents/${id}|Open the incident>`,
     );
     expect(hook.received).toHaveLength(1);
@@ -381,7 +383,7 @@ describe('incident_notifier', () => {
     });
     const last = slack.received[slack.received.length - 1]!.body;
     expect(last.text).toMatch(/^SEV1 incident summary: payments POST \/charge/);
-    expect(last.blocks[0].text.text).toContain('instead of 55 ms; token=[redacted]');
+    expect(last.blocks[1].text.text).toContain('instead of 55 ms; token=[redacted]');
     expect(JSON.stringify(slack.received)).not.toContain('abcdef0123456789');
   });
 
