@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentView } from '../../../src/detectors/anomaly/contract.js';
-import { slackMessage } from '../../../src/extensions/incident-notifier/internal/messages.js';
+import {
+  pagerDutyEvent,
+  slackMessage,
+} from '../../../src/extensions/incident-notifier/internal/messages.js';
 import { Redactor } from '../../../src/extensions/incident-notifier/internal/redactor.js';
-import { invalidSlackBlocks, slackStandIn, type StandIn } from '../../helpers/notify-servers.js';
+import {
+  invalidSlackBlocks,
+  pagerDutyStandIn,
+  slackStandIn,
+  type StandIn,
+} from '../../helpers/notify-servers.js';
 
 const T0 = Date.UTC(2026, 0, 12, 12);
 const ID = 'inc-t8r2ou-fad84fe4fb1a';
@@ -91,5 +99,36 @@ describe('the Slack message', () => {
       expect(await post(msg)).toBe(200);
     }
     expect(slack.received).toHaveLength(2);
+  });
+});
+
+/** What PagerDuty's Events API v2 takes, checked by a stand-in over HTTP. */
+describe('the PagerDuty event', () => {
+  let pd: StandIn;
+  let url: string;
+  beforeEach(async () => {
+    pd = pagerDutyStandIn();
+    url = `${await pd.listen()}/v2/enqueue`;
+  });
+  afterEach(() => pd.close());
+
+  it('has a source PagerDuty takes when the origin service has an empty name', async () => {
+    // `service.name` set to "" by an application: PagerDuty refuses an empty payload.source
+    // (400), and the page would be lost.
+    const i = wideIncident(1, 'x');
+    const incident = { ...i, origin: { ...i.origin!, service: '' } };
+    const event = pagerDutyEvent(
+      { kind: 'opened', processor: 'anomaly', incident },
+      'R0UT1NGKEY0123456789abcdefABCDEF',
+      LINKS,
+      new Redactor(true),
+    );
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    expect(res.status, await res.text()).toBe(202);
+    expect(pd.received[0]!.body.payload.source).toBe('hourglass');
   });
 });

@@ -155,13 +155,15 @@ export function pagerDutyEvent(
     return { routing_key: routingKey, event_action: 'resolve', dedup_key: i.id };
   }
   const link = consoleLink(i.id, links);
+  // PagerDuty refuses an empty `source` (400): a service named "" would lose the page.
+  const service = i.origin ? r.text(i.origin.service) : '';
   return {
     routing_key: routingKey,
     event_action: 'trigger',
     dedup_key: i.id,
     payload: {
       summary: headline(n, r).slice(0, PD_SUMMARY_CHARS),
-      source: i.origin ? r.text(i.origin.service) : 'hourglass',
+      source: service.trim() === '' ? 'hourglass' : service,
       severity: PD_SEVERITY[i.severity - 1],
       timestamp: new Date(i.openedAt).toISOString(),
       component: i.origin ? r.text(i.origin.operation) : undefined,
