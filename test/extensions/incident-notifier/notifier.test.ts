@@ -312,6 +312,27 @@ describe('incident_notifier', () => {
     expect(slack.attempts).toBe(4);
   });
 
+  it('holds a receiver no longer than max_elapsed_time, whatever its Retry-After', async () => {
+    await start({ retry: { max_elapsed_time: '2m' } });
+    slack.failNext({ status: 429, headers: { 'Retry-After': '86400' } }); // a day
+    open('cart', 3);
+    await notifier.settled();
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', {
+        receiver: 'oncall',
+        result: 'failed',
+      }),
+    ).toBe(1); // a day is beyond its 2 minutes: given up at once
+    open('checkout', 1);
+    await notifier.settled();
+    expect(slack.attempts).toBe(1);
+    for (let s = 0; s < 120; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect(slack.received.map((r) => r.body.text.split(':')[0])).toEqual(['SEV1 incident opened']);
+  });
+
   it('holds ordinary notifications to the rate limit, never a SEV1', async () => {
     await start({
       receivers: { ops: { type: 'webhook', url: `${urls.hook}/h`, rate_limit_per_minute: 2 } },

@@ -44,7 +44,10 @@ export class ReceiverQueue {
   private refilledAt: number;
   private busy = false;
   private wait: Timer | undefined;
-  /** No request before this time: the receiver's `Retry-After` (urgent jobs wait for it too). */
+  /**
+   * No request before this time: the receiver's `Retry-After`, at most `maxElapsedMs` (urgent jobs
+   * wait for it too).
+   */
   private pausedUntil = 0;
   private attempt = 0;
   private closed = false;
@@ -164,7 +167,11 @@ export class ReceiverQueue {
     } else {
       // The receiver's Retry-After when it said one (Slack does with a 429), else the backoff.
       const delay = Math.max(this.backoff(), o.retryAfterMs ?? 0);
-      if (o.retryAfterMs !== undefined) this.pausedUntil = now + o.retryAfterMs;
+      // The receiver is paused at most max_elapsed_time: a Retry-After of a day would silence it
+      // for a day (this job, asked to wait beyond its budget, is given up below).
+      if (o.retryAfterMs !== undefined) {
+        this.pausedUntil = now + Math.min(o.retryAfterMs, this.settings.maxElapsedMs);
+      }
       const retry =
         o.retryable &&
         !this.closed &&
