@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -266,12 +268,55 @@ describe('incident_notifier', () => {
       await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'retried' }),
     ).toBe(0);
     const warned = logs.lines.filter((l) => String(l['msg']).includes('notification failed'));
+    // With what the receiver said: Slack's error code, PagerDuty's `errors`.
     expect(warned.map((l) => [l['receiver'], l['reason']]).sort()).toEqual([
-      ['oncall', 'HTTP 404'],
-      ['pager', 'HTTP 400'],
+      ['oncall', 'HTTP 404: no_service'],
+      ['pager', "HTTP 400: 'routing_key' must be a 32 character integration key"],
     ]);
     const all = JSON.stringify(logs.lines);
     expect(all).not.toContain('s3cr3t');
+  });
+
+  it('never logs a secret that a refusal echoes back (URL, headers, routing key)', async () => {
+    // A receiver that refuses with 400 and echoes what it was sent.
+    const echo = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const key = (JSON.parse(body) as { routing_key?: string }).routing_key ?? '';
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `refused ${req.url} ${req.headers['x-token']} ${key}` }));
+      });
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    try {
+      await start({
+        receivers: {
+          ops: {
+            type: 'webhook',
+            url: `${at}/hooks/s3cr3tHookPath?token=s3cr3tQueryToken`,
+            headers: { 'X-Token': 's3cr3tHeaderValue' },
+          },
+          pager: { type: 'pagerduty', url: `${at}/v2/enqueue`, routing_key: 's3cr3tRoutingKey' },
+        },
+        routes: [{ receivers: ['ops', 'pager'] }],
+      });
+      open('payments', 1);
+      await notifier.idle();
+      const warned = logs.lines.filter((l) => String(l['msg']).includes('notification failed'));
+      expect(warned.map((l) => String(l['reason'])).sort()).toEqual([
+        expect.stringMatching(
+          /^HTTP 400: refused \/hooks\/\[redacted\]\?token=\[redacted\] \[redacted\] $/,
+        ),
+        expect.stringMatching(/^HTTP 400: refused \/v2\/enqueue undefined \[redacted\]$/),
+      ]);
+      expect(JSON.stringify(logs.lines)).not.toContain('s3cr3t');
+    } finally {
+      echo.closeAllConnections();
+      await new Promise((resolve) => echo.close(resolve));
+    }
   });
 
   it("waits out a 429's Retry-After before it retries, even with a SEV1 queued (Slack, PagerDuty)", async () => {
