@@ -31,8 +31,9 @@ const receiver = z
       });
     }
     // PagerDuty's integration keys are 32 characters; it answers 400 to any other, so a typo would
-    // be found only when the first incident is paged. Another URL (a proxy) may take other keys.
-    const atPagerDuty = r.url === undefined || r.url === PAGERDUTY_EVENTS_URL;
+    // be found only when the first incident is paged. Another host (a proxy) may take other keys.
+    const atPagerDuty =
+      r.url === undefined || /(^|\.)pagerduty\.com$/i.test(URL.parse(r.url)?.hostname ?? '');
     if (
       r.type === 'pagerduty' &&
       atPagerDuty &&

@@ -51,11 +51,13 @@ describe('incident_notifier config', () => {
     expect(
       await load(`    receivers:
       pager: { type: pagerduty, routing_key: "s3cr3t-typo" }
+      eu: { type: pagerduty, url: "https://events.eu.pagerduty.com/v2/enqueue", routing_key: "\${env:PD_KEY}x" }
       proxy: { type: pagerduty, url: "https://pd-proxy.internal/v2/enqueue", routing_key: "other" }
     routes:
-      - { receivers: [pager, proxy] }`),
+      - { receivers: [pager, eu, proxy] }`),
     ).toEqual([
       "extensions.incident_notifier.receivers.pager.routing_key: is 11 characters; PagerDuty's Events API v2 integration keys are 32, and it refuses events with another (400)",
+      "extensions.incident_notifier.receivers.eu.routing_key: is 33 characters; PagerDuty's Events API v2 integration keys are 32, and it refuses events with another (400) (set by PD_KEY)",
     ]);
   });
 
