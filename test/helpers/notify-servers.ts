@@ -8,6 +8,9 @@ export interface Received {
   readonly headers: http.IncomingHttpHeaders;
 }
 
+/** A status to answer, or a status with headers (`Retry-After` with a 429). */
+export type Failure = number | { status: number; headers: Record<string, string> };
+
 /**
  * A stand-in for a notification service that cannot run here, on 127.0.0.1:0, speaking its wire
  * format: it validates each request as the real service does and answers as it does. `failNext`
@@ -15,8 +18,10 @@ export interface Received {
  */
 export class StandIn {
   readonly received: Received[] = [];
+  /** Requests answered, whatever the answer (failures included). */
+  attempts = 0;
   private readonly server: http.Server;
-  private failures: number[] = [];
+  private failures: Failure[] = [];
 
   constructor(private readonly handle: (path: string, body: unknown) => [number, string, string]) {
     this.server = http.createServer((req, res) => {
@@ -24,9 +29,14 @@ export class StandIn {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString();
+        this.attempts++;
         const fail = this.failures.shift();
         if (fail !== undefined) {
-          res.writeHead(fail, { 'Content-Type': 'text/plain' }).end('try again later');
+          const { status, headers } =
+            typeof fail === 'number' ? { status: fail, headers: {} } : fail;
+          res
+            .writeHead(status, { 'Content-Type': 'text/plain', ...headers })
+            .end('try again later');
           return;
         }
         let body: unknown;
@@ -53,8 +63,8 @@ export class StandIn {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  failNext(...statuses: number[]): void {
-    this.failures.push(...statuses);
+  failNext(...failures: Failure[]): void {
+    this.failures.push(...failures);
   }
 
   close(): Promise<void> {
@@ -64,8 +74,39 @@ export class StandIn {
 }
 
 /**
+ * What Slack's Block Kit refuses in `blocks` (its documented limits): more than 50 blocks; a
+ * section's text empty or over 3000 characters; a header's plain text over 150; a context of more
+ * than 10 elements. Empty when the blocks are valid.
+ */
+export function invalidSlackBlocks(blocks: unknown): string[] {
+  if (blocks === undefined) return [];
+  if (!Array.isArray(blocks)) return ['blocks must be an array'];
+  const errors: string[] = [];
+  if (blocks.length > 50) errors.push(`${blocks.length} blocks: at most 50`);
+  const text = (t: any, max: number, where: string) => {
+    if (!t || !['mrkdwn', 'plain_text'].includes(t.type) || typeof t.text !== 'string')
+      errors.push(`${where}: a text object is required`);
+    else if (t.text.length < 1 || t.text.length > max)
+      errors.push(`${where}: text of ${t.text.length} characters, must be 1..${max}`);
+  };
+  blocks.forEach((b: any, k) => {
+    if (b?.type === 'section') text(b.text, 3_000, `blocks[${k}] section`);
+    else if (b?.type === 'header') {
+      if (b.text?.type !== 'plain_text') errors.push(`blocks[${k}] header: plain_text only`);
+      text(b.text, 150, `blocks[${k}] header`);
+    } else if (b?.type === 'context') {
+      const els = Array.isArray(b.elements) ? b.elements : [];
+      if (els.length < 1 || els.length > 10) errors.push(`blocks[${k}] context: 1..10 elements`);
+      els.forEach((e: unknown, j: number) => text(e, 3_000, `blocks[${k}].elements[${j}]`));
+    } else if (b?.type !== 'divider') errors.push(`blocks[${k}]: unknown type ${b?.type}`);
+  });
+  return errors;
+}
+
+/**
  * Slack's incoming webhooks: POST JSON to `/services/T.../B.../secret`; `text` (or `blocks`) is
- * required; answers `200 ok` (text/html), `400 invalid_payload` for bad JSON, `400 no_text`.
+ * required; answers `200 ok` (text/html), `400 invalid_payload` for bad JSON, `400 no_text`,
+ * `400 invalid_blocks` for blocks beyond Block Kit's limits.
  */
 export function slackStandIn(): StandIn {
   return new StandIn((path, body) => {
@@ -75,6 +116,7 @@ export function slackStandIn(): StandIn {
     const b = body as { text?: unknown; blocks?: unknown };
     if (typeof b.text !== 'string' && !Array.isArray(b.blocks))
       return [400, 'text/html', 'no_text'];
+    if (invalidSlackBlocks(b.blocks).length > 0) return [400, 'text/html', 'invalid_blocks'];
     return [200, 'text/html', 'ok'];
   });
 }

@@ -30,6 +30,22 @@ const receiver = z
         message: 'a pagerduty receiver needs the routing_key of its Events API v2 integration',
       });
     }
+    // PagerDuty's integration keys are 32 characters; it answers 400 to any other, so a typo would
+    // be found only when the first incident is paged. Another host (a proxy) may take other keys.
+    const atPagerDuty =
+      r.url === undefined || /(^|\.)pagerduty\.com$/i.test(URL.parse(r.url)?.hostname ?? '');
+    if (
+      r.type === 'pagerduty' &&
+      atPagerDuty &&
+      r.routing_key !== undefined &&
+      r.routing_key.length !== 32
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing_key'],
+        message: `is ${r.routing_key.length} characters; PagerDuty's Events API v2 integration keys are 32, and it refuses events with another (400)`,
+      });
+    }
     if (r.type !== 'pagerduty' && r.url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: `a ${r.type} receiver needs a url` });
     }

@@ -58,7 +58,7 @@ export class IncidentNotifier implements Extension {
     const { clock } = this.settings;
     const c = this.config;
     for (const [name, rc] of Object.entries(c.receivers)) {
-      const post = new PostJson(rc.url, rc.headers, c.timeout, clock);
+      const post = new PostJson(rc.url, rc.headers, c.timeout, clock, [rc.routing_key ?? '']);
       const queue = new ReceiverQueue(
         {
           queueSize: c.queue_size,

@@ -46,6 +46,21 @@ describe('incident_notifier config', () => {
     ).toEqual([]);
   });
 
+  it("refuses a routing_key that is not 32 characters for PagerDuty's endpoint, without printing it", async () => {
+    // PagerDuty would answer every event with 400, found only when the first incident is paged.
+    expect(
+      await load(`    receivers:
+      pager: { type: pagerduty, routing_key: "s3cr3t-typo" }
+      eu: { type: pagerduty, url: "https://events.eu.pagerduty.com/v2/enqueue", routing_key: "\${env:PD_KEY}x" }
+      proxy: { type: pagerduty, url: "https://pd-proxy.internal/v2/enqueue", routing_key: "other" }
+    routes:
+      - { receivers: [pager, eu, proxy] }`),
+    ).toEqual([
+      "extensions.incident_notifier.receivers.pager.routing_key: is 11 characters; PagerDuty's Events API v2 integration keys are 32, and it refuses events with another (400)",
+      "extensions.incident_notifier.receivers.eu.routing_key: is 33 characters; PagerDuty's Events API v2 integration keys are 32, and it refuses events with another (400) (set by PD_KEY)",
+    ]);
+  });
+
   it('reports every wrong setting with its path', async () => {
     expect(
       await load(`    receivers:

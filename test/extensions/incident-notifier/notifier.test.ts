@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,7 +124,9 @@ describe('incident_notifier', () => {
     expect(slack.received[0]!.body.text).toBe(
       `SEV1 incident opened: payments POST /charge (1 service, 1 slow span) [${id}]`,
     );
-    expect(slack.received[0]!.body.blocks[0].text.text).toContain(
+    // What happened, then the links (no summary yet): a section each.
+    expect(slack.received[0]!.body.blocks).toHaveLength(2);
+    expect(slack.received[0]!.body.blocks[1].text.text).toContain(
       `<http://hourglass.internal:8890/#/incidents/${id}|Open the incident>`,
     );
     expect(hook.received).toHaveLength(1);
@@ -264,12 +268,114 @@ describe('incident_notifier', () => {
       await metricValue(sidecar!, 'hourglass_incident_notifications_total', { result: 'retried' }),
     ).toBe(0);
     const warned = logs.lines.filter((l) => String(l['msg']).includes('notification failed'));
+    // With what the receiver said: Slack's error code, PagerDuty's `errors`.
     expect(warned.map((l) => [l['receiver'], l['reason']]).sort()).toEqual([
-      ['oncall', 'HTTP 404'],
-      ['pager', 'HTTP 400'],
+      ['oncall', 'HTTP 404: no_service'],
+      ['pager', "HTTP 400: 'routing_key' must be a 32 character integration key"],
     ]);
     const all = JSON.stringify(logs.lines);
     expect(all).not.toContain('s3cr3t');
+  });
+
+  it('never logs a secret that a refusal echoes back (URL, headers, routing key)', async () => {
+    // A receiver that refuses with 400 and echoes what it was sent.
+    const echo = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const key = (JSON.parse(body) as { routing_key?: string }).routing_key ?? '';
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `refused ${req.url} ${req.headers['x-token']} ${key}` }));
+      });
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    try {
+      await start({
+        receivers: {
+          ops: {
+            type: 'webhook',
+            url: `${at}/hooks/s3cr3tHookPath?token=s3cr3tQueryToken`,
+            headers: { 'X-Token': 's3cr3tHeaderValue' },
+          },
+          pager: { type: 'pagerduty', url: `${at}/v2/enqueue`, routing_key: 's3cr3tRoutingKey' },
+        },
+        routes: [{ receivers: ['ops', 'pager'] }],
+      });
+      open('payments', 1);
+      await notifier.idle();
+      const warned = logs.lines.filter((l) => String(l['msg']).includes('notification failed'));
+      expect(warned.map((l) => String(l['reason'])).sort()).toEqual([
+        expect.stringMatching(
+          /^HTTP 400: refused \/hooks\/\[redacted\]\?token=\[redacted\] \[redacted\] $/,
+        ),
+        expect.stringMatching(/^HTTP 400: refused \/v2\/enqueue undefined \[redacted\]$/),
+      ]);
+      expect(JSON.stringify(logs.lines)).not.toContain('s3cr3t');
+    } finally {
+      echo.closeAllConnections();
+      await new Promise((resolve) => echo.close(resolve));
+    }
+  });
+
+  it("waits out a 429's Retry-After before it retries, even with a SEV1 queued (Slack, PagerDuty)", async () => {
+    await start();
+    // Slack's incoming webhooks answer 429 with the seconds to wait in Retry-After; PagerDuty's
+    // Events API may send it too (as seconds or an HTTP date).
+    slack.failNext({ status: 429, headers: { 'Retry-After': '30' } });
+    pd.failNext({
+      status: 429,
+      headers: { 'Retry-After': new Date(clock.now() + 20_000).toUTCString() },
+    });
+    open('cart', 3); // Slack and the webhook
+    open('payments', 2); // and PagerDuty
+    await notifier.settled();
+    expect([slack.attempts, pd.attempts]).toEqual([1, 1]);
+    for (let s = 0; s < 19; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect([slack.attempts, pd.attempts]).toEqual([1, 1]);
+    clock.advance(1_000);
+    await notifier.settled();
+    expect(pd.received.map((r) => r.body.dedup_key)).toHaveLength(1); // 20 s: PagerDuty's date
+    for (let s = 0; s < 9; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    open('checkout', 1); // a SEV1 goes first, but not before the time Slack asked for
+    await notifier.settled();
+    expect(slack.attempts).toBe(1);
+    clock.advance(1_000);
+    await notifier.idle();
+    expect(slack.received.map((r) => r.body.text.split(':')[0])).toEqual([
+      'SEV1 incident opened',
+      'SEV3 incident opened',
+      'SEV2 incident opened',
+    ]);
+    expect(slack.attempts).toBe(4);
+  });
+
+  it('holds a receiver no longer than max_elapsed_time, whatever its Retry-After', async () => {
+    await start({ retry: { max_elapsed_time: '2m' } });
+    slack.failNext({ status: 429, headers: { 'Retry-After': '86400' } }); // a day
+    open('cart', 3);
+    await notifier.settled();
+    expect(
+      await metricValue(sidecar!, 'hourglass_incident_notifications_total', {
+        receiver: 'oncall',
+        result: 'failed',
+      }),
+    ).toBe(1); // a day is beyond its 2 minutes: given up at once
+    open('checkout', 1);
+    await notifier.settled();
+    expect(slack.attempts).toBe(1);
+    for (let s = 0; s < 120; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect(slack.received.map((r) => r.body.text.split(':')[0])).toEqual(['SEV1 incident opened']);
   });
 
   it('holds ordinary notifications to the rate limit, never a SEV1', async () => {
@@ -343,7 +449,7 @@ describe('incident_notifier', () => {
     });
     const last = slack.received[slack.received.length - 1]!.body;
     expect(last.text).toMatch(/^SEV1 incident summary: payments POST \/charge/);
-    expect(last.blocks[0].text.text).toContain('instead of 55 ms; token=[redacted]');
+    expect(last.blocks[1].text.text).toContain('instead of 55 ms; token=[redacted]');
     expect(JSON.stringify(slack.received)).not.toContain('abcdef0123456789');
   });
 

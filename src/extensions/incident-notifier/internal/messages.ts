@@ -74,14 +74,50 @@ const HELD_RESOLUTIONS: Record<Resolution, string> = {
   max_hold: ': its origin is still slower, but it was held open for max_hold',
 };
 
-/** A Slack incoming-webhook message (`text` fallback and `blocks`); Mattermost takes it too. */
+/** Block Kit: a section's text is at most 3000 characters. */
+const SLACK_SECTION_CHARS = 3_000;
+/** Room for the services line; the services beyond are counted ("and 12 more services"). */
+const SLACK_SERVICES_CHARS = 1_000;
+
+/** Escaped mrkdwn cut to `max` characters (marked `…`), never inside an escape or a surrogate pair. */
+function cutMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text
+    .slice(0, max - 1)
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .replace(/&[a-z]{0,3}$/, '')}…`;
+}
+
+/** `Services: a (20), b (10) and 12 more services`: as many as fit in SLACK_SERVICES_CHARS. */
+function servicesLine(i: IncidentView, r: Redactor): string {
+  let line = 'Services: ';
+  let shown = 0;
+  for (const s of i.services) {
+    const item = `${shown > 0 ? ', ' : ''}${escape(r.text(s.service))} (${s.count})`;
+    if (shown > 0 && line.length + item.length > SLACK_SERVICES_CHARS) break;
+    line += item;
+    shown++;
+  }
+  const rest = i.services.length - shown;
+  return rest > 0 ? `${line} and ${rest} more service${rest === 1 ? '' : 's'}` : line;
+}
+
+const section = (text: string) => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: cutMrkdwn(text, SLACK_SECTION_CHARS) },
+});
+
+/**
+ * A Slack incoming-webhook message (`text`, the notification's fallback, and `blocks`: what
+ * happened, the summary, the links, each a section within Block Kit's limits); Mattermost takes
+ * it too. Both are mrkdwn: names and summaries are escaped.
+ */
 export function slackMessage(n: Notification, links: Links, r: Redactor): Record<string, unknown> {
   const i = n.incident;
-  const text = headline(n, r);
-  const lines = [`*${escape(text)}*`];
+  const text = escape(headline(n, r));
+  const lines = [`*${text}*`];
   if (n.kind !== 'resolved') {
-    const services = i.services.map((s) => `${escape(r.text(s.service))} (${s.count})`).join(', ');
-    lines.push(`Services: ${services}`);
+    lines.push(servicesLine(i, r));
     lines.push(`Since ${new Date(i.openedAt).toISOString()}`);
   } else if (i.resolvedAt !== null) {
     const why = i.resolution ? HELD_RESOLUTIONS[i.resolution] : '';
@@ -89,18 +125,16 @@ export function slackMessage(n: Notification, links: Links, r: Redactor): Record
       `Resolved at ${new Date(i.resolvedAt).toISOString()}, open since ${new Date(i.openedAt).toISOString()}${why}`,
     );
   }
-  if (i.summary) lines.push(escape(r.text(i.summary.text, MAX_SUMMARY_CHARS)));
+  const blocks = [section(lines.join('\n'))];
+  if (i.summary) blocks.push(section(escape(r.text(i.summary.text, MAX_SUMMARY_CHARS))));
   const link = consoleLink(i.id, links);
   const traces = traceLinks(i, links).slice(0, 3);
   const refs = [
     ...(link ? [`<${link}|Open the incident>`] : []),
     ...traces.map((t) => `<${t.href}|${t.text.slice(0, 14)}…>`),
   ];
-  if (refs.length > 0) lines.push(refs.join(' · '));
-  return {
-    text,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2_900) } }],
-  };
+  if (refs.length > 0) blocks.push(section(refs.join(' · ')));
+  return { text, blocks };
 }
 
 const PD_SEVERITY = ['critical', 'critical', 'error', 'warning', 'info'] as const;
@@ -121,13 +155,15 @@ export function pagerDutyEvent(
     return { routing_key: routingKey, event_action: 'resolve', dedup_key: i.id };
   }
   const link = consoleLink(i.id, links);
+  // PagerDuty refuses an empty `source` (400): a service named "" would lose the page.
+  const service = i.origin ? r.text(i.origin.service) : '';
   return {
     routing_key: routingKey,
     event_action: 'trigger',
     dedup_key: i.id,
     payload: {
       summary: headline(n, r).slice(0, PD_SUMMARY_CHARS),
-      source: i.origin ? r.text(i.origin.service) : 'hourglass',
+      source: service.trim() === '' ? 'hourglass' : service,
       severity: PD_SEVERITY[i.severity - 1],
       timestamp: new Date(i.openedAt).toISOString(),
       component: i.origin ? r.text(i.origin.operation) : undefined,

@@ -1,6 +1,11 @@
 import { Pool } from 'undici';
 import type { Clock } from '../../../component/clock.js';
+import { maskSecrets } from '../../../telemetry/mask-secrets.js';
 import type { Outcome } from './receiver-queue.js';
+
+/** How much of a refusal's body is read for its reason, and how much of it the reason keeps. */
+const DETAIL_READ = 4 * 1024;
+const DETAIL_CHARS = 200;
 
 /**
  * POSTs JSON to one receiver's URL through an undici pool of one kept-alive connection, with a
@@ -13,14 +18,26 @@ export class PostJson {
   private readonly path: string;
   private readonly closing = new AbortController();
 
+  private readonly secrets: string[];
+
+  /** `secrets`: what a refusal's body must not bring into a log (a routing key). */
   constructor(
     url: string,
     private readonly headers: Readonly<Record<string, string>>,
     private readonly timeoutMs: number,
     private readonly clock: Clock,
+    secrets: readonly string[] = [],
   ) {
     const u = new URL(url);
     this.path = `${u.pathname}${u.search}`;
+    // A Slack webhook's secret is its last path segment; a webhook's token may be in its query.
+    const last = u.pathname.split('/').pop() ?? '';
+    this.secrets = [
+      ...secrets,
+      ...Object.values(headers),
+      ...(last.length >= 8 ? [last] : []),
+      ...u.searchParams.values(),
+    ];
     this.pool = new Pool(u.origin, {
       connections: 1,
       headersTimeout: timeoutMs + 1_000,
@@ -39,11 +56,21 @@ export class PostJson {
         body: JSON.stringify(body),
         signal: AbortSignal.any([deadline.signal, this.closing.signal]),
       });
-      await res.body.dump({ limit: 64 * 1024 });
       const status = res.statusCode;
-      if (status >= 200 && status <= 299) return { ok: true };
       const retryable = status === 408 || status === 429 || status >= 500;
-      return { ok: false, retryable, reason: `HTTP ${status}` };
+      // A refusal says why (Slack: `invalid_blocks`; PagerDuty: its `errors`): kept in the reason.
+      const detail =
+        status >= 400 && !retryable
+          ? this.detail(await readSome(res.body, DETAIL_READ))
+          : (await res.body.dump({ limit: 64 * 1024 }), '');
+      if (status >= 200 && status <= 299) return { ok: true };
+      const retryAfterMs = retryable ? this.retryAfter(res.headers['retry-after']) : undefined;
+      return {
+        ok: false,
+        retryable,
+        reason: detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     } catch {
       return {
         ok: false,
@@ -55,8 +82,55 @@ export class PostJson {
     }
   }
 
+  /**
+   * A refusal's body in a few words: PagerDuty's `errors` (or a JSON `message` / `error`), else its
+   * first line; never the receiver's secrets (its URL path and query, headers, routing key: an echo
+   * of the request would carry them), and masked as notifications are.
+   */
+  private detail(body: string): string {
+    let text = body.trim();
+    try {
+      const j = JSON.parse(text) as Record<string, unknown>;
+      const errors = Array.isArray(j['errors']) ? j['errors'].map(String).join('; ') : undefined;
+      const said = errors ?? j['message'] ?? j['error'];
+      if (typeof said === 'string') text = said;
+    } catch {
+      // not JSON: its first line
+    }
+    text = text.split(/\r?\n/, 1)[0] ?? '';
+    for (const secret of this.secrets) {
+      if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+    }
+    text = maskSecrets(text);
+    return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}…` : text;
+  }
+
+  /**
+   * `Retry-After` (RFC 9110): delay-seconds or an HTTP date, as milliseconds from now on the
+   * injected clock; undefined when absent or unreadable. Slack sends it with every 429.
+   */
+  private retryAfter(value: string | string[] | undefined): number | undefined {
+    const v = (Array.isArray(value) ? value[0] : value)?.trim();
+    if (!v) return undefined;
+    if (/^\d+$/.test(v)) return Number(v) * 1_000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - this.clock.now());
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
     await this.pool.destroy();
   }
+}
+
+/** At most `limit` bytes of a body as text; the rest is left unread (the stream destroyed). */
+async function readSome(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

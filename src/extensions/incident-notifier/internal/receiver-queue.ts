@@ -11,8 +11,12 @@ export interface Job {
   readonly kind: string;
 }
 
-/** What one attempt came to. */
-export type Outcome = { ok: true } | { ok: false; retryable: boolean; reason: string };
+/**
+ * What one attempt came to; `retryAfterMs`, the receiver's `Retry-After`: no request to it before
+ * then.
+ */
+export type Outcome =
+  { ok: true } | { ok: false; retryable: boolean; reason: string; retryAfterMs?: number };
 
 export interface QueueSettings {
   readonly queueSize: number;
@@ -40,6 +44,11 @@ export class ReceiverQueue {
   private refilledAt: number;
   private busy = false;
   private wait: Timer | undefined;
+  /**
+   * No request before this time: the receiver's `Retry-After`, at most `maxElapsedMs` (urgent jobs
+   * wait for it too).
+   */
+  private pausedUntil = 0;
   private attempt = 0;
   private closed = false;
   private draining = false;
@@ -131,13 +140,13 @@ export class ReceiverQueue {
       this.settle();
       return;
     }
+    const paused = this.pausedUntil - this.clock.now();
+    if (paused > 0 && !this.draining) {
+      this.waitThen(paused);
+      return;
+    }
     if (!job.urgent && !this.draining && !this.takeToken()) {
-      const ms = Math.ceil(60_000 / this.settings.perMinute);
-      this.wait = this.clock.setTimeout(() => {
-        this.wait = undefined;
-        this.pump();
-      }, ms);
-      this.wait.unref();
+      this.waitThen(Math.ceil(60_000 / this.settings.perMinute));
       return;
     }
     if (job.urgent) this.takeToken();
@@ -156,20 +165,22 @@ export class ReceiverQueue {
       this.attempt = 0;
       this.events.sent(job, now);
     } else {
-      const backoff = this.backoff();
+      // The receiver's Retry-After when it said one (Slack does with a 429), else the backoff.
+      const delay = Math.max(this.backoff(), o.retryAfterMs ?? 0);
+      // The receiver is paused at most max_elapsed_time: a Retry-After of a day would silence it
+      // for a day (this job, asked to wait beyond its budget, is given up below).
+      if (o.retryAfterMs !== undefined) {
+        this.pausedUntil = now + Math.min(o.retryAfterMs, this.settings.maxElapsedMs);
+      }
       const retry =
         o.retryable &&
         !this.closed &&
         !this.draining &&
-        now + backoff - job.queuedAt <= this.settings.maxElapsedMs;
+        now + delay - job.queuedAt <= this.settings.maxElapsedMs;
       this.events.failed(job, o.reason, retry);
       if (retry) {
         this.attempt++;
-        this.wait = this.clock.setTimeout(() => {
-          this.wait = undefined;
-          this.pump();
-        }, backoff);
-        this.wait.unref();
+        this.waitThen(delay);
         return;
       }
       this.jobs.shift();
@@ -180,6 +191,14 @@ export class ReceiverQueue {
       return;
     }
     this.pump();
+  }
+
+  private waitThen(ms: number): void {
+    this.wait = this.clock.setTimeout(() => {
+      this.wait = undefined;
+      this.pump();
+    }, ms);
+    this.wait.unref();
   }
 
   private backoff(): number {
