@@ -7,7 +7,6 @@ import { serverTlsOptions } from '../config/tls.js';
 import {
   ANOMALY_HISTORY,
   ANOMALY_INCIDENTS,
-  incidentJson,
   type AnomalyHistory,
   type IncidentSource,
 } from '../detectors/anomaly/contract.js';
@@ -21,8 +20,9 @@ import {
 } from '../connectors/llm-summary/contract.js';
 import type { AdminExtensionConfig } from './config.js';
 import { ConsoleFiles } from './console/static-routes.js';
-import { anomalyJson } from './internal/anomaly-json.js';
+import { serveAnomalies } from './internal/anomaly-stream.js';
 import { EventStream } from './internal/event-stream.js';
+import { IncidentLog } from './internal/incident-log.js';
 import { BodyTooLarge } from './internal/body.js';
 import { COUNT_ROUTES } from './internal/count-routes.js';
 import { FEEDBACK_ROUTES } from './internal/feedback-routes.js';
@@ -32,7 +32,6 @@ import {
   json,
   matchPath,
   ROUTES,
-  streamWants,
   type AdminContext,
   type StreamFilter,
 } from './internal/routes.js';
@@ -52,6 +51,8 @@ export class AdminExtension implements Extension, AdminContext {
   private readonly streams = new Set<EventStream>();
   private readonly console = new ConsoleFiles();
   private stopping: Promise<void> | undefined;
+  /** Incident changes kept for streams that resume (created at start). */
+  private incidentLog: IncidentLog | undefined;
 
   constructor(
     private readonly settings: CreateSettings,
@@ -68,6 +69,8 @@ export class AdminExtension implements Extension, AdminContext {
 
   async start(host: Host): Promise<void> {
     this.host = host;
+    this.incidentLog = new IncidentLog(() => this.settings.clock.now(), this.jaegerUiUrl);
+    this.incidentLog.follow(this.incidents(undefined));
     this.auth = resolveAuthenticator(
       host,
       this.config.auth?.authenticator,
@@ -115,35 +118,35 @@ export class AdminExtension implements Extension, AdminContext {
     return summarySources(this.host?.lookup(SUMMARY_STORE) ?? [], exporter);
   }
 
-  openStream(res: http.ServerResponse, filter: StreamFilter): boolean {
+  async openStream(
+    res: http.ServerResponse,
+    filter: StreamFilter,
+    lastEventId: string | undefined,
+  ): Promise<boolean> {
     const opened = this.newStream(res);
     if (!opened) return false;
     const { stream, unsubscribe } = opened;
-    for (const { id, detector } of this.detectors(filter.processor)) {
-      unsubscribe.push(
-        detector.subscribe((r) => {
-          if (streamWants(filter, id, r)) {
-            stream.send('anomaly', r.id, { processor: id, ...anomalyJson(r, this.jaegerUiUrl) });
-          }
-        }),
-      );
-    }
+    await serveAnomalies(
+      stream,
+      this.detectors(filter.processor),
+      filter,
+      lastEventId,
+      this.jaegerUiUrl,
+      (u) => unsubscribe.push(u),
+    );
     return true;
   }
 
-  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean {
+  openIncidentStream(
+    res: http.ServerResponse,
+    processor: string | undefined,
+    lastEventId: string | undefined,
+  ): boolean {
+    const log = this.incidentLog;
+    if (!log) return false;
     const opened = this.newStream(res);
     if (!opened) return false;
-    for (const { id, source } of this.incidents(processor)) {
-      opened.unsubscribe.push(
-        source.subscribe((c) => {
-          opened.stream.send('incident', `${c.incident.id}-${c.incident.updatedAt}`, {
-            change: c.type,
-            ...incidentJson(id, c.incident, this.jaegerUiUrl),
-          });
-        }),
-      );
-    }
+    opened.unsubscribe.push(log.serve(opened.stream, processor, lastEventId));
     return true;
   }
 
@@ -163,6 +166,7 @@ export class AdminExtension implements Extension, AdminContext {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       for (const s of [...this.streams]) s.close();
+      this.incidentLog?.close();
       const server = this.server;
       if (!server) return;
       this.server = undefined;

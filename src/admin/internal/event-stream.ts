@@ -7,7 +7,8 @@ const MAX_BUFFERED = 1024 * 1024;
 /**
  * One server-sent events client: `text/event-stream`, an event per anomaly, a comment line as a
  * heartbeat on the injected clock. Bounded: a client that falls behind by more than 1 MiB is
- * disconnected (it reconnects and reads the history for what it missed).
+ * disconnected (it reconnects with `Last-Event-ID` and is sent what it missed: anomaly-stream.ts,
+ * incident-log.ts).
  */
 export class EventStream {
   private heartbeat: Timer | undefined;
@@ -37,7 +38,20 @@ export class EventStream {
   }
 
   send(event: string, id: string, data: unknown): void {
-    this.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.sendJson(event, id, JSON.stringify(data));
+  }
+
+  /** An event whose data is JSON already (one line). */
+  sendJson(event: string, id: string, json: string): void {
+    this.write(`id: ${id}\nevent: ${event}\ndata: ${json}\n\n`);
+  }
+
+  /**
+   * Sets the client's last event id without an event (an `id:` without data is dispatched to no
+   * listener, but an EventSource keeps it and sends it as `Last-Event-ID` when it reconnects).
+   */
+  mark(id: string): void {
+    this.write(`id: ${id}\n\n`);
   }
 
   /** Ends the stream, closes its connection (never kept alive for another request), unsubscribes. */

@@ -6,6 +6,7 @@ import {
 } from '../../detectors/anomaly/contract.js';
 import { BadRequest, type Params } from './params.js';
 import { json, type AdminContext, type Route } from './routes.js';
+import { lastEventId } from './stream-place.js';
 
 /** The anomaly processors with incidents on; answers 404 (and undefined) when there is none. */
 function sourcesOr404(
@@ -59,11 +60,12 @@ export const INCIDENT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/stream',
-    query: ['processor'],
-    handle(_req, res, q, ctx) {
+    query: ['processor', 'last_event_id'],
+    handle(req, res, q, ctx) {
       const processor = q.text('processor');
       if (!sourcesOr404(res, ctx, processor)) return;
-      if (!ctx.openIncidentStream(res, processor)) {
+      const last = lastEventId(req.headers['last-event-id'], q.text('last_event_id'));
+      if (!ctx.openIncidentStream(res, processor, last)) {
         res.setHeader('Retry-After', '5');
         json(res, 503, { error: 'too many event-stream clients; retry later' });
       }

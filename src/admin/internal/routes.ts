@@ -9,6 +9,7 @@ import {
 import type { SummarySource } from '../../connectors/llm-summary/contract.js';
 import { anomalyJson } from './anomaly-json.js';
 import type { Params } from './params.js';
+import { lastEventId } from './stream-place.js';
 
 /** What the routes need from the extension. */
 export interface AdminContext {
@@ -20,10 +21,21 @@ export interface AdminContext {
   summaries(exporter: string | undefined): SummarySource[];
   readonly jaegerUiUrl: string | undefined;
   now(): number;
-  /** Serves `res` as an event stream of anomalies matching `filter`; false when full. */
-  openStream(res: http.ServerResponse, filter: StreamFilter): boolean;
-  /** Serves `res` as an event stream of incident changes; false when full. */
-  openIncidentStream(res: http.ServerResponse, processor: string | undefined): boolean;
+  /**
+   * Serves `res` as an event stream of anomalies matching `filter`, resuming after `lastEventId`
+   * when given (anomaly-stream.ts); false when full.
+   */
+  openStream(
+    res: http.ServerResponse,
+    filter: StreamFilter,
+    lastEventId: string | undefined,
+  ): Promise<boolean>;
+  /** Serves `res` as an event stream of incident changes (incident-log.ts); false when full. */
+  openIncidentStream(
+    res: http.ServerResponse,
+    processor: string | undefined,
+    lastEventId: string | undefined,
+  ): boolean;
 }
 
 export interface StreamFilter {
@@ -168,8 +180,8 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/anomalies/stream',
-    query: ['processor', 'service', 'operation', 'min_severity'],
-    handle(_req, res, q, ctx) {
+    query: ['processor', 'service', 'operation', 'min_severity', 'last_event_id'],
+    async handle(req, res, q, ctx) {
       const filter: StreamFilter = {
         processor: q.text('processor'),
         service: q.text('service'),
@@ -177,7 +189,8 @@ export const ROUTES: readonly Route[] = [
         minSeverity: q.severity('min_severity'),
       };
       if (!detectorsOr404(res, ctx, filter.processor)) return;
-      if (!ctx.openStream(res, filter)) {
+      const last = lastEventId(req.headers['last-event-id'], q.text('last_event_id'));
+      if (!(await ctx.openStream(res, filter, last))) {
         res.setHeader('Retry-After', '5');
         json(res, 503, { error: 'too many event-stream clients; retry later' });
       }

@@ -33,6 +33,7 @@ export {
 } from './internal/anomaly-record.js';
 
 export type { AnomalyListener } from './internal/anomaly-feed.js';
+export type { ReplayFilter } from './internal/history-replay.js';
 export type { CountQuery, ServiceCounts } from './internal/anomaly-counts.js';
 export type { KeyState } from './internal/key-state.js';
 export type { BaselineProfile } from './internal/profile.js';
@@ -54,6 +55,8 @@ export type AnomalyHistory = Pick<
   | 'loadCounts'
   | 'recalculate'
   | 'subscribe'
+  | 'streamPosition'
+  | 'replay'
 >;
 
 /** Offered by every `anomaly` processor (`host.lookup(ANOMALY_HISTORY)`). */

@@ -8,6 +8,7 @@ import {
   type ServiceCounts,
 } from './internal/anomaly-counts.js';
 import { AnomalyFeed, type AnomalyListener } from './internal/anomaly-feed.js';
+import { replayAfter, type ReplayFilter, type StoredAfter } from './internal/history-replay.js';
 import type { AnomalyQuery, AnomalyRecord } from './internal/anomaly-record.js';
 import { BaselineModel } from './internal/baseline-model.js';
 import { DetectorMetrics } from './internal/detector-metrics.js';
@@ -105,7 +106,7 @@ export class AnomalyDetector {
     this.model = new BaselineModel(config.max_keys, config.min_samples);
     this.buckets = new TimeBuckets(config.timezone);
     this.storage = new Storage(config.storage, config.timezone, settings.logger);
-    this.feed = new AnomalyFeed(config.max_history_pending);
+    this.feed = new AnomalyFeed(config.max_history_pending, () => settings.clock.now());
     this.summaries = new PendingSummaries(config.max_history_pending);
     this.metrics = new DetectorMetrics(settings.metrics, id);
     this.jobs = new JobQueue((err, job) => {
@@ -609,6 +610,44 @@ export class AnomalyDetector {
 
   subscribe(listener: AnomalyListener): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  /**
+   * Where an event stream of this processor starts: the place (`seq`) of the last anomaly it
+   * published, or its start while none is (history-replay.ts).
+   */
+  streamPosition(): number {
+    return this.feed.lastSeq;
+  }
+
+  /**
+   * The anomalies published after `seq` that match `filter`, in the order published, at most
+   * `limit` read from the history (history-replay.ts); undefined when the stream cannot resume from
+   * `seq`. With a shared database: this instance's only, as its event stream.
+   */
+  async replay(
+    seq: number,
+    filter: ReplayFilter,
+    limit: number,
+  ): Promise<AnomalyRecord[] | undefined> {
+    const fleet = this.fleet;
+    const read: StoredAfter = fleet
+      ? (s, known, f, n) => fleet.after(s, known, f, n)
+      : (s, known, f, n) => {
+          const a = this.storage.anomalies;
+          if (!a || (!known && !a.hasSeq(s))) return undefined;
+          return a.after(s, f, n);
+        };
+    try {
+      const records = await replayAfter(this.feed, seq, this.boundQuery(filter), limit, read);
+      return records && this.summaries.apply(records);
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        'cannot read the anomaly history to resume an event stream; its client is told to read the history',
+      );
+      return undefined;
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -106,7 +106,7 @@ describe('levels in a fleet database (PostgreSQL)', () => {
 
     const fresh = await start(s, 'new', clock);
     expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", s.db)).toBe(
-      '7',
+      '8',
     );
     await learnLevel(fresh, clock, r);
     await stop(old);

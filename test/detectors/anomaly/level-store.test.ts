@@ -240,7 +240,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     expect(back.tenfold).toEqual(recounted);
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(5);
+      expect(after.pragma('user_version', { simple: true })).toBe(6);
     } finally {
       after.close();
     }
@@ -263,7 +263,7 @@ describe('a restart of the sidecar (SQLite)', () => {
     await stop(d);
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(5);
+      expect(after.pragma('user_version', { simple: true })).toBe(6);
       expect(after.prepare('SELECT COUNT(*) AS n FROM levels').get()).toEqual({ n: 1 });
     } finally {
       after.close();

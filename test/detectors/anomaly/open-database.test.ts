@@ -40,17 +40,18 @@ const meta = (db: Database.Database, name: string) =>
 describe('the baseline file across releases (schema version, min_reader)', () => {
   it('a new file says which releases may use it: this schema version and newer', () => {
     const db = openDatabase(join(tempDir(), 'hourglass.db'), silentLogger(), NOW);
-    expect(db.pragma('user_version', { simple: true })).toBe(5);
-    // Schema 4 ignores what 5 added (the keys' 10x counts): a rollback to it keeps the file.
+    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    // Schema 4 ignores what 5 and 6 added (the keys' 10x counts, the anomalies' seq): a rollback
+    // to it keeps the file.
     expect(meta(db, 'min_reader')).toBe('4');
     db.close();
   });
 
   it('rolls back: a newer release that admits this one leaves its file to it, unchanged', () => {
-    const file = newerFile(6, 5);
+    const file = newerFile(7, 6);
     const db = openDatabase(file, silentLogger(), NOW);
-    expect(db.pragma('user_version', { simple: true })).toBe(6);
-    expect(meta(db, 'min_reader')).toBe('5');
+    expect(db.pragma('user_version', { simple: true })).toBe(7);
+    expect(meta(db, 'min_reader')).toBe('6');
     // What this version keeps in it still works.
     db.prepare(
       "INSERT INTO keys (service, operation, kind) VALUES ('checkout', 'GET /cart', 2)",
@@ -60,8 +61,8 @@ describe('the baseline file across releases (schema version, min_reader)', () =>
   });
 
   it.each([
-    ['that needs a newer release', 6, 6],
-    ['that says nothing of older releases', 6, undefined],
+    ['that needs a newer release', 7, 7],
+    ['that says nothing of older releases', 7, undefined],
   ])('refuses a newer file %s, saying which release it needs', (_what, version, minReader) => {
     const file = newerFile(version, minReader);
     let error: unknown;
@@ -72,11 +73,11 @@ describe('the baseline file across releases (schema version, min_reader)', () =>
     }
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toBe(
-      'the baseline database has schema version 6, which needs hourglass of schema version 6 or newer (this one: 5); upgrade hourglass or use another "storage" file',
+      'the baseline database has schema version 7, which needs hourglass of schema version 7 or newer (this one: 6); upgrade hourglass or use another "storage" file',
     );
     // The file is left as it was, not moved aside as a corrupt one would be.
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    expect(db.pragma('user_version', { simple: true })).toBe(7);
     db.close();
   });
 });

@@ -36,6 +36,7 @@ function tag(record: Partial<AnomalyRecord>, slot: number) {
     window: '',
     recordedAt: 0,
     summary: null,
+    seq: 0,
     ...record,
   };
   return decodeSpans(rewriteItems(bytes, new Map([[span.start, encoder.encode(full, slot)]])))[0]!;

@@ -7,6 +7,11 @@ export type AnomalyListener = (anomaly: AnomalyRecord) => void;
  * server-sent events) at once, and held, bounded, until they are written to the history table.
  * When the bound is reached (the database has been unavailable for a while) the oldest are
  * dropped and counted.
+ *
+ * Each record published gets its `seq`, its place in the order published: the clock's milliseconds
+ * times 1000, or one more than the last when that is not more (1000 a millisecond, or a clock set
+ * back). It increases across restarts too while the clock does, so an event stream's client resumes
+ * after the last one it read from the history (admin API, `Last-Event-ID`).
  */
 export class AnomalyFeed {
   /** Unflushed records are `pending[head..]`; dropping the oldest moves `head` (no O(n) shift). */
@@ -14,11 +19,27 @@ export class AnomalyFeed {
   private head = 0;
   private readonly listeners = new Set<AnomalyListener>();
   dropped = 0;
+  /** Where this feed's numbering starts: before its first record (none has this `seq`). */
+  readonly start: number;
+  private last: number;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {
+    this.start = Math.floor(now()) * 1000;
+    this.last = this.start;
+  }
+
+  /** The `seq` of the last record published (`start` while none is). */
+  get lastSeq(): number {
+    return this.last;
+  }
 
   publish(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
+      this.last = Math.max(this.last + 1, Math.floor(this.now()) * 1000);
+      r.seq = this.last;
       if (this.pending.length - this.head >= this.max) {
         this.head++;
         this.dropped++;
@@ -69,6 +90,23 @@ export class AnomalyFeed {
     if (this.head === 0 || (!always && this.head < this.max)) return;
     this.pending = this.pending.slice(this.head);
     this.head = 0;
+  }
+
+  /** The unflushed records published after `seq`, in the order published. */
+  after(seq: number): AnomalyRecord[] {
+    const out: AnomalyRecord[] = [];
+    for (let i = this.head; i < this.pending.length; i++) {
+      if (this.pending[i]!.seq > seq) out.push(this.pending[i]!);
+    }
+    return out;
+  }
+
+  /** Whether the record published as `seq` is still unflushed. */
+  holds(seq: number): boolean {
+    for (let i = this.head; i < this.pending.length; i++) {
+      if (this.pending[i]!.seq === seq) return true;
+    }
+    return false;
   }
 
   /** Stored history merged with what is not flushed yet, newest first, without duplicates. */

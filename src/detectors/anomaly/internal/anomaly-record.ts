@@ -36,6 +36,12 @@ export interface AnomalyRecord {
   readonly recordedAt: number;
   /** Written later by a summarizer (llm_summary), null until then. */
   readonly summary: string | null;
+  /**
+   * Its place in the order its processor published anomalies (anomaly-feed.ts): set when published,
+   * increasing, kept in the history, so that an event stream resumes after it. 0 before (and in
+   * rows of releases that did not keep it).
+   */
+  seq: number;
   /** `errors`: the error share judged, the usual one, the most frequent error type (redacted). */
   readonly errorRate?: number | undefined;
   readonly baselineErrorRate?: number | undefined;
@@ -97,7 +103,13 @@ type SpanFields =
 /** What a detector says of a span it tagged: every field of its record but the span's. */
 export type RecordNumbers = Omit<
   AnomalyRecord,
-  SpanFields | 'errorRate' | 'baselineErrorRate' | 'errorType' | 'observedRate' | 'expectedRate'
+  | SpanFields
+  | 'errorRate'
+  | 'baselineErrorRate'
+  | 'errorType'
+  | 'observedRate'
+  | 'expectedRate'
+  | 'seq'
 >;
 
 /**
@@ -137,5 +149,6 @@ export function spanRecord(
     window: v.window,
     recordedAt: v.recordedAt,
     summary: v.summary,
+    seq: 0,
   };
 }

@@ -8,6 +8,7 @@ import type { AnomalyProcessorConfig } from '../config.js';
 import type { AnomalyFeed } from './anomaly-feed.js';
 import type { CountQuery, CountRow } from './anomaly-counts.js';
 import type { AnomalyQuery, AnomalyRecord } from './anomaly-record.js';
+import type { ReplayFilter } from './history-replay.js';
 import type { BaselineModel } from './baseline-model.js';
 import { staleKeys } from './baseline-sync.js';
 import type { DetectorMetrics } from './detector-metrics.js';
@@ -212,6 +213,16 @@ export class FleetSync {
   /** The fleet's anomaly history (every instance's). */
   history(q: AnomalyQuery): Promise<AnomalyRecord[]> {
     return this.store ? this.store.history(q) : Promise.resolve([]);
+  }
+
+  /** This instance's anomalies published after `seq` (PgStore.after); undefined while offline. */
+  after(
+    seq: number,
+    known: boolean,
+    q: ReplayFilter,
+    limit: number,
+  ): Promise<AnomalyRecord[] | undefined> {
+    return this.store ? this.store.after(seq, known, q, limit) : Promise.resolve(undefined);
   }
 
   counts(q: CountQuery): Promise<CountRow[]> {

@@ -441,7 +441,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
       );
       const fresh = await start(url, 'new');
       expect(pg.cluster().psql("SELECT value FROM hg_meta WHERE name = 'schema_version'", db)).toBe(
-        '7',
+        '8',
       );
       await traffic(fresh, 5, 2_000);
       await flush(fresh);
@@ -465,7 +465,7 @@ describe('incidents of a fleet on one PostgreSQL database', () => {
         pg
           .cluster()
           .psql("SELECT instance || ':' || schema_version FROM hg_instances ORDER BY 1", db),
-      ).toBe('new:7\nold:5');
+      ).toBe('new:8\nold:5');
     } finally {
       await old.shutdown();
     }

@@ -37,6 +37,7 @@ export function dropRecord(
     window: windows[drop.slot]!,
     recordedAt: now,
     summary: null,
+    seq: 0,
     observedRate: drop.observed,
     expectedRate: drop.expected,
     windowEndMs: drop.startMs + MINUTE_MS,

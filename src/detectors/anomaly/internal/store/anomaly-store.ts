@@ -34,6 +34,7 @@ export interface AnomalyRow {
   observed_rate: number | null;
   expected_rate: number | null;
   window_end_ms: number | null;
+  seq: number | null;
 }
 
 /**
@@ -55,8 +56,8 @@ export class AnomalyStore {
          duration_ms, severity, detector, score, ratio, baseline_mean_ms, baseline_stddev_ms,
          baseline_p99_ms, baseline_samples, baseline_scope, baseline_window, recorded_at, summary,
          reason, operation_ratio, error_rate, baseline_error_rate, error_type, observed_rate,
-         expected_rate, window_end_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         expected_rate, window_end_ms, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteStmt = db.prepare('DELETE FROM anomalies WHERE recorded_at < ?');
     this.summaryStmt = db.prepare('UPDATE anomalies SET summary = ? WHERE id = ?');
@@ -119,6 +120,35 @@ export class AnomalyStore {
       .map(fromRow);
   }
 
+  /**
+   * The anomalies published after `seq` (in the order they were published) that match `q`, at most
+   * `limit`: what an event stream that last sent `seq` missed.
+   */
+  after(seq: number, q: Omit<AnomalyQuery, 'limit' | 'sinceMs'>, limit: number): AnomalyRecord[] {
+    const where = ['seq > ?'];
+    const args: (string | number)[] = [seq];
+    for (const [condition, value] of [
+      ['service = ?', q.service],
+      ['operation = ?', q.operation],
+      ['severity <= ?', q.minSeverity],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(condition);
+      args.push(value);
+    }
+    return this.db
+      .prepare<(string | number)[], AnomalyRow>(
+        `SELECT * FROM anomalies WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+      )
+      .all(...args, limit)
+      .map(fromRow);
+  }
+
+  /** Whether the anomaly published as `seq` is in the history. */
+  hasSeq(seq: number): boolean {
+    return this.db.prepare('SELECT 1 FROM anomalies WHERE seq = ?').get(seq) !== undefined;
+  }
+
   /** Tagged spans per service, severity and step of `q` (by span start time). */
   counts(q: CountQuery): CountRow[] {
     const where = ['start_ms >= ?', 'start_ms < ?'];
@@ -175,6 +205,7 @@ export function rowValues(r: AnomalyRecord): (string | number | null)[] {
     finite(r.observedRate),
     finite(r.expectedRate),
     finite(r.windowEndMs),
+    r.seq === 0 ? null : r.seq,
   ];
 }
 
@@ -202,6 +233,7 @@ export function fromRow(r: AnomalyRow): AnomalyRecord {
     summary: r.summary,
     reason: r.reason,
     operationRatio: r.operation_ratio ?? Number.NaN,
+    seq: r.seq ?? 0,
     ...(r.error_rate !== null && {
       errorRate: r.error_rate,
       baselineErrorRate: r.baseline_error_rate ?? Number.NaN,

@@ -17,7 +17,8 @@ export class StorageError extends HourglassError {
 // 3: the error and traffic detectors' rate_stats table and anomaly columns (rates/).
 // 4: the keys' levels (level-store.ts).
 // 5: each key's 10x count with its level (`levels.tenfold_*`; schema 4 ignores them).
-const SCHEMA_VERSION = 5;
+// 6: each anomaly's place in the order it was published (`anomalies.seq`; older code ignores it).
+const SCHEMA_VERSION = 6;
 /**
  * The oldest schema version whose code may use a file at SCHEMA_VERSION (`min_reader` in `meta`):
  * a release whose migration only adds what older code ignores keeps it, so that rolling back to
@@ -172,6 +173,8 @@ function migrate(db: Database.Database): void {
     addMissingColumns(db, 'levels', LEVEL_ADDED_COLUMNS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
+  // After the column, which a file of an older release gets from addMissingColumns.
+  db.exec('CREATE INDEX IF NOT EXISTS anomalies_by_seq ON anomalies (seq)');
   db.prepare(
     "INSERT INTO meta (name, value) VALUES ('min_reader', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
   ).run(String(MIN_READER));
@@ -200,6 +203,8 @@ const ADDED_COLUMNS: readonly [string, string][] = [
   ['observed_rate', 'REAL'],
   ['expected_rate', 'REAL'],
   ['window_end_ms', 'REAL'],
+  // Version 6: the place in the order published (event streams resume after it).
+  ['seq', 'INTEGER'],
 ];
 
 function addMissingColumns(

@@ -38,17 +38,20 @@ const DETECTOR_COLUMNS: readonly { name: string; type: string }[] = [
   { name: 'window_end_ms', type: 'float8' },
 ];
 const INSTANCE = { name: 'instance', type: 'text' };
+/** The place in the order published (schema version 8), last of `rowValues`. */
+const SEQ = { name: 'seq', type: 'bigint' };
 
 /**
  * The columns an instance of schema `version` writes (version 2 added `instance`, version 3 the
- * error and traffic detectors' columns).
+ * error and traffic detectors' columns, version 8 `seq`).
  */
 export function anomalyColumns(version: number): readonly { name: string; type: string }[] {
+  if (version >= 8) return [...COLUMNS, INSTANCE, ...DETECTOR_COLUMNS, SEQ];
   if (version >= 3) return [...COLUMNS, INSTANCE, ...DETECTOR_COLUMNS];
   return version >= 2 ? [...COLUMNS, INSTANCE] : COLUMNS;
 }
 
-/** One record's values in the order of `anomalyColumns(3)`; older versions take a prefix. */
+/** One record's values in the order of `anomalyColumns(8)`; older versions take a prefix. */
 export function anomalyRow(r: AnomalyRecord, instance: string): unknown[] {
   const values = rowValues(r);
   return [...values.slice(0, COLUMNS.length), instance, ...values.slice(COLUMNS.length)];
@@ -74,6 +77,36 @@ export function historyQuery(q: AnomalyQuery, version: number): { sql: string; a
   return {
     sql: `SELECT ${cols} FROM hg_anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ms DESC LIMIT $${args.length}`,
+    args,
+  };
+}
+
+/**
+ * Schema 8: the anomalies `instance` published after `seq` that match `q`, in the order published,
+ * at most `limit` (what an event stream of that instance missed).
+ */
+export function afterQuery(
+  instance: string,
+  seq: number,
+  q: Omit<AnomalyQuery, 'limit' | 'sinceMs'>,
+  limit: number,
+): { sql: string; args: unknown[] } {
+  const where = ['instance = $1', 'seq > $2'];
+  const args: unknown[] = [instance, seq];
+  for (const [column, op, value] of [
+    ['service', '=', q.service],
+    ['operation', '=', q.operation],
+    ['severity', '<=', q.minSeverity],
+  ] as const) {
+    if (value === undefined) continue;
+    args.push(value);
+    where.push(`${column} ${op} $${args.length}`);
+  }
+  args.push(limit);
+  const cols = [...COLUMNS, ...DETECTOR_COLUMNS, SEQ].map((c) => c.name).join(', ');
+  return {
+    sql: `SELECT ${cols} FROM hg_anomalies WHERE ${where.join(' AND ')}
+      ORDER BY seq LIMIT $${args.length}`,
     args,
   };
 }

@@ -8,7 +8,7 @@ import { StorageError } from './open-database.js';
  * `min_reader` in `hg_meta` is the oldest schema version whose code may still use the database; a
  * migration that breaks older code must raise it (none does yet).
  */
-export const PG_SCHEMA_VERSION = 7;
+export const PG_SCHEMA_VERSION = 8;
 
 /** The oldest version of this code that may use a database at PG_SCHEMA_VERSION. */
 const MIN_READER = 1;
@@ -209,6 +209,15 @@ CREATE TABLE IF NOT EXISTS hg_levels (
   state BYTEA NOT NULL,
   PRIMARY KEY (key_id, instance)
 );
+`,
+  ],
+  [
+    8,
+    `
+-- Each anomaly's place in the order its instance published it (anomaly-feed.ts), so that an event
+-- stream of that instance resumes after the last one its client read (NULL: an older instance's).
+ALTER TABLE hg_anomalies ADD COLUMN IF NOT EXISTS seq BIGINT;
+CREATE INDEX IF NOT EXISTS hg_anomalies_by_seq ON hg_anomalies (instance, seq);
 `,
   ],
 ];

@@ -7,6 +7,7 @@ import type { SlotThresholds } from '../thresholds.js';
 import { thresholdsOf, type ThresholdRow } from './baseline-store.js';
 import type { KeyRow, MomentRow, SketchRow } from './threshold-store.js';
 import {
+  afterQuery,
   anomalyColumns,
   anomalyRow,
   fromAnomalyRow,
@@ -542,6 +543,29 @@ export class PgStore {
     const { sql, args } = historyQuery(q, this.version);
     const r = await this.pool.query<AnomalyRow>(sql, args);
     return r.rows.map(fromAnomalyRow);
+  }
+
+  /**
+   * What an event stream of this instance missed after `seq` (`afterQuery`); undefined when that
+   * place is not `known` and not in the history (unknown, deleted, another instance's), or before
+   * schema 8.
+   */
+  async after(
+    seq: number,
+    known: boolean,
+    q: Omit<AnomalyQuery, 'limit' | 'sinceMs'>,
+    limit: number,
+  ): Promise<AnomalyRecord[] | undefined> {
+    if (this.version < 8) return undefined;
+    if (!known) {
+      const known = await this.pool.query(
+        'SELECT 1 FROM hg_anomalies WHERE instance = $1 AND seq = $2',
+        [this.instance, seq],
+      );
+      if (known.rowCount === 0) return undefined;
+    }
+    const { sql, args } = afterQuery(this.instance, seq, q, limit);
+    return (await this.pool.query<AnomalyRow>(sql, args)).rows.map(fromAnomalyRow);
   }
 
   async counts(q: CountQuery): Promise<CountRow[]> {
