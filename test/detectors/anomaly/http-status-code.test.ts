@@ -92,11 +92,37 @@ describe('httpStatusCode', () => {
     expect(
       code([
         [
-          ['key', 'http.response.body.sizes'],
+          ['key', 'http.response.status_text'],
           ['int', 503],
         ],
       ]),
     ).toBe(0);
+  });
+
+  it('compares every four-byte word of the status code keys, and the last byte', () => {
+    for (const key of ['http.response.status_code', 'http.status_code']) {
+      expect(
+        code([
+          [
+            ['key', key],
+            ['string', '503'],
+          ],
+        ]),
+      ).toBe(503);
+      // Bytes 0, 4, 8, ... changed: one in each word, and byte 24 of the 25-byte key.
+      for (let i = 0; i < key.length; i += 4) {
+        const other = `${key.slice(0, i)}X${key.slice(i + 1)}`;
+        expect(
+          code([
+            [
+              ['key', other],
+              ['string', '503'],
+            ],
+          ]),
+          other,
+        ).toBe(0);
+      }
+    }
   });
 
   it('reads KeyValues written in another order, or with a repeated key, as protobuf does', () => {

@@ -30,8 +30,12 @@ const STATUS_ERROR = 2;
 const SERVER = 2;
 const enc = (s: string) => new TextEncoder().encode(s);
 // Their lengths are those mayBeStatusCode (otlp/span-attributes.ts) lets through.
-const STATUS_CODE_KEY = wordsOf('http.response.status_code');
-const OLD_STATUS_CODE_KEY = wordsOf('http.status_code');
+const STATUS_CODE_KEY = enc('http.response.status_code');
+const OLD_STATUS_CODE_KEY = enc('http.status_code');
+// The same as little-endian 32-bit words, compared four bytes a load (`isStatusCodeKey`).
+const [K0, K1, K2, K3, K4, K5] = wordsOf(STATUS_CODE_KEY);
+const K24 = STATUS_CODE_KEY[24]!;
+const [O0, O1, O2, O3] = wordsOf(OLD_STATUS_CODE_KEY);
 const KEY_TAG = lenTag(KEY_VALUE.key);
 const VALUE_TAG = lenTag(KEY_VALUE.value);
 const STRING_TAG = lenTag(ANY_VALUE.string_value);
@@ -42,12 +46,20 @@ const ERROR_TYPE = enc('error.type');
 
 const kv = [-1, -1, -1, -1];
 
-/** Whether a span failed (see above). */
-export function isErrorSpan(b: Uint8Array, span: SpanRef): boolean {
+/**
+ * Whether a span failed (see above). `view` is a DataView of `b` (`viewOf`): a caller that reads
+ * many spans of one request makes it once.
+ */
+export function isErrorSpan(b: Uint8Array, span: SpanRef, view: DataView = viewOf(b)): boolean {
   if (span.statusCode === STATUS_ERROR) return true;
   if (span.statusCode !== 0 || span.kind !== SERVER) return false;
-  const code = httpStatusCode(b, span);
+  const code = httpStatusCode(b, span, view);
   return code >= 500 && code <= 599;
+}
+
+/** A DataView of all of `b`. */
+export function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**
@@ -57,9 +69,9 @@ export function isErrorSpan(b: Uint8Array, span: SpanRef): boolean {
  * or the receiver's layout noted (`SpanRef.codeAttrAt`, `mayBeStatusCode`): a span without any is
  * not read at all, and one with a code mostly holds it there.
  */
-export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
+export function httpStatusCode(b: Uint8Array, span: SpanRef, view: DataView = viewOf(b)): number {
   if (span.codeAttrAt < 0) return 0;
-  const first = statusCodeAt(b, span.codeAttrAt, span.codeAttrEnd);
+  const first = statusCodeAt(b, view, span.codeAttrAt, span.codeAttrEnd);
   if (first !== 0) return first;
   // The attributes after it, passed over as the scan did (mayBeStatusCode).
   const r = new FieldReader(b, span.codeAttrEnd, span.end);
@@ -71,14 +83,14 @@ export function httpStatusCode(b: Uint8Array, span: SpanRef): number {
     const s = r.value();
     const e = r.valueEnd;
     if (!mayBeStatusCode(b, s, e)) continue;
-    const code = statusCodeAt(b, s, e);
+    const code = statusCodeAt(b, view, s, e);
     if (code !== 0) return code;
   }
   return 0;
 }
 
 /** The code a KeyValue `b[start, end)` holds when its key is a status code key; else 0. */
-function statusCodeAt(b: Uint8Array, start: number, end: number): number {
+function statusCodeAt(b: Uint8Array, view: DataView, start: number, end: number): number {
   // As SDKs write it, a key and a value, each with a one-byte length: read in place.
   const keyLen = b[start + 1]!;
   const valueTag = start + 2 + keyLen;
@@ -90,15 +102,12 @@ function statusCodeAt(b: Uint8Array, start: number, end: number): number {
     valueLen < 0x80 &&
     valueTag + 2 + valueLen === end
   ) {
-    const k = start + 2;
-    return isKey(b, k, valueTag, STATUS_CODE_KEY) || isKey(b, k, valueTag, OLD_STATUS_CODE_KEY)
-      ? anyValueCode(b, valueTag + 2, end)
-      : 0;
+    return isStatusCodeKey(view, b, start + 2, keyLen) ? anyValueCode(b, valueTag + 2, end) : 0;
   }
   keyValueAt(b, start, end, kv);
   if (
     kv[2]! < 0 ||
-    (!isKey(b, kv[0]!, kv[1]!, STATUS_CODE_KEY) && !isKey(b, kv[0]!, kv[1]!, OLD_STATUS_CODE_KEY))
+    (!keyIs(b, kv[0]!, kv[1]!, STATUS_CODE_KEY) && !keyIs(b, kv[0]!, kv[1]!, OLD_STATUS_CODE_KEY))
   ) {
     return 0;
   }
@@ -213,34 +222,36 @@ function digits(b: Uint8Array, start: number, end: number): number {
   return n;
 }
 
-/** A key as bytes and as little-endian 32-bit words, compared four bytes at a time (`isKey`). */
-interface WordKey {
-  readonly bytes: Uint8Array;
-  readonly words: Int32Array;
-}
-
-function wordsOf(key: string): WordKey {
-  const bytes = enc(key);
-  const words = new Int32Array(bytes.length >> 2);
-  for (let i = 0; i < words.length; i++) words[i] = word(bytes, 4 * i);
-  return { bytes, words };
-}
-
-function word(b: Uint8Array, p: number): number {
-  return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+/** The little-endian 32-bit words of `key`'s whole words. */
+function wordsOf(key: Uint8Array): number[] {
+  const view = viewOf(key);
+  return Array.from({ length: key.length >> 2 }, (_, i) => view.getInt32(4 * i, true));
 }
 
 /**
- * Whether `b[start, end)` is `key`: `keyIs`, four bytes a compare (a 25-byte key byte by byte
- * was most of a server span's status code read).
+ * Whether the `len` bytes at `k` of `b` (`view` a DataView of it) are a status code key: four
+ * bytes a load, against constants. Byte by byte, the 25-byte key was most of a server span's
+ * status code read; four bytes a compare read byte by byte, most of what was left.
  */
-function isKey(b: Uint8Array, start: number, end: number, key: WordKey): boolean {
-  if (start < 0 || end - start !== key.bytes.length) return false;
-  const words = key.words;
-  let p = start;
-  for (let i = 0; i < words.length; i++, p += 4) if (word(b, p) !== words[i]) return false;
-  for (; p < end; p++) if (b[p] !== key.bytes[p - start]) return false;
-  return true;
+function isStatusCodeKey(view: DataView, b: Uint8Array, k: number, len: number): boolean {
+  if (len === STATUS_CODE_KEY.length) {
+    return (
+      view.getInt32(k, true) === K0 &&
+      view.getInt32(k + 4, true) === K1 &&
+      view.getInt32(k + 8, true) === K2 &&
+      view.getInt32(k + 12, true) === K3 &&
+      view.getInt32(k + 16, true) === K4 &&
+      view.getInt32(k + 20, true) === K5 &&
+      b[k + 24] === K24
+    );
+  }
+  return (
+    len === OLD_STATUS_CODE_KEY.length &&
+    view.getInt32(k, true) === O0 &&
+    view.getInt32(k + 4, true) === O1 &&
+    view.getInt32(k + 8, true) === O2 &&
+    view.getInt32(k + 12, true) === O3
+  );
 }
 
 function keyIs(b: Uint8Array, start: number, end: number, key: Uint8Array): boolean {

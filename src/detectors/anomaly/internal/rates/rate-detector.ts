@@ -3,7 +3,7 @@ import type { BaselineModel } from '../baseline-model.js';
 import type { KeyState } from '../key-state.js';
 import { DOW_BASE } from '../slots.js';
 import { bucketOfDayHour, type TimeBuckets } from '../time-buckets.js';
-import { errorTypeOf, isErrorSpan } from './error-detail.js';
+import { errorTypeOf, isErrorSpan, viewOf } from './error-detail.js';
 import { expectationOf } from './expectation.js';
 import {
   ALARM_ERRORS,
@@ -122,6 +122,9 @@ export class RateDetector {
   private readonly minute = new Float64Array(3);
   /** Spans not counted for their rates: late, or from the future (read by the metrics). */
   unplaced = 0;
+  /** The bytes of the batch being scored, and a DataView of them (the 5xx read's, `isErrorSpan`). */
+  private viewed: Uint8Array | undefined;
+  private view: DataView | undefined;
 
   constructor(
     private readonly s: RateSettings,
@@ -177,7 +180,7 @@ export class RateDetector {
     if (Number.isNaN(r.closedThrough)) {
       r.closedThrough = Math.max(this.closedThrough, Math.floor(c / CELLS_PER_MINUTE) - 1);
     }
-    const error = s.errors && isErrorSpan(bytes, span);
+    const error = s.errors && isErrorSpan(bytes, span, this.viewFor(bytes));
     r.count(c, error);
     if (r.expBucket !== bucket) this.refresh(r, bucket);
     if (s.errors && r.cusumUp > 0) {
@@ -216,6 +219,14 @@ export class RateDetector {
       if (e !== undefined && (verdict === undefined || e.severity <= verdict.severity)) verdict = e;
     }
     if (verdict !== undefined && verdict.severity <= s.minSeverity) this.verdicts.push(verdict);
+  }
+
+  private viewFor(bytes: Uint8Array): DataView {
+    if (bytes !== this.viewed) {
+      this.viewed = bytes;
+      this.view = viewOf(bytes);
+    }
+    return this.view!;
   }
 
   private judgeErrors(
