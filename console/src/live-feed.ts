@@ -54,17 +54,21 @@ export function useLiveFeed(paused: boolean): LiveFeed {
   }, [paused]);
   useEffect(() => {
     let live = true;
-    getJson<{ anomalies: Anomaly[] }>('/api/v1/anomalies?limit=100').then(
-      ({ anomalies }) => {
-        if (!live) return;
-        items.current = add(items.current, anomalies);
-        render();
-      },
-      () => undefined, // the stream's state says what is wrong
-    );
+    const readHistory = () =>
+      getJson<{ anomalies: Anomaly[] }>('/api/v1/anomalies?limit=100').then(
+        ({ anomalies }) => {
+          if (!live) return;
+          items.current = add(items.current, anomalies);
+          render();
+        },
+        () => undefined, // the stream's state says what is wrong
+      );
+    void readHistory();
+    // A reconnect sends what was missed (Last-Event-ID); a reset says it could not: re-read.
     const close = openEventStream(
       '/api/v1/anomalies/stream',
       (e) => {
+        if (e.event === 'reset') void readHistory();
         if (e.event !== 'anomaly') return;
         let a: Anomaly;
         try {

@@ -1,6 +1,9 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdminExtension } from '../../src/admin/admin-extension.js';
-import { MAX_INCIDENT_LOG } from '../../src/admin/internal/incident-log.js';
+import { EventStream } from '../../src/admin/internal/event-stream.js';
+import { IncidentLog, MAX_INCIDENT_LOG } from '../../src/admin/internal/incident-log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { useSidecarFixture } from '../helpers/sidecar-fixture.js';
 import { detectorOf, startTestSidecar } from '../detectors/helpers/sidecar.js';
@@ -127,5 +130,42 @@ describe('resuming the incident stream', () => {
     await restarted.until((e) => e.length > 0);
     expect(restarted.events[0]).toMatchObject({ event: 'reset', data: { reason: 'unknown_id' } });
     restarted.close();
+  });
+
+  it('keeps at most its bound of JSON: the oldest changes go first', async () => {
+    await start();
+    const source = detectorOf(f.sidecar!).incidentSource!;
+    let size = 0;
+    const probe = source.subscribe((c) => (size = JSON.stringify(c.incident).length));
+    open('probe');
+    probe();
+    // Room for about three changes of this size.
+    const log = new IncidentLog(() => clock.now(), undefined, MAX_INCIDENT_LOG, size * 3.5);
+    log.follow([{ id: 'anomaly', source }]);
+    const server = http.createServer((req, res) => {
+      const stream = new EventStream(res, clock, 15_000, () => unsubscribe());
+      const unsubscribe = log.serve(stream, undefined, req.headers['last-event-id'] as string);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const first = await openSse(url);
+      for (const s of ['p1', 'p2', 'p3', 'p4', 'p5']) open(s);
+      await first.until((e) => changes(e).length === 5);
+      first.close();
+      const ids = first.events.filter((e) => e.event === 'incident').map((e) => e.id!);
+      const gone = await openSse(url, ids[0]);
+      await gone.until((e) => e.length > 0);
+      expect(gone.events[0]).toMatchObject({ event: 'reset', data: { reason: 'unknown_id' } });
+      gone.close();
+      const kept = await openSse(url, ids[3]);
+      await kept.until((e) => changes(e).length === 1);
+      expect(changes(kept.events)).toEqual(changes(first.events).slice(4));
+      kept.close();
+    } finally {
+      log.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -27,6 +27,8 @@ export interface ConsoleBed {
   /** A new page at `width` px, its console errors collected. */
   page(width?: number): Promise<{ page: Page; problems: PageProblems }>;
   api<T>(path: string, init?: RequestInit): Promise<T>;
+  /** Ends every event stream the admin API serves, as a proxy's timeout would: clients reconnect. */
+  dropStreams(): void;
 }
 
 /**
@@ -56,6 +58,10 @@ export function useConsoleBed(o: { auth?: boolean; incidents?: boolean } = {}): 
       async page(width = 1280) {
         const page = await browser.newPage({ viewport: { width, height: 800 } });
         return { page, problems: watchProblems(page, INCIDENTS_404) };
+      },
+      dropStreams() {
+        const ext = sidecar.service.find<AdminExtension>('extension', 'admin')!;
+        for (const s of (ext as unknown as { streams: Set<{ close(): void }> }).streams) s.close();
       },
       async api<T>(path: string, init: RequestInit = {}) {
         const res = await fetch(admin + path, {

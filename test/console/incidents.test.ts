@@ -59,6 +59,31 @@ describe('the incident pages in Chromium, against a real sidecar with incidents 
     expect(problems.errors).toEqual([]);
   });
 
+  it('the incidents list, its stream dropped, reconnects with Last-Event-ID and re-reads itself', async () => {
+    const { page, problems } = await bed().page();
+    const asked: (string | undefined)[] = [];
+    let listReads = 0;
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path === '/api/v1/incidents/stream') asked.push(r.headers()['last-event-id']);
+      if (path === '/api/v1/incidents') listReads++;
+    });
+    await page.goto(`${bed().admin}/#/incidents`);
+    await page.locator(`tr[data-incident="${incident.id}"]`).waitFor();
+    await expect.poll(() => asked.length).toBe(1);
+    const before = listReads;
+    // Its connection dropped (a proxy's timeout, say): the server ends the streams.
+    bed().dropStreams();
+    // It reconnects after the server's retry: 5000, with the id the stream started at, and reads
+    // the list again (whatever changed meanwhile that the stream could not send is in it).
+    await expect.poll(() => asked.length, { timeout: 15_000 }).toBe(2);
+    expect(asked[0]).toBeUndefined();
+    expect(asked[1]).toMatch(/^\d+$/);
+    await expect.poll(() => listReads, { timeout: 5_000 }).toBeGreaterThan(before);
+    await page.close();
+    expect(problems.errors).toEqual([]);
+  });
+
   it('shows the affected services degraded on the Overview, the others ok', async () => {
     const { page, problems } = await bed().page();
     await page.goto(`${bed().admin}/#/overview`);

@@ -11,18 +11,16 @@ import { useApi } from '../use-api.js';
 import { IncidentTable } from './incident-table.js';
 import { Empty, IncidentsNotEnabled, whenLoaded } from './notice.js';
 
-/** Re-reads the list when the incident stream says something changed (when there is one). */
+/**
+ * Re-reads the list when the incident stream says something changed (when there is one), when it
+ * says it could not send what was missed (`event: reset`), and after it reconnects.
+ */
 function useIncidentChanges(): number {
   const [changes, setChanges] = useState(0);
-  useEffect(
-    () =>
-      openEventStream(
-        INCIDENT_STREAM,
-        () => setChanges((n) => n + 1),
-        () => undefined,
-      ),
-    [],
-  );
+  useEffect(() => {
+    const bump = () => setChanges((n) => n + 1);
+    return openEventStream(INCIDENT_STREAM, bump, () => undefined, bump);
+  }, []);
   return changes;
 }
 

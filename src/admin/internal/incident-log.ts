@@ -8,6 +8,8 @@ import { resetEvent } from './stream-place.js';
 
 /** Incident changes kept for streams that resume (`Last-Event-ID`), and most replayed to one. */
 export const MAX_INCIDENT_LOG = 1000;
+/** And at most this much of their JSON (an incident's is a few KiB; its lists are bounded). */
+export const MAX_INCIDENT_LOG_BYTES = 8 * 1024 * 1024;
 
 interface Entry {
   readonly seq: number;
@@ -17,7 +19,8 @@ interface Entry {
 }
 
 /**
- * The last MAX_INCIDENT_LOG incident changes of the processors' incident sources, numbered in the
+ * The last MAX_INCIDENT_LOG incident changes (at most MAX_INCIDENT_LOG_BYTES of JSON) of the
+ * processors' incident sources, numbered in the
  * order they happened (`seq`: the clock's milliseconds times 1000, or one more than the last),
  * for `GET /api/v1/incidents/stream`. Incidents are stored one row each, their latest state: the
  * changes in between are kept here only, in memory. A stream's place is one `seq` (the log's
@@ -33,11 +36,14 @@ export class IncidentLog {
   private readonly start: number;
   private last: number;
   private evicted = false;
+  /** The JSON kept, in UTF-16 code units (what the bound counts). */
+  private chars = 0;
 
   constructor(
     private readonly now: () => number,
     private readonly jaegerUiUrl: string | undefined,
     private readonly max = MAX_INCIDENT_LOG,
+    private readonly maxChars = MAX_INCIDENT_LOG_BYTES,
   ) {
     this.start = Math.floor(now()) * 1000;
     this.last = this.start;
@@ -62,8 +68,12 @@ export class IncidentLog {
     });
     const entry = { seq: this.last, processor, json };
     this.entries.push(entry);
-    if (this.entries.length > this.max) {
-      this.entries.shift();
+    this.chars += json.length;
+    while (
+      this.entries.length > this.max ||
+      (this.chars > this.maxChars && this.entries.length > 1)
+    ) {
+      this.chars -= this.entries.shift()!.json.length;
       this.evicted = true;
     }
     for (const l of this.listeners) l(entry);

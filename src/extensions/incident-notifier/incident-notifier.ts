@@ -11,7 +11,7 @@ import {
   type Notification,
 } from './internal/messages.js';
 import { NotifierMetrics } from './internal/notifier-metrics.js';
-import { PostJson } from './internal/post-json.js';
+import { PAGERDUTY_429_MS, PostJson } from './internal/post-json.js';
 import { ReceiverQueue, type Job } from './internal/receiver-queue.js';
 import { Redactor } from './internal/redactor.js';
 import { receiversFor } from './internal/routing.js';
@@ -58,7 +58,14 @@ export class IncidentNotifier implements Extension {
     const { clock } = this.settings;
     const c = this.config;
     for (const [name, rc] of Object.entries(c.receivers)) {
-      const post = new PostJson(rc.url, rc.headers, c.timeout, clock, [rc.routing_key ?? '']);
+      const post = new PostJson(
+        rc.url,
+        rc.headers,
+        c.timeout,
+        clock,
+        [rc.routing_key ?? ''],
+        rc.type === 'pagerduty' ? PAGERDUTY_429_MS : undefined,
+      );
       const queue = new ReceiverQueue(
         {
           queueSize: c.queue_size,

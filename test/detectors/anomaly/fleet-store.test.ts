@@ -236,6 +236,43 @@ describe('a fleet sharing baselines in PostgreSQL', () => {
     expect(count(`WHERE recorded_at = ${clock.now()}`)).toBe(600);
   }, 120_000);
 
+  it("replays an instance's own anomalies in the order published (schema 8); one of schema 7 beside it writes no seq and cannot resume", async () => {
+    const db = newDatabase();
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9));
+    const name = new URL(db.storage).pathname.slice(1);
+    const old = await detector(db.storage, clock, { postgres: db.postgres }, 7);
+    const now = await detector(db.storage, clock, { postgres: db.postgres });
+    const at = clock.now() - 3_600_000;
+    const spans = (n: number, durationMs: number, from = 0) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: 'GET /a',
+        startMs: at + (from + i) * 1000,
+        durationMs,
+      }));
+    for (const d of [old, now]) d.accept(d.score(traceRequest(spans(40, 100))));
+    const tag = (d: AnomalyDetector, from: number) => {
+      const scored = d.score(traceRequest(spans(3, 900, from)));
+      expect(scored.anomalies).toHaveLength(3);
+      d.accept(scored);
+      return scored.anomalies.map((r) => r.id);
+    };
+    const start = now.streamPosition();
+    const mine = [...tag(now, 100), ...tag(now, 200)];
+    tag(old, 300);
+    clock.advance(1000);
+    await old.flushNow();
+    await now.flushNow();
+    const seqs = pg.cluster().psql("SELECT count(seq) || '/' || count(*) FROM hg_anomalies", name);
+    expect(seqs).toBe('6/9'); // the older release's three have none
+    // From the start, from the first: its own, in the order published; the other's never.
+    expect((await now.replay(start, {}, 100))!.map((r) => r.id)).toEqual(mine);
+    const after = (await now.replay(start, {}, 100))![0]!.seq;
+    expect((await now.replay(after, {}, 100))!.map((r) => r.id)).toEqual(mine.slice(1));
+    expect(await now.replay(after, {}, 2)).toHaveLength(2); // at most the limit read
+    expect(await now.replay(after + 1_000_000_000, {}, 100)).toBeUndefined(); // not a place
+    expect(await old.replay(old.streamPosition(), {}, 100)).toBeUndefined();
+  }, 120_000);
+
   it('a flush reads only what the other instances changed since the last one, each change once, and the log is pruned', async () => {
     const db = newDatabase();
     const name = db.storage.split('/').pop()!;

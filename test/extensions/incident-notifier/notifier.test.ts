@@ -357,6 +357,36 @@ describe('incident_notifier', () => {
     expect(slack.attempts).toBe(4);
   });
 
+  it('waits 30 s after a PagerDuty 429 without Retry-After, as its Events API docs advise; Slack keeps the backoff', async () => {
+    await start();
+    // PagerDuty: about 120 events a minute per routing key over a sliding 60 s window; a 429 is
+    // to be retried "30 seconds apart". Retrying from 1 s would spend more of the window.
+    pd.failNext(429);
+    pd.failNext(429);
+    slack.failNext(429);
+    open('payments', 2); // Slack, the webhook and PagerDuty
+    await notifier.settled();
+    expect([slack.attempts, pd.attempts]).toEqual([1, 1]);
+    clock.advance(1_000);
+    await notifier.settled();
+    expect(slack.received).toHaveLength(1); // the backoff: from 1 s (jittered down to half)
+    for (let s = 1; s < 30; s++) {
+      expect(pd.attempts).toBe(1);
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect(pd.attempts).toBe(2); // 30 s later; refused again: 30 s more
+    for (let s = 0; s < 29; s++) {
+      clock.advance(1_000);
+      await notifier.settled();
+    }
+    expect(pd.attempts).toBe(2);
+    clock.advance(1_000);
+    await notifier.idle();
+    expect(pd.attempts).toBe(3);
+    expect(pd.received.map((r) => r.body.event_action)).toEqual(['trigger']);
+  });
+
   it('holds a receiver no longer than max_elapsed_time, whatever its Retry-After', async () => {
     await start({ retry: { max_elapsed_time: '2m' } });
     slack.failNext({ status: 429, headers: { 'Retry-After': '86400' } }); // a day

@@ -3,6 +3,14 @@ import type { Clock } from '../../../component/clock.js';
 import { maskSecrets } from '../../../telemetry/mask-secrets.js';
 import type { Outcome } from './receiver-queue.js';
 
+/**
+ * What a PagerDuty 429 without `Retry-After` is waited out as: its Events API allows about 120
+ * events a minute per routing key over a sliding 60 s window, and its docs suggest retrying a 429
+ * "30 seconds apart" ("Events API Rate Limits"; "preferably with a backoff of a few minutes",
+ * Events API v2 overview). Retrying from 1 s only spends more of the window.
+ */
+export const PAGERDUTY_429_MS = 30_000;
+
 /** How much of a refusal's body is read for its reason, and how much of it the reason keeps. */
 const DETAIL_READ = 4 * 1024;
 const DETAIL_CHARS = 200;
@@ -20,13 +28,18 @@ export class PostJson {
 
   private readonly secrets: string[];
 
-  /** `secrets`: what a refusal's body must not bring into a log (a routing key). */
+  /**
+   * `secrets`: what a refusal's body must not bring into a log (a routing key). `tooManyMs`: the
+   * wait a 429 without `Retry-After` stands for (PagerDuty's, PAGERDUTY_429_MS); without it such
+   * a 429 is retried on the ordinary backoff.
+   */
   constructor(
     url: string,
     private readonly headers: Readonly<Record<string, string>>,
     private readonly timeoutMs: number,
     private readonly clock: Clock,
     secrets: readonly string[] = [],
+    private readonly tooManyMs?: number,
   ) {
     const u = new URL(url);
     this.path = `${u.pathname}${u.search}`;
@@ -64,7 +77,10 @@ export class PostJson {
           ? this.detail(await readSome(res.body, DETAIL_READ))
           : (await res.body.dump({ limit: 64 * 1024 }), '');
       if (status >= 200 && status <= 299) return { ok: true };
-      const retryAfterMs = retryable ? this.retryAfter(res.headers['retry-after']) : undefined;
+      const retryAfterMs = retryable
+        ? (this.retryAfter(res.headers['retry-after']) ??
+          (status === 429 ? this.tooManyMs : undefined))
+        : undefined;
       return {
         ok: false,
         retryable,
