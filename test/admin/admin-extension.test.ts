@@ -9,10 +9,15 @@ import type { Consumer } from '../../src/component/consumer.js';
 import type { ExtensionFactory } from '../../src/component/factory.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { startTestSidecar } from '../detectors/helpers/sidecar.js';
-import { traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
+import {
+  cartAtNine,
+  cartDayBefore,
+  MONDAY,
+  traceRequest,
+  type SpanSpec,
+} from '../detectors/helpers/traces.js';
 import { useSidecarFixture } from '../helpers/sidecar-fixture.js';
 
-const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
 
 /** A real authenticator extension: accepts one bearer token. */
@@ -26,24 +31,6 @@ const tokenAuth: ExtensionFactory<{ token: string }> = {
     authenticate: (authorization) => authorization === `Bearer ${config.token}`,
   }),
 };
-
-function spans(n: number, extra: Partial<SpanSpec> = {}): SpanSpec[] {
-  return Array.from({ length: n }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY + 9 * H + i * 60_000,
-    durationMs: 90 + (i % 21),
-    ...extra,
-  }));
-}
-
-/** 2,000 spans the day before, another bucket: history enough for a SEV1 (40 spans give SEV3). */
-function dayBefore(): SpanSpec[] {
-  return Array.from({ length: 2000 }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY - 21 * H + i * 1000,
-    durationMs: 90 + (i % 21),
-  }));
-}
 
 async function send(entry: Consumer, list: SpanSpec[]): Promise<void> {
   await entry.consume({ signal: 'traces', bytes: traceRequest(list), items: list.length });
@@ -87,7 +74,7 @@ describe('admin API', () => {
 
   it('serves the 168-bucket baseline profile of a key, and the list of keys', async () => {
     await start();
-    await send(entry, spans(40));
+    await send(entry, cartAtNine(40));
     const { status, body } = await get('/api/v1/baselines?service=checkout&operation=GET%20/cart');
     expect(status).toBe(200);
     expect(body.baselines).toHaveLength(1);
@@ -145,7 +132,7 @@ describe('admin API', () => {
 
   it('serves the anomaly history with filters and Jaeger links', async () => {
     await start();
-    await send(entry, [...spans(40), ...dayBefore()]);
+    await send(entry, [...cartAtNine(40), ...cartDayBefore()]);
     await send(entry, [
       {
         name: 'GET /cart',
@@ -226,7 +213,7 @@ describe('admin API', () => {
 
   it('answers a parameter the endpoint does not take with 400 naming it, instead of ignoring it', async () => {
     await start();
-    await send(entry, [...spans(40), ...dayBefore()]);
+    await send(entry, [...cartAtNine(40), ...cartDayBefore()]);
     // Was 200 with every severity: `severity` is not a filter, `min_severity` is.
     expect(await get('/api/v1/anomalies?severity=SEV1')).toEqual({
       status: 400,
@@ -251,7 +238,7 @@ describe('admin API', () => {
 
   it('streams new anomalies as server-sent events', async () => {
     await start();
-    await send(entry, [...spans(40), ...dayBefore()]);
+    await send(entry, [...cartAtNine(40), ...cartDayBefore()]);
     const events: string[] = [];
     const req = http.get(`${base}/api/v1/anomalies/stream?min_severity=SEV2`);
     const response = await new Promise<http.IncomingMessage>((resolve) =>

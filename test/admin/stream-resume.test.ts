@@ -8,27 +8,21 @@ import { PG_PASSWORD } from '../helpers/postgres.js';
 import { usePgCluster } from '../helpers/use-postgres.js';
 import { useSidecarFixture } from '../helpers/sidecar-fixture.js';
 import { detectorOf, startTestSidecar } from '../detectors/helpers/sidecar.js';
-import { traceRequest, type SpanSpec } from '../detectors/helpers/traces.js';
+import {
+  cartAtNine,
+  cartDayBefore,
+  MONDAY,
+  traceRequest,
+  type SpanSpec,
+} from '../detectors/helpers/traces.js';
 import { openSse, startingPlace, type SseEvent } from './sse-client.js';
 
-const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
 const STREAM = '/api/v1/anomalies/stream?min_severity=SEV2';
 
 /** Baseline of GET /cart on Monday 09:00 (40 spans) and the day before: a 2.5 s span is SEV1. */
 function learning(): SpanSpec[] {
-  return [
-    ...Array.from({ length: 40 }, (_, i) => ({
-      name: 'GET /cart',
-      startMs: MONDAY + 9 * H + i * 60_000,
-      durationMs: 90 + (i % 21),
-    })),
-    ...Array.from({ length: 2000 }, (_, i) => ({
-      name: 'GET /cart',
-      startMs: MONDAY - 21 * H + i * 1000,
-      durationMs: 90 + (i % 21),
-    })),
-  ];
+  return [...cartAtNine(40), ...cartDayBefore()];
 }
 
 const anomalies = (events: readonly SseEvent[]) => events.filter((e) => e.event === 'anomaly');

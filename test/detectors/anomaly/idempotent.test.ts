@@ -3,26 +3,21 @@ import type { OtlpBatch } from '../../../src/component/consumer.js';
 import { RecentSpans } from '../../../src/detectors/anomaly/internal/recent-spans.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
-import { decodeSpans, traceRequest, type SpanSpec } from '../helpers/traces.js';
+import {
+  cartAtNine,
+  cartDayBefore,
+  decodeSpans,
+  MONDAY,
+  traceRequest,
+  type SpanSpec,
+} from '../helpers/traces.js';
 import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 
-const MONDAY = Date.UTC(2026, 0, 12);
 const H = 3_600_000;
 const FLUSH = 60_000;
 
 /** 40 spans at Monday 09:00, and 2,000 the day before: history enough for a SEV1. */
-const learned: SpanSpec[] = [
-  ...Array.from({ length: 40 }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY + 9 * H + i * 60_000,
-    durationMs: 90 + (i % 21),
-  })),
-  ...Array.from({ length: 2000 }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY - 21 * H + i * 1000,
-    durationMs: 90 + (i % 21),
-  })),
-];
+const learned = [...cartAtNine(40), ...cartDayBefore()];
 
 /** What an upstream hourglass (or an older version of this one) wrote on a span. */
 const upstream = {

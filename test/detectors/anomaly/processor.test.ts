@@ -4,34 +4,22 @@ import { RefusedError } from '../../../src/component/errors.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { detectorOf, startTestSidecar } from '../helpers/sidecar.js';
 import { Random } from '../helpers/random.js';
-import { decodeSpans, traceRequest, wholeNanos, type SpanSpec } from '../helpers/traces.js';
+import {
+  cartAtNine,
+  cartDayBefore,
+  decodeSpans,
+  MONDAY,
+  traceRequest,
+  wholeNanos,
+  type SpanSpec,
+} from '../helpers/traces.js';
 import { useSidecarFixture } from '../../helpers/sidecar-fixture.js';
 import { meanAt } from '../../../src/detectors/anomaly/internal/moments.js';
 
-const MONDAY = Date.UTC(2026, 0, 12); // 2026-01-12 is a Monday
 const H = 3_600_000;
 
 /** 40 spans on Monday 09:xx, 90..110 ms: mean 100. */
-function mondayNine(n = 40, extra: Partial<SpanSpec> = {}): SpanSpec[] {
-  return Array.from({ length: n }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY + 9 * H + i * 60_000,
-    durationMs: 90 + (i % 21),
-    ...extra,
-  }));
-}
-
-/**
- * 2,000 spans of the same call on Sunday 03:xx, another bucket: history enough for a single span
- * to be SEV1 (a key can claim a rarity at most two decades beyond the spans it has seen).
- */
-function lastSunday(): SpanSpec[] {
-  return Array.from({ length: 2000 }, (_, i) => ({
-    name: 'GET /cart',
-    startMs: MONDAY - 21 * H + i * 1000,
-    durationMs: 90 + (i % 21),
-  }));
-}
+const mondayNine = (n = 40, extra: Partial<SpanSpec> = {}) => cartAtNine(n, extra);
 
 function batch(spans: SpanSpec[]): OtlpBatch {
   return { signal: 'traces', bytes: traceRequest(spans), items: spans.length };
@@ -76,7 +64,7 @@ describe('anomaly processor', () => {
     // Its one SEV1 span opens an incident at once (no second trace to wait for), so that every
     // attribute DESIGN.md names is on it.
     const entry = await start({ incidents: { sev1_confirm_within: '0s' } });
-    await entry.consume(batch(lastSunday()));
+    await entry.consume(batch(cartDayBefore()));
     const learned = mondayNine();
     await entry.consume(batch(learned));
     const probe: SpanSpec[] = [
@@ -180,7 +168,7 @@ describe('anomaly processor', () => {
       startMs: MONDAY + 9 * H + i * 1000,
       durationMs: 1 + (i % 5) / 100,
     }));
-    await entry.consume(batch([...fast, ...mondayNine(), ...lastSunday()]));
+    await entry.consume(batch([...fast, ...mondayNine(), ...cartDayBefore()]));
     const probe = batch([
       { name: 'SELECT', kind: 3, startMs: MONDAY + 9 * H, durationMs: 3 }, // 3x, but +2 ms
       { name: 'GET /cart', startMs: MONDAY + 9 * H, durationMs: 130 }, // ~5 sigma: SEV3 (cold-start thresholds)
@@ -203,12 +191,12 @@ describe('anomaly processor', () => {
     expect(decodeSpans(f.capture.batches[1]!.bytes)[0]!.attributes['anomaly.severity']).toBe(
       'SEV3',
     );
-    await entry.consume(batch(lastSunday().slice(0, 300)));
+    await entry.consume(batch(cartDayBefore().slice(0, 300)));
     await entry.consume(probe());
     expect(decodeSpans(f.capture.batches[3]!.bytes)[0]!.attributes['anomaly.severity']).toBe(
       'SEV2',
     );
-    await entry.consume(batch(lastSunday()));
+    await entry.consume(batch(cartDayBefore()));
     await entry.consume(probe());
     expect(decodeSpans(f.capture.batches[5]!.bytes)[0]!.attributes['anomaly.severity']).toBe(
       'SEV1',
@@ -332,7 +320,7 @@ describe('anomaly processor', () => {
 
   it('learns severe spans scored against a fallback level, so a new bucket gets its own baseline', async () => {
     const entry = await start();
-    await entry.consume(batch([...mondayNine(), ...lastSunday()]));
+    await entry.consume(batch([...mondayNine(), ...cartDayBefore()]));
     // Monday 15:00 runs a slow report: against the Monday-wide baseline it looks like SEV1...
     const report = (n: number) =>
       batch(

@@ -1,5 +1,32 @@
 import { otlpTypes } from '../../../src/otlp/proto.js';
 
+/** 2026-01-12 00:00 UTC, a Monday: where the tests' weeks start. */
+export const MONDAY = Date.UTC(2026, 0, 12);
+const HOUR = 3_600_000;
+
+/** `n` calls of `GET /cart` of 90 to 110 ms, one a minute from Monday 09:00 (one bucket). */
+export function cartAtNine(n: number, extra: Partial<SpanSpec> = {}): SpanSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: 'GET /cart',
+    startMs: MONDAY + 9 * HOUR + i * 60_000,
+    durationMs: 90 + (i % 21),
+    ...extra,
+  }));
+}
+
+/**
+ * 2,000 calls of `GET /cart` like those of `cartAtNine`, one a second from Sunday 03:00 (another
+ * bucket): with them, history enough for a single slow span to be SEV1 (a key claims a rarity at
+ * most two decades beyond the spans it has seen; 40 spans alone give SEV3).
+ */
+export function cartDayBefore(): SpanSpec[] {
+  return Array.from({ length: 2000 }, (_, i) => ({
+    name: 'GET /cart',
+    startMs: MONDAY - 21 * HOUR + i * 1000,
+    durationMs: 90 + (i % 21),
+  }));
+}
+
 /** A span to encode, with explicit times (ms since the epoch, fractional allowed). */
 export interface SpanSpec {
   readonly service?: string;
