@@ -1,8 +1,9 @@
-import { markdownTable, pct } from '../../src/detectors/anomaly/replay/format.js';
+import { markdownTable, pct, unmatchedLine } from '../../src/detectors/anomaly/replay/format.js';
 import {
   medianOf,
   type IncidentScoring,
 } from '../../src/detectors/anomaly/replay/incident-score.js';
+import { UNMATCHED_KINDS } from '../../src/detectors/anomaly/replay/unmatched.js';
 
 /** Issue 13's figures on one replayed day (`replay/incident-score.ts`), as table cells. */
 export function incidentRow(day: string, s: IncidentScoring): string[] {
@@ -70,4 +71,36 @@ export function incidentTable(days: readonly { day: string; scoring: IncidentSco
     rows,
     false,
   );
+}
+
+/**
+ * Beside the table: the incidents matching no fault, classified (`replay/unmatched.ts`), one row
+ * per day then the sum; then each of them on a line: its class, what opened it, and how slow its
+ * spans were against their operation's median.
+ */
+export function unmatchedTable(days: readonly { day: string; scoring: IncidentScoring }[]): string {
+  const counts = (s: IncidentScoring) => UNMATCHED_KINDS.map((k) => s.unmatchedKinds.counts[k]);
+  const rows = days.map((d) => [d.day, ...counts(d.scoring), d.scoring.unmatched].map(String));
+  const sum = (k: number) => days.reduce((n, d) => n + counts(d.scoring)[k]!, 0);
+  rows.push([
+    'all',
+    ...UNMATCHED_KINDS.map((_, k) => String(sum(k))),
+    String(days.reduce((n, d) => n + d.scoring.unmatched, 0)),
+  ]);
+  const table = markdownTable(
+    [
+      'day',
+      "(a) a non-latency fault's (its four minutes, its service)",
+      '(b) aftermath: up to 8 min after an injection',
+      '(c) the minute before an injection',
+      '(d) none of these',
+      'matching no fault',
+    ],
+    rows,
+    false,
+  );
+  const each = days.flatMap((d) => d.scoring.unmatchedKinds.incidents.map(unmatchedLine));
+  return each.length === 0
+    ? table
+    : `${table}\n\nEach of them:\n\n${each.map((l) => `- ${l}`).join('\n')}`;
 }

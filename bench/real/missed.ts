@@ -3,7 +3,7 @@ import { carriedText } from '../../src/detectors/anomaly/replay/format.js';
 import { originText } from '../../src/detectors/anomaly/replay/incident-score.js';
 import { FAULT_MS } from '../../src/detectors/anomaly/replay/protocol.js';
 import type { Scoring } from '../../src/detectors/anomaly/replay/score.js';
-import { openingRule } from '../detection/score/incident-breakdown.js';
+import { openingRule } from '../../src/detectors/anomaly/replay/unmatched.js';
 
 /**
  * Why a latency fault got no incident of its own (issue 13): nothing of it in the files; nothing

@@ -22,11 +22,11 @@ import { replay } from '../../src/detectors/anomaly/replay/replay.js';
 import { scoreReplay, type Scoring } from '../../src/detectors/anomaly/replay/score.js';
 import { runSeed } from '../detection/play.js';
 import { anomalySettings, benchArgs, jsonOption, usageError } from '../lib/args.js';
-import { openingRule } from '../detection/score/incident-breakdown.js';
+import { openingRule } from '../../src/detectors/anomaly/replay/unmatched.js';
 import { figures } from '../detection/score/figures.js';
 import { DAYS, missing, negativesOf, type Day } from './days.js';
 import { realFigures, type RealFigure } from './figures.js';
-import { incidentTable } from './incident-figures.js';
+import { incidentTable, unmatchedTable } from './incident-figures.js';
 import { whyMissed } from './missed.js';
 
 const values = benchArgs(
@@ -203,7 +203,10 @@ for (const state of ['recalculated', 'fresh install'] as const) {
     ),
   );
   console.log(`\nIncidents (issue 13; replay/incident-score.ts):\n`);
-  console.log(incidentTable(rows.map((r) => ({ day: r.day, scoring: r.scoring.incidents }))));
+  const incidents = rows.map((r) => ({ day: r.day, scoring: r.scoring.incidents }));
+  console.log(incidentTable(incidents));
+  console.log('\nThe incidents matching no fault, classified (replay/unmatched.ts):\n');
+  console.log(unmatchedTable(incidents));
   console.log('\nWhat opened them (score/incident-breakdown.ts):\n');
   const text = (r: Rules) =>
     Object.entries(r)
@@ -222,7 +225,10 @@ for (const state of ['recalculated', 'fresh install'] as const) {
   for (const [k, v] of (rows[0]?.variants ?? []).entries()) {
     console.log(`\nIncidents with \`--incidents\` ${v.name}:\n`);
     const vs = rows.map((r) => ({ day: r.day, ...r.variants[k]! }));
-    console.log(incidentTable(vs.map((r) => ({ day: r.day, scoring: r.scoring.incidents }))));
+    const vi = vs.map((r) => ({ day: r.day, scoring: r.scoring.incidents }));
+    console.log(incidentTable(vi));
+    console.log('');
+    console.log(unmatchedTable(vi));
     console.log('');
     console.log(
       markdownTable(

@@ -1,5 +1,5 @@
-import type { IncidentView } from '../../../src/detectors/anomaly/incidents/incident.js';
 import { medianOf } from '../../../src/detectors/anomaly/replay/incident-score.js';
+import { openingRule } from '../../../src/detectors/anomaly/replay/unmatched.js';
 import type { IncidentFigures, IncidentLog } from './incidents.js';
 
 /**
@@ -8,18 +8,6 @@ import type { IncidentFigures, IncidentLog } from './incidents.js';
  * next one came (after the previous one resolved, on the same origin or another). Deterministic:
  * read from the incidents as last heard of.
  */
-
-/**
- * The engine's rule that opened an incident (engine.ts, `opensIncident` and the sustained
- * count), read from what the incident keeps: its severity at opening and the reason of the span
- * that opened it. A SEV1 `slow_operation` tag meets two rules; it is counted as `slow_operation`.
- */
-export function openingRule(v: IncidentView): string {
-  const first = v.timeline[0]?.severity ?? v.severity;
-  if (v.reason === 'slow_operation') return 'slow_operation SEV<=3';
-  if (v.reason === 'slow_span') return first === 1 ? 'SEV1 span' : 'five SEV<=3 tags in 1 min';
-  return v.reason;
-}
 
 export interface IncidentLine {
   readonly id: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IncidentView } from '../../../src/detectors/anomaly/incidents/incident.js';
+import { unmatchedLine } from '../../../src/detectors/anomaly/replay/format.js';
 import { scoreIncidents } from '../../../src/detectors/anomaly/replay/incident-score.js';
 import type { ReplayRun } from '../../../src/detectors/anomaly/replay/replay.js';
 import { SpanTable } from '../../../src/detectors/anomaly/replay/span-table.js';
@@ -136,5 +137,85 @@ describe('incident scoring', () => {
     expect(s.faults[1]!.carried).toMatchObject({ id: 'wrong', originCorrect: false, spans: 1 });
     expect(s.faults[1]!.originCorrect).toBe(false);
     expect([s.carried, s.carriedRight]).toEqual([2, 1]);
+  });
+
+  it('classifies the incidents matching no latency fault: a non-latency fault, the aftermath, the minute before, none', () => {
+    const fault = (at: number, service: string, type: string) => ({
+      at,
+      pod: `${service}-1`,
+      service,
+      type,
+      latency: type === 'cpu_contention' || type === 'network_delay',
+    });
+    const faults = [
+      fault(AT, 'cartservice', 'cpu_contention'),
+      fault(AT + 600_000, 'adservice', 'exception'),
+      fault(AT + 1_800_000, 'currencyservice', 'network_delay'),
+    ];
+    const on = (service: string) => ({ service, operation: 'GET /', peerService: null });
+    const at = (id: string, ms: number, service: string) => ({
+      ...incident(id, ms, on(service)),
+      services: [{ service, count: 4 }],
+    });
+    const incidents = [
+      at('cart', AT + 5_000, 'cartservice'), // the latency fault's: matched, not classified
+      at('ad', AT + 600_000 + 30_000, 'adservice'), // (a) the exception's four minutes, its service
+      at('after-ad', AT + 600_000 + 300_000, 'adservice'), // (b) past its four minutes, within eight
+      at('beside', AT + 60_000, 'emailservice'), // (b) during the CPU fault, elsewhere
+      at('early', AT + 1_800_000 - 20_000, 'frontend'), // (c) the minute before an injection
+      at('late', AT + 1_800_000 - 61_000, 'frontend'), // (d) 61 s before an injection, 19 min after one
+      at('quiet', AT + 1_800_000 + 480_000, 'frontend'), // (d) eight minutes after: past it
+    ];
+    incidents[5] = { ...incidents[5]!, reason: 'slow_span', timeline: [{ at: 0, severity: 1 }] };
+    const table = new SpanTable();
+    const ids = new Uint8Array(32);
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    const resource = { service: 'frontend', pod: 'frontend-1' };
+    // GET / takes 10 ms, median of the history; `late` carries spans of 30 and 50 ms.
+    const history = new SpanTable();
+    for (const d of [8, 10, 10, 12, 400]) history.push(ns(0), ns(d), ids, 0, 'GET /', 2, resource);
+    for (const d of [30, 50]) table.push(ns(AT), ns(AT + d), ids, 0, 'GET /', 2, resource);
+    const run = {
+      stream: { table },
+      history: { table: history },
+      incidents,
+      notifiedAt: new Map(),
+      spanIncident: new Map([
+        [0, 'late'],
+        [1, 'late'],
+      ]),
+    } as unknown as ReplayRun;
+    const labels = {
+      label: new Uint8Array(2),
+      fault: new Int32Array(2).fill(-1),
+      leftOut: { near: 0, pod: 0, callers: 0 },
+    };
+    const s = scoreIncidents(run, faults, labels, 2);
+    expect(s.unmatched).toBe(6);
+    expect(s.unmatchedPerHour).toBe(3);
+    const kinds = Object.fromEntries(s.unmatchedKinds.incidents.map((u) => [u.id, u.kind]));
+    expect(kinds).toEqual({
+      ad: 'other_fault',
+      'after-ad': 'aftermath',
+      beside: 'aftermath',
+      early: 'before',
+      late: 'none',
+      quiet: 'none',
+    });
+    expect(s.unmatchedKinds.counts).toEqual({ other_fault: 1, aftermath: 2, before: 1, none: 2 });
+    const late = s.unmatchedKinds.incidents.find((u) => u.id === 'late')!;
+    expect(late).toMatchObject({ rule: 'SEV1 span', origin: 'frontend GET /', fault: null });
+    expect(late.slowerBy).toEqual({ median: 3, max: 5 });
+    expect(unmatchedLine(late)).toBe(
+      '(d) none of these: 2022-08-22 07:55:47 SEV1 span, frontend GET /, 10 spans at 3.0x their medians (max 5.0x), 61 s before the next injection',
+    );
+    const after = s.unmatchedKinds.incidents.find((u) => u.id === 'after-ad')!;
+    expect(after).toMatchObject({
+      fault: { type: 'exception', service: 'adservice' },
+      afterInjectionS: 300,
+      nextInjectionS: 900,
+      rule: 'slow_operation SEV<=3',
+      slowerBy: null,
+    });
   });
 });

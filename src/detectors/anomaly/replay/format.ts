@@ -3,6 +3,7 @@ import { originText, type CarriedIncident, type IncidentScoring } from './incide
 import type { Scoring } from './score.js';
 import type { TagSummary } from './tag-runs.js';
 import type { TenfoldClass } from './tenfold.js';
+import type { UnmatchedBreakdown, UnmatchedIncident } from './unmatched.js';
 
 /** Markdown tables (they read in a terminal and paste into a README); numbers right-aligned. */
 export function markdownTable(head: string[], rows: string[][], right = true): string {
@@ -178,6 +179,11 @@ function formatIncidentScoring(s: IncidentScoring): string {
   const out = [
     `Incidents: ${s.detected} of ${s.latencyFaults} latency faults opened one; ${s.perDetectedFault.toFixed(2)} incidents per such fault; origin right for ${pct(s.originAccuracy, 0)} of them; first slow span to incident, median ${secs(s.medianToIncidentS)}, to its notification ${secs(s.medianToNotificationS)}; ${s.unmatched} incidents matched no fault (${s.unmatchedPerHour.toFixed(2)} an hour). Origin right: ${s.faults.filter((f) => f.originCorrect === true).length} of the ${s.latencyFaults} latency faults (strict: the first incident opened within the fault's four minutes); beside it, ${s.carriedRight} of ${s.latencyFaults} when read from the incident their tagged spans carry, whenever it opened.\n`,
   ];
+  const list = s.unmatchedKinds.incidents;
+  out.push(
+    `Matching no fault, classified (unmatched.ts): ${unmatchedText(s.unmatchedKinds)}.\n`,
+    ...list.map((u, k) => `- ${unmatchedLine(u)}${k === list.length - 1 ? '\n' : ''}`),
+  );
   out.push(
     markdownTable(
       [
@@ -216,4 +222,40 @@ export function carriedText(c: CarriedIncident | null): string {
       ? `opened ${(-c.openedAfterS).toFixed(0)} s before the injection`
       : `opened ${c.openedAfterS.toFixed(0)} s after`;
   return `${c.origin} (${c.originCorrect ? 'right' : 'wrong'}), ${when}, on ${c.spans} of ${c.tagged} tagged`;
+}
+
+/** The classes of the incidents matching no fault, as `2 a non-latency fault's, 20 ...`. */
+export function unmatchedText(b: UnmatchedBreakdown): string {
+  const c = b.counts;
+  return `${c.other_fault} a non-latency fault's (within its four minutes, touching its service), ${c.aftermath} in the aftermath of an injection (up to eight minutes after it), ${c.before} in the minute before one, ${c.none} none of these`;
+}
+
+/** Each class's name in the lines (the letters of issue 13's stop 30). */
+const KIND_NAMES = {
+  other_fault: "(a) a non-latency fault's",
+  aftermath: '(b) aftermath',
+  before: '(c) the minute before',
+  none: '(d) none of these',
+} as const;
+
+/**
+ * One of them: `(b) aftermath: 2022-08-22 04:01:21 SEV1 span, productcatalogservice GetProduct,
+ * 25 spans at 14.7x their medians (max 3033.2x); 447 s after frontend cpu_contention, 46 s before
+ * the next injection`.
+ */
+export function unmatchedLine(u: UnmatchedIncident): string {
+  const slower = u.slowerBy
+    ? ` at ${u.slowerBy.median.toFixed(1)}x their medians (max ${u.slowerBy.max.toFixed(1)}x)`
+    : '';
+  const fault =
+    u.fault && u.afterInjectionS !== null
+      ? u.afterInjectionS < 0
+        ? `; ${(-u.afterInjectionS).toFixed(0)} s before ${u.fault.service} ${u.fault.type}`
+        : `; ${u.afterInjectionS.toFixed(0)} s after ${u.fault.service} ${u.fault.type}`
+      : '';
+  const next =
+    u.nextInjectionS !== null && u.kind !== 'before'
+      ? `, ${u.nextInjectionS.toFixed(0)} s before the next injection`
+      : '';
+  return `${KIND_NAMES[u.kind]}: ${time(u.openedAt)} ${u.rule}, ${u.origin}, ${u.spans} spans${slower}${fault}${next}`;
 }

@@ -2,6 +2,7 @@ import type { IncidentView, Origin } from '../incidents/incident.js';
 import type { Fault } from './faults.js';
 import { FAULT_MS, POSITIVE, type Labels } from './protocol.js';
 import type { ReplayRun } from './replay.js';
+import { classifyUnmatched, touches, type UnmatchedBreakdown } from './unmatched.js';
 
 /** How the incidents of a replay answer one latency fault. */
 export interface FaultIncidents {
@@ -61,6 +62,11 @@ export interface IncidentScoring {
   readonly unmatched: number;
   readonly unmatchedPerHour: number;
   /**
+   * Beside them, what they are (unmatched.ts): a non-latency fault's, the aftermath of an
+   * injection, the minute before one, or none of these.
+   */
+  readonly unmatchedKinds: UnmatchedBreakdown;
+  /**
    * Beside the strict reading: latency faults whose tagged positives carry an incident (opened
    * within the fault's four minutes or before), and of them those whose origin names the
    * injected service.
@@ -76,14 +82,6 @@ export function originText(v: IncidentView): string {
   return o.peerService
     ? `${o.service} → ${o.peerService} (${o.operation})`
     : `${o.service} ${o.operation}`;
-}
-
-function touches(v: IncidentView, service: string): boolean {
-  return (
-    v.origin?.service === service ||
-    v.origin?.peerService === service ||
-    v.services.some((s) => s.service === service)
-  );
 }
 
 /** The median of the numbers given (the lower of the middle two), null when there are none. */
@@ -177,7 +175,8 @@ export function scoreIncidents(
   const carried = rows.filter((r) => r.carried !== null);
   const detected = rows.filter((r) => r.incidents > 0);
   const median = (pick: (r: FaultIncidents) => number | null) => medianOf(detected.map(pick));
-  const unmatched = incidents.filter((v) => !used.has(v.id)).length;
+  const others = incidents.filter((v) => !used.has(v.id));
+  const unmatched = others.length;
   return {
     faults: rows,
     latencyFaults: latency.length,
@@ -190,6 +189,7 @@ export function scoreIncidents(
     medianToNotificationS: median((r) => r.toNotificationS),
     unmatched,
     unmatchedPerHour: hours > 0 ? unmatched / hours : 0,
+    unmatchedKinds: classifyUnmatched(run, others, faults, originText),
     carried: carried.length,
     carriedRight: carried.filter((r) => r.carried!.originCorrect).length,
   };
