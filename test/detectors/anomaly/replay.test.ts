@@ -174,6 +174,14 @@ describe('hourglass replay', () => {
     expect(f.toNotificationS!).toBeGreaterThanOrEqual(f.toIncidentS!);
     expect(f.toNotificationS!).toBeLessThanOrEqual(5);
     expect(s.incidents.medianToNotificationS).toBe(f.toNotificationS);
+    // The incidents matching no fault are classified, every one once; the text form says so.
+    const kinds = s.incidents.unmatchedKinds.counts;
+    expect(Object.values(kinds).reduce((a, b) => a + b, 0)).toBe(s.incidents.unmatched);
+    const text = await hourglass(...args.filter((a) => a !== '--json'));
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(
+      `Matching no fault, classified (unmatched.ts): ${kinds.other_fault} a non-latency fault's`,
+    );
     // Deterministic: the spans' own times drive the clock; a second run says the same.
     expect((await hourglass(...args)).out).toBe(run.out);
   });
