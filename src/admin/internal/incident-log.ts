@@ -1,3 +1,4 @@
+import { Sequence } from '../../component/sequence.js';
 import {
   incidentJson,
   type IncidentChange,
@@ -20,9 +21,8 @@ interface Entry {
 
 /**
  * The last MAX_INCIDENT_LOG incident changes (at most MAX_INCIDENT_LOG_BYTES of JSON) of the
- * processors' incident sources, numbered in the
- * order they happened (`seq`: the clock's milliseconds times 1000, or one more than the last),
- * for `GET /api/v1/incidents/stream`. Incidents are stored one row each, their latest state: the
+ * processors' incident sources, numbered in the order they happened (`seq`,
+ * component/sequence.ts), for `GET /api/v1/incidents/stream`. Incidents are stored one row each, their latest state: the
  * changes in between are kept here only, in memory. A stream's place is one `seq` (the log's
  * `start` before any change): a client that reconnects with it is sent the changes after it that
  * are still kept; one whose place is not (another process, a restart, or evicted) is sent
@@ -32,21 +32,19 @@ export class IncidentLog {
   private readonly entries: Entry[] = [];
   private readonly listeners = new Set<(e: Entry) => void>();
   private readonly unsubscribe: (() => void)[] = [];
-  /** Before the first change: the place of a stream opened before any. */
-  private readonly start: number;
-  private last: number;
+  /** The changes' numbers; its `start` is the place of a stream opened before any change. */
+  private readonly seq: Sequence;
   private evicted = false;
   /** The JSON kept, in UTF-16 code units (what the bound counts). */
   private chars = 0;
 
   constructor(
-    private readonly now: () => number,
+    now: () => number,
     private readonly jaegerUiUrl: string | undefined,
     private readonly max = MAX_INCIDENT_LOG,
     private readonly maxChars = MAX_INCIDENT_LOG_BYTES,
   ) {
-    this.start = Math.floor(now()) * 1000;
-    this.last = this.start;
+    this.seq = new Sequence(now);
   }
 
   /** Records the changes of these sources until `close`. */
@@ -61,12 +59,12 @@ export class IncidentLog {
   }
 
   private add(processor: string, c: IncidentChange): void {
-    this.last = Math.max(this.last + 1, Math.floor(this.now()) * 1000);
+    const seq = this.seq.next();
     const json = JSON.stringify({
       change: c.type,
       ...incidentJson(processor, c.incident, this.jaegerUiUrl),
     });
-    const entry = { seq: this.last, processor, json };
+    const entry = { seq, processor, json };
     this.entries.push(entry);
     this.chars += json.length;
     while (
@@ -81,7 +79,7 @@ export class IncidentLog {
 
   /** The changes after `seq` (in order), or undefined when `seq` is not a place kept here. */
   private after(seq: number): Entry[] | undefined {
-    if (seq === this.start && !this.evicted) return [...this.entries];
+    if (seq === this.seq.start && !this.evicted) return [...this.entries];
     const i = this.entries.findIndex((e) => e.seq === seq);
     return i < 0 ? undefined : this.entries.slice(i + 1);
   }
@@ -101,7 +99,7 @@ export class IncidentLog {
       if (wanted(e)) stream.sendJson('incident', idOf(e.seq), e.json);
     };
     if (lastEventId === undefined) {
-      stream.mark(idOf(this.last));
+      stream.mark(idOf(this.seq.last));
     } else {
       const seq = /^\d{1,16}$/.test(lastEventId) ? Number(lastEventId) : undefined;
       const missed = seq === undefined ? undefined : this.after(seq);
@@ -109,7 +107,7 @@ export class IncidentLog {
       else {
         stream.send(
           'reset',
-          idOf(this.last),
+          idOf(this.seq.last),
           resetEvent('unknown_id', this.max, '/api/v1/incidents'),
         );
       }

@@ -1,3 +1,4 @@
+import { Sequence } from '../../../component/sequence.js';
 import { matches, type AnomalyQuery, type AnomalyRecord } from './anomaly-record.js';
 
 export type AnomalyListener = (anomaly: AnomalyRecord) => void;
@@ -8,10 +9,9 @@ export type AnomalyListener = (anomaly: AnomalyRecord) => void;
  * When the bound is reached (the database has been unavailable for a while) the oldest are
  * dropped and counted.
  *
- * Each record published gets its `seq`, its place in the order published: the clock's milliseconds
- * times 1000, or one more than the last when that is not more (1000 a millisecond, or a clock set
- * back). It increases across restarts too while the clock does, so an event stream's client resumes
- * after the last one it read from the history (admin API, `Last-Event-ID`).
+ * Each record published gets its `seq`, its place in the order published (component/sequence.ts):
+ * it increases across restarts too while the clock does, so an event stream's client resumes after
+ * the last one it read from the history (admin API, `Last-Event-ID`).
  */
 export class AnomalyFeed {
   /** Unflushed records are `pending[head..]`; dropping the oldest moves `head` (no O(n) shift). */
@@ -19,27 +19,28 @@ export class AnomalyFeed {
   private head = 0;
   private readonly listeners = new Set<AnomalyListener>();
   dropped = 0;
-  /** Where this feed's numbering starts: before its first record (none has this `seq`). */
-  readonly start: number;
-  private last: number;
+  private readonly seq: Sequence;
 
   constructor(
     private readonly max: number,
-    private readonly now: () => number,
+    now: () => number,
   ) {
-    this.start = Math.floor(now()) * 1000;
-    this.last = this.start;
+    this.seq = new Sequence(now);
+  }
+
+  /** Where this feed's numbering starts: before its first record (none has this `seq`). */
+  get start(): number {
+    return this.seq.start;
   }
 
   /** The `seq` of the last record published (`start` while none is). */
   get lastSeq(): number {
-    return this.last;
+    return this.seq.last;
   }
 
   publish(records: readonly AnomalyRecord[]): void {
     for (const r of records) {
-      this.last = Math.max(this.last + 1, Math.floor(this.now()) * 1000);
-      r.seq = this.last;
+      r.seq = this.seq.next();
       if (this.pending.length - this.head >= this.max) {
         this.head++;
         this.dropped++;

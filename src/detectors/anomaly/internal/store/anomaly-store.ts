@@ -101,17 +101,7 @@ export class AnomalyStore {
 
   /** Newest first (by span start time). */
   query(q: AnomalyQuery): AnomalyRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    const filter = (condition: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(condition);
-      args.push(value);
-    };
-    filter('service = ?', q.service);
-    filter('operation = ?', q.operation);
-    filter('severity <= ?', q.minSeverity);
-    filter('start_ms >= ?', q.sinceMs);
+    const { where, args } = filterWhere(q);
     const sql = `SELECT * FROM anomalies ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ms DESC LIMIT ?`;
     return this.db
@@ -125,17 +115,9 @@ export class AnomalyStore {
    * `limit`: what an event stream that last sent `seq` missed.
    */
   after(seq: number, q: Omit<AnomalyQuery, 'limit' | 'sinceMs'>, limit: number): AnomalyRecord[] {
-    const where = ['seq > ?'];
-    const args: (string | number)[] = [seq];
-    for (const [condition, value] of [
-      ['service = ?', q.service],
-      ['operation = ?', q.operation],
-      ['severity <= ?', q.minSeverity],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(condition);
-      args.push(value);
-    }
+    const { where, args } = filterWhere(q);
+    where.push('seq > ?');
+    args.push(seq);
     return this.db
       .prepare<(string | number)[], AnomalyRow>(
         `SELECT * FROM anomalies WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
@@ -172,6 +154,26 @@ export class AnomalyStore {
     this.rows -= deleted;
     return deleted;
   }
+}
+
+/** The conditions (and their arguments) of a history query's filters. */
+function filterWhere(q: Omit<AnomalyQuery, 'limit'>): {
+  where: string[];
+  args: (string | number)[];
+} {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  for (const [condition, value] of [
+    ['service = ?', q.service],
+    ['operation = ?', q.operation],
+    ['severity <= ?', q.minSeverity],
+    ['start_ms >= ?', q.sinceMs],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(condition);
+    args.push(value);
+  }
+  return { where, args };
 }
 
 /** A record's column values, in the order of the table's columns. */

@@ -57,19 +57,33 @@ export function anomalyRow(r: AnomalyRecord, instance: string): unknown[] {
   return [...values.slice(0, COLUMNS.length), instance, ...values.slice(COLUMNS.length)];
 }
 
-/** The history's query (newest first by span start), as the SQLite store runs it. */
-export function historyQuery(q: AnomalyQuery, version: number): { sql: string; args: unknown[] } {
+/**
+ * The conditions (numbered `$1`..) and arguments of `first`, then of a history query's filters
+ * that are set.
+ */
+function filterWhere(
+  q: Omit<AnomalyQuery, 'limit'>,
+  first: readonly (readonly [string, string, string | number])[] = [],
+): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
-  const filter = (column: string, op: string, value: string | number | undefined) => {
-    if (value === undefined) return;
+  for (const [column, op, value] of [
+    ...first,
+    ['service', '=', q.service],
+    ['operation', '=', q.operation],
+    ['severity', '<=', q.minSeverity],
+    ['start_ms', '>=', q.sinceMs],
+  ] as const) {
+    if (value === undefined) continue;
     args.push(value);
     where.push(`${column} ${op} $${args.length}`);
-  };
-  filter('service', '=', q.service);
-  filter('operation', '=', q.operation);
-  filter('severity', '<=', q.minSeverity);
-  filter('start_ms', '>=', q.sinceMs);
+  }
+  return { where, args };
+}
+
+/** The history's query (newest first by span start), as the SQLite store runs it. */
+export function historyQuery(q: AnomalyQuery, version: number): { sql: string; args: unknown[] } {
+  const { where, args } = filterWhere(q);
   args.push(q.limit);
   const detectorCols = version >= 3 ? DETECTOR_COLUMNS.map((c) => c.name) : [];
   const nulls = version >= 3 ? [] : DETECTOR_COLUMNS.map((c) => `NULL AS ${c.name}`);
@@ -91,17 +105,10 @@ export function afterQuery(
   q: Omit<AnomalyQuery, 'limit' | 'sinceMs'>,
   limit: number,
 ): { sql: string; args: unknown[] } {
-  const where = ['instance = $1', 'seq > $2'];
-  const args: unknown[] = [instance, seq];
-  for (const [column, op, value] of [
-    ['service', '=', q.service],
-    ['operation', '=', q.operation],
-    ['severity', '<=', q.minSeverity],
-  ] as const) {
-    if (value === undefined) continue;
-    args.push(value);
-    where.push(`${column} ${op} $${args.length}`);
-  }
+  const { where, args } = filterWhere(q, [
+    ['instance', '=', instance],
+    ['seq', '>', seq],
+  ]);
   args.push(limit);
   const cols = [...COLUMNS, ...DETECTOR_COLUMNS, SEQ].map((c) => c.name).join(', ');
   return {
